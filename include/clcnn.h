@@ -1,0 +1,282 @@
+/*
+ * clcnn — run ONNX convolutional networks on any OpenCL device, with a CPU
+ * backend that gives the same answers where a device or an operator is missing.
+ *
+ * The objects, from outside in:
+ *   clcnn_context  options, allocator and log hooks; shared by every model and
+ *                  session created from it. Thread-safe.
+ *   clcnn_model    an imported ONNX graph. Immutable after load; may be used by
+ *                  many threads at once (to create sessions, to query I/O).
+ *   clcnn_session  a model bound to a device and to concrete input shapes: the
+ *                  plan, the memory and the compiled kernels. One thread at a
+ *                  time per session; many sessions may run at once.
+ *
+ * Every fallible call returns a clcnn_status (0 = ok, negative = error) and
+ * writes its results through out-parameters. The library never prints, exits
+ * or aborts. A detailed message (node, operator, raw OpenCL error, build log)
+ * is kept: clcnn_last_error() gives the calling thread's last one, and
+ * clcnn_session_error() the session's.
+ */
+#ifndef CLCNN_H
+#define CLCNN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(CLCNN_BUILDING)
+#define CLCNN_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define CLCNN_API __attribute__((visibility("default")))
+#else
+#define CLCNN_API
+#endif
+
+#define CLCNN_VERSION_MAJOR 0
+#define CLCNN_VERSION_MINOR 1
+#define CLCNN_VERSION_PATCH 0
+/** Compile-time version: major * 10000 + minor * 100 + patch. */
+#define CLCNN_VERSION_NUMBER \
+  (CLCNN_VERSION_MAJOR * 10000 + CLCNN_VERSION_MINOR * 100 + CLCNN_VERSION_PATCH)
+/** Largest tensor rank the library handles. */
+#define CLCNN_MAX_RANK 8
+
+/** Status codes. 0 is success; every error is negative. */
+typedef enum clcnn_status {
+  CLCNN_OK = 0,
+  CLCNN_ERROR_INVALID_ARGUMENT = -1, /**< a NULL handle, a bad option, a wrong name */
+  CLCNN_ERROR_IO = -2,               /**< a file could not be opened or read */
+  CLCNN_ERROR_INVALID_MODEL = -3,    /**< malformed, truncated or inconsistent model */
+  CLCNN_ERROR_UNSUPPORTED = -4,      /**< an operator, attribute or type we do not run */
+  CLCNN_ERROR_SHAPE = -5,            /**< shapes that do not fit together */
+  CLCNN_ERROR_OUT_OF_MEMORY = -6,    /**< host or device allocation failed */
+  CLCNN_ERROR_DEVICE = -7,           /**< no such device, or an OpenCL call failed */
+  CLCNN_ERROR_KERNEL_BUILD = -8,     /**< an OpenCL program failed to build */
+  CLCNN_ERROR_NOT_FOUND = -9,        /**< no input/output with that name */
+  CLCNN_ERROR_INTERNAL = -10         /**< a bug in clcnn: please report it */
+} clcnn_status;
+
+/** Element types, with ONNX's TensorProto.DataType numbers. float32 is the
+ *  compute type; int64 is used for shapes and indices. */
+typedef enum clcnn_dtype {
+  CLCNN_DTYPE_UNDEFINED = 0,
+  CLCNN_DTYPE_FLOAT32 = 1,
+  CLCNN_DTYPE_UINT8 = 2,
+  CLCNN_DTYPE_INT8 = 3,
+  CLCNN_DTYPE_INT32 = 6,
+  CLCNN_DTYPE_INT64 = 7,
+  CLCNN_DTYPE_BOOL = 9,
+  CLCNN_DTYPE_FLOAT16 = 10,
+  CLCNN_DTYPE_FLOAT64 = 11
+} clcnn_dtype;
+
+/** Log levels passed to the log callback. */
+typedef enum clcnn_log_level {
+  CLCNN_LOG_ERROR = 0,
+  CLCNN_LOG_WARNING = 1,
+  CLCNN_LOG_INFO = 2,
+  CLCNN_LOG_DEBUG = 3
+} clcnn_log_level;
+
+typedef struct clcnn_context clcnn_context;
+typedef struct clcnn_model clcnn_model;
+typedef struct clcnn_session clcnn_session;
+
+/** Log callback. May be called from any thread that uses the library; the
+ *  message is valid only during the call. */
+typedef void (*clcnn_log_fn)(void *user, clcnn_log_level level, const char *message);
+
+/** Allocator hooks for host memory. All three are set, or none (NULL: libc).
+ *  They must be thread-safe. Large buffers are requested with 64-byte alignment. */
+typedef struct clcnn_allocator {
+  void *(*alloc)(void *user, size_t size, size_t alignment);
+  void (*free)(void *user, void *ptr);
+  void *user;
+} clcnn_allocator;
+
+/** Context options. Fill with clcnn_options_default() and then change fields;
+ *  `size` lets fields be appended without breaking the ABI. */
+typedef struct clcnn_options {
+  size_t size;              /**< sizeof(clcnn_options), set by clcnn_options_default() */
+  clcnn_allocator allocator;
+  clcnn_log_fn log;         /**< NULL: no logging */
+  void *log_user;
+  clcnn_log_level log_level; /**< messages above this level are not passed on */
+  int num_threads;          /**< CPU backend threads; 0 = one per core */
+  const char *cache_dir;    /**< program binary cache; NULL = $CLCNN_CACHE_DIR,
+                                 else $XDG_CACHE_HOME/clcnn, else ~/.cache/clcnn */
+  int disable_cache;        /**< non-zero: never read or write the program cache */
+} clcnn_options;
+
+/** Fills `opts` with defaults (no hooks, all cores, default cache). */
+CLCNN_API void clcnn_options_default(clcnn_options *opts);
+
+/** Version of the library at run time, as "MAJOR.MINOR.PATCH". Static string. */
+CLCNN_API const char *clcnn_version(void);
+
+/** Static, human readable name of a status ("invalid model", ...). */
+CLCNN_API const char *clcnn_status_str(clcnn_status status);
+
+/** The calling thread's message for its last failed call into the library
+ *  ("" when none). Valid until that thread's next failing call. */
+CLCNN_API const char *clcnn_last_error(void);
+
+/** Creates a context. `opts` may be NULL for defaults. The options' strings
+ *  are copied. Errors: INVALID_ARGUMENT, OUT_OF_MEMORY. */
+CLCNN_API clcnn_status clcnn_context_create(const clcnn_options *opts, clcnn_context **out);
+
+/** Frees a context. Every model and session created from it must be freed
+ *  first. NULL does nothing. */
+CLCNN_API void clcnn_context_free(clcnn_context *ctx);
+
+/* ---------------------------------------------------------------- tensors */
+
+/** A tensor view: shape plus a pointer to densely packed, row-major data.
+ *  The view never owns its data. */
+typedef struct clcnn_tensor {
+  clcnn_dtype dtype;
+  int rank;
+  int64_t dims[CLCNN_MAX_RANK];
+  void *data;
+} clcnn_tensor;
+
+/** Number of elements of a view (1 for rank 0). */
+CLCNN_API int64_t clcnn_tensor_numel(const clcnn_tensor *t);
+
+/* ------------------------------------------------------------------ model */
+
+/** Description of a model input or output. Strings and the view belong to
+ *  the model and live as long as it does. A dimension is -1 where the model
+ *  leaves it open; `dim_names[i]` is then its symbolic name (or NULL). */
+typedef struct clcnn_io_info {
+  const char *name;
+  clcnn_dtype dtype;
+  int rank;
+  int64_t dims[CLCNN_MAX_RANK];
+  const char *dim_names[CLCNN_MAX_RANK];
+} clcnn_io_info;
+
+/** Loads an ONNX model from a file. External data files are read only from
+ *  the model's directory. Every unsupported operator or attribute is listed in
+ *  the error message at once. On error `*out` is NULL and clcnn_last_error()
+ *  says why. Thread-safe. Errors: INVALID_ARGUMENT, IO, INVALID_MODEL,
+ *  UNSUPPORTED, OUT_OF_MEMORY. */
+CLCNN_API clcnn_status clcnn_model_load_file(clcnn_context *ctx, const char *path,
+                                             clcnn_model **out);
+
+/** Loads an ONNX model from memory (copied; the caller keeps `data`).
+ *  `base_dir` is where external data files are looked for (NULL: a model with
+ *  external data is an error). Same errors as clcnn_model_load_file(). */
+CLCNN_API clcnn_status clcnn_model_load_memory(clcnn_context *ctx, const void *data,
+                                               size_t size, const char *base_dir,
+                                               clcnn_model **out);
+
+/** Frees a model. Sessions created from it must be freed first. NULL does nothing. */
+CLCNN_API void clcnn_model_free(clcnn_model *model);
+
+/** Number of graph inputs (initializers excluded) and outputs. */
+CLCNN_API int clcnn_model_input_count(const clcnn_model *model);
+CLCNN_API int clcnn_model_output_count(const clcnn_model *model);
+
+/** Describes input or output `index`. Errors: INVALID_ARGUMENT (bad index). */
+CLCNN_API clcnn_status clcnn_model_input_info(const clcnn_model *model, int index,
+                                              clcnn_io_info *info);
+CLCNN_API clcnn_status clcnn_model_output_info(const clcnn_model *model, int index,
+                                               clcnn_io_info *info);
+
+/* ---------------------------------------------------------------- session */
+
+/** The concrete shape of one input for clcnn_session_create(). */
+typedef struct clcnn_input_shape {
+  const char *name;
+  int rank;
+  int64_t dims[CLCNN_MAX_RANK];
+} clcnn_input_shape;
+
+/** Session options. Fill with clcnn_session_options_default(). */
+typedef struct clcnn_session_options {
+  size_t size;          /**< sizeof(clcnn_session_options) */
+  /** Which device runs the session: "cpu" (the CPU backend), "best" (default:
+   *  the best OpenCL device found, else the CPU backend), "gpu", "cpu-opencl",
+   *  "accelerator" (the first OpenCL device of that type), "opencl:N" (the N-th
+   *  device of `clcnn devices`), or a substring of a device name. NULL: the
+   *  CLCNN_DEVICE environment variable, else "best". */
+  const char *device;
+  /** Non-zero: refuse to fall back to the CPU backend for any node; the error
+   *  lists every node that would have. */
+  int strict;
+  /** Non-zero: collect per-node timings (see clcnn_session_profile()). */
+  int profile;
+} clcnn_session_options;
+
+CLCNN_API void clcnn_session_options_default(clcnn_session_options *opts);
+
+/** Creates a session: binds `model` to a device and to concrete input shapes.
+ *  `shapes` gives the shapes of inputs whose model dims are open (or that the
+ *  caller wants to change); inputs not listed keep the model's dims, and any
+ *  open dimension left is 1. Runs shape inference, optimisation passes,
+ *  partitioning, memory planning and kernel compilation. Thread-safe with
+ *  respect to the model. On error `*out` is NULL and clcnn_last_error() says
+ *  why. Errors: INVALID_ARGUMENT, NOT_FOUND (unknown input name), SHAPE,
+ *  UNSUPPORTED, DEVICE, KERNEL_BUILD, OUT_OF_MEMORY. */
+CLCNN_API clcnn_status clcnn_session_create(const clcnn_model *model,
+                                            const clcnn_session_options *opts,
+                                            const clcnn_input_shape *shapes, int shape_count,
+                                            clcnn_session **out);
+
+/** Frees a session and all its host and device memory. NULL does nothing. */
+CLCNN_API void clcnn_session_free(clcnn_session *session);
+
+/** Name of the device the session runs on (static for the session's life). */
+CLCNN_API const char *clcnn_session_device(const clcnn_session *session);
+
+/** Copies `tensor` into input `name`. dtype and shape must equal the session's
+ *  (see clcnn_session_input()). Errors: NOT_FOUND, SHAPE, INVALID_ARGUMENT. */
+CLCNN_API clcnn_status clcnn_session_set_input(clcnn_session *session, const char *name,
+                                               const clcnn_tensor *tensor);
+
+/** Runs the graph on the inputs last set. Errors: DEVICE, OUT_OF_MEMORY,
+ *  INTERNAL; the session's message says which node failed. */
+CLCNN_API clcnn_status clcnn_session_run(clcnn_session *session);
+
+/** Views the concrete shape of input or output `name` (data NULL for inputs). */
+CLCNN_API clcnn_status clcnn_session_input(const clcnn_session *session, const char *name,
+                                           clcnn_tensor *view);
+
+/** Views output `name` after clcnn_session_run(). The data belongs to the
+ *  session and stays valid until the next run or the session is freed.
+ *  Errors: NOT_FOUND, INVALID_ARGUMENT (no run yet). */
+CLCNN_API clcnn_status clcnn_session_output(const clcnn_session *session, const char *name,
+                                            clcnn_tensor *view);
+
+/** Peak memory of the session in bytes: host (CPU arena, constants, scratch)
+ *  and device (OpenCL arena and weights; 0 on the CPU backend). Either pointer
+ *  may be NULL. */
+CLCNN_API clcnn_status clcnn_session_memory(const clcnn_session *session, size_t *host_bytes,
+                                            size_t *device_bytes);
+
+/** The session's message for its last failed call ("" when none). */
+CLCNN_API const char *clcnn_session_error(const clcnn_session *session);
+
+/** One node's timing from the last run of a session created with `profile`. */
+typedef struct clcnn_profile_entry {
+  const char *node;     /**< node name (owned by the session) */
+  const char *op;       /**< ONNX operator (with fused activation, e.g. "Conv+Relu") */
+  const char *backend;  /**< "cpu" or "opencl" */
+  const char *shape;    /**< output shape as text, e.g. "1x64x56x56" */
+  double ms;            /**< time in milliseconds (OpenCL: from events) */
+  double flops;         /**< floating point operations of the node */
+} clcnn_profile_entry;
+
+/** Per-node profile of the last run. `*entries` belongs to the session and is
+ *  valid until the next run. Errors: INVALID_ARGUMENT (profiling not enabled). */
+CLCNN_API clcnn_status clcnn_session_profile(const clcnn_session *session,
+                                             const clcnn_profile_entry **entries, int *count);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CLCNN_H */

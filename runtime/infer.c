@@ -1,0 +1,107 @@
+/* Shape inference with constant folding: one pass in topological order.
+ * A node whose inputs are all constant is run on the CPU backend right away
+ * and its outputs become constants, which is what turns PyTorch's shape
+ * subgraphs (Shape -> Gather -> Unsqueeze -> Concat -> Reshape) into plain
+ * constants before any backend sees the graph. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+
+/* Folding larger outputs would trade a little run time for a lot of memory
+ * (an Expand or ConstantOfShape of activations' size). */
+#define FOLD_MAX_BYTES ((size_t)64 << 20)
+/* No tensor may be larger than this (2^40 elements would be 4 TiB). */
+#define MAX_ELEMENTS ((int64_t)1 << 36)
+
+static clcnn_status fold_node(ir_graph *g, ir_node *n, clcnn_err *err) {
+  clcnn_tensor in[n->nin ? n->nin : 1];
+  clcnn_tensor out[n->nout ? n->nout : 1];
+  memset(in, 0, sizeof(clcnn_tensor) * (size_t)(n->nin ? n->nin : 1));
+  memset(out, 0, sizeof(clcnn_tensor) * (size_t)(n->nout ? n->nout : 1));
+  for (int i = 0; i < n->nin; i++)
+    if (n->in[i] >= 0) in[i] = g->values[n->in[i]].t;
+  clcnn_status st = CLCNN_OK;
+  for (int k = 0; k < n->nout && st == CLCNN_OK; k++) {
+    ir_value *v = ir_out(g, n, k);
+    if (!v) continue;
+    out[k] = v->t;
+    size_t bytes = (size_t)shape_numel(v->t.rank, v->t.dims) * dtype_size(v->t.dtype);
+    out[k].data = calloc(1, bytes ? bytes : 1);
+    if (!out[k].data) st = err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory folding");
+  }
+  if (st == CLCNN_OK) st = cpu_run_node(g, n, in, out, err);
+  for (int k = 0; k < n->nout; k++) {
+    ir_value *v = ir_out(g, n, k);
+    if (!v) continue;
+    if (st == CLCNN_OK)
+      ir_set_const(v, v->t.dtype, v->t.rank, v->t.dims, out[k].data);
+    else
+      free(out[k].data);
+  }
+  if (st == CLCNN_OK) n->dead = true;
+  return st;
+}
+
+clcnn_status graph_infer(ir_graph *g, clcnn_err *err) {
+  for (int i = 0; i < g->nnodes; i++) {
+    ir_node *n = &g->nodes[i];
+    if (n->dead) continue;
+    if (n->op < 0)
+      return err_set(err, CLCNN_ERROR_UNSUPPORTED, "node '%s': operator %s is not supported",
+                     n->name, n->op_type);
+    bool all_const = true;
+    for (int k = 0; k < n->nin; k++) {
+      ir_value *v = ir_in(g, n, k);
+      if (!v) continue;
+      if (!v->shape_known && !v->is_const)
+        return err_set(err, CLCNN_ERROR_INTERNAL, "node '%s': input '%s' has no shape", n->name,
+                       v->name);
+      if (!v->is_const) all_const = false;
+    }
+    const op_front *f = op_front_get(n->op);
+    clcnn_err e = {0};
+    clcnn_status st = f->infer(g, n, &e);
+    if (st)
+      return err_set(err, st, "node '%s' (%s): %s", n->name, n->op_type, e.msg);
+    bool outputs_const = true;
+    size_t out_bytes = 0;
+    for (int k = 0; k < n->nout; k++) {
+      ir_value *v = ir_out(g, n, k);
+      if (!v) continue;
+      if (!v->shape_known)
+        return err_set(err, CLCNN_ERROR_INTERNAL, "node '%s' (%s): output %d has no shape",
+                       n->name, n->op_type, k);
+      int64_t numel = 1;
+      for (int d = 0; d < v->t.rank; d++) {
+        if (v->t.dims[d] < 0 || (v->t.dims[d] && numel > MAX_ELEMENTS / v->t.dims[d]))
+          return err_set(err, CLCNN_ERROR_SHAPE,
+                         "node '%s' (%s): output '%s' would have an invalid or huge shape",
+                         n->name, n->op_type, v->name);
+        numel *= v->t.dims[d];
+      }
+      if (numel > MAX_ELEMENTS)
+        return err_set(err, CLCNN_ERROR_SHAPE, "node '%s' (%s): output '%s' is too large",
+                       n->name, n->op_type, v->name);
+      out_bytes += (size_t)numel * dtype_size(v->t.dtype);
+      if (!v->is_const) outputs_const = false;
+    }
+    if (outputs_const) { /* infer() produced the values itself (Shape, Constant) */
+      n->dead = true;
+      continue;
+    }
+    if (all_const && out_bytes <= FOLD_MAX_BYTES) {
+      st = fold_node(g, n, &e);
+      if (st)
+        return err_set(err, st, "node '%s' (%s): constant folding failed: %s", n->name,
+                       n->op_type, e.msg);
+    }
+  }
+  for (int i = 0; i < g->noutputs; i++) {
+    ir_value *v = &g->values[g->outputs[i]];
+    if (!v->shape_known && !v->is_const)
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "graph output '%s' is never computed",
+                     v->name);
+  }
+  return CLCNN_OK;
+}

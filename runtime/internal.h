@@ -1,0 +1,247 @@
+/* Internal declarations shared by the runtime, the backends and the tests.
+ * Nothing here is installed; the public API is include/clcnn.h. */
+#ifndef CLCNN_INTERNAL_H
+#define CLCNN_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clcnn.h"
+
+/* ------------------------------------------------------------ operators */
+
+typedef enum op_id {
+#define OP(ID, NAME, FAM) CLCNN_OP_##ID,
+#include "ops.def"
+#undef OP
+  CLCNN_OP_COUNT
+} op_id;
+
+/* Operator id for an ONNX (domain, op_type), or -1. Domain "" and "ai.onnx"
+ * are the default domain; any other domain gives -1. */
+int op_lookup(const char *domain, const char *op_type);
+/* ONNX name of an operator id ("?" for an invalid id). */
+const char *op_name(int op);
+
+/* ---------------------------------------------------------------- errors */
+
+#define CLCNN_ERR_MAX 4096
+
+/* A status with a message. Functions that can fail take a clcnn_err * and
+ * return the status they wrote into it. */
+typedef struct clcnn_err {
+  clcnn_status status;
+  char msg[CLCNN_ERR_MAX];
+} clcnn_err;
+
+/* Sets status and message (printf format); returns `status`. */
+clcnn_status err_set(clcnn_err *e, clcnn_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Appends "; " and a message to an existing one (to list several problems at
+ * once), keeping the first error status. Returns the status kept. */
+clcnn_status err_append(clcnn_err *e, clcnn_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ------------------------------------------------------------- graph IR */
+
+/* ONNX AttributeProto.AttributeType numbers. */
+typedef enum ir_attr_type {
+  IR_ATTR_UNDEFINED = 0,
+  IR_ATTR_FLOAT = 1,
+  IR_ATTR_INT = 2,
+  IR_ATTR_STRING = 3,
+  IR_ATTR_TENSOR = 4,
+  IR_ATTR_GRAPH = 5,
+  IR_ATTR_FLOATS = 6,
+  IR_ATTR_INTS = 7,
+  IR_ATTR_STRINGS = 8
+} ir_attr_type;
+
+typedef struct ir_attr {
+  char *name;
+  ir_attr_type type;
+  float f;
+  int64_t i;
+  char *s;              /* STRING (NUL-terminated copy) */
+  size_t n;             /* element count of floats/ints/strings */
+  float *floats;
+  int64_t *ints;
+  char **strings;
+  clcnn_tensor *t;      /* TENSOR: dense data, owned */
+} ir_attr;
+
+/* A value: a graph input, an initializer/constant, or a node output.
+ * t.dtype and t.dims describe it (-1 dims are unknown until shape inference);
+ * t.data is non-NULL only for constants. */
+typedef struct ir_value {
+  char *name;
+  clcnn_tensor t;
+  char *dim_names[CLCNN_MAX_RANK]; /* symbolic dims of graph inputs/outputs */
+  bool is_const;       /* initializer, Constant node or folded: t.data valid */
+  bool owns_data;      /* t.data was allocated for this graph and is freed with it */
+  bool is_input;       /* a graph input the caller feeds */
+  bool is_output;      /* a graph output */
+  bool shape_known;    /* set by shape inference */
+  int producer;        /* index of the producing node, -1 if none */
+} ir_value;
+
+enum { BACKEND_CPU = 0, BACKEND_OPENCL = 1, BACKEND_COUNT = 2 };
+
+typedef struct ir_node {
+  char *name;          /* never NULL: imported name or a generated one */
+  char *op_type;       /* ONNX op_type as written in the model */
+  char *domain;
+  int op;              /* op_id, or -1 when unsupported */
+  int opset;           /* opset version of the node's domain */
+  int nin, nout;
+  int *in;             /* value indices; -1 for an omitted optional input */
+  int *out;            /* value indices; -1 for an omitted optional output */
+  int nattr;
+  ir_attr *attr;
+  void *params;        /* typed parameters from the front half (op_front.params_size bytes) */
+  int act_op;          /* fused unary activation (op_id), -1 for none */
+  void *act_params;    /* that activation's params */
+  int backend;         /* BACKEND_* chosen by the partition */
+  bool dead;           /* removed by a pass: skipped everywhere */
+} ir_node;
+
+typedef struct ir_graph {
+  ir_value *values;
+  int nvalues, values_cap;
+  ir_node *nodes;      /* kept in topological order after import */
+  int nnodes, nodes_cap;
+  int *inputs, ninputs;   /* graph inputs the caller feeds (initializers excluded) */
+  int *outputs, noutputs;
+  int opset;              /* default-domain opset */
+  int64_t ir_version;
+} ir_graph;
+
+/* Graph building and lookup (runtime/graph.c). */
+void ir_graph_free(ir_graph *g);
+/* Deep copy; constant data that `src` owns is shared, not copied, and marked
+ * not owned in the copy (the source must outlive the copy). */
+clcnn_status ir_graph_clone(const ir_graph *src, ir_graph *dst, clcnn_err *err);
+/* Adds a value; returns its index or -1 (out of memory). `name` is copied. */
+int ir_add_value(ir_graph *g, const char *name);
+/* Index of the value called `name`, or -1. */
+int ir_find_value(const ir_graph *g, const char *name);
+/* Adds a node with room for nin inputs and nout outputs (set to -1); returns
+ * its index or -1. Strings are copied; name may be NULL (one is generated). */
+int ir_add_node(ir_graph *g, const char *name, const char *op_type, const char *domain,
+                int nin, int nout);
+/* Sorts nodes topologically. Fails with INVALID_MODEL on a cycle or on an
+ * input that no node, initializer or graph input produces. */
+clcnn_status ir_toposort(ir_graph *g, clcnn_err *err);
+/* Gives value `v` constant data (takes ownership of `data`, allocated with
+ * malloc), sets dtype and dims. */
+void ir_set_const(ir_value *v, clcnn_dtype dtype, int rank, const int64_t *dims, void *data);
+
+/* Attribute access. Each returns `def` (or -1 / NULL) when the attribute is
+ * absent. ir_attr_ints/floats copy at most `max` elements and return the
+ * count, -1 if absent, or -2 if there are more than `max`. */
+const ir_attr *ir_attr_find(const ir_node *n, const char *name);
+int64_t ir_attr_int(const ir_node *n, const char *name, int64_t def);
+float ir_attr_float(const ir_node *n, const char *name, float def);
+const char *ir_attr_string(const ir_node *n, const char *name, const char *def);
+int ir_attr_ints(const ir_node *n, const char *name, int64_t *out, int max);
+int ir_attr_floats(const ir_node *n, const char *name, float *out, int max);
+
+/* Input i of node n as a value, or NULL when omitted / out of range. */
+static inline ir_value *ir_in(const ir_graph *g, const ir_node *n, int i) {
+  return (i < n->nin && n->in[i] >= 0) ? &g->values[n->in[i]] : NULL;
+}
+static inline ir_value *ir_out(const ir_graph *g, const ir_node *n, int i) {
+  return (i < n->nout && n->out[i] >= 0) ? &g->values[n->out[i]] : NULL;
+}
+
+/* ---------------------------------------------------------------- tensors */
+
+size_t dtype_size(clcnn_dtype dt);     /* 0 for unsupported */
+const char *dtype_name(clcnn_dtype dt);
+int64_t shape_numel(int rank, const int64_t *dims);
+/* "1x3x224x224" into buf; returns buf. */
+char *shape_str(int rank, const int64_t *dims, char *buf, size_t len);
+/* Multidirectional (numpy) broadcast of a and b into out. Returns false if
+ * the shapes do not broadcast. */
+bool shape_broadcast(int ra, const int64_t *a, int rb, const int64_t *b, int *rout,
+                     int64_t *out);
+/* Sets the output value's dtype and shape (marks shape_known). */
+void ir_set_shape(ir_value *v, clcnn_dtype dtype, int rank, const int64_t *dims);
+/* Reads element i of an integer or float constant as int64 / double. */
+int64_t tensor_get_i64(const clcnn_tensor *t, int64_t i);
+double tensor_get_f64(const clcnn_tensor *t, int64_t i);
+
+/* ------------------------------------------------- operator front halves */
+
+/* What every operator family provides before any backend sees a node. */
+typedef struct op_front {
+  size_t params_size; /* bytes of the flat (pointer-free) params struct; 0: none */
+  /* At model load: validate the node's arity and attributes and fill
+   * n->params (already zeroed, params_size bytes). An unsupported attribute
+   * value is CLCNN_ERROR_UNSUPPORTED; a malformed one INVALID_MODEL. The
+   * message names what is wrong (the caller prefixes node and operator). */
+  clcnn_status (*parse)(const ir_graph *g, ir_node *n, clcnn_err *err);
+  /* At session creation, with every input's dtype and shape known (and data
+   * for constant inputs): set dtype and shape of each output with
+   * ir_set_shape(). May complete n->params from constant inputs (Reshape's
+   * shape, Slice's starts, Pad's pads, Resize's scales...). When an input the
+   * operator needs to be constant is not, return UNSUPPORTED. May also set
+   * an output constant (Shape does) with ir_set_const(). */
+  clcnn_status (*infer)(ir_graph *g, ir_node *n, clcnn_err *err);
+  /* Floating point operations of the node (for info and profiles); NULL: 0. */
+  double (*flops)(const ir_graph *g, const ir_node *n);
+} op_front;
+
+/* The front half of an operator (never NULL for a valid id). */
+const op_front *op_front_get(int op);
+
+/* ----------------------------------------------------------- CPU backend */
+
+typedef struct cpu_node {
+  const ir_graph *g;
+  const ir_node *n;
+  void *state;   /* prepare()'s private data; release() frees it */
+  int nthreads;  /* threads the kernel may use */
+} cpu_node;
+
+typedef struct cpu_op {
+  /* NULL, or a reason this node cannot run here (static string). The CPU
+   * backend accepts every node that passed parse and infer, so this is
+   * mostly NULL. */
+  const char *(*check)(const ir_graph *g, const ir_node *n);
+  /* Optional: pack weights, allocate scratch. Inputs that are constant can be
+   * read from cn->g->values[...].t.data. */
+  clcnn_status (*prepare)(cpu_node *cn, clcnn_err *err);
+  /* Computes out[] from in[]. Omitted optional inputs have data == NULL and
+   * dtype UNDEFINED. Output buffers are allocated by the caller with the
+   * shapes from infer(). Must not keep pointers to in/out after returning. */
+  clcnn_status (*run)(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                      int nout, clcnn_err *err);
+  /* Optional: frees cn->state. */
+  void (*release)(cpu_node *cn);
+} cpu_op;
+
+/* The CPU implementation of an operator (never NULL for a valid id). */
+const cpu_op *cpu_op_get(int op);
+
+/* Applies a unary operator (relu, clip, sigmoid... any op of the unary
+ * family) with its params to n floats, in place allowed (x == y). Used for
+ * activations fused into Conv and Gemm. Defined in runtime/cpu/unary.c. */
+void cpu_unary_apply(int op, const void *params, const float *x, float *y, size_t n);
+/* Whether `op` can be fused as an activation (element-wise on floats). */
+bool op_is_activation(int op);
+
+/* Runs one node on the CPU backend on the given tensors (prepare, run,
+ * release). Used for constant folding and by tests. */
+clcnn_status cpu_run_node(const ir_graph *g, const ir_node *n, const clcnn_tensor *in,
+                          clcnn_tensor *out, clcnn_err *err);
+
+/* C = alpha * op(A) * op(B) + beta * C, row-major, op = transpose when the
+ * flag is set; CBLAS (OpenBLAS) where available, else a blocked loop.
+ * Defined in runtime/cpu/gemm_core.c. */
+void cpu_sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+               const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+               int64_t ldc);
+
+#endif /* CLCNN_INTERNAL_H */

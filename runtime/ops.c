@@ -1,0 +1,56 @@
+/* The operator registry: everything here is generated from ops.def. */
+#include <string.h>
+
+#include "internal.h"
+
+/* Each family file ends with a table indexed by op id (see STYLE.md). */
+#define OP(ID, NAME, FAM) extern const op_front *const op_front_##FAM[CLCNN_OP_COUNT];
+#include "ops.def"
+#undef OP
+
+static const char *const op_names[CLCNN_OP_COUNT] = {
+#define OP(ID, NAME, FAM) [CLCNN_OP_##ID] = NAME,
+#include "ops.def"
+#undef OP
+};
+
+int op_lookup(const char *domain, const char *op_type) {
+  if (domain && domain[0] && strcmp(domain, "ai.onnx") != 0) return -1;
+  if (!op_type) return -1;
+  for (int i = 0; i < CLCNN_OP_COUNT; i++)
+    if (strcmp(op_names[i], op_type) == 0) return i;
+  return -1;
+}
+
+const char *op_name(int op) {
+  return (op >= 0 && op < CLCNN_OP_COUNT) ? op_names[op] : "?";
+}
+
+/* A node with no params and one output whose shape equals its first input's. */
+static clcnn_status no_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
+  (void)g;
+  (void)n;
+  (void)err;
+  return CLCNN_OK;
+}
+static clcnn_status missing_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
+  (void)g;
+  return err_set(err, CLCNN_ERROR_UNSUPPORTED, "operator %s has no implementation yet",
+                 op_name(n->op));
+}
+static const op_front missing_front = {0, no_parse, missing_infer, NULL};
+
+const op_front *op_front_get(int op) {
+  const op_front *f = NULL;
+  switch (op) {
+#define OP(ID, NAME, FAM) \
+  case CLCNN_OP_##ID:     \
+    f = op_front_##FAM[op]; \
+    break;
+#include "ops.def"
+#undef OP
+    default:
+      return NULL;
+  }
+  return f ? f : &missing_front;
+}

@@ -1,0 +1,133 @@
+/* Errors, element types and shape arithmetic. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+clcnn_status err_set(clcnn_err *e, clcnn_status status, const char *fmt, ...) {
+  if (!e) return status;
+  e->status = status;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+  va_end(ap);
+  return status;
+}
+
+clcnn_status err_append(clcnn_err *e, clcnn_status status, const char *fmt, ...) {
+  if (!e) return status;
+  if (e->status == CLCNN_OK) e->status = status;
+  size_t len = strlen(e->msg);
+  if (len && len + 2 < sizeof e->msg) {
+    memcpy(e->msg + len, "; ", 3);
+    len += 2;
+  }
+  if (len + 1 < sizeof e->msg) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg + len, sizeof e->msg - len, fmt, ap);
+    va_end(ap);
+  }
+  return e->status;
+}
+
+size_t dtype_size(clcnn_dtype dt) {
+  switch (dt) {
+    case CLCNN_DTYPE_FLOAT32: return 4;
+    case CLCNN_DTYPE_UINT8: return 1;
+    case CLCNN_DTYPE_INT8: return 1;
+    case CLCNN_DTYPE_INT32: return 4;
+    case CLCNN_DTYPE_INT64: return 8;
+    case CLCNN_DTYPE_BOOL: return 1;
+    case CLCNN_DTYPE_FLOAT16: return 2;
+    case CLCNN_DTYPE_FLOAT64: return 8;
+    default: return 0;
+  }
+}
+
+const char *dtype_name(clcnn_dtype dt) {
+  switch (dt) {
+    case CLCNN_DTYPE_FLOAT32: return "float32";
+    case CLCNN_DTYPE_UINT8: return "uint8";
+    case CLCNN_DTYPE_INT8: return "int8";
+    case CLCNN_DTYPE_INT32: return "int32";
+    case CLCNN_DTYPE_INT64: return "int64";
+    case CLCNN_DTYPE_BOOL: return "bool";
+    case CLCNN_DTYPE_FLOAT16: return "float16";
+    case CLCNN_DTYPE_FLOAT64: return "float64";
+    default: return "undefined";
+  }
+}
+
+int64_t shape_numel(int rank, const int64_t *dims) {
+  int64_t n = 1;
+  for (int i = 0; i < rank; i++) n *= dims[i];
+  return n;
+}
+
+char *shape_str(int rank, const int64_t *dims, char *buf, size_t len) {
+  size_t at = 0;
+  buf[0] = 0;
+  if (rank == 0) {
+    snprintf(buf, len, "scalar");
+    return buf;
+  }
+  for (int i = 0; i < rank && at < len; i++) {
+    int w = snprintf(buf + at, len - at, i ? "x%" PRId64 : "%" PRId64, dims[i]);
+    if (w < 0) break;
+    at += (size_t)w;
+  }
+  return buf;
+}
+
+bool shape_broadcast(int ra, const int64_t *a, int rb, const int64_t *b, int *rout,
+                     int64_t *out) {
+  int r = ra > rb ? ra : rb;
+  if (r > CLCNN_MAX_RANK) return false;
+  for (int i = 0; i < r; i++) {
+    int64_t da = i < r - ra ? 1 : a[i - (r - ra)];
+    int64_t db = i < r - rb ? 1 : b[i - (r - rb)];
+    if (da == db || db == 1)
+      out[i] = da;
+    else if (da == 1)
+      out[i] = db;
+    else
+      return false;
+  }
+  *rout = r;
+  return true;
+}
+
+void ir_set_shape(ir_value *v, clcnn_dtype dtype, int rank, const int64_t *dims) {
+  v->t.dtype = dtype;
+  v->t.rank = rank;
+  for (int i = 0; i < CLCNN_MAX_RANK; i++) v->t.dims[i] = i < rank ? dims[i] : 0;
+  v->shape_known = true;
+}
+
+int64_t tensor_get_i64(const clcnn_tensor *t, int64_t i) {
+  switch (t->dtype) {
+    case CLCNN_DTYPE_INT64: return ((const int64_t *)t->data)[i];
+    case CLCNN_DTYPE_INT32: return ((const int32_t *)t->data)[i];
+    case CLCNN_DTYPE_INT8: return ((const int8_t *)t->data)[i];
+    case CLCNN_DTYPE_UINT8: return ((const uint8_t *)t->data)[i];
+    case CLCNN_DTYPE_BOOL: return ((const uint8_t *)t->data)[i] != 0;
+    case CLCNN_DTYPE_FLOAT32: return (int64_t)((const float *)t->data)[i];
+    case CLCNN_DTYPE_FLOAT64: return (int64_t)((const double *)t->data)[i];
+    default: return 0;
+  }
+}
+
+double tensor_get_f64(const clcnn_tensor *t, int64_t i) {
+  switch (t->dtype) {
+    case CLCNN_DTYPE_FLOAT32: return ((const float *)t->data)[i];
+    case CLCNN_DTYPE_FLOAT64: return ((const double *)t->data)[i];
+    default: return (double)tensor_get_i64(t, i);
+  }
+}
+
+int64_t clcnn_tensor_numel(const clcnn_tensor *t) {
+  return t ? shape_numel(t->rank, t->dims) : 0;
+}

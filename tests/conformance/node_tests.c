@@ -1,0 +1,264 @@
+/* Runs ONNX's backend node test cases (onnx/backend/test/data/node/test_*:
+ * model.onnx + test_data_set_N/{input,output}_K.pb) through the public API
+ * and compares with the expected outputs that ONNX ships.
+ *
+ *   node_tests [--device D] [--filter SUBSTR] [--verbose] [--report FILE] DIR
+ *
+ * A case is skipped, with its reason printed, when its model uses an operator
+ * outside clcnn's list or a feature clcnn refuses at load or session creation
+ * (an unsupported data type or attribute value). Everything else must match:
+ * any failure makes the exit status 1. --report writes one line per case
+ * ("case<TAB>status<TAB>ops<TAB>reason") for the conformance report tool.
+ * Exit 77 when DIR does not exist (the onnx wheel is not installed). */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api.h"
+#include "clcnn.h"
+#include "onnx_io.h"
+
+#define MAX_IO 16
+
+typedef enum { CASE_PASS, CASE_FAIL, CASE_SKIP } case_result;
+
+static bool verbose;
+
+static int cmp_names(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool is_dir(const char *p) {
+  struct stat sb;
+  return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* Compares with ONNX's backend-test tolerance for floats (rtol 1e-3, atol
+ * 1e-5 — slightly looser absolute tolerance than ONNX's 1e-7 because we sum
+ * in a different order) and exactly for integers. NaN must match NaN. */
+static bool compare(const clcnn_tensor *got, const clcnn_tensor *want, char *why, size_t len) {
+  char a[128], b[128];
+  if (got->dtype != want->dtype) {
+    snprintf(why, len, "dtype %s, expected %s", dtype_name(got->dtype), dtype_name(want->dtype));
+    return false;
+  }
+  bool same = got->rank == want->rank;
+  for (int d = 0; same && d < got->rank; d++) same = got->dims[d] == want->dims[d];
+  if (!same) {
+    snprintf(why, len, "shape %s, expected %s", shape_str(got->rank, got->dims, a, sizeof a),
+             shape_str(want->rank, want->dims, b, sizeof b));
+    return false;
+  }
+  int64_t n = clcnn_tensor_numel(want);
+  for (int64_t i = 0; i < n; i++) {
+    if (want->dtype == CLCNN_DTYPE_FLOAT32 || want->dtype == CLCNN_DTYPE_FLOAT64) {
+      double g = tensor_get_f64(got, i), w = tensor_get_f64(want, i);
+      if (isnan(w) && isnan(g)) continue;
+      if (isinf(w) && g == w) continue;
+      if (!(fabs(g - w) <= 1e-5 + 1e-3 * fabs(w))) {
+        snprintf(why, len, "element %lld is %.8g, expected %.8g", (long long)i, g, w);
+        return false;
+      }
+    } else {
+      size_t es = dtype_size(want->dtype);
+      if (memcmp((const char *)got->data + i * es, (const char *)want->data + i * es, es) != 0) {
+        snprintf(why, len, "element %lld is %lld, expected %lld", (long long)i,
+                 (long long)tensor_get_i64(got, i), (long long)tensor_get_i64(want, i));
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+static int load_set(const char *dir, const char *prefix, clcnn_tensor *t, int max, char *why,
+                    size_t len) {
+  int n = 0;
+  for (; n < max; n++) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s_%d.pb", dir, prefix, n);
+    struct stat sb;
+    if (stat(path, &sb) != 0) break;
+    clcnn_err err = {0};
+    if (onnx_tensor_load(path, &t[n], NULL, &err)) {
+      snprintf(why, len, "%s", err.msg);
+      for (int k = 0; k < n; k++) free(t[k].data);
+      return -1;
+    }
+  }
+  return n;
+}
+
+/* Operators of a model, for the report ("Add,Mul"). */
+static void model_ops(const clcnn_model *m, char *buf, size_t len) {
+  buf[0] = 0;
+  for (int i = 0; i < m->g.nnodes; i++) {
+    const char *op = m->g.nodes[i].op_type;
+    bool seen = false;
+    for (int j = 0; j < i && !seen; j++) seen = strcmp(m->g.nodes[j].op_type, op) == 0;
+    if (seen) continue;
+    size_t l = strlen(buf);
+    snprintf(buf + l, len - l, "%s%s", l ? "," : "", op);
+  }
+}
+
+static case_result run_case(clcnn_context *ctx, const char *dir, const char *device, char *ops,
+                            size_t opslen, char *why, size_t len) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/model.onnx", dir);
+  void *data;
+  size_t size;
+  clcnn_err err = {0};
+  ops[0] = 0;
+  if (onnx_read_file(path, &data, &size, &err)) {
+    snprintf(why, len, "%s", err.msg);
+    return CASE_FAIL;
+  }
+  clcnn_model *m = NULL;
+  clcnn_status st = model_load(ctx, data, size, dir, true, &m, &err);
+  free(data);
+  if (st) {
+    snprintf(why, len, "load: %s", err.msg);
+    return st == CLCNN_ERROR_UNSUPPORTED ? CASE_SKIP : CASE_FAIL;
+  }
+  model_ops(m, ops, opslen);
+  if (m->problems) {
+    snprintf(why, len, "%s", m->problems);
+    clcnn_model_free(m);
+    return CASE_SKIP;
+  }
+  case_result result = CASE_PASS;
+  clcnn_session *s = NULL;
+  clcnn_tensor in[MAX_IO], want[MAX_IO];
+  int nin = 0, nout = 0;
+  for (int set = 0; result == CASE_PASS; set++) {
+    char sdir[4096];
+    snprintf(sdir, sizeof sdir, "%s/test_data_set_%d", dir, set);
+    if (!is_dir(sdir)) break;
+    nin = load_set(sdir, "input", in, MAX_IO, why, len);
+    nout = nin < 0 ? -1 : load_set(sdir, "output", want, MAX_IO, why, len);
+    if (nin < 0 || nout < 0) {
+      if (nin > 0)
+        for (int k = 0; k < nin; k++) free(in[k].data);
+      result = CASE_FAIL;
+      break;
+    }
+    if (nin != m->ninputs || nout != m->noutputs) {
+      snprintf(why, len, "test data has %d inputs / %d outputs, the model %d / %d", nin, nout,
+               m->ninputs, m->noutputs);
+      result = CASE_SKIP;
+    }
+    if (result == CASE_PASS && !s) {
+      clcnn_input_shape shapes[MAX_IO];
+      for (int k = 0; k < nin; k++) {
+        shapes[k].name = m->inputs[k].name;
+        shapes[k].rank = in[k].rank;
+        memcpy(shapes[k].dims, in[k].dims, sizeof shapes[k].dims);
+      }
+      clcnn_session_options so;
+      clcnn_session_options_default(&so);
+      so.device = device;
+      st = clcnn_session_create(m, &so, shapes, nin, &s);
+      if (st) {
+        snprintf(why, len, "session: %s", clcnn_last_error());
+        result = st == CLCNN_ERROR_UNSUPPORTED ? CASE_SKIP : CASE_FAIL;
+      }
+    }
+    for (int k = 0; result == CASE_PASS && k < nin; k++) {
+      if (clcnn_session_set_input(s, m->inputs[k].name, &in[k])) {
+        snprintf(why, len, "set input: %s", clcnn_session_error(s));
+        result = CASE_FAIL;
+      }
+    }
+    if (result == CASE_PASS && clcnn_session_run(s)) {
+      snprintf(why, len, "run: %s", clcnn_session_error(s));
+      result = clcnn_session_error(s)[0] && strstr(clcnn_session_error(s), "not supported")
+                   ? CASE_SKIP
+                   : CASE_FAIL;
+    }
+    for (int k = 0; result == CASE_PASS && k < nout; k++) {
+      clcnn_tensor got;
+      if (clcnn_session_output(s, m->outputs[k].name, &got)) {
+        snprintf(why, len, "output: %s", clcnn_session_error(s));
+        result = CASE_FAIL;
+        break;
+      }
+      char w[512];
+      if (!compare(&got, &want[k], w, sizeof w)) {
+        snprintf(why, len, "output '%s' (set %d): %s", m->outputs[k].name, set, w);
+        result = CASE_FAIL;
+      }
+    }
+    for (int k = 0; k < nin; k++) free(in[k].data);
+    for (int k = 0; k < nout; k++) free(want[k].data);
+  }
+  clcnn_session_free(s);
+  clcnn_model_free(m);
+  return result;
+}
+
+int main(int argc, char **argv) {
+  const char *device = "cpu", *filter = NULL, *dir = NULL, *report_path = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--device") && i + 1 < argc) device = argv[++i];
+    else if (!strcmp(argv[i], "--filter") && i + 1 < argc) filter = argv[++i];
+    else if (!strcmp(argv[i], "--report") && i + 1 < argc) report_path = argv[++i];
+    else if (!strcmp(argv[i], "--verbose")) verbose = true;
+    else dir = argv[i];
+  }
+  if (!dir) {
+    fprintf(stderr, "usage: %s [--device D] [--filter S] [--verbose] [--report F] DIR\n", argv[0]);
+    return 2;
+  }
+  if (!is_dir(dir)) {
+    printf("SKIP: no ONNX node test data at '%s' (install the onnx wheel: pip install "
+           "onnx==1.22.0)\n", dir);
+    return 77;
+  }
+  DIR *d = opendir(dir);
+  if (!d) return 2;
+  char **names = NULL;
+  int n = 0, cap = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (strncmp(e->d_name, "test_", 5) != 0) continue;
+    if (filter && !strstr(e->d_name, filter)) continue;
+    if (n == cap) {
+      cap = cap ? cap * 2 : 256;
+      names = realloc(names, sizeof(char *) * (size_t)cap);
+      if (!names) return 2;
+    }
+    names[n++] = strdup(e->d_name);
+  }
+  closedir(d);
+  qsort(names, (size_t)n, sizeof(char *), cmp_names);
+  clcnn_context *ctx;
+  if (clcnn_context_create(NULL, &ctx)) return 2;
+  FILE *report = report_path ? fopen(report_path, "w") : NULL;
+  int pass = 0, fail = 0, skip = 0;
+  for (int i = 0; i < n; i++) {
+    char path[4096], why[4096] = "", ops[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+    case_result r = run_case(ctx, path, device, ops, sizeof ops, why, sizeof why);
+    if (r == CASE_PASS) pass++;
+    if (r == CASE_FAIL) fail++;
+    if (r == CASE_SKIP) skip++;
+    if (r == CASE_FAIL) printf("FAIL %s: %s\n", names[i], why);
+    else if (r == CASE_SKIP) printf("skip %s: %s\n", names[i], why);
+    else if (verbose) printf("pass %s\n", names[i]);
+    if (report)
+      fprintf(report, "%s\t%s\t%s\t%s\n", names[i],
+              r == CASE_PASS ? "pass" : r == CASE_FAIL ? "fail" : "skip", ops, why);
+    fflush(stdout);
+    free(names[i]);
+  }
+  free(names);
+  if (report) fclose(report);
+  clcnn_context_free(ctx);
+  printf("node tests on device %s: %d passed, %d failed, %d skipped\n", device, pass, fail, skip);
+  printf("%d passed, %d failed, %d skipped\n", pass, fail, skip);
+  return fail ? 1 : 0;
+}
