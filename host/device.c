@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---------------------------------------------------------------- errors */
 
@@ -465,12 +466,15 @@ static clcnn_status no_match(const ocl_device_info *devs, int count, const char 
                    "backend)",
                    (int)(n > 200 ? 200 : n), spec, why);
   }
-  err_set(err, CLCNN_ERROR_DEVICE, "device \"%.*s\": %s; available:", (int)(n > 200 ? 200 : n),
-          spec, why);
   for (int i = 0; i < count; i++) {
-    err_append(err, CLCNN_ERROR_DEVICE, "opencl:%d \"%s\" (%s, %s%s)", i, devs[i].name,
-               ocl_device_type_str(&devs[i]), devs[i].platform_name,
-               devs[i].available ? "" : ", unavailable");
+    if (i == 0) {
+      err_set(err, CLCNN_ERROR_DEVICE, "device \"%.*s\": %s; available: opencl:%d \"%s\" (%s, %s%s)",
+              (int)(n > 200 ? 200 : n), spec, why, i, devs[i].name, ocl_device_type_str(&devs[i]),
+              devs[i].platform_name, devs[i].available ? "" : ", unavailable");
+    } else {
+      err_append(err, CLCNN_ERROR_DEVICE, "opencl:%d \"%s\" (%s, %s%s)", i, devs[i].name, ocl_device_type_str(&devs[i]),
+                 devs[i].platform_name, devs[i].available ? "" : ", unavailable");
+    }
   }
   return err_append(err, CLCNN_ERROR_DEVICE, "or \"cpu\" for the CPU backend");
 }

@@ -11,6 +11,9 @@
 
 #include "api.h"
 #include "clcnn_config.h"
+#if CLCNN_HAVE_OPENCL
+#include "ocl.h"
+#endif
 
 #define ARENA_ALIGN 64
 
@@ -109,9 +112,15 @@ static clcnn_status plan_cpu(clcnn_session *s, clcnn_err *err) {
     last[v] = -1;
   }
   for (int i = 0; i < g->ninputs; i++) first[g->inputs[i]] = last[g->inputs[i]] = 0;
+  /* With a device, only graph inputs/outputs and what CPU nodes touch need
+   * host memory; values that only device nodes touch stay on the device. */
+  for (int i = 0; i < g->noutputs; i++)
+    if (!g->values[g->outputs[i]].is_const && first[g->outputs[i]] < 0)
+      first[g->outputs[i]] = g->values[g->outputs[i]].producer >= 0
+                                 ? g->values[g->outputs[i]].producer : 0;
   for (int i = 0; i < g->nnodes; i++) {
     const ir_node *n = &g->nodes[i];
-    if (n->dead) continue;
+    if (n->dead || n->backend != BACKEND_CPU) continue;
     for (int k = 0; k < n->nout; k++) {
       int v = n->out[k];
       if (v < 0 || g->values[v].is_const) continue;
@@ -126,6 +135,11 @@ static clcnn_status plan_cpu(clcnn_session *s, clcnn_err *err) {
   int n = 0;
   for (int i = 0; i < g->noutputs; i++)
     if (first[g->outputs[i]] >= 0) last[g->outputs[i]] = g->nnodes;
+  /* A device value read by a CPU node gets its host copy at that point, but
+   * its first step is kept at its producer: simple and safe. */
+  for (int v = 0; v < nv; v++)
+    if (first[v] >= 0 && g->values[v].producer >= 0 && g->values[v].producer < first[v])
+      first[v] = g->values[v].producer;
   for (int v = 0; v < nv; v++) {
     if (first[v] < 0 || g->values[v].is_const) continue;
     const ir_value *val = &g->values[v];
@@ -234,18 +248,30 @@ static clcnn_status session_build(clcnn_session *s, const clcnn_session_options 
   if ((st = bind_inputs(s, shapes, nshapes, err))) return st;
   if ((st = graph_infer(&s->g, err))) return st;
   if ((st = graph_optimize(&s->g, err))) return st;
-  const char *dev = o->device ? o->device : getenv("CLCNN_DEVICE");
+  const char *dev = o->device;
+  if (!dev || !dev[0]) dev = getenv("CLCNN_DEVICE");
   if (!dev || !dev[0]) dev = "best";
-  /* Until the OpenCL backend lands every node runs on the CPU backend; asking
-   * for an OpenCL device explicitly is an error, "best" falls back. */
-  if (strcmp(dev, "cpu") != 0 && strcmp(dev, "best") != 0)
-    return err_set(err, CLCNN_ERROR_DEVICE,
-                   "device '%s' is not available: this build runs on the CPU backend only "
-                   "(device \"cpu\")", dev);
   snprintf(s->device, sizeof s->device, "cpu");
   for (int i = 0; i < s->g.nnodes; i++) s->g.nodes[i].backend = BACKEND_CPU;
+#if CLCNN_HAVE_OPENCL
+  int index = OCL_DEVICE_CPU_BACKEND;
+  if ((st = ocl_device_select(dev, &index, err))) return st;
+  if (index != OCL_DEVICE_CPU_BACKEND) {
+    if ((st = ocl_session_open(s, index, err))) return st;
+    if ((st = ocl_session_partition(s, err))) return st;
+  } else if (s->strict && strcmp(dev, "cpu") != 0) {
+    return err_set(err, CLCNN_ERROR_DEVICE, "strict mode: no OpenCL device found for '%s'", dev);
+  }
+#else
+  if (strcmp(dev, "cpu") != 0 && strcmp(dev, "best") != 0)
+    return err_set(err, CLCNN_ERROR_DEVICE,
+                   "device '%s' is not available: this clcnn was built without OpenCL", dev);
+#endif
   if ((st = plan_cpu(s, err))) return st;
   if ((st = prepare_cpu(s, err))) return st;
+#if CLCNN_HAVE_OPENCL
+  if (s->ocl && (st = ocl_session_allocate(s, err))) return st;
+#endif
   if (s->profile && (st = setup_profile(s, err))) return st;
   for (int v = 0; v < s->g.nvalues; v++)
     if (s->g.values[v].owns_data)
@@ -304,6 +330,9 @@ void clcnn_session_free(clcnn_session *s) {
     const cpu_op *op = cpu_op_get(s->g.nodes[i].op);
     if (op && op->release) op->release(&s->cpu[i]);
   }
+#if CLCNN_HAVE_OPENCL
+  ocl_session_close(s);
+#endif
   free(s->cpu);
   free(s->cpu_prepared);
   free(s->val);
@@ -354,6 +383,10 @@ clcnn_status clcnn_session_set_input(clcnn_session *s, const char *name, const c
     return session_fail(s, CLCNN_ERROR_INVALID_ARGUMENT, "input '%s': data is NULL", name);
   if (s->val[v].offset != SIZE_MAX && s->val[v].bytes)
     memcpy(s->arena + s->val[v].offset, t->data, s->val[v].bytes);
+#if CLCNN_HAVE_OPENCL
+  ocl_session_host_wrote(s, v);
+#endif
+  s->ran = false;
   return CLCNN_OK;
 }
 
@@ -383,13 +416,47 @@ clcnn_status clcnn_session_run(clcnn_session *s) {
     }
     double t0 = s->profile ? now_ms() : 0;
     clcnn_err e = {0};
+    clcnn_status st = CLCNN_OK;
+#if CLCNN_HAVE_OPENCL
+    if (n->backend == BACKEND_OPENCL) {
+      st = ocl_session_run_node(s, i, &e);
+      if (st) return session_fail(s, st, "%s", e.msg);
+      step++;
+      continue;
+    }
+    if (s->ocl) { /* a CPU node: bring its inputs to the host */
+      for (int k = 0; k < n->nin && st == CLCNN_OK; k++)
+        if (n->in[k] >= 0) st = ocl_session_to_host(s, n->in[k], &e);
+      if (st) return session_fail(s, st, "node '%s' (%s): %s", n->name, n->op_type, e.msg);
+    }
+#endif
     const cpu_op *op = cpu_op_get(n->op);
-    clcnn_status st = op->run(&s->cpu[i], in, n->nin, out, n->nout, &e);
+    st = op->run(&s->cpu[i], in, n->nin, out, n->nout, &e);
     if (st)
       return session_fail(s, st, "node '%s' (%s): %s", n->name, n->op_type, e.msg);
+#if CLCNN_HAVE_OPENCL
+    for (int k = 0; k < n->nout; k++)
+      if (n->out[k] >= 0) ocl_session_host_wrote(s, n->out[k]);
+#endif
     if (s->profile) s->prof[step].ms = now_ms() - t0;
     step++;
   }
+#if CLCNN_HAVE_OPENCL
+  if (s->ocl) {
+    clcnn_err e = {0};
+    clcnn_status st = CLCNN_OK;
+    for (int k = 0; k < g->noutputs && st == CLCNN_OK; k++)
+      st = ocl_session_to_host(s, g->outputs[k], &e);
+    if (st == CLCNN_OK) st = ocl_session_finish(s, &e);
+    if (st) return session_fail(s, st, "%s", e.msg);
+    if (s->profile)
+      for (int i = 0, k = 0; i < g->nnodes; i++) {
+        if (g->nodes[i].dead) continue;
+        if (g->nodes[i].backend == BACKEND_OPENCL) s->prof[k].ms = ocl_session_node_ms(s, i);
+        k++;
+      }
+  }
+#endif
   s->ran = true;
   return CLCNN_OK;
 }
@@ -431,6 +498,9 @@ clcnn_status clcnn_session_memory(const clcnn_session *s, size_t *host, size_t *
   }
   if (host) *host = s->arena_bytes + s->const_bytes;
   if (device) *device = 0;
+#if CLCNN_HAVE_OPENCL
+  if (device) *device = ocl_session_device_bytes(s);
+#endif
   return CLCNN_OK;
 }
 

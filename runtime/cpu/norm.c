@@ -1,6 +1,247 @@
-/* CPU backend: the norm family. */
+/* CPU backend: the norm family (BatchNormalization, InstanceNormalization,
+ * LayerNormalization, GroupNormalization, LRN). float32; statistics are
+ * computed in two passes with double accumulation. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "../internal.h"
+#include "../ops/norm.h"
+
+#ifdef _OPENMP
+#define NORM_PRAGMA(x) _Pragma(#x)
+#define NORM_PARALLEL_FOR(nt) \
+  NORM_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1) schedule(static))
+#else
+#define NORM_PARALLEL_FOR(nt)
+#endif
+
+/* Positions of a row processed at once with stack scratch. */
+#define NORM_CHUNK 256
+
+static clcnn_status oom(clcnn_err *err) {
+  return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+}
+
+/* Mean and 1/sqrt(variance + eps) of n floats (two passes, double sums). */
+static void row_stats(const float *x, int64_t n, double eps, double *mean, double *inv_std) {
+  double s = 0;
+  for (int64_t i = 0; i < n; i++) s += x[i];
+  double m = n ? s / (double)n : 0;
+  double v = 0;
+  for (int64_t i = 0; i < n; i++) {
+    double d = x[i] - m;
+    v += d * d;
+  }
+  v = n ? v / (double)n : 0;
+  *mean = m;
+  *inv_std = 1.0 / sqrt(v + eps);
+}
+
+/* y = x * a + b over n floats. */
+static void affine(const float *x, float *y, int64_t n, float a, float b) {
+  for (int64_t i = 0; i < n; i++) y[i] = x[i] * a + b;
+}
+
+/* ----------------------------------------------------- BatchNormalization */
+
+static clcnn_status batchnorm_run(cpu_node *cn, const clcnn_tensor *in, int nin,
+                                  clcnn_tensor *out, int nout, clcnn_err *err) {
+  (void)nin, (void)nout;
+  const batchnorm_params *p = cn->n->params;
+  const int64_t nstat = p->nstat, block = p->block, total = p->batch * nstat;
+  if (total == 0 || block == 0) return CLCNN_OK;
+  float *ab = malloc(sizeof(float) * 2 * (size_t)nstat);
+  if (!ab) return oom(err);
+  const float *scale = in[1].data, *bias = in[2].data, *mean = in[3].data, *var = in[4].data;
+  for (int64_t c = 0; c < nstat; c++) {
+    double a = (double)scale[c] / sqrt((double)var[c] + (double)p->epsilon);
+    ab[2 * c] = (float)a;
+    ab[2 * c + 1] = (float)((double)bias[c] - (double)mean[c] * a);
+  }
+  const float *x = in[0].data;
+  float *y = out[0].data;
+  if (block == 1) { /* spatial = 0 or no spatial dims: one statistic per element */
+    NORM_PARALLEL_FOR(cn->nthreads)
+    for (int64_t b = 0; b < p->batch; b++) {
+      const float *xb = x + b * nstat;
+      float *yb = y + b * nstat;
+      for (int64_t c = 0; c < nstat; c++) yb[c] = xb[c] * ab[2 * c] + ab[2 * c + 1];
+    }
+  } else {
+    NORM_PARALLEL_FOR(cn->nthreads)
+    for (int64_t i = 0; i < total; i++) {
+      int64_t c = i % nstat;
+      affine(x + i * block, y + i * block, block, ab[2 * c], ab[2 * c + 1]);
+    }
+  }
+  free(ab);
+  return CLCNN_OK;
+}
+
+static const cpu_op batchnorm_cpu = {NULL, NULL, batchnorm_run, NULL};
+
+/* -------------------------------------------------- InstanceNormalization */
+
+static clcnn_status instancenorm_run(cpu_node *cn, const clcnn_tensor *in, int nin,
+                                     clcnn_tensor *out, int nout, clcnn_err *err) {
+  (void)nin, (void)nout, (void)err;
+  const instancenorm_params *p = cn->n->params;
+  const int64_t C = p->channels, inner = p->inner, total = p->batch * C;
+  const float *x = in[0].data, *scale = in[1].data, *bias = in[2].data;
+  float *y = out[0].data;
+  const double eps = p->epsilon;
+  NORM_PARALLEL_FOR(cn->nthreads)
+  for (int64_t i = 0; i < total; i++) {
+    int64_t c = i % C;
+    double m, inv;
+    row_stats(x + i * inner, inner, eps, &m, &inv);
+    double a = inv * scale[c];
+    affine(x + i * inner, y + i * inner, inner, (float)a, (float)(bias[c] - m * a));
+  }
+  return CLCNN_OK;
+}
+
+static const cpu_op instancenorm_cpu = {NULL, NULL, instancenorm_run, NULL};
+
+/* ----------------------------------------------------- LayerNormalization */
+
+/* Expands a Scale/B tensor that broadcasts to dims[axis:] of x into `inner`
+ * floats. */
+static void expand_param(const clcnn_tensor *x, int axis, const clcnn_tensor *s, float *dst,
+                         int64_t inner) {
+  int k = x->rank - axis;
+  int64_t sstride[CLCNN_MAX_RANK] = {0}; /* stride in s for each dim of the block */
+  int64_t st = 1;
+  for (int i = s->rank - 1; i >= 0; i--) {
+    int d = i - (s->rank - k); /* block dim aligned with s dim i */
+    if (d >= 0) sstride[d] = s->dims[i] == 1 ? 0 : st;
+    st *= s->dims[i];
+  }
+  const float *src = s->data;
+  int64_t idx[CLCNN_MAX_RANK] = {0}, off = 0;
+  for (int64_t j = 0; j < inner; j++) {
+    dst[j] = src[off];
+    for (int d = k - 1; d >= 0; d--) { /* odometer over the block's dims */
+      off += sstride[d];
+      if (++idx[d] < x->dims[axis + d]) break;
+      off -= sstride[d] * idx[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+static clcnn_status layernorm_run(cpu_node *cn, const clcnn_tensor *in, int nin,
+                                  clcnn_tensor *out, int nout, clcnn_err *err) {
+  const layernorm_params *p = cn->n->params;
+  const int64_t outer = p->outer, inner = p->inner;
+  const float *x = in[0].data;
+  float *y = out[0].data;
+  float *mean_out = nout > 1 ? out[1].data : NULL;
+  float *inv_out = nout > 2 ? out[2].data : NULL;
+  const float *scale = in[1].data;
+  const float *bias = nin > 2 ? in[2].data : NULL;
+  float *scratch = NULL;
+  if (outer == 0) return CLCNN_OK;
+  /* Broadcast Scale/B to the whole normalised block when they are smaller. */
+  bool expand_s = shape_numel(in[1].rank, in[1].dims) != inner;
+  bool expand_b = bias && shape_numel(in[2].rank, in[2].dims) != inner;
+  if (expand_s || expand_b) {
+    scratch = malloc(sizeof(float) * 2 * (size_t)(inner ? inner : 1));
+    if (!scratch) return oom(err);
+    if (expand_s) {
+      expand_param(&in[0], p->axis, &in[1], scratch, inner);
+      scale = scratch;
+    }
+    if (expand_b) {
+      expand_param(&in[0], p->axis, &in[2], scratch + inner, inner);
+      bias = scratch + inner;
+    }
+  }
+  const double eps = p->epsilon;
+  NORM_PARALLEL_FOR(cn->nthreads)
+  for (int64_t o = 0; o < outer; o++) {
+    const float *xr = x + o * inner;
+    float *yr = y + o * inner;
+    double m, inv;
+    row_stats(xr, inner, eps, &m, &inv);
+    const float fm = (float)m, finv = (float)inv;
+    if (bias)
+      for (int64_t j = 0; j < inner; j++) yr[j] = (xr[j] - fm) * finv * scale[j] + bias[j];
+    else
+      for (int64_t j = 0; j < inner; j++) yr[j] = (xr[j] - fm) * finv * scale[j];
+    if (mean_out) mean_out[o] = fm;
+    if (inv_out) inv_out[o] = finv;
+  }
+  free(scratch);
+  return CLCNN_OK;
+}
+
+static const cpu_op layernorm_cpu = {NULL, NULL, layernorm_run, NULL};
+
+/* ----------------------------------------------------- GroupNormalization */
+
+static clcnn_status groupnorm_run(cpu_node *cn, const clcnn_tensor *in, int nin,
+                                  clcnn_tensor *out, int nout, clcnn_err *err) {
+  (void)nin, (void)nout, (void)err;
+  const groupnorm_params *p = cn->n->params;
+  const int64_t G = p->num_groups, cpg = p->channels / G, inner = p->inner;
+  const int64_t total = p->batch * G, gsize = cpg * inner;
+  const float *x = in[0].data, *scale = in[1].data, *bias = in[2].data;
+  float *y = out[0].data;
+  const double eps = p->epsilon;
+  NORM_PARALLEL_FOR(cn->nthreads)
+  for (int64_t i = 0; i < total; i++) {
+    int64_t g = i % G;
+    double m, inv;
+    row_stats(x + i * gsize, gsize, eps, &m, &inv);
+    for (int64_t k = 0; k < cpg; k++) {
+      int64_t pi = p->per_channel ? g * cpg + k : g; /* opset 18: per group */
+      double a = inv * scale[pi];
+      int64_t off = i * gsize + k * inner;
+      affine(x + off, y + off, inner, (float)a, (float)(bias[pi] - m * a));
+    }
+  }
+  return CLCNN_OK;
+}
+
+static const cpu_op groupnorm_cpu = {NULL, NULL, groupnorm_run, NULL};
+
+/* -------------------------------------------------------------------- LRN */
+
+static clcnn_status lrn_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                            int nout, clcnn_err *err) {
+  (void)nin, (void)nout, (void)err;
+  const lrn_params *p = cn->n->params;
+  const int64_t C = p->channels, inner = p->inner, total = p->batch * C;
+  const int64_t lo = (p->size - 1) / 2, hi = p->size / 2; /* floor, ceil of (size-1)/2 */
+  const float k = p->alpha / (float)p->size, bias = p->bias, nbeta = -p->beta;
+  const float *x = in[0].data;
+  float *y = out[0].data;
+  NORM_PARALLEL_FOR(cn->nthreads)
+  for (int64_t i = 0; i < total; i++) {
+    const int64_t c = i % C, nc0 = i - c; /* first channel of this image */
+    const int64_t c0 = c - lo < 0 ? 0 : c - lo, c1 = c + hi >= C ? C - 1 : c + hi;
+    float acc[NORM_CHUNK];
+    for (int64_t j0 = 0; j0 < inner; j0 += NORM_CHUNK) {
+      const int64_t len = inner - j0 < NORM_CHUNK ? inner - j0 : NORM_CHUNK;
+      for (int64_t j = 0; j < len; j++) acc[j] = 0;
+      for (int64_t c2 = c0; c2 <= c1; c2++) {
+        const float *xr = x + (nc0 + c2) * inner + j0;
+        for (int64_t j = 0; j < len; j++) acc[j] += xr[j] * xr[j];
+      }
+      const float *xr = x + i * inner + j0;
+      float *yr = y + i * inner + j0;
+      for (int64_t j = 0; j < len; j++) yr[j] = xr[j] * powf(bias + k * acc[j], nbeta);
+    }
+  }
+  return CLCNN_OK;
+}
+
+static const cpu_op lrn_cpu = {NULL, NULL, lrn_run, NULL};
 
 const cpu_op *const cpu_ops_norm[CLCNN_OP_COUNT] = {
-    [0] = NULL,
+    [CLCNN_OP_BATCHNORM] = &batchnorm_cpu, [CLCNN_OP_INSTANCENORM] = &instancenorm_cpu,
+    [CLCNN_OP_LAYERNORM] = &layernorm_cpu, [CLCNN_OP_GROUPNORM] = &groupnorm_cpu,
+    [CLCNN_OP_LRN] = &lrn_cpu,
 };

@@ -1,12 +1,280 @@
-/* CPU backend: the unary family. */
+/* CPU backend: the unary family, and the activation applied by Conv, Gemm
+ * and MatMul nodes that have one fused (cpu_unary_apply). */
+#include <math.h>
+#include <string.h>
+
 #include "../internal.h"
+#include "../ops/unary.h"
+
+#if defined(_OPENMP)
+#define SIMD _Pragma("omp simd")
+#else
+#define SIMD
+#endif
+
+/* Elements per task when a node is split across threads. */
+#define CHUNK ((size_t)1 << 14)
+
+static inline float f32_from_bits(uint32_t u) {
+  float f;
+  memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+/* exp(x) in float, within about 1 ulp (including subnormal results,
+ * overflow to +inf, exp(-inf) = 0 and NaN), written so that a loop calling
+ * it vectorises: Cody-Waite reduction x = k ln2 + r, |r| <= ln2/2, a degree
+ * 7 Taylor polynomial for exp(r), and 2^k applied as two exact powers of two
+ * so that k may reach both ends of the float range. */
+static inline float vexpf(float x) {
+  float xc = x > -104.0f ? x : -104.0f; /* exp(-104) rounds to 0; NaN goes here too */
+  xc = xc < 88.75f ? xc : 88.75f;      /* exp(88.75) > FLT_MAX: overflows to inf below */
+  /* k = round(x / ln2) by the 1.5 * 2^23 trick. */
+  float kf = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  float r = xc - kf * 0.693359375f; /* ln2 in two parts; kf * hi is exact */
+  r = r + kf * 2.12194440e-4f;
+  float p = 1.0f / 5040.0f;
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  int32_t k = (int32_t)kf; /* -150 .. 128 */
+  int32_t k1 = k / 2, k2 = k - k1;
+  float y = p * f32_from_bits((uint32_t)(k1 + 127) << 23) * f32_from_bits((uint32_t)(k2 + 127) << 23);
+  return x != x ? x : y;
+}
+
+static inline float softplusf(float x) {
+  /* log(1 + exp(x)) without overflow: max(x, 0) + log1p(exp(-|x|)). */
+  return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
+}
+
+#define SQRT1_2_F 0.70710678118654752440f
+#define SQRT_2_OVER_PI_F 0.79788456080286535588f
+
+/* The defaults parse() sets, for callers that pass no params. */
+static unary_params unary_defaults(int op) {
+  unary_params p;
+  memset(&p, 0, sizeof p);
+  p.min = -INFINITY;
+  p.max = INFINITY;
+  switch (op) {
+    case CLCNN_OP_LEAKYRELU: p.alpha = 0.01f; break;
+    case CLCNN_OP_ELU: p.alpha = 1.0f; break;
+    case CLCNN_OP_SELU:
+      p.alpha = 1.67326319217681884765625f;
+      p.gamma = 1.05070102214813232421875f;
+      break;
+    case CLCNN_OP_HARDSIGMOID:
+      p.alpha = 0.2f;
+      p.beta = 0.5f;
+      break;
+    case CLCNN_OP_HARDSWISH:
+      p.alpha = 1.0f / 6.0f;
+      p.beta = 0.5f;
+      break;
+    default: break;
+  }
+  return p;
+}
+
+bool op_is_activation(int op) {
+  switch (op) {
+    case CLCNN_OP_RELU:
+    case CLCNN_OP_LEAKYRELU:
+    case CLCNN_OP_ELU:
+    case CLCNN_OP_SELU:
+    case CLCNN_OP_SIGMOID:
+    case CLCNN_OP_HARDSIGMOID:
+    case CLCNN_OP_HARDSWISH:
+    case CLCNN_OP_TANH:
+    case CLCNN_OP_CLIP:
+    case CLCNN_OP_SOFTPLUS:
+    case CLCNN_OP_MISH:
+    case CLCNN_OP_GELU:
+    case CLCNN_OP_ERF:
+    case CLCNN_OP_EXP:
+    case CLCNN_OP_LOG:
+    case CLCNN_OP_SQRT:
+    case CLCNN_OP_NEG:
+    case CLCNN_OP_ABS:
+    case CLCNN_OP_RECIPROCAL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void cpu_unary_apply(int op, const void *params, const float *x, float *y, size_t n) {
+  unary_params def;
+  const unary_params *p = params;
+  if (!p) {
+    def = unary_defaults(op);
+    p = &def;
+  }
+  const float alpha = p->alpha, beta = p->beta, gamma = p->gamma;
+  switch (op) {
+    case CLCNN_OP_RELU:
+      SIMD for (size_t i = 0; i < n; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+      break;
+    case CLCNN_OP_LEAKYRELU:
+      SIMD for (size_t i = 0; i < n; i++) y[i] = x[i] < 0.0f ? alpha * x[i] : x[i];
+      break;
+    case CLCNN_OP_ELU:
+      for (size_t i = 0; i < n; i++) y[i] = x[i] < 0.0f ? alpha * expm1f(x[i]) : x[i];
+      break;
+    case CLCNN_OP_SELU:
+      for (size_t i = 0; i < n; i++)
+        y[i] = x[i] > 0.0f ? gamma * x[i] : gamma * alpha * expm1f(x[i]);
+      break;
+    case CLCNN_OP_SIGMOID:
+      SIMD for (size_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + vexpf(-x[i]));
+      break;
+    case CLCNN_OP_HARDSIGMOID:
+    case CLCNN_OP_HARDSWISH: {
+      const bool swish = op == CLCNN_OP_HARDSWISH;
+      SIMD for (size_t i = 0; i < n; i++) {
+        float v = alpha * x[i] + beta;
+        v = v < 0.0f ? 0.0f : v;
+        v = v > 1.0f ? 1.0f : v;
+        y[i] = swish ? x[i] * v : v;
+      }
+      break;
+    }
+    case CLCNN_OP_TANH:
+      for (size_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
+      break;
+    case CLCNN_OP_CLIP: {
+      const float lo = p->min, hi = p->max;
+      SIMD for (size_t i = 0; i < n; i++) {
+        float v = x[i] < lo ? lo : x[i];
+        y[i] = v > hi ? hi : v;
+      }
+      break;
+    }
+    case CLCNN_OP_SOFTPLUS:
+      for (size_t i = 0; i < n; i++) y[i] = softplusf(x[i]);
+      break;
+    case CLCNN_OP_MISH:
+      for (size_t i = 0; i < n; i++) y[i] = x[i] * tanhf(softplusf(x[i]));
+      break;
+    case CLCNN_OP_GELU:
+      if (p->approximate == GELU_APPROX_TANH) {
+        for (size_t i = 0; i < n; i++) {
+          float v = x[i];
+          y[i] = 0.5f * v * (1.0f + tanhf(SQRT_2_OVER_PI_F * (v + 0.044715f * v * v * v)));
+        }
+      } else {
+        for (size_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * SQRT1_2_F));
+      }
+      break;
+    case CLCNN_OP_ERF:
+      for (size_t i = 0; i < n; i++) y[i] = erff(x[i]);
+      break;
+    case CLCNN_OP_EXP:
+      for (size_t i = 0; i < n; i++) y[i] = expf(x[i]);
+      break;
+    case CLCNN_OP_LOG:
+      for (size_t i = 0; i < n; i++) y[i] = logf(x[i]);
+      break;
+    case CLCNN_OP_SQRT:
+      SIMD for (size_t i = 0; i < n; i++) y[i] = sqrtf(x[i]);
+      break;
+    case CLCNN_OP_NEG:
+      SIMD for (size_t i = 0; i < n; i++) y[i] = -x[i];
+      break;
+    case CLCNN_OP_ABS:
+      SIMD for (size_t i = 0; i < n; i++) y[i] = fabsf(x[i]);
+      break;
+    case CLCNN_OP_RECIPROCAL:
+      SIMD for (size_t i = 0; i < n; i++) y[i] = 1.0f / x[i];
+      break;
+    default:
+      /* Not a unary operator: op_is_activation() says so, so nobody fuses
+       * one; leave the data as it is rather than guess. */
+      if (x != y) memmove(y, x, n * sizeof *y);
+      break;
+  }
+}
+
+/* Integer Relu, Neg and Abs. Negation wraps (in unsigned arithmetic, so
+ * that the minimum value negates to itself without undefined behaviour). */
+#define INT_UNARY(NAME, T, U)                                          \
+  static void NAME(int op, const T *x, T *y, size_t n) {               \
+    switch (op) {                                                      \
+      case CLCNN_OP_RELU:                                              \
+        for (size_t i = 0; i < n; i++) y[i] = x[i] < 0 ? 0 : x[i];     \
+        break;                                                         \
+      case CLCNN_OP_NEG:                                               \
+        for (size_t i = 0; i < n; i++) y[i] = (T)(0u - (U)x[i]);       \
+        break;                                                         \
+      default: /* CLCNN_OP_ABS */                                      \
+        for (size_t i = 0; i < n; i++)                                 \
+          y[i] = x[i] < 0 ? (T)(0u - (U)x[i]) : x[i];                  \
+        break;                                                         \
+    }                                                                  \
+  }
+INT_UNARY(unary_i64, int64_t, uint64_t)
+INT_UNARY(unary_i32, int32_t, uint32_t)
+INT_UNARY(unary_i8, int8_t, uint8_t)
+#undef INT_UNARY
+
+static clcnn_status unary_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                              int nout, clcnn_err *err) {
+  (void)nin, (void)nout;
+  const int op = cn->n->op;
+  const size_t n = (size_t)clcnn_tensor_numel(&in[0]);
+  if ((size_t)clcnn_tensor_numel(&out[0]) != n || in[0].dtype != out[0].dtype)
+    return err_set(err, CLCNN_ERROR_INTERNAL, "output does not match the input");
+  if (n == 0) return CLCNN_OK;
+  switch (in[0].dtype) {
+    case CLCNN_DTYPE_FLOAT32: {
+      const float *x = in[0].data;
+      float *y = out[0].data;
+      const void *params = cn->n->params;
+      const long long nchunks = (long long)((n + CHUNK - 1) / CHUNK);
+      const int nt = cn->nthreads;
+      (void)nt;
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && nchunks > 1)
+#endif
+      for (long long c = 0; c < nchunks; c++) {
+        size_t begin = (size_t)c * CHUNK;
+        size_t len = n - begin < CHUNK ? n - begin : CHUNK;
+        cpu_unary_apply(op, params, x + begin, y + begin, len);
+      }
+      return CLCNN_OK;
+    }
+    case CLCNN_DTYPE_INT64: unary_i64(op, in[0].data, out[0].data, n); return CLCNN_OK;
+    case CLCNN_DTYPE_INT32: unary_i32(op, in[0].data, out[0].data, n); return CLCNN_OK;
+    case CLCNN_DTYPE_INT8: unary_i8(op, in[0].data, out[0].data, n); return CLCNN_OK;
+    case CLCNN_DTYPE_UINT8:
+      if (op == CLCNN_OP_ABS) {
+        if (out[0].data != in[0].data) memmove(out[0].data, in[0].data, n);
+        return CLCNN_OK;
+      }
+      break;
+    default:
+      break;
+  }
+  return err_set(err, CLCNN_ERROR_UNSUPPORTED, "input type %s is not supported",
+                 dtype_name(in[0].dtype));
+}
+
+static const cpu_op unary_cpu = {NULL, NULL, unary_run, NULL};
 
 const cpu_op *const cpu_ops_unary[CLCNN_OP_COUNT] = {
-    [0] = NULL,
+    [CLCNN_OP_RELU] = &unary_cpu,        [CLCNN_OP_LEAKYRELU] = &unary_cpu,
+    [CLCNN_OP_ELU] = &unary_cpu,         [CLCNN_OP_SELU] = &unary_cpu,
+    [CLCNN_OP_SIGMOID] = &unary_cpu,     [CLCNN_OP_HARDSIGMOID] = &unary_cpu,
+    [CLCNN_OP_HARDSWISH] = &unary_cpu,   [CLCNN_OP_TANH] = &unary_cpu,
+    [CLCNN_OP_CLIP] = &unary_cpu,        [CLCNN_OP_SOFTPLUS] = &unary_cpu,
+    [CLCNN_OP_MISH] = &unary_cpu,        [CLCNN_OP_GELU] = &unary_cpu,
+    [CLCNN_OP_ERF] = &unary_cpu,         [CLCNN_OP_EXP] = &unary_cpu,
+    [CLCNN_OP_LOG] = &unary_cpu,         [CLCNN_OP_SQRT] = &unary_cpu,
+    [CLCNN_OP_NEG] = &unary_cpu,         [CLCNN_OP_ABS] = &unary_cpu,
+    [CLCNN_OP_RECIPROCAL] = &unary_cpu,
 };
-
-/* Placeholders until the unary family lands (replaced by it). */
-void cpu_unary_apply(int op, const void *params, const float *x, float *y, size_t n) {
-  (void)op, (void)params, (void)x, (void)y, (void)n;
-}
-bool op_is_activation(int op) { return (void)op, false; }

@@ -55,7 +55,7 @@ static clcnn_status get_int(const ir_node *n, const char *name, int64_t def, int
 /* stash_type of LayerNormalization / GroupNormalization: the statistics are
  * computed in float with double accumulation whatever it says. */
 static clcnn_status get_stash_type(const ir_node *n, int *out, clcnn_err *err) {
-  int64_t v;
+  int64_t v = CLCNN_DTYPE_FLOAT32;
   clcnn_status st = get_int(n, "stash_type", CLCNN_DTYPE_FLOAT32, &v, err);
   if (st) return st;
   if (v != CLCNN_DTYPE_FLOAT32 && v != CLCNN_DTYPE_FLOAT16 && v != CLCNN_DTYPE_FLOAT64 &&
@@ -146,7 +146,7 @@ static clcnn_status batchnorm_parse(const ir_graph *g, ir_node *n, clcnn_err *er
   if (st) return st;
   st = check_attr_names(n, n->opset >= 14 ? names14 : n->opset >= 9 ? names9 : names7, err);
   if (st) return st;
-  float momentum;
+  float momentum = 0.9f;
   int64_t spatial = 1, training = 0;
   if ((st = get_float(n, "epsilon", 1e-5f, &p->epsilon, err)) ||
       (st = get_float(n, "momentum", 0.9f, &momentum, err)) ||

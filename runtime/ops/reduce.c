@@ -1,6 +1,166 @@
-/* Front half of the reduce family: attributes, validation, shape inference. */
+/* Front half of the reduce family (ReduceMean, ReduceMax, ReduceSum):
+ * attributes, validation, shape inference. Axes are an attribute before
+ * opset 18 (13 for ReduceSum) and an optional constant input from then on. */
+#include <string.h>
+
 #include "../internal.h"
+#include "reduce.h"
+
+static bool axes_from_input(const ir_node *n) {
+  return n->opset >= (n->op == CLCNN_OP_REDUCESUM ? 13 : 18);
+}
+
+static clcnn_status get_flag(const ir_node *n, const char *name, int def, int *out,
+                             clcnn_err *err) {
+  const ir_attr *a = ir_attr_find(n, name);
+  *out = def;
+  if (!a) return CLCNN_OK;
+  if (a->type != IR_ATTR_INT)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute '%s' must be an int", name);
+  if (a->i != 0 && a->i != 1)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute '%s' = %lld must be 0 or 1", name,
+                   (long long)a->i);
+  *out = (int)a->i;
+  return CLCNN_OK;
+}
+
+static clcnn_status reduce_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
+  (void)g;
+  reduce_params *p = n->params;
+  p->axes_from_input = axes_from_input(n);
+  int max_in = p->axes_from_input ? 2 : 1;
+  if (n->nin < 1 || n->nin > max_in || n->in[0] < 0)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "expects 1 to %d inputs, got %d", max_in,
+                   n->nin);
+  if (n->nout != 1 || n->out[0] < 0)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "expects 1 output, got %d", n->nout);
+  for (int i = 0; i < n->nattr; i++) {
+    const char *name = n->attr[i].name;
+    bool known = strcmp(name, "keepdims") == 0 ||
+                 (p->axes_from_input ? strcmp(name, "noop_with_empty_axes") == 0
+                                     : strcmp(name, "axes") == 0);
+    if (!known)
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "unknown attribute '%s' (opset %d)", name,
+                     n->opset);
+  }
+  clcnn_status st = get_flag(n, "keepdims", 1, &p->keepdims, err);
+  if (st || (st = get_flag(n, "noop_with_empty_axes", 0, &p->noop_with_empty_axes, err)))
+    return st;
+  if (!p->axes_from_input) {
+    const ir_attr *a = ir_attr_find(n, "axes");
+    if (a && a->type != IR_ATTR_INTS)
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute 'axes' must be a list of ints");
+    int k = ir_attr_ints(n, "axes", p->axes, CLCNN_MAX_RANK);
+    if (k == -2)
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute 'axes' has more than %d entries",
+                     CLCNN_MAX_RANK);
+    p->naxes = k < 0 ? 0 : k;
+  }
+  return CLCNN_OK;
+}
+
+static bool dtype_ok(int op, clcnn_dtype dt) {
+  switch (dt) {
+    case CLCNN_DTYPE_FLOAT32:
+    case CLCNN_DTYPE_INT64:
+    case CLCNN_DTYPE_INT32: return true;
+    case CLCNN_DTYPE_UINT8:
+    case CLCNN_DTYPE_INT8:
+    case CLCNN_DTYPE_BOOL: return op == CLCNN_OP_REDUCEMAX;
+    default: return false;
+  }
+}
+
+static clcnn_status reduce_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
+  reduce_params *p = n->params;
+  const ir_value *x = ir_in(g, n, 0);
+  const int r = x->t.rank;
+  if (!dtype_ok(n->op, x->t.dtype))
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "input of type %s is not supported",
+                   dtype_name(x->t.dtype));
+  for (int i = 0; i < r; i++)
+    if (x->t.dims[i] < 0) return err_set(err, CLCNN_ERROR_SHAPE, "input has an invalid shape");
+
+  if (p->axes_from_input) {
+    const ir_value *a = ir_in(g, n, 1);
+    p->naxes = 0;
+    if (a) {
+      if (!a->is_const || !a->t.data)
+        return err_set(err, CLCNN_ERROR_UNSUPPORTED, "input 'axes' must be a constant");
+      if (a->t.dtype != CLCNN_DTYPE_INT64 && a->t.dtype != CLCNN_DTYPE_INT32)
+        return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input 'axes' must be int64, not %s",
+                       dtype_name(a->t.dtype));
+      if (a->t.rank > 1)
+        return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input 'axes' must be 1-D");
+      int64_t k = shape_numel(a->t.rank, a->t.dims);
+      if (k < 0 || k > r || k > CLCNN_MAX_RANK)
+        return err_set(err, CLCNN_ERROR_INVALID_MODEL,
+                       "input 'axes' has %lld entries for an input of rank %d", (long long)k, r);
+      for (int64_t i = 0; i < k; i++) p->axes[i] = tensor_get_i64(&a->t, i);
+      p->naxes = (int)k;
+    }
+  }
+
+  uint32_t mask = 0;
+  for (int i = 0; i < p->naxes; i++) {
+    int64_t ax = p->axes[i];
+    if (ax < -r || ax >= r)
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "axis %lld is out of range for rank %d",
+                     (long long)ax, r);
+    if (ax < 0) ax += r;
+    if (mask & (1u << ax))
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "axis %lld is repeated", (long long)p->axes[i]);
+    mask |= 1u << ax;
+  }
+  p->noop = p->naxes == 0 && p->noop_with_empty_axes;
+  if (p->naxes == 0 && !p->noop) mask = r ? (uint32_t)((1ull << r) - 1) : 0;
+  p->mask = mask;
+
+  /* Output shape. */
+  int64_t od[CLCNN_MAX_RANK];
+  int orank = 0;
+  for (int i = 0; i < r; i++) {
+    if (!(mask & (1u << i)))
+      od[orank++] = x->t.dims[i];
+    else if (p->keepdims)
+      od[orank++] = 1;
+  }
+
+  /* Merged view: size-1 dims dropped, neighbours of the same kind merged. */
+  p->rank = 0;
+  p->count = 1;
+  for (int i = 0; i < r; i++) {
+    int64_t d = x->t.dims[i];
+    uint8_t red = (mask >> i) & 1;
+    if (red) p->count *= d;
+    if (d == 1) continue;
+    if (p->rank && p->reduced[p->rank - 1] == red) {
+      p->dims[p->rank - 1] *= d;
+    } else {
+      p->dims[p->rank] = d;
+      p->reduced[p->rank] = red;
+      p->rank++;
+    }
+  }
+  if (p->rank == 0) {
+    p->rank = 1;
+    p->dims[0] = 1;
+    p->reduced[0] = 0;
+  }
+  ir_set_shape(ir_out(g, n, 0), x->t.dtype, orank, od);
+  return CLCNN_OK;
+}
+
+static double reduce_flops(const ir_graph *g, const ir_node *n) {
+  const ir_value *x = ir_in(g, n, 0);
+  return x ? (double)shape_numel(x->t.rank, x->t.dims) : 0;
+}
+
+static const op_front reduce_front = {sizeof(reduce_params), reduce_parse, reduce_infer,
+                                      reduce_flops};
 
 const op_front *const op_front_reduce[CLCNN_OP_COUNT] = {
-    [0] = NULL,
+    [CLCNN_OP_REDUCEMEAN] = &reduce_front,
+    [CLCNN_OP_REDUCEMAX] = &reduce_front,
+    [CLCNN_OP_REDUCESUM] = &reduce_front,
 };

@@ -1,6 +1,169 @@
-/* Front half of the unary family: attributes, validation, shape inference. */
+/* Front half of the unary family: attributes, validation, shape inference.
+ * Every operator of the family has one input and one output of the same
+ * shape and type; they differ only in their attributes, so one parse and one
+ * infer serve them all. */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
 #include "../internal.h"
+#include "unary.h"
+
+/* A float attribute (an int one is accepted and converted); `def` when absent. */
+static clcnn_status attr_float(const ir_node *n, const char *name, float def, float *out,
+                               clcnn_err *err) {
+  const ir_attr *a = ir_attr_find(n, name);
+  if (!a) {
+    *out = def;
+  } else if (a->type == IR_ATTR_FLOAT) {
+    *out = a->f;
+  } else if (a->type == IR_ATTR_INT) {
+    *out = (float)a->i;
+  } else {
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute '%s' must be a float", name);
+  }
+  return CLCNN_OK;
+}
+
+static clcnn_status unary_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
+  (void)g;
+  unary_params *p = n->params;
+  bool clip_inputs = n->op == CLCNN_OP_CLIP && n->opset >= 11;
+  int max_in = clip_inputs ? 3 : 1;
+  if (n->nin < 1 || n->nin > max_in)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "expects %s input%s, got %d",
+                   clip_inputs ? "1 to 3" : "1", clip_inputs ? "s" : "", n->nin);
+  if (n->in[0] < 0) return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input 'X' is required");
+  if (n->nout != 1 || n->out[0] < 0)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "expects 1 output, got %d", n->nout);
+
+  clcnn_status st = CLCNN_OK;
+  switch (n->op) {
+    case CLCNN_OP_LEAKYRELU:
+      st = attr_float(n, "alpha", 0.01f, &p->alpha, err);
+      break;
+    case CLCNN_OP_ELU:
+      st = attr_float(n, "alpha", 1.0f, &p->alpha, err);
+      break;
+    case CLCNN_OP_SELU:
+      st = attr_float(n, "alpha", 1.67326319217681884765625f, &p->alpha, err);
+      if (st == CLCNN_OK) st = attr_float(n, "gamma", 1.05070102214813232421875f, &p->gamma, err);
+      break;
+    case CLCNN_OP_HARDSIGMOID:
+      st = attr_float(n, "alpha", 0.2f, &p->alpha, err);
+      if (st == CLCNN_OK) st = attr_float(n, "beta", 0.5f, &p->beta, err);
+      break;
+    case CLCNN_OP_HARDSWISH:
+      p->alpha = 1.0f / 6.0f;
+      p->beta = 0.5f;
+      break;
+    case CLCNN_OP_CLIP:
+      if (n->opset < 11) {
+        st = attr_float(n, "min", -FLT_MAX, &p->min, err);
+        if (st == CLCNN_OK) st = attr_float(n, "max", FLT_MAX, &p->max, err);
+        if (st == CLCNN_OK && (isnan(p->min) || isnan(p->max)))
+          st = err_set(err, CLCNN_ERROR_INVALID_MODEL, "attributes 'min' and 'max' must not be NaN");
+      } else {
+        p->min = -INFINITY; /* completed by infer from the inputs */
+        p->max = INFINITY;
+      }
+      break;
+    case CLCNN_OP_GELU: {
+      const ir_attr *a = ir_attr_find(n, "approximate");
+      if (a && a->type != IR_ATTR_STRING)
+        return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute 'approximate' must be a string");
+      const char *s = ir_attr_string(n, "approximate", "none");
+      if (strcmp(s, "none") == 0)
+        p->approximate = GELU_APPROX_NONE;
+      else if (strcmp(s, "tanh") == 0)
+        p->approximate = GELU_APPROX_TANH;
+      else
+        return err_set(err, CLCNN_ERROR_INVALID_MODEL,
+                       "attribute 'approximate' = '%s' is not valid (none or tanh)", s);
+      break;
+    }
+    default:
+      break;
+  }
+  return st;
+}
+
+/* Whether the operator takes element type dt. */
+static bool unary_dtype_ok(int op, clcnn_dtype dt) {
+  if (dt == CLCNN_DTYPE_FLOAT32) return true;
+  bool is_int = dt == CLCNN_DTYPE_INT64 || dt == CLCNN_DTYPE_INT32 || dt == CLCNN_DTYPE_INT8;
+  switch (op) {
+    case CLCNN_OP_RELU:
+    case CLCNN_OP_NEG:
+      return is_int;
+    case CLCNN_OP_ABS:
+      return is_int || dt == CLCNN_DTYPE_UINT8;
+    default:
+      return false;
+  }
+}
+
+/* Clip from opset 11: a bound given as input must be a constant scalar. */
+static clcnn_status clip_bound(const ir_graph *g, const ir_node *n, int i, const char *name,
+                               float *out, clcnn_err *err) {
+  const ir_value *v = ir_in(g, n, i);
+  if (!v) return CLCNN_OK;
+  if (!v->is_const || !v->t.data)
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "input '%s' must be a constant", name);
+  if (shape_numel(v->t.rank, v->t.dims) != 1)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input '%s' must be a scalar", name);
+  switch (v->t.dtype) {
+    case CLCNN_DTYPE_FLOAT32:
+    case CLCNN_DTYPE_FLOAT64:
+    case CLCNN_DTYPE_INT64:
+    case CLCNN_DTYPE_INT32:
+    case CLCNN_DTYPE_INT8:
+    case CLCNN_DTYPE_UINT8:
+      break;
+    default:
+      return err_set(err, CLCNN_ERROR_UNSUPPORTED, "input '%s' of type %s is not supported", name,
+                     dtype_name(v->t.dtype));
+  }
+  double d = tensor_get_f64(&v->t, 0);
+  if (isnan(d)) return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input '%s' is NaN", name);
+  *out = (float)d;
+  return CLCNN_OK;
+}
+
+static clcnn_status unary_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
+  const ir_value *x = ir_in(g, n, 0);
+  if (!unary_dtype_ok(n->op, x->t.dtype))
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "input type %s is not supported",
+                   dtype_name(x->t.dtype));
+  if (n->op == CLCNN_OP_CLIP && n->opset >= 11) {
+    unary_params *p = n->params;
+    p->min = -INFINITY;
+    p->max = INFINITY;
+    clcnn_status st = clip_bound(g, n, 1, "min", &p->min, err);
+    if (st == CLCNN_OK) st = clip_bound(g, n, 2, "max", &p->max, err);
+    if (st != CLCNN_OK) return st;
+  }
+  ir_set_shape(ir_out(g, n, 0), x->t.dtype, x->t.rank, x->t.dims);
+  return CLCNN_OK;
+}
+
+static double unary_flops(const ir_graph *g, const ir_node *n) {
+  const ir_value *y = ir_out(g, n, 0);
+  return y ? (double)shape_numel(y->t.rank, y->t.dims) : 0.0;
+}
+
+static const op_front unary_front = {sizeof(unary_params), unary_parse, unary_infer,
+                                     unary_flops};
 
 const op_front *const op_front_unary[CLCNN_OP_COUNT] = {
-    [0] = NULL,
+    [CLCNN_OP_RELU] = &unary_front,        [CLCNN_OP_LEAKYRELU] = &unary_front,
+    [CLCNN_OP_ELU] = &unary_front,         [CLCNN_OP_SELU] = &unary_front,
+    [CLCNN_OP_SIGMOID] = &unary_front,     [CLCNN_OP_HARDSIGMOID] = &unary_front,
+    [CLCNN_OP_HARDSWISH] = &unary_front,   [CLCNN_OP_TANH] = &unary_front,
+    [CLCNN_OP_CLIP] = &unary_front,        [CLCNN_OP_SOFTPLUS] = &unary_front,
+    [CLCNN_OP_MISH] = &unary_front,        [CLCNN_OP_GELU] = &unary_front,
+    [CLCNN_OP_ERF] = &unary_front,         [CLCNN_OP_EXP] = &unary_front,
+    [CLCNN_OP_LOG] = &unary_front,         [CLCNN_OP_SQRT] = &unary_front,
+    [CLCNN_OP_NEG] = &unary_front,         [CLCNN_OP_ABS] = &unary_front,
+    [CLCNN_OP_RECIPROCAL] = &unary_front,
 };

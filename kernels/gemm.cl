@@ -1,0 +1,1 @@
+/* OpenCL kernels: the gemm family. */

@@ -1,0 +1,98 @@
+/* Parameters of the resize family (Resize, Upsample), shared by the front half
+ * (runtime/ops/resize.c) and the backends. Flat struct: no pointers.
+ *
+ * After infer, every output coordinate x along axis a maps to the input
+ * coordinate resize_coord() below gives, from scale[a] (the scale factor the
+ * spec uses: output/input, or the 'scales' value), the input and output
+ * sizes and the roi. Interpolation is separable: axes are resized one at a
+ * time, in increasing order; axes with identity[a] set are left alone. */
+#ifndef CLCNN_OPS_RESIZE_H
+#define CLCNN_OPS_RESIZE_H
+
+#include <math.h>
+#include <stdint.h>
+
+#include "clcnn.h"
+
+typedef enum resize_mode {
+  RESIZE_NEAREST = 0,
+  RESIZE_LINEAR = 1,
+  RESIZE_CUBIC = 2
+} resize_mode;
+
+typedef enum resize_coord_mode {
+  RESIZE_HALF_PIXEL = 0,
+  RESIZE_HALF_PIXEL_SYMMETRIC = 1,
+  RESIZE_PYTORCH_HALF_PIXEL = 2,
+  RESIZE_ALIGN_CORNERS = 3,
+  RESIZE_ASYMMETRIC = 4,
+  RESIZE_TF_HALF_PIXEL_FOR_NEAREST = 5,
+  RESIZE_TF_CROP_AND_RESIZE = 6
+} resize_coord_mode;
+
+typedef enum resize_nearest_mode {
+  RESIZE_ROUND_PREFER_FLOOR = 0,
+  RESIZE_ROUND_PREFER_CEIL = 1,
+  RESIZE_FLOOR = 2,
+  RESIZE_CEIL = 3
+} resize_nearest_mode;
+
+typedef enum resize_aspect {
+  RESIZE_STRETCH = 0,
+  RESIZE_NOT_LARGER = 1,
+  RESIZE_NOT_SMALLER = 2
+} resize_aspect;
+
+typedef struct resize_params {
+  int mode;        /* resize_mode */
+  int coord;       /* resize_coord_mode */
+  int nearest;     /* resize_nearest_mode */
+  int aspect;      /* resize_aspect (opset 18) */
+  int antialias;   /* opset 18: linear/cubic filters widen when downsampling */
+  int exclude_outside;
+  float cubic_a;
+  float extrapolation_value;
+  int naxes_attr;  /* opset 18 'axes'; -1: all axes */
+  int64_t axes_attr[CLCNN_MAX_RANK];
+  int nscales_attr; /* Upsample opset 7 'scales' attribute; -1: none */
+  float scales_attr[CLCNN_MAX_RANK];
+  /* infer */
+  int rank;
+  int identity[CLCNN_MAX_RANK];    /* axis a is copied unchanged */
+  double scale[CLCNN_MAX_RANK];
+  double roi_start[CLCNN_MAX_RANK]; /* tf_crop_and_resize; else 0 */
+  double roi_end[CLCNN_MAX_RANK];   /* tf_crop_and_resize; else 1 */
+} resize_params;
+
+/* Input coordinate of output coordinate x along one axis (the ONNX
+ * coordinate_transformation_mode formulas). in_size/out_size are the
+ * integer sizes; scale * in_size is the spec's (real) output length. */
+static inline double resize_coord(int coord, double x, double scale, int64_t in_size,
+                                  int64_t out_size, double roi_start, double roi_end) {
+  double out_len = scale * (double)in_size;
+  switch (coord) {
+    case RESIZE_ALIGN_CORNERS:
+      return out_len == 1.0 ? 0.0 : x * (double)(in_size - 1) / (out_len - 1.0);
+    case RESIZE_ASYMMETRIC:
+      return x / scale;
+    case RESIZE_TF_HALF_PIXEL_FOR_NEAREST:
+      return (x + 0.5) / scale;
+    case RESIZE_TF_CROP_AND_RESIZE: {
+      double span = (roi_end - roi_start) * (double)(in_size - 1);
+      double v = out_len == 1.0 ? span / 2.0 : x * span / (out_len - 1.0);
+      return v + roi_start * (double)(in_size - 1);
+    }
+    case RESIZE_PYTORCH_HALF_PIXEL:
+      return out_len == 1.0 ? -0.5 : (x + 0.5) / scale - 0.5;
+    case RESIZE_HALF_PIXEL_SYMMETRIC: {
+      double adjustment = (double)out_size / out_len;
+      double offset = (double)in_size / 2.0 * (1.0 - adjustment);
+      return offset + (x + 0.5) / scale - 0.5;
+    }
+    case RESIZE_HALF_PIXEL:
+    default:
+      return (x + 0.5) / scale - 0.5;
+  }
+}
+
+#endif /* CLCNN_OPS_RESIZE_H */

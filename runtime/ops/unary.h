@@ -1,0 +1,43 @@
+/* Parameters of the unary family (Relu, LeakyRelu, Elu, Selu, Sigmoid,
+ * HardSigmoid, HardSwish, Tanh, Clip, Softplus, Mish, Gelu, Erf, Exp, Log,
+ * Sqrt, Neg, Abs, Reciprocal), shared by the front half and every backend.
+ * One flat struct serves the whole family: it is also what a Conv or Gemm
+ * node carries as act_params when the activation is fused into it.
+ *
+ * Formulas (ONNX):
+ *   Relu        y = max(0, x)
+ *   LeakyRelu   y = x < 0 ? alpha * x : x                    alpha = 0.01
+ *   Elu         y = x < 0 ? alpha * (exp(x) - 1) : x         alpha = 1
+ *   Selu        y = x > 0 ? gamma * x : gamma * alpha * (exp(x) - 1)
+ *               alpha = 1.67326319217681884765625, gamma = 1.05070102214813232421875
+ *   Sigmoid     y = 1 / (1 + exp(-x))
+ *   HardSigmoid y = max(0, min(1, alpha * x + beta))        alpha = 0.2, beta = 0.5
+ *   HardSwish   y = x * max(0, min(1, x / 6 + 0.5))
+ *   Clip        y = min(max(x, min), max)  (so min > max gives max)
+ *   Softplus    y = log(1 + exp(x))
+ *   Mish        y = x * tanh(softplus(x))
+ *   Gelu        y = 0.5 x (1 + erf(x / sqrt(2)))                     (none)
+ *               y = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))  (tanh)
+ *   Tanh, Erf, Exp, Log, Sqrt, Neg, Abs, Reciprocal: the usual functions.
+ *
+ * Element types: float32 for all; Relu, Neg and Abs also take int64, int32
+ * and int8 (Abs uint8 too). */
+#ifndef CLCNN_OPS_UNARY_H
+#define CLCNN_OPS_UNARY_H
+
+#include <stdint.h>
+
+enum { GELU_APPROX_NONE = 0, GELU_APPROX_TANH = 1 };
+
+typedef struct unary_params {
+  float alpha;     /* LeakyRelu, Elu, Selu, HardSigmoid (HardSwish: 1/6) */
+  float beta;      /* HardSigmoid (HardSwish: 0.5) */
+  float gamma;     /* Selu */
+  /* Clip bounds: from the attributes before opset 11, from the constant
+   * inputs `min` and `max` (completed by infer) from opset 11. An absent
+   * bound is -inf / +inf (opset < 11: the float32 limits, as ONNX says). */
+  float min, max;
+  int approximate; /* Gelu: GELU_APPROX_* */
+} unary_params;
+
+#endif /* CLCNN_OPS_UNARY_H */

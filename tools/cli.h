@@ -1,0 +1,109 @@
+/* The clcnn command-line tool: what the subcommands share.
+ *
+ * Conventions: every subcommand returns the process exit status (0 ok,
+ * 1 error, 2 usage error) and reports an error with exactly one line on
+ * stderr through cli_error(). Results go to stdout. */
+#ifndef CLCNN_CLI_H
+#define CLCNN_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "api.h"
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+/* Subcommands (tools/cli_*.c). argv[0] is the subcommand's name. */
+int cli_info(int argc, char **argv);
+int cli_run(int argc, char **argv);
+int cli_bench(int argc, char **argv);
+
+/* ------------------------------------------------------------ messages */
+
+/* "clcnn: <message>" on one line of stderr: newlines and other control
+ * characters in the message (library messages can carry build logs) are
+ * replaced by spaces. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints a note on stderr (same one-line cleaning), for progress and hints. */
+void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Writes `s` as a JSON string literal (quotes included): control characters
+ * escaped, invalid UTF-8 replaced by U+FFFD. */
+void cli_json_string(FILE *f, const char *s);
+/* A finite number as JSON, or null. */
+void cli_json_number(FILE *f, double v);
+
+/* ------------------------------------------------------------- options */
+
+/* Option scanning: if argv[*i] is `--name VALUE` or `--name=VALUE`, stores
+ * VALUE, advances *i past it and returns 1; returns 0 if argv[*i] is another
+ * argument; -1 (after cli_error) when the value is missing. */
+int cli_opt(int argc, char **argv, int *i, const char *name, const char **value);
+/* Parses a whole-string integer in [lo, hi]; false (after cli_error naming
+ * `what`) otherwise. */
+bool cli_parse_int(const char *s, long long lo, long long hi, const char *what, long long *out);
+/* "1x3x224x224" (at most CLCNN_MAX_RANK dims, each >= 0). */
+bool cli_parse_dims(const char *s, int *rank, int64_t *dims, const char *what);
+/* "0.485,0.456,0.406": 1 to `max` finite numbers. */
+bool cli_parse_floats(const char *s, float *out, int max, int *count, const char *what);
+
+/* --------------------------------------------------------------- misc */
+
+double cli_now_ms(void);
+double cli_median(const double *v, int n); /* n > 0 */
+/* Peak resident set size of this process in bytes (getrusage). */
+size_t cli_peak_rss(void);
+/* A file name made from a tensor name: characters outside [A-Za-z0-9._-]
+ * become '_'; empty, "." and ".." become "_" etc. `out` holds `len` bytes. */
+void cli_sanitize_name(const char *name, char *out, size_t len);
+/* "1x3x224x224" or, for model descriptions, "[N,3,224,224]" with symbolic
+ * dims by name ("?" where unnamed). */
+void cli_dims_str(int rank, const int64_t *dims, char *buf, size_t len);
+void cli_io_shape_str(const clcnn_io_info *io, char *buf, size_t len);
+
+/* Devices that `--device all` iterates over. */
+int cli_device_list(const char **names, int max);
+
+/* Loads a model through the internal loader. `permissive` keeps unsupported
+ * nodes (see model_load()). On error prints it and returns non-zero. */
+int cli_load_model(clcnn_context *ctx, const char *path, bool permissive, clcnn_model **out);
+
+/* ------------------------------------------------------------- inputs */
+
+/* One model input fed by the tool; `t.data` is malloc'd. */
+typedef struct cli_input {
+  const char *name;  /* the model's input name */
+  clcnn_tensor t;
+  bool random;       /* pseudo-random data */
+} cli_input;
+
+/* How inputs are made (tools/cli_input.c). */
+typedef struct cli_input_opts {
+  const char *file;  /* NULL: pseudo-random */
+  bool have_shape;   /* --shape given for this input */
+  int rank;
+  int64_t dims[CLCNN_MAX_RANK];
+  int size_w, size_h; /* --size (0: none) */
+  float mean[4], std[4];
+  int nmean, nstd;
+} cli_input_opts;
+
+/* Fills `in` for model input `io` as `o` says: a .pb TensorProto, a .npy
+ * array or an image (by content), converted to the input's dtype; or
+ * pseudo-random data of the --shape or the model's shape (open dims = 1).
+ * `seed` makes the random data deterministic. Prints its error. */
+int cli_input_make(const clcnn_io_info *io, const cli_input_opts *o, uint64_t seed,
+                   cli_input *in);
+void cli_input_free(cli_input *in);
+
+/* Strict .npy reader (v1/v2/v3; <f4 <f8 <i8 <i4 |u1 |b1; C order). On error
+ * returns non-zero with `why` filled. */
+int cli_npy_load(const char *path, clcnn_tensor *out, char *why, size_t why_len);
+/* Converts `t` in place to dtype `to` (numeric types only). */
+int cli_tensor_convert(clcnn_tensor *t, clcnn_dtype to, char *why, size_t why_len);
+/* Element i of a tensor as a double (0 for types it cannot read). */
+double cli_tensor_get(const clcnn_tensor *t, int64_t i);
+
+#endif
