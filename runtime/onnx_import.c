@@ -292,7 +292,9 @@ static clcnn_status import_graph(const Onnx__ModelProto *mp, const char *base_di
   if (g->opset < 0) {
     if (mp->n_opset_import == 0 && mp->ir_version < 3) g->opset = 1;
     else
-      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "the model imports no default-domain opset");
+      return err_set(err, mp->n_opset_import ? CLCNN_ERROR_UNSUPPORTED : CLCNN_ERROR_INVALID_MODEL,
+                     "the model imports no default-domain (ai.onnx) opset; only the default "
+                     "domain is supported");
   }
   if (g->opset < 7 || g->opset > 22)
     return err_set(err, CLCNN_ERROR_UNSUPPORTED,

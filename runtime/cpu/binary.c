@@ -1,6 +1,350 @@
-/* CPU backend: the binary family. */
+/* CPU backend: the binary family.
+ *
+ * Every operator runs as y = f(a, b) over a bcast_plan (ops/binary.h): the
+ * plan collapses the shapes so that the innermost dimension is one
+ * contiguous row where each operand is either a vector (stride 1) or a
+ * scalar (stride 0). Same-shape operands and scalar operands become one long
+ * row; a per-channel [C, 1, 1] operand becomes rows of H*W against one
+ * value. Each (operator, type) has three row kernels, vector-vector,
+ * vector-scalar and scalar-vector, so the inner loops are plain and
+ * vectorise; rows and long rows are split into tasks across threads.
+ * Variadic operators fold their inputs into the output one at a time. */
+#include <math.h>
+#include <string.h>
+
 #include "../internal.h"
+#include "../ops/binary.h"
+
+#if defined(_OPENMP)
+#define SIMD _Pragma("omp simd")
+#else
+#define SIMD
+#endif
+
+/* Elements per task when a node is split across threads. */
+#define CHUNK ((int64_t)1 << 14)
+
+/* What a row kernel may need beyond its pointers: the generic Pow reads the
+ * element types and the inner strides (0 or 1); the others ignore it. */
+typedef struct row_ctx {
+  clcnn_dtype ta, tb, ty;
+  int64_t sa, sb;
+} row_ctx;
+
+typedef void (*row_fn)(const void *a, const void *b, void *y, int64_t n, const row_ctx *c);
+enum { ROW_VV = 0, ROW_VS = 1, ROW_SV = 2 };
+
+/* Defines NAME_vv, NAME_vs, NAME_sv computing y = EXPR from elements A and B,
+ * and the table NAME[3] of them. */
+#define BIN_KERNELS(NAME, T, EXPR)                                                          \
+  static void NAME##_vv(const void *pa, const void *pb, void *py, int64_t n,               \
+                        const row_ctx *c) {                                                 \
+    (void)c;                                                                                \
+    const T *a = pa, *b = pb;                                                               \
+    T *y = py;                                                                              \
+    SIMD for (int64_t i = 0; i < n; i++) {                                                  \
+      const T A = a[i], B = b[i];                                                           \
+      y[i] = (T)(EXPR);                                                                     \
+    }                                                                                       \
+  }                                                                                         \
+  static void NAME##_vs(const void *pa, const void *pb, void *py, int64_t n,               \
+                        const row_ctx *c) {                                                 \
+    (void)c;                                                                                \
+    const T *a = pa;                                                                        \
+    const T B = *(const T *)pb;                                                             \
+    T *y = py;                                                                              \
+    SIMD for (int64_t i = 0; i < n; i++) {                                                  \
+      const T A = a[i];                                                                     \
+      y[i] = (T)(EXPR);                                                                     \
+    }                                                                                       \
+  }                                                                                         \
+  static void NAME##_sv(const void *pa, const void *pb, void *py, int64_t n,               \
+                        const row_ctx *c) {                                                 \
+    (void)c;                                                                                \
+    const T A = *(const T *)pa;                                                             \
+    const T *b = pb;                                                                        \
+    T *y = py;                                                                              \
+    SIMD for (int64_t i = 0; i < n; i++) {                                                  \
+      const T B = b[i];                                                                     \
+      y[i] = (T)(EXPR);                                                                     \
+    }                                                                                       \
+  }                                                                                         \
+  static const row_fn NAME[3] = {NAME##_vv, NAME##_vs, NAME##_sv};
+
+/* float32. Max and Min propagate NaN like numpy. */
+BIN_KERNELS(f32_add, float, A + B)
+BIN_KERNELS(f32_sub, float, A - B)
+BIN_KERNELS(f32_mul, float, A * B)
+BIN_KERNELS(f32_div, float, A / B)
+BIN_KERNELS(f32_max, float, (A > B || A != A) ? A : B)
+BIN_KERNELS(f32_min, float, (A < B || A != A) ? A : B)
+BIN_KERNELS(f32_prelu, float, A < 0.0f ? A * B : A)
+
+/* Integer division truncating toward zero; x / 0 gives 0 and MIN / -1 wraps
+ * to MIN instead of trapping. */
+static inline int64_t div_i64(int64_t a, int64_t b) {
+  return b == 0 ? 0 : b == -1 ? (int64_t)(0u - (uint64_t)a) : a / b;
+}
+static inline int32_t div_i32(int32_t a, int32_t b) {
+  return b == 0 ? 0 : b == -1 ? (int32_t)(0u - (uint32_t)a) : a / b;
+}
+static inline int8_t div_i8(int8_t a, int8_t b) { return b == 0 ? 0 : (int8_t)(a / b); }
+static inline uint8_t div_u8(uint8_t a, uint8_t b) { return b == 0 ? 0 : (uint8_t)(a / b); }
+
+/* Integers wrap on overflow (computed unsigned: no undefined behaviour). */
+#define INT_KERNELS(P, T, U)                        \
+  BIN_KERNELS(P##_add, T, (U)A + (U)B)              \
+  BIN_KERNELS(P##_sub, T, (U)A - (U)B)              \
+  BIN_KERNELS(P##_mul, T, (U)A * (U)B)               \
+  BIN_KERNELS(P##_div, T, div_##P(A, B))            \
+  BIN_KERNELS(P##_max, T, A > B ? A : B)            \
+  BIN_KERNELS(P##_min, T, A < B ? A : B)
+INT_KERNELS(i64, int64_t, uint64_t)
+INT_KERNELS(i32, int32_t, uint32_t)
+INT_KERNELS(i8, int8_t, uint32_t)
+INT_KERNELS(u8, uint8_t, uint32_t)
+#undef INT_KERNELS
+
+/* float32 Pow; the common constant exponents of decomposed normalisations
+ * (x^2, x^1) avoid powf. */
+static void f32_pow_vv(const void *pa, const void *pb, void *py, int64_t n, const row_ctx *c) {
+  (void)c;
+  const float *a = pa, *b = pb;
+  float *y = py;
+  for (int64_t i = 0; i < n; i++) y[i] = powf(a[i], b[i]);
+}
+static void f32_pow_vs(const void *pa, const void *pb, void *py, int64_t n, const row_ctx *c) {
+  (void)c;
+  const float *a = pa;
+  const float e = *(const float *)pb;
+  float *y = py;
+  if (e == 2.0f) {
+    SIMD for (int64_t i = 0; i < n; i++) y[i] = a[i] * a[i];
+  } else if (e == 1.0f) {
+    SIMD for (int64_t i = 0; i < n; i++) y[i] = a[i];
+  } else {
+    for (int64_t i = 0; i < n; i++) y[i] = powf(a[i], e);
+  }
+}
+static void f32_pow_sv(const void *pa, const void *pb, void *py, int64_t n, const row_ctx *c) {
+  (void)c;
+  const float x = *(const float *)pa;
+  const float *b = pb;
+  float *y = py;
+  for (int64_t i = 0; i < n; i++) y[i] = powf(x, b[i]);
+}
+static const row_fn f32_pow[3] = {f32_pow_vv, f32_pow_vs, f32_pow_sv};
+
+/* Pow with an integer base or mixed types, element by element: exact
+ * integer powers for integer operands (wrapping; a negative exponent gives
+ * the truncated 1 / x^-e), double precision otherwise. */
+static inline double load_f64(const void *p, clcnn_dtype t, int64_t i) {
+  switch (t) {
+    case CLCNN_DTYPE_FLOAT32: return ((const float *)p)[i];
+    case CLCNN_DTYPE_INT64: return (double)((const int64_t *)p)[i];
+    default: return ((const int32_t *)p)[i];
+  }
+}
+static inline int64_t load_i64(const void *p, clcnn_dtype t, int64_t i) {
+  return t == CLCNN_DTYPE_INT64 ? ((const int64_t *)p)[i] : ((const int32_t *)p)[i];
+}
+static int64_t ipow(int64_t base, int64_t e) {
+  if (e < 0) return base == 1 ? 1 : base == -1 ? ((e & 1) ? -1 : 1) : 0;
+  uint64_t r = 1, b = (uint64_t)base;
+  while (e) {
+    if (e & 1) r *= b;
+    b *= b;
+    e >>= 1;
+  }
+  return (int64_t)r;
+}
+static inline int64_t f64_to_i64(double v) {
+  if (v != v) return 0;
+  if (v >= 9223372036854775807.0) return INT64_MAX;
+  if (v <= -9223372036854775808.0) return INT64_MIN;
+  return (int64_t)v;
+}
+static void pow_generic(const void *pa, const void *pb, void *py, int64_t n, const row_ctx *c) {
+  const bool ints = c->ta != CLCNN_DTYPE_FLOAT32 && c->tb != CLCNN_DTYPE_FLOAT32;
+  for (int64_t i = 0; i < n; i++) {
+    int64_t ia = i * c->sa, ib = i * c->sb;
+    if (c->ty == CLCNN_DTYPE_FLOAT32) {
+      ((float *)py)[i] = (float)pow(load_f64(pa, c->ta, ia), load_f64(pb, c->tb, ib));
+      continue;
+    }
+    int64_t v = ints ? ipow(load_i64(pa, c->ta, ia), load_i64(pb, c->tb, ib))
+                     : f64_to_i64(pow(load_f64(pa, c->ta, ia), load_f64(pb, c->tb, ib)));
+    if (c->ty == CLCNN_DTYPE_INT64)
+      ((int64_t *)py)[i] = v;
+    else
+      ((int32_t *)py)[i] = (int32_t)(uint32_t)(uint64_t)v;
+  }
+}
+static const row_fn pow_generic_fns[3] = {pow_generic, pow_generic, pow_generic};
+
+/* The row kernels of an operator for element type dt, or NULL. */
+static const row_fn *find_kernels(int op, clcnn_dtype dt) {
+#define BY_TYPE(P)                                                          \
+  switch (op) {                                                             \
+    case CLCNN_OP_ADD:                                                      \
+    case CLCNN_OP_SUM:                                                      \
+    case CLCNN_OP_MEAN: return P##_add;                                     \
+    case CLCNN_OP_SUB: return P##_sub;                                      \
+    case CLCNN_OP_MUL: return P##_mul;                                      \
+    case CLCNN_OP_DIV: return P##_div;                                      \
+    case CLCNN_OP_MAX: return P##_max;                                      \
+    case CLCNN_OP_MIN: return P##_min;                                      \
+    default: break;                                                         \
+  }                                                                         \
+  break;
+  switch (dt) {
+    case CLCNN_DTYPE_FLOAT32:
+      if (op == CLCNN_OP_PRELU) return f32_prelu;
+      if (op == CLCNN_OP_POW) return f32_pow;
+      BY_TYPE(f32)
+    case CLCNN_DTYPE_INT64: BY_TYPE(i64)
+    case CLCNN_DTYPE_INT32: BY_TYPE(i32)
+    case CLCNN_DTYPE_INT8: BY_TYPE(i8)
+    case CLCNN_DTYPE_UINT8: BY_TYPE(u8)
+    default: break;
+  }
+#undef BY_TYPE
+  return NULL;
+}
+
+/* Offsets into a and b of the first element of row `row` (rows are the
+ * iterations of all plan dimensions but the last). */
+static void row_offsets(const bcast_plan *p, int64_t row, int64_t *idx, int64_t *oa,
+                        int64_t *ob) {
+  int64_t a = 0, b = 0;
+  for (int d = p->rank - 2; d >= 0; d--) {
+    idx[d] = row % p->dims[d];
+    row /= p->dims[d];
+    a += idx[d] * p->sa[d];
+    b += idx[d] * p->sb[d];
+  }
+  *oa = a;
+  *ob = b;
+}
+
+/* y = f(a, b) over the plan; ea, eb, ey are element sizes in bytes. */
+static void bcast_exec(const bcast_plan *p, const row_fn fns[3], row_ctx ctx, const char *a,
+                       size_t ea, const char *b, size_t eb, char *y, size_t ey, int nthreads) {
+  const int r = p->rank;
+  const int64_t inner = p->dims[r - 1];
+  const int64_t isa = p->sa[r - 1], isb = p->sb[r - 1];
+  const row_fn fn = fns[isa ? (isb ? ROW_VV : ROW_VS) : (isb ? ROW_SV : ROW_VS)];
+  ctx.sa = isa;
+  ctx.sb = isb;
+  int64_t rows = 1;
+  for (int d = 0; d < r - 1; d++) rows *= p->dims[d];
+  if (rows == 0 || inner == 0) return;
+  const int nt = rows * inner >= 2 * CHUNK ? nthreads : 1;
+  (void)nt;
+
+  if (inner >= CHUNK) { /* long rows: tasks are pieces of rows */
+    const int64_t segs = (inner + CHUNK - 1) / CHUNK;
+    const int64_t ntasks = rows * segs;
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+#endif
+    for (int64_t t = 0; t < ntasks; t++) {
+      int64_t idx[CLCNN_MAX_RANK], oa, ob;
+      const int64_t row = t / segs, j0 = (t % segs) * CHUNK;
+      const int64_t len = inner - j0 < CHUNK ? inner - j0 : CHUNK;
+      row_offsets(p, row, idx, &oa, &ob);
+      fn(a + (size_t)(oa + j0 * isa) * ea, b + (size_t)(ob + j0 * isb) * eb,
+         y + (size_t)(row * inner + j0) * ey, len, &ctx);
+    }
+    return;
+  }
+  /* short rows: tasks are runs of rows, walked with an odometer */
+  const int64_t per = CHUNK / inner;
+  const int64_t ntasks = (rows + per - 1) / per;
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+#endif
+  for (int64_t t = 0; t < ntasks; t++) {
+    int64_t idx[CLCNN_MAX_RANK], oa, ob;
+    const int64_t r0 = t * per, r1 = rows - r0 < per ? rows : r0 + per;
+    row_offsets(p, r0, idx, &oa, &ob);
+    for (int64_t row = r0; row < r1; row++) {
+      fn(a + (size_t)oa * ea, b + (size_t)ob * eb, y + (size_t)(row * inner) * ey, inner, &ctx);
+      for (int d = r - 2; d >= 0; d--) {
+        oa += p->sa[d];
+        ob += p->sb[d];
+        if (++idx[d] < p->dims[d]) break;
+        oa -= p->dims[d] * p->sa[d];
+        ob -= p->dims[d] * p->sb[d];
+        idx[d] = 0;
+      }
+    }
+  }
+}
+
+static clcnn_status binary_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                               int nout, clcnn_err *err) {
+  (void)nout;
+  const int op = cn->n->op;
+  clcnn_tensor *y = &out[0];
+  const size_t ey = dtype_size(y->dtype);
+  if (nin < 1 || !ey) return err_set(err, CLCNN_ERROR_INTERNAL, "bad inputs or output");
+  const int64_t numel = clcnn_tensor_numel(y);
+  if (numel == 0) return CLCNN_OK;
+
+  if (nin == 1) { /* variadic with one input: a copy */
+    if (in[0].dtype != y->dtype || clcnn_tensor_numel(&in[0]) != numel)
+      return err_set(err, CLCNN_ERROR_INTERNAL, "output does not match the input");
+    if (y->data != in[0].data) memmove(y->data, in[0].data, (size_t)numel * ey);
+    return CLCNN_OK;
+  }
+
+  const row_fn *fns;
+  row_ctx ctx = {in[0].dtype, in[1].dtype, y->dtype, 0, 0};
+  if (op == CLCNN_OP_POW && (in[0].dtype != CLCNN_DTYPE_FLOAT32 || in[1].dtype != CLCNN_DTYPE_FLOAT32))
+    fns = pow_generic_fns;
+  else
+    fns = find_kernels(op, in[0].dtype);
+  if (!fns)
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "%s of %s is not supported", op_name(op),
+                   dtype_name(in[0].dtype));
+  if (op != CLCNN_OP_POW && y->dtype != in[0].dtype)
+    return err_set(err, CLCNN_ERROR_INTERNAL, "output type does not match the inputs");
+
+  /* PRelu's legacy per-channel slope [C] is viewed as [C, 1, ..., 1]. */
+  clcnn_tensor b = in[1];
+  const binary_params *bp = cn->n->params;
+  if (op == CLCNN_OP_PRELU && bp && bp->prelu_per_channel && in[0].rank >= 2) {
+    b.rank = in[0].rank - 1;
+    b.dims[0] = in[1].dims[0];
+    for (int i = 1; i < b.rank; i++) b.dims[i] = 1;
+  }
+
+  for (int k = 1; k < nin; k++) {
+    const clcnn_tensor *ta = k == 1 ? &in[0] : y, *tb = k == 1 ? &b : &in[k];
+    if (tb->dtype != (op == CLCNN_OP_POW ? ctx.tb : in[0].dtype))
+      return err_set(err, CLCNN_ERROR_INTERNAL, "input %d has an unexpected type", k);
+    bcast_plan plan;
+    if (!bcast_plan_make(ta->rank, ta->dims, tb->rank, tb->dims, y->rank, y->dims, &plan))
+      return err_set(err, CLCNN_ERROR_INTERNAL, "input %d does not broadcast to the output", k);
+    bcast_exec(&plan, fns, ctx, ta->data, dtype_size(ta->dtype), tb->data, dtype_size(tb->dtype),
+               y->data, ey, cn->nthreads);
+  }
+
+  if (op == CLCNN_OP_MEAN) {
+    float *v = y->data;
+    const float count = (float)nin;
+    SIMD for (int64_t i = 0; i < numel; i++) v[i] /= count;
+  }
+  return CLCNN_OK;
+}
+
+static const cpu_op binary_cpu = {NULL, NULL, binary_run, NULL};
 
 const cpu_op *const cpu_ops_binary[CLCNN_OP_COUNT] = {
-    [0] = NULL,
+    [CLCNN_OP_ADD] = &binary_cpu, [CLCNN_OP_SUB] = &binary_cpu,
+    [CLCNN_OP_MUL] = &binary_cpu, [CLCNN_OP_DIV] = &binary_cpu,
+    [CLCNN_OP_POW] = &binary_cpu, [CLCNN_OP_PRELU] = &binary_cpu,
+    [CLCNN_OP_MAX] = &binary_cpu, [CLCNN_OP_MIN] = &binary_cpu,
+    [CLCNN_OP_SUM] = &binary_cpu, [CLCNN_OP_MEAN] = &binary_cpu,
 };

@@ -1,6 +1,208 @@
-/* CPU backend: the gemm family. */
+/* CPU backend: the gemm family (Gemm, MatMul), float32.
+ * Matrix products go to cpu_sgemm (OpenBLAS); a product with one row or one
+ * column (a fully connected layer at batch 1) is a matrix-vector product,
+ * done here with threads, since SGEMM spends most of its time packing the
+ * weights in that case. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "../internal.h"
+#include "../ops/gemm.h"
+
+#ifdef _OPENMP
+#define GEMM_PRAGMA(x) _Pragma(#x)
+#define GEMM_PARALLEL_FOR(nt, cond) \
+  GEMM_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1 && (cond)) schedule(static))
+#define GEMM_SIMD_REDUCE(...) GEMM_PRAGMA(omp simd reduction(+ : __VA_ARGS__))
+#define GEMM_SIMD GEMM_PRAGMA(omp simd)
+#else
+#define GEMM_PARALLEL_FOR(nt, cond)
+#define GEMM_SIMD_REDUCE(...)
+#define GEMM_SIMD
+#endif
+
+/* Least work (multiply-adds) worth waking threads for. */
+#define GEMM_PAR_MIN ((int64_t)1 << 16)
+/* Columns of y per task in gemv_axpy (stays in L1). */
+#define GEMV_COLS 512
+
+/* y[r] = alpha * dot(mat[r, :], v) + beta * y[r] for r < rows; mat is
+ * [rows, len] with leading dim ld. beta == 0 ignores y's old value. */
+static void gemv_dot(const float *mat, int64_t rows, int64_t len, int64_t ld, const float *v,
+                     float alpha, float beta, float *y, int nt) {
+  const int64_t blocks = (rows + 3) / 4;
+  GEMM_PARALLEL_FOR(nt, blocks > 1 && rows * len >= GEMM_PAR_MIN)
+  for (int64_t blk = 0; blk < blocks; blk++) {
+    int64_t r = blk * 4;
+    float acc[4] = {0, 0, 0, 0};
+    if (r + 4 <= rows) {
+      const float *m0 = mat + r * ld, *m1 = m0 + ld, *m2 = m1 + ld, *m3 = m2 + ld;
+      float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      GEMM_SIMD_REDUCE(s0, s1, s2, s3)
+      for (int64_t i = 0; i < len; i++) {
+        float x = v[i];
+        s0 += m0[i] * x;
+        s1 += m1[i] * x;
+        s2 += m2[i] * x;
+        s3 += m3[i] * x;
+      }
+      acc[0] = s0, acc[1] = s1, acc[2] = s2, acc[3] = s3;
+    } else {
+      for (int64_t q = r; q < rows; q++) {
+        const float *mq = mat + q * ld;
+        float s = 0;
+        GEMM_SIMD_REDUCE(s)
+        for (int64_t i = 0; i < len; i++) s += mq[i] * v[i];
+        acc[q - r] = s;
+      }
+    }
+    for (int64_t q = r; q < rows && q < r + 4; q++)
+      y[q] = alpha * acc[q - r] + (beta != 0.0f ? beta * y[q] : 0.0f);
+  }
+}
+
+/* y[c] = alpha * sum_l v[l] * mat[l, c] + beta * y[c] for c < cols; mat is
+ * [len, cols] with leading dim ld. */
+static void gemv_axpy(const float *mat, int64_t len, int64_t cols, int64_t ld, const float *v,
+                      float alpha, float beta, float *y, int nt) {
+  const int64_t tasks = (cols + GEMV_COLS - 1) / GEMV_COLS;
+  GEMM_PARALLEL_FOR(nt, tasks > 1 && len * cols >= GEMM_PAR_MIN)
+  for (int64_t t = 0; t < tasks; t++) {
+    int64_t c0 = t * GEMV_COLS, w = cols - c0 < GEMV_COLS ? cols - c0 : GEMV_COLS;
+    float acc[GEMV_COLS];
+    for (int64_t c = 0; c < w; c++) acc[c] = 0.0f;
+    int64_t l = 0;
+    for (; l + 4 <= len; l += 4) {
+      const float *m0 = mat + l * ld + c0, *m1 = m0 + ld, *m2 = m1 + ld, *m3 = m2 + ld;
+      float v0 = v[l], v1 = v[l + 1], v2 = v[l + 2], v3 = v[l + 3];
+      GEMM_SIMD
+      for (int64_t c = 0; c < w; c++) acc[c] += v0 * m0[c] + v1 * m1[c] + v2 * m2[c] + v3 * m3[c];
+    }
+    for (; l < len; l++) {
+      const float *m0 = mat + l * ld + c0;
+      float v0 = v[l];
+      GEMM_SIMD
+      for (int64_t c = 0; c < w; c++) acc[c] += v0 * m0[c];
+    }
+    float *yc = y + c0;
+    if (beta != 0.0f)
+      for (int64_t c = 0; c < w; c++) yc[c] = alpha * acc[c] + beta * yc[c];
+    else
+      for (int64_t c = 0; c < w; c++) yc[c] = alpha * acc[c];
+  }
+}
+
+/* Y[M, N] (leading dim N) = alpha * op(A) op(B) + beta * Y, A and B dense
+ * with their natural leading dims. */
+static void matmul(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
+                   const float *a, const float *b, float beta, float *y, int nt) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    for (int64_t i = 0; i < m * n; i++) y[i] = beta != 0.0f ? beta * y[i] : 0.0f;
+    return;
+  }
+  if (m == 1) {
+    /* a is a vector of k whichever way it is stored. */
+    if (tb)
+      gemv_dot(b, n, k, k, a, alpha, beta, y, nt);
+    else
+      gemv_axpy(b, k, n, n, a, alpha, beta, y, nt);
+    return;
+  }
+  if (n == 1) {
+    if (ta)
+      gemv_axpy(a, k, m, m, b, alpha, beta, y, nt);
+    else
+      gemv_dot(a, m, k, k, b, alpha, beta, y, nt);
+    return;
+  }
+  cpu_sgemm(ta, tb, m, n, k, alpha, a, ta ? m : k, b, tb ? k : n, beta, y, n);
+}
+
+static void apply_act(const ir_node *n, float *y, int64_t count, int nt) {
+  if (n->act_op < 0 || count <= 0) return;
+  const int64_t chunk = 1 << 14, tasks = (count + chunk - 1) / chunk;
+  GEMM_PARALLEL_FOR(nt, tasks > 1)
+  for (int64_t t = 0; t < tasks; t++) {
+    int64_t len = count - t * chunk < chunk ? count - t * chunk : chunk;
+    cpu_unary_apply(n->act_op, n->act_params, y + t * chunk, y + t * chunk, (size_t)len);
+  }
+}
+
+/* ------------------------------------------------------------------ Gemm */
+
+static clcnn_status gemm_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                             int nout, clcnn_err *err) {
+  (void)nout, (void)err;
+  const gemm_params *p = cn->n->params;
+  const float *a = in[0].data, *b = in[1].data;
+  const float *c = nin > 2 && in[2].data ? in[2].data : NULL;
+  float *y = out[0].data;
+  const int64_t M = p->m, N = p->n;
+  float beta = 0.0f;
+  if (c && p->beta != 0.0f) {
+    beta = p->beta;
+    for (int64_t i = 0; i < M; i++) {
+      const float *ci = c + (p->c_rows == 1 ? 0 : i * p->c_cols);
+      float *yi = y + i * N;
+      if (p->c_cols == 1)
+        for (int64_t j = 0; j < N; j++) yi[j] = ci[0];
+      else
+        memcpy(yi, ci, sizeof(float) * (size_t)N);
+    }
+  }
+  matmul(p->trans_a, p->trans_b, M, N, p->k, p->alpha, a, b, beta, y, cn->nthreads);
+  apply_act(cn->n, y, M * N, cn->nthreads);
+  return CLCNN_OK;
+}
+
+/* ---------------------------------------------------------------- MatMul */
+
+static clcnn_status matmul_run(cpu_node *cn, const clcnn_tensor *in, int nin,
+                               clcnn_tensor *out, int nout, clcnn_err *err) {
+  (void)nin, (void)nout, (void)err;
+  const matmul_params *p = cn->n->params;
+  const float *a = in[0].data, *b = in[1].data;
+  float *y = out[0].data;
+  const int64_t M = p->m, N = p->n, K = p->k, br = p->batch_rank;
+  const int nt = cn->nthreads;
+  bool b_shared = true, a_full = true;
+  for (int i = 0; i < br; i++) {
+    if (p->b_batch[i] != 1) b_shared = false;
+    if (p->a_batch[i] != p->batch[i]) a_full = false;
+  }
+  if (b_shared && a_full && p->batch_count * M <= 0x7fffffff) {
+    /* One product: A's batch folds into its rows. */
+    matmul(false, false, p->batch_count * M, N, K, 1.0f, a, b, 0.0f, y, nt);
+  } else {
+    /* Element strides of each batch dim in A and B (0 where broadcast). */
+    int64_t sa[CLCNN_MAX_RANK], sb[CLCNN_MAX_RANK];
+    int64_t za = M * K, zb = K * N;
+    for (int i = (int)br - 1; i >= 0; i--) {
+      sa[i] = p->a_batch[i] == 1 ? 0 : za;
+      sb[i] = p->b_batch[i] == 1 ? 0 : zb;
+      za *= p->a_batch[i];
+      zb *= p->b_batch[i];
+    }
+    for (int64_t t = 0; t < p->batch_count; t++) {
+      int64_t rem = t, oa = 0, ob = 0;
+      for (int i = (int)br - 1; i >= 0; i--) {
+        int64_t idx = rem % p->batch[i];
+        rem /= p->batch[i];
+        oa += idx * sa[i];
+        ob += idx * sb[i];
+      }
+      matmul(false, false, M, N, K, 1.0f, a + oa, b + ob, 0.0f, y + t * M * N, nt);
+    }
+  }
+  apply_act(cn->n, y, p->batch_count * M * N, nt);
+  return CLCNN_OK;
+}
+
+static const cpu_op gemm_cpu = {NULL, NULL, gemm_run, NULL};
+static const cpu_op matmul_cpu = {NULL, NULL, matmul_run, NULL};
 
 const cpu_op *const cpu_ops_gemm[CLCNN_OP_COUNT] = {
-    [0] = NULL,
+    [CLCNN_OP_GEMM] = &gemm_cpu,
+    [CLCNN_OP_MATMUL] = &matmul_cpu,
 };

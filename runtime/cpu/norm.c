@@ -91,6 +91,7 @@ static clcnn_status instancenorm_run(cpu_node *cn, const clcnn_tensor *in, int n
   const float *x = in[0].data, *scale = in[1].data, *bias = in[2].data;
   float *y = out[0].data;
   const double eps = p->epsilon;
+  if (total == 0 || inner == 0) return CLCNN_OK;
   NORM_PARALLEL_FOR(cn->nthreads)
   for (int64_t i = 0; i < total; i++) {
     int64_t c = i % C;
@@ -190,6 +191,7 @@ static clcnn_status groupnorm_run(cpu_node *cn, const clcnn_tensor *in, int nin,
   const float *x = in[0].data, *scale = in[1].data, *bias = in[2].data;
   float *y = out[0].data;
   const double eps = p->epsilon;
+  if (total == 0 || gsize == 0) return CLCNN_OK;
   NORM_PARALLEL_FOR(cn->nthreads)
   for (int64_t i = 0; i < total; i++) {
     int64_t g = i % G;
@@ -218,6 +220,7 @@ static clcnn_status lrn_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn
   const float k = p->alpha / (float)p->size, bias = p->bias, nbeta = -p->beta;
   const float *x = in[0].data;
   float *y = out[0].data;
+  if (total == 0 || inner == 0) return CLCNN_OK;
   NORM_PARALLEL_FOR(cn->nthreads)
   for (int64_t i = 0; i < total; i++) {
     const int64_t c = i % C, nc0 = i - c; /* first channel of this image */

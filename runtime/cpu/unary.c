@@ -200,41 +200,75 @@ void cpu_unary_apply(int op, const void *params, const float *x, float *y, size_
   }
 }
 
-/* Integer Relu, Neg and Abs. Negation wraps (in unsigned arithmetic, so
- * that the minimum value negates to itself without undefined behaviour). */
-#define INT_UNARY(NAME, T, U)                                          \
-  static void NAME(int op, const T *x, T *y, size_t n) {               \
-    switch (op) {                                                      \
-      case CLCNN_OP_RELU:                                              \
-        for (size_t i = 0; i < n; i++) y[i] = x[i] < 0 ? 0 : x[i];     \
-        break;                                                         \
-      case CLCNN_OP_NEG:                                               \
-        for (size_t i = 0; i < n; i++) y[i] = (T)(0u - (U)x[i]);       \
-        break;                                                         \
-      default: /* CLCNN_OP_ABS */                                      \
-        for (size_t i = 0; i < n; i++)                                 \
-          y[i] = x[i] < 0 ? (T)(0u - (U)x[i]) : x[i];                  \
-        break;                                                         \
-    }                                                                  \
+/* Integer Relu, Neg, Abs and Clip. Negation wraps (in unsigned arithmetic,
+ * so that the minimum value negates to itself without undefined behaviour).
+ * Clip's bounds are already within T's range. */
+#define INT_UNARY(NAME, T, U)                                                \
+  static void NAME(int op, const T *x, T *y, size_t n, int64_t lo, int64_t hi) { \
+    switch (op) {                                                            \
+      case CLCNN_OP_RELU:                                                    \
+        for (size_t i = 0; i < n; i++) y[i] = x[i] < 0 ? 0 : x[i];           \
+        break;                                                               \
+      case CLCNN_OP_NEG:                                                     \
+        for (size_t i = 0; i < n; i++) y[i] = (T)(0u - (U)x[i]);             \
+        break;                                                               \
+      case CLCNN_OP_ABS:                                                     \
+        for (size_t i = 0; i < n; i++) y[i] = x[i] < 0 ? (T)(0u - (U)x[i]) : x[i]; \
+        break;                                                               \
+      default: { /* CLCNN_OP_CLIP */                                         \
+        const T l = (T)lo, h = (T)hi;                                        \
+        for (size_t i = 0; i < n; i++) {                                     \
+          T v = x[i] < l ? l : x[i];                                         \
+          y[i] = v > h ? h : v;                                              \
+        }                                                                    \
+        break;                                                               \
+      }                                                                      \
+    }                                                                        \
   }
 INT_UNARY(unary_i64, int64_t, uint64_t)
 INT_UNARY(unary_i32, int32_t, uint32_t)
 INT_UNARY(unary_i8, int8_t, uint8_t)
+INT_UNARY(unary_u8, uint8_t, uint8_t)
 #undef INT_UNARY
+
+/* An integer Clip bound read from input t (absent: `def`), clamped to
+ * [tmin, tmax]. */
+static int64_t int_bound(const clcnn_tensor *t, int64_t def, int64_t tmin, int64_t tmax) {
+  if (!t->data || clcnn_tensor_numel(t) != 1) return def;
+  int64_t v;
+  if (t->dtype == CLCNN_DTYPE_FLOAT32 || t->dtype == CLCNN_DTYPE_FLOAT64) {
+    double d = tensor_get_f64(t, 0);
+    if (d != d) return def;
+    v = d <= (double)tmin ? tmin : d >= (double)tmax ? tmax : (int64_t)d;
+  } else {
+    v = tensor_get_i64(t, 0);
+  }
+  return v < tmin ? tmin : v > tmax ? tmax : v;
+}
 
 static clcnn_status unary_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
                               int nout, clcnn_err *err) {
-  (void)nin, (void)nout;
+  (void)nout;
   const int op = cn->n->op;
   const size_t n = (size_t)clcnn_tensor_numel(&in[0]);
   if ((size_t)clcnn_tensor_numel(&out[0]) != n || in[0].dtype != out[0].dtype)
     return err_set(err, CLCNN_ERROR_INTERNAL, "output does not match the input");
   if (n == 0) return CLCNN_OK;
+  /* Clip's bound inputs, when given (whether constant or not). */
+  const clcnn_tensor *bmin = op == CLCNN_OP_CLIP && nin > 1 && in[1].data ? &in[1] : NULL;
+  const clcnn_tensor *bmax = op == CLCNN_OP_CLIP && nin > 2 && in[2].data ? &in[2] : NULL;
   switch (in[0].dtype) {
     case CLCNN_DTYPE_FLOAT32: {
       const float *x = in[0].data;
       float *y = out[0].data;
       const void *params = cn->n->params;
+      unary_params clip;
+      if (op == CLCNN_OP_CLIP && (bmin || bmax)) {
+        clip = params ? *(const unary_params *)params : unary_defaults(op);
+        if (bmin && clcnn_tensor_numel(bmin) == 1) clip.min = (float)tensor_get_f64(bmin, 0);
+        if (bmax && clcnn_tensor_numel(bmax) == 1) clip.max = (float)tensor_get_f64(bmax, 0);
+        params = &clip;
+      }
       const long long nchunks = (long long)((n + CHUNK - 1) / CHUNK);
       const int nt = cn->nthreads;
       (void)nt;
@@ -248,15 +282,23 @@ static clcnn_status unary_run(cpu_node *cn, const clcnn_tensor *in, int nin, clc
       }
       return CLCNN_OK;
     }
-    case CLCNN_DTYPE_INT64: unary_i64(op, in[0].data, out[0].data, n); return CLCNN_OK;
-    case CLCNN_DTYPE_INT32: unary_i32(op, in[0].data, out[0].data, n); return CLCNN_OK;
-    case CLCNN_DTYPE_INT8: unary_i8(op, in[0].data, out[0].data, n); return CLCNN_OK;
+#define INT_CASE(DT, FN, TMIN, TMAX)                                              \
+  case DT:                                                                        \
+    FN(op, in[0].data, out[0].data, n, bmin ? int_bound(bmin, TMIN, TMIN, TMAX) : TMIN, \
+       bmax ? int_bound(bmax, TMAX, TMIN, TMAX) : TMAX);                          \
+    return CLCNN_OK;
+    INT_CASE(CLCNN_DTYPE_INT64, unary_i64, INT64_MIN, INT64_MAX)
+    INT_CASE(CLCNN_DTYPE_INT32, unary_i32, INT32_MIN, INT32_MAX)
+    INT_CASE(CLCNN_DTYPE_INT8, unary_i8, INT8_MIN, INT8_MAX)
+#undef INT_CASE
     case CLCNN_DTYPE_UINT8:
       if (op == CLCNN_OP_ABS) {
         if (out[0].data != in[0].data) memmove(out[0].data, in[0].data, n);
-        return CLCNN_OK;
+      } else {
+        unary_u8(op, in[0].data, out[0].data, n, bmin ? int_bound(bmin, 0, 0, UINT8_MAX) : 0,
+                 bmax ? int_bound(bmax, UINT8_MAX, 0, UINT8_MAX) : UINT8_MAX);
       }
-      break;
+      return CLCNN_OK;
     default:
       break;
   }

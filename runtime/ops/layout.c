@@ -405,54 +405,6 @@ static clcnn_status expand_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
 
 /* ------------------------------------------------------------------- Pad */
 
-/* Writes v converted to dtype dt into out (8 bytes). */
-static void scalar_store(clcnn_dtype dt, double v, uint8_t *out) {
-  memset(out, 0, 8);
-  switch (dt) {
-    case CLCNN_DTYPE_FLOAT32: {
-      float f = (float)v;
-      memcpy(out, &f, 4);
-      break;
-    }
-    case CLCNN_DTYPE_FLOAT64: memcpy(out, &v, 8); break;
-    case CLCNN_DTYPE_INT64: {
-      int64_t i = v != v ? 0 : v >= 9.2e18 ? INT64_MAX : v <= -9.2e18 ? INT64_MIN : (int64_t)v;
-      memcpy(out, &i, 8);
-      break;
-    }
-    case CLCNN_DTYPE_INT32: {
-      int32_t i = v != v ? 0 : v >= 2147483647.0 ? INT32_MAX : v <= -2147483648.0 ? INT32_MIN : (int32_t)v;
-      memcpy(out, &i, 4);
-      break;
-    }
-    case CLCNN_DTYPE_INT8: out[0] = (uint8_t)(int8_t)(v != v ? 0 : v > 127 ? 127 : v < -128 ? -128 : v); break;
-    case CLCNN_DTYPE_UINT8: out[0] = (uint8_t)(v != v ? 0 : v > 255 ? 255 : v < 0 ? 0 : v); break;
-    case CLCNN_DTYPE_BOOL: out[0] = v != 0; break;
-    case CLCNN_DTYPE_FLOAT16: {
-      /* Only exact small values matter here (pad values): go through float
-       * bits with round-to-nearest-even. */
-      float f = (float)v;
-      uint32_t b;
-      memcpy(&b, &f, 4);
-      uint32_t sign = (b >> 16) & 0x8000u, e = (b >> 23) & 0xffu, m = b & 0x7fffffu;
-      uint16_t h;
-      if (e == 0xff) h = (uint16_t)(sign | 0x7c00u | (m ? 0x200u : 0));
-      else if ((int)e - 127 > 15) h = (uint16_t)(sign | 0x7c00u);
-      else if ((int)e - 127 >= -14) {
-        uint32_t hm = m >> 13, rest = m & 0x1fffu;
-        uint32_t hv = ((e - 127 + 15) << 10) | hm;
-        if (rest > 0x1000u || (rest == 0x1000u && (hm & 1))) hv++;
-        h = (uint16_t)(sign | hv);
-      } else {
-        h = (uint16_t)sign; /* tiny: flush to zero */
-      }
-      memcpy(out, &h, 2);
-      break;
-    }
-    default: break;
-  }
-}
-
 static clcnn_status pad_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
   (void)g;
   pad_params *p = n->params;
@@ -493,7 +445,7 @@ static clcnn_status pad_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   if (p->npads_attr >= 0) {
     np = p->npads_attr;
     memcpy(pads, p->pads_attr, sizeof pads);
-    scalar_store(dt, p->value_attr, p->value);
+    shape_scalar_store(dt, p->value_attr, p->value);
   } else {
     if ((st = op_const_ints(g, n, 1, "pads", pads, 2 * CLCNN_MAX_RANK, &np, err))) return st;
     if (ir_in(g, n, 3) && (st = op_const_ints(g, n, 3, "axes", axes, CLCNN_MAX_RANK, &na, err)))

@@ -391,7 +391,7 @@ static clcnn_status groupnorm_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   const ir_value *x = ir_in(g, n, 0);
   clcnn_status st = need_float(x, "X", err);
   if (st || (st = nc_split(x, &p->batch, &p->channels, &p->inner, err))) return st;
-  if (p->channels % p->num_groups != 0)
+  if (p->num_groups > p->channels || p->channels % p->num_groups != 0)
     return err_set(err, CLCNN_ERROR_SHAPE, "%lld channels do not divide into %lld groups",
                    (long long)p->channels, (long long)p->num_groups);
   int64_t count = p->per_channel ? p->channels : p->num_groups;

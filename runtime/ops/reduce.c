@@ -78,8 +78,13 @@ static clcnn_status reduce_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   if (!dtype_ok(n->op, x->t.dtype))
     return err_set(err, CLCNN_ERROR_UNSUPPORTED, "input of type %s is not supported",
                    dtype_name(x->t.dtype));
-  for (int i = 0; i < r; i++)
-    if (x->t.dims[i] < 0) return err_set(err, CLCNN_ERROR_SHAPE, "input has an invalid shape");
+  int64_t nonzero = 1; /* product of the non-zero dims: bounds every product below */
+  for (int i = 0; i < r; i++) {
+    int64_t d = x->t.dims[i];
+    if (d < 0 || (d && nonzero > INT64_MAX / d))
+      return err_set(err, CLCNN_ERROR_SHAPE, "input has an invalid or huge shape");
+    if (d) nonzero *= d;
+  }
 
   if (p->axes_from_input) {
     const ir_value *a = ir_in(g, n, 1);

@@ -89,40 +89,38 @@ static clcnn_status unary_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
 }
 
 /* Whether the operator takes element type dt. */
-static bool unary_dtype_ok(int op, clcnn_dtype dt) {
+static bool unary_dtype_ok(const ir_node *n, clcnn_dtype dt) {
   if (dt == CLCNN_DTYPE_FLOAT32) return true;
   bool is_int = dt == CLCNN_DTYPE_INT64 || dt == CLCNN_DTYPE_INT32 || dt == CLCNN_DTYPE_INT8;
-  switch (op) {
+  switch (n->op) {
     case CLCNN_OP_RELU:
     case CLCNN_OP_NEG:
       return is_int;
     case CLCNN_OP_ABS:
       return is_int || dt == CLCNN_DTYPE_UINT8;
+    case CLCNN_OP_CLIP: /* integer bounds come only as inputs */
+      return n->opset >= 11 && (is_int || dt == CLCNN_DTYPE_UINT8);
     default:
       return false;
   }
 }
 
-/* Clip from opset 11: a bound given as input must be a constant scalar. */
+/* Clip from opset 11: a bound given as input is a scalar (of X's type, in
+ * a valid model; others are converted). A constant one goes into the
+ * params, another one is read when the node runs. */
 static clcnn_status clip_bound(const ir_graph *g, const ir_node *n, int i, const char *name,
                                float *out, clcnn_err *err) {
   const ir_value *v = ir_in(g, n, i);
   if (!v) return CLCNN_OK;
-  if (!v->is_const || !v->t.data)
-    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "input '%s' must be a constant", name);
+  unary_params *p = n->params;
   if (shape_numel(v->t.rank, v->t.dims) != 1)
     return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input '%s' must be a scalar", name);
-  switch (v->t.dtype) {
-    case CLCNN_DTYPE_FLOAT32:
-    case CLCNN_DTYPE_FLOAT64:
-    case CLCNN_DTYPE_INT64:
-    case CLCNN_DTYPE_INT32:
-    case CLCNN_DTYPE_INT8:
-    case CLCNN_DTYPE_UINT8:
-      break;
-    default:
-      return err_set(err, CLCNN_ERROR_UNSUPPORTED, "input '%s' of type %s is not supported", name,
-                     dtype_name(v->t.dtype));
+  if (!dtype_size(v->t.dtype) || v->t.dtype == CLCNN_DTYPE_FLOAT16)
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "input '%s' of type %s is not supported", name,
+                   dtype_name(v->t.dtype));
+  if (!v->is_const || !v->t.data) {
+    p->bounds_dynamic = 1;
+    return CLCNN_OK;
   }
   double d = tensor_get_f64(&v->t, 0);
   if (isnan(d)) return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input '%s' is NaN", name);
@@ -132,13 +130,14 @@ static clcnn_status clip_bound(const ir_graph *g, const ir_node *n, int i, const
 
 static clcnn_status unary_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   const ir_value *x = ir_in(g, n, 0);
-  if (!unary_dtype_ok(n->op, x->t.dtype))
+  if (!unary_dtype_ok(n, x->t.dtype))
     return err_set(err, CLCNN_ERROR_UNSUPPORTED, "input type %s is not supported",
                    dtype_name(x->t.dtype));
   if (n->op == CLCNN_OP_CLIP && n->opset >= 11) {
     unary_params *p = n->params;
     p->min = -INFINITY;
     p->max = INFINITY;
+    p->bounds_dynamic = 0;
     clcnn_status st = clip_bound(g, n, 1, "min", &p->min, err);
     if (st == CLCNN_OK) st = clip_bound(g, n, 2, "max", &p->max, err);
     if (st != CLCNN_OK) return st;

@@ -20,8 +20,9 @@
  *               y = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))  (tanh)
  *   Tanh, Erf, Exp, Log, Sqrt, Neg, Abs, Reciprocal: the usual functions.
  *
- * Element types: float32 for all; Relu, Neg and Abs also take int64, int32
- * and int8 (Abs uint8 too). */
+ * Element types: float32 for all; Relu, Neg, Abs and Clip also take int64,
+ * int32 and int8 (Abs and Clip uint8 too). An integer Clip takes its bounds
+ * from the inputs when it runs (they are not in the params). */
 #ifndef CLCNN_OPS_UNARY_H
 #define CLCNN_OPS_UNARY_H
 
@@ -37,6 +38,10 @@ typedef struct unary_params {
    * inputs `min` and `max` (completed by infer) from opset 11. An absent
    * bound is -inf / +inf (opset < 11: the float32 limits, as ONNX says). */
   float min, max;
+  /* Clip from opset 11 whose `min` or `max` input is not a constant: the
+   * bounds are read from the inputs when the node runs (the CPU backend
+   * does; another backend may refuse the node). Such a Clip is never fused. */
+  int bounds_dynamic;
   int approximate; /* Gelu: GELU_APPROX_* */
 } unary_params;
 

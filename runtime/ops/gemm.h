@@ -1,0 +1,38 @@
+/* Parameters of the gemm family (Gemm, MatMul), shared by the front half
+ * and every backend. Flat structs: they are copied with memcpy. */
+#ifndef CLCNN_OPS_GEMM_H
+#define CLCNN_OPS_GEMM_H
+
+#include <stdint.h>
+
+#include "../internal.h"
+
+/* Gemm: Y[M, N] = alpha * op(A) * op(B) + beta * C, where op(A) is [M, K]
+ * (A is [K, M] when trans_a), op(B) is [K, N] (B is [N, K] when trans_b) and
+ * C, optional, broadcasts unidirectionally to [M, N]. */
+typedef struct gemm_params {
+  /* Attributes (parse). */
+  float alpha, beta;
+  int trans_a, trans_b;
+  /* Resolved by infer. */
+  int64_t m, n, k;
+  int has_c;            /* C is present (and beta != 0 matters) */
+  int64_t c_rows;       /* C viewed as [c_rows, c_cols]: each 1 (broadcast) or M / N */
+  int64_t c_cols;
+} gemm_params;
+
+/* MatMul with numpy semantics: A [..., M, K] x B [..., K, N] -> [..., M, N],
+ * batch dims broadcast. A 1-D A is [1, K] with M removed from the output,
+ * a 1-D B is [K, 1] with N removed. Batch arrays are aligned to the
+ * output's batch rank (left-padded with 1). */
+typedef struct matmul_params {
+  int64_t m, n, k;
+  int batch_rank;                    /* output rank minus the matrix dims */
+  int64_t batch[CLCNN_MAX_RANK];     /* output batch dims */
+  int64_t a_batch[CLCNN_MAX_RANK];   /* A's batch dims (1 where broadcast) */
+  int64_t b_batch[CLCNN_MAX_RANK];   /* B's batch dims (1 where broadcast) */
+  int64_t batch_count;               /* product of batch[] */
+  int a_vector, b_vector;            /* A / B was 1-D */
+} matmul_params;
+
+#endif /* CLCNN_OPS_GEMM_H */

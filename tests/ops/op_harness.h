@@ -1,0 +1,68 @@
+/* One helper runs a one-node ONNX model on the OpenCL backend (strict: no
+ * fallback) and on the CPU backend and compares every output, so that a new
+ * test case is a few lines (STYLE.md, after ggml's test-backend-ops).
+ *
+ *   ht_input x = HT_INPUT("X", 4, 1, 3, 17, 19);
+ *   ht_attr a[] = {HT_INTS("kernel_shape", 3, 3), HT_INT("group", 1)};
+ *   ck_assert_int_eq(ht_run("Conv", 13, ins, 2, 1, a, 2, 1e-4f), HT_PASS);
+ *
+ * Inputs are filled with seeded uniform values in [lo, hi] unless data is
+ * given; an input with `constant` set becomes an initializer (weights,
+ * shapes, axes). The model goes through the real ONNX import path. */
+#ifndef CLCNN_TEST_OP_HARNESS_H
+#define CLCNN_TEST_OP_HARNESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "clcnn.h"
+
+typedef struct ht_input {
+  const char *name;
+  clcnn_dtype dtype;     /* 0 means float32 */
+  int rank;
+  int64_t dims[CLCNN_MAX_RANK];
+  bool constant;         /* an initializer rather than a graph input */
+  const void *data;      /* NULL: random in [lo, hi] (floats) or [0, hi] (ints) */
+  float lo, hi;          /* 0, 0 means [-1, 1] */
+  bool omitted;          /* an omitted optional input ("" in the node) */
+} ht_input;
+
+typedef struct ht_attr {
+  const char *name;
+  int type;              /* ONNX AttributeType: 1 float, 2 int, 3 string, 6 floats, 7 ints */
+  float f;
+  int64_t i;
+  const char *s;
+  int n;
+  int64_t ints[16];
+  float floats[16];
+} ht_attr;
+
+#define HT_DIMS(...) .rank = (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), \
+                     .dims = {__VA_ARGS__}
+#define HT_INPUT(nm, ...) ((ht_input){.name = nm, HT_DIMS(__VA_ARGS__)})
+#define HT_WEIGHT(nm, ...) ((ht_input){.name = nm, .constant = true, HT_DIMS(__VA_ARGS__)})
+#define HT_OMITTED ((ht_input){.name = "", .omitted = true})
+#define HT_INT(nm, v) ((ht_attr){.name = nm, .type = 2, .i = (v)})
+#define HT_FLOAT(nm, v) ((ht_attr){.name = nm, .type = 1, .f = (v)})
+#define HT_STRING(nm, v) ((ht_attr){.name = nm, .type = 3, .s = (v)})
+#define HT_INTS(nm, ...) ((ht_attr){.name = nm, .type = 7, \
+    .n = (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), .ints = {__VA_ARGS__}})
+#define HT_FLOATS(nm, ...) ((ht_attr){.name = nm, .type = 6, \
+    .n = (int)(sizeof((float[]){__VA_ARGS__}) / sizeof(float)), .floats = {__VA_ARGS__}})
+
+typedef enum { HT_PASS = 0, HT_FAIL = 1, HT_SKIP = 77 } ht_result;
+
+/* Runs op_type (default domain, `opset`) with the inputs and attributes on
+ * the OpenCL device (CLCNN_TEST_DEVICE or "opencl", strict) and on the CPU
+ * backend, and compares each of its `nout` outputs: |a - b| <= tol * (1 + |b|).
+ * Prints a one-line description of any failure (the case, the worst element).
+ * HT_SKIP when no OpenCL device exists. */
+ht_result ht_run(const char *op_type, int opset, const ht_input *inputs, int nin, int nout,
+                 const ht_attr *attrs, int nattr, float tol);
+
+/* Whether an OpenCL device is present (else the suite exits 77). */
+bool ht_have_opencl(void);
+
+#endif

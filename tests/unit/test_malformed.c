@@ -1,0 +1,373 @@
+/* Malformed and hostile input: every case must give an error status and a
+ * message, and nothing may crash or leak (this suite also runs under
+ * AddressSanitizer). */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clcnn.h"
+#include "model_builder.h"
+
+static clcnn_context *ctx;
+static char sample_path[4096];
+
+static void setup(void) { ck_assert_int_eq(clcnn_context_create(NULL, &ctx), CLCNN_OK); }
+static void teardown(void) { clcnn_context_free(ctx); }
+
+static uint8_t *read_all(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  ck_assert_msg(f != NULL, "cannot open %s", path);
+  fseek(f, 0, SEEK_END);
+  *len = (size_t)ftell(f);
+  fseek(f, 0, SEEK_SET);
+  uint8_t *buf = malloc(*len);
+  ck_assert(fread(buf, 1, *len, f) == *len);
+  fclose(f);
+  return buf;
+}
+
+/* Loads bytes; expects failure with a non-empty message. */
+static clcnn_status load_fails(const uint8_t *data, size_t len, const char *dir) {
+  clcnn_model *m = (clcnn_model *)0x1;
+  clcnn_status st = clcnn_model_load_memory(ctx, data, len, dir, &m);
+  ck_assert_int_ne(st, CLCNN_OK);
+  ck_assert_ptr_null(m);
+  ck_assert_msg(strlen(clcnn_last_error()) > 0, "no message for status %d", st);
+  return st;
+}
+
+START_TEST(truncated_files) {
+  size_t len;
+  uint8_t *buf = read_all(sample_path, &len);
+  /* Every prefix shorter than the whole file must fail cleanly or load a
+   * consistent model; step through many cut points. */
+  for (size_t cut = 0; cut < len; cut += (cut < 4096 ? 7 : 997)) {
+    clcnn_model *m = NULL;
+    clcnn_status st = clcnn_model_load_memory(ctx, buf, cut, NULL, &m);
+    if (st == CLCNN_OK) {
+      clcnn_session *s = NULL;
+      clcnn_session_create(m, NULL, NULL, 0, &s);
+      clcnn_session_free(s);
+      clcnn_model_free(m);
+    } else {
+      ck_assert(strlen(clcnn_last_error()) > 0);
+    }
+  }
+  free(buf);
+}
+END_TEST
+
+START_TEST(random_bytes) {
+  uint64_t x = 12345;
+  uint8_t buf[4096];
+  for (int round = 0; round < 200; round++) {
+    size_t len = 1 + (size_t)(round * 37) % sizeof buf;
+    for (size_t i = 0; i < len; i++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      buf[i] = (uint8_t)x;
+    }
+    clcnn_model *m = NULL;
+    if (clcnn_model_load_memory(ctx, buf, len, NULL, &m) == CLCNN_OK) clcnn_model_free(m);
+  }
+  /* Flipping bytes of a real model. */
+  size_t len;
+  uint8_t *model = read_all(sample_path, &len);
+  for (int round = 0; round < 100; round++) {
+    uint8_t *copy = malloc(len);
+    memcpy(copy, model, len);
+    for (int k = 0; k < 8; k++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      copy[x % len] ^= (uint8_t)(x >> 32);
+    }
+    clcnn_model *m = NULL;
+    if (clcnn_model_load_memory(ctx, copy, len, NULL, &m) == CLCNN_OK) {
+      clcnn_session *s = NULL;
+      if (clcnn_session_create(m, NULL, NULL, 0, &s) == CLCNN_OK) {
+        clcnn_session_run(s);
+        clcnn_session_free(s);
+      }
+      clcnn_model_free(m);
+    }
+    free(copy);
+  }
+  free(model);
+}
+END_TEST
+
+START_TEST(empty_and_null) {
+  load_fails((const uint8_t *)"", 0, NULL);
+  clcnn_model *m;
+  ck_assert_int_eq(clcnn_model_load_memory(NULL, "x", 1, NULL, &m), CLCNN_ERROR_INVALID_ARGUMENT);
+  ck_assert_int_eq(clcnn_model_load_file(ctx, "/nonexistent/model.onnx", &m), CLCNN_ERROR_IO);
+  ck_assert_int_eq(clcnn_model_load_file(ctx, "/", &m), CLCNN_ERROR_IO);
+  clcnn_model_free(NULL);
+  clcnn_session_free(NULL);
+  clcnn_context_free(NULL);
+}
+END_TEST
+
+START_TEST(wrong_wire_type) {
+  /* Field 7 (ModelProto.graph) is a message; encode it as a varint. */
+  const uint8_t bytes[] = {0x08, 0x08, 0x38, 0x01};
+  ck_assert_int_eq(load_fails(bytes, sizeof bytes, NULL), CLCNN_ERROR_INVALID_MODEL);
+  /* A length prefix far past the end. */
+  const uint8_t bytes2[] = {0x08, 0x08, 0x3a, 0xff, 0xff, 0xff, 0x0f, 0x00};
+  ck_assert_int_eq(load_fails(bytes2, sizeof bytes2, NULL), CLCNN_ERROR_INVALID_MODEL);
+}
+END_TEST
+
+START_TEST(huge_dimension) {
+  /* An initializer that claims 2^40 elements. */
+  mb *b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){4});
+  mb_init_f32(b, "w", 2, (int64_t[]){(int64_t)1 << 40, 1}, NULL);
+  mb_node(b, "Add", "x,w", "y", 0, NULL);
+  mb_output(b, "y");
+  size_t len;
+  uint8_t *bytes = mb_pack(b, &len);
+  ck_assert_int_eq(load_fails(bytes, len, NULL), CLCNN_ERROR_INVALID_MODEL);
+  free(bytes);
+  mb_free(b);
+  /* A graph input of 2^40 elements: loads, but no session. */
+  b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 2, (int64_t[]){(int64_t)1 << 20, (int64_t)1 << 20});
+  mb_node(b, "Relu", "x", "y", 0, NULL);
+  mb_output(b, "y");
+  bytes = mb_pack(b, &len);
+  clcnn_model *m;
+  ck_assert_int_eq(clcnn_model_load_memory(ctx, bytes, len, NULL, &m), CLCNN_OK);
+  clcnn_session *s = NULL;
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.device = "cpu";
+  ck_assert_int_ne(clcnn_session_create(m, &so, NULL, 0, &s), CLCNN_OK);
+  ck_assert_ptr_null(s);
+  /* A symbolic dimension bound to 2^40 by the caller. */
+  clcnn_model_free(m);
+  free(bytes);
+  mb_free(b);
+}
+END_TEST
+
+START_TEST(external_data_escapes) {
+  char dir[] = "/tmp/clcnn-ext-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  const char *bad[] = {"../secret.bin", "/etc/passwd", "a/../../x.bin", ".."};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    mb *b = mb_new(13);
+    mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){4});
+    mb_init_f32(b, "w", 1, (int64_t[]){4}, NULL);
+    mb_external(b, "w", bad[i], 0, 16);
+    mb_node(b, "Add", "x,w", "y", 0, NULL);
+    mb_output(b, "y");
+    size_t len;
+    uint8_t *bytes = mb_pack(b, &len);
+    clcnn_status st = load_fails(bytes, len, dir);
+    ck_assert_msg(st == CLCNN_ERROR_INVALID_MODEL, "'%s' gave %d: %s", bad[i], st,
+                  clcnn_last_error());
+    free(bytes);
+    mb_free(b);
+  }
+  /* A symlink inside the directory that points outside it. */
+  char link[4200];
+  snprintf(link, sizeof link, "%s/link.bin", dir);
+  ck_assert_int_eq(symlink("/etc/hostname", link), 0);
+  mb *b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){1});
+  mb_init_f32(b, "w", 1, (int64_t[]){1}, NULL);
+  mb_external(b, "w", "link.bin", 0, 4);
+  mb_node(b, "Add", "x,w", "y", 0, NULL);
+  mb_output(b, "y");
+  size_t len;
+  uint8_t *bytes = mb_pack(b, &len);
+  ck_assert_int_eq(load_fails(bytes, len, dir), CLCNN_ERROR_INVALID_MODEL);
+  free(bytes);
+  mb_free(b);
+  /* A valid external file inside the directory loads; a short one fails. */
+  char data_path[4200];
+  snprintf(data_path, sizeof data_path, "%s/w.bin", dir);
+  FILE *f = fopen(data_path, "wb");
+  float w[4] = {1, 2, 3, 4};
+  fwrite(w, sizeof w, 1, f);
+  fclose(f);
+  b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){4});
+  mb_init_f32(b, "w", 1, (int64_t[]){4}, NULL);
+  mb_external(b, "w", "w.bin", 0, 16);
+  mb_node(b, "Add", "x,w", "y", 0, NULL);
+  mb_output(b, "y");
+  bytes = mb_pack(b, &len);
+  clcnn_model *m;
+  ck_assert_int_eq(clcnn_model_load_memory(ctx, bytes, len, dir, &m), CLCNN_OK);
+  clcnn_model_free(m);
+  ck_assert_int_eq(load_fails(bytes, len, NULL), CLCNN_ERROR_INVALID_MODEL); /* no base dir */
+  free(bytes);
+  mb_free(b);
+  b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){8});
+  mb_init_f32(b, "w", 1, (int64_t[]){8}, NULL);
+  mb_external(b, "w", "w.bin", 0, 32);
+  mb_node(b, "Add", "x,w", "y", 0, NULL);
+  mb_output(b, "y");
+  bytes = mb_pack(b, &len);
+  ck_assert_int_ne(load_fails(bytes, len, dir), CLCNN_OK);
+  free(bytes);
+  mb_free(b);
+  unlink(link);
+  unlink(data_path);
+  rmdir(dir);
+}
+END_TEST
+
+START_TEST(cycle_and_missing_input) {
+  mb *b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){4});
+  mb_node(b, "Add", "x,c", "a", 0, NULL);
+  mb_node(b, "Relu", "a", "c", 0, NULL);
+  mb_output(b, "c");
+  size_t len;
+  uint8_t *bytes = mb_pack(b, &len);
+  ck_assert_int_eq(load_fails(bytes, len, NULL), CLCNN_ERROR_INVALID_MODEL);
+  ck_assert_msg(strstr(clcnn_last_error(), "cycle") != NULL, "%s", clcnn_last_error());
+  free(bytes);
+  mb_free(b);
+
+  b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){4});
+  mb_node(b, "Add", "x,nowhere", "y", 0, NULL);
+  mb_output(b, "y");
+  bytes = mb_pack(b, &len);
+  ck_assert_int_eq(load_fails(bytes, len, NULL), CLCNN_ERROR_INVALID_MODEL);
+  ck_assert_msg(strstr(clcnn_last_error(), "nowhere") != NULL, "%s", clcnn_last_error());
+  free(bytes);
+  mb_free(b);
+
+  b = mb_new(13); /* an output nobody produces */
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){4});
+  mb_node(b, "Relu", "x", "y", 0, NULL);
+  mb_output(b, "z");
+  bytes = mb_pack(b, &len);
+  ck_assert_int_eq(load_fails(bytes, len, NULL), CLCNN_ERROR_INVALID_MODEL);
+  free(bytes);
+  mb_free(b);
+}
+END_TEST
+
+START_TEST(unsupported_listed_at_once) {
+  mb *b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){4});
+  mb_node(b, "FancyOp", "x", "a", 0, NULL);
+  mb_node(b, "Relu", "a", "b", 0, NULL);
+  mb_node(b, "OtherOp", "b", "y", 0, NULL);
+  mb_output(b, "y");
+  size_t len;
+  uint8_t *bytes = mb_pack(b, &len);
+  ck_assert_int_eq(load_fails(bytes, len, NULL), CLCNN_ERROR_UNSUPPORTED);
+  const char *msg = clcnn_last_error();
+  ck_assert_msg(strstr(msg, "FancyOp") && strstr(msg, "OtherOp") && strstr(msg, "n0") &&
+                    strstr(msg, "n2"),
+                "message lists both: %s", msg);
+  free(bytes);
+  mb_free(b);
+}
+END_TEST
+
+START_TEST(wrong_input_name_and_shape) {
+  mb *b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 2, (int64_t[]){-1, 4});
+  mb_node(b, "Relu", "x", "y", 0, NULL);
+  mb_output(b, "y");
+  size_t len;
+  uint8_t *bytes = mb_pack(b, &len);
+  clcnn_model *m;
+  ck_assert_int_eq(clcnn_model_load_memory(ctx, bytes, len, NULL, &m), CLCNN_OK);
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.device = "cpu";
+  clcnn_input_shape bad_name = {.name = "nope", .rank = 2, .dims = {1, 4}};
+  clcnn_session *s = NULL;
+  ck_assert_int_eq(clcnn_session_create(m, &so, &bad_name, 1, &s), CLCNN_ERROR_NOT_FOUND);
+  ck_assert_ptr_null(s);
+  clcnn_input_shape bad_fixed = {.name = "x", .rank = 2, .dims = {2, 5}};
+  ck_assert_int_eq(clcnn_session_create(m, &so, &bad_fixed, 1, &s), CLCNN_ERROR_SHAPE);
+  clcnn_input_shape bad_rank = {.name = "x", .rank = 3, .dims = {2, 4, 1}};
+  ck_assert_int_eq(clcnn_session_create(m, &so, &bad_rank, 1, &s), CLCNN_ERROR_SHAPE);
+  clcnn_input_shape ok = {.name = "x", .rank = 2, .dims = {3, 4}};
+  ck_assert_int_eq(clcnn_session_create(m, &so, &ok, 1, &s), CLCNN_OK);
+  float data[12] = {0};
+  clcnn_tensor t = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = 2, .dims = {2, 4}, .data = data};
+  ck_assert_int_eq(clcnn_session_set_input(s, "x", &t), CLCNN_ERROR_SHAPE);
+  ck_assert(strlen(clcnn_session_error(s)) > 0);
+  t.dims[0] = 3;
+  ck_assert_int_eq(clcnn_session_set_input(s, "y", &t), CLCNN_ERROR_NOT_FOUND);
+  t.dtype = CLCNN_DTYPE_INT64;
+  ck_assert_int_eq(clcnn_session_set_input(s, "x", &t), CLCNN_ERROR_SHAPE);
+  clcnn_tensor out;
+  ck_assert_int_eq(clcnn_session_output(s, "y", &out), CLCNN_ERROR_INVALID_ARGUMENT);
+  ck_assert_int_eq(clcnn_session_output(s, "nope", &out), CLCNN_ERROR_NOT_FOUND);
+  clcnn_session_free(s);
+  so.device = "no-such-device-anywhere";
+  ck_assert_int_eq(clcnn_session_create(m, &so, &ok, 1, &s), CLCNN_ERROR_DEVICE);
+  ck_assert(strlen(clcnn_last_error()) > 0);
+  clcnn_model_free(m);
+  free(bytes);
+  mb_free(b);
+}
+END_TEST
+
+START_TEST(bad_attributes) {
+  mb *b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){1, 3, 8, 8});
+  mb_init_f32(b, "w", 4, (int64_t[]){4, 3, 3, 3}, NULL);
+  mb_node(b, "Conv", "x,w", "y", 1, (mb_attr[]){MB_INTS("strides", 0, -1)});
+  mb_output(b, "y");
+  size_t len;
+  uint8_t *bytes = mb_pack(b, &len);
+  load_fails(bytes, len, NULL);
+  free(bytes);
+  mb_free(b);
+  /* A channel mismatch is found at session creation, with the node named. */
+  b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){1, 5, 8, 8});
+  mb_init_f32(b, "w", 4, (int64_t[]){4, 3, 3, 3}, NULL);
+  mb_node(b, "Conv", "x,w", "y", 0, NULL);
+  mb_output(b, "y");
+  bytes = mb_pack(b, &len);
+  clcnn_model *m;
+  ck_assert_int_eq(clcnn_model_load_memory(ctx, bytes, len, NULL, &m), CLCNN_OK);
+  clcnn_session *s = NULL;
+  ck_assert_int_ne(clcnn_session_create(m, NULL, NULL, 0, &s), CLCNN_OK);
+  ck_assert_msg(strstr(clcnn_last_error(), "n0") != NULL, "%s", clcnn_last_error());
+  clcnn_model_free(m);
+  free(bytes);
+  mb_free(b);
+}
+END_TEST
+
+int main(int argc, char **argv) {
+  snprintf(sample_path, sizeof sample_path, "%s",
+           argc > 1 ? argv[1] : "examples/sample_cnn.onnx");
+  Suite *s = suite_create("malformed");
+  TCase *tc = tcase_create("malformed");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 300);
+  tcase_add_test(tc, truncated_files);
+  tcase_add_test(tc, random_bytes);
+  tcase_add_test(tc, empty_and_null);
+  tcase_add_test(tc, wrong_wire_type);
+  tcase_add_test(tc, huge_dimension);
+  tcase_add_test(tc, external_data_escapes);
+  tcase_add_test(tc, cycle_and_missing_input);
+  tcase_add_test(tc, unsupported_listed_at_once);
+  tcase_add_test(tc, wrong_input_name_and_shape);
+  tcase_add_test(tc, bad_attributes);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}

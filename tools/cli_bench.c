@@ -1,0 +1,286 @@
+/* `clcnn bench MODEL [--device X|all] [--runs N] [--warmup N] [--batch N]
+ * [--json FILE]`: creation time, first-run and steady-state latency,
+ * throughput and memory, one row per device. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define MAX_DEVICES 64
+
+typedef struct bench_row {
+  const char *requested;
+  char device[256];
+  char error[1024]; /* empty when the row succeeded */
+  double create_cold_ms, create_warm_ms, first_run_ms;
+  double median_ms, min_ms, max_ms, mean_ms, throughput;
+  size_t host_peak, session_host, device_bytes;
+} bench_row;
+
+typedef struct bench_args {
+  const char *model, *device, *json;
+  int runs, warmup;
+  long long batch; /* 0: the model's */
+} bench_args;
+
+static int set_and_run(clcnn_session *s, const cli_input *in, int n, char *why, size_t len) {
+  for (int i = 0; i < n; i++)
+    if (clcnn_session_set_input(s, in[i].name, &in[i].t)) {
+      snprintf(why, len, "%s", clcnn_session_error(s));
+      return CLI_FAIL;
+    }
+  if (clcnn_session_run(s)) {
+    snprintf(why, len, "%s", clcnn_session_error(s));
+    return CLI_FAIL;
+  }
+  return CLI_OK;
+}
+
+static void clean_line(char *s) {
+  for (; *s; s++)
+    if ((unsigned char)*s < 0x20) *s = ' ';
+}
+
+/* One device: fills `row` (row->error on failure). */
+static void bench_device(const clcnn_model *m, const cli_input *in, int nin,
+                         const clcnn_input_shape *shapes, const bench_args *a, const char *device,
+                         bench_row *row) {
+  memset(row, 0, sizeof *row);
+  row->requested = device;
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.device = device;
+  clcnn_session *s = NULL;
+  double *times = NULL;
+  double t0 = cli_now_ms();
+  if (clcnn_session_create(m, &so, shapes, nin, &s)) {
+    snprintf(row->error, sizeof row->error, "%s", clcnn_last_error());
+    goto out;
+  }
+  row->create_cold_ms = cli_now_ms() - t0;
+  snprintf(row->device, sizeof row->device, "%s", clcnn_session_device(s));
+  clcnn_session_free(s);
+  s = NULL;
+  t0 = cli_now_ms();
+  if (clcnn_session_create(m, &so, shapes, nin, &s)) {
+    snprintf(row->error, sizeof row->error, "%s", clcnn_last_error());
+    goto out;
+  }
+  row->create_warm_ms = cli_now_ms() - t0;
+
+  t0 = cli_now_ms();
+  if (set_and_run(s, in, nin, row->error, sizeof row->error)) goto out;
+  row->first_run_ms = cli_now_ms() - t0;
+  bool dots = isatty(STDERR_FILENO) && a->runs + a->warmup > 1, dotted = false;
+  for (int r = 0; r < a->warmup; r++) {
+    t0 = cli_now_ms();
+    if (set_and_run(s, in, nin, row->error, sizeof row->error)) goto out;
+    if (dots && cli_now_ms() - t0 > 500) fputc('.', stderr), dotted = true;
+  }
+  times = malloc(sizeof *times * (size_t)a->runs);
+  if (!times) {
+    snprintf(row->error, sizeof row->error, "out of memory");
+    goto out;
+  }
+  for (int r = 0; r < a->runs; r++) {
+    t0 = cli_now_ms();
+    if (set_and_run(s, in, nin, row->error, sizeof row->error)) goto out;
+    times[r] = cli_now_ms() - t0;
+    if (dots && times[r] > 500) fputc('.', stderr), dotted = true;
+  }
+  if (dotted) fputc('\n', stderr);
+  row->min_ms = row->max_ms = times[0];
+  double sum = 0;
+  for (int r = 0; r < a->runs; r++) {
+    if (times[r] < row->min_ms) row->min_ms = times[r];
+    if (times[r] > row->max_ms) row->max_ms = times[r];
+    sum += times[r];
+  }
+  row->mean_ms = sum / a->runs;
+  row->median_ms = cli_median(times, a->runs);
+  int64_t batch = a->batch;
+  if (!batch) batch = nin && shapes[0].rank ? shapes[0].dims[0] : 1;
+  row->throughput = row->median_ms > 0 ? (double)batch * 1e3 / row->median_ms : 0;
+  clcnn_session_memory(s, &row->session_host, &row->device_bytes);
+  row->host_peak = cli_peak_rss();
+out:
+  clean_line(row->error);
+  free(times);
+  clcnn_session_free(s);
+}
+
+static int write_json(const char *path, const bench_args *a, long long batch,
+                      const bench_row *rows, int n) {
+  FILE *f = fopen(path, "w");
+  if (!f) {
+    cli_error("--json: cannot write '%s': %s", path, strerror(errno));
+    return CLI_FAIL;
+  }
+  fprintf(f, "[");
+  for (int i = 0; i < n; i++) {
+    const bench_row *r = &rows[i];
+    fprintf(f, "%s\n  {\"model\": ", i ? "," : "");
+    cli_json_string(f, a->model);
+    fprintf(f, ", \"device\": ");
+    cli_json_string(f, r->device[0] ? r->device : r->requested);
+    fprintf(f, ", \"requested_device\": ");
+    cli_json_string(f, r->requested ? r->requested : "");
+    fprintf(f, ", \"batch\": %lld", batch);
+    if (r->error[0]) {
+      fprintf(f, ", \"error\": ");
+      cli_json_string(f, r->error);
+      fprintf(f, "}");
+      continue;
+    }
+    static const char *const keys[] = {"create_cold_ms", "create_warm_ms", "first_run_ms",
+                                       "median_ms",      "min_ms",         "max_ms",
+                                       "mean_ms",        "throughput"};
+    const double vals[] = {r->create_cold_ms, r->create_warm_ms, r->first_run_ms,
+                           r->median_ms,      r->min_ms,         r->max_ms,
+                           r->mean_ms,        r->throughput};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+      fprintf(f, ", \"%s\": ", keys[k]);
+      cli_json_number(f, vals[k]);
+    }
+    fprintf(f, ", \"host_peak_bytes\": %zu, \"session_host_bytes\": %zu, \"device_bytes\": %zu",
+            r->host_peak, r->session_host, r->device_bytes);
+    fprintf(f, ", \"runs\": %d, \"warmup\": %d}", a->runs, a->warmup);
+  }
+  fprintf(f, "\n]\n");
+  if (ferror(f) | (fclose(f) != 0)) {
+    cli_error("--json: cannot write '%s'", path);
+    return CLI_FAIL;
+  }
+  return CLI_OK;
+}
+
+static void print_table(const bench_row *rows, int n, long long batch, const bench_args *a) {
+  printf("%d runs after %d warmup, batch %lld\n", a->runs, a->warmup, batch);
+  printf("%-16s %10s %10s %10s %10s %10s %10s %10s %11s %11s\n", "device", "cold ms", "warm ms",
+         "first ms", "median ms", "min ms", "max ms", "images/s", "peak RSS MB", "session MB");
+  for (int i = 0; i < n; i++) {
+    const bench_row *r = &rows[i];
+    const char *name = r->device[0] ? r->device : r->requested;
+    if (r->error[0]) {
+      printf("%-16.16s failed: %s\n", name, r->error);
+      continue;
+    }
+    printf("%-16.16s %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f %10.2f %11.1f %11.1f\n", name,
+           r->create_cold_ms, r->create_warm_ms, r->first_run_ms, r->median_ms, r->min_ms,
+           r->max_ms, r->throughput, r->host_peak / 1048576.0,
+           (r->session_host + r->device_bytes) / 1048576.0);
+  }
+}
+
+int cli_bench(int argc, char **argv) {
+  bench_args a = {.runs = 20, .warmup = 3};
+  for (int i = 1; i < argc; i++) {
+    const char *v;
+    int r;
+    long long x;
+    if ((r = cli_opt(argc, argv, &i, "--device", &v)) != 0) {
+      if (r < 0) return CLI_USAGE;
+      a.device = v;
+    } else if ((r = cli_opt(argc, argv, &i, "--runs", &v)) != 0) {
+      if (r < 0 || !cli_parse_int(v, 1, 1000000, "--runs", &x)) return CLI_USAGE;
+      a.runs = (int)x;
+    } else if ((r = cli_opt(argc, argv, &i, "--warmup", &v)) != 0) {
+      if (r < 0 || !cli_parse_int(v, 0, 1000000, "--warmup", &x)) return CLI_USAGE;
+      a.warmup = (int)x;
+    } else if ((r = cli_opt(argc, argv, &i, "--batch", &v)) != 0) {
+      if (r < 0 || !cli_parse_int(v, 1, 1 << 20, "--batch", &x)) return CLI_USAGE;
+      a.batch = x;
+    } else if ((r = cli_opt(argc, argv, &i, "--json", &v)) != 0) {
+      if (r < 0) return CLI_USAGE;
+      a.json = v;
+    } else if (argv[i][0] == '-' && argv[i][1]) {
+      cli_error("bench: unknown option '%s' (see 'clcnn help')", argv[i]);
+      return CLI_USAGE;
+    } else if (a.model) {
+      cli_error("bench: more than one model given ('%s' and '%s')", a.model, argv[i]);
+      return CLI_USAGE;
+    } else {
+      a.model = argv[i];
+    }
+  }
+  if (!a.model) {
+    cli_error("bench: no model given (usage: clcnn bench MODEL [--device X|all] [--runs N] ...)");
+    return CLI_USAGE;
+  }
+
+  const char *devices[MAX_DEVICES];
+  int ndev;
+  if (a.device && strcmp(a.device, "all") == 0) {
+    ndev = cli_device_list(devices, MAX_DEVICES);
+  } else {
+    devices[0] = a.device; /* NULL: $CLCNN_DEVICE, else best */
+    ndev = 1;
+  }
+
+  int rc = CLI_FAIL;
+  clcnn_context *ctx = NULL;
+  clcnn_model *m = NULL;
+  cli_input *in = NULL;
+  clcnn_input_shape *shapes = NULL;
+  bench_row *rows = NULL;
+  int nin = 0;
+  if (clcnn_context_create(NULL, &ctx)) {
+    cli_error("%s", clcnn_last_error());
+    goto out;
+  }
+  if (clcnn_model_load_file(ctx, a.model, &m)) {
+    cli_error("%s", clcnn_last_error());
+    goto out;
+  }
+  nin = clcnn_model_input_count(m);
+  in = calloc((size_t)nin + 1, sizeof *in);
+  shapes = calloc((size_t)nin + 1, sizeof *shapes);
+  rows = calloc((size_t)ndev + 1, sizeof *rows);
+  if (!in || !shapes || !rows) {
+    cli_error("out of memory");
+    goto out;
+  }
+  /* Pseudo-random inputs of the model's shapes (open dims 1), with the
+   * first dim set by --batch. */
+  for (int i = 0; i < nin; i++) {
+    clcnn_io_info io;
+    clcnn_model_input_info(m, i, &io);
+    cli_input_opts o;
+    memset(&o, 0, sizeof o);
+    o.have_shape = true;
+    o.rank = io.rank;
+    for (int d = 0; d < io.rank; d++) o.dims[d] = io.dims[d] >= 0 ? io.dims[d] : 1;
+    if (a.batch && io.rank > 0) o.dims[0] = a.batch;
+    if (cli_input_make(&io, &o, 0x5eedull * (uint64_t)i, &in[i])) goto out;
+    shapes[i].name = in[i].name;
+    shapes[i].rank = in[i].t.rank;
+    memcpy(shapes[i].dims, in[i].t.dims, sizeof shapes[i].dims);
+  }
+  long long batch = a.batch ? a.batch : (nin && shapes[0].rank ? shapes[0].dims[0] : 1);
+
+  int failed = 0;
+  for (int d = 0; d < ndev; d++) {
+    bench_device(m, in, nin, shapes, &a, devices[d], &rows[d]);
+    if (rows[d].error[0]) failed++;
+  }
+  print_table(rows, ndev, batch, &a);
+  if (a.json && write_json(a.json, &a, batch, rows, ndev)) goto out;
+  if (failed == 1 && ndev == 1) {
+    cli_error("%s", rows[0].error);
+  } else if (failed) {
+    cli_error("%d of %d devices failed (see the table)", failed, ndev);
+  } else {
+    rc = CLI_OK;
+  }
+out:
+  for (int i = 0; in && i < nin; i++) cli_input_free(&in[i]);
+  free(in);
+  free(shapes);
+  free(rows);
+  clcnn_model_free(m);
+  clcnn_context_free(ctx);
+  return rc;
+}

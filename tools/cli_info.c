@@ -1,0 +1,218 @@
+/* `clcnn info MODEL [--device X]`: what a model is made of, and everything
+ * that keeps it from running, all at once. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct op_count {
+  char name[160]; /* "Conv", or "domain:Op" outside the default domain */
+  int count;
+  bool unsupported;
+} op_count;
+
+static int cmp_count(const void *a, const void *b) {
+  const op_count *x = a, *y = b;
+  if (x->count != y->count) return y->count - x->count;
+  return strcmp(x->name, y->name);
+}
+
+static void print_io(const char *title, const clcnn_io_info *io, int n) {
+  printf("%-12s%d\n", title, n);
+  int w = 4;
+  for (int i = 0; i < n; i++)
+    if ((int)strlen(io[i].name) > w) w = (int)strlen(io[i].name);
+  if (w > 40) w = 40;
+  for (int i = 0; i < n; i++) {
+    char shape[512];
+    cli_io_shape_str(&io[i], shape, sizeof shape);
+    printf("  %-*s  %-8s %s\n", w, io[i].name, dtype_name(io[i].dtype), shape);
+  }
+}
+
+static void print_count(const char *label, double v, const char *unit) {
+  static const char *const prefix[] = {"", "K", "M", "G", "T", "P"};
+  int k = 0;
+  double x = v;
+  while (x >= 1000 && k < 5) x /= 1000, k++;
+  if (k == 0) printf("%-12s%.0f %s\n", label, v, unit);
+  else printf("%-12s%.0f (%.2f %s%s)\n", label, v, x, prefix[k], unit);
+}
+
+/* Parameters: initializers plus the tensors of Constant nodes. */
+static double count_params(const ir_graph *g) {
+  double n = 0;
+  for (int v = 0; v < g->nvalues; v++)
+    if (g->values[v].is_const) n += (double)shape_numel(g->values[v].t.rank, g->values[v].t.dims);
+  for (int i = 0; i < g->nnodes; i++) {
+    const ir_node *nd = &g->nodes[i];
+    if (strcmp(nd->op_type, "Constant") != 0 || (nd->domain[0] && strcmp(nd->domain, "ai.onnx")))
+      continue;
+    for (int a = 0; a < nd->nattr; a++) {
+      const ir_attr *at = &nd->attr[a];
+      if (at->type == IR_ATTR_TENSOR && at->t) n += (double)clcnn_tensor_numel(at->t);
+      else if (at->type == IR_ATTR_FLOATS || at->type == IR_ATTR_INTS) n += (double)at->n;
+      else if (at->type == IR_ATTR_FLOAT || at->type == IR_ATTR_INT) n += 1;
+    }
+  }
+  return n;
+}
+
+int cli_info(int argc, char **argv) {
+  const char *path = NULL, *device = NULL;
+  for (int i = 1; i < argc; i++) {
+    int r;
+    if ((r = cli_opt(argc, argv, &i, "--device", &device))) {
+      if (r < 0) return CLI_USAGE;
+    } else if (argv[i][0] == '-' && argv[i][1]) {
+      cli_error("info: unknown option '%s' (see 'clcnn help')", argv[i]);
+      return CLI_USAGE;
+    } else if (path) {
+      cli_error("info: more than one model given ('%s' and '%s')", path, argv[i]);
+      return CLI_USAGE;
+    } else {
+      path = argv[i];
+    }
+  }
+  if (!path) {
+    cli_error("info: no model given (usage: clcnn info MODEL [--device X])");
+    return CLI_USAGE;
+  }
+
+  clcnn_context *ctx;
+  if (clcnn_context_create(NULL, &ctx)) {
+    cli_error("%s", clcnn_last_error());
+    return CLI_FAIL;
+  }
+  clcnn_model *m;
+  if (cli_load_model(ctx, path, true, &m)) {
+    clcnn_context_free(ctx);
+    return CLI_FAIL;
+  }
+  const ir_graph *g = &m->g;
+
+  printf("%-12s%s\n", "model", path);
+  printf("%-12s%lld\n", "ir_version", (long long)g->ir_version);
+  printf("%-12s%d\n", "opset", g->opset);
+  print_io("inputs", m->inputs, m->ninputs);
+  print_io("outputs", m->outputs, m->noutputs);
+
+  /* Operators with counts, most used first. */
+  op_count *ops = calloc((size_t)(g->nnodes ? g->nnodes : 1), sizeof *ops);
+  int nops = 0;
+  if (!ops) {
+    cli_error("out of memory");
+    clcnn_model_free(m);
+    clcnn_context_free(ctx);
+    return CLI_FAIL;
+  }
+  for (int i = 0; i < g->nnodes; i++) {
+    const ir_node *n = &g->nodes[i];
+    char name[160];
+    if (n->domain[0] && strcmp(n->domain, "ai.onnx") != 0)
+      snprintf(name, sizeof name, "%s:%s", n->domain, n->op_type);
+    else snprintf(name, sizeof name, "%s", n->op_type);
+    int k = 0;
+    while (k < nops && strcmp(ops[k].name, name) != 0) k++;
+    if (k == nops) snprintf(ops[nops++].name, sizeof ops[k].name, "%s", name);
+    ops[k].count++;
+    if (n->op < 0) ops[k].unsupported = true;
+  }
+  qsort(ops, (size_t)nops, sizeof *ops, cmp_count);
+  printf("%-12s%d nodes, %d operator types\n", "operators", g->nnodes, nops);
+  int w = 4;
+  for (int k = 0; k < nops; k++)
+    if ((int)strlen(ops[k].name) > w) w = (int)strlen(ops[k].name);
+  if (w > 40) w = 40;
+  for (int k = 0; k < nops; k++)
+    printf("  %-*s %6d%s\n", w, ops[k].name, ops[k].count,
+           ops[k].unsupported ? "  (unsupported)" : "");
+  free(ops);
+
+  print_count("parameters", count_params(g), "");
+
+  /* FLOPs and placement from a session at the default shapes. */
+  int nproblems = 0;
+  char session_why[CLCNN_ERR_MAX] = "";
+  clcnn_session *s = NULL;
+  if (m->problems) {
+    snprintf(session_why, sizeof session_why, "the model has unsupported parts");
+  } else {
+    clcnn_session_options so;
+    clcnn_session_options_default(&so);
+    so.device = device ? device : "cpu";
+    if (clcnn_session_create(m, &so, NULL, 0, &s))
+      snprintf(session_why, sizeof session_why, "%s", clcnn_last_error());
+  }
+  if (s) {
+    double flops = 0;
+    int live = 0, on[BACKEND_COUNT] = {0};
+    for (int i = 0; i < s->g.nnodes; i++) {
+      const ir_node *n = &s->g.nodes[i];
+      if (n->dead || n->op < 0) continue;
+      live++;
+      if (n->backend >= 0 && n->backend < BACKEND_COUNT) on[n->backend]++;
+      const op_front *f = op_front_get(n->op);
+      if (f && f->flops) flops += f->flops(&s->g, n);
+    }
+    char shapes[1024] = "";
+    size_t at = 0;
+    for (int i = 0; i < m->ninputs && at < sizeof shapes; i++) {
+      clcnn_tensor t;
+      char d[256] = "?";
+      if (clcnn_session_input(s, m->inputs[i].name, &t) == CLCNN_OK)
+        cli_dims_str(t.rank, t.dims, d, sizeof d);
+      at += (size_t)snprintf(shapes + at, sizeof shapes - at, "%s%s=%s", i ? ", " : "",
+                             m->inputs[i].name, d);
+    }
+    print_count("FLOPs", flops, "FLOP");
+    printf("%-12s%s\n", "  at shapes", m->ninputs ? shapes : "(no inputs)");
+    size_t host = 0, dev = 0;
+    clcnn_session_memory(s, &host, &dev);
+    printf("%-12s%s: %d live nodes after optimisation (%d cpu, %d opencl); memory host %.2f MiB, "
+           "device %.2f MiB\n",
+           "session", clcnn_session_device(s), live, on[BACKEND_CPU], on[BACKEND_OPENCL],
+           host / 1048576.0, dev / 1048576.0);
+    if (device) {
+      /* Which node runs where (useful once OpenCL devices can fall back). */
+      for (int i = 0; i < s->g.nnodes; i++) {
+        const ir_node *n = &s->g.nodes[i];
+        if (n->dead) continue;
+        printf("  %-8s %-22s %s\n", n->backend == BACKEND_OPENCL ? "opencl" : "cpu", n->op_type,
+               n->name);
+      }
+    }
+    clcnn_session_free(s);
+  } else {
+    printf("%-12sn/a (%s)\n", "FLOPs", session_why);
+  }
+
+  /* Every problem, one per line. */
+  if (m->problems) {
+    printf("problems\n");
+    const char *p = m->problems;
+    while (*p) {
+      const char *e = strstr(p, "; ");
+      size_t len = e ? (size_t)(e - p) : strlen(p);
+      printf("  %.*s\n", (int)len, p);
+      nproblems++;
+      p += len;
+      if (e) p += 2;
+    }
+  } else if (!s && session_why[0]) {
+    printf("problems\n  %s\n", session_why);
+    nproblems++;
+  } else {
+    printf("problems    none\n");
+  }
+
+  clcnn_model_free(m);
+  clcnn_context_free(ctx);
+  if (nproblems) {
+    cli_error("%s cannot run%s%s: %d problem%s (listed above)", path,
+              device ? " on " : "", device ? device : "", nproblems, nproblems == 1 ? "" : "s");
+    return CLI_FAIL;
+  }
+  return CLI_OK;
+}
