@@ -332,6 +332,15 @@ void cli_io_shape_str(const clcnn_io_info *io, char *buf, size_t len) {
   if (at < len) snprintf(buf + at, len - at, "]");
 }
 
+char *cli_bytes_str(double bytes, char *buf, size_t len) {
+  static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int k = 0;
+  while (bytes >= 1024 && k < 4) bytes /= 1024, k++;
+  if (k == 0) snprintf(buf, len, "%.0f B", bytes);
+  else snprintf(buf, len, "%.2f %s", bytes, unit[k]);
+  return buf;
+}
+
 int cli_device_list(const char **names, int max) {
   /* TODO(opencl): append the OpenCL devices ("opencl:0", ...) from the
    * device listing here; `bench --device all` then has a row for each. */
@@ -364,7 +373,7 @@ int cli_load_model(clcnn_context *ctx, const char *path, bool permissive, clcnn_
   free(data);
   free(dir);
   if (st) {
-    cli_error("%s: %s (%s)", path, err.msg, clcnn_status_str(st));
+    cli_error("%s: %s", path, err.msg);
     return CLI_FAIL;
   }
   return CLI_OK;

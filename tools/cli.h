@@ -62,6 +62,8 @@ void cli_sanitize_name(const char *name, char *out, size_t len);
  * dims by name ("?" where unnamed). */
 void cli_dims_str(int rank, const int64_t *dims, char *buf, size_t len);
 void cli_io_shape_str(const clcnn_io_info *io, char *buf, size_t len);
+/* "12.3 MiB" (B, KiB, MiB, GiB) into buf; returns buf. */
+char *cli_bytes_str(double bytes, char *buf, size_t len);
 
 /* Devices that `--device all` iterates over. */
 int cli_device_list(const char **names, int max);

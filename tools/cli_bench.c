@@ -159,19 +159,21 @@ static int write_json(const char *path, const bench_args *a, long long batch,
 
 static void print_table(const bench_row *rows, int n, long long batch, const bench_args *a) {
   printf("%d runs after %d warmup, batch %lld\n", a->runs, a->warmup, batch);
-  printf("%-16s %10s %10s %10s %10s %10s %10s %10s %11s %11s\n", "device", "cold ms", "warm ms",
-         "first ms", "median ms", "min ms", "max ms", "images/s", "peak RSS MB", "session MB");
+  printf("%-24s %9s %9s %9s %10s %9s %9s %10s %11s %11s\n", "device", "cold ms", "warm ms",
+         "first ms", "median ms", "min ms", "max ms", "images/s", "peak RSS", "session");
   for (int i = 0; i < n; i++) {
     const bench_row *r = &rows[i];
-    const char *name = r->device[0] ? r->device : r->requested;
+    const char *name = r->device[0] ? r->device : r->requested ? r->requested : "default";
     if (r->error[0]) {
-      printf("%-16.16s failed: %s\n", name, r->error);
+      printf("%-24.24s failed: %s\n", name, r->error);
       continue;
     }
-    printf("%-16.16s %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f %10.2f %11.1f %11.1f\n", name,
+    char peak[32], sess[32];
+    cli_bytes_str((double)r->host_peak, peak, sizeof peak);
+    cli_bytes_str((double)(r->session_host + r->device_bytes), sess, sizeof sess);
+    printf("%-24.24s %9.3f %9.3f %9.3f %10.3f %9.3f %9.3f %10.1f %11s %11s\n", name,
            r->create_cold_ms, r->create_warm_ms, r->first_run_ms, r->median_ms, r->min_ms,
-           r->max_ms, r->throughput, r->host_peak / 1048576.0,
-           (r->session_host + r->device_bytes) / 1048576.0);
+           r->max_ms, r->throughput, peak, sess);
   }
 }
 

@@ -36,7 +36,7 @@ static void print_count(const char *label, double v, const char *unit) {
   int k = 0;
   double x = v;
   while (x >= 1000 && k < 5) x /= 1000, k++;
-  if (k == 0) printf("%-12s%.0f %s\n", label, v, unit);
+  if (k == 0) printf("%-12s%.0f%s%s\n", label, v, unit[0] ? " " : "", unit);
   else printf("%-12s%.0f (%.2f %s%s)\n", label, v, x, prefix[k], unit);
 }
 
@@ -120,7 +120,8 @@ int cli_info(int argc, char **argv) {
     if (n->op < 0) ops[k].unsupported = true;
   }
   qsort(ops, (size_t)nops, sizeof *ops, cmp_count);
-  printf("%-12s%d nodes, %d operator types\n", "operators", g->nnodes, nops);
+  printf("%-12s%d node%s, %d operator type%s\n", "operators", g->nnodes, g->nnodes == 1 ? "" : "s",
+         nops, nops == 1 ? "" : "s");
   int w = 4;
   for (int k = 0; k < nops; k++)
     if ((int)strlen(ops[k].name) > w) w = (int)strlen(ops[k].name);
@@ -169,11 +170,13 @@ int cli_info(int argc, char **argv) {
     print_count("FLOPs", flops, "FLOP");
     printf("%-12s%s\n", "  at shapes", m->ninputs ? shapes : "(no inputs)");
     size_t host = 0, dev = 0;
+    char hb[32], db[32];
     clcnn_session_memory(s, &host, &dev);
-    printf("%-12s%s: %d live nodes after optimisation (%d cpu, %d opencl); memory host %.2f MiB, "
-           "device %.2f MiB\n",
-           "session", clcnn_session_device(s), live, on[BACKEND_CPU], on[BACKEND_OPENCL],
-           host / 1048576.0, dev / 1048576.0);
+    printf("%-12s%s: %d live node%s after optimisation (%d on cpu, %d on opencl)\n", "session",
+           clcnn_session_device(s), live, live == 1 ? "" : "s", on[BACKEND_CPU],
+           on[BACKEND_OPENCL]);
+    printf("%-12shost %s, device %s\n", "memory", cli_bytes_str((double)host, hb, sizeof hb),
+           cli_bytes_str((double)dev, db, sizeof db));
     if (device) {
       /* Which node runs where (useful once OpenCL devices can fall back). */
       for (int i = 0; i < s->g.nnodes; i++) {

@@ -97,6 +97,8 @@ def run_clcnn(clcnn, model_path, device, runs, warmup, timeout):
             return None, f"exit {p.returncode}: {tail[0][:160]}"
         with open(json_path) as f:
             res = json.load(f)
+        if isinstance(res, list):  # `clcnn bench --json` writes one object per device
+            res = res[0] if res and isinstance(res[0], dict) else {}
         missing = [k for k in ("median_ms", "min_ms", "max_ms") if k not in res]
         if missing:
             return None, "JSON lacks " + ",".join(missing)

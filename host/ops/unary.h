@@ -1,34 +1,58 @@
-/* The one way to express a fused activation in OpenCL C.
+/* The one way to express a fused activation in OpenCL C, and exact float
+ * literals for -D options.
  *
- * kernels/common.cl defines `float act_apply(float x)` (and the vector forms
- * `float4 act_apply4(float4 x)`, `float8 act_apply8(float8 x)`) selected by
- * -D options: ACT_NONE (the default when no ACT_* is given), ACT_RELU,
+ * kernels/common.cl defines, selected by -D options,
+ *   float   act_apply(float x);
+ *   float4  act_apply4(float4 x);
+ *   float8  act_apply8(float8 x);
+ *   float16 act_apply16(float16 x);
+ * for ACT_NONE (the default when no ACT_* is defined: identity), ACT_RELU,
  * ACT_LEAKYRELU (ACT_ALPHA), ACT_ELU (ACT_ALPHA), ACT_SELU (ACT_ALPHA,
- * ACT_GAMMA), ACT_SIGMOID, ACT_HARDSIGMOID (ACT_ALPHA, ACT_BETA),
- * ACT_HARDSWISH, ACT_TANH, ACT_CLIP (ACT_MIN, ACT_MAX), ACT_SOFTPLUS,
- * ACT_MISH, ACT_GELU (ACT_GELU_TANH for the tanh approximation), ACT_ERF,
- * ACT_EXP, ACT_LOG, ACT_SQRT, ACT_NEG, ACT_ABS, ACT_RECIPROCAL.
+ * ACT_GAMMA), ACT_SIGMOID, ACT_HARDSIGMOID and ACT_HARDSWISH (ACT_ALPHA,
+ * ACT_BETA), ACT_TANH, ACT_CLIP (ACT_MIN, ACT_MAX), ACT_SOFTPLUS, ACT_MISH,
+ * ACT_GELU (plus ACT_GELU_TANH for the tanh approximation), ACT_ERF,
+ * ACT_EXP, ACT_LOG, ACT_SQRT, ACT_NEG, ACT_ABS, ACT_RECIPROCAL: the formulas
+ * of runtime/ops/unary.h, as the CPU backend computes them.
  *
- * A kernel that takes a fused activation simply calls act_apply() (or
- * act_apply4/8) on its result; the host appends the options with
- * ocl_activation_options(). */
+ * A kernel with a fused activation calls act_apply() (or the vector form) on
+ * its result; the host adds the options with ocl_activation_options():
+ *
+ *   char opts[1024] = "";
+ *   ocl_opt(opts, sizeof opts, "-DK=%d", k);
+ *   ocl_activation_options(n->act_op, n->act_params, opts, sizeof opts);
+ *   ocl_kernel(on, "conv.cl", "conv2d_nchw_f32", opts, &kern, err); */
 #ifndef CLCNN_HOST_OPS_UNARY_H
 #define CLCNN_HOST_OPS_UNARY_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Appends (space-separated) the -D options selecting activation `act_op`
- * (an op_id of the unary family, e.g. n->act_op; -1 for none, which appends
- * nothing) with its parameters `act_params` (a runtime/ops/unary.h
- * unary_params *, e.g. n->act_params; NULL for the operator's defaults) to
- * the NUL-terminated string `buf` of capacity `len`. Floats are written with
- * %.9g and an 'f' suffix so they round-trip exactly (infinities as
- * INFINITY). */
+/* Appends " -DACT_xxx" and its parameters (" -DACT_ALPHA=0.100000001f"...)
+ * for activation `act_op` (an op_id of the unary family, e.g. n->act_op;
+ * -1 for none, which appends nothing) with parameters `act_params` (a
+ * runtime/ops/unary.h unary_params *, e.g. n->act_params; NULL for the
+ * operator's defaults) to the NUL-terminated string `buf` of capacity `len`.
+ * An op that is not an activation (see ocl_activation_supported) appends
+ * nothing. */
 void ocl_activation_options(int act_op, const void *act_params, char *buf, size_t len);
 
-/* Whether ocl_activation_options() can express `act_op` (-1 included); a
- * fused node whose activation is not expressible should fall back. */
+/* Whether ocl_activation_options() can express `act_op` (true for -1 and for
+ * every op of the unary family on float32). */
 bool ocl_activation_supported(int act_op);
+
+/* Writes `v` as an OpenCL C float literal that round-trips exactly
+ * ("0.100000001f", "(-2.0f)", "INFINITY", "(-INFINITY)", "NAN"), for -D
+ * options: ocl_opt(opts, n, "-DEPS=%s", ocl_float_literal(eps, lit)).
+ * Returns `out`. */
+#define OCL_FLOAT_LITERAL_MAX 32
+char *ocl_float_literal(float v, char out[OCL_FLOAT_LITERAL_MAX]);
+
+/* Which form of a kernel suits the device: true for the GPU form (work-groups
+ * sharing __local memory, coalesced vectors), false for the CPU form (one
+ * work-item per register tile, no __local memory or barriers). The device
+ * type decides, unless the environment variable CLCNN_OCL_VARIANT is "gpu"
+ * or "cpu" (to test both forms on one device). */
+struct ocl_device_info;
+bool ocl_gpu_variant(const struct ocl_device_info *dev);
 
 #endif /* CLCNN_HOST_OPS_UNARY_H */

@@ -34,6 +34,20 @@ typedef struct row_ctx {
 typedef void (*row_fn)(const void *a, const void *b, void *y, int64_t n, const row_ctx *c);
 enum { ROW_VV = 0, ROW_VS = 1, ROW_SV = 2 };
 
+/* The row where both operands are scalars (a variadic operator's first two
+ * inputs can both be broadcast along the output's inner dimension): one
+ * element, then copies of it. */
+static void row_ss(row_fn fn, const char *a, const char *b, char *y, size_t ey, int64_t n,
+                   const row_ctx *c) {
+  fn(a, b, y, 1, c);
+  size_t done = ey, total = (size_t)n * ey;
+  while (done < total) {
+    size_t k = done < total - done ? done : total - done;
+    memcpy(y + done, y, k);
+    done += k;
+  }
+}
+
 /* Defines NAME_vv, NAME_vs, NAME_sv computing y = EXPR from elements A and B,
  * and the table NAME[3] of them. */
 #define BIN_KERNELS(NAME, T, EXPR)                                                          \
@@ -234,6 +248,7 @@ static void bcast_exec(const bcast_plan *p, const row_fn fns[3], row_ctx ctx, co
   const int64_t inner = p->dims[r - 1];
   const int64_t isa = p->sa[r - 1], isb = p->sb[r - 1];
   const row_fn fn = fns[isa ? (isb ? ROW_VV : ROW_VS) : (isb ? ROW_SV : ROW_VS)];
+  const bool ss = !isa && !isb;
   ctx.sa = isa;
   ctx.sb = isb;
   int64_t rows = 1;
@@ -253,8 +268,12 @@ static void bcast_exec(const bcast_plan *p, const row_fn fns[3], row_ctx ctx, co
       const int64_t row = t / segs, j0 = (t % segs) * CHUNK;
       const int64_t len = inner - j0 < CHUNK ? inner - j0 : CHUNK;
       row_offsets(p, row, idx, &oa, &ob);
-      fn(a + (size_t)(oa + j0 * isa) * ea, b + (size_t)(ob + j0 * isb) * eb,
-         y + (size_t)(row * inner + j0) * ey, len, &ctx);
+      const char *pa = a + (size_t)(oa + j0 * isa) * ea, *pb = b + (size_t)(ob + j0 * isb) * eb;
+      char *py = y + (size_t)(row * inner + j0) * ey;
+      if (ss)
+        row_ss(fn, pa, pb, py, ey, len, &ctx);
+      else
+        fn(pa, pb, py, len, &ctx);
     }
     return;
   }
@@ -269,7 +288,12 @@ static void bcast_exec(const bcast_plan *p, const row_fn fns[3], row_ctx ctx, co
     const int64_t r0 = t * per, r1 = rows - r0 < per ? rows : r0 + per;
     row_offsets(p, r0, idx, &oa, &ob);
     for (int64_t row = r0; row < r1; row++) {
-      fn(a + (size_t)oa * ea, b + (size_t)ob * eb, y + (size_t)(row * inner) * ey, inner, &ctx);
+      const char *pa = a + (size_t)oa * ea, *pb = b + (size_t)ob * eb;
+      char *py = y + (size_t)(row * inner) * ey;
+      if (ss)
+        row_ss(fn, pa, pb, py, ey, inner, &ctx);
+      else
+        fn(pa, pb, py, inner, &ctx);
       for (int d = r - 2; d >= 0; d--) {
         oa += p->sa[d];
         ob += p->sb[d];

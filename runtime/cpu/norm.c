@@ -1,12 +1,13 @@
 /* CPU backend: the norm family (BatchNormalization, InstanceNormalization,
  * LayerNormalization, GroupNormalization, LRN). float32; statistics are
  * computed in two passes with double accumulation. */
+#include "../ops/norm.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../internal.h"
-#include "../ops/norm.h"
 
 #ifdef _OPENMP
 #define NORM_PRAGMA(x) _Pragma(#x)
@@ -45,8 +46,8 @@ static void affine(const float *x, float *y, int64_t n, float a, float b) {
 
 /* ----------------------------------------------------- BatchNormalization */
 
-static clcnn_status batchnorm_run(cpu_node *cn, const clcnn_tensor *in, int nin,
-                                  clcnn_tensor *out, int nout, clcnn_err *err) {
+static clcnn_status batchnorm_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                                  int nout, clcnn_err *err) {
   (void)nin, (void)nout;
   const batchnorm_params *p = cn->n->params;
   const int64_t nstat = p->nstat, block = p->block, total = p->batch * nstat;
@@ -132,8 +133,8 @@ static void expand_param(const clcnn_tensor *x, int axis, const clcnn_tensor *s,
   }
 }
 
-static clcnn_status layernorm_run(cpu_node *cn, const clcnn_tensor *in, int nin,
-                                  clcnn_tensor *out, int nout, clcnn_err *err) {
+static clcnn_status layernorm_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                                  int nout, clcnn_err *err) {
   const layernorm_params *p = cn->n->params;
   const int64_t outer = p->outer, inner = p->inner;
   const float *x = in[0].data;
@@ -182,8 +183,8 @@ static const cpu_op layernorm_cpu = {NULL, NULL, layernorm_run, NULL};
 
 /* ----------------------------------------------------- GroupNormalization */
 
-static clcnn_status groupnorm_run(cpu_node *cn, const clcnn_tensor *in, int nin,
-                                  clcnn_tensor *out, int nout, clcnn_err *err) {
+static clcnn_status groupnorm_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                                  int nout, clcnn_err *err) {
   (void)nin, (void)nout, (void)err;
   const groupnorm_params *p = cn->n->params;
   const int64_t G = p->num_groups, cpg = p->channels / G, inner = p->inner;
@@ -244,7 +245,9 @@ static clcnn_status lrn_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn
 static const cpu_op lrn_cpu = {NULL, NULL, lrn_run, NULL};
 
 const cpu_op *const cpu_ops_norm[CLCNN_OP_COUNT] = {
-    [CLCNN_OP_BATCHNORM] = &batchnorm_cpu, [CLCNN_OP_INSTANCENORM] = &instancenorm_cpu,
-    [CLCNN_OP_LAYERNORM] = &layernorm_cpu, [CLCNN_OP_GROUPNORM] = &groupnorm_cpu,
+    [CLCNN_OP_BATCHNORM] = &batchnorm_cpu,
+    [CLCNN_OP_INSTANCENORM] = &instancenorm_cpu,
+    [CLCNN_OP_LAYERNORM] = &layernorm_cpu,
+    [CLCNN_OP_GROUPNORM] = &groupnorm_cpu,
     [CLCNN_OP_LRN] = &lrn_cpu,
 };

@@ -3,13 +3,14 @@
  * dims): [K, R] reduces contiguous rows, [K1, R, K2] accumulates rows of K2,
  * anything else walks the input once with an odometer. Float sums are
  * accumulated in double, integer sums in int64. */
+#include "../ops/reduce.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../internal.h"
-#include "../ops/reduce.h"
 
 #ifdef _OPENMP
 #define REDUCE_PRAGMA(x) _Pragma(#x)
@@ -35,117 +36,116 @@ typedef struct reduce_view {
 
 /* For one element type T with accumulator ACC, the lowest value LOWEST and
  * the mean of an accumulated sum MEAN(s, count). */
-#define REDUCE_KERNELS(SUF, T, ACC, LOWEST, MEAN)                                              \
-  static void rows_##SUF(const T *x, T *y, int64_t outer, int64_t r, const reduce_view *v) {   \
-    const int op = v->op;                                                                      \
-    const int64_t count = v->count;                                                            \
-    (void)count;                                                                               \
-    REDUCE_PARALLEL_FOR(v->nthreads)                                                           \
-    for (int64_t o = 0; o < outer; o++) {                                                      \
-      const T *xr = x + o * r;                                                                 \
-      if (op == R_MAX) {                                                                       \
-        T m = LOWEST;                                                                          \
-        for (int64_t i = 0; i < r; i++) m = xr[i] > m ? xr[i] : m;                             \
-        y[o] = m;                                                                              \
-      } else {                                                                                 \
-        ACC s = 0;                                                                             \
-        for (int64_t i = 0; i < r; i++) s += xr[i];                                            \
-        y[o] = op == R_MEAN ? (T)(MEAN(s, count)) : (T)s;                                      \
-      }                                                                                        \
-    }                                                                                          \
-  }                                                                                            \
-  static void mid_##SUF(const T *x, T *y, int64_t k1, int64_t r, int64_t k2,                   \
-                        const reduce_view *v) {                                                \
-    const int op = v->op;                                                                      \
-    const int64_t count = v->count;                                                            \
-    (void)count;                                                                               \
-    const int64_t chunks = (k2 + REDUCE_CHUNK - 1) / REDUCE_CHUNK, items = k1 * chunks;        \
-    REDUCE_PARALLEL_FOR(v->nthreads)                                                           \
-    for (int64_t it = 0; it < items; it++) {                                                   \
-      const int64_t o = it / chunks, j0 = (it % chunks) * REDUCE_CHUNK;                        \
-      const int64_t len = k2 - j0 < REDUCE_CHUNK ? k2 - j0 : REDUCE_CHUNK;                     \
-      const T *xb = x + o * r * k2 + j0;                                                       \
-      T *yb = y + o * k2 + j0;                                                                 \
-      if (op == R_MAX) {                                                                       \
-        T m[REDUCE_CHUNK];                                                                     \
-        for (int64_t j = 0; j < len; j++) m[j] = LOWEST;                                       \
-        for (int64_t i = 0; i < r; i++) {                                                      \
-          const T *xr = xb + i * k2;                                                           \
-          for (int64_t j = 0; j < len; j++) m[j] = xr[j] > m[j] ? xr[j] : m[j];                \
-        }                                                                                      \
-        for (int64_t j = 0; j < len; j++) yb[j] = m[j];                                        \
-      } else {                                                                                 \
-        ACC s[REDUCE_CHUNK];                                                                   \
-        for (int64_t j = 0; j < len; j++) s[j] = 0;                                            \
-        for (int64_t i = 0; i < r; i++) {                                                      \
-          const T *xr = xb + i * k2;                                                           \
-          for (int64_t j = 0; j < len; j++) s[j] += xr[j];                                     \
-        }                                                                                      \
-        if (op == R_MEAN)                                                                      \
-          for (int64_t j = 0; j < len; j++) yb[j] = (T)(MEAN(s[j], count));                    \
-        else                                                                                   \
-          for (int64_t j = 0; j < len; j++) yb[j] = (T)s[j];                                   \
-      }                                                                                        \
-    }                                                                                          \
-  }                                                                                            \
-  /* Any view: one pass over the input; acc has one slot per output element. */               \
-  static clcnn_status any_##SUF(const T *x, T *y, int64_t ny, const reduce_view *v,            \
-                                clcnn_err *err) {                                              \
-    const int op = v->op, rank = v->rank;                                                      \
-    const int64_t count = v->count;                                                            \
-    (void)count;                                                                               \
-    ACC *acc = malloc(sizeof(ACC) * (size_t)ny);                                               \
-    if (!acc) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");                 \
-    for (int64_t i = 0; i < ny; i++) acc[i] = op == R_MAX ? (ACC)(LOWEST) : 0;                 \
-    int64_t ostride[CLCNN_MAX_RANK], idx[CLCNN_MAX_RANK] = {0}, s = 1;                         \
-    for (int d = rank - 1; d >= 0; d--) {                                                      \
-      ostride[d] = v->reduced[d] ? 0 : s;                                                      \
-      if (!v->reduced[d]) s *= v->dims[d];                                                     \
-    }                                                                                          \
-    const int64_t last = v->dims[rank - 1], lstride = ostride[rank - 1];                       \
-    const int64_t rows = ny ? shape_numel(rank - 1, v->dims) : 0;                              \
-    int64_t off = 0;                                                                           \
-    for (int64_t row = 0; row < rows; row++, x += last) {                                      \
-      ACC *a = acc + off;                                                                      \
-      if (op == R_MAX) {                                                                       \
-        for (int64_t j = 0; j < last; j++) {                                                   \
-          ACC xv = (ACC)x[j];                                                                  \
-          a[j * lstride] = xv > a[j * lstride] ? xv : a[j * lstride];                          \
-        }                                                                                      \
-      } else {                                                                                 \
-        for (int64_t j = 0; j < last; j++) a[j * lstride] += x[j];                             \
-      }                                                                                        \
-      for (int d = rank - 2; d >= 0; d--) {                                                    \
-        off += ostride[d];                                                                     \
-        if (++idx[d] < v->dims[d]) break;                                                      \
-        off -= ostride[d] * idx[d];                                                            \
-        idx[d] = 0;                                                                            \
-      }                                                                                        \
-    }                                                                                          \
-    for (int64_t i = 0; i < ny; i++)                                                           \
-      y[i] = op == R_MEAN ? (T)(MEAN(acc[i], count)) : (T)acc[i];                              \
-    free(acc);                                                                                 \
-    return CLCNN_OK;                                                                           \
-  }                                                                                            \
-  static clcnn_status run_##SUF(const void *xv, void *yv, int64_t ny, const reduce_view *v,    \
-                                clcnn_err *err) {                                              \
-    const T *x = xv;                                                                           \
-    T *y = yv;                                                                                 \
-    const int rank = v->rank;                                                                  \
-    const int64_t *d = v->dims;                                                                \
-    const uint8_t *red = v->reduced;                                                           \
-    if (rank == 1 && red[0]) {                                                                 \
-      rows_##SUF(x, y, 1, d[0], v);                                                            \
-    } else if (rank == 2 && !red[0] && red[1]) {                                               \
-      rows_##SUF(x, y, d[0], d[1], v);                                                         \
-    } else if (rank == 2 && red[0] && !red[1]) {                                               \
-      mid_##SUF(x, y, 1, d[0], d[1], v);                                                       \
-    } else if (rank == 3 && !red[0] && red[1]) {                                               \
-      mid_##SUF(x, y, d[0], d[1], d[2], v);                                                    \
-    } else {                                                                                   \
-      return any_##SUF(x, y, ny, v, err);                                                      \
-    }                                                                                          \
-    return CLCNN_OK;                                                                           \
+#define REDUCE_KERNELS(SUF, T, ACC, LOWEST, MEAN)                                                \
+  static void rows_##SUF(const T *x, T *y, int64_t outer, int64_t r, const reduce_view *v) {     \
+    const int op = v->op;                                                                        \
+    const int64_t count = v->count;                                                              \
+    (void)count;                                                                                 \
+    REDUCE_PARALLEL_FOR(v->nthreads)                                                             \
+    for (int64_t o = 0; o < outer; o++) {                                                        \
+      const T *xr = x + o * r;                                                                   \
+      if (op == R_MAX) {                                                                         \
+        T m = LOWEST;                                                                            \
+        for (int64_t i = 0; i < r; i++) m = xr[i] > m ? xr[i] : m;                               \
+        y[o] = m;                                                                                \
+      } else {                                                                                   \
+        ACC s = 0;                                                                               \
+        for (int64_t i = 0; i < r; i++) s += xr[i];                                              \
+        y[o] = op == R_MEAN ? (T)(MEAN(s, count)) : (T)s;                                        \
+      }                                                                                          \
+    }                                                                                            \
+  }                                                                                              \
+  static void mid_##SUF(const T *x, T *y, int64_t k1, int64_t r, int64_t k2,                     \
+                        const reduce_view *v) {                                                  \
+    const int op = v->op;                                                                        \
+    const int64_t count = v->count;                                                              \
+    (void)count;                                                                                 \
+    const int64_t chunks = (k2 + REDUCE_CHUNK - 1) / REDUCE_CHUNK, items = k1 * chunks;          \
+    REDUCE_PARALLEL_FOR(v->nthreads)                                                             \
+    for (int64_t it = 0; it < items; it++) {                                                     \
+      const int64_t o = it / chunks, j0 = (it % chunks) * REDUCE_CHUNK;                          \
+      const int64_t len = k2 - j0 < REDUCE_CHUNK ? k2 - j0 : REDUCE_CHUNK;                       \
+      const T *xb = x + o * r * k2 + j0;                                                         \
+      T *yb = y + o * k2 + j0;                                                                   \
+      if (op == R_MAX) {                                                                         \
+        T m[REDUCE_CHUNK];                                                                       \
+        for (int64_t j = 0; j < len; j++) m[j] = LOWEST;                                         \
+        for (int64_t i = 0; i < r; i++) {                                                        \
+          const T *xr = xb + i * k2;                                                             \
+          for (int64_t j = 0; j < len; j++) m[j] = xr[j] > m[j] ? xr[j] : m[j];                  \
+        }                                                                                        \
+        for (int64_t j = 0; j < len; j++) yb[j] = m[j];                                          \
+      } else {                                                                                   \
+        ACC s[REDUCE_CHUNK];                                                                     \
+        for (int64_t j = 0; j < len; j++) s[j] = 0;                                              \
+        for (int64_t i = 0; i < r; i++) {                                                        \
+          const T *xr = xb + i * k2;                                                             \
+          for (int64_t j = 0; j < len; j++) s[j] += xr[j];                                       \
+        }                                                                                        \
+        if (op == R_MEAN)                                                                        \
+          for (int64_t j = 0; j < len; j++) yb[j] = (T)(MEAN(s[j], count));                      \
+        else                                                                                     \
+          for (int64_t j = 0; j < len; j++) yb[j] = (T)s[j];                                     \
+      }                                                                                          \
+    }                                                                                            \
+  }                                                                                              \
+  /* Any view: one pass over the input; acc has one slot per output element. */                  \
+  static clcnn_status any_##SUF(const T *x, T *y, int64_t ny, const reduce_view *v,              \
+                                clcnn_err *err) {                                                \
+    const int op = v->op, rank = v->rank;                                                        \
+    const int64_t count = v->count;                                                              \
+    (void)count;                                                                                 \
+    ACC *acc = malloc(sizeof(ACC) * (size_t)ny);                                                 \
+    if (!acc) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");                   \
+    for (int64_t i = 0; i < ny; i++) acc[i] = op == R_MAX ? (ACC)(LOWEST) : 0;                   \
+    int64_t ostride[CLCNN_MAX_RANK], idx[CLCNN_MAX_RANK] = {0}, s = 1;                           \
+    for (int d = rank - 1; d >= 0; d--) {                                                        \
+      ostride[d] = v->reduced[d] ? 0 : s;                                                        \
+      if (!v->reduced[d]) s *= v->dims[d];                                                       \
+    }                                                                                            \
+    const int64_t last = v->dims[rank - 1], lstride = ostride[rank - 1];                         \
+    const int64_t rows = ny ? shape_numel(rank - 1, v->dims) : 0;                                \
+    int64_t off = 0;                                                                             \
+    for (int64_t row = 0; row < rows; row++, x += last) {                                        \
+      ACC *a = acc + off;                                                                        \
+      if (op == R_MAX) {                                                                         \
+        for (int64_t j = 0; j < last; j++) {                                                     \
+          ACC xv = (ACC)x[j];                                                                    \
+          a[j * lstride] = xv > a[j * lstride] ? xv : a[j * lstride];                            \
+        }                                                                                        \
+      } else {                                                                                   \
+        for (int64_t j = 0; j < last; j++) a[j * lstride] += x[j];                               \
+      }                                                                                          \
+      for (int d = rank - 2; d >= 0; d--) {                                                      \
+        off += ostride[d];                                                                       \
+        if (++idx[d] < v->dims[d]) break;                                                        \
+        off -= ostride[d] * idx[d];                                                              \
+        idx[d] = 0;                                                                              \
+      }                                                                                          \
+    }                                                                                            \
+    for (int64_t i = 0; i < ny; i++) y[i] = op == R_MEAN ? (T)(MEAN(acc[i], count)) : (T)acc[i]; \
+    free(acc);                                                                                   \
+    return CLCNN_OK;                                                                             \
+  }                                                                                              \
+  static clcnn_status run_##SUF(const void *xv, void *yv, int64_t ny, const reduce_view *v,      \
+                                clcnn_err *err) {                                                \
+    const T *x = xv;                                                                             \
+    T *y = yv;                                                                                   \
+    const int rank = v->rank;                                                                    \
+    const int64_t *d = v->dims;                                                                  \
+    const uint8_t *red = v->reduced;                                                             \
+    if (rank == 1 && red[0]) {                                                                   \
+      rows_##SUF(x, y, 1, d[0], v);                                                              \
+    } else if (rank == 2 && !red[0] && red[1]) {                                                 \
+      rows_##SUF(x, y, d[0], d[1], v);                                                           \
+    } else if (rank == 2 && red[0] && !red[1]) {                                                 \
+      mid_##SUF(x, y, 1, d[0], d[1], v);                                                         \
+    } else if (rank == 3 && !red[0] && red[1]) {                                                 \
+      mid_##SUF(x, y, d[0], d[1], d[2], v);                                                      \
+    } else {                                                                                     \
+      return any_##SUF(x, y, ny, v, err);                                                        \
+    }                                                                                            \
+    return CLCNN_OK;                                                                             \
   }
 
 #define MEAN_FLOAT(s, count) ((s) / (double)(count))
@@ -169,18 +169,26 @@ static clcnn_status reduce_run(cpu_node *cn, const clcnn_tensor *in, int nin, cl
     if (out[0].data != x->data) memcpy(out[0].data, x->data, bytes);
     return CLCNN_OK;
   }
-  reduce_view v = {p->rank, p->dims, p->reduced, p->count,
+  reduce_view v = {p->rank,
+                   p->dims,
+                   p->reduced,
+                   p->count,
                    cn->n->op == CLCNN_OP_REDUCEMAX    ? R_MAX
                    : cn->n->op == CLCNN_OP_REDUCEMEAN ? R_MEAN
                                                       : R_SUM,
                    cn->nthreads};
   switch (x->dtype) {
-    case CLCNN_DTYPE_FLOAT32: return run_f32(x->data, out[0].data, ny, &v, err);
-    case CLCNN_DTYPE_INT64: return run_i64(x->data, out[0].data, ny, &v, err);
-    case CLCNN_DTYPE_INT32: return run_i32(x->data, out[0].data, ny, &v, err);
+    case CLCNN_DTYPE_FLOAT32:
+      return run_f32(x->data, out[0].data, ny, &v, err);
+    case CLCNN_DTYPE_INT64:
+      return run_i64(x->data, out[0].data, ny, &v, err);
+    case CLCNN_DTYPE_INT32:
+      return run_i32(x->data, out[0].data, ny, &v, err);
     case CLCNN_DTYPE_UINT8:
-    case CLCNN_DTYPE_BOOL: return run_u8(x->data, out[0].data, ny, &v, err);
-    case CLCNN_DTYPE_INT8: return run_i8(x->data, out[0].data, ny, &v, err);
+    case CLCNN_DTYPE_BOOL:
+      return run_u8(x->data, out[0].data, ny, &v, err);
+    case CLCNN_DTYPE_INT8:
+      return run_i8(x->data, out[0].data, ny, &v, err);
     default:
       return err_set(err, CLCNN_ERROR_UNSUPPORTED, "type %s is not supported",
                      dtype_name(x->dtype));

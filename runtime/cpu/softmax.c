@@ -1,10 +1,11 @@
 /* CPU backend: the softmax family (Softmax, LogSoftmax), float32, with the
  * maximum subtracted before exponentiation and sums accumulated in double. */
+#include "../ops/softmax.h"
+
 #include <math.h>
 #include <stdbool.h>
 
 #include "../internal.h"
-#include "../ops/softmax.h"
 
 #ifdef _OPENMP
 #define SOFTMAX_PRAGMA(x) _Pragma(#x)

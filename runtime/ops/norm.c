@@ -1,16 +1,15 @@
 /* Front half of the norm family: BatchNormalization (inference),
  * InstanceNormalization, LayerNormalization, GroupNormalization and LRN.
  * Attributes, validation and shape inference. */
+#include "norm.h"
+
 #include <math.h>
 #include <string.h>
-
-#include "norm.h"
 
 /* ---------------------------------------------------------------- helpers */
 
 /* Fails with INVALID_MODEL on an attribute not in `names` (NULL-ended). */
-static clcnn_status check_attr_names(const ir_node *n, const char *const *names,
-                                     clcnn_err *err) {
+static clcnn_status check_attr_names(const ir_node *n, const char *const *names, clcnn_err *err) {
   for (int i = 0; i < n->nattr; i++) {
     bool known = false;
     for (const char *const *s = names; *s && !known; s++) known = strcmp(n->attr[i].name, *s) == 0;
@@ -66,8 +65,8 @@ static clcnn_status get_stash_type(const ir_node *n, int *out, clcnn_err *err) {
   return CLCNN_OK;
 }
 
-static clcnn_status check_arity(const ir_node *n, int min_in, int max_in, int min_out,
-                                int max_out, clcnn_err *err) {
+static clcnn_status check_arity(const ir_node *n, int min_in, int max_in, int min_out, int max_out,
+                                clcnn_err *err) {
   if (n->nin < min_in || n->nin > max_in)
     return err_set(err, CLCNN_ERROR_INVALID_MODEL, "expects %d to %d inputs, got %d", min_in,
                    max_in, n->nin);
@@ -83,8 +82,9 @@ static clcnn_status check_arity(const ir_node *n, int min_in, int max_in, int mi
 
 static clcnn_status need_float(const ir_value *v, const char *what, clcnn_err *err) {
   if (v->t.dtype != CLCNN_DTYPE_FLOAT32)
-    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "input '%s' has type %s; only float32 is supported",
-                   what, dtype_name(v->t.dtype));
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED,
+                   "input '%s' has type %s; only float32 is supported", what,
+                   dtype_name(v->t.dtype));
   return CLCNN_OK;
 }
 
@@ -101,8 +101,8 @@ static int64_t dims_product(const clcnn_tensor *t, int from, int to) {
 }
 
 /* X of rank >= 2 (N x C x D1 ... Dn): N, C and the product of the Dk. */
-static clcnn_status nc_split(const ir_value *x, int64_t *batch, int64_t *channels,
-                             int64_t *inner, clcnn_err *err) {
+static clcnn_status nc_split(const ir_value *x, int64_t *batch, int64_t *channels, int64_t *inner,
+                             clcnn_err *err) {
   char buf[128];
   if (x->t.rank < 2)
     return err_set(err, CLCNN_ERROR_SHAPE, "input X of shape %s must have rank >= 2 (N x C x ...)",
@@ -117,8 +117,8 @@ static clcnn_status nc_split(const ir_value *x, int64_t *batch, int64_t *channel
 }
 
 /* A per-channel (or per-group) parameter input: float32 with `count` elements. */
-static clcnn_status check_vector(const ir_value *v, const char *what, int64_t count,
-                                 const char *of, clcnn_err *err) {
+static clcnn_status check_vector(const ir_value *v, const char *what, int64_t count, const char *of,
+                                 clcnn_err *err) {
   char buf[128];
   clcnn_status st = need_float(v, what, err);
   if (st) return st;
@@ -194,12 +194,10 @@ static clcnn_status batchnorm_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   return CLCNN_OK;
 }
 
-static double batchnorm_flops(const ir_graph *g, const ir_node *n) {
-  return numel_flops(g, n, 2);
-}
+static double batchnorm_flops(const ir_graph *g, const ir_node *n) { return numel_flops(g, n, 2); }
 
-clcnn_status batchnorm_fold_scale(const ir_graph *g, const ir_node *bn, float *scale,
-                                  float *shift, int64_t channels, clcnn_err *err) {
+clcnn_status batchnorm_fold_scale(const ir_graph *g, const ir_node *bn, float *scale, float *shift,
+                                  int64_t channels, clcnn_err *err) {
   static const char *const names[] = {"X", "scale", "B", "input_mean", "input_var"};
   if (bn->op != CLCNN_OP_BATCHNORM || bn->nin != 5)
     return err_set(err, CLCNN_ERROR_INTERNAL, "not a BatchNormalization node");
@@ -230,8 +228,8 @@ clcnn_status batchnorm_fold_scale(const ir_graph *g, const ir_node *bn, float *s
   return CLCNN_OK;
 }
 
-static const op_front batchnorm_front = {sizeof(batchnorm_params), batchnorm_parse,
-                                         batchnorm_infer, batchnorm_flops};
+static const op_front batchnorm_front = {sizeof(batchnorm_params), batchnorm_parse, batchnorm_infer,
+                                         batchnorm_flops};
 
 /* -------------------------------------------------- InstanceNormalization */
 
@@ -316,8 +314,9 @@ static clcnn_status layernorm_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   int r = x->t.rank;
   if (r < 1) return err_set(err, CLCNN_ERROR_SHAPE, "input X must have rank >= 1");
   if (p->axis_attr < -r || p->axis_attr >= r)
-    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute 'axis' = %lld is out of range for rank %d",
-                   (long long)p->axis_attr, r);
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL,
+                   "attribute 'axis' = %lld is out of range for rank %d", (long long)p->axis_attr,
+                   r);
   p->axis = (int)(p->axis_attr < 0 ? p->axis_attr + r : p->axis_attr);
   p->outer = dims_product(&x->t, 0, p->axis);
   p->inner = dims_product(&x->t, p->axis, r);
@@ -354,12 +353,10 @@ static clcnn_status layernorm_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   return CLCNN_OK;
 }
 
-static double layernorm_flops(const ir_graph *g, const ir_node *n) {
-  return numel_flops(g, n, 7);
-}
+static double layernorm_flops(const ir_graph *g, const ir_node *n) { return numel_flops(g, n, 7); }
 
-static const op_front layernorm_front = {sizeof(layernorm_params), layernorm_parse,
-                                         layernorm_infer, layernorm_flops};
+static const op_front layernorm_front = {sizeof(layernorm_params), layernorm_parse, layernorm_infer,
+                                         layernorm_flops};
 
 /* ----------------------------------------------------- GroupNormalization */
 
@@ -403,12 +400,10 @@ static clcnn_status groupnorm_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   return CLCNN_OK;
 }
 
-static double groupnorm_flops(const ir_graph *g, const ir_node *n) {
-  return numel_flops(g, n, 5);
-}
+static double groupnorm_flops(const ir_graph *g, const ir_node *n) { return numel_flops(g, n, 5); }
 
-static const op_front groupnorm_front = {sizeof(groupnorm_params), groupnorm_parse,
-                                         groupnorm_infer, groupnorm_flops};
+static const op_front groupnorm_front = {sizeof(groupnorm_params), groupnorm_parse, groupnorm_infer,
+                                         groupnorm_flops};
 
 /* -------------------------------------------------------------------- LRN */
 
@@ -448,7 +443,9 @@ static double lrn_flops(const ir_graph *g, const ir_node *n) {
 static const op_front lrn_front = {sizeof(lrn_params), lrn_parse, lrn_infer, lrn_flops};
 
 const op_front *const op_front_norm[CLCNN_OP_COUNT] = {
-    [CLCNN_OP_BATCHNORM] = &batchnorm_front,       [CLCNN_OP_INSTANCENORM] = &instancenorm_front,
-    [CLCNN_OP_LAYERNORM] = &layernorm_front,       [CLCNN_OP_GROUPNORM] = &groupnorm_front,
+    [CLCNN_OP_BATCHNORM] = &batchnorm_front,
+    [CLCNN_OP_INSTANCENORM] = &instancenorm_front,
+    [CLCNN_OP_LAYERNORM] = &layernorm_front,
+    [CLCNN_OP_GROUPNORM] = &groupnorm_front,
     [CLCNN_OP_LRN] = &lrn_front,
 };

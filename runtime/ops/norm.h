@@ -13,7 +13,7 @@
  * spatial = 0, the index into C x D1 x ... x Dn. */
 typedef struct batchnorm_params {
   float epsilon;
-  int spatial;      /* 1, or 0 (opset 7 only): statistics per C x D1.. element */
+  int spatial; /* 1, or 0 (opset 7 only): statistics per C x D1.. element */
   /* Set by infer: */
   int64_t batch;    /* N */
   int64_t channels; /* C */
@@ -32,11 +32,11 @@ typedef struct instancenorm_params {
 typedef struct layernorm_params {
   int64_t axis_attr; /* as written (may be negative) */
   float epsilon;
-  int stash_type;    /* ONNX dtype of the statistics; computed in float/double */
+  int stash_type; /* ONNX dtype of the statistics; computed in float/double */
   /* Set by infer: */
-  int axis;          /* normalised axis */
-  int64_t outer;     /* prod(dims[0:axis]) */
-  int64_t inner;     /* prod(dims[axis:]) */
+  int axis;                        /* normalised axis */
+  int64_t outer;                   /* prod(dims[0:axis]) */
+  int64_t inner;                   /* prod(dims[axis:]) */
   int64_t scale_numel, bias_numel; /* inner, or less when broadcast */
 } layernorm_params;
 
@@ -45,7 +45,7 @@ typedef struct layernorm_params {
 typedef struct groupnorm_params {
   float epsilon;
   int64_t num_groups;
-  int per_channel;   /* 1 from opset 21 */
+  int per_channel; /* 1 from opset 21 */
   int stash_type;
   /* Set by infer: */
   int64_t batch, channels, inner;
@@ -64,7 +64,7 @@ typedef struct lrn_params {
  * inputs are constant: per-channel y = x * scale[c] + shift[c], c <
  * channels. Returns UNSUPPORTED when an input is not constant (or when the
  * statistics are not per channel), SHAPE when their size is not `channels`. */
-clcnn_status batchnorm_fold_scale(const ir_graph *g, const ir_node *bn, float *scale,
-                                  float *shift, int64_t channels, clcnn_err *err);
+clcnn_status batchnorm_fold_scale(const ir_graph *g, const ir_node *bn, float *scale, float *shift,
+                                  int64_t channels, clcnn_err *err);
 
 #endif /* CLCNN_OPS_NORM_H */

@@ -1,15 +1,18 @@
 /* Front half of the reduce family (ReduceMean, ReduceMax, ReduceSum):
  * attributes, validation, shape inference. Axes are an attribute before
  * opset 18 (13 for ReduceSum) and an optional constant input from then on. */
+#include "reduce.h"
+
 #include <string.h>
 
 #include "../internal.h"
-#include "reduce.h"
 
 static bool axes_from_input(const ir_node *n) {
   return n->opset >= (n->op == CLCNN_OP_REDUCESUM ? 13 : 18);
 }
 
+/* keepdims / noop_with_empty_axes: any non-zero value is true, as
+ * onnxruntime reads them. */
 static clcnn_status get_flag(const ir_node *n, const char *name, int def, int *out,
                              clcnn_err *err) {
   const ir_attr *a = ir_attr_find(n, name);
@@ -17,10 +20,7 @@ static clcnn_status get_flag(const ir_node *n, const char *name, int def, int *o
   if (!a) return CLCNN_OK;
   if (a->type != IR_ATTR_INT)
     return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute '%s' must be an int", name);
-  if (a->i != 0 && a->i != 1)
-    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute '%s' = %lld must be 0 or 1", name,
-                   (long long)a->i);
-  *out = (int)a->i;
+  *out = a->i != 0;
   return CLCNN_OK;
 }
 
@@ -44,8 +44,7 @@ static clcnn_status reduce_parse(const ir_graph *g, ir_node *n, clcnn_err *err) 
                      n->opset);
   }
   clcnn_status st = get_flag(n, "keepdims", 1, &p->keepdims, err);
-  if (st || (st = get_flag(n, "noop_with_empty_axes", 0, &p->noop_with_empty_axes, err)))
-    return st;
+  if (st || (st = get_flag(n, "noop_with_empty_axes", 0, &p->noop_with_empty_axes, err))) return st;
   if (!p->axes_from_input) {
     const ir_attr *a = ir_attr_find(n, "axes");
     if (a && a->type != IR_ATTR_INTS)
@@ -63,11 +62,14 @@ static bool dtype_ok(int op, clcnn_dtype dt) {
   switch (dt) {
     case CLCNN_DTYPE_FLOAT32:
     case CLCNN_DTYPE_INT64:
-    case CLCNN_DTYPE_INT32: return true;
+    case CLCNN_DTYPE_INT32:
+      return true;
     case CLCNN_DTYPE_UINT8:
     case CLCNN_DTYPE_INT8:
-    case CLCNN_DTYPE_BOOL: return op == CLCNN_OP_REDUCEMAX;
-    default: return false;
+    case CLCNN_DTYPE_BOOL:
+      return op == CLCNN_OP_REDUCEMAX;
+    default:
+      return false;
   }
 }
 
@@ -95,8 +97,7 @@ static clcnn_status reduce_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
       if (a->t.dtype != CLCNN_DTYPE_INT64 && a->t.dtype != CLCNN_DTYPE_INT32)
         return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input 'axes' must be int64, not %s",
                        dtype_name(a->t.dtype));
-      if (a->t.rank > 1)
-        return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input 'axes' must be 1-D");
+      if (a->t.rank > 1) return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input 'axes' must be 1-D");
       int64_t k = shape_numel(a->t.rank, a->t.dims);
       if (k < 0 || k > r || k > CLCNN_MAX_RANK)
         return err_set(err, CLCNN_ERROR_INVALID_MODEL,
@@ -114,7 +115,8 @@ static clcnn_status reduce_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
                      (long long)ax, r);
     if (ax < 0) ax += r;
     if (mask & (1u << ax))
-      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "axis %lld is repeated", (long long)p->axes[i]);
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "axis %lld is repeated",
+                     (long long)p->axes[i]);
     mask |= 1u << ax;
   }
   p->noop = p->naxes == 0 && p->noop_with_empty_axes;

@@ -1,9 +1,10 @@
 /* Front half of the softmax family (Softmax, LogSoftmax): attributes,
  * validation, shape inference. */
+#include "softmax.h"
+
 #include <string.h>
 
 #include "../internal.h"
-#include "softmax.h"
 
 static clcnn_status softmax_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
   (void)g;

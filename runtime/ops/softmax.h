@@ -12,7 +12,7 @@ typedef struct softmax_params {
   int64_t axis_attr; /* as written (may be negative) */
   int coerce_2d;     /* opset < 13 */
   /* Set by infer: */
-  int axis;          /* normalised axis */
+  int axis; /* normalised axis */
   int64_t outer, n, inner;
 } softmax_params;
 

@@ -2,7 +2,13 @@
  * model.onnx + test_data_set_N/{input,output}_K.pb) through the public API
  * and compares with the expected outputs that ONNX ships.
  *
- *   node_tests [--device D] [--filter SUBSTR] [--verbose] [--report FILE] DIR
+ *   node_tests [--device D] [--filter SUBSTR] [--verbose] [--report FILE]
+ *              [--models RTOL] DIR
+ *
+ * With --models, every subdirectory holding a model.onnx is a case (the model
+ * zoo written by tools/zoo.py and tools/reference.py), and an output passes
+ * when max|got - want| <= RTOL * max|want| (a tolerance relative to the
+ * output's scale, as for logits).
  *
  * A case is skipped, with its reason printed, when its model uses an operator
  * outside clcnn's list or a feature clcnn refuses at load or session creation
@@ -26,6 +32,7 @@
 typedef enum { CASE_PASS, CASE_FAIL, CASE_SKIP } case_result;
 
 static bool verbose;
+static double model_rtol = 0; /* > 0: whole-model tolerance (see --models) */
 
 static int cmp_names(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
@@ -53,6 +60,22 @@ static bool compare(const clcnn_tensor *got, const clcnn_tensor *want, char *why
     return false;
   }
   int64_t n = clcnn_tensor_numel(want);
+  if (model_rtol > 0 && want->dtype == CLCNN_DTYPE_FLOAT32) {
+    double scale = 0, worst = 0;
+    int64_t at = 0;
+    for (int64_t i = 0; i < n; i++) {
+      double w = fabs(tensor_get_f64(want, i)), e = fabs(tensor_get_f64(got, i) - tensor_get_f64(want, i));
+      if (w > scale) scale = w;
+      if (!(e <= worst)) worst = e, at = i; /* NaN counts as worst */
+    }
+    if (!(worst <= model_rtol * scale)) {
+      snprintf(why, len, "max error %.3g at element %lld exceeds %.1g x max|ref| (%.4g)", worst,
+               (long long)at, model_rtol, scale);
+      return false;
+    }
+    if (verbose) printf("  max error %.3g, %.3g of max|ref| %.4g\n", worst, scale ? worst / scale : 0, scale);
+    return true;
+  }
   for (int64_t i = 0; i < n; i++) {
     if (want->dtype == CLCNN_DTYPE_FLOAT32 || want->dtype == CLCNN_DTYPE_FLOAT64) {
       double g = tensor_get_f64(got, i), w = tensor_get_f64(want, i);
@@ -207,6 +230,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--filter") && i + 1 < argc) filter = argv[++i];
     else if (!strcmp(argv[i], "--report") && i + 1 < argc) report_path = argv[++i];
     else if (!strcmp(argv[i], "--verbose")) verbose = true;
+    else if (!strcmp(argv[i], "--models") && i + 1 < argc) model_rtol = atof(argv[++i]);
     else dir = argv[i];
   }
   if (!dir) {
@@ -224,7 +248,15 @@ int main(int argc, char **argv) {
   int n = 0, cap = 0;
   struct dirent *e;
   while ((e = readdir(d))) {
-    if (strncmp(e->d_name, "test_", 5) != 0) continue;
+    if (e->d_name[0] == '.') continue;
+    if (model_rtol > 0) {
+      char mp[4096];
+      struct stat sb;
+      snprintf(mp, sizeof mp, "%s/%s/model.onnx", dir, e->d_name);
+      if (stat(mp, &sb) != 0) continue;
+    } else if (strncmp(e->d_name, "test_", 5) != 0) {
+      continue;
+    }
     if (filter && !strstr(e->d_name, filter)) continue;
     if (n == cap) {
       cap = cap ? cap * 2 : 256;
@@ -243,6 +275,7 @@ int main(int argc, char **argv) {
     char path[4096], why[4096] = "", ops[1024];
     snprintf(path, sizeof path, "%s/%s", dir, names[i]);
     case_result r = run_case(ctx, path, device, ops, sizeof ops, why, sizeof why);
+    if (r == CASE_SKIP && model_rtol > 0) r = CASE_FAIL; /* every zoo model must run */
     if (r == CASE_PASS) pass++;
     if (r == CASE_FAIL) fail++;
     if (r == CASE_SKIP) skip++;
@@ -258,7 +291,7 @@ int main(int argc, char **argv) {
   free(names);
   if (report) fclose(report);
   clcnn_context_free(ctx);
-  printf("node tests on device %s: %d passed, %d failed, %d skipped\n", device, pass, fail, skip);
+  printf("%s on device %s: %d passed, %d failed, %d skipped\n", model_rtol > 0 ? "models" : "node tests", device, pass, fail, skip);
   printf("%d passed, %d failed, %d skipped\n", pass, fail, skip);
   return fail ? 1 : 0;
 }
