@@ -129,12 +129,17 @@ static clcnn_status plan_cpu(clcnn_session *s, clcnn_err *err) {
     }
     for (int k = 0; k < n->nin; k++) {
       int v = n->in[k];
-      if (v >= 0 && !g->values[v].is_const && last[v] < i) last[v] = i;
+      if (v < 0 || g->values[v].is_const) continue;
+      if (first[v] < 0) first[v] = i; /* produced on the device: moved to its producer below */
+      if (last[v] < i) last[v] = i;
     }
   }
   int n = 0;
+  /* Graph outputs live to the end; so do graph inputs, so that a second run
+   * without a new set_input() reads the same inputs. */
   for (int i = 0; i < g->noutputs; i++)
     if (first[g->outputs[i]] >= 0) last[g->outputs[i]] = g->nnodes;
+  for (int i = 0; i < g->ninputs; i++) last[g->inputs[i]] = g->nnodes;
   /* A device value read by a CPU node gets its host copy at that point, but
    * its first step is kept at its producer: simple and safe. */
   for (int v = 0; v < nv; v++)
@@ -399,6 +404,11 @@ clcnn_status clcnn_session_run(clcnn_session *s) {
   ir_graph *g = &s->g;
   int step = 0;
   enum { MAX_IO = 64 };
+#if CLCNN_HAVE_OPENCL
+  /* Device copies of graph inputs may have been overwritten by later
+   * activations of the previous run: upload them again. */
+  for (int k = 0; s->ocl && k < g->ninputs; k++) ocl_session_host_wrote(s, g->inputs[k]);
+#endif
   for (int i = 0; i < g->nnodes; i++) {
     ir_node *n = &g->nodes[i];
     if (n->dead) continue;

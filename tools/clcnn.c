@@ -128,10 +128,14 @@ static int utf8_len(const unsigned char *s) {
   int n;
   unsigned min;
   if (c < 0x80) return 1;
-  if ((c & 0xe0) == 0xc0) n = 2, min = 0x80, c &= 0x1f;
-  else if ((c & 0xf0) == 0xe0) n = 3, min = 0x800, c &= 0x0f;
-  else if ((c & 0xf8) == 0xf0) n = 4, min = 0x10000, c &= 0x07;
-  else return 0;
+  if ((c & 0xe0) == 0xc0)
+    n = 2, min = 0x80, c &= 0x1f;
+  else if ((c & 0xf0) == 0xe0)
+    n = 3, min = 0x800, c &= 0x0f;
+  else if ((c & 0xf8) == 0xf0)
+    n = 4, min = 0x10000, c &= 0x07;
+  else
+    return 0;
   for (int i = 1; i < n; i++) {
     if ((s[i] & 0xc0) != 0x80) return 0;
     c = (c << 6) | (s[i] & 0x3f);
@@ -172,8 +176,10 @@ void cli_json_string(FILE *f, const char *s) {
 }
 
 void cli_json_number(FILE *f, double v) {
-  if (isfinite(v)) fprintf(f, "%.17g", v);
-  else fputs("null", f);
+  if (isfinite(v))
+    fprintf(f, "%.17g", v);
+  else
+    fputs("null", f);
 }
 
 /* ------------------------------------------------------------- options */
@@ -254,8 +260,8 @@ bool cli_parse_floats(const char *s, float *out, int max, int *count, const char
     char *end;
     errno = 0;
     double v = strtod(p, &end);
-    if (end == p || errno || !isfinite(v) || fabs(v) > 3e38 ||
-        (*end != ',' && *end != 0) || isspace((unsigned char)*p)) {
+    if (end == p || errno || !isfinite(v) || fabs(v) > 3e38 || (*end != ',' && *end != 0) ||
+        isspace((unsigned char)*p)) {
       cli_error("%s: '%s' is not a comma-separated list of numbers", what, s);
       return false;
     }
@@ -300,9 +306,8 @@ void cli_sanitize_name(const char *name, char *out, size_t len) {
   size_t n = 0;
   for (const char *p = name ? name : ""; *p && n + 1 < len; p++) {
     char c = *p;
-    out[n++] = (isalnum((unsigned char)c) && !(c & 0x80)) || c == '.' || c == '_' || c == '-'
-                   ? c
-                   : '_';
+    out[n++] =
+        (isalnum((unsigned char)c) && !(c & 0x80)) || c == '.' || c == '_' || c == '-' ? c : '_';
   }
   out[n] = 0;
   /* "", "." and ".." cannot be file names of their own. */
@@ -322,10 +327,12 @@ void cli_io_shape_str(const clcnn_io_info *io, char *buf, size_t len) {
   for (int i = 0; i < io->rank && at < len; i++) {
     const char *sep = i ? ", " : "";
     int w;
-    if (io->dims[i] >= 0) w = snprintf(buf + at, len - at, "%s%lld", sep, (long long)io->dims[i]);
+    if (io->dims[i] >= 0)
+      w = snprintf(buf + at, len - at, "%s%lld", sep, (long long)io->dims[i]);
     else if (io->dim_names[i] && io->dim_names[i][0])
       w = snprintf(buf + at, len - at, "%s%s", sep, io->dim_names[i]);
-    else w = snprintf(buf + at, len - at, "%s?", sep);
+    else
+      w = snprintf(buf + at, len - at, "%s?", sep);
     if (w < 0) break;
     at += (size_t)w;
   }
@@ -336,8 +343,10 @@ char *cli_bytes_str(double bytes, char *buf, size_t len) {
   static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   int k = 0;
   while (bytes >= 1024 && k < 4) bytes /= 1024, k++;
-  if (k == 0) snprintf(buf, len, "%.0f B", bytes);
-  else snprintf(buf, len, "%.2f %s", bytes, unit[k]);
+  if (k == 0)
+    snprintf(buf, len, "%.0f B", bytes);
+  else
+    snprintf(buf, len, "%.2f %s", bytes, unit[k]);
   return buf;
 }
 
@@ -346,7 +355,8 @@ int cli_device_list(const char **names, int max) {
    * device listing here; `bench --device all` then has a row for each. */
   static const char *const devices[] = {"cpu"};
   int n = 0;
-  for (size_t i = 0; i < sizeof devices / sizeof devices[0] && n < max; i++) names[n++] = devices[i];
+  for (size_t i = 0; i < sizeof devices / sizeof devices[0] && n < max; i++)
+    names[n++] = devices[i];
   return n;
 }
 
@@ -366,9 +376,12 @@ int cli_load_model(clcnn_context *ctx, const char *path, bool permissive, clcnn_
     return CLI_FAIL;
   }
   char *slash = strrchr(dir, '/');
-  if (slash == dir) slash[1] = 0;
-  else if (slash) *slash = 0;
-  else strcpy(dir, ".");
+  if (slash == dir)
+    slash[1] = 0;
+  else if (slash)
+    *slash = 0;
+  else
+    strcpy(dir, ".");
   clcnn_status st = model_load(ctx, data, size, dir, permissive, out, &err);
   free(data);
   free(dir);

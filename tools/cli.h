@@ -76,15 +76,15 @@ int cli_load_model(clcnn_context *ctx, const char *path, bool permissive, clcnn_
 
 /* One model input fed by the tool; `t.data` is malloc'd. */
 typedef struct cli_input {
-  const char *name;  /* the model's input name */
+  const char *name; /* the model's input name */
   clcnn_tensor t;
-  bool random;       /* pseudo-random data */
+  bool random; /* pseudo-random data */
 } cli_input;
 
 /* How inputs are made (tools/cli_input.c). */
 typedef struct cli_input_opts {
-  const char *file;  /* NULL: pseudo-random */
-  bool have_shape;   /* --shape given for this input */
+  const char *file; /* NULL: pseudo-random */
+  bool have_shape;  /* --shape given for this input */
   int rank;
   int64_t dims[CLCNN_MAX_RANK];
   int size_w, size_h; /* --size (0: none) */
@@ -96,8 +96,7 @@ typedef struct cli_input_opts {
  * array or an image (by content), converted to the input's dtype; or
  * pseudo-random data of the --shape or the model's shape (open dims = 1).
  * `seed` makes the random data deterministic. Prints its error. */
-int cli_input_make(const clcnn_io_info *io, const cli_input_opts *o, uint64_t seed,
-                   cli_input *in);
+int cli_input_make(const clcnn_io_info *io, const cli_input_opts *o, uint64_t seed, cli_input *in);
 void cli_input_free(cli_input *in);
 
 /* Strict .npy reader (v1/v2/v3; <f4 <f8 <i8 <i4 |u1 |b1; C order). On error

@@ -112,8 +112,8 @@ out:
   clcnn_session_free(s);
 }
 
-static int write_json(const char *path, const bench_args *a, long long batch,
-                      const bench_row *rows, int n) {
+static int write_json(const char *path, const bench_args *a, long long batch, const bench_row *rows,
+                      int n) {
   FILE *f = fopen(path, "w");
   if (!f) {
     cli_error("--json: cannot write '%s': %s", path, strerror(errno));
@@ -138,9 +138,8 @@ static int write_json(const char *path, const bench_args *a, long long batch,
     static const char *const keys[] = {"create_cold_ms", "create_warm_ms", "first_run_ms",
                                        "median_ms",      "min_ms",         "max_ms",
                                        "mean_ms",        "throughput"};
-    const double vals[] = {r->create_cold_ms, r->create_warm_ms, r->first_run_ms,
-                           r->median_ms,      r->min_ms,         r->max_ms,
-                           r->mean_ms,        r->throughput};
+    const double vals[] = {r->create_cold_ms, r->create_warm_ms, r->first_run_ms, r->median_ms,
+                           r->min_ms,         r->max_ms,         r->mean_ms,      r->throughput};
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
       fprintf(f, ", \"%s\": ", keys[k]);
       cli_json_number(f, vals[k]);

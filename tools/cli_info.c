@@ -26,8 +26,11 @@ static void print_io(const char *title, const clcnn_io_info *io, int n) {
   if (w > 40) w = 40;
   for (int i = 0; i < n; i++) {
     char shape[512];
+    bool unknown = io[i].dtype == CLCNN_DTYPE_UNDEFINED && io[i].rank == 0;
     cli_io_shape_str(&io[i], shape, sizeof shape);
-    printf("  %-*s  %-8s %s\n", w, io[i].name, dtype_name(io[i].dtype), shape);
+    printf("  %-*s  %-8s %s\n", w, io[i].name,
+           io[i].dtype == CLCNN_DTYPE_UNDEFINED ? "?" : dtype_name(io[i].dtype),
+           unknown ? "(not declared)" : shape);
   }
 }
 
@@ -36,8 +39,10 @@ static void print_count(const char *label, double v, const char *unit) {
   int k = 0;
   double x = v;
   while (x >= 1000 && k < 5) x /= 1000, k++;
-  if (k == 0) printf("%-12s%.0f%s%s\n", label, v, unit[0] ? " " : "", unit);
-  else printf("%-12s%.0f (%.2f %s%s)\n", label, v, x, prefix[k], unit);
+  if (k == 0)
+    printf("%-12s%.0f%s%s\n", label, v, unit[0] ? " " : "", unit);
+  else
+    printf("%-12s%.0f (%.2f %s%s)\n", label, v, x, prefix[k], unit);
 }
 
 /* Parameters: initializers plus the tensors of Constant nodes. */
@@ -51,9 +56,12 @@ static double count_params(const ir_graph *g) {
       continue;
     for (int a = 0; a < nd->nattr; a++) {
       const ir_attr *at = &nd->attr[a];
-      if (at->type == IR_ATTR_TENSOR && at->t) n += (double)clcnn_tensor_numel(at->t);
-      else if (at->type == IR_ATTR_FLOATS || at->type == IR_ATTR_INTS) n += (double)at->n;
-      else if (at->type == IR_ATTR_FLOAT || at->type == IR_ATTR_INT) n += 1;
+      if (at->type == IR_ATTR_TENSOR && at->t)
+        n += (double)clcnn_tensor_numel(at->t);
+      else if (at->type == IR_ATTR_FLOATS || at->type == IR_ATTR_INTS)
+        n += (double)at->n;
+      else if (at->type == IR_ATTR_FLOAT || at->type == IR_ATTR_INT)
+        n += 1;
     }
   }
   return n;
@@ -112,7 +120,8 @@ int cli_info(int argc, char **argv) {
     char name[160];
     if (n->domain[0] && strcmp(n->domain, "ai.onnx") != 0)
       snprintf(name, sizeof name, "%s:%s", n->domain, n->op_type);
-    else snprintf(name, sizeof name, "%s", n->op_type);
+    else
+      snprintf(name, sizeof name, "%s", n->op_type);
     int k = 0;
     while (k < nops && strcmp(ops[k].name, name) != 0) k++;
     if (k == nops) snprintf(ops[nops++].name, sizeof ops[k].name, "%s", name);
@@ -213,8 +222,8 @@ int cli_info(int argc, char **argv) {
   clcnn_model_free(m);
   clcnn_context_free(ctx);
   if (nproblems) {
-    cli_error("%s cannot run%s%s: %d problem%s (listed above)", path,
-              device ? " on " : "", device ? device : "", nproblems, nproblems == 1 ? "" : "s");
+    cli_error("%s cannot run%s%s: %d problem%s (listed above)", path, device ? " on " : "",
+              device ? device : "", nproblems, nproblems == 1 ? "" : "s");
     return CLI_FAIL;
   }
   return CLI_OK;

@@ -156,10 +156,10 @@ int cli_npy_load(const char *path, clcnn_tensor *out, char *why, size_t why_len)
   }
   const uint8_t *b = buf;
   int rc = -1;
-#define FAIL(...)                          \
-  do {                                     \
-    snprintf(why, why_len, __VA_ARGS__);   \
-    goto done;                             \
+#define FAIL(...)                        \
+  do {                                   \
+    snprintf(why, why_len, __VA_ARGS__); \
+    goto done;                           \
   } while (0)
   if (size < 10 || memcmp(b, "\x93NUMPY", 6) != 0) FAIL("not a .npy file (bad magic)");
   int major = b[6], minor = b[7];
@@ -192,8 +192,10 @@ int cli_npy_load(const char *path, clcnn_tensor *out, char *why, size_t why_len)
     if (strcmp(key, "descr") == 0 && !have_descr++) {
       if (!npy_str(&p, descr, sizeof descr)) FAIL(".npy header: 'descr' is not a type string");
     } else if (strcmp(key, "fortran_order") == 0 && !have_order++) {
-      if (npy_word(&p, "True")) fortran = true;
-      else if (!npy_word(&p, "False")) FAIL(".npy header: 'fortran_order' is not True/False");
+      if (npy_word(&p, "True"))
+        fortran = true;
+      else if (!npy_word(&p, "False"))
+        FAIL(".npy header: 'fortran_order' is not True/False");
     } else if (strcmp(key, "shape") == 0 && !have_shape++) {
       if (!npy_char(&p, '(')) FAIL(".npy header: 'shape' is not a tuple");
       while (!npy_char(&p, ')')) {
@@ -242,8 +244,7 @@ int cli_npy_load(const char *path, clcnn_tensor *out, char *why, size_t why_len)
   }
   size_t bytes = (size_t)numel * dtype_size(dt);
   size_t have = size - hstart - hlen;
-  if (bytes != have)
-    FAIL(".npy data is %zu bytes but its shape and dtype need %zu", have, bytes);
+  if (bytes != have) FAIL(".npy data is %zu bytes but its shape and dtype need %zu", have, bytes);
   out->dtype = dt;
   out->rank = rank;
   for (int i = 0; i < rank; i++) out->dims[i] = dims[i];
@@ -426,8 +427,7 @@ static bool same_dims(int ra, const int64_t *a, int rb, const int64_t *b) {
   return true;
 }
 
-int cli_input_make(const clcnn_io_info *io, const cli_input_opts *o, uint64_t seed,
-                   cli_input *in) {
+int cli_input_make(const clcnn_io_info *io, const cli_input_opts *o, uint64_t seed, cli_input *in) {
   memset(in, 0, sizeof *in);
   in->name = io->name;
   char why[512];

@@ -117,8 +117,8 @@ static void input_names(const clcnn_model *m, char *buf, size_t len) {
 /* "NAME=VALUE" or "VALUE" (single-input models) to (input index, value).
  * `last_eq`: split at the last '=' (shapes) or at the first '=' whose prefix
  * names an input (file names may hold '='). */
-static int resolve(const clcnn_model *m, const char *opt, const char *arg, bool last_eq,
-                   int *index, const char **value) {
+static int resolve(const clcnn_model *m, const char *opt, const char *arg, bool last_eq, int *index,
+                   const char **value) {
   if (last_eq) {
     const char *eq = strrchr(arg, '=');
     if (eq) {
@@ -415,8 +415,10 @@ static int run_main(const run_args *a, clcnn_context *ctx) {
     memcpy(shapes[i].dims, in[i].t.dims, sizeof shapes[i].dims);
   }
   if (nrandom)
-    printf("note: no --input for %d of %d input%s: using deterministic pseudo-random data "
-           "(seed 0)\n", nrandom, nin, nin == 1 ? "" : "s");
+    printf(
+        "note: no --input for %d of %d input%s: using deterministic pseudo-random data "
+        "(seed 0)\n",
+        nrandom, nin, nin == 1 ? "" : "s");
 
   clcnn_session_options so;
   clcnn_session_options_default(&so);
@@ -494,8 +496,8 @@ static int run_main(const run_args *a, clcnn_context *ctx) {
       if (times[r] < mn) mn = times[r];
       if (times[r] > mx) mx = times[r];
     }
-    printf(", median of %d runs %.3f ms (min %.3f, max %.3f)", a->runs,
-           cli_median(times, a->runs), mn, mx);
+    printf(", median of %d runs %.3f ms (min %.3f, max %.3f)", a->runs, cli_median(times, a->runs),
+           mn, mx);
   }
   printf("\n");
 

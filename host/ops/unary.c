@@ -1,6 +1,192 @@
-/* OpenCL backend: the unary family. */
+/* OpenCL backend: the unary family, and the activation options that every
+ * kernel with a fused activation uses (host/ops/unary.h). The formulas live
+ * once, in kernels/common.cl (act_apply); the unary kernel applies them to
+ * float8 (CPU form) or float4 (GPU form) vectors. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "../ocl.h"
+#include "../../runtime/ops/unary.h"
+#include "unary.h"
+
+/* ------------------------------------------------ shared option helpers */
+
+char *ocl_float_literal(float v, char out[OCL_FLOAT_LITERAL_MAX]) {
+  if (isnan(v)) {
+    snprintf(out, OCL_FLOAT_LITERAL_MAX, "NAN");
+    return out;
+  }
+  if (isinf(v)) {
+    snprintf(out, OCL_FLOAT_LITERAL_MAX, v < 0 ? "(-INFINITY)" : "INFINITY");
+    return out;
+  }
+  char num[OCL_FLOAT_LITERAL_MAX];
+  snprintf(num, sizeof num, "%.9g", (double)v);
+  /* "1" is not a float literal; "1.0f", "1e+30f" and "0.5f" are. */
+  const char *frac = strpbrk(num, ".e") ? "" : ".0";
+  if (signbit(v))
+    snprintf(out, OCL_FLOAT_LITERAL_MAX, "(%s%sf)", num, frac);
+  else
+    snprintf(out, OCL_FLOAT_LITERAL_MAX, "%s%sf", num, frac);
+  return out;
+}
+
+bool ocl_gpu_variant(const struct ocl_device_info *dev) {
+  const char *v = getenv("CLCNN_OCL_VARIANT");
+  if (v && !strcmp(v, "gpu")) return true;
+  if (v && !strcmp(v, "cpu")) return false;
+  return dev && dev->type == OCL_DEVICE_GPU;
+}
+
+/* The -D name of each activation and which parameters it reads. */
+enum { P_ALPHA = 1, P_BETA = 2, P_GAMMA = 4, P_MINMAX = 8 };
+
+static const char *act_name(int op, int *pmask) {
+  *pmask = 0;
+  switch (op) {
+    case CLCNN_OP_RELU: return "RELU";
+    case CLCNN_OP_LEAKYRELU: *pmask = P_ALPHA; return "LEAKYRELU";
+    case CLCNN_OP_ELU: *pmask = P_ALPHA; return "ELU";
+    case CLCNN_OP_SELU: *pmask = P_ALPHA | P_GAMMA; return "SELU";
+    case CLCNN_OP_SIGMOID: return "SIGMOID";
+    case CLCNN_OP_HARDSIGMOID: *pmask = P_ALPHA | P_BETA; return "HARDSIGMOID";
+    case CLCNN_OP_HARDSWISH: *pmask = P_ALPHA | P_BETA; return "HARDSWISH";
+    case CLCNN_OP_TANH: return "TANH";
+    case CLCNN_OP_CLIP: *pmask = P_MINMAX; return "CLIP";
+    case CLCNN_OP_SOFTPLUS: return "SOFTPLUS";
+    case CLCNN_OP_MISH: return "MISH";
+    case CLCNN_OP_GELU: return "GELU";
+    case CLCNN_OP_ERF: return "ERF";
+    case CLCNN_OP_EXP: return "EXP";
+    case CLCNN_OP_LOG: return "LOG";
+    case CLCNN_OP_SQRT: return "SQRT";
+    case CLCNN_OP_NEG: return "NEG";
+    case CLCNN_OP_ABS: return "ABS";
+    case CLCNN_OP_RECIPROCAL: return "RECIPROCAL";
+    default: return NULL;
+  }
+}
+
+/* What parse() fills when a node carries no params (as cpu_unary_apply). */
+static unary_params unary_defaults(int op) {
+  unary_params p;
+  memset(&p, 0, sizeof p);
+  p.min = -INFINITY;
+  p.max = INFINITY;
+  switch (op) {
+    case CLCNN_OP_LEAKYRELU: p.alpha = 0.01f; break;
+    case CLCNN_OP_ELU: p.alpha = 1.0f; break;
+    case CLCNN_OP_SELU:
+      p.alpha = 1.67326319217681884765625f;
+      p.gamma = 1.05070102214813232421875f;
+      break;
+    case CLCNN_OP_HARDSIGMOID:
+      p.alpha = 0.2f;
+      p.beta = 0.5f;
+      break;
+    case CLCNN_OP_HARDSWISH:
+      p.alpha = 1.0f / 6.0f;
+      p.beta = 0.5f;
+      break;
+    default: break;
+  }
+  return p;
+}
+
+bool ocl_activation_supported(int act_op) {
+  int mask;
+  return act_op < 0 || act_name(act_op, &mask) != NULL;
+}
+
+void ocl_activation_options(int act_op, const void *act_params, char *buf, size_t len) {
+  int mask;
+  const char *name = act_op >= 0 ? act_name(act_op, &mask) : NULL;
+  if (!name) return;
+  unary_params def;
+  const unary_params *p = act_params;
+  if (!p) {
+    def = unary_defaults(act_op);
+    p = &def;
+  }
+  char lit[OCL_FLOAT_LITERAL_MAX];
+  ocl_opt(buf, len, "-DACT_%s", name);
+  if (mask & P_ALPHA) ocl_opt(buf, len, "-DACT_ALPHA=%s", ocl_float_literal(p->alpha, lit));
+  if (mask & P_BETA) ocl_opt(buf, len, "-DACT_BETA=%s", ocl_float_literal(p->beta, lit));
+  if (mask & P_GAMMA) ocl_opt(buf, len, "-DACT_GAMMA=%s", ocl_float_literal(p->gamma, lit));
+  if (mask & P_MINMAX) {
+    ocl_opt(buf, len, "-DACT_MIN=%s", ocl_float_literal(p->min, lit));
+    ocl_opt(buf, len, "-DACT_MAX=%s", ocl_float_literal(p->max, lit));
+  }
+  if (act_op == CLCNN_OP_GELU && p->approximate == GELU_APPROX_TANH)
+    ocl_opt(buf, len, "-DACT_GELU_TANH");
+}
+
+/* ---------------------------------------------------------- unary ops */
+
+/* Largest element count a kernel indexes (uint indices). */
+#define MAX_ELEMS ((int64_t)1 << 31)
+
+typedef struct unary_state {
+  cl_kernel k;
+  size_t global;
+} unary_state;
+
+static const char *unary_check(const ocl_device_info *dev, const ir_graph *g, const ir_node *n) {
+  (void)dev;
+  const ir_value *x = ir_in(g, n, 0), *y = ir_out(g, n, 0);
+  int mask;
+  if (!act_name(n->op, &mask)) return "not a unary operator";
+  if (x->t.dtype != CLCNN_DTYPE_FLOAT32 || y->t.dtype != CLCNN_DTYPE_FLOAT32)
+    return "only float32 is supported on OpenCL";
+  if (n->act_op >= 0) return "a fused activation on a unary node is not supported";
+  if (shape_numel(y->t.rank, y->t.dims) >= MAX_ELEMS) return "tensor too large (2^31 elements)";
+  return NULL;
+}
+
+static clcnn_status unary_prepare(ocl_node *on, clcnn_err *err) {
+  const ir_value *y = ir_out(on->g, on->n, 0);
+  const int64_t n = shape_numel(y->t.rank, y->t.dims);
+  const bool gpu = ocl_gpu_variant(ocl_node_device(on));
+  /* CPU: a work-item takes 4 float8 (128 bytes); GPU: one float4, so that
+   * neighbouring work-items read neighbouring vectors. */
+  const int vw = gpu ? 4 : 8, items = gpu ? 1 : 4;
+  unary_state *s = calloc(1, sizeof *s);
+  if (!s) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  on->state = s;
+  char opts[512] = "";
+  ocl_opt(opts, sizeof opts, "-DN=%lldu", (long long)n);
+  ocl_opt(opts, sizeof opts, "-DVW=%d -DITEMS=%d", vw, items);
+  ocl_activation_options(on->n->op, on->n->params, opts, sizeof opts);
+  const int64_t per = (int64_t)vw * items;
+  s->global = (size_t)((n + per - 1) / per);
+  return ocl_kernel(on, "unary.cl", "unary_f32", opts, &s->k, err);
+}
+
+static clcnn_status unary_run(ocl_node *on, const ocl_tensor *in, int nin, const ocl_tensor *out,
+                              int nout, clcnn_err *err) {
+  (void)nin, (void)nout;
+  unary_state *s = on->state;
+  if (!s->global) return CLCNN_OK;
+  cl_uint xo = ocl_elem_offset(&in[0]), yo = ocl_elem_offset(&out[0]);
+  clcnn_status st = ocl_args(s->k, err, sizeof(cl_mem), &in[0].mem, sizeof xo, &xo,
+                             sizeof(cl_mem), &out[0].mem, sizeof yo, &yo, (size_t)0);
+  if (st) return st;
+  return ocl_enqueue(on, s->k, 1, &s->global, NULL, err);
+}
+
+static const ocl_op unary_ocl = {unary_check, unary_prepare, unary_run, NULL};
 
 const ocl_op *const ocl_ops_unary[CLCNN_OP_COUNT] = {
-    [0] = NULL,
+    [CLCNN_OP_RELU] = &unary_ocl,        [CLCNN_OP_LEAKYRELU] = &unary_ocl,
+    [CLCNN_OP_ELU] = &unary_ocl,         [CLCNN_OP_SELU] = &unary_ocl,
+    [CLCNN_OP_SIGMOID] = &unary_ocl,     [CLCNN_OP_HARDSIGMOID] = &unary_ocl,
+    [CLCNN_OP_HARDSWISH] = &unary_ocl,   [CLCNN_OP_TANH] = &unary_ocl,
+    [CLCNN_OP_CLIP] = &unary_ocl,        [CLCNN_OP_SOFTPLUS] = &unary_ocl,
+    [CLCNN_OP_MISH] = &unary_ocl,        [CLCNN_OP_GELU] = &unary_ocl,
+    [CLCNN_OP_ERF] = &unary_ocl,         [CLCNN_OP_EXP] = &unary_ocl,
+    [CLCNN_OP_LOG] = &unary_ocl,         [CLCNN_OP_SQRT] = &unary_ocl,
+    [CLCNN_OP_NEG] = &unary_ocl,         [CLCNN_OP_ABS] = &unary_ocl,
+    [CLCNN_OP_RECIPROCAL] = &unary_ocl,
 };

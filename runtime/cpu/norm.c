@@ -9,12 +9,18 @@
 
 #include "../internal.h"
 
+/* OpenMP threads, and `omp simd` so that the loops (sums included, which the
+ * compiler may not reorder on its own) vectorise at -O2. */
 #ifdef _OPENMP
 #define NORM_PRAGMA(x) _Pragma(#x)
 #define NORM_PARALLEL_FOR(nt) \
   NORM_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1) schedule(static))
+#define NORM_SIMD NORM_PRAGMA(omp simd)
+#define NORM_SIMD_SUM(v) NORM_PRAGMA(omp simd reduction(+ : v))
 #else
 #define NORM_PARALLEL_FOR(nt)
+#define NORM_SIMD
+#define NORM_SIMD_SUM(v)
 #endif
 
 /* Positions of a row processed at once with stack scratch. */
@@ -27,9 +33,11 @@ static clcnn_status oom(clcnn_err *err) {
 /* Mean and 1/sqrt(variance + eps) of n floats (two passes, double sums). */
 static void row_stats(const float *x, int64_t n, double eps, double *mean, double *inv_std) {
   double s = 0;
+  NORM_SIMD_SUM(s)
   for (int64_t i = 0; i < n; i++) s += x[i];
   double m = n ? s / (double)n : 0;
   double v = 0;
+  NORM_SIMD_SUM(v)
   for (int64_t i = 0; i < n; i++) {
     double d = x[i] - m;
     v += d * d;
@@ -41,6 +49,7 @@ static void row_stats(const float *x, int64_t n, double eps, double *mean, doubl
 
 /* y = x * a + b over n floats. */
 static void affine(const float *x, float *y, int64_t n, float a, float b) {
+  NORM_SIMD
   for (int64_t i = 0; i < n; i++) y[i] = x[i] * a + b;
 }
 
@@ -67,6 +76,7 @@ static clcnn_status batchnorm_run(cpu_node *cn, const clcnn_tensor *in, int nin,
     for (int64_t b = 0; b < p->batch; b++) {
       const float *xb = x + b * nstat;
       float *yb = y + b * nstat;
+      NORM_SIMD
       for (int64_t c = 0; c < nstat; c++) yb[c] = xb[c] * ab[2 * c] + ab[2 * c + 1];
     }
   } else {
@@ -168,10 +178,13 @@ static clcnn_status layernorm_run(cpu_node *cn, const clcnn_tensor *in, int nin,
     double m, inv;
     row_stats(xr, inner, eps, &m, &inv);
     const float fm = (float)m, finv = (float)inv;
-    if (bias)
+    if (bias) {
+      NORM_SIMD
       for (int64_t j = 0; j < inner; j++) yr[j] = (xr[j] - fm) * finv * scale[j] + bias[j];
-    else
+    } else {
+      NORM_SIMD
       for (int64_t j = 0; j < inner; j++) yr[j] = (xr[j] - fm) * finv * scale[j];
+    }
     if (mean_out) mean_out[o] = fm;
     if (inv_out) inv_out[o] = finv;
   }
@@ -232,6 +245,7 @@ static clcnn_status lrn_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn
       for (int64_t j = 0; j < len; j++) acc[j] = 0;
       for (int64_t c2 = c0; c2 <= c1; c2++) {
         const float *xr = x + (nc0 + c2) * inner + j0;
+        NORM_SIMD
         for (int64_t j = 0; j < len; j++) acc[j] += xr[j] * xr[j];
       }
       const float *xr = x + i * inner + j0;

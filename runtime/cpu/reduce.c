@@ -12,12 +12,18 @@
 
 #include "../internal.h"
 
+/* OpenMP threads, and `omp simd` so that the loops (sums and maxima
+ * included, which the compiler may not reorder on its own) vectorise. */
 #ifdef _OPENMP
 #define REDUCE_PRAGMA(x) _Pragma(#x)
 #define REDUCE_PARALLEL_FOR(nt) \
   REDUCE_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1) schedule(static))
+#define REDUCE_SIMD REDUCE_PRAGMA(omp simd)
+#define REDUCE_SIMD_RED(op, v) REDUCE_PRAGMA(omp simd reduction(op : v))
 #else
 #define REDUCE_PARALLEL_FOR(nt)
+#define REDUCE_SIMD
+#define REDUCE_SIMD_RED(op, v)
 #endif
 
 #define REDUCE_CHUNK 256
@@ -46,10 +52,12 @@ typedef struct reduce_view {
       const T *xr = x + o * r;                                                                   \
       if (op == R_MAX) {                                                                         \
         T m = LOWEST;                                                                            \
+        REDUCE_SIMD_RED(max, m)                                                                  \
         for (int64_t i = 0; i < r; i++) m = xr[i] > m ? xr[i] : m;                               \
         y[o] = m;                                                                                \
       } else {                                                                                   \
         ACC s = 0;                                                                               \
+        REDUCE_SIMD_RED(+, s)                                                                    \
         for (int64_t i = 0; i < r; i++) s += xr[i];                                              \
         y[o] = op == R_MEAN ? (T)(MEAN(s, count)) : (T)s;                                        \
       }                                                                                          \
@@ -72,6 +80,7 @@ typedef struct reduce_view {
         for (int64_t j = 0; j < len; j++) m[j] = LOWEST;                                         \
         for (int64_t i = 0; i < r; i++) {                                                        \
           const T *xr = xb + i * k2;                                                             \
+          REDUCE_SIMD                                                                            \
           for (int64_t j = 0; j < len; j++) m[j] = xr[j] > m[j] ? xr[j] : m[j];                  \
         }                                                                                        \
         for (int64_t j = 0; j < len; j++) yb[j] = m[j];                                          \
@@ -80,6 +89,7 @@ typedef struct reduce_view {
         for (int64_t j = 0; j < len; j++) s[j] = 0;                                              \
         for (int64_t i = 0; i < r; i++) {                                                        \
           const T *xr = xb + i * k2;                                                             \
+          REDUCE_SIMD                                                                            \
           for (int64_t j = 0; j < len; j++) s[j] += xr[j];                                       \
         }                                                                                        \
         if (op == R_MEAN)                                                                        \

@@ -1,6 +1,356 @@
-/* CPU backend: the resize family. */
+/* CPU backend: the resize family (Resize, Upsample).
+ *
+ * prepare() turns the params into one table per resized axis: for every
+ * output coordinate, the input indices it reads (clamped to the edge) and
+ * their weights. Nearest mode is then a gather of rows (any element type);
+ * linear and cubic modes resize one axis at a time on float32 data (the
+ * interpolation is separable), through scratch buffers when several axes
+ * change. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "../internal.h"
+#include "../ops/resize.h"
+#include "../ops/shape.h"
+
+#define PAR_MIN_ELEMS ((int64_t)1 << 15)
+
+typedef struct axis_tab {
+  int64_t in, out;
+  int taps;          /* taps per output coordinate (1 for nearest) */
+  int64_t *idx;      /* [out * taps] input indices; nearest: -1 = extrapolate */
+  float *w;          /* [out * taps] weights (linear/cubic) */
+  uint8_t *extrap;   /* [out] tf_crop_and_resize: output is the extrapolation value */
+} axis_tab;
+
+typedef struct resize_state {
+  int rank;
+  axis_tab ax[CLCNN_MAX_RANK];
+  float *scratch[2];
+} resize_state;
+
+static void state_free(resize_state *s) {
+  if (!s) return;
+  for (int a = 0; a < CLCNN_MAX_RANK; a++) {
+    free(s->ax[a].idx);
+    free(s->ax[a].w);
+    free(s->ax[a].extrap);
+  }
+  free(s->scratch[0]);
+  free(s->scratch[1]);
+  free(s);
+}
+
+static double cubic_kernel(double x, double A) {
+  x = fabs(x);
+  if (x <= 1.0) return ((A + 2.0) * x - (A + 3.0)) * x * x + 1.0;
+  if (x < 2.0) return ((A * x - 5.0 * A) * x + 8.0 * A) * x - 4.0 * A;
+  return 0.0;
+}
+
+static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* Builds the table of axis a. */
+static clcnn_status build_axis(const resize_params *p, int a, int64_t in, int64_t out, axis_tab *t,
+                               clcnn_err *err) {
+  t->in = in;
+  t->out = out;
+  bool nearest = p->mode == RESIZE_NEAREST;
+  double scale = p->scale[a];
+  double aa = p->antialias && scale < 1.0 ? scale : 1.0;
+  int first = 0; /* first tap offset i: taps are i = first .. 1 - first */
+  if (!nearest) {
+    /* Antialiasing widens the filter by 1/scale; an output of at least one
+     * element keeps that below about 4x the input size. */
+    double support = p->mode == RESIZE_CUBIC ? 2.0 : 1.0;
+    double f = floor(-support / aa) + 1.0;
+    if (!(f > -(double)(1 << 20)) || (double)out * (2.0 - 2.0 * f) > (double)((int64_t)1 << 32))
+      return err_set(err, CLCNN_ERROR_UNSUPPORTED,
+                     "Resize: the antialiasing filter for scale %g is too wide", scale);
+    first = (int)f;
+  }
+  t->taps = nearest ? 1 : 2 - 2 * first;
+  size_t n = (size_t)(out > 0 ? out : 1) * (size_t)t->taps;
+  t->idx = malloc(n * sizeof(int64_t));
+  if (!nearest) t->w = malloc(n * sizeof(float));
+  if (p->coord == RESIZE_TF_CROP_AND_RESIZE) t->extrap = calloc((size_t)(out > 0 ? out : 1), 1);
+  if (!t->idx || (!nearest && !t->w) || (p->coord == RESIZE_TF_CROP_AND_RESIZE && !t->extrap))
+    return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "Resize: out of memory for tables");
+  double *wd = NULL;
+  if (!nearest && !(wd = malloc((size_t)t->taps * sizeof(double))))
+    return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "Resize: out of memory for tables");
+  for (int64_t x = 0; x < out; x++) {
+    int64_t *ix = t->idx + x * t->taps;
+    if (p->identity[a]) {
+      ix[0] = x;
+      if (!nearest) {
+        for (int k = 0; k < t->taps; k++) {
+          ix[k] = x;
+          t->w[x * t->taps + k] = 0.0f;
+        }
+        t->w[x * t->taps] = 1.0f;
+      }
+      continue;
+    }
+    double xo = resize_coord(p->coord, (double)x, scale, in, out, p->roi_start[a], p->roi_end[a]);
+    bool ext = p->coord == RESIZE_TF_CROP_AND_RESIZE && (xo < 0.0 || xo > (double)(in - 1));
+    if (t->extrap) t->extrap[x] = ext;
+    if (nearest) {
+      double fl = floor(xo), frac = xo - fl, v;
+      if (frac == 0.0) v = xo;
+      else if (p->nearest == RESIZE_ROUND_PREFER_FLOOR) v = frac <= 0.5 ? fl : fl + 1.0;
+      else if (p->nearest == RESIZE_ROUND_PREFER_CEIL) v = frac < 0.5 ? fl : fl + 1.0;
+      else if (p->nearest == RESIZE_FLOOR) v = fl;
+      else v = fl + 1.0;
+      v = v < 0.0 ? 0.0 : v > (double)(in - 1) ? (double)(in - 1) : v;
+      ix[0] = ext ? -1 : (int64_t)v;
+      continue;
+    }
+    /* base: the input index left of xo (xo itself counts as right), so
+     * ratio = xo - base is in (0, 1]. */
+    double base = ceil(xo) - 1.0, ratio = xo - base;
+    if (!(base > -1e15 && base < 1e15)) base = 0.0, ratio = 1.0; /* non-finite coordinates */
+    double sum = 0.0;
+    for (int k = 0; k < t->taps; k++) {
+      int i = first + k;
+      double arg = ((double)i - ratio) * aa;
+      double w = p->mode == RESIZE_CUBIC ? cubic_kernel(arg, p->cubic_a)
+                                         : (fabs(arg) < 1.0 ? 1.0 - fabs(arg) : 0.0);
+      int64_t src = (int64_t)base + i;
+      if (p->exclude_outside && (src < 0 || src >= in)) w = 0.0;
+      wd[k] = w;
+      sum += w;
+      ix[k] = clamp64(src, 0, in - 1);
+    }
+    bool norm = p->antialias || p->exclude_outside;
+    for (int k = 0; k < t->taps; k++)
+      t->w[x * t->taps + k] = (float)(norm && sum != 0.0 ? wd[k] / sum : wd[k]);
+  }
+  free(wd);
+  return CLCNN_OK;
+}
+
+static clcnn_status resize_prepare(cpu_node *cn, clcnn_err *err) {
+  const ir_graph *g = cn->g;
+  const ir_node *n = cn->n;
+  const resize_params *p = n->params;
+  const clcnn_tensor *x = &ir_in(g, n, 0)->t, *y = &ir_out(g, n, 0)->t;
+  resize_state *s = calloc(1, sizeof *s);
+  if (!s) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "Resize: out of memory");
+  cn->state = s;
+  s->rank = x->rank;
+  for (int a = 0; a < x->rank; a++) {
+    clcnn_status st = build_axis(p, a, x->dims[a], y->dims[a], &s->ax[a], err);
+    if (st) return st;
+  }
+  if (p->mode != RESIZE_NEAREST) {
+    /* Scratch for the intermediate results of all passes but the last. */
+    int64_t cur[CLCNN_MAX_RANK], most = 0;
+    int passes = 0;
+    memcpy(cur, x->dims, sizeof cur);
+    for (int a = 0; a < x->rank; a++) {
+      if (p->identity[a]) continue;
+      cur[a] = y->dims[a];
+      passes++;
+      int64_t m = shape_numel(x->rank, cur);
+      if (m > most) most = m;
+    }
+    if (passes > 1) {
+      for (int b = 0; b < 2; b++)
+        if (!(s->scratch[b] = malloc((size_t)(most ? most : 1) * sizeof(float))))
+          return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "Resize: out of memory for scratch");
+    }
+  }
+  return CLCNN_OK;
+}
+
+static void resize_release(cpu_node *cn) {
+  state_free(cn->state);
+  cn->state = NULL;
+}
+
+/* ---------------------------------------------------------------- nearest */
+
+static void gather_row(uint8_t *dst, const uint8_t *src, const int64_t *ix, int64_t n, size_t es,
+                       const uint8_t *ext) {
+#define ROW(T)                                                            \
+  do {                                                                    \
+    T *d = (T *)dst, e;                                                   \
+    const T *sp = (const T *)src;                                         \
+    memcpy(&e, ext, sizeof e);                                            \
+    for (int64_t i = 0; i < n; i++) d[i] = ix[i] >= 0 ? sp[ix[i]] : e;    \
+  } while (0)
+  switch (es) {
+    case 1: ROW(uint8_t); break;
+    case 2: ROW(uint16_t); break;
+    case 4: ROW(uint32_t); break;
+    default: ROW(uint64_t); break;
+  }
+#undef ROW
+}
+
+static void fill_row(uint8_t *dst, int64_t n, size_t es, const uint8_t *val) {
+  for (int64_t i = 0; i < n; i++) memcpy(dst + (size_t)i * es, val, es);
+}
+
+/* Output rows [r0, r1) (a row: the last axis). */
+static void nearest_rows(const resize_state *s, const uint8_t *in, uint8_t *out, size_t es,
+                         const int64_t *ist, const uint8_t *ext, int64_t r0, int64_t r1) {
+  int last = s->rank - 1;
+  const axis_tab *lt = &s->ax[last];
+  int64_t n = lt->out, idx[CLCNN_MAX_RANK], t = r0;
+  for (int a = last - 1; a >= 0; a--) {
+    idx[a] = t % s->ax[a].out;
+    t /= s->ax[a].out;
+  }
+  int64_t prev_off = -2;
+  bool identity_row = lt->in == lt->out;
+  for (int64_t i = 0; identity_row && i < n; i++) identity_row = lt->idx[i] == i;
+  for (int64_t row = r0; row < r1; row++) {
+    uint8_t *o = out + (size_t)(row * n) * es;
+    int64_t off = 0;
+    for (int a = 0; a < last; a++) {
+      int64_t v = s->ax[a].idx[idx[a]];
+      if (v < 0) {
+        off = -1;
+        break;
+      }
+      off += v * ist[a];
+    }
+    if (off < 0) fill_row(o, n, es, ext);
+    else if (off == prev_off) memcpy(o, o - (size_t)n * es, (size_t)n * es);
+    else if (identity_row) memcpy(o, in + (size_t)off * es, (size_t)n * es);
+    else gather_row(o, in + (size_t)off * es, lt->idx, n, es, ext);
+    prev_off = off;
+    for (int a = last - 1; a >= 0; a--) {
+      if (++idx[a] < s->ax[a].out) break;
+      idx[a] = 0;
+    }
+  }
+}
+
+static void resize_nearest(const resize_state *s, const resize_params *p, const clcnn_tensor *x,
+                           clcnn_tensor *y, int nthreads) {
+  size_t es = dtype_size(x->dtype);
+  uint8_t ext[8];
+  shape_scalar_store(x->dtype, p->extrapolation_value, ext);
+  if (s->rank == 0) {
+    memcpy(y->data, x->data, es);
+    return;
+  }
+  int64_t ist[CLCNN_MAX_RANK], st = 1;
+  for (int a = s->rank - 1; a >= 0; a--) {
+    ist[a] = st;
+    st *= x->dims[a];
+  }
+  int64_t total = clcnn_tensor_numel(y);
+  if (total == 0) return;
+  int64_t rows = total / y->dims[s->rank - 1];
+  int nt = nthreads > 1 && total >= PAR_MIN_ELEMS ? nthreads : 1;
+  if (nt > rows) nt = (int)rows;
+  if (nt <= 1) {
+    nearest_rows(s, x->data, y->data, es, ist, ext, 0, rows);
+    return;
+  }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static)
+#endif
+  for (int c = 0; c < nt; c++)
+    nearest_rows(s, x->data, y->data, es, ist, ext, rows * c / nt, rows * (c + 1) / nt);
+}
+
+/* ------------------------------------------------------- linear and cubic */
+
+/* One separable pass: src [outer, t->in, inner] -> dst [outer, t->out, inner]. */
+static void interp_pass(const float *src, float *dst, int64_t outer, int64_t inner,
+                        const axis_tab *t, float extrap, int nthreads) {
+  int64_t items = outer * t->out;
+  int taps = t->taps;
+  int nt = nthreads > 1 && items * inner >= PAR_MIN_ELEMS ? nthreads : 1;
+  (void)nt;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+#endif
+  for (int64_t it = 0; it < items; it++) {
+    int64_t o = it / t->out, x = it % t->out;
+    float *d = dst + it * inner;
+    if (t->extrap && t->extrap[x]) {
+      for (int64_t i = 0; i < inner; i++) d[i] = extrap;
+      continue;
+    }
+    const int64_t *ix = t->idx + x * taps;
+    const float *w = t->w + x * taps;
+    const float *base = src + o * t->in * inner;
+    if (inner == 1) {
+      float acc = 0.0f;
+      for (int k = 0; k < taps; k++) acc += w[k] * base[ix[k]];
+      d[0] = acc;
+    } else if (taps == 2) {
+      const float *s0 = base + ix[0] * inner, *s1 = base + ix[1] * inner;
+      float w0 = w[0], w1 = w[1];
+      for (int64_t i = 0; i < inner; i++) d[i] = w0 * s0[i] + w1 * s1[i];
+    } else {
+      const float *s0 = base + ix[0] * inner;
+      float w0 = w[0];
+      for (int64_t i = 0; i < inner; i++) d[i] = w0 * s0[i];
+      for (int k = 1; k < taps; k++) {
+        const float *sk = base + ix[k] * inner;
+        float wk = w[k];
+        if (wk == 0.0f) continue;
+        for (int64_t i = 0; i < inner; i++) d[i] += wk * sk[i];
+      }
+    }
+  }
+}
+
+static void resize_interp(resize_state *s, const resize_params *p, const clcnn_tensor *x,
+                          clcnn_tensor *y, int nthreads) {
+  int r = s->rank, passes = 0, done = 0;
+  for (int a = 0; a < r; a++) passes += !p->identity[a];
+  if (passes == 0) {
+    memcpy(y->data, x->data, (size_t)clcnn_tensor_numel(x) * sizeof(float));
+    return;
+  }
+  int64_t cur[CLCNN_MAX_RANK];
+  memcpy(cur, x->dims, sizeof cur);
+  const float *src = x->data;
+  for (int a = 0; a < r; a++) {
+    if (p->identity[a]) continue;
+    float *dst = ++done == passes ? (float *)y->data : s->scratch[done & 1];
+    int64_t outer = 1, inner = 1;
+    for (int b = 0; b < a; b++) outer *= cur[b];
+    for (int b = a + 1; b < r; b++) inner *= cur[b];
+    interp_pass(src, dst, outer, inner, &s->ax[a], p->extrapolation_value, nthreads);
+    cur[a] = s->ax[a].out;
+    src = dst;
+  }
+}
+
+static clcnn_status resize_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                               int nout, clcnn_err *err) {
+  (void)nin, (void)nout;
+  const resize_params *p = cn->n->params;
+  resize_state *s = cn->state;
+  if (!s || s->rank != in[0].rank)
+    return err_set(err, CLCNN_ERROR_INTERNAL, "Resize: not prepared for this shape");
+  for (int a = 0; a < s->rank; a++)
+    if (s->ax[a].in != in[0].dims[a] || s->ax[a].out != out[0].dims[a])
+      return err_set(err, CLCNN_ERROR_INTERNAL, "Resize: not prepared for this shape");
+  if (clcnn_tensor_numel(&out[0]) == 0) return CLCNN_OK;
+  if (p->mode == RESIZE_NEAREST) {
+    resize_nearest(s, p, &in[0], &out[0], cn->nthreads);
+  } else {
+    if (in[0].dtype != CLCNN_DTYPE_FLOAT32)
+      return err_set(err, CLCNN_ERROR_UNSUPPORTED, "Resize: interpolation needs float32 data");
+    resize_interp(s, p, &in[0], &out[0], cn->nthreads);
+  }
+  return CLCNN_OK;
+}
+
+static const cpu_op resize_cpu = {NULL, resize_prepare, resize_run, resize_release};
 
 const cpu_op *const cpu_ops_resize[CLCNN_OP_COUNT] = {
-    [0] = NULL,
+    [CLCNN_OP_RESIZE] = &resize_cpu,
+    [CLCNN_OP_UPSAMPLE] = &resize_cpu,
 };

@@ -6,10 +6,17 @@
 #include "../internal.h"
 #include "../ops/unary.h"
 
+/* `omp simd` asks for vectorisation even at -O2 (where GCC's cost model
+ * would not vectorise a loop that needs an epilogue). It is a hint: clang
+ * warns where it cannot follow it (sanitizer builds, calls to libm without
+ * -fno-math-errno), which is no reason to fail a -Werror build. */
 #if defined(_OPENMP)
 #define SIMD _Pragma("omp simd")
 #else
 #define SIMD
+#endif
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wpass-failed"
 #endif
 
 /* Elements per task when a node is split across threads. */
@@ -20,17 +27,34 @@ static inline float f32_from_bits(uint32_t u) {
   memcpy(&f, &u, sizeof f);
   return f;
 }
+static inline uint32_t f32_bits(float f) {
+  uint32_t u;
+  memcpy(&u, &f, sizeof u);
+  return u;
+}
+
+/* c ? a : b, on the bits. With trapping math (the default) GCC turns
+ * `c ? const : x` followed by float arithmetic into branches and gives up
+ * vectorising the loop; a select on the bits stays branch-free. */
+static inline float fsel(int c, float a, float b) {
+  const uint32_t m = 0u - (uint32_t)c;
+  return f32_from_bits((f32_bits(a) & m) | (f32_bits(b) & ~m));
+}
 
 /* exp(x) in float, within about 1 ulp (including subnormal results,
- * overflow to +inf, exp(-inf) = 0 and NaN), written so that a loop calling
- * it vectorises: Cody-Waite reduction x = k ln2 + r, |r| <= ln2/2, a degree
- * 7 Taylor polynomial for exp(r), and 2^k applied as two exact powers of two
- * so that k may reach both ends of the float range. */
+ * overflow to +inf, exp(-inf) = 0 and NaN), written without branches so that
+ * a loop calling it vectorises: Cody-Waite reduction x = k ln2 + r with
+ * |r| <= ln2/2, a degree 7 Taylor polynomial for exp(r), and 2^k applied as
+ * two exact powers of two so that k may reach both ends of the float range.
+ * No float-to-int conversion: k comes from the bits of the rounding sum, so
+ * a NaN input (which flows through to the result) is never converted. */
 static inline float vexpf(float x) {
-  float xc = x > -104.0f ? x : -104.0f; /* exp(-104) rounds to 0; NaN goes here too */
-  xc = xc < 88.75f ? xc : 88.75f;      /* exp(88.75) > FLT_MAX: overflows to inf below */
-  /* k = round(x / ln2) by the 1.5 * 2^23 trick. */
-  float kf = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  float xc = fsel(x > 88.75f, 88.75f, x); /* exp(88.75) > FLT_MAX: overflows to inf below */
+  xc = fsel(x < -104.0f, -104.0f, xc);    /* exp(-104) rounds to 0 */
+  /* k = round(x / ln2): adding 1.5 * 2^23 leaves k in the low mantissa bits. */
+  const float t = xc * 1.44269504088896341f + 12582912.0f;
+  const float kf = t - 12582912.0f;
+  const int32_t k = (int32_t)(f32_bits(t) - 0x4B400000u); /* -150 .. 128 */
   float r = xc - kf * 0.693359375f; /* ln2 in two parts; kf * hi is exact */
   r = r + kf * 2.12194440e-4f;
   float p = 1.0f / 5040.0f;
@@ -41,10 +65,9 @@ static inline float vexpf(float x) {
   p = p * r + 0.5f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
-  int32_t k = (int32_t)kf; /* -150 .. 128 */
-  int32_t k1 = k / 2, k2 = k - k1;
-  float y = p * f32_from_bits((uint32_t)(k1 + 127) << 23) * f32_from_bits((uint32_t)(k2 + 127) << 23);
-  return x != x ? x : y;
+  const int32_t k1 = k / 2, k2 = k - k1;
+  return p * f32_from_bits((uint32_t)(k1 + 127) << 23) *
+         f32_from_bits((uint32_t)(k2 + 127) << 23);
 }
 
 static inline float softplusf(float x) {
@@ -121,7 +144,12 @@ void cpu_unary_apply(int op, const void *params, const float *x, float *y, size_
       SIMD for (size_t i = 0; i < n; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
       break;
     case CLCNN_OP_LEAKYRELU:
-      SIMD for (size_t i = 0; i < n; i++) y[i] = x[i] < 0.0f ? alpha * x[i] : x[i];
+      /* Written as selects of x or 0 followed by arithmetic: GCC (with
+       * trapping math) does not vectorise `x < 0 ? alpha * x : x`. */
+      SIMD for (size_t i = 0; i < n; i++) {
+        const float v = x[i], pos = v < 0.0f ? 0.0f : v, neg = v < 0.0f ? v : 0.0f;
+        y[i] = pos + alpha * neg;
+      }
       break;
     case CLCNN_OP_ELU:
       for (size_t i = 0; i < n; i++) y[i] = x[i] < 0.0f ? alpha * expm1f(x[i]) : x[i];
@@ -134,16 +162,20 @@ void cpu_unary_apply(int op, const void *params, const float *x, float *y, size_
       SIMD for (size_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + vexpf(-x[i]));
       break;
     case CLCNN_OP_HARDSIGMOID:
-    case CLCNN_OP_HARDSWISH: {
-      const bool swish = op == CLCNN_OP_HARDSWISH;
       SIMD for (size_t i = 0; i < n; i++) {
         float v = alpha * x[i] + beta;
         v = v < 0.0f ? 0.0f : v;
-        v = v > 1.0f ? 1.0f : v;
-        y[i] = swish ? x[i] * v : v;
+        y[i] = v > 1.0f ? 1.0f : v;
       }
       break;
-    }
+    case CLCNN_OP_HARDSWISH:
+      SIMD for (size_t i = 0; i < n; i++) {
+        const float v = alpha * x[i] + beta;
+        float w = v > 1.0f ? 1.0f : v;
+        w = v < 0.0f ? 0.0f : w;
+        y[i] = x[i] * w;
+      }
+      break;
     case CLCNN_OP_TANH:
       for (size_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
       break;
@@ -168,7 +200,8 @@ void cpu_unary_apply(int op, const void *params, const float *x, float *y, size_
           y[i] = 0.5f * v * (1.0f + tanhf(SQRT_2_OVER_PI_F * (v + 0.044715f * v * v * v)));
         }
       } else {
-        for (size_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * SQRT1_2_F));
+        /* 1 + erf(x / sqrt 2) = erfc(-x / sqrt 2), accurate also where it is tiny. */
+        for (size_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * erfcf(-x[i] * SQRT1_2_F);
       }
       break;
     case CLCNN_OP_ERF:

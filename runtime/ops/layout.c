@@ -209,7 +209,7 @@ static clcnn_status slice_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   int rank = x->t.rank;
   int64_t starts[CLCNN_MAX_RANK], ends[CLCNN_MAX_RANK], axes[CLCNN_MAX_RANK],
       steps[CLCNN_MAX_RANK];
-  int k, ke, ka = -1, kst = -1;
+  int k = 0, ke = 0, ka = -1, kst = -1;
   clcnn_status st;
   if (p->nattr >= 0) {
     k = ke = p->nattr;
@@ -263,6 +263,7 @@ static clcnn_status slice_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
       count = s > e ? (int64_t)((uint64_t)(s - e - 1) / nstep) + 1 : 0;
     }
     if (count == 0) s = 0;
+    if (count <= 1) step = 1; /* keeps step * stride small for the backends */
     p->start[axis] = s;
     p->step[axis] = step;
     dims[axis] = count;
@@ -439,7 +440,7 @@ static clcnn_status pad_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   int rank = x->t.rank;
   clcnn_dtype dt = x->t.dtype;
   int64_t pads[2 * CLCNN_MAX_RANK], axes[CLCNN_MAX_RANK];
-  int np, na = -1;
+  int np = 0, na = -1;
   clcnn_status st;
   p->value_from_input = 0;
   if (p->npads_attr >= 0) {

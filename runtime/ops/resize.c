@@ -188,7 +188,7 @@ static clcnn_status resize_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
       if ((st = const_floats(vs, "scales", na, scales, err))) return st;
       have_scales = true;
     } else {
-      int k;
+      int k = 0;
       if ((st = op_const_ints(g, n, 3, "sizes", sizes, CLCNN_MAX_RANK, &k, err))) return st;
       if (k != na)
         return err_set(err, CLCNN_ERROR_INVALID_MODEL, "'sizes' has %d values; %d expected", k, na);

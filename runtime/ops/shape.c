@@ -53,7 +53,7 @@ static clcnn_status reshape_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   const ir_value *x = data_input(g, n, 0, err);
   if (!x) return err->status;
   int64_t shape[CLCNN_MAX_RANK];
-  int k;
+  int k = 0;
   clcnn_status st = op_const_ints(g, n, 1, "shape", shape, CLCNN_MAX_RANK, &k, err);
   if (st) return st;
   int64_t numel = clcnn_tensor_numel(&x->t), known = 1;
@@ -444,7 +444,7 @@ static clcnn_status cos_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
 static clcnn_status cos_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   constant_of_shape_params *p = n->params;
   int64_t shape[CLCNN_MAX_RANK];
-  int k;
+  int k = 0;
   clcnn_status st = op_const_ints(g, n, 0, "input", shape, CLCNN_MAX_RANK, &k, err);
   if (st) return st;
   for (int i = 0; i < k; i++)

@@ -1,0 +1,223 @@
+#!/bin/sh
+# End-to-end tests of the clcnn command-line tool.
+#
+#     sh tests/cli/test_cli.sh BUILD/tools/clcnn SOURCE_ROOT
+#
+# Runs info/run/bench on examples/sample_cnn.onnx, on the fixtures beside this
+# script, and on hostile files (truncated model, random bytes, empty file, a
+# directory), checking exit codes, one-line errors and the files written.
+# Everything runs on the CPU backend (--device cpu), so no OpenCL is needed.
+# Exit: 0 all passed, 1 a check failed, 77 the test cannot run here.
+# The fixtures come from tests/cli/make_fixtures.py.
+
+CLCNN=$1
+SRC=$2
+if [ -z "$CLCNN" ] || [ -z "$SRC" ]; then
+  echo "usage: $0 CLCNN_BINARY SOURCE_ROOT" >&2
+  exit 77
+fi
+if [ ! -x "$CLCNN" ]; then
+  echo "SKIP: $CLCNN is not an executable" >&2
+  exit 77
+fi
+FIX=$SRC/tests/cli
+SAMPLE=$SRC/examples/sample_cnn.onnx
+SAMPLE_DATA=$SRC/examples/sample_cnn/test_data_set_0
+for f in "$SAMPLE" "$SAMPLE_DATA/input_0.pb" "$FIX/names.onnx" "$FIX/unsupported.onnx" \
+         "$FIX/x.npy" "$FIX/fortran.npy" "$FIX/tiny.png"; do
+  if [ ! -f "$f" ]; then
+    echo "SKIP: $f is missing" >&2
+    exit 77
+  fi
+done
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/clcnn_cli.XXXXXX") || exit 77
+trap 'rm -rf "$T"' EXIT INT TERM
+# Don't let the environment pick an OpenCL device.
+unset CLCNN_DEVICE
+
+PASS=0
+FAIL=0
+ok() { PASS=$((PASS + 1)); }
+bad() {
+  FAIL=$((FAIL + 1))
+  echo "FAIL: $*"
+  if [ -s "$T/err" ]; then sed 's/^/    stderr: /' "$T/err" | head -5; fi
+}
+
+# run_rc WANT DESCRIPTION -- ARGS...: runs clcnn ARGS, stdout to $T/out,
+# stderr to $T/err; checks the exit status (and, for errors, that stderr is
+# exactly one line and that it did not crash).
+run_rc() {
+  want=$1
+  what=$2
+  shift 3
+  "$CLCNN" "$@" >"$T/out" 2>"$T/err"
+  rc=$?
+  if [ $rc -ge 126 ]; then
+    bad "$what: crashed or killed (exit $rc)"
+    return 1
+  fi
+  if [ "$want" = "fail" ]; then
+    if [ $rc -eq 0 ]; then
+      bad "$what: exit 0, expected an error"
+      return 1
+    fi
+    lines=$(wc -l <"$T/err")
+    if [ "$lines" -ne 1 ]; then
+      bad "$what: $lines lines on stderr, expected one"
+      return 1
+    fi
+    if ! grep -q '^clcnn: ' "$T/err"; then
+      bad "$what: stderr does not start with 'clcnn: '"
+      return 1
+    fi
+  elif [ $rc -ne "$want" ]; then
+    bad "$what: exit $rc, expected $want"
+    return 1
+  fi
+  ok
+  return 0
+}
+
+expect_out() { # PATTERN DESCRIPTION: stdout of the last command matches
+  if grep -q -- "$1" "$T/out"; then ok; else bad "$2: stdout lacks '$1'"; fi
+}
+
+expect_file() {
+  if [ -s "$1" ]; then ok; else bad "$2: $1 was not written"; fi
+}
+
+HAVE_PY=no
+if command -v python3 >/dev/null 2>&1 &&
+   python3 -c 'import onnx, numpy' >/dev/null 2>&1; then
+  HAVE_PY=yes
+fi
+
+# ---------------------------------------------------------------- basics
+run_rc 0 "--version" -- --version && expect_out '^clcnn [0-9]' "--version"
+run_rc 0 "help" -- help && expect_out 'usage: clcnn' "help"
+run_rc 0 "--help" -- --help && expect_out 'bench MODEL' "--help"
+run_rc 0 "no arguments" -- && expect_out 'usage: clcnn' "no arguments"
+run_rc fail "unknown command" -- frobnicate
+run_rc fail "info without a model" -- info
+run_rc fail "run with an unknown option" -- run "$SAMPLE" --frobnicate
+run_rc fail "run --runs 0" -- run "$SAMPLE" --runs 0
+run_rc fail "run --runs garbage" -- run "$SAMPLE" --runs 3x
+run_rc fail "bench --warmup missing value" -- bench "$SAMPLE" --warmup
+
+# ---------------------------------------------------------- sample model
+if run_rc 0 "info sample" -- info "$SAMPLE" --device cpu; then
+  expect_out 'Conv' "info sample"
+  expect_out '^parameters' "info sample"
+  expect_out '^FLOPs  *[0-9]' "info sample"
+  expect_out 'problems    none' "info sample"
+  expect_out 'input  *float32  \[1, 3, 64, 64\]' "info sample"
+fi
+if run_rc 0 "run sample" -- run "$SAMPLE" --device cpu --input "$SAMPLE_DATA/input_0.pb" \
+     --output-dir "$T/sample_out" --runs 3 --profile --profile-json "$T/profile.json"; then
+  expect_file "$T/sample_out/logits.pb" "run sample"
+  expect_file "$T/profile.json" "run sample --profile-json"
+  expect_out 'top-5' "run sample"
+  expect_out 'median of 3 runs' "run sample"
+  expect_out '^total: ' "run sample --profile"
+  if [ $HAVE_PY = yes ] && [ -s "$T/sample_out/logits.pb" ]; then
+    if python3 - "$T/sample_out/logits.pb" "$SAMPLE_DATA/output_0.pb" "$T/profile.json" <<'EOF'
+import json, sys
+import numpy as np
+from onnx import TensorProto, numpy_helper
+def load(p):
+    t = TensorProto()
+    with open(p, "rb") as f:
+        t.ParseFromString(f.read())
+    return t.name, numpy_helper.to_array(t)
+name, got = load(sys.argv[1])
+_, want = load(sys.argv[2])
+assert name == "logits", name
+assert got.shape == want.shape, (got.shape, want.shape)
+err = float(np.max(np.abs(got - want)))
+assert err <= 1e-4 * max(1.0, float(np.max(np.abs(want)))), f"max abs error {err}"
+prof = json.load(open(sys.argv[3]))
+assert prof["nodes"] and all("ms" in n and "op" in n for n in prof["nodes"]), prof
+EOF
+    then ok; else bad "run sample: output differs from output_0.pb or profile JSON is malformed"; fi
+  fi
+fi
+if run_rc 0 "run sample without --input" -- run "$SAMPLE" --device cpu; then
+  expect_out 'pseudo-random' "run sample without --input"
+fi
+if run_rc 0 "bench sample" -- bench "$SAMPLE" --device cpu --runs 3 --warmup 1 \
+     --json "$T/bench.json"; then
+  expect_file "$T/bench.json" "bench sample --json"
+  for k in model device batch create_cold_ms create_warm_ms first_run_ms median_ms min_ms \
+           max_ms throughput host_peak_bytes device_bytes runs; do
+    if grep -q "\"$k\": " "$T/bench.json"; then ok; else bad "bench --json lacks $k"; fi
+  done
+  if [ $HAVE_PY = yes ]; then
+    if python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert isinstance(r, list) and r[0]["runs"] == 3 and r[0]["median_ms"] > 0' "$T/bench.json"; then
+      ok; else bad "bench --json is not an array of result objects"; fi
+  fi
+fi
+run_rc 0 "bench --device all" -- bench "$SAMPLE" --device all --runs 2 --warmup 0
+run_rc fail "bench sample --batch 2 (batch fixed to 1)" -- bench "$SAMPLE" --device cpu --runs 1 --batch 2
+
+# ------------------------------------------------------- hostile models
+head -c 3000 "$SAMPLE" >"$T/truncated.onnx"
+# Deterministic "random" bytes (awk's generator with a fixed seed; no NULs).
+awk 'BEGIN { srand(7); for (i = 0; i < 4096; i++) printf "%c", 1 + int(rand() * 255) }' \
+  >"$T/random.onnx"
+: >"$T/empty.onnx"
+mkdir "$T/adir"
+for m in truncated.onnx random.onnx empty.onnx adir missing.onnx; do
+  run_rc fail "info $m" -- info "$T/$m"
+  run_rc fail "run $m" -- run "$T/$m" --device cpu
+  run_rc fail "bench $m" -- bench "$T/$m" --device cpu --runs 1 --warmup 0
+done
+
+# ---------------------------------------------- unsupported operators
+if run_rc fail "info unsupported.onnx" -- info "$FIX/unsupported.onnx"; then
+  expect_out "node 'foo'" "info unsupported.onnx"
+  expect_out "node 'ms'" "info unsupported.onnx"
+  expect_out "node 'conv_bad'" "info unsupported.onnx"
+fi
+run_rc fail "run unsupported.onnx" -- run "$FIX/unsupported.onnx" --device cpu
+
+# ------------------------------------ inputs, output names, symbolic dims
+N=$FIX/names.onnx
+if run_rc 0 "info names.onnx" -- info "$N" --device cpu; then
+  expect_out 'x  *float32  \[N, 3, H, W\]' "info names.onnx (symbolic dims)"
+fi
+if run_rc 0 "run names.onnx --input .npy" -- run "$N" --device cpu --input "$FIX/x.npy" \
+     --output-dir "$T/names_out"; then
+  expect_file "$T/names_out/out_put_0.pb" "sanitized output name 'out/put:0'"
+  expect_file "$T/names_out/a_b.pb" "sanitized output name 'a b'"
+  expect_out '2x3x5x7' "run names.onnx shape from the .npy"
+fi
+run_rc 0 "run names.onnx --input x=FILE" -- run "$N" --device cpu --input "x=$FIX/x.npy"
+run_rc 0 "run names.onnx --shape" -- run "$N" --device cpu --shape x=2x3x4x4 &&
+  expect_out '2x3x4x4' "run names.onnx --shape"
+run_rc fail "run --input for an unknown name" -- run "$FIX/unsupported.onnx" --input "nope=$FIX/x.npy"
+run_rc fail "run --shape that contradicts the file" -- run "$N" --device cpu --input "$FIX/x.npy" --shape 1x3x4x4
+run_rc fail "run Fortran-order .npy" -- run "$N" --device cpu --input "$FIX/fortran.npy"
+run_rc fail "run missing input file" -- run "$N" --device cpu --input "$T/nothing.npy"
+head -c 100 "$FIX/x.npy" >"$T/truncated.npy"
+run_rc fail "run truncated .npy" -- run "$N" --device cpu --input "$T/truncated.npy"
+run_rc fail "run random bytes as input" -- run "$N" --device cpu --input "$T/random.onnx"
+run_rc fail "run a directory as input" -- run "$N" --device cpu --input "$T/adir"
+if grep -q '^#define CLCNN_HAVE_STB 1' "$(dirname "$CLCNN")/../clcnn_config.h" 2>/dev/null ||
+   ! [ -f "$(dirname "$CLCNN")/../clcnn_config.h" ]; then
+  if run_rc 0 "run names.onnx --input PNG" -- run "$N" --device cpu --input "$FIX/tiny.png" \
+       --size 9x5 --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225; then
+    expect_out '1x3x5x9' "run names.onnx --input PNG --size"
+  fi
+  run_rc 0 "run names.onnx --input PNG (native size)" -- run "$N" --device cpu --input "$FIX/tiny.png" &&
+    expect_out '1x3x7x11' "run names.onnx --input PNG native size"
+  head -c 60 "$FIX/tiny.png" >"$T/broken.png"
+  run_rc fail "run truncated PNG" -- run "$N" --device cpu --input "$T/broken.png"
+fi
+run_rc fail "run --output-dir that is a file" -- run "$N" --device cpu --output-dir "$FIX/x.npy"
+run_rc fail "run --std 0" -- run "$N" --device cpu --std 0
+
+echo "$PASS passed, $FAIL failed"
+[ $FAIL -eq 0 ] || exit 1
+exit 0
