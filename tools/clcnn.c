@@ -11,7 +11,11 @@
 #include <time.h>
 
 #include "cli.h"
+#include "clcnn_config.h"
 #include "onnx_io.h"
+#if CLCNN_HAVE_OPENCL
+#include "device.h"
+#endif
 
 static const char usage_text[] =
     "usage: clcnn COMMAND [ARGS]\n"
@@ -42,7 +46,9 @@ static const char usage_text[] =
     "      --device X|all        a device, or one row per device (default: best)\n"
     "      --runs N (20)  --warmup N (3)  --batch N (first dim of every input)\n"
     "      --json FILE           the results as a JSON array of objects\n"
-    /* devices: the OpenCL engineer adds its line here. */
+    "  devices                   every OpenCL platform and device, with what was probed\n"
+    "  demo [MODEL]              run the sample model on the best device and on the CPU\n"
+    "                            backend, check they agree, and benchmark both\n"
     "  help                      this text\n"
     "\n"
     "  clcnn --version           the library version\n"
@@ -65,7 +71,8 @@ static const cli_command commands[] = {
     {"info", cli_info},
     {"run", cli_run},
     {"bench", cli_bench},
-    /* {"devices", cli_devices},  -- the OpenCL engineer's: list OpenCL devices */
+    {"devices", cli_devices},
+    {"demo", cli_demo},
     {"help", cli_help},
 };
 
@@ -351,12 +358,22 @@ char *cli_bytes_str(double bytes, char *buf, size_t len) {
 }
 
 int cli_device_list(const char **names, int max) {
-  /* TODO(opencl): append the OpenCL devices ("opencl:0", ...) from the
-   * device listing here; `bench --device all` then has a row for each. */
-  static const char *const devices[] = {"cpu"};
+  /* Every usable OpenCL device, then the CPU backend. */
+  static char slots[64][16];
   int n = 0;
-  for (size_t i = 0; i < sizeof devices / sizeof devices[0] && n < max; i++)
-    names[n++] = devices[i];
+#if CLCNN_HAVE_OPENCL
+  const ocl_device_info *devs = NULL;
+  int count = 0;
+  clcnn_err err = {0};
+  if (ocl_devices_list(&devs, &count, &err) == CLCNN_OK)
+    for (int i = 0; i < count && n < max - 1 && n < 64; i++) {
+      if (!devs[i].available) continue;
+      snprintf(slots[n], sizeof slots[n], "opencl:%d", i);
+      names[n] = slots[n];
+      n++;
+    }
+#endif
+  if (n < max) names[n++] = "cpu";
   return n;
 }
 

@@ -19,6 +19,8 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 int cli_info(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_bench(int argc, char **argv);
+int cli_devices(int argc, char **argv);
+int cli_demo(int argc, char **argv);
 
 /* ------------------------------------------------------------ messages */
 

@@ -98,8 +98,10 @@ typedef struct conv_state {
 } conv_state;
 
 /* Rows of the band: as many as fit the budget, balanced over the bands. */
+#include <stdio.h>
 static int64_t band_rows(int64_t rows, int64_t floats_per_row) {
-  int64_t r = floats_per_row > 0 ? CONV_COL_FLOATS / floats_per_row : rows;
+  int64_t cap = getenv("CONV_CAP") ? atoll(getenv("CONV_CAP")) : CONV_COL_FLOATS;
+  int64_t r = floats_per_row > 0 ? cap / floats_per_row : rows;
   if (r < 1) r = 1;
   if (r >= rows) return rows;
   int64_t bands = (rows + r - 1) / r;

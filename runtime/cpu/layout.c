@@ -106,34 +106,34 @@ static void view_rows(const uint8_t *in, uint8_t *out, const view *v, size_t es,
   }
 }
 
-/* Block of a 2-D transpose: out[j * ostride + i] = in[j + i * s]. */
+enum { TILE = 32 };
+
+/* Block of a 2-D transpose: out[j * ostride + i] = in[j + i * s] for
+ * j < nj, i < ni (both <= TILE). The input rows are first copied whole into
+ * a local buffer: reading them strided would put every line of the block in
+ * the same cache set when s is a power of two. */
 static void transpose_block(const uint8_t *in, uint8_t *out, int64_t nj, int64_t ni, int64_t s,
                             int64_t ostride, size_t es) {
+  uint64_t buf[TILE * TILE];
+  for (int64_t i = 0; i < ni; i++)
+    memcpy((uint8_t *)buf + (size_t)(i * nj) * es, in + i * s * (int64_t)es, (size_t)nj * es);
 #define BLK(T)                                                      \
   do {                                                              \
-    const T *src = (const T *)in;                                   \
+    const T *b = (const T *)buf;                                    \
     T *dst = (T *)out;                                              \
     for (int64_t j = 0; j < nj; j++) {                              \
       T *d = dst + j * ostride;                                     \
-      const T *sp = src + j;                                        \
-      for (int64_t i = 0; i < ni; i++) d[i] = sp[i * s];            \
+      for (int64_t i = 0; i < ni; i++) d[i] = b[i * nj + j];        \
     }                                                               \
   } while (0)
   switch (es) {
     case 1: BLK(uint8_t); break;
     case 2: BLK(uint16_t); break;
     case 4: BLK(uint32_t); break;
-    case 8: BLK(uint64_t); break;
-    default:
-      for (int64_t j = 0; j < nj; j++)
-        for (int64_t i = 0; i < ni; i++)
-          memcpy(out + (size_t)(j * ostride + i) * es, in + (size_t)(j + i * s) * es, es);
-      break;
+    default: BLK(uint64_t); break;
   }
 #undef BLK
 }
-
-enum { TILE = 32 };
 
 /* The view's last axis reads with stride s != 0, 1 and axis j reads the
  * input's contiguous axis: copy in TILE x TILE blocks over (j, last). */
