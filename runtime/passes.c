@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "ops/norm.h"
 
 int graph_readers(const ir_graph *g, int v) {
   int count = g->values[v].is_output ? 1 : 0;
@@ -60,26 +61,6 @@ static void remove_identities(ir_graph *g) {
   }
 }
 
-/* y = ((x - mean) / sqrt(var + eps)) * scale + B  ==  x * a[c] + b[c]. */
-static bool bn_coefficients(const ir_graph *g, const ir_node *bn, int64_t channels, float *a,
-                            float *b) {
-  if (bn->nin < 5) return false;
-  for (int k = 1; k < 5; k++) {
-    const ir_value *v = ir_in(g, bn, k);
-    if (!v || !v->is_const || v->t.dtype != CLCNN_DTYPE_FLOAT32 ||
-        shape_numel(v->t.rank, v->t.dims) != channels)
-      return false;
-  }
-  const float *scale = ir_in(g, bn, 1)->t.data, *bias = ir_in(g, bn, 2)->t.data;
-  const float *mean = ir_in(g, bn, 3)->t.data, *var = ir_in(g, bn, 4)->t.data;
-  float eps = ir_attr_float(bn, "epsilon", 1e-5f);
-  for (int64_t c = 0; c < channels; c++) {
-    a[c] = scale[c] / sqrtf(var[c] + eps);
-    b[c] = bias[c] - mean[c] * a[c];
-  }
-  return true;
-}
-
 static int add_const(ir_graph *g, const char *base, const char *suffix, int rank,
                      const int64_t *dims, float *data) {
   char name[512];
@@ -114,7 +95,8 @@ static clcnn_status fold_batchnorm(ir_graph *g, clcnn_err *err) {
       free(a), free(b), free(nw), free(nb);
       return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory folding BatchNormalization");
     }
-    if (!bn_coefficients(g, bn, cout, a, b)) {
+    clcnn_err ignored = {0}; /* a BN that cannot fold simply stays */
+    if (batchnorm_fold_scale(g, bn, a, b, cout, &ignored) != CLCNN_OK) {
       free(a), free(b), free(nw), free(nb);
       continue;
     }

@@ -121,9 +121,16 @@ static void transpose_block(const uint8_t *in, uint8_t *out, int64_t nj, int64_t
   do {                                                              \
     const T *b = (const T *)buf;                                    \
     T *dst = (T *)out;                                              \
-    for (int64_t j = 0; j < nj; j++) {                              \
-      T *d = dst + j * ostride;                                     \
-      for (int64_t i = 0; i < ni; i++) d[i] = b[i * nj + j];        \
+    if (nj == TILE && ni == TILE) {                                 \
+      for (int j = 0; j < TILE; j++) {                              \
+        T *d = dst + j * ostride;                                   \
+        for (int i = 0; i < TILE; i++) d[i] = b[i * TILE + j];      \
+      }                                                             \
+    } else {                                                        \
+      for (int64_t j = 0; j < nj; j++) {                            \
+        T *d = dst + j * ostride;                                   \
+        for (int64_t i = 0; i < ni; i++) d[i] = b[i * nj + j];      \
+      }                                                             \
     }                                                               \
   } while (0)
   switch (es) {

@@ -75,6 +75,33 @@ static inline float softplusf(float x) {
   return fmaxf(x, 0.0f) + log1pf(expf(-fabsf(x)));
 }
 
+/* tanh(x), within a few ulp, vectorisable: an odd Taylor polynomial where
+ * |x| < 0.4 (the next term is below 1e-8 relative), else
+ * sign(x) (1 - 2 / (exp(2|x|) + 1)), which has no cancellation there. */
+static inline float vtanhf(float x) {
+  const float x2 = x * x;
+  float p = -929569.0f / 638512875.0f;
+  p = p * x2 + 21844.0f / 6081075.0f;
+  p = p * x2 - 1382.0f / 155925.0f;
+  p = p * x2 + 62.0f / 2835.0f;
+  p = p * x2 - 17.0f / 315.0f;
+  p = p * x2 + 2.0f / 15.0f;
+  p = p * x2 - 1.0f / 3.0f;
+  const float small = x + x * x2 * p;
+  const float ax = f32_from_bits(f32_bits(x) & 0x7FFFFFFFu);
+  const float big = 1.0f - 2.0f / (vexpf(2.0f * ax) + 1.0f); /* 1 for large |x|; NaN stays */
+  const float big_signed = f32_from_bits(f32_bits(big) | (f32_bits(x) & 0x80000000u));
+  return fsel(ax < 0.4f, small, big_signed);
+}
+
+/* Mish: x tanh(log(1 + e^x)) = x n (n + 2) / (n (n + 2) + 2) with n = e^x,
+ * exact algebra and no cancellation; beyond x = 20 the factor is 1 in float
+ * (and n^2 would overflow). */
+static inline float vmishf(float x) {
+  const float n = vexpf(x), q = n * (n + 2.0f);
+  return x * fsel(x > 20.0f, 1.0f, q / (q + 2.0f));
+}
+
 #define SQRT1_2_F 0.70710678118654752440f
 #define SQRT_2_OVER_PI_F 0.79788456080286535588f
 
@@ -177,7 +204,7 @@ void cpu_unary_apply(int op, const void *params, const float *x, float *y, size_
       }
       break;
     case CLCNN_OP_TANH:
-      for (size_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
+      SIMD for (size_t i = 0; i < n; i++) y[i] = vtanhf(x[i]);
       break;
     case CLCNN_OP_CLIP: {
       const float lo = p->min, hi = p->max;
@@ -191,13 +218,14 @@ void cpu_unary_apply(int op, const void *params, const float *x, float *y, size_
       for (size_t i = 0; i < n; i++) y[i] = softplusf(x[i]);
       break;
     case CLCNN_OP_MISH:
-      for (size_t i = 0; i < n; i++) y[i] = x[i] * tanhf(softplusf(x[i]));
+      SIMD for (size_t i = 0; i < n; i++) y[i] = vmishf(x[i]);
       break;
     case CLCNN_OP_GELU:
       if (p->approximate == GELU_APPROX_TANH) {
-        for (size_t i = 0; i < n; i++) {
-          float v = x[i];
-          y[i] = 0.5f * v * (1.0f + tanhf(SQRT_2_OVER_PI_F * (v + 0.044715f * v * v * v)));
+        /* (1 + tanh(z)) / 2 = sigmoid(2z): no cancellation where tanh(z) ~ -1. */
+        SIMD for (size_t i = 0; i < n; i++) {
+          const float v = x[i], z = SQRT_2_OVER_PI_F * (v + 0.044715f * v * v * v);
+          y[i] = v / (1.0f + vexpf(-2.0f * z));
         }
       } else {
         /* 1 + erf(x / sqrt 2) = erfc(-x / sqrt 2), accurate also where it is tiny. */
