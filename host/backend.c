@@ -61,6 +61,20 @@ extern const struct embedded_file {
   size_t size;
 } clcnn_embedded_kernels[];
 
+/* Test hook: when > 0, the n-th device allocation from now fails as if the
+ * device were out of memory (tests/unit/test_faults.c). */
+static _Atomic int fail_alloc_countdown;
+void ocl_test_fail_allocation(int nth) { fail_alloc_countdown = nth; }
+
+static cl_mem create_buffer(cl_context ctx, cl_mem_flags flags, size_t bytes, void *host,
+                            cl_int *rc) {
+  if (fail_alloc_countdown > 0 && --fail_alloc_countdown == 0) {
+    *rc = CL_MEM_OBJECT_ALLOCATION_FAILURE;
+    return NULL;
+  }
+  return clCreateBuffer(ctx, flags, bytes, host, rc);
+}
+
 const ocl_device_info *ocl_node_device(const ocl_node *on) { return on->os->dev; }
 cl_context ocl_node_context(const ocl_node *on) { return on->os->ctx; }
 cl_command_queue ocl_node_queue(const ocl_node *on) { return on->os->queue; }
@@ -196,7 +210,7 @@ clcnn_status ocl_upload(ocl_node *on, const void *data, size_t bytes, cl_mem *ou
                    "a %zu-byte buffer exceeds the device's largest allocation (%llu bytes)", bytes,
                    (unsigned long long)on->os->dev->max_alloc_size);
   cl_int rc;
-  cl_mem m = clCreateBuffer(on->os->ctx,
+  cl_mem m = create_buffer(on->os->ctx,
                             CL_MEM_READ_ONLY | (data ? CL_MEM_COPY_HOST_PTR : 0),
                             bytes ? bytes : 4, (void *)data, &rc);
   if (rc != CL_SUCCESS) return cl_fail(err, CLCNN_ERROR_OUT_OF_MEMORY, rc, "clCreateBuffer");
@@ -268,28 +282,15 @@ void ocl_opt(char *buf, size_t len, const char *fmt, ...) {
 
 /* -------------------------------------------------- session lifecycle */
 
-clcnn_status ocl_session_open(clcnn_session *s, int index, clcnn_err *err) {
-  const ocl_device_info *devs;
-  int count;
-  clcnn_status st = ocl_devices_list(&devs, &count, err);
-  if (st) return st;
-  if (index < 0 || index >= count)
-    return err_set(err, CLCNN_ERROR_DEVICE, "no OpenCL device %d", index);
+/* The parts of a session both ways of opening share. */
+static clcnn_status session_init(clcnn_session *s, const ocl_device_info *dev, clcnn_err *err) {
   ocl_session *os = calloc(1, sizeof *os);
   if (!os) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   s->ocl = os;
-  os->dev = &devs[index];
+  os->dev = dev;
   os->profile = s->profile;
   os->cache.dir = s->ctx->opts.cache_dir;
   os->cache.disabled = s->ctx->opts.disable_cache != 0;
-  cl_int rc;
-  cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)os->dev->platform,
-                                   0};
-  os->ctx = clCreateContext(props, 1, &os->dev->device, NULL, NULL, &rc);
-  if (rc != CL_SUCCESS) return cl_fail(err, CLCNN_ERROR_DEVICE, rc, "clCreateContext");
-  os->queue = clCreateCommandQueue(os->ctx, os->dev->device,
-                                   os->profile ? CL_QUEUE_PROFILING_ENABLE : 0, &rc);
-  if (rc != CL_SUCCESS) return cl_fail(err, CLCNN_ERROR_DEVICE, rc, "clCreateCommandQueue");
   int nn = s->g.nnodes ? s->g.nnodes : 1, nv = s->g.nvalues ? s->g.nvalues : 1;
   os->nodes = calloc((size_t)nn, sizeof *os->nodes);
   os->prepared = calloc((size_t)nn, sizeof *os->prepared);
@@ -304,6 +305,65 @@ clcnn_status ocl_session_open(clcnn_session *s, int index, clcnn_err *err) {
   for (int v = 0; v < s->g.nvalues; v++) os->dev_offset[v] = SIZE_MAX;
   snprintf(s->device, sizeof s->device, "%s", os->dev->name);
   return CLCNN_OK;
+}
+
+clcnn_status ocl_session_open(clcnn_session *s, int index, clcnn_err *err) {
+  const ocl_device_info *devs;
+  int count;
+  clcnn_status st = ocl_devices_list(&devs, &count, err);
+  if (st) return st;
+  if (index < 0 || index >= count)
+    return err_set(err, CLCNN_ERROR_DEVICE, "no OpenCL device %d", index);
+  if ((st = session_init(s, &devs[index], err))) return st;
+  ocl_session *os = s->ocl;
+  cl_int rc;
+  cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)os->dev->platform,
+                                   0};
+  os->ctx = clCreateContext(props, 1, &os->dev->device, NULL, NULL, &rc);
+  if (rc != CL_SUCCESS) return cl_fail(err, CLCNN_ERROR_DEVICE, rc, "clCreateContext");
+  os->queue = clCreateCommandQueue(os->ctx, os->dev->device,
+                                   os->profile ? CL_QUEUE_PROFILING_ENABLE : 0, &rc);
+  if (rc != CL_SUCCESS) return cl_fail(err, CLCNN_ERROR_DEVICE, rc, "clCreateCommandQueue");
+  return CLCNN_OK;
+}
+
+clcnn_status ocl_session_open_user(clcnn_session *s, cl_context ctx, cl_command_queue queue,
+                                   clcnn_err *err) {
+  cl_context qctx = NULL;
+  cl_device_id qdev = NULL;
+  cl_command_queue_properties qprops = 0;
+  cl_int rc = clGetCommandQueueInfo(queue, CL_QUEUE_CONTEXT, sizeof qctx, &qctx, NULL);
+  if (rc == CL_SUCCESS)
+    rc = clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof qdev, &qdev, NULL);
+  if (rc == CL_SUCCESS)
+    rc = clGetCommandQueueInfo(queue, CL_QUEUE_PROPERTIES, sizeof qprops, &qprops, NULL);
+  if (rc != CL_SUCCESS)
+    return cl_fail(err, CLCNN_ERROR_INVALID_ARGUMENT, rc, "clGetCommandQueueInfo on the queue given");
+  if (qctx != ctx)
+    return err_set(err, CLCNN_ERROR_INVALID_ARGUMENT, "the queue does not belong to the context");
+  if (s->profile && !(qprops & CL_QUEUE_PROFILING_ENABLE))
+    return err_set(err, CLCNN_ERROR_INVALID_ARGUMENT,
+                   "profiling needs a queue created with CL_QUEUE_PROFILING_ENABLE");
+  const ocl_device_info *devs;
+  int count;
+  clcnn_status st = ocl_devices_list(&devs, &count, err);
+  if (st) return st;
+  int index = -1;
+  for (int i = 0; i < count; i++)
+    if (devs[i].device == qdev) index = i;
+  if (index < 0)
+    return err_set(err, CLCNN_ERROR_DEVICE, "the queue's device is not one clcnn enumerates");
+  if ((st = session_init(s, &devs[index], err))) return st;
+  clRetainContext(ctx);
+  clRetainCommandQueue(queue);
+  s->ocl->ctx = ctx;
+  s->ocl->queue = queue;
+  return CLCNN_OK;
+}
+
+void ocl_session_queue(const clcnn_session *s, cl_context *ctx, cl_command_queue *queue) {
+  *ctx = s->ocl->ctx;
+  *queue = s->ocl->queue;
 }
 
 static void release_node(ocl_session *os, int i) {
@@ -347,9 +407,10 @@ clcnn_status ocl_session_partition(clcnn_session *s, clcnn_err *err) {
         return err_set(err, st, "node '%s' (%s): %s", n->name, n->op_type, e.msg);
       ctx_log(s->ctx, CLCNN_LOG_WARNING, "node '%s' (%s) falls back to the CPU: %s", n->name,
               n->op_type, e.msg);
-      if (s->strict)
-        err_append(&reasons, CLCNN_ERROR_UNSUPPORTED, "node '%s' (%s): %s", n->name, n->op_type,
-                   e.msg);
+      if (s->strict) {
+        err_append(&reasons, st, "node '%s' (%s): %s", n->name, n->op_type, e.msg);
+        if (st == CLCNN_ERROR_KERNEL_BUILD) reasons.status = st; /* the most specific */
+      }
       continue;
     }
     if (s->strict)
@@ -357,7 +418,7 @@ clcnn_status ocl_session_partition(clcnn_session *s, clcnn_err *err) {
                  why);
   }
   if (reasons.status)
-    return err_set(err, CLCNN_ERROR_UNSUPPORTED,
+    return err_set(err, reasons.status,
                    "strict mode: these nodes cannot run on %s: %s", os->dev->name, reasons.msg);
   ctx_log(s->ctx, CLCNN_LOG_INFO, "%d nodes on %s, %d programs built (%d from the cache)",
           on_device, os->dev->name, os->builds, os->cache_hits);
@@ -401,7 +462,7 @@ clcnn_status ocl_session_allocate(clcnn_session *s, clcnn_err *err) {
     if (val->is_const) {
       /* Constants read by device nodes are uploaded once. */
       cl_int rc;
-      os->const_mem[v] = clCreateBuffer(os->ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
+      os->const_mem[v] = create_buffer(os->ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
                                         bytes ? bytes : 4, bytes ? val->t.data : (void *)&bytes,
                                         &rc);
       if (rc != CL_SUCCESS) {
@@ -430,7 +491,7 @@ clcnn_status ocl_session_allocate(clcnn_session *s, clcnn_err *err) {
       goto out;
     }
     cl_int rc;
-    os->arena = clCreateBuffer(os->ctx, CL_MEM_READ_WRITE, os->arena_bytes, NULL, &rc);
+    os->arena = create_buffer(os->ctx, CL_MEM_READ_WRITE, os->arena_bytes, NULL, &rc);
     if (rc != CL_SUCCESS) {
       st = err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "cannot allocate a %zu-byte arena on %s: %s",
                    os->arena_bytes, os->dev->name, ocl_error_str(rc));
@@ -512,6 +573,48 @@ clcnn_status ocl_session_to_host(clcnn_session *s, int v, clcnn_err *err) {
     if (rc != CL_SUCCESS) return cl_fail(err, CLCNN_ERROR_DEVICE, rc, "clEnqueueReadBuffer");
   }
   os->host_valid[v] = true;
+  return CLCNN_OK;
+}
+
+clcnn_status ocl_session_copy_buffer(clcnn_session *s, int v, cl_mem buf, size_t offset,
+                                     bool to_session, clcnn_err *err) {
+  ocl_session *os = s->ocl;
+  const ir_value *val = &s->g.values[v];
+  size_t bytes = value_bytes(val), have = 0;
+  cl_int rc = clGetMemObjectInfo(buf, CL_MEM_SIZE, sizeof have, &have, NULL);
+  if (rc != CL_SUCCESS) return cl_fail(err, CLCNN_ERROR_INVALID_ARGUMENT, rc, "clGetMemObjectInfo");
+  if (offset > have || have - offset < bytes)
+    return err_set(err, CLCNN_ERROR_INVALID_ARGUMENT,
+                   "'%s' needs %zu bytes at offset %zu; the buffer has %zu", val->name, bytes,
+                   offset, have);
+  if (!bytes) return CLCNN_OK;
+  bool on_device = os->dev_offset[v] != SIZE_MAX;
+  if (to_session) {
+    if (on_device) {
+      rc = clEnqueueCopyBuffer(os->queue, buf, os->arena, offset, os->dev_offset[v], bytes, 0,
+                               NULL, NULL);
+      if (rc != CL_SUCCESS) return cl_fail(err, CLCNN_ERROR_DEVICE, rc, "clEnqueueCopyBuffer");
+      os->dev_valid[v] = true;
+      os->host_valid[v] = false;
+      return CLCNN_OK;
+    }
+    /* Only CPU nodes read this input: it has to come to the host. */
+    rc = clEnqueueReadBuffer(os->queue, buf, CL_TRUE, offset, bytes, s->arena + s->val[v].offset,
+                             0, NULL, NULL);
+    if (rc != CL_SUCCESS) return cl_fail(err, CLCNN_ERROR_DEVICE, rc, "clEnqueueReadBuffer");
+    os->host_valid[v] = true;
+    return CLCNN_OK;
+  }
+  if (val->is_const)
+    rc = clEnqueueWriteBuffer(os->queue, buf, CL_TRUE, offset, bytes, val->t.data, 0, NULL, NULL);
+  else if (on_device && os->dev_valid[v])
+    rc = clEnqueueCopyBuffer(os->queue, os->arena, buf, os->dev_offset[v], offset, bytes, 0, NULL,
+                             NULL);
+  else
+    rc = clEnqueueWriteBuffer(os->queue, buf, CL_TRUE, offset, bytes, s->arena + s->val[v].offset,
+                              0, NULL, NULL);
+  if (rc == CL_SUCCESS) rc = clFinish(os->queue);
+  if (rc != CL_SUCCESS) return cl_fail(err, CLCNN_ERROR_DEVICE, rc, "copying an output");
   return CLCNN_OK;
 }
 

@@ -101,6 +101,16 @@ cl_command_queue ocl_node_queue(const ocl_node *on);
 
 /* Opens the device `index` of ocl_devices_list(): context, profiling queue. */
 clcnn_status ocl_session_open(struct clcnn_session *s, int index, clcnn_err *err);
+/* Opens the session on the application's context and queue (retained). */
+clcnn_status ocl_session_open_user(struct clcnn_session *s, cl_context ctx,
+                                   cl_command_queue queue, clcnn_err *err);
+void ocl_session_queue(const struct clcnn_session *s, cl_context *ctx, cl_command_queue *queue);
+/* Copies value v between a caller's buffer and the session (to_session: an
+ * input; else an output, waited for). */
+clcnn_status ocl_session_copy_buffer(struct clcnn_session *s, int v, cl_mem buf, size_t offset,
+                                     bool to_session, clcnn_err *err);
+/* Test hook: the nth device allocation from now fails (0: none). */
+void ocl_test_fail_allocation(int nth);
 /* Assigns nodes to the device where ocl_op_get()/check() accept them and
  * prepares them; a node whose prepare fails with KERNEL_BUILD falls back to
  * the CPU (strict: every reason is collected into one error). */

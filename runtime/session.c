@@ -12,10 +12,14 @@
 #include "api.h"
 #include "clcnn_config.h"
 #if CLCNN_HAVE_OPENCL
+#include "clcnn_opencl.h"
 #include "ocl.h"
 #endif
 
 #define ARENA_ALIGN 64
+
+static clcnn_status session_fail(const clcnn_session *cs, clcnn_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static double now_ms(void) {
   struct timespec ts;
@@ -260,8 +264,14 @@ static clcnn_status session_build(clcnn_session *s, const clcnn_session_options 
   for (int i = 0; i < s->g.nnodes; i++) s->g.nodes[i].backend = BACKEND_CPU;
 #if CLCNN_HAVE_OPENCL
   int index = OCL_DEVICE_CPU_BACKEND;
-  if ((st = ocl_device_select(dev, &index, err))) return st;
-  if (index != OCL_DEVICE_CPU_BACKEND) {
+  if (s->user_cl_queue) {
+    if ((st = ocl_session_open_user(s, (cl_context)s->user_cl_context,
+                                    (cl_command_queue)s->user_cl_queue, err)))
+      return st;
+    if ((st = ocl_session_partition(s, err))) return st;
+  } else if ((st = ocl_device_select(dev, &index, err))) {
+    return st;
+  } else if (index != OCL_DEVICE_CPU_BACKEND) {
     if ((st = ocl_session_open(s, index, err))) return st;
     if ((st = ocl_session_partition(s, err))) return st;
   } else if (s->strict && strcmp(dev, "cpu") != 0) {
@@ -285,9 +295,9 @@ static clcnn_status session_build(clcnn_session *s, const clcnn_session_options 
   return CLCNN_OK;
 }
 
-clcnn_status clcnn_session_create(const clcnn_model *model, const clcnn_session_options *opts,
-                                  const clcnn_input_shape *shapes, int shape_count,
-                                  clcnn_session **out) {
+static clcnn_status session_create(const clcnn_model *model, const clcnn_session_options *opts,
+                                   void *cl_ctx, void *cl_queue, const clcnn_input_shape *shapes,
+                                   int shape_count, clcnn_session **out) {
   clcnn_err err = {0};
   if (out) *out = NULL;
   if (!model || !out || (shape_count > 0 && !shapes) || shape_count < 0) {
@@ -318,6 +328,8 @@ clcnn_status clcnn_session_create(const clcnn_model *model, const clcnn_session_
   s->ctx = model->ctx;
   s->strict = o.strict != 0;
   s->profile = o.profile != 0;
+  s->user_cl_context = cl_ctx;
+  s->user_cl_queue = cl_queue;
   clcnn_status st = session_build(s, &o, shapes, shape_count, &err);
   if (st) {
     clcnn_session_free(s);
@@ -327,6 +339,82 @@ clcnn_status clcnn_session_create(const clcnn_model *model, const clcnn_session_
   *out = s;
   return CLCNN_OK;
 }
+
+clcnn_status clcnn_session_create(const clcnn_model *model, const clcnn_session_options *opts,
+                                  const clcnn_input_shape *shapes, int shape_count,
+                                  clcnn_session **out) {
+  return session_create(model, opts, NULL, NULL, shapes, shape_count, out);
+}
+
+#if CLCNN_HAVE_OPENCL
+clcnn_status clcnn_session_create_opencl(const clcnn_model *model,
+                                         const clcnn_session_options *opts, cl_context context,
+                                         cl_command_queue queue, const clcnn_input_shape *shapes,
+                                         int shape_count, clcnn_session **out) {
+  if (!context || !queue) {
+    clcnn_err err;
+    if (out) *out = NULL;
+    err_set(&err, CLCNN_ERROR_INVALID_ARGUMENT, "clcnn_session_create_opencl: NULL context or queue");
+    return api_fail(&err);
+  }
+  return session_create(model, opts, context, queue, shapes, shape_count, out);
+}
+
+static clcnn_status interop_value(clcnn_session *s, const char *name, cl_mem buffer, bool input,
+                                  int *v) {
+  if (!s || !name || !buffer) {
+    clcnn_err err;
+    err_set(&err, CLCNN_ERROR_INVALID_ARGUMENT, "NULL argument");
+    return s ? session_fail(s, err.status, "%s", err.msg) : api_fail(&err);
+  }
+  if (!s->ocl)
+    return session_fail(s, CLCNN_ERROR_INVALID_ARGUMENT,
+                        "the session runs on the CPU backend: use host tensors");
+  *v = input ? find_graph_input(&s->g, name) : find_graph_output(&s->g, name);
+  if (*v < 0)
+    return session_fail(s, CLCNN_ERROR_NOT_FOUND, "the model has no %s '%s'",
+                        input ? "input" : "output", name);
+  if (!input && !s->ran && !s->g.values[*v].is_const)
+    return session_fail(s, CLCNN_ERROR_INVALID_ARGUMENT,
+                        "output '%s' is not computed yet: call clcnn_session_run() first", name);
+  return CLCNN_OK;
+}
+
+clcnn_status clcnn_session_set_input_buffer(clcnn_session *s, const char *name, cl_mem buffer,
+                                            size_t offset) {
+  int v;
+  clcnn_status st = interop_value(s, name, buffer, true, &v);
+  if (st) return st;
+  clcnn_err e = {0};
+  if ((st = ocl_session_copy_buffer(s, v, buffer, offset, true, &e)))
+    return session_fail(s, st, "input '%s': %s", name, e.msg);
+  s->ran = false;
+  return CLCNN_OK;
+}
+
+clcnn_status clcnn_session_get_output_buffer(clcnn_session *s, const char *name, cl_mem buffer,
+                                             size_t offset) {
+  int v;
+  clcnn_status st = interop_value(s, name, buffer, false, &v);
+  if (st) return st;
+  clcnn_err e = {0};
+  if ((st = ocl_session_copy_buffer(s, v, buffer, offset, false, &e)))
+    return session_fail(s, st, "output '%s': %s", name, e.msg);
+  return CLCNN_OK;
+}
+
+clcnn_status clcnn_session_opencl_queue(const clcnn_session *s, cl_context *context,
+                                        cl_command_queue *queue) {
+  if (!s || !context || !queue || !s->ocl) {
+    clcnn_err err;
+    err_set(&err, CLCNN_ERROR_INVALID_ARGUMENT,
+            "clcnn_session_opencl_queue: NULL argument or a CPU-backend session");
+    return api_fail(&err);
+  }
+  ocl_session_queue(s, context, queue);
+  return CLCNN_OK;
+}
+#endif
 
 void clcnn_session_free(clcnn_session *s) {
   if (!s) return;
@@ -351,8 +439,6 @@ const char *clcnn_session_device(const clcnn_session *s) { return s ? s->device 
 
 const char *clcnn_session_error(const clcnn_session *s) { return s ? s->err.msg : ""; }
 
-static clcnn_status session_fail(const clcnn_session *cs, clcnn_status st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 static clcnn_status session_fail(const clcnn_session *cs, clcnn_status st, const char *fmt, ...) {
   clcnn_session *s = (clcnn_session *)cs; /* the message is the only thing written */
   va_list ap;
@@ -455,9 +541,9 @@ clcnn_status clcnn_session_run(clcnn_session *s) {
   if (s->ocl) {
     clcnn_err e = {0};
     clcnn_status st = CLCNN_OK;
-    for (int k = 0; k < g->noutputs && st == CLCNN_OK; k++)
-      st = ocl_session_to_host(s, g->outputs[k], &e);
-    if (st == CLCNN_OK) st = ocl_session_finish(s, &e);
+    /* Outputs stay on the device until asked for (clcnn_session_output or
+     * clcnn_session_get_output_buffer). */
+    st = ocl_session_finish(s, &e);
     if (st) return session_fail(s, st, "%s", e.msg);
     if (s->profile)
       for (int i = 0, k = 0; i < g->nnodes; i++) {
@@ -496,6 +582,15 @@ clcnn_status clcnn_session_output(const clcnn_session *s, const char *name, clcn
   if (!s->ran && !s->g.values[v].is_const)
     return session_fail(s, CLCNN_ERROR_INVALID_ARGUMENT,
                         "output '%s' is not computed yet: call clcnn_session_run() first", name);
+#if CLCNN_HAVE_OPENCL
+  if (s->ocl) {
+    clcnn_err e = {0};
+    /* Reading the output back is the only change: the session stays usable
+     * by its one thread as before. */
+    if (ocl_session_to_host((clcnn_session *)s, v, &e))
+      return session_fail(s, e.status, "output '%s': %s", name, e.msg);
+  }
+#endif
   *view = value_tensor(s, v);
   return CLCNN_OK;
 }

@@ -332,7 +332,8 @@ static clcnn_status binary_run(cpu_node *cn, const clcnn_tensor *in, int nin, cl
 
   const row_fn *fns;
   row_ctx ctx = {in[0].dtype, in[1].dtype, y->dtype, 0, 0};
-  if (op == CLCNN_OP_POW && (in[0].dtype != CLCNN_DTYPE_FLOAT32 || in[1].dtype != CLCNN_DTYPE_FLOAT32))
+  const bool f32_pow_ok = in[0].dtype == CLCNN_DTYPE_FLOAT32 && in[1].dtype == CLCNN_DTYPE_FLOAT32;
+  if (op == CLCNN_OP_POW && !f32_pow_ok)
     fns = pow_generic_fns;
   else
     fns = find_kernels(op, in[0].dtype);

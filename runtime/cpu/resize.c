@@ -16,10 +16,17 @@
 
 #define PAR_MIN_ELEMS ((int64_t)1 << 15)
 
+/* Vectorize a loop whose pointers do not alias (OpenMP's simd). */
+#ifdef _OPENMP
+#define SIMD _Pragma("omp simd")
+#else
+#define SIMD
+#endif
+
 typedef struct axis_tab {
   int64_t in, out;
   int taps;          /* taps per output coordinate (1 for nearest) */
-  int64_t *idx;      /* [out * taps] input indices; nearest: -1 = extrapolate */
+  int32_t *idx;      /* [out * taps] input indices; nearest: -1 = extrapolate */
   float *w;          /* [out * taps] weights (linear/cubic) */
   uint8_t *extrap;   /* [out] tf_crop_and_resize: output is the extrapolation value */
 } axis_tab;
@@ -56,6 +63,8 @@ static clcnn_status build_axis(const resize_params *p, int a, int64_t in, int64_
                                clcnn_err *err) {
   t->in = in;
   t->out = out;
+  if (in > INT32_MAX || out > INT32_MAX)
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "Resize: axis %d is too long", a);
   bool nearest = p->mode == RESIZE_NEAREST;
   double scale = p->scale[a];
   double aa = p->antialias && scale < 1.0 ? scale : 1.0;
@@ -72,7 +81,7 @@ static clcnn_status build_axis(const resize_params *p, int a, int64_t in, int64_
   }
   t->taps = nearest ? 1 : 2 - 2 * first;
   size_t n = (size_t)(out > 0 ? out : 1) * (size_t)t->taps;
-  t->idx = malloc(n * sizeof(int64_t));
+  t->idx = malloc(n * sizeof(int32_t));
   if (!nearest) t->w = malloc(n * sizeof(float));
   if (p->coord == RESIZE_TF_CROP_AND_RESIZE) t->extrap = calloc((size_t)(out > 0 ? out : 1), 1);
   if (!t->idx || (!nearest && !t->w) || (p->coord == RESIZE_TF_CROP_AND_RESIZE && !t->extrap))
@@ -81,12 +90,12 @@ static clcnn_status build_axis(const resize_params *p, int a, int64_t in, int64_
   if (!nearest && !(wd = malloc((size_t)t->taps * sizeof(double))))
     return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "Resize: out of memory for tables");
   for (int64_t x = 0; x < out; x++) {
-    int64_t *ix = t->idx + x * t->taps;
+    int32_t *ix = t->idx + x * t->taps;
     if (p->identity[a]) {
-      ix[0] = x;
+      ix[0] = (int32_t)x;
       if (!nearest) {
         for (int k = 0; k < t->taps; k++) {
-          ix[k] = x;
+          ix[k] = (int32_t)x;
           t->w[x * t->taps + k] = 0.0f;
         }
         t->w[x * t->taps] = 1.0f;
@@ -104,7 +113,7 @@ static clcnn_status build_axis(const resize_params *p, int a, int64_t in, int64_
       else if (p->nearest == RESIZE_FLOOR) v = fl;
       else v = fl + 1.0;
       v = v < 0.0 ? 0.0 : v > (double)(in - 1) ? (double)(in - 1) : v;
-      ix[0] = ext ? -1 : (int64_t)v;
+      ix[0] = ext ? -1 : (int32_t)v;
       continue;
     }
     /* base: the input index left of xo (xo itself counts as right), so
@@ -121,7 +130,7 @@ static clcnn_status build_axis(const resize_params *p, int a, int64_t in, int64_
       if (p->exclude_outside && (src < 0 || src >= in)) w = 0.0;
       wd[k] = w;
       sum += w;
-      ix[k] = clamp64(src, 0, in - 1);
+      ix[k] = (int32_t)clamp64(src, 0, in - 1);
     }
     bool norm = p->antialias || p->exclude_outside;
     for (int k = 0; k < t->taps; k++)
@@ -129,6 +138,23 @@ static clcnn_status build_axis(const resize_params *p, int a, int64_t in, int64_
   }
   free(wd);
   return CLCNN_OK;
+}
+
+/* The axes to resize, in the order of the passes: axes that shrink the
+ * data go first, so that later passes have less to do (the result is the
+ * same up to rounding: interpolation is separable). Returns their count. */
+static int pass_order(const resize_params *p, int rank, int *order) {
+  int passes = 0;
+  for (int a = 0; a < rank; a++) {
+    if (p->identity[a]) continue;
+    int k = passes++;
+    while (k > 0 && p->scale[order[k - 1]] > p->scale[a]) {
+      order[k] = order[k - 1];
+      k--;
+    }
+    order[k] = a;
+  }
+  return passes;
 }
 
 static clcnn_status resize_prepare(cpu_node *cn, clcnn_err *err) {
@@ -147,12 +173,10 @@ static clcnn_status resize_prepare(cpu_node *cn, clcnn_err *err) {
   if (p->mode != RESIZE_NEAREST) {
     /* Scratch for the intermediate results of all passes but the last. */
     int64_t cur[CLCNN_MAX_RANK], most = 0;
-    int passes = 0;
+    int order[CLCNN_MAX_RANK], passes = pass_order(p, x->rank, order);
     memcpy(cur, x->dims, sizeof cur);
-    for (int a = 0; a < x->rank; a++) {
-      if (p->identity[a]) continue;
-      cur[a] = y->dims[a];
-      passes++;
+    for (int k = 0; k + 1 < passes; k++) {
+      cur[order[k]] = y->dims[order[k]];
       int64_t m = shape_numel(x->rank, cur);
       if (m > most) most = m;
     }
@@ -172,7 +196,7 @@ static void resize_release(cpu_node *cn) {
 
 /* ---------------------------------------------------------------- nearest */
 
-static void gather_row(uint8_t *dst, const uint8_t *src, const int64_t *ix, int64_t n, size_t es,
+static void gather_row(uint8_t *dst, const uint8_t *src, const int32_t *ix, int64_t n, size_t es,
                        const uint8_t *ext) {
 #define ROW(T)                                                            \
   do {                                                                    \
@@ -262,52 +286,84 @@ static void resize_nearest(const resize_state *s, const resize_params *p, const 
 
 /* ------------------------------------------------------- linear and cubic */
 
+/* One output row of a pass along the last axis (inner == 1): a gather. */
+static void interp_row1(const float *src, float *d, const axis_tab *t, float extrap) {
+  int taps = t->taps;
+  if (taps == 2 && !t->extrap) {
+    for (int64_t x = 0; x < t->out; x++) {
+      const int32_t *ix = t->idx + 2 * x;
+      const float *w = t->w + 2 * x;
+      d[x] = w[0] * src[ix[0]] + w[1] * src[ix[1]];
+    }
+    return;
+  }
+  for (int64_t x = 0; x < t->out; x++) {
+    if (t->extrap && t->extrap[x]) {
+      d[x] = extrap;
+      continue;
+    }
+    const int32_t *ix = t->idx + x * taps;
+    const float *w = t->w + x * taps;
+    float acc = 0.0f;
+    for (int k = 0; k < taps; k++) acc += w[k] * src[ix[k]];
+    d[x] = acc;
+  }
+}
+
+/* Output x of a pass along an inner axis: a weighted sum of input rows. */
+static void interp_rows(const float *base, float *d, int64_t inner, const axis_tab *t, int64_t x,
+                        float extrap) {
+  int taps = t->taps;
+  if (t->extrap && t->extrap[x]) {
+    for (int64_t i = 0; i < inner; i++) d[i] = extrap;
+    return;
+  }
+  const int32_t *ix = t->idx + x * taps;
+  const float *w = t->w + x * taps;
+  if (taps == 2) {
+    const float *s0 = base + (int64_t)ix[0] * inner, *s1 = base + (int64_t)ix[1] * inner;
+    float w0 = w[0], w1 = w[1];
+    SIMD for (int64_t i = 0; i < inner; i++) d[i] = w0 * s0[i] + w1 * s1[i];
+    return;
+  }
+  const float *s0 = base + (int64_t)ix[0] * inner;
+  float w0 = w[0];
+  SIMD for (int64_t i = 0; i < inner; i++) d[i] = w0 * s0[i];
+  for (int k = 1; k < taps; k++) {
+    const float *sk = base + (int64_t)ix[k] * inner;
+    float wk = w[k];
+    if (wk == 0.0f) continue;
+    SIMD for (int64_t i = 0; i < inner; i++) d[i] += wk * sk[i];
+  }
+}
+
 /* One separable pass: src [outer, t->in, inner] -> dst [outer, t->out, inner]. */
 static void interp_pass(const float *src, float *dst, int64_t outer, int64_t inner,
                         const axis_tab *t, float extrap, int nthreads) {
-  int64_t items = outer * t->out;
-  int taps = t->taps;
-  int nt = nthreads > 1 && items * inner >= PAR_MIN_ELEMS ? nthreads : 1;
+  int64_t work = outer * t->out * inner;
+  int nt = nthreads > 1 && work >= PAR_MIN_ELEMS ? nthreads : 1;
   (void)nt;
+  if (inner == 1) {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+#endif
+    for (int64_t o = 0; o < outer; o++) interp_row1(src + o * t->in, dst + o * t->out, t, extrap);
+    return;
+  }
+  int64_t items = outer * t->out;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
 #endif
   for (int64_t it = 0; it < items; it++) {
-    int64_t o = it / t->out, x = it % t->out;
-    float *d = dst + it * inner;
-    if (t->extrap && t->extrap[x]) {
-      for (int64_t i = 0; i < inner; i++) d[i] = extrap;
-      continue;
-    }
-    const int64_t *ix = t->idx + x * taps;
-    const float *w = t->w + x * taps;
-    const float *base = src + o * t->in * inner;
-    if (inner == 1) {
-      float acc = 0.0f;
-      for (int k = 0; k < taps; k++) acc += w[k] * base[ix[k]];
-      d[0] = acc;
-    } else if (taps == 2) {
-      const float *s0 = base + ix[0] * inner, *s1 = base + ix[1] * inner;
-      float w0 = w[0], w1 = w[1];
-      for (int64_t i = 0; i < inner; i++) d[i] = w0 * s0[i] + w1 * s1[i];
-    } else {
-      const float *s0 = base + ix[0] * inner;
-      float w0 = w[0];
-      for (int64_t i = 0; i < inner; i++) d[i] = w0 * s0[i];
-      for (int k = 1; k < taps; k++) {
-        const float *sk = base + ix[k] * inner;
-        float wk = w[k];
-        if (wk == 0.0f) continue;
-        for (int64_t i = 0; i < inner; i++) d[i] += wk * sk[i];
-      }
-    }
+    int64_t o = it / t->out, x = it - o * t->out;
+    interp_rows(src + o * t->in * inner, dst + it * inner, inner, t, x, extrap);
   }
 }
 
 static void resize_interp(resize_state *s, const resize_params *p, const clcnn_tensor *x,
                           clcnn_tensor *y, int nthreads) {
-  int r = s->rank, passes = 0, done = 0;
-  for (int a = 0; a < r; a++) passes += !p->identity[a];
+  int r = s->rank, order[CLCNN_MAX_RANK];
+  int passes = pass_order(p, r, order);
   if (passes == 0) {
     memcpy(y->data, x->data, (size_t)clcnn_tensor_numel(x) * sizeof(float));
     return;
@@ -315,9 +371,9 @@ static void resize_interp(resize_state *s, const resize_params *p, const clcnn_t
   int64_t cur[CLCNN_MAX_RANK];
   memcpy(cur, x->dims, sizeof cur);
   const float *src = x->data;
-  for (int a = 0; a < r; a++) {
-    if (p->identity[a]) continue;
-    float *dst = ++done == passes ? (float *)y->data : s->scratch[done & 1];
+  for (int k = 0; k < passes; k++) {
+    int a = order[k];
+    float *dst = k == passes - 1 ? (float *)y->data : s->scratch[k & 1];
     int64_t outer = 1, inner = 1;
     for (int b = 0; b < a; b++) outer *= cur[b];
     for (int b = a + 1; b < r; b++) inner *= cur[b];

@@ -118,7 +118,8 @@ static clcnn_status prelu_infer(ir_graph *g, ir_node *n, int *rank, int64_t *dim
       p->prelu_per_channel = 1;
     } else {
       char sx[128], ss[128];
-      return err_set(err, CLCNN_ERROR_SHAPE, "slope of shape %s does not broadcast to X of shape %s",
+      return err_set(err, CLCNN_ERROR_SHAPE,
+                     "slope of shape %s does not broadcast to X of shape %s",
                      shape_str(s->rank, s->dims, ss, sizeof ss),
                      shape_str(x->rank, x->dims, sx, sizeof sx));
     }
@@ -161,7 +162,8 @@ static clcnn_status binary_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
       if (!shape_broadcast(rank, dims, t->rank, t->dims, &r, d)) {
         char s0[128], s1[128];
         return err_set(err, CLCNN_ERROR_SHAPE, "input shapes %s and %s do not broadcast",
-                       shape_str(rank, dims, s0, sizeof s0), shape_str(t->rank, t->dims, s1, sizeof s1));
+                       shape_str(rank, dims, s0, sizeof s0),
+                       shape_str(t->rank, t->dims, s1, sizeof s1));
       }
       rank = r;
       memcpy(dims, d, sizeof(int64_t) * (size_t)r);

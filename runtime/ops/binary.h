@@ -31,10 +31,10 @@ typedef struct binary_params {
  * alike are merged, so that y is [dims[0], ..., dims[rank-1]] and the
  * element (i0, .., ik) of y reads a[sum i_d * sa[d]] and b[sum i_d * sb[d]]
  * (element strides, 0 on broadcast dimensions; both are 0 where y is wider
- * than a and b, as in a variadic operator's first step). The common cases reduce to
- * rank 1 (same shape; a scalar) or rank 2..3 with the last stride of one
- * operand 0 (a per-channel [C, 1, 1] operand). A scalar y is rank 1, dims[0]
- * = 1. */
+ * than a and b, as in a variadic operator's first step). The common cases
+ * reduce to rank 1 (same shape; a scalar) or rank 2..3 with the last stride
+ * of one operand 0 (a per-channel [C, 1, 1] operand). A scalar y is rank 1,
+ * dims[0] = 1. */
 typedef struct bcast_plan {
   int rank;
   int64_t dims[CLCNN_MAX_RANK];

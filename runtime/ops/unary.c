@@ -62,7 +62,8 @@ static clcnn_status unary_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
         st = attr_float(n, "min", -FLT_MAX, &p->min, err);
         if (st == CLCNN_OK) st = attr_float(n, "max", FLT_MAX, &p->max, err);
         if (st == CLCNN_OK && (isnan(p->min) || isnan(p->max)))
-          st = err_set(err, CLCNN_ERROR_INVALID_MODEL, "attributes 'min' and 'max' must not be NaN");
+          st = err_set(err, CLCNN_ERROR_INVALID_MODEL,
+                       "attributes 'min' and 'max' must not be NaN");
       } else {
         p->min = -INFINITY; /* completed by infer from the inputs */
         p->max = INFINITY;

@@ -1,0 +1,306 @@
+/* The OpenCL side of the API: interop with the application's context, queue
+ * and buffers; the program binary cache seen through sessions (cold, warm);
+ * and faults: a kernel that fails to build, a device allocation that fails
+ * (injected), a device that does not exist. Skips (77) without OpenCL. */
+#define CL_TARGET_OPENCL_VERSION 120
+#include <CL/cl.h>
+#include <check.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clcnn.h"
+#include "clcnn_opencl.h"
+#include "model_builder.h"
+#include "ocl.h"
+
+static const char *src_dir = ".";
+static clcnn_context *ctx;
+static clcnn_model *model;
+static char cache_dir[] = "/tmp/clcnn-test-cache-XXXXXX";
+
+/* A small CNN block: Conv -> Relu -> Add(skip) -> GlobalAveragePool. */
+static clcnn_model *make_model(clcnn_context *c) {
+  mb *b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){1, 4, 9, 9});
+  float w[4 * 4 * 9], bias[4];
+  for (int i = 0; i < 4 * 4 * 9; i++) w[i] = (float)((i * 37) % 17 - 8) / 32.0f;
+  for (int i = 0; i < 4; i++) bias[i] = 0.1f * (float)i;
+  mb_init_f32(b, "w", 4, (int64_t[]){4, 4, 3, 3}, w);
+  mb_init_f32(b, "b", 1, (int64_t[]){4}, bias);
+  mb_node(b, "Conv", "x,w,b", "c", 1, (mb_attr[]){MB_INTS("pads", 1, 1, 1, 1)});
+  mb_node(b, "Relu", "c", "r", 0, NULL);
+  mb_node(b, "Add", "r,x", "a", 0, NULL);
+  mb_node(b, "GlobalAveragePool", "a", "y", 0, NULL);
+  mb_output(b, "y");
+  size_t len;
+  uint8_t *bytes = mb_pack(b, &len);
+  clcnn_model *m = NULL;
+  ck_assert_int_eq(clcnn_model_load_memory(c, bytes, len, NULL, &m), CLCNN_OK);
+  free(bytes);
+  mb_free(b);
+  return m;
+}
+
+static float input[4 * 81];
+
+static void run_and_get(clcnn_session *s, float out[4]) {
+  clcnn_tensor t = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = 4, .dims = {1, 4, 9, 9}, .data = input};
+  ck_assert_int_eq(clcnn_session_set_input(s, "x", &t), CLCNN_OK);
+  ck_assert_msg(clcnn_session_run(s) == CLCNN_OK, "%s", clcnn_session_error(s));
+  clcnn_tensor y;
+  ck_assert_int_eq(clcnn_session_output(s, "y", &y), CLCNN_OK);
+  memcpy(out, y.data, 4 * sizeof(float));
+}
+
+static void reference(float out[4]) {
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.device = "cpu";
+  clcnn_session *s;
+  ck_assert_int_eq(clcnn_session_create(model, &so, NULL, 0, &s), CLCNN_OK);
+  run_and_get(s, out);
+  clcnn_session_free(s);
+}
+
+static void setup(void) {
+  clcnn_options o;
+  clcnn_options_default(&o);
+  o.cache_dir = cache_dir;
+  ck_assert_int_eq(clcnn_context_create(&o, &ctx), CLCNN_OK);
+  model = make_model(ctx);
+  for (int i = 0; i < 4 * 81; i++) input[i] = (float)((i * 13) % 29 - 14) / 7.0f;
+}
+static void teardown(void) {
+  clcnn_model_free(model);
+  clcnn_context_free(ctx);
+}
+
+START_TEST(interop_context_queue_buffers) {
+  cl_platform_id platform;
+  cl_device_id device;
+  ck_assert_int_eq(clGetPlatformIDs(1, &platform, NULL), CL_SUCCESS);
+  ck_assert_int_eq(clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 1, &device, NULL), CL_SUCCESS);
+  cl_int rc;
+  cl_context cl_ctx = clCreateContext(NULL, 1, &device, NULL, NULL, &rc);
+  ck_assert_int_eq(rc, CL_SUCCESS);
+  cl_command_queue q = clCreateCommandQueue(cl_ctx, device, 0, &rc);
+  ck_assert_int_eq(rc, CL_SUCCESS);
+  clcnn_session *s = NULL;
+  ck_assert_msg(clcnn_session_create_opencl(model, NULL, cl_ctx, q, NULL, 0, &s) == CLCNN_OK, "%s",
+                clcnn_last_error());
+  cl_context got_ctx;
+  cl_command_queue got_q;
+  ck_assert_int_eq(clcnn_session_opencl_queue(s, &got_ctx, &got_q), CLCNN_OK);
+  ck_assert_ptr_eq(got_ctx, cl_ctx);
+  ck_assert_ptr_eq(got_q, q);
+  /* Input and output as the application's buffers, at offsets. */
+  cl_mem in = clCreateBuffer(cl_ctx, CL_MEM_READ_WRITE, 64 + sizeof input, NULL, &rc);
+  cl_mem out = clCreateBuffer(cl_ctx, CL_MEM_READ_WRITE, 128 + 16, NULL, &rc);
+  ck_assert_int_eq(clEnqueueWriteBuffer(q, in, CL_TRUE, 64, sizeof input, input, 0, NULL, NULL),
+                   CL_SUCCESS);
+  ck_assert_int_eq(clcnn_session_set_input_buffer(s, "x", in, 64), CLCNN_OK);
+  ck_assert_int_eq(clcnn_session_get_output_buffer(s, "y", out, 128), CLCNN_ERROR_INVALID_ARGUMENT);
+  ck_assert_msg(clcnn_session_run(s) == CLCNN_OK, "%s", clcnn_session_error(s));
+  ck_assert_int_eq(clcnn_session_get_output_buffer(s, "y", out, 128), CLCNN_OK);
+  float got[4], want[4];
+  ck_assert_int_eq(clEnqueueReadBuffer(q, out, CL_TRUE, 128, 16, got, 0, NULL, NULL), CL_SUCCESS);
+  reference(want);
+  for (int i = 0; i < 4; i++)
+    ck_assert_msg(fabsf(got[i] - want[i]) <= 1e-4f * (1 + fabsf(want[i])), "%d: %f vs %f", i,
+                  got[i], want[i]);
+  /* Errors: too small a buffer, an unknown name. */
+  ck_assert_int_eq(clcnn_session_set_input_buffer(s, "x", out, 0), CLCNN_ERROR_INVALID_ARGUMENT);
+  ck_assert_int_eq(clcnn_session_set_input_buffer(s, "nope", in, 0), CLCNN_ERROR_NOT_FOUND);
+  clcnn_session_free(s);
+  /* The library released only its own references: the queue still works. */
+  ck_assert_int_eq(clFinish(q), CL_SUCCESS);
+  /* A queue of another context is refused. */
+  cl_context other = clCreateContext(NULL, 1, &device, NULL, NULL, &rc);
+  ck_assert_int_eq(clcnn_session_create_opencl(model, NULL, other, q, NULL, 0, &s),
+                   CLCNN_ERROR_INVALID_ARGUMENT);
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.profile = 1; /* the queue has no profiling */
+  ck_assert_int_eq(clcnn_session_create_opencl(model, &so, cl_ctx, q, NULL, 0, &s),
+                   CLCNN_ERROR_INVALID_ARGUMENT);
+  clReleaseContext(other);
+  clReleaseMemObject(in);
+  clReleaseMemObject(out);
+  clReleaseCommandQueue(q);
+  clReleaseContext(cl_ctx);
+  /* A CPU session has no queue. */
+  so.profile = 0;
+  so.device = "cpu";
+  ck_assert_int_eq(clcnn_session_create(model, &so, NULL, 0, &s), CLCNN_OK);
+  ck_assert_int_eq(clcnn_session_opencl_queue(s, &got_ctx, &got_q), CLCNN_ERROR_INVALID_ARGUMENT);
+  clcnn_session_free(s);
+}
+END_TEST
+
+static int count_entries(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return -1;
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)))
+    if (strstr(e->d_name, ".bin")) n++;
+  closedir(d);
+  return n;
+}
+
+START_TEST(cache_cold_then_warm) {
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.device = "opencl";
+  clcnn_session *s;
+  ck_assert_msg(clcnn_session_create(model, &so, NULL, 0, &s) == CLCNN_OK, "%s",
+                clcnn_last_error());
+  float a[4], b[4];
+  run_and_get(s, a);
+  clcnn_session_free(s);
+  int entries = count_entries(cache_dir);
+  ck_assert_int_gt(entries, 0);
+  struct stat sb;
+  ck_assert_int_eq(stat(cache_dir, &sb), 0);
+  ck_assert_int_eq(sb.st_mode & 0777, 0700);
+  /* Warm: the same programs come from the cache, no new entries. */
+  ck_assert_int_eq(clcnn_session_create(model, &so, NULL, 0, &s), CLCNN_OK);
+  run_and_get(s, b);
+  clcnn_session_free(s);
+  ck_assert_int_eq(count_entries(cache_dir), entries);
+  for (int i = 0; i < 4; i++) ck_assert_float_eq(a[i], b[i]);
+}
+END_TEST
+
+START_TEST(kernel_build_failure_falls_back) {
+  /* A kernel directory whose every family file fails to compile. */
+  char dir[] = "/tmp/clcnn-badkernels-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char path[4200], src[4200];
+  const char *families[] = {"common", "conv", "gemm", "pool", "norm", "unary", "binary",
+                            "softmax", "reduce", "resize", "layout", "shape"};
+  for (size_t i = 0; i < sizeof families / sizeof *families; i++) {
+    snprintf(path, sizeof path, "%s/%s.cl", dir, families[i]);
+    snprintf(src, sizeof src, "%s/kernels/%s.cl", src_dir, families[i]);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    if (strcmp(families[i], "common") == 0) {
+      FILE *g = fopen(src, "r"); /* keep common.cl intact */
+      int c;
+      while (g && (c = fgetc(g)) != EOF) fputc(c, f);
+      if (g) fclose(g);
+    } else {
+      fputs("__kernel void broken(__global float *x) { this is not OpenCL C; }\n", f);
+    }
+    fclose(f);
+  }
+  setenv("CLCNN_KERNEL_DIR", dir, 1);
+  clcnn_options o;
+  clcnn_options_default(&o);
+  o.disable_cache = 1;
+  clcnn_context *c2;
+  ck_assert_int_eq(clcnn_context_create(&o, &c2), CLCNN_OK);
+  clcnn_model *m2 = make_model(c2);
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.device = "opencl";
+  clcnn_session *s;
+  /* Not strict: every node falls back to the CPU backend; results are right. */
+  ck_assert_msg(clcnn_session_create(m2, &so, NULL, 0, &s) == CLCNN_OK, "%s", clcnn_last_error());
+  float got[4], want[4];
+  run_and_get(s, got);
+  clcnn_session_free(s);
+  reference(want);
+  for (int i = 0; i < 4; i++) ck_assert(fabsf(got[i] - want[i]) <= 1e-4f * (1 + fabsf(want[i])));
+  /* Strict: refused, with the build log in the message. */
+  so.strict = 1;
+  ck_assert_int_eq(clcnn_session_create(m2, &so, NULL, 0, &s), CLCNN_ERROR_KERNEL_BUILD);
+  ck_assert_ptr_null(s);
+  ck_assert_msg(strstr(clcnn_last_error(), "error") != NULL, "%s", clcnn_last_error());
+  unsetenv("CLCNN_KERNEL_DIR");
+  clcnn_model_free(m2);
+  clcnn_context_free(c2);
+  for (size_t i = 0; i < sizeof families / sizeof *families; i++) {
+    snprintf(path, sizeof path, "%s/%s.cl", dir, families[i]);
+    unlink(path);
+  }
+  rmdir(dir);
+}
+END_TEST
+
+START_TEST(allocation_failure_injected) {
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.device = "opencl";
+  /* Fail the 1st, 2nd, ... device allocation until creation needs fewer. */
+  int failures = 0;
+  for (int nth = 1; nth < 64; nth++) {
+    ocl_test_fail_allocation(nth);
+    clcnn_session *s = NULL;
+    clcnn_status st = clcnn_session_create(model, &so, NULL, 0, &s);
+    ocl_test_fail_allocation(0);
+    if (st == CLCNN_OK) {
+      float got[4];
+      run_and_get(s, got);
+      clcnn_session_free(s);
+      break;
+    }
+    ck_assert_msg(st == CLCNN_ERROR_OUT_OF_MEMORY, "allocation %d: status %d: %s", nth, st,
+                  clcnn_last_error());
+    ck_assert_ptr_null(s);
+    ck_assert(strlen(clcnn_last_error()) > 0);
+    failures++;
+  }
+  ck_assert_int_gt(failures, 0);
+}
+END_TEST
+
+START_TEST(no_such_device) {
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  clcnn_session *s = NULL;
+  so.device = "opencl:99";
+  ck_assert_int_eq(clcnn_session_create(model, &so, NULL, 0, &s), CLCNN_ERROR_DEVICE);
+  ck_assert_ptr_null(s);
+  so.device = "a device nobody has";
+  ck_assert_int_eq(clcnn_session_create(model, &so, NULL, 0, &s), CLCNN_ERROR_DEVICE);
+  ck_assert(strlen(clcnn_last_error()) > 0);
+}
+END_TEST
+
+int main(int argc, char **argv) {
+  if (argc > 1) src_dir = argv[1];
+  const ocl_device_info *devs;
+  int count = 0;
+  clcnn_err err = {0};
+  if (ocl_devices_list(&devs, &count, &err) != CLCNN_OK || count == 0) {
+    printf("SKIP: no OpenCL device (%s)\n", err.msg[0] ? err.msg : "none found");
+    return 77;
+  }
+  if (!mkdtemp(cache_dir)) return 1;
+  rmdir(cache_dir); /* the library must create it (0700) */
+  Suite *s = suite_create("opencl");
+  TCase *tc = tcase_create("opencl");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 600);
+  tcase_add_test(tc, interop_context_queue_buffers);
+  tcase_add_test(tc, cache_cold_then_warm);
+  tcase_add_test(tc, kernel_build_failure_falls_back);
+  tcase_add_test(tc, allocation_failure_injected);
+  tcase_add_test(tc, no_such_device);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_set_fork_status(sr, CK_NOFORK);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", cache_dir);
+  if (system(cmd) != 0) return 1;
+  return failed ? 1 : 0;
+}
