@@ -384,6 +384,8 @@ clcnn_status ocl_session_partition(clcnn_session *s, clcnn_err *err) {
   ir_graph *g = &s->g;
   clcnn_err reasons = {0};
   int on_device = 0;
+  s->fallback_reason = calloc((size_t)(g->nnodes ? g->nnodes : 1), sizeof(char *));
+  if (!s->fallback_reason) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   for (int i = 0; i < g->nnodes; i++) {
     ir_node *n = &g->nodes[i];
     n->backend = BACKEND_CPU;
@@ -407,12 +409,14 @@ clcnn_status ocl_session_partition(clcnn_session *s, clcnn_err *err) {
         return err_set(err, st, "node '%s' (%s): %s", n->name, n->op_type, e.msg);
       ctx_log(s->ctx, CLCNN_LOG_WARNING, "node '%s' (%s) falls back to the CPU: %s", n->name,
               n->op_type, e.msg);
+      s->fallback_reason[i] = strdup(e.msg);
       if (s->strict) {
         err_append(&reasons, st, "node '%s' (%s): %s", n->name, n->op_type, e.msg);
         if (st == CLCNN_ERROR_KERNEL_BUILD) reasons.status = st; /* the most specific */
       }
       continue;
     }
+    s->fallback_reason[i] = strdup(why);
     if (s->strict)
       err_append(&reasons, CLCNN_ERROR_UNSUPPORTED, "node '%s' (%s): %s", n->name, n->op_type,
                  why);

@@ -42,6 +42,7 @@ struct clcnn_session {
   uint8_t *arena;             /* CPU activations */
   size_t arena_bytes, const_bytes;
   ocl_session *ocl;           /* NULL when everything runs on the CPU backend */
+  char **fallback_reason;     /* per node on the CPU although a device was chosen: why */
   void *user_cl_context;      /* the application's cl_context / cl_command_queue */
   void *user_cl_queue;        /* (clcnn_session_create_opencl), else NULL */
   clcnn_profile_entry *prof;  /* per live node when profiling */

@@ -133,15 +133,15 @@ clcnn_status onnx_tensor_decode(const void *proto, const char *base_dir, clcnn_t
     switch (dt) {
       case CLCNN_DTYPE_FLOAT32:
         have = tp->n_float_data;
-        if (have == n) memcpy(data, tp->float_data, bytes);
+        if (have == n && bytes) memcpy(data, tp->float_data, bytes);
         break;
       case CLCNN_DTYPE_INT64:
         have = tp->n_int64_data;
-        if (have == n) memcpy(data, tp->int64_data, bytes);
+        if (have == n && bytes) memcpy(data, tp->int64_data, bytes);
         break;
       case CLCNN_DTYPE_FLOAT64:
         have = tp->n_double_data;
-        if (have == n) memcpy(data, tp->double_data, bytes);
+        if (have == n && bytes) memcpy(data, tp->double_data, bytes);
         break;
       case CLCNN_DTYPE_INT32:
       case CLCNN_DTYPE_INT8:
@@ -296,9 +296,11 @@ static clcnn_status import_graph(const Onnx__ModelProto *mp, const char *base_di
                      "the model imports no default-domain (ai.onnx) opset; only the default "
                      "domain is supported");
   }
-  if (g->opset < 7 || g->opset > 22)
+  /* Opsets 23 to 25 only add element types (float8, int4...) to the
+   * operators clcnn runs; their float32/int64 semantics are those of 22. */
+  if (g->opset < 7 || g->opset > 25)
     return err_set(err, CLCNN_ERROR_UNSUPPORTED,
-                   "default-domain opset %d is not supported (7 to 22 are)", g->opset);
+                   "default-domain opset %d is not supported (7 to 25 are)", g->opset);
   g->ir_version = mp->has_ir_version ? mp->ir_version : 0;
 
   for (size_t i = 0; i < gp->n_initializer; i++) {

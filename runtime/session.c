@@ -426,6 +426,8 @@ void clcnn_session_free(clcnn_session *s) {
 #if CLCNN_HAVE_OPENCL
   ocl_session_close(s);
 #endif
+  for (int i = 0; s->fallback_reason && i < s->g.nnodes; i++) free(s->fallback_reason[i]);
+  free(s->fallback_reason);
   free(s->cpu);
   free(s->cpu_prepared);
   free(s->val);

@@ -69,10 +69,13 @@ static double count_params(const ir_graph *g) {
 
 int cli_info(int argc, char **argv) {
   const char *path = NULL, *device = NULL;
+  bool strict = false;
   for (int i = 1; i < argc; i++) {
     int r;
     if ((r = cli_opt(argc, argv, &i, "--device", &device))) {
       if (r < 0) return CLI_USAGE;
+    } else if (strcmp(argv[i], "--strict") == 0) {
+      strict = true;
     } else if (argv[i][0] == '-' && argv[i][1]) {
       cli_error("info: unknown option '%s' (see 'clcnn help')", argv[i]);
       return CLI_USAGE;
@@ -152,6 +155,7 @@ int cli_info(int argc, char **argv) {
     clcnn_session_options so;
     clcnn_session_options_default(&so);
     so.device = device ? device : "cpu";
+    so.strict = strict;
     if (clcnn_session_create(m, &so, NULL, 0, &s))
       snprintf(session_why, sizeof session_why, "%s", clcnn_last_error());
   }
@@ -191,8 +195,9 @@ int cli_info(int argc, char **argv) {
       for (int i = 0; i < s->g.nnodes; i++) {
         const ir_node *n = &s->g.nodes[i];
         if (n->dead) continue;
-        printf("  %-8s %-22s %s\n", n->backend == BACKEND_OPENCL ? "opencl" : "cpu", n->op_type,
-               n->name);
+        const char *why = s->fallback_reason ? s->fallback_reason[i] : NULL;
+        printf("  %-8s %-22s %s%s%s\n", n->backend == BACKEND_OPENCL ? "opencl" : "cpu",
+               n->op_type, n->name, why ? "  -- " : "", why ? why : "");
       }
     }
     clcnn_session_free(s);

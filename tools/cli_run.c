@@ -23,6 +23,7 @@ typedef struct run_args {
   int size_w, size_h;
   bool profile;
   int runs; /* 0: none beyond the first */
+  bool strict; /* refuse any fallback to the CPU backend */
 } run_args;
 
 static int parse_args(int argc, char **argv, run_args *a) {
@@ -33,6 +34,8 @@ static int parse_args(int argc, char **argv, run_args *a) {
     if ((r = cli_opt(argc, argv, &i, "--device", &v)) != 0) {
       if (r < 0) return CLI_USAGE;
       a->device = v;
+    } else if (strcmp(argv[i], "--strict") == 0) {
+      a->strict = true;
     } else if ((r = cli_opt(argc, argv, &i, "--input", &v)) != 0) {
       if (r < 0) return CLI_USAGE;
       if (a->ninputs == MAX_ARGS) {
@@ -423,6 +426,7 @@ static int run_main(const run_args *a, clcnn_context *ctx) {
   clcnn_session_options so;
   clcnn_session_options_default(&so);
   so.device = a->device;
+  so.strict = a->strict;
   so.profile = a->profile || a->profile_json;
   double t0 = cli_now_ms();
   clcnn_status st = clcnn_session_create(m, &so, shapes, nin, &s);

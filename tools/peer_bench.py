@@ -4,16 +4,29 @@
 For every model (a case dir with model.onnx, a model.onnx file, or a zoo dir
 holding many cases) this alternates, for --rounds rounds:
     * onnxruntime, CPUExecutionProvider, full graph optimisations,
-      intra_op_num_threads = --threads, --warmup + --runs timed runs on the
-      case's test_data_set_0 inputs (random ones if the case has none);
+      intra_op_num_threads = --threads, --warmup + --runs timed runs;
     * `clcnn bench MODEL --device D --runs N --warmup N --json FILE` for each
       entry of --devices.
+Both time the same input: by default (--inputs clcnn) onnxruntime gets the
+pseudo-random tensors that `clcnn bench` and `clcnn run` make (splitmix64,
+seed 0x5eed * input index, floats uniform in [-1, 1), open dims 1);
+--inputs test-data uses the case's test_data_set_0 instead, for onnxruntime
+only (clcnn bench has no --input). Both use every CPU by default: clcnn's CPU
+backend takes one thread per online CPU, so --threads other than
+os.cpu_count() makes the comparison unequal (a warning says so).
+The ratio is clcnn / onnxruntime (median over median): below 1, clcnn is faster.
 Alternating rounds spreads thermal/frequency drift and background noise over
 both runtimes instead of penalising whichever runs second. The reported value
 per runtime is the median of the per-round medians.
 
     python3 tools/peer_bench.py /tmp/zoo --devices cpu,gpu --runs 20 \\
         --markdown bench.md --plot bench.png
+    python3 tools/peer_bench.py build/zoo --models resnet18,mobilenetv2 ...
+
+--markdown rewrites the file's generated part and keeps, word for word,
+everything from a line "<!-- notes: ... -->" (NOTES_MARKER) to the end: put
+hand-written commentary there. --plot needs matplotlib; without it the plot
+is skipped with a message and everything else is written.
 """
 
 import argparse
@@ -47,20 +60,50 @@ def case_name(model_path):
     return os.path.splitext(os.path.basename(model_path))[0]
 
 
-def load_feeds(model_path, sess):
-    """Inputs from test_data_set_0 next to the model (zoo layout, or the
-    examples/<name>/ layout used by sample_cnn.onnx); random otherwise."""
+def _splitmix64(seed, n):
+    """The first n outputs of splitmix64 from state `seed` (tools/cli_input.c)."""
+    with np.errstate(over="ignore"):
+        z = np.uint64(seed) + np.arange(1, n + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def clcnn_feeds(sess):
+    """The pseudo-random inputs `clcnn bench` (and `clcnn run` without
+    --input) feeds the model: input i from seed 0x5eed * i, open dims 1;
+    floats uniform in [-1, 1), integers in [0, 10), bools 0/1, float16 1.0."""
+    feeds = {}
+    for i, inp in enumerate(sess.get_inputs()):
+        shape = [s if isinstance(s, int) and s >= 0 else 1 for s in inp.shape]
+        n = int(np.prod(shape, dtype=np.int64))
+        r = _splitmix64((0x5EED * i) % (1 << 64), n)
+        dt = _NP_TYPES.get(inp.type, np.float32)
+        if dt in (np.float32, np.float64):
+            u = (r >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+            a = (2 * u - 1).astype(dt)
+        elif dt is np.bool_:
+            a = (r & np.uint64(1)).astype(np.bool_)
+        elif dt is np.float16:
+            a = np.ones(n, np.float16)
+        else:
+            a = (r % np.uint64(10)).astype(dt)
+        feeds[inp.name] = a.reshape(shape)
+    return feeds
+
+
+def load_feeds(model_path, sess, source="clcnn"):
+    """source "clcnn": the inputs `clcnn bench` uses (clcnn_feeds).
+    "test-data": test_data_set_0 next to the model (zoo layout, or the
+    examples/<name>/ layout used by sample_cnn.onnx), else clcnn's."""
+    if source == "clcnn":
+        return clcnn_feeds(sess)
     d = os.path.dirname(os.path.abspath(model_path))
     for data_dir in (os.path.join(d, "test_data_set_0"),
                      os.path.join(d, case_name(model_path), "test_data_set_0")):
         if os.path.isdir(data_dir):
             return reference.read_inputs(onnx.load(model_path, load_external_data=False), data_dir)
-    rng = np.random.default_rng(0)
-    feeds = {}
-    for i in sess.get_inputs():
-        shape = [s if isinstance(s, int) and s > 0 else 1 for s in i.shape]
-        feeds[i.name] = rng.standard_normal(shape).astype(_NP_TYPES.get(i.type, np.float32))
-    return feeds
+    return clcnn_feeds(sess)
 
 
 def ort_session(model_path, threads):
@@ -92,13 +135,22 @@ def run_clcnn(clcnn, model_path, device, runs, warmup, timeout):
            "--warmup", str(warmup), "--json", json_path]
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        if p.returncode != 0:
-            tail = (p.stderr.strip() or p.stdout.strip()).splitlines()[-1:] or [""]
-            return None, f"exit {p.returncode}: {tail[0][:160]}"
-        with open(json_path) as f:
-            res = json.load(f)
+        res = None
+        try:
+            with open(json_path) as f:
+                res = json.load(f)
+        except (OSError, ValueError):
+            if p.returncode == 0:
+                raise
         if isinstance(res, list):  # `clcnn bench --json` writes one object per device
             res = res[0] if res and isinstance(res[0], dict) else {}
+        if p.returncode != 0 or (res and res.get("error")):
+            if res and res.get("error"):  # the session's own message
+                return None, f"exit {p.returncode}: {res['error'][:240]}"
+            tail = (p.stderr.strip() or p.stdout.strip()).splitlines()[-1:] or [""]
+            if p.returncode < 0:
+                return None, f"killed by signal {-p.returncode}: {tail[0][:160]}"
+            return None, f"exit {p.returncode}: {tail[0][:240]}"
         missing = [k for k in ("median_ms", "min_ms", "max_ms") if k not in res]
         if missing:
             return None, "JSON lacks " + ",".join(missing)
@@ -121,7 +173,7 @@ def bench_model(model_path, a, devices):
     name = case_name(model_path)
     try:
         sess = ort_session(model_path, a.threads)
-        feeds = load_feeds(model_path, sess)
+        feeds = load_feeds(model_path, sess, a.inputs)
         ort_err = None
     except Exception as e:  # keep going: clcnn may still run it
         sess, ort_err = None, f"onnxruntime: {type(e).__name__}: {str(e).splitlines()[0][:160]}"
@@ -209,12 +261,43 @@ def cpu_model():
     return platform.processor() or platform.machine()
 
 
+NOTES_MARKER = "<!-- notes: hand-written below this line; kept by tools/peer_bench.py --markdown -->"
+
+
+def _kept_notes(path):
+    """Everything from NOTES_MARKER to the end of an existing page ("" if none)."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return ""
+    k = text.find(NOTES_MARKER)
+    return text[k:] if k >= 0 else ""
+
+
+def clcnn_version(clcnn):
+    try:
+        p = subprocess.run([clcnn, "--version"], capture_output=True, text=True, timeout=30)
+        return p.stdout.strip() if p.returncode == 0 else "unknown"
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+
+
 def write_markdown(path, rows, a, command):
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    notes = _kept_notes(path)
+    inputs = ("the pseudo-random inputs `clcnn bench` makes (same values for both)"
+              if a.inputs == "clcnn" else
+              "test_data_set_0 for onnxruntime, `clcnn bench`'s pseudo-random inputs for clcnn")
     lines = [
+        "<!-- Generated by tools/peer_bench.py --markdown: do not edit above the notes "
+        "marker; rerun the command below. -->", "",
         "# clcnn vs onnxruntime", "",
+        "*Generated by `tools/peer_bench.py`; do not edit by hand (hand-written notes go "
+        "below the notes marker at the end, which the script keeps).*", "",
         f"- Date: {now}",
         f"- Command: `{command}`",
+        f"- {clcnn_version(a.clcnn)}; inputs: {inputs}",
         f"- Host: {platform.node()}, {cpu_model()}, {os.cpu_count()} logical CPUs, "
         f"{platform.system()} {platform.release()}",
         f"- onnxruntime {ort.__version__} (CPUExecutionProvider, ORT_ENABLE_ALL, "
@@ -226,6 +309,7 @@ def write_markdown(path, rows, a, command):
     ]
     for c in table_cells(rows):
         lines.append("| " + " | ".join(x.replace("|", "\\|") for x in c) + " |")
+    lines += ["", notes.rstrip("\n") if notes else NOTES_MARKER]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
 
@@ -273,7 +357,13 @@ def main(argv=None):
     ap.add_argument("--warmup", type=int, default=2, help="warmup runs per round (default 2)")
     ap.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     ap.add_argument("--threads", type=int, default=os.cpu_count(),
-                    help="onnxruntime intra-op threads (default: all CPUs)")
+                    help="onnxruntime intra-op threads (default: all CPUs, as clcnn's "
+                    "CPU backend uses)")
+    ap.add_argument("--inputs", choices=("clcnn", "test-data"), default="clcnn",
+                    help="onnxruntime's inputs: clcnn (default; the values `clcnn bench` "
+                    "uses) or test-data (the case's test_data_set_0)")
+    ap.add_argument("--models", help="comma-separated model names (or substrings of them) "
+                    "to keep from the paths, e.g. resnet18_op13,mobilenetv2")
     ap.add_argument("--timeout", type=float, default=600, help="seconds per clcnn call")
     ap.add_argument("--plot", metavar="FILE.png", help="bar chart of the ratios (matplotlib)")
     ap.add_argument("--markdown", metavar="FILE.md", help="write the table as Markdown")
@@ -284,10 +374,21 @@ def main(argv=None):
     command = "python3 " + shlex.join(sys.argv if argv is None else [sys.argv[0]] + argv)
 
     cases = reference.find_cases(a.paths)
+    if a.models:
+        keep = [m.strip() for m in a.models.split(",") if m.strip()]
+        names = {case_name(c) for c in cases}
+        # An exact name picks that model only; anything else is a substring.
+        cases = [c for c in cases
+                 if any(k == case_name(c) or (k not in names and k in case_name(c))
+                        for k in keep)]
     if not cases:
         print("no model found under: " + " ".join(a.paths), file=sys.stderr)
         return 2
     devices = [d.strip() for d in a.devices.split(",") if d.strip()]
+    if a.threads != os.cpu_count():
+        print(f"warning: onnxruntime gets {a.threads} threads but clcnn's CPU backend uses "
+              f"all {os.cpu_count()} CPUs: the comparison is not like for like",
+              file=sys.stderr)
     if not os.path.exists(a.clcnn):
         print(f"warning: {a.clcnn} does not exist; only onnxruntime will be timed",
               file=sys.stderr)

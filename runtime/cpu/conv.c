@@ -3,14 +3,22 @@
  * Conv: per image and group, im2col of a band of output rows into a
  * scratch matrix [C_in/group * kernel, band] and one SGEMM with the weights
  * [C_out/group, C_in/group * kernel]; the band is sized so that the scratch
- * stays a few MB. A 1x1, stride 1, unpadded conv needs no im2col (the image
- * is already the matrix). A depthwise conv (one input channel per group) is
- * a direct loop, threaded over channels.
+ * stays in cache (2 MB per 4 threads). A 1x1, stride 1, unpadded conv needs
+ * no im2col (the image is already the matrix). Bias and the fused
+ * activation are applied to each band while it is hot.
+ * Depthwise (one input channel per group): a direct loop over a padded copy
+ * of each plane, so the inner loops have no bounds tests; 3x3 and 5x5
+ * kernels with stride 1 or 2 have unrolled, vectorised row kernels.
+ * Threaded over planes.
  * ConvTranspose: SGEMM of the transposed weights with a band of input rows
- * into columns, then col2im scattered into the output (threaded over output
- * channels).
- * Bias and the fused activation are applied while the output is hot. The
- * 1-D and 2-D cases run as 3-D with leading dims of 1. */
+ * into columns, then col2im scattered into the output.
+ * The 1-D and 2-D cases run as 3-D with leading dims of 1.
+ *
+ * Threads: the SGEMM paths leave threading to the BLAS and run their own
+ * loops (im2col, col2im, epilogue) on the calling thread. An OpenMP team
+ * next to BLAS calls is harmful: OpenMP workers spin-wait after a parallel
+ * region while the BLAS threads want the same cores (measured 2-5x slower
+ * with OpenBLAS's pthreads build). See GEMM_SIDE_THREADS. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,17 +26,42 @@
 #include "../ops/conv.h"
 
 #ifdef _OPENMP
+#include <omp.h>
 #define CONV_PRAGMA(x) _Pragma(#x)
 #define CONV_PARALLEL_FOR(nt, cond) \
   CONV_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1 && (cond)) schedule(static))
+#define CONV_PARALLEL(nt, cond) CONV_PRAGMA(omp parallel num_threads(nt) if ((nt) > 1 && (cond)))
+#define CONV_FOR CONV_PRAGMA(omp for schedule(static))
 #define CONV_SIMD CONV_PRAGMA(omp simd)
+#define CONV_THREAD_ID omp_get_thread_num()
 #else
 #define CONV_PARALLEL_FOR(nt, cond)
+#define CONV_PARALLEL(nt, cond)
+#define CONV_FOR
 #define CONV_SIMD
+#define CONV_THREAD_ID 0
+#endif
+#if defined(__GNUC__) && !defined(__clang__)
+#define CONV_UNROLL _Pragma("GCC unroll 8")
+#else
+#define CONV_UNROLL
+#endif
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define CONV_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CONV_CLONES
+#endif
+#ifdef __GNUC__
+#define CONV_INLINE __attribute__((always_inline))
+#else
+#define CONV_INLINE
 #endif
 
-/* Scratch budget for one im2col / col2im band (floats): 8 MB. */
-#define CONV_COL_FLOATS ((int64_t)1 << 21)
+/* Threads for the loops around SGEMM calls (see the top comment). */
+#define GEMM_SIDE_THREADS 1
+
+/* Scratch budget for one im2col / col2im band, per 4 threads (floats). */
+#define CONV_COL_FLOATS ((int64_t)1 << 19)
 /* Least work (elements) worth waking threads for. */
 #define CONV_PAR_MIN ((int64_t)1 << 15)
 
@@ -89,18 +122,52 @@ static void epilogue(const ir_node *n, float *y, int64_t rows, int64_t len, int6
   }
 }
 
-/* ------------------------------------------------------------------ Conv */
+/* ------------------------------------------------------- padded planes */
+
+/* A zero-padded copy of one input plane (D x PH x PW; only H and W are
+ * padded), big enough that every window of every output position lies
+ * inside: the depthwise loops need no bounds tests. The borders are zeroed
+ * once when the buffer is allocated; each plane rewrites the interior. */
+typedef struct padded {
+  int64_t ph, pw;      /* padded slice */
+  int64_t top, left;   /* position of the input in it */
+  int64_t floats;      /* D * ph * pw */
+} padded;
+
+static void padded_from(const geom3 *g, padded *pd) {
+  int64_t need_h = (g->out[1] - 1) * g->s[1] + (g->k[1] - 1) * g->d[1] + 1;
+  int64_t need_w = (g->out[2] - 1) * g->s[2] + (g->k[2] - 1) * g->d[2] + 1;
+  pd->top = g->p[1];
+  pd->left = g->p[2];
+  pd->ph = need_h > pd->top + g->in[1] ? need_h : pd->top + g->in[1];
+  pd->pw = need_w > pd->left + g->in[2] ? need_w : pd->left + g->in[2];
+  pd->floats = g->in[0] * pd->ph * pd->pw;
+}
+
+static void padded_copy(const float *x, const geom3 *g, const padded *pd, float *buf) {
+  const int64_t IH = g->in[1], IW = g->in[2];
+  for (int64_t z = 0; z < g->in[0]; z++) {
+    float *dst = buf + z * pd->ph * pd->pw + pd->top * pd->pw + pd->left;
+    const float *src = x + z * IH * IW;
+    for (int64_t r = 0; r < IH; r++)
+      memcpy(dst + r * pd->pw, src + r * IW, sizeof(float) * (size_t)IW);
+  }
+}
+
+/* ----------------------------------------------------------- node state */
 
 typedef struct conv_state {
-  float *col;
-  int64_t band;  /* rows (od, oh) of output (Conv) or input (ConvTranspose) per band */
-  int64_t floats;
+  float *col;       /* im2col / col2im band */
+  int64_t band;     /* rows (od, oh) of output (Conv) or input (ConvTranspose) per band */
+  float *pad;       /* depthwise: per thread, a padded plane and OH x pw floats */
+  padded pd;
+  int64_t buf_floats;
+  int nbuf;
 } conv_state;
 
-/* Rows of the band: as many as fit the budget, balanced over the bands. */
-#include <stdio.h>
-static int64_t band_rows(int64_t rows, int64_t floats_per_row) {
-  int64_t cap = getenv("CONV_CAP") ? atoll(getenv("CONV_CAP")) : CONV_COL_FLOATS;
+/* Rows per band: as many as fit the budget, balanced over the bands. */
+static int64_t band_rows(int64_t rows, int64_t floats_per_row, int nthreads) {
+  int64_t cap = CONV_COL_FLOATS * (nthreads > 4 ? (nthreads + 3) / 4 : 1);
   int64_t r = floats_per_row > 0 ? cap / floats_per_row : rows;
   if (r < 1) r = 1;
   if (r >= rows) return rows;
@@ -108,57 +175,62 @@ static int64_t band_rows(int64_t rows, int64_t floats_per_row) {
   return (rows + bands - 1) / bands;
 }
 
-/* Scratch size of a node (0: none), and its band. */
-static int64_t conv_scratch(const conv_params *p, const geom3 *g, bool transpose,
-                            int64_t *band) {
-  int64_t ksz = p->geom.kernel_size;
-  if (!transpose) {
-    *band = g->out[0] * g->out[1];
-    if (p->pointwise || p->depthwise) return 0;
-    int64_t per_row = p->group_in * ksz * g->out[2];
-    *band = band_rows(*band, per_row);
-    return per_row * *band;
-  }
-  int64_t per_row = p->group_out * ksz * g->in[2];
-  *band = band_rows(g->in[0] * g->in[1], per_row);
-  return per_row * *band;
+static void state_free(conv_state *s) {
+  if (!s) return;
+  free(s->col);
+  free(s->pad);
+  free(s);
 }
 
-static clcnn_status state_alloc(cpu_node *cn, bool transpose, conv_state **out,
-                                clcnn_err *err) {
+/* Scratch of a node: the im2col/col2im band, or the depthwise planes. */
+static clcnn_status state_alloc(const cpu_node *cn, conv_state **out, clcnn_err *err) {
   const conv_params *p = cn->n->params;
+  const bool transpose = cn->n->op == CLCNN_OP_CONV_TRANSPOSE;
   geom3 g;
   geom3_from(&p->geom, &g);
-  int64_t band = 0;
-  int64_t floats = conv_scratch(p, &g, transpose, &band);
-  if (floats < 0 || floats > ((int64_t)1 << 36))
-    return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "convolution scratch is too large");
   conv_state *s = calloc(1, sizeof *s);
   if (!s) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
-  s->band = band;
-  s->floats = floats;
+  int64_t floats = 0;
+  const int64_t ksz = p->geom.kernel_size;
+  if (transpose) {
+    int64_t per_row = p->group_out * ksz * g.in[2];
+    s->band = band_rows(g.in[0] * g.in[1], per_row, cn->nthreads);
+    floats = per_row * s->band;
+  } else if (p->depthwise) {
+    padded_from(&g, &s->pd);
+    s->nbuf = cn->nthreads > 1 ? cn->nthreads : 1;
+    s->buf_floats = s->pd.floats + g.out[1] * s->pd.pw;
+    floats = s->buf_floats * s->nbuf;
+  } else if (!p->pointwise) {
+    int64_t per_row = p->group_in * ksz * g.out[2];
+    s->band = band_rows(g.out[0] * g.out[1], per_row, cn->nthreads);
+    floats = per_row * s->band;
+  }
+  if (floats < 0 || floats > ((int64_t)1 << 36)) {
+    free(s);
+    return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "convolution scratch is too large");
+  }
   if (floats > 0) {
-    s->col = malloc(sizeof(float) * (size_t)floats);
-    if (!s->col) {
+    float *buf = p->depthwise && !transpose ? calloc((size_t)floats, sizeof(float))
+                                            : malloc(sizeof(float) * (size_t)floats);
+    if (!buf) {
       free(s);
       return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY,
                      "out of memory allocating %lld bytes of convolution scratch",
-                     (long long)(floats * 4));
+                     (long long)floats * 4);
     }
+    if (p->depthwise && !transpose)
+      s->pad = buf;
+    else
+      s->col = buf;
   }
   *out = s;
   return CLCNN_OK;
 }
 
-static void state_free(conv_state *s) {
-  if (!s) return;
-  free(s->col);
-  free(s);
-}
-
 static clcnn_status conv_prepare(cpu_node *cn, clcnn_err *err) {
   conv_state *s;
-  clcnn_status st = state_alloc(cn, cn->n->op == CLCNN_OP_CONV_TRANSPOSE, &s, err);
+  clcnn_status st = state_alloc(cn, &s, err);
   if (st == CLCNN_OK) cn->state = s;
   return st;
 }
@@ -167,6 +239,149 @@ static void conv_release(cpu_node *cn) {
   state_free(cn->state);
   cn->state = NULL;
 }
+
+/* ------------------------------------------------------------- depthwise */
+
+/* y[ox] += sum over the K x K window of w * p, stride S, no dilation; p is
+ * the window's top-left in the padded slice. K and S are constants after
+ * inlining, so the taps unroll and the ox loop vectorises. */
+static inline CONV_INLINE void dw_row_k(float *restrict y, const float *restrict p, int64_t pw,
+                                        const float *restrict w, int64_t ow, const int K,
+                                        const int S) {
+  CONV_SIMD
+  for (int64_t ox = 0; ox < ow; ox++) {
+    float acc = 0.0f;
+    CONV_UNROLL
+    for (int ky = 0; ky < K; ky++) {
+      CONV_UNROLL
+      for (int kx = 0; kx < K; kx++) acc += w[ky * K + kx] * p[ky * pw + ox * S + kx];
+    }
+    y[ox] += acc;
+  }
+}
+
+/* Stride 1 over a whole 2-D plane at once: t[i] for i = oy * pw + ox, the
+ * padded row pitch, so a plane of short rows is one long vector loop (the
+ * columns ox >= OW are computed and dropped). */
+static inline CONV_INLINE void dw_flat_k(float *restrict t, const float *restrict p, int64_t pw,
+                                         const float *restrict w, int64_t n, const int K) {
+  CONV_SIMD
+  for (int64_t i = 0; i < n; i++) {
+    float acc = 0.0f;
+    CONV_UNROLL
+    for (int ky = 0; ky < K; ky++) {
+      CONV_UNROLL
+      for (int kx = 0; kx < K; kx++) acc += w[ky * K + kx] * p[ky * pw + i + kx];
+    }
+    t[i] = acc;
+  }
+}
+
+/* Any kernel, stride and dilation: one pass over the row per tap. */
+static void dw_row_any(float *restrict y, const float *restrict p, int64_t pw,
+                       const float *restrict w, int64_t ow, const geom3 *g) {
+  const int64_t sx = g->s[2];
+  for (int64_t ky = 0; ky < g->k[1]; ky++) {
+    for (int64_t kx = 0; kx < g->k[2]; kx++) {
+      const float *src = p + ky * g->d[1] * pw + kx * g->d[2];
+      float a = w[ky * g->k[2] + kx];
+      if (sx == 1)
+        axpy(y, src, a, ow);
+      else
+        axpy_strided(y, src, sx, a, ow);
+    }
+  }
+}
+
+enum { DW_ANY, DW_3S1, DW_3S2, DW_5S1, DW_5S2 };
+
+static int dw_variant(const geom3 *g) {
+  if (g->d[1] != 1 || g->d[2] != 1 || g->k[1] != g->k[2]) return DW_ANY;
+  int64_t k = g->k[2], s = g->s[2];
+  if (k == 3 && s == 1) return DW_3S1;
+  if (k == 3 && s == 2) return DW_3S2;
+  if (k == 5 && s == 1) return DW_5S1;
+  if (k == 5 && s == 2) return DW_5S2;
+  return DW_ANY;
+}
+
+/* Rows narrower than this take the flat path (stride 1, 2-D). */
+#define DW_FLAT_MAX_WIDTH 48
+
+/* One output plane from its (padded) input plane; tmp holds OH x pw floats. */
+CONV_CLONES static void dw_plane(const geom3 *g, const padded *pd, int variant, const float *buf,
+                                 const float *wm, float bias, float *yp, float *tmp) {
+  const int64_t OH = g->out[1], OW = g->out[2], pw = pd->pw;
+  const int64_t kplane = g->k[1] * g->k[2];
+  if (g->in[0] == 1 && OW < DW_FLAT_MAX_WIDTH && (variant == DW_3S1 || variant == DW_5S1)) {
+    const float *p = buf + 0; /* iz = 0: no depth */
+    int64_t n = (OH - 1) * pw + OW;
+    if (variant == DW_3S1)
+      dw_flat_k(tmp, p, pw, wm, n, 3);
+    else
+      dw_flat_k(tmp, p, pw, wm, n, 5);
+    for (int64_t oy = 0; oy < OH; oy++) {
+      float *restrict yr = yp + oy * OW;
+      const float *restrict tr = tmp + oy * pw;
+      CONV_SIMD
+      for (int64_t i = 0; i < OW; i++) yr[i] = tr[i] + bias;
+    }
+    return;
+  }
+  for (int64_t oz = 0; oz < g->out[0]; oz++) {
+    for (int64_t oy = 0; oy < OH; oy++) {
+      float *yr = yp + (oz * OH + oy) * OW;
+      /* Vector stores, so that the row kernels' vector loads of yr forward. */
+      CONV_SIMD
+      for (int64_t i = 0; i < OW; i++) yr[i] = bias;
+      for (int64_t kz = 0; kz < g->k[0]; kz++) {
+        int64_t iz = oz * g->s[0] - g->p[0] + kz * g->d[0];
+        if (iz < 0 || iz >= g->in[0]) continue;
+        const float *p = buf + iz * pd->ph * pw + oy * g->s[1] * pw;
+        const float *w = wm + kz * kplane;
+        switch (variant) {
+          case DW_3S1: dw_row_k(yr, p, pw, w, OW, 3, 1); break;
+          case DW_3S2: dw_row_k(yr, p, pw, w, OW, 3, 2); break;
+          case DW_5S1: dw_row_k(yr, p, pw, w, OW, 5, 1); break;
+          case DW_5S2: dw_row_k(yr, p, pw, w, OW, 5, 2); break;
+          default: dw_row_any(yr, p, pw, w, OW, g); break;
+        }
+      }
+    }
+  }
+}
+
+/* Depthwise: every output channel m reads input channel m / (C_out / group). */
+static void conv_depthwise(const cpu_node *cn, const conv_state *s, const geom3 *g,
+                           const float *x, const float *w, const float *bias, float *y) {
+  const ir_node *n = cn->n;
+  const conv_params *p = n->params;
+  const int64_t planes = p->batch * p->out_channels, M = p->out_channels;
+  const int64_t ksz = g->k[0] * g->k[1] * g->k[2];
+  const int64_t in_size = g->in[0] * g->in[1] * g->in[2];
+  const int64_t out_size = g->out[0] * g->out[1] * g->out[2];
+  const int variant = dw_variant(g);
+  const int nt = s->nbuf;
+  CONV_PARALLEL(nt, planes > 1 && planes * out_size * ksz >= CONV_PAR_MIN) {
+    float *buf = s->pad + (int64_t)CONV_THREAD_ID * s->buf_floats;
+    float *tmp = buf + s->pd.floats;
+    int64_t last_c = -1; /* input plane in buf (with a multiplier, several outputs share it) */
+    CONV_FOR
+    for (int64_t pl = 0; pl < planes; pl++) {
+      int64_t b = pl / M, m = pl % M;
+      int64_t c = b * p->in_channels + m / p->group_out;
+      if (c != last_c) {
+        padded_copy(x + c * in_size, g, &s->pd, buf);
+        last_c = c;
+      }
+      float *yp = y + pl * out_size;
+      dw_plane(g, &s->pd, variant, buf, w + m * ksz, bias ? bias[m] : 0.0f, yp, tmp);
+      if (n->act_op >= 0) cpu_unary_apply(n->act_op, n->act_params, yp, yp, (size_t)out_size);
+    }
+  }
+}
+
+/* ------------------------------------------------------------------ Conv */
 
 /* im2col of output rows [r0, r1) (row = od * OH + oh) of one group:
  * col[(c, kz, ky, kx)][(r - r0) * OW + ow] = x[c][iz][iy][ix] or 0 in the padding. */
@@ -210,53 +425,6 @@ static void im2col(const float *x, int64_t channels, const geom3 *g, int64_t r0,
   }
 }
 
-/* Depthwise: every output channel m reads input channel m / (C_out / group). */
-static void conv_depthwise(const cpu_node *cn, const conv_params *p, const geom3 *g,
-                           const float *x, const float *w, const float *bias, float *y) {
-  const ir_node *n = cn->n;
-  const int64_t planes = p->batch * p->out_channels, M = p->out_channels;
-  const int64_t K0 = g->k[0], K1 = g->k[1], K2 = g->k[2], ksz = K0 * K1 * K2;
-  const int64_t IH = g->in[1], IW = g->in[2], in_size = g->in[0] * IH * IW;
-  const int64_t OH = g->out[1], OW = g->out[2], out_size = g->out[0] * OH * OW;
-  const int64_t sx = g->s[2];
-  const int nt = cn->nthreads;
-  CONV_PARALLEL_FOR(nt, planes > 1 && planes * out_size * ksz >= CONV_PAR_MIN)
-  for (int64_t pl = 0; pl < planes; pl++) {
-    int64_t b = pl / M, m = pl % M, c = m / p->group_out;
-    const float *xc = x + (b * p->in_channels + c) * in_size;
-    const float *wm = w + m * ksz;
-    float *yp = y + pl * out_size;
-    float bv = bias ? bias[m] : 0.0f;
-    for (int64_t oz = 0; oz < g->out[0]; oz++) {
-      for (int64_t oy = 0; oy < OH; oy++) {
-        float *yr = yp + (oz * OH + oy) * OW;
-        for (int64_t i = 0; i < OW; i++) yr[i] = bv;
-        for (int64_t kz = 0; kz < K0; kz++) {
-          int64_t iz = oz * g->s[0] - g->p[0] + kz * g->d[0];
-          if (iz < 0 || iz >= g->in[0]) continue;
-          for (int64_t ky = 0; ky < K1; ky++) {
-            int64_t iy = oy * g->s[1] - g->p[1] + ky * g->d[1];
-            if (iy < 0 || iy >= IH) continue;
-            const float *xr = xc + (iz * IH + iy) * IW;
-            const float *wr = wm + (kz * K1 + ky) * K2;
-            for (int64_t kx = 0; kx < K2; kx++) {
-              int64_t xoff = kx * g->d[2] - g->p[2], lo, hi;
-              tap_range(xoff, sx, IW, OW, &lo, &hi);
-              if (lo >= hi) continue;
-              const float *src = xr + (lo * sx + xoff);
-              if (sx == 1)
-                axpy(yr + lo, src, wr[kx], hi - lo);
-              else
-                axpy_strided(yr + lo, src, sx, wr[kx], hi - lo);
-            }
-          }
-        }
-      }
-    }
-    if (n->act_op >= 0) cpu_unary_apply(n->act_op, n->act_params, yp, yp, (size_t)out_size);
-  }
-}
-
 static clcnn_status conv_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
                              int nout, clcnn_err *err) {
   (void)nout;
@@ -266,16 +434,18 @@ static clcnn_status conv_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
   float *y = out[0].data;
   geom3 g;
   geom3_from(&p->geom, &g);
-  if (p->depthwise) {
-    conv_depthwise(cn, p, &g, x, w, bias, y);
-    return CLCNN_OK;
-  }
   conv_state *s = cn->state, *own = NULL;
   if (!s) {
-    clcnn_status st = state_alloc(cn, false, &own, err);
+    clcnn_status st = state_alloc(cn, &own, err);
     if (st) return st;
     s = own;
   }
+  if (p->depthwise) {
+    conv_depthwise(cn, s, &g, x, w, bias, y);
+    state_free(own);
+    return CLCNN_OK;
+  }
+  const int nt = GEMM_SIDE_THREADS;
   const int64_t G = p->group, Cg = p->group_in, Mg = p->group_out;
   const int64_t ksz = p->geom.kernel_size, K = Cg * ksz;
   const int64_t in_size = p->geom.in_size, out_size = p->geom.out_size;
@@ -288,16 +458,16 @@ static clcnn_status conv_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
       const float *bg = bias ? bias + gi * Mg : NULL;
       if (p->pointwise) {
         cpu_sgemm(false, false, Mg, out_size, Cg, 1.0f, wg, Cg, xg, in_size, 0.0f, yg, out_size);
-        epilogue(cn->n, yg, Mg, out_size, out_size, bg, cn->nthreads);
+        epilogue(cn->n, yg, Mg, out_size, out_size, bg, nt);
         continue;
       }
       for (int64_t r0 = 0; r0 < rows; r0 += s->band) {
         int64_t r1 = r0 + s->band < rows ? r0 + s->band : rows;
         int64_t ncols = (r1 - r0) * OW;
-        im2col(xg, Cg, &g, r0, r1, s->col, cn->nthreads);
+        im2col(xg, Cg, &g, r0, r1, s->col, nt);
         cpu_sgemm(false, false, Mg, ncols, K, 1.0f, wg, K, s->col, ncols, 0.0f, yg + r0 * OW,
                   out_size);
-        epilogue(cn->n, yg + r0 * OW, Mg, ncols, out_size, bg, cn->nthreads);
+        epilogue(cn->n, yg + r0 * OW, Mg, ncols, out_size, bg, nt);
       }
     }
   }
@@ -357,7 +527,7 @@ static clcnn_status convt_run(cpu_node *cn, const clcnn_tensor *in, int nin, clc
   geom3_from(&p->geom, &g);
   conv_state *s = cn->state, *own = NULL;
   if (!s) {
-    clcnn_status st = state_alloc(cn, true, &own, err);
+    clcnn_status st = state_alloc(cn, &own, err);
     if (st) return st;
     s = own;
   }
@@ -366,7 +536,7 @@ static clcnn_status convt_run(cpu_node *cn, const clcnn_tensor *in, int nin, clc
   const int64_t in_size = p->geom.in_size, out_size = p->geom.out_size;
   const int64_t IW = g.in[2], rows = g.in[0] * g.in[1];
   const int64_t planes = p->batch * p->out_channels;
-  const int nt = cn->nthreads;
+  const int nt = GEMM_SIDE_THREADS;
   CONV_PARALLEL_FOR(nt, planes > 1 && planes * out_size >= CONV_PAR_MIN)
   for (int64_t pl = 0; pl < planes; pl++) {
     float bv = bias ? bias[pl % p->out_channels] : 0.0f;

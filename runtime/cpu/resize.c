@@ -103,6 +103,7 @@ static clcnn_status build_axis(const resize_params *p, int a, int64_t in, int64_
       continue;
     }
     double xo = resize_coord(p->coord, (double)x, scale, in, out, p->roi_start[a], p->roi_end[a]);
+    if (xo != xo) xo = 0.0; /* defensive: infer rejects non-finite scales and roi */
     bool ext = p->coord == RESIZE_TF_CROP_AND_RESIZE && (xo < 0.0 || xo > (double)(in - 1));
     if (t->extrap) t->extrap[x] = ext;
     if (nearest) {
@@ -110,7 +111,7 @@ static clcnn_status build_axis(const resize_params *p, int a, int64_t in, int64_
       if (frac == 0.0) v = xo;
       else if (p->nearest == RESIZE_ROUND_PREFER_FLOOR) v = frac <= 0.5 ? fl : fl + 1.0;
       else if (p->nearest == RESIZE_ROUND_PREFER_CEIL) v = frac < 0.5 ? fl : fl + 1.0;
-      else if (p->nearest == RESIZE_FLOOR) v = fl;
+      else if (p->nearest == RESIZE_FLOOR || (p->nearest == RESIZE_LEGACY && scale >= 1.0)) v = fl;
       else v = fl + 1.0;
       v = v < 0.0 ? 0.0 : v > (double)(in - 1) ? (double)(in - 1) : v;
       ix[0] = ext ? -1 : (int32_t)v;
@@ -164,11 +165,13 @@ static clcnn_status resize_prepare(cpu_node *cn, clcnn_err *err) {
   const clcnn_tensor *x = &ir_in(g, n, 0)->t, *y = &ir_out(g, n, 0)->t;
   resize_state *s = calloc(1, sizeof *s);
   if (!s) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "Resize: out of memory");
-  cn->state = s;
   s->rank = x->rank;
   for (int a = 0; a < x->rank; a++) {
     clcnn_status st = build_axis(p, a, x->dims[a], y->dims[a], &s->ax[a], err);
-    if (st) return st;
+    if (st) {
+      state_free(s);
+      return st;
+    }
   }
   if (p->mode != RESIZE_NEAREST) {
     /* Scratch for the intermediate results of all passes but the last. */
@@ -182,10 +185,13 @@ static clcnn_status resize_prepare(cpu_node *cn, clcnn_err *err) {
     }
     if (passes > 1) {
       for (int b = 0; b < 2; b++)
-        if (!(s->scratch[b] = malloc((size_t)(most ? most : 1) * sizeof(float))))
+        if (!(s->scratch[b] = malloc((size_t)(most ? most : 1) * sizeof(float)))) {
+          state_free(s);
           return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "Resize: out of memory for scratch");
+        }
     }
   }
+  cn->state = s;
   return CLCNN_OK;
 }
 

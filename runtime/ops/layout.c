@@ -360,7 +360,7 @@ static clcnn_status tile_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   tile_params *p = n->params;
   const ir_value *x = data_input(g, n, 0, err);
   if (!x) return err->status;
-  int rank = x->t.rank, k;
+  int rank = x->t.rank, k = 0;
   clcnn_status st = op_const_ints(g, n, 1, "repeats", p->repeats, CLCNN_MAX_RANK, &k, err);
   if (st) return st;
   if (k != rank)
@@ -390,7 +390,7 @@ static clcnn_status expand_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   const ir_value *x = data_input(g, n, 0, err);
   if (!x) return err->status;
   int64_t shape[CLCNN_MAX_RANK], dims[CLCNN_MAX_RANK];
-  int k, r;
+  int k = 0, r = 0;
   clcnn_status st = op_const_ints(g, n, 1, "shape", shape, CLCNN_MAX_RANK, &k, err);
   if (st) return st;
   for (int i = 0; i < k; i++)

@@ -30,7 +30,7 @@ static clcnn_status upsample_parse(const ir_graph *g, ir_node *n, clcnn_err *err
   if (st) return st;
   if ((st = parse_mode(n, p, err))) return st;
   p->coord = RESIZE_ASYMMETRIC;
-  p->nearest = RESIZE_FLOOR;
+  p->nearest = RESIZE_LEGACY;
   p->naxes_attr = -1;
   p->nscales_attr = -1;
   if (n->opset < 9) {
@@ -55,7 +55,7 @@ static clcnn_status resize_parse(const ir_graph *g, ir_node *n, clcnn_err *err) 
     if ((st = op_arity(n, 2, 2, 1, 1, err))) return st;
     if ((st = parse_mode(n, p, err))) return st;
     p->coord = RESIZE_ASYMMETRIC;
-    p->nearest = RESIZE_FLOOR;
+    p->nearest = RESIZE_LEGACY;
     return CLCNN_OK;
   }
   if ((st = op_arity(n, n->opset >= 13 ? 1 : 3, 4, 1, 1, err))) return st;
@@ -119,10 +119,13 @@ static clcnn_status const_floats(const ir_value *v, const char *what, int count,
   if (clcnn_tensor_numel(&v->t) != count)
     return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input '%s' has %lld values; %d expected", what,
                    (long long)clcnn_tensor_numel(&v->t), count);
-  for (int i = 0; i < count; i++)
+  for (int i = 0; i < count; i++) {
     out[i] = v->t.dtype == CLCNN_DTYPE_FLOAT16
                  ? shape_f16_to_float(((const uint16_t *)v->t.data)[i])
                  : tensor_get_f64(&v->t, i);
+    if (!isfinite(out[i]))
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input '%s' has a non-finite value", what);
+  }
   return CLCNN_OK;
 }
 

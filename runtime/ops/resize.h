@@ -9,7 +9,6 @@
 #ifndef CLCNN_OPS_RESIZE_H
 #define CLCNN_OPS_RESIZE_H
 
-#include <math.h>
 #include <stdint.h>
 
 #include "clcnn.h"
@@ -34,7 +33,8 @@ typedef enum resize_nearest_mode {
   RESIZE_ROUND_PREFER_FLOOR = 0,
   RESIZE_ROUND_PREFER_CEIL = 1,
   RESIZE_FLOOR = 2,
-  RESIZE_CEIL = 3
+  RESIZE_CEIL = 3,
+  RESIZE_LEGACY = 4 /* Resize-10, Upsample: floor when upsampling, ceil when downsampling */
 } resize_nearest_mode;
 
 typedef enum resize_aspect {

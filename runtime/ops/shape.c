@@ -156,12 +156,12 @@ static clcnn_status squeeze_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   squeeze_params *p = n->params;
   const ir_value *x = data_input(g, n, 0, err);
   if (!x) return err->status;
-  int rank = x->t.rank, k;
+  int rank = x->t.rank, k = -1;
   int64_t axes[CLCNN_MAX_RANK];
   clcnn_status st = squeeze_axes(g, n, axes, &k, err);
   if (st) return st;
   bool drop[CLCNN_MAX_RANK] = {false};
-  if (k < 0) {
+  if (k <= 0) { /* no axes, or an empty list (as onnxruntime reads it): all 1s */
     for (int a = 0; a < rank; a++) drop[a] = x->t.dims[a] == 1;
   } else {
     for (int i = 0; i < k; i++) {
@@ -190,7 +190,7 @@ static clcnn_status unsqueeze_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   squeeze_params *p = n->params;
   const ir_value *x = data_input(g, n, 0, err);
   if (!x) return err->status;
-  int rank = x->t.rank, k;
+  int rank = x->t.rank, k = -1;
   int64_t axes[CLCNN_MAX_RANK];
   clcnn_status st = squeeze_axes(g, n, axes, &k, err);
   if (st) return st;
@@ -454,6 +454,18 @@ static clcnn_status cos_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
 
 /* ------------------------------------------------------------------ Cast */
 
+/* ONNX TensorProto.DataType names, for messages about types clcnn lacks. */
+static const char *onnx_type_name(int64_t t) {
+  static const char *const names[] = {
+      "undefined", "float32",    "uint8",       "int8",           "uint16",
+      "int16",     "int32",      "int64",       "string",         "bool",
+      "float16",   "float64",    "uint32",      "uint64",         "complex64",
+      "complex128", "bfloat16",  "float8e4m3fn", "float8e4m3fnuz", "float8e5m2",
+      "float8e5m2fnuz", "uint4", "int4",        "float4e2m1",     "float8e8m0",
+      "uint2",     "int2"};
+  return t >= 0 && t < (int64_t)(sizeof names / sizeof *names) ? names[t] : "an unknown type";
+}
+
 static clcnn_status cast_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
   (void)g;
   cast_params *p = n->params;
@@ -465,8 +477,8 @@ static clcnn_status cast_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
   if ((st = op_attr_int(n, "to", 0, &to, err))) return st;
   if (n->opset >= 19 && (st = op_attr_int(n, "saturate", 1, &sat, err))) return st;
   if (to < 0 || to > 64 || !dtype_size((clcnn_dtype)to))
-    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "cast to type %lld (%s) is not supported",
-                   (long long)to, to == 8 ? "string" : to == 16 ? "bfloat16" : "unsupported");
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "cast to %s (type %lld) is not supported",
+                   onnx_type_name(to), (long long)to);
   p->to = (clcnn_dtype)to;
   p->saturate = (int)sat;
   return CLCNN_OK;

@@ -128,6 +128,39 @@ static void model_ops(const clcnn_model *m, char *buf, size_t len) {
   }
 }
 
+/* clcnn specialises a session on static shapes (DESIGN.md decision 2), so
+ * inputs that decide shapes (Reshape's shape, Slice's starts, Resize's
+ * sizes, axes...) must be constants when the session is created. ONNX's node
+ * tests feed them as graph inputs; bind every integer input of a case to its
+ * test value as a constant, which is what an exporter does with them. */
+/* feed[k]: the test-data index of the model's k-th remaining input;
+ * bound[k]: {test-data index, value index} of each bound one, ending in -1. */
+static int bind_integer_inputs(clcnn_model *m, const char *dir, int *feed, int (*bound)[2]) {
+  char path[4096];
+  int kept = 0, norig = m->g.ninputs, nbound = 0;
+  for (int i = 0; i < norig && i < MAX_IO; i++) {
+    int v = m->g.inputs[i];
+    ir_value *val = &m->g.values[v];
+    clcnn_tensor t;
+    snprintf(path, sizeof path, "%s/test_data_set_0/input_%d.pb", dir, i);
+    clcnn_err err = {0};
+    bool integer = val->t.dtype == CLCNN_DTYPE_INT64 || val->t.dtype == CLCNN_DTYPE_INT32;
+    if (integer && onnx_tensor_load(path, &t, NULL, &err) == CLCNN_OK) {
+      ir_set_const(val, t.dtype, t.rank, t.dims, t.data);
+      val->is_input = false;
+      bound[nbound][0] = i;
+      bound[nbound++][1] = v;
+      continue;
+    }
+    feed[kept] = i;
+    m->g.inputs[kept] = v;
+    m->inputs[kept++] = m->inputs[i];
+  }
+  bound[nbound][0] = -1;
+  m->g.ninputs = m->ninputs = kept;
+  return norig;
+}
+
 static case_result run_case(clcnn_context *ctx, const char *dir, const char *device, char *ops,
                             size_t opslen, char *why, size_t len) {
   char path[4096];
@@ -148,6 +181,8 @@ static case_result run_case(clcnn_context *ctx, const char *dir, const char *dev
     return st == CLCNN_ERROR_UNSUPPORTED ? CASE_SKIP : CASE_FAIL;
   }
   model_ops(m, ops, opslen);
+  int feed[MAX_IO], bound[MAX_IO + 1][2];
+  int norig = bind_integer_inputs(m, dir, feed, bound);
   if (m->problems) {
     snprintf(why, len, "%s", m->problems);
     clcnn_model_free(m);
@@ -169,29 +204,44 @@ static case_result run_case(clcnn_context *ctx, const char *dir, const char *dev
       result = CASE_FAIL;
       break;
     }
-    if (nin != m->ninputs || nout != m->noutputs) {
+    if (nin != norig || nout != m->noutputs) {
       snprintf(why, len, "test data has %d inputs / %d outputs, the model %d / %d", nin, nout,
-               m->ninputs, m->noutputs);
+               norig, m->noutputs);
       result = CASE_SKIP;
+    }
+    /* A later data set with other values for a bound input would need
+     * another session: stop at the sets that fit. */
+    bool same_bound = true;
+    for (int k = 0; result == CASE_PASS && set > 0 && bound[k][0] >= 0; k++) {
+      const clcnn_tensor *c = &m->g.values[bound[k][1]].t, *t = &in[bound[k][0]];
+      size_t bytes = (size_t)clcnn_tensor_numel(t) * dtype_size(t->dtype);
+      if (c->dtype != t->dtype || clcnn_tensor_numel(c) != clcnn_tensor_numel(t) ||
+          (bytes && memcmp(c->data, t->data, bytes) != 0))
+        same_bound = false;
+    }
+    if (!same_bound) {
+      for (int k = 0; k < nin; k++) free(in[k].data);
+      for (int k = 0; k < nout; k++) free(want[k].data);
+      break;
     }
     if (result == CASE_PASS && !s) {
       clcnn_input_shape shapes[MAX_IO];
-      for (int k = 0; k < nin; k++) {
+      for (int k = 0; k < m->ninputs; k++) {
         shapes[k].name = m->inputs[k].name;
-        shapes[k].rank = in[k].rank;
-        memcpy(shapes[k].dims, in[k].dims, sizeof shapes[k].dims);
+        shapes[k].rank = in[feed[k]].rank;
+        memcpy(shapes[k].dims, in[feed[k]].dims, sizeof shapes[k].dims);
       }
       clcnn_session_options so;
       clcnn_session_options_default(&so);
       so.device = device;
-      st = clcnn_session_create(m, &so, shapes, nin, &s);
+      st = clcnn_session_create(m, &so, shapes, m->ninputs, &s);
       if (st) {
         snprintf(why, len, "session: %s", clcnn_last_error());
         result = st == CLCNN_ERROR_UNSUPPORTED ? CASE_SKIP : CASE_FAIL;
       }
     }
-    for (int k = 0; result == CASE_PASS && k < nin; k++) {
-      if (clcnn_session_set_input(s, m->inputs[k].name, &in[k])) {
+    for (int k = 0; result == CASE_PASS && k < m->ninputs; k++) {
+      if (clcnn_session_set_input(s, m->inputs[k].name, &in[feed[k]])) {
         snprintf(why, len, "set input: %s", clcnn_session_error(s));
         result = CASE_FAIL;
       }
