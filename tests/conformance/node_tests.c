@@ -133,6 +133,21 @@ static void model_ops(const clcnn_model *m, char *buf, size_t len) {
  * sizes, axes...) must be constants when the session is created. ONNX's node
  * tests feed them as graph inputs; bind every integer input of a case to its
  * test value as a constant, which is what an exporter does with them. */
+/* Resize's roi and scales (and Upsample's scales) are float inputs that
+ * decide the output shape. */
+static bool resize_parameter(const ir_graph *g, int v) {
+  bool used = false;
+  for (int i = 0; i < g->nnodes; i++) {
+    const ir_node *n = &g->nodes[i];
+    for (int k = 0; k < n->nin; k++) {
+      if (n->in[k] != v) continue;
+      if (k == 0 || (n->op != CLCNN_OP_RESIZE && n->op != CLCNN_OP_UPSAMPLE)) return false;
+      used = true;
+    }
+  }
+  return used;
+}
+
 /* feed[k]: the test-data index of the model's k-th remaining input;
  * bound[k]: {test-data index, value index} of each bound one, ending in -1. */
 static int bind_integer_inputs(clcnn_model *m, const char *dir, int *feed, int (*bound)[2]) {
@@ -145,7 +160,7 @@ static int bind_integer_inputs(clcnn_model *m, const char *dir, int *feed, int (
     snprintf(path, sizeof path, "%s/test_data_set_0/input_%d.pb", dir, i);
     clcnn_err err = {0};
     bool integer = val->t.dtype == CLCNN_DTYPE_INT64 || val->t.dtype == CLCNN_DTYPE_INT32;
-    if (integer && onnx_tensor_load(path, &t, NULL, &err) == CLCNN_OK) {
+    if ((integer || resize_parameter(&m->g, v)) && onnx_tensor_load(path, &t, NULL, &err) == CLCNN_OK) {
       ir_set_const(val, t.dtype, t.rank, t.dims, t.data);
       val->is_input = false;
       bound[nbound][0] = i;
