@@ -468,12 +468,14 @@ static clcnn_status no_match(const ocl_device_info *devs, int count, const char 
   }
   for (int i = 0; i < count; i++) {
     if (i == 0) {
-      err_set(err, CLCNN_ERROR_DEVICE, "device \"%.*s\": %s; available: opencl:%d \"%s\" (%s, %s%s)",
+      err_set(err, CLCNN_ERROR_DEVICE,
+              "device \"%.*s\": %s; available: opencl:%d \"%s\" (%s, %s%s)",
               (int)(n > 200 ? 200 : n), spec, why, i, devs[i].name, ocl_device_type_str(&devs[i]),
               devs[i].platform_name, devs[i].available ? "" : ", unavailable");
     } else {
-      err_append(err, CLCNN_ERROR_DEVICE, "opencl:%d \"%s\" (%s, %s%s)", i, devs[i].name, ocl_device_type_str(&devs[i]),
-                 devs[i].platform_name, devs[i].available ? "" : ", unavailable");
+      err_append(err, CLCNN_ERROR_DEVICE, "opencl:%d \"%s\" (%s, %s%s)", i, devs[i].name,
+                 ocl_device_type_str(&devs[i]), devs[i].platform_name,
+                 devs[i].available ? "" : ", unavailable");
     }
   }
   return err_append(err, CLCNN_ERROR_DEVICE, "or \"cpu\" for the CPU backend");
@@ -543,10 +545,9 @@ clcnn_status ocl_device_select_from(const ocl_device_info *devs, int count, cons
     }
     unavailable = true;
   }
-  return no_match(devs, count, spec, n,
-                  unavailable ? "the matching devices are not available"
-                              : "no device name contains that",
-                  err);
+  return no_match(
+      devs, count, spec, n,
+      unavailable ? "the matching devices are not available" : "no device name contains that", err);
 }
 
 clcnn_status ocl_device_select(const char *spec, int *index, clcnn_err *err) {
@@ -627,6 +628,5 @@ void ocl_device_describe(const ocl_device_info *d, char *buf, size_t len) {
   out_printf(&o, "  features:       %s%s%s%s%s%s\n", d->fp16 ? " fp16" : "", d->fp64 ? " fp64" : "",
              d->subgroups ? " subgroups" : "", d->images ? " images" : "",
              d->unified_memory ? " unified-memory" : "",
-             (d->fp16 || d->fp64 || d->subgroups || d->images || d->unified_memory) ? ""
-                                                                                    : " none");
+             (d->fp16 || d->fp64 || d->subgroups || d->images || d->unified_memory) ? "" : " none");
 }

@@ -42,8 +42,8 @@ typedef enum ocl_device_type {
 /* Everything probed about one device. Strings are always NUL-terminated
  * (truncated to fit). The handles stay valid for the life of the process. */
 typedef struct ocl_device_info {
-  int index;                  /* position in ocl_devices_list(): "opencl:N" */
-  int platform_index;         /* position of the platform in clGetPlatformIDs() */
+  int index;          /* position in ocl_devices_list(): "opencl:N" */
+  int platform_index; /* position of the platform in clGetPlatformIDs() */
   cl_platform_id platform;
   cl_device_id device;
 
@@ -58,31 +58,31 @@ typedef struct ocl_device_info {
   int opencl_c_major, opencl_c_minor;     /* parsed from opencl_c_version (0.0 if not) */
 
   ocl_device_type type;
-  bool integrated_gpu;        /* a GPU that shares memory with the host */
-  bool available;             /* CL_DEVICE_AVAILABLE and a compiler present */
+  bool integrated_gpu; /* a GPU that shares memory with the host */
+  bool available;      /* CL_DEVICE_AVAILABLE and a compiler present */
 
-  cl_ulong global_mem_size;   /* bytes */
-  cl_ulong local_mem_size;    /* bytes */
-  bool local_mem_dedicated;   /* CL_LOCAL: real on-chip local memory (GPUs) */
-  cl_ulong max_alloc_size;    /* CL_DEVICE_MAX_MEM_ALLOC_SIZE, bytes */
+  cl_ulong global_mem_size; /* bytes */
+  cl_ulong local_mem_size;  /* bytes */
+  bool local_mem_dedicated; /* CL_LOCAL: real on-chip local memory (GPUs) */
+  cl_ulong max_alloc_size;  /* CL_DEVICE_MAX_MEM_ALLOC_SIZE, bytes */
   cl_ulong max_constant_buffer_size;
   cl_ulong global_mem_cache_size;
-  cl_uint compute_units;      /* CL_DEVICE_MAX_COMPUTE_UNITS */
+  cl_uint compute_units; /* CL_DEVICE_MAX_COMPUTE_UNITS */
   size_t max_work_group_size;
   size_t max_work_item_sizes[3];
-  cl_uint max_clock_mhz;      /* CL_DEVICE_MAX_CLOCK_FREQUENCY */
+  cl_uint max_clock_mhz;            /* CL_DEVICE_MAX_CLOCK_FREQUENCY */
   cl_uint mem_base_addr_align_bits; /* CL_DEVICE_MEM_BASE_ADDR_ALIGN */
   cl_uint address_bits;
   cl_uint preferred_vector_width_float;
   size_t profiling_timer_resolution_ns;
 
-  bool fp16;                  /* cl_khr_fp16 */
-  bool fp64;                  /* cl_khr_fp64 */
-  bool subgroups;             /* cl_khr_subgroups or cl_intel_subgroups */
-  bool images;                /* CL_DEVICE_IMAGE_SUPPORT */
-  bool unified_memory;        /* CL_DEVICE_HOST_UNIFIED_MEMORY */
+  bool fp16;           /* cl_khr_fp16 */
+  bool fp64;           /* cl_khr_fp64 */
+  bool subgroups;      /* cl_khr_subgroups or cl_intel_subgroups */
+  bool images;         /* CL_DEVICE_IMAGE_SUPPORT */
+  bool unified_memory; /* CL_DEVICE_HOST_UNIFIED_MEMORY */
 
-  const char *extensions;     /* CL_DEVICE_EXTENSIONS, owned by the list */
+  const char *extensions; /* CL_DEVICE_EXTENSIONS, owned by the list */
 } ocl_device_info;
 
 /* Every OpenCL device of every platform, in platform order then device order.

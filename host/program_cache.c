@@ -41,7 +41,8 @@
 
 /* ------------------------------------------------------------- helpers */
 
-static void note_add(ocl_build_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note_add(ocl_build_report *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void note_add(ocl_build_report *r, const char *fmt, ...) {
   size_t at = strlen(r->note);
   if (at + 3 >= sizeof r->note) return;
@@ -306,8 +307,7 @@ static bool write_entry(const char *dir, const char *path, const uint8_t key[OCL
 
 /* A program from a verified binary, built; NULL (and `why`) if refused. */
 static cl_program program_from_binary(cl_context ctx, cl_device_id dev, const uint8_t *bin,
-                                      size_t len, const char *options, char *why,
-                                      size_t why_len) {
+                                      size_t len, const char *options, char *why, size_t why_len) {
   cl_int rc = CL_SUCCESS, bst = CL_SUCCESS;
   const unsigned char *p = bin;
   cl_program prog = clCreateProgramWithBinary(ctx, 1, &dev, &len, &p, &bst, &rc);
@@ -340,8 +340,7 @@ static char *build_log(cl_program prog, cl_device_id dev) {
   log[n] = 0;
   /* Trim trailing white space and NULs. */
   size_t k = strlen(log);
-  while (k && (log[k - 1] == '\n' || log[k - 1] == ' ' || log[k - 1] == '\r' ||
-               log[k - 1] == '\t'))
+  while (k && (log[k - 1] == '\n' || log[k - 1] == ' ' || log[k - 1] == '\r' || log[k - 1] == '\t'))
     log[--k] = 0;
   return log;
 }
@@ -353,7 +352,8 @@ static clcnn_status program_from_source(cl_context ctx, cl_device_id dev,
   cl_program prog = clCreateProgramWithSource(ctx, 1, &source, NULL, &rc);
   if (rc != CL_SUCCESS || !prog) {
     if (prog) clReleaseProgram(prog);
-    return err_set(err, rc == CL_OUT_OF_HOST_MEMORY ? CLCNN_ERROR_OUT_OF_MEMORY : CLCNN_ERROR_DEVICE,
+    return err_set(err,
+                   rc == CL_OUT_OF_HOST_MEMORY ? CLCNN_ERROR_OUT_OF_MEMORY : CLCNN_ERROR_DEVICE,
                    "clCreateProgramWithSource failed: %s (%d)", ocl_error_str(rc), (int)rc);
   }
   rc = clBuildProgram(prog, 1, &dev, options, NULL, NULL);
@@ -541,9 +541,8 @@ clcnn_status ocl_program_build_ex(cl_context ctx, cl_device_id dev, const ocl_de
 }
 
 clcnn_status ocl_program_build(cl_context ctx, cl_device_id dev, const ocl_device_info *info,
-                               const char *source, const char *options,
-                               const ocl_cache_config *cfg, cl_program *out, bool *cache_hit,
-                               clcnn_err *err) {
+                               const char *source, const char *options, const ocl_cache_config *cfg,
+                               cl_program *out, bool *cache_hit, clcnn_err *err) {
   ocl_build_report *r = malloc(sizeof *r); /* large: keep it off the stack */
   if (!r) {
     if (out) *out = NULL;

@@ -35,12 +35,12 @@ typedef struct ocl_cache_config {
 
 /* What ocl_program_build_ex() did with the cache (for logging and tests). */
 typedef struct ocl_build_report {
-  bool cache_hit;      /* the program came from a cached binary */
-  bool cache_written;  /* a new entry was written (after a miss or a rejection) */
-  bool cache_rejected; /* an entry existed but was damaged or refused by the driver */
-  char path[OCL_CACHE_PATH_MAX];  /* the entry's path; "" when the cache was not used */
-  char note[OCL_CACHE_NOTE_MAX];  /* why the cache was skipped, an entry rejected or
-                                     not written; "" when there is nothing to say */
+  bool cache_hit;                /* the program came from a cached binary */
+  bool cache_written;            /* a new entry was written (after a miss or a rejection) */
+  bool cache_rejected;           /* an entry existed but was damaged or refused by the driver */
+  char path[OCL_CACHE_PATH_MAX]; /* the entry's path; "" when the cache was not used */
+  char note[OCL_CACHE_NOTE_MAX]; /* why the cache was skipped, an entry rejected or
+                                    not written; "" when there is nothing to say */
 } ocl_build_report;
 
 /* Builds `source` with `options` for device `dev` of context `ctx` (which
@@ -59,9 +59,8 @@ clcnn_status ocl_program_build_ex(cl_context ctx, cl_device_id dev, const ocl_de
 /* The same, reporting only whether the program came from the cache
  * (`cache_hit` may be NULL). */
 clcnn_status ocl_program_build(cl_context ctx, cl_device_id dev, const ocl_device_info *info,
-                               const char *source, const char *options,
-                               const ocl_cache_config *cfg, cl_program *out, bool *cache_hit,
-                               clcnn_err *err);
+                               const char *source, const char *options, const ocl_cache_config *cfg,
+                               cl_program *out, bool *cache_hit, clcnn_err *err);
 
 /* The cache key of a program (what the entry's name and header hold). */
 void ocl_cache_key(const ocl_device_info *info, const char *source, const char *options,

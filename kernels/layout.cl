@@ -15,7 +15,11 @@
  * innermost) with source strides S1..S15 and destination strides T1..T15.
  * Absent slots default to size 1, which the compiler folds away. Indices are
  * int: the host refuses tensors of 2^31 elements or more. CAT comes from
- * common.cl. */
+ * common.cl.
+ *
+ * Each kernel is compiled only when -DK_<its name> is given: a program holds
+ * the one kernel its node uses, since PoCL generates code for every kernel
+ * of a program when the binary cache asks for the binary. */
 
 #ifndef T
 #define T uint
@@ -205,6 +209,7 @@
  * -D constants, so that every input of every Concat shares one program (a
  * DenseNet block has dozens of inputs of different sizes); a copy gains
  * nothing from constant sizes. Work-item: VW consecutive columns of a row. */
+#ifdef K_copy2d_rows_any
 __kernel void copy2d_rows_any(__global const T *x, uint x_off, uint x_stride,
                               __global T *y, uint y_off, uint y_stride, uint rows, uint cols) {
   uint c = (uint)get_global_id(0) * VW;
@@ -218,6 +223,8 @@ __kernel void copy2d_rows_any(__global const T *x, uint x_off, uint x_stride,
     for (uint i = 0; i < cols - c; i++) ys[i] = xs[i];
   }
 }
+#endif
+
 
 /* ----------------------------------------------------- strided copy */
 
@@ -227,6 +234,7 @@ __kernel void copy2d_rows_any(__global const T *x, uint x_off, uint x_stride,
  * Expand (stride 0) and Tile (an axis split in repeat x size, the repeat
  * with stride 0) are all this. Work-item: VW consecutive inner elements of
  * one outer index. */
+#ifdef K_strided_copy_nd_any
 __kernel void strided_copy_nd_any(__global const T *x, uint x_off, __global T *y, uint y_off) {
   int c = (int)get_global_id(0) * VW;
   int o = (int)get_global_id(1);
@@ -249,6 +257,8 @@ __kernel void strided_copy_nd_any(__global const T *x, uint x_off, __global T *y
   int m = DI - c < VW ? DI - c : VW;
   for (int i = 0; i < m; i++) ys[i] = xs[i * SI];
 }
+#endif
+
 
 /* --------------------------------------------------- tiled transpose */
 
@@ -268,6 +278,7 @@ __kernel void strided_copy_nd_any(__global const T *x, uint x_off, __global T *y
 #define LY_T8 CAT(T, 8)
 #define LY_COL8(s) (LY_T8)(r0.s, r1.s, r2.s, r3.s, r4.s, r5.s, r6.s, r7.s)
 
+#ifdef K_transpose_tile8_nd_any
 __kernel void transpose_tile8_nd_any(__global const T *x, uint x_off, __global T *y,
                                      uint y_off) {
   int p0 = (int)get_global_id(0) * 8; /* along the inner (output-contiguous) axis */
@@ -296,6 +307,8 @@ __kernel void transpose_tile8_nd_any(__global const T *x, uint x_off, __global T
       for (int p = 0; p < mp; p++) ys[q * TQ + p] = xs[p * SI + q];
   }
 }
+#endif
+
 
 /* The same transpose for GPUs: a work-group of (TS, TS / 4) stages a TS x TS
  * tile in local memory (one column of padding against bank conflicts), so
@@ -304,6 +317,7 @@ __kernel void transpose_tile8_nd_any(__global const T *x, uint x_off, __global T
 #define TS 32
 #endif
 
+#ifdef K_transpose_local_nd_any
 __kernel void transpose_local_nd_any(__global const T *x, uint x_off, __global T *y,
                                      uint y_off) {
   __local T tile[TS][TS + 1];
@@ -324,6 +338,8 @@ __kernel void transpose_local_nd_any(__global const T *x, uint x_off, __global T
     if (p < DI && q < DQ) y[y_off + dst + q * TQ + p] = tile[lx][j];
   }
 }
+#endif
+
 
 /* ---------------------------------------------------------------- gather */
 
@@ -345,6 +361,7 @@ __kernel void transpose_local_nd_any(__global const T *x, uint x_off, __global T
 #define NI 1
 #endif
 
+#ifdef K_gather_axis_any
 __kernel void gather_axis_any(__global const T *x, uint x_off, __global const int *idx,
                               __global T *y, uint y_off) {
   int c = (int)get_global_id(0) * VW;
@@ -367,6 +384,8 @@ __kernel void gather_axis_any(__global const T *x, uint x_off, __global const in
   }
 #endif
 }
+#endif
+
 
 /* ------------------------------------------------------------------- pad */
 
@@ -433,7 +452,7 @@ __kernel void gather_axis_any(__global const T *x, uint x_off, __global const in
 #endif
 
 /* Maps i (any int) into [0, n) for the non-constant modes. */
-inline int ly_pad_map(int i, int n) {
+int ly_pad_map(int i, int n) {
 #if MODE == 1 /* reflect: ... 2 1 | 0 1 2 ... n-1 | n-2 ... */
   if (n == 1) return 0;
   int period = 2 * (n - 1);
@@ -466,6 +485,7 @@ inline int ly_pad_map(int i, int n) {
   }
 #endif
 
+#ifdef K_pad_nd_any
 __kernel void pad_nd_any(__global const T *x, uint x_off, __global const T *v, uint v_off,
                          __global T *y, uint y_off) {
   int c = (int)get_global_id(0) * VW;
@@ -505,3 +525,5 @@ __kernel void pad_nd_any(__global const T *x, uint x_off, __global const T *v, u
   for (int i = 0; i < m; i++) ys[i] = xs[ly_pad_map(i0 + i, II)];
 #endif
 }
+#endif
+

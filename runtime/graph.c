@@ -184,7 +184,7 @@ clcnn_status ir_toposort(ir_graph *g, clcnn_err *err) {
                  g->nodes[first].name);
     goto out;
   }
-  ir_node *sorted = malloc(sizeof(ir_node) * (size_t)(nn ? nn : 1));
+  ir_node *sorted = malloc(sizeof(ir_node) * (size_t)(nn > 0 ? nn : 1));
   if (!sorted) {
     st = err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory sorting the graph");
     goto out;

@@ -238,9 +238,11 @@ clcnn_status cpu_run_node(const ir_graph *g, const ir_node *n, const clcnn_tenso
                           clcnn_tensor *out, clcnn_err *err);
 
 /* C = alpha * op(A) * op(B) + beta * C, row-major, op = transpose when the
- * flag is set; CBLAS (OpenBLAS) where available, else a blocked loop.
+ * flag is set; CBLAS (OpenBLAS) where available, else a blocked loop. Uses
+ * up to `nthreads` threads of the one OpenMP pool (the BLAS itself runs
+ * single-threaded: two thread pools fighting over the cores cost 3-5x).
  * Defined in runtime/cpu/gemm_core.c. */
-void cpu_sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+void cpu_sgemm(int nthreads, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                int64_t ldc);
 

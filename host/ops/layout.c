@@ -134,6 +134,13 @@ static const char *check_io(const ir_graph *g, const ir_node *n, int data_inputs
   return NULL;
 }
 
+/* Builds kernel `name` of layout.cl: only that kernel is compiled (-DK_name). */
+static clcnn_status layout_kernel(ocl_node *on, const char *name, char *opts, size_t len,
+                                  cl_kernel *k, clcnn_err *err) {
+  ocl_opt(opts, len, "-DK_%s", name);
+  return ocl_kernel(on, "layout.cl", name, opts, k, err);
+}
+
 /* One kernel over a fixed range: everything but Concat and Split. */
 typedef struct single_state {
   cl_kernel k;
@@ -192,7 +199,7 @@ static clcnn_status prepare_strided(ocl_node *on, nd_map *m, size_t es, clcnn_er
     s->work_dim = 2;
     s->global[0] = ceil_div(m->dims[inner], vw);
     s->global[1] = (size_t)outer;
-    return ocl_kernel(on, "layout.cl", "strided_copy_nd_any", opts, &s->k, err);
+    return layout_kernel(on, "strided_copy_nd_any", opts, sizeof opts, &s->k, err);
   }
   ocl_opt(opts, sizeof opts, "-DDQ=%lld -DTQ=%lld", (long long)m->dims[q], (long long)m->dst[q]);
   s->work_dim = 3;
@@ -207,11 +214,11 @@ static clcnn_status prepare_strided(ocl_node *on, nd_map *m, size_t es, clcnn_er
     s->local[2] = 1;
     s->global[0] = ceil_div(m->dims[inner], ts) * (size_t)ts;
     s->global[1] = ceil_div(m->dims[q], ts) * (size_t)ts / 4;
-    return ocl_kernel(on, "layout.cl", "transpose_local_nd_any", opts, &s->k, err);
+    return layout_kernel(on, "transpose_local_nd_any", opts, sizeof opts, &s->k, err);
   }
   s->global[0] = ceil_div(m->dims[inner], 8);
   s->global[1] = ceil_div(m->dims[q], 8);
-  return ocl_kernel(on, "layout.cl", "transpose_tile8_nd_any", opts, &s->k, err);
+  return layout_kernel(on, "transpose_tile8_nd_any", opts, sizeof opts, &s->k, err);
 }
 
 /* x -> y through the prepared single kernel (x, x_off, y, y_off). */
@@ -284,7 +291,7 @@ static clcnn_status prepare_slabs(ocl_node *on, const ir_value *big, int axis, i
   }
   char opts[128] = "";
   type_options(on, dtype_size(big->t.dtype), opts, sizeof opts, &s->vw);
-  return ocl_kernel(on, "layout.cl", "copy2d_rows_any", opts, &s->k, err);
+  return layout_kernel(on, "copy2d_rows_any", opts, sizeof opts, &s->k, err);
 }
 
 static clcnn_status run_slab(ocl_node *on, slabs_state *s, const slab *b, const ocl_tensor *x,
@@ -497,7 +504,7 @@ static clcnn_status gather_prepare(ocl_node *on, clcnn_err *err) {
     s->global[1] = (size_t)ni;
   }
   s->global[2] = (size_t)go;
-  return ocl_kernel(on, "layout.cl", "gather_axis_any", opts, &s->k, err);
+  return layout_kernel(on, "gather_axis_any", opts, sizeof opts, &s->k, err);
 }
 
 static clcnn_status gather_run(ocl_node *on, const ocl_tensor *in, int nin, const ocl_tensor *out,
@@ -585,7 +592,7 @@ static clcnn_status pad_prepare(ocl_node *on, clcnn_err *err) {
   s->work_dim = 2;
   s->global[0] = ceil_div(od[r - 1], vw);
   s->global[1] = (size_t)outer;
-  return ocl_kernel(on, "layout.cl", "pad_nd_any", opts, &s->k, err);
+  return layout_kernel(on, "pad_nd_any", opts, sizeof opts, &s->k, err);
 }
 
 static clcnn_status pad_run(ocl_node *on, const ocl_tensor *in, int nin, const ocl_tensor *out,

@@ -14,11 +14,9 @@
  * into columns, then col2im scattered into the output.
  * The 1-D and 2-D cases run as 3-D with leading dims of 1.
  *
- * Threads: the SGEMM paths leave threading to the BLAS and run their own
- * loops (im2col, col2im, epilogue) on the calling thread. An OpenMP team
- * next to BLAS calls is harmful: OpenMP workers spin-wait after a parallel
- * region while the BLAS threads want the same cores (measured 2-5x slower
- * with OpenBLAS's pthreads build). See GEMM_SIDE_THREADS. */
+ * Threads: every loop, SGEMM included (cpu_sgemm splits the product over
+ * the same OpenMP pool and keeps the BLAS single-threaded), uses
+ * cn->nthreads threads of one pool: two pools would fight for the cores. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,7 +56,7 @@
 #endif
 
 /* Threads for the loops around SGEMM calls (see the top comment). */
-#define GEMM_SIDE_THREADS 1
+#define GEMM_SIDE_THREADS (cn->nthreads)
 
 /* Scratch budget for one im2col / col2im band, per 4 threads (floats). */
 #define CONV_COL_FLOATS ((int64_t)1 << 19)
@@ -101,8 +99,8 @@ static inline void axpy(float *restrict y, const float *restrict x, float a, int
   for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
 }
 
-static inline void axpy_strided(float *restrict y, const float *restrict x, int64_t sx,
-                                float a, int64_t n) {
+static inline void axpy_strided(float *restrict y, const float *restrict x, int64_t sx, float a,
+                                int64_t n) {
   for (int64_t i = 0; i < n; i++) y[i] += a * x[i * sx];
 }
 
@@ -126,40 +124,94 @@ static void epilogue(const ir_node *n, float *y, int64_t rows, int64_t len, int6
 
 /* A zero-padded copy of one input plane (D x PH x PW; only H and W are
  * padded), big enough that every window of every output position lies
- * inside: the depthwise loops need no bounds tests. The borders are zeroed
- * once when the buffer is allocated; each plane rewrites the interior. */
+ * inside: the depthwise loops need no bounds tests. With phases = 2 (2-D,
+ * stride 2) the copy is split into 4 phase planes by row and column parity,
+ * P[a][b][r][c] = padded[2r + a][2c + b], so that stride-2 taps become
+ * contiguous loads. The borders are zeroed once when the buffer is
+ * allocated; each plane rewrites the interior. */
 typedef struct padded {
-  int64_t ph, pw;      /* padded slice */
-  int64_t top, left;   /* position of the input in it */
-  int64_t floats;      /* D * ph * pw */
+  int64_t ph, pw;    /* padded slice */
+  int64_t top, left; /* position of the input in it */
+  int phases;        /* 1, or 2: split by parity */
+  int64_t pitch;     /* row pitch (pw, or ceil(pw / 2) when split) */
+  int64_t psize;     /* floats per phase plane (split) */
+  int64_t floats;    /* the whole buffer */
 } padded;
 
-static void padded_from(const geom3 *g, padded *pd) {
+static void padded_from(const geom3 *g, int phases, padded *pd) {
   int64_t need_h = (g->out[1] - 1) * g->s[1] + (g->k[1] - 1) * g->d[1] + 1;
   int64_t need_w = (g->out[2] - 1) * g->s[2] + (g->k[2] - 1) * g->d[2] + 1;
   pd->top = g->p[1];
   pd->left = g->p[2];
   pd->ph = need_h > pd->top + g->in[1] ? need_h : pd->top + g->in[1];
   pd->pw = need_w > pd->left + g->in[2] ? need_w : pd->left + g->in[2];
-  pd->floats = g->in[0] * pd->ph * pd->pw;
+  pd->phases = phases;
+  if (phases == 2) {
+    pd->pitch = (pd->pw + 1) / 2;
+    pd->psize = (pd->ph + 1) / 2 * pd->pitch;
+    pd->floats = 4 * pd->psize;
+  } else {
+    pd->pitch = pd->pw;
+    pd->psize = pd->ph * pd->pw;
+    pd->floats = g->in[0] * pd->psize;
+  }
 }
 
 static void padded_copy(const float *x, const geom3 *g, const padded *pd, float *buf) {
   const int64_t IH = g->in[1], IW = g->in[2];
-  for (int64_t z = 0; z < g->in[0]; z++) {
-    float *dst = buf + z * pd->ph * pd->pw + pd->top * pd->pw + pd->left;
-    const float *src = x + z * IH * IW;
-    for (int64_t r = 0; r < IH; r++)
-      memcpy(dst + r * pd->pw, src + r * IW, sizeof(float) * (size_t)IW);
+  if (pd->phases == 1) {
+    for (int64_t z = 0; z < g->in[0]; z++) {
+      float *dst = buf + z * pd->psize + pd->top * pd->pitch + pd->left;
+      const float *src = x + z * IH * IW;
+      for (int64_t r = 0; r < IH; r++)
+        memcpy(dst + r * pd->pitch, src + r * IW, sizeof(float) * (size_t)IW);
+    }
+    return;
   }
+  for (int64_t r = 0; r < IH; r++) {
+    int64_t pr = pd->top + r;
+    const float *src = x + r * IW;
+    float *even = buf + (pr & 1) * 2 * pd->psize + (pr >> 1) * pd->pitch;
+    float *odd = even + pd->psize;
+    int64_t i0 = 0;
+    if (pd->left & 1) { /* the first column is odd */
+      odd[pd->left >> 1] = src[0];
+      i0 = 1;
+    }
+    int64_t base = (pd->left + i0) >> 1, pairs = (IW - i0) / 2;
+    float *restrict e = even + base, *restrict o = odd + base;
+    const float *restrict sp = src + i0;
+    CONV_SIMD
+    for (int64_t j = 0; j < pairs; j++) {
+      e[j] = sp[2 * j];
+      o[j] = sp[2 * j + 1];
+    }
+    if (i0 + 2 * pairs < IW) e[pairs] = sp[2 * pairs];
+  }
+}
+
+/* Depthwise kernels with unrolled row code. */
+enum { DW_ANY, DW_3S1, DW_3S2, DW_5S1, DW_5S2 };
+
+/* 2-D, square 3x3 or 5x5 kernel, equal strides 1 or 2, no dilation. */
+static int dw_variant(const geom3 *g) {
+  if (g->in[0] != 1 || g->k[0] != 1 || g->d[1] != 1 || g->d[2] != 1 || g->k[1] != g->k[2] ||
+      g->s[1] != g->s[2])
+    return DW_ANY;
+  int64_t k = g->k[2], s = g->s[2];
+  if (k == 3 && s == 1) return DW_3S1;
+  if (k == 3 && s == 2) return DW_3S2;
+  if (k == 5 && s == 1) return DW_5S1;
+  if (k == 5 && s == 2) return DW_5S2;
+  return DW_ANY;
 }
 
 /* ----------------------------------------------------------- node state */
 
 typedef struct conv_state {
-  float *col;       /* im2col / col2im band */
-  int64_t band;     /* rows (od, oh) of output (Conv) or input (ConvTranspose) per band */
-  float *pad;       /* depthwise: per thread, a padded plane and OH x pw floats */
+  float *col;   /* im2col / col2im band */
+  int64_t band; /* rows (od, oh) of output (Conv) or input (ConvTranspose) per band */
+  float *pad;   /* depthwise: per thread, a padded plane and OH x pw floats */
   padded pd;
   int64_t buf_floats;
   int nbuf;
@@ -197,9 +249,10 @@ static clcnn_status state_alloc(const cpu_node *cn, conv_state **out, clcnn_err 
     s->band = band_rows(g.in[0] * g.in[1], per_row, cn->nthreads);
     floats = per_row * s->band;
   } else if (p->depthwise) {
-    padded_from(&g, &s->pd);
+    int variant = dw_variant(&g);
+    padded_from(&g, variant == DW_3S2 || variant == DW_5S2 ? 2 : 1, &s->pd);
     s->nbuf = cn->nthreads > 1 ? cn->nthreads : 1;
-    s->buf_floats = s->pd.floats + g.out[1] * s->pd.pw;
+    s->buf_floats = s->pd.floats + g.out[1] * s->pd.pitch;
     floats = s->buf_floats * s->nbuf;
   } else if (!p->pointwise) {
     int64_t per_row = p->group_in * ksz * g.out[2];
@@ -242,42 +295,34 @@ static void conv_release(cpu_node *cn) {
 
 /* ------------------------------------------------------------- depthwise */
 
-/* y[ox] += sum over the K x K window of w * p, stride S, no dilation; p is
- * the window's top-left in the padded slice. K and S are constants after
- * inlining, so the taps unroll and the ox loop vectorises. */
-static inline CONV_INLINE void dw_row_k(float *restrict y, const float *restrict p, int64_t pw,
-                                        const float *restrict w, int64_t ow, const int K,
-                                        const int S) {
-  CONV_SIMD
-  for (int64_t ox = 0; ox < ow; ox++) {
-    float acc = 0.0f;
-    CONV_UNROLL
-    for (int ky = 0; ky < K; ky++) {
-      CONV_UNROLL
-      for (int kx = 0; kx < K; kx++) acc += w[ky * K + kx] * p[ky * pw + ox * S + kx];
-    }
-    y[ox] += acc;
-  }
-}
-
-/* Stride 1 over a whole 2-D plane at once: t[i] for i = oy * pw + ox, the
- * padded row pitch, so a plane of short rows is one long vector loop (the
- * columns ox >= OW are computed and dropped). */
-static inline CONV_INLINE void dw_flat_k(float *restrict t, const float *restrict p, int64_t pw,
-                                         const float *restrict w, int64_t n, const int K) {
+/* t[i] = bias + the K x K window (stride S, no dilation) of output position
+ * i, for i in [0, n): p is the padded plane (split by parity when S == 2)
+ * offset to the first position, so position i reads p[i + tap offset].
+ * Called per output row (n = OW), or once per plane over the padded row
+ * pitch when rows are short (the columns past OW are computed and dropped).
+ * K and S are constants after inlining: the taps unroll and the loop
+ * vectorises. */
+static inline CONV_INLINE void dw_run_k(float *restrict t, const float *restrict p, int64_t n,
+                                        const float *restrict w, float bias, int64_t pitch,
+                                        int64_t psize, const int K, const int S) {
   CONV_SIMD
   for (int64_t i = 0; i < n; i++) {
-    float acc = 0.0f;
+    float acc = bias;
     CONV_UNROLL
     for (int ky = 0; ky < K; ky++) {
       CONV_UNROLL
-      for (int kx = 0; kx < K; kx++) acc += w[ky * K + kx] * p[ky * pw + i + kx];
+      for (int kx = 0; kx < K; kx++) {
+        int64_t off = S == 1 ? ky * pitch + kx
+                             : ((ky & 1) * 2 + (kx & 1)) * psize + (ky >> 1) * pitch + (kx >> 1);
+        acc += w[ky * K + kx] * p[off + i];
+      }
     }
     t[i] = acc;
   }
 }
 
-/* Any kernel, stride and dilation: one pass over the row per tap. */
+/* Any kernel, stride and dilation (and 3-D): y[ox] += one pass over the row
+ * per tap. */
 static void dw_row_any(float *restrict y, const float *restrict p, int64_t pw,
                        const float *restrict w, int64_t ow, const geom3 *g) {
   const int64_t sx = g->s[2];
@@ -293,41 +338,45 @@ static void dw_row_any(float *restrict y, const float *restrict p, int64_t pw,
   }
 }
 
-enum { DW_ANY, DW_3S1, DW_3S2, DW_5S1, DW_5S2 };
-
-static int dw_variant(const geom3 *g) {
-  if (g->d[1] != 1 || g->d[2] != 1 || g->k[1] != g->k[2]) return DW_ANY;
-  int64_t k = g->k[2], s = g->s[2];
-  if (k == 3 && s == 1) return DW_3S1;
-  if (k == 3 && s == 2) return DW_3S2;
-  if (k == 5 && s == 1) return DW_5S1;
-  if (k == 5 && s == 2) return DW_5S2;
-  return DW_ANY;
-}
-
-/* Rows narrower than this take the flat path (stride 1, 2-D). */
+/* Rows narrower than this take the per-plane path. */
 #define DW_FLAT_MAX_WIDTH 48
 
-/* One output plane from its (padded) input plane; tmp holds OH x pw floats. */
+static inline CONV_INLINE void dw_run(int variant, float *t, const float *p, int64_t n,
+                                      const float *w, float bias, int64_t pitch, int64_t psize) {
+  switch (variant) {
+    case DW_3S1:
+      dw_run_k(t, p, n, w, bias, pitch, psize, 3, 1);
+      break;
+    case DW_3S2:
+      dw_run_k(t, p, n, w, bias, pitch, psize, 3, 2);
+      break;
+    case DW_5S1:
+      dw_run_k(t, p, n, w, bias, pitch, psize, 5, 1);
+      break;
+    default:
+      dw_run_k(t, p, n, w, bias, pitch, psize, 5, 2);
+      break;
+  }
+}
+
+/* One output plane from its padded input plane; tmp holds OH x pitch floats. */
 CONV_CLONES static void dw_plane(const geom3 *g, const padded *pd, int variant, const float *buf,
                                  const float *wm, float bias, float *yp, float *tmp) {
-  const int64_t OH = g->out[1], OW = g->out[2], pw = pd->pw;
-  const int64_t kplane = g->k[1] * g->k[2];
-  if (g->in[0] == 1 && OW < DW_FLAT_MAX_WIDTH && (variant == DW_3S1 || variant == DW_5S1)) {
-    const float *p = buf + 0; /* iz = 0: no depth */
-    int64_t n = (OH - 1) * pw + OW;
-    if (variant == DW_3S1)
-      dw_flat_k(tmp, p, pw, wm, n, 3);
-    else
-      dw_flat_k(tmp, p, pw, wm, n, 5);
-    for (int64_t oy = 0; oy < OH; oy++) {
-      float *restrict yr = yp + oy * OW;
-      const float *restrict tr = tmp + oy * pw;
-      CONV_SIMD
-      for (int64_t i = 0; i < OW; i++) yr[i] = tr[i] + bias;
+  const int64_t OH = g->out[1], OW = g->out[2], pitch = pd->pitch;
+  if (variant != DW_ANY) {
+    /* Output row oy starts at padded row oy (stride 1) or phase row oy
+     * (stride 2): one pitch further per row either way. */
+    if (OW < DW_FLAT_MAX_WIDTH) {
+      dw_run(variant, tmp, buf, (OH - 1) * pitch + OW, wm, bias, pitch, pd->psize);
+      for (int64_t oy = 0; oy < OH; oy++)
+        memcpy(yp + oy * OW, tmp + oy * pitch, sizeof(float) * (size_t)OW);
+    } else {
+      for (int64_t oy = 0; oy < OH; oy++)
+        dw_run(variant, yp + oy * OW, buf + oy * pitch, OW, wm, bias, pitch, pd->psize);
     }
     return;
   }
+  const int64_t kplane = g->k[1] * g->k[2];
   for (int64_t oz = 0; oz < g->out[0]; oz++) {
     for (int64_t oy = 0; oy < OH; oy++) {
       float *yr = yp + (oz * OH + oy) * OW;
@@ -337,23 +386,16 @@ CONV_CLONES static void dw_plane(const geom3 *g, const padded *pd, int variant, 
       for (int64_t kz = 0; kz < g->k[0]; kz++) {
         int64_t iz = oz * g->s[0] - g->p[0] + kz * g->d[0];
         if (iz < 0 || iz >= g->in[0]) continue;
-        const float *p = buf + iz * pd->ph * pw + oy * g->s[1] * pw;
-        const float *w = wm + kz * kplane;
-        switch (variant) {
-          case DW_3S1: dw_row_k(yr, p, pw, w, OW, 3, 1); break;
-          case DW_3S2: dw_row_k(yr, p, pw, w, OW, 3, 2); break;
-          case DW_5S1: dw_row_k(yr, p, pw, w, OW, 5, 1); break;
-          case DW_5S2: dw_row_k(yr, p, pw, w, OW, 5, 2); break;
-          default: dw_row_any(yr, p, pw, w, OW, g); break;
-        }
+        const float *p = buf + iz * pd->psize + oy * g->s[1] * pitch;
+        dw_row_any(yr, p, pitch, wm + kz * kplane, OW, g);
       }
     }
   }
 }
 
 /* Depthwise: every output channel m reads input channel m / (C_out / group). */
-static void conv_depthwise(const cpu_node *cn, const conv_state *s, const geom3 *g,
-                           const float *x, const float *w, const float *bias, float *y) {
+static void conv_depthwise(const cpu_node *cn, const conv_state *s, const geom3 *g, const float *x,
+                           const float *w, const float *bias, float *y) {
   const ir_node *n = cn->n;
   const conv_params *p = n->params;
   const int64_t planes = p->batch * p->out_channels, M = p->out_channels;
@@ -361,8 +403,9 @@ static void conv_depthwise(const cpu_node *cn, const conv_state *s, const geom3 
   const int64_t in_size = g->in[0] * g->in[1] * g->in[2];
   const int64_t out_size = g->out[0] * g->out[1] * g->out[2];
   const int variant = dw_variant(g);
+  const double work = (double)planes * (double)out_size * (double)ksz;
   const int nt = s->nbuf;
-  CONV_PARALLEL(nt, planes > 1 && planes * out_size * ksz >= CONV_PAR_MIN) {
+  CONV_PARALLEL(nt, planes > 1 && work >= (double)CONV_PAR_MIN) {
     float *buf = s->pad + (int64_t)CONV_THREAD_ID * s->buf_floats;
     float *tmp = buf + s->pd.floats;
     int64_t last_c = -1; /* input plane in buf (with a multiplier, several outputs share it) */
@@ -457,7 +500,7 @@ static clcnn_status conv_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
       float *yg = y + (b * p->out_channels + gi * Mg) * out_size;
       const float *bg = bias ? bias + gi * Mg : NULL;
       if (p->pointwise) {
-        cpu_sgemm(false, false, Mg, out_size, Cg, 1.0f, wg, Cg, xg, in_size, 0.0f, yg, out_size);
+        cpu_sgemm(nt, false, false, Mg, out_size, Cg, 1.0f, wg, Cg, xg, in_size, 0.0f, yg, out_size);
         epilogue(cn->n, yg, Mg, out_size, out_size, bg, nt);
         continue;
       }
@@ -465,7 +508,7 @@ static clcnn_status conv_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
         int64_t r1 = r0 + s->band < rows ? r0 + s->band : rows;
         int64_t ncols = (r1 - r0) * OW;
         im2col(xg, Cg, &g, r0, r1, s->col, nt);
-        cpu_sgemm(false, false, Mg, ncols, K, 1.0f, wg, K, s->col, ncols, 0.0f, yg + r0 * OW,
+        cpu_sgemm(nt, false, false, Mg, ncols, K, 1.0f, wg, K, s->col, ncols, 0.0f, yg + r0 * OW,
                   out_size);
         epilogue(cn->n, yg + r0 * OW, Mg, ncols, out_size, bg, nt);
       }
@@ -551,7 +594,7 @@ static clcnn_status convt_run(cpu_node *cn, const clcnn_tensor *in, int nin, clc
       for (int64_t r0 = 0; r0 < rows; r0 += s->band) {
         int64_t r1 = r0 + s->band < rows ? r0 + s->band : rows;
         int64_t ncols = (r1 - r0) * IW;
-        cpu_sgemm(true, false, MK, ncols, Cg, 1.0f, wg, MK, xg + r0 * IW, in_size, 0.0f, s->col,
+        cpu_sgemm(nt, true, false, MK, ncols, Cg, 1.0f, wg, MK, xg + r0 * IW, in_size, 0.0f, s->col,
                   ncols);
         col2im(s->col, Mg, &g, r0, r1, yg, nt);
       }

@@ -21,6 +21,7 @@
 #define GEMM_SIMD
 #endif
 
+
 /* Least work (multiply-adds) worth waking threads for. */
 #define GEMM_PAR_MIN ((int64_t)1 << 16)
 /* Columns of y per task in gemv_axpy (stays in L1). */
@@ -94,8 +95,8 @@ static void gemv_axpy(const float *mat, int64_t len, int64_t cols, int64_t ld, c
 
 /* Y[M, N] (leading dim N) = alpha * op(A) op(B) + beta * Y, A and B dense
  * with their natural leading dims. */
-static void matmul(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha,
-                   const float *a, const float *b, float beta, float *y, int nt) {
+static void matmul(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                   const float *b, float beta, float *y, int nt) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     for (int64_t i = 0; i < m * n; i++) y[i] = beta != 0.0f ? beta * y[i] : 0.0f;
@@ -116,7 +117,7 @@ static void matmul(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alph
       gemv_dot(a, m, k, k, b, alpha, beta, y, nt);
     return;
   }
-  cpu_sgemm(ta, tb, m, n, k, alpha, a, ta ? m : k, b, tb ? k : n, beta, y, n);
+  cpu_sgemm(nt, ta, tb, m, n, k, alpha, a, ta ? m : k, b, tb ? k : n, beta, y, n);
 }
 
 static void apply_act(const ir_node *n, float *y, int64_t count, int nt) {
@@ -140,6 +141,7 @@ static clcnn_status gemm_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
   float *y = out[0].data;
   const int64_t M = p->m, N = p->n;
   float beta = 0.0f;
+  /* beta * C first, in Y; the product accumulates onto it. */
   if (c && p->beta != 0.0f) {
     beta = p->beta;
     for (int64_t i = 0; i < M; i++) {
@@ -158,8 +160,8 @@ static clcnn_status gemm_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
 
 /* ---------------------------------------------------------------- MatMul */
 
-static clcnn_status matmul_run(cpu_node *cn, const clcnn_tensor *in, int nin,
-                               clcnn_tensor *out, int nout, clcnn_err *err) {
+static clcnn_status matmul_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                               int nout, clcnn_err *err) {
   (void)nin, (void)nout, (void)err;
   const matmul_params *p = cn->n->params;
   const float *a = in[0].data, *b = in[1].data;

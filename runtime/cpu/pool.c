@@ -145,14 +145,14 @@ static inline POOL_INLINE void pool_row_k(float *restrict y, const float *restri
   }
 }
 
-#define POOL_ROW_FN(K, S)                                                                     \
-  static void max_row_##K##_##S(float *restrict y, const float *restrict p, int64_t pw,       \
-                                int64_t ow) {                                                 \
-    pool_row_k(y, p, pw, ow, K, S, 1);                                                        \
-  }                                                                                           \
-  static void sum_row_##K##_##S(float *restrict y, const float *restrict p, int64_t pw,       \
-                                int64_t ow) {                                                 \
-    pool_row_k(y, p, pw, ow, K, S, 0);                                                        \
+#define POOL_ROW_FN(K, S)                                                               \
+  POOL_CLONES static void max_row_##K##_##S(float *restrict y, const float *restrict p, \
+                                            int64_t pw, int64_t ow) {                   \
+    pool_row_k(y, p, pw, ow, K, S, 1);                                                  \
+  }                                                                                     \
+  POOL_CLONES static void sum_row_##K##_##S(float *restrict y, const float *restrict p, \
+                                            int64_t pw, int64_t ow) {                   \
+    pool_row_k(y, p, pw, ow, K, S, 0);                                                  \
   }
 POOL_ROW_FN(2, 1)
 POOL_ROW_FN(2, 2)
@@ -166,10 +166,10 @@ typedef void (*pool_row_fn)(float *restrict y, const float *restrict p, int64_t 
 /* The unrolled kernel for the window, or NULL. */
 static pool_row_fn pool_row_for(const geom3 *g, bool max) {
   if (g->d[1] != 1 || g->d[2] != 1 || g->k[1] != g->k[2] || g->s[2] > 2) return NULL;
-  static const pool_row_fn maxf[3][2] = {{max_row_2_1, max_row_2_2}, {max_row_3_1, max_row_3_2},
-                                         {max_row_5_1, max_row_5_2}};
-  static const pool_row_fn sumf[3][2] = {{sum_row_2_1, sum_row_2_2}, {sum_row_3_1, sum_row_3_2},
-                                         {sum_row_5_1, sum_row_5_2}};
+  static const pool_row_fn maxf[3][2] = {
+      {max_row_2_1, max_row_2_2}, {max_row_3_1, max_row_3_2}, {max_row_5_1, max_row_5_2}};
+  static const pool_row_fn sumf[3][2] = {
+      {sum_row_2_1, sum_row_2_2}, {sum_row_3_1, sum_row_3_2}, {sum_row_5_1, sum_row_5_2}};
   int k = g->k[2] == 2 ? 0 : g->k[2] == 3 ? 1 : g->k[2] == 5 ? 2 : -1;
   if (k < 0) return NULL;
   return max ? maxf[k][g->s[2] - 1] : sumf[k][g->s[2] - 1];
@@ -270,7 +270,7 @@ static void pool_release(cpu_node *cn) {
 
 /* One output plane from its padded input plane. */
 POOL_CLONES static void pool_plane(const pool_params *p, const geom3 *g, const pool_state *s,
-                       pool_row_fn row, const float *buf, float *yp) {
+                                   pool_row_fn row, const float *buf, float *yp) {
   const bool max = p->kind == POOL_MAX;
   const int64_t OH = g->out[1], OW = g->out[2], pw = s->pd.pw;
   const float init = max ? -INFINITY : 0.0f;
@@ -305,16 +305,16 @@ POOL_CLONES static void pool_plane(const pool_params *p, const geom3 *g, const p
   }
 }
 
-static void pool_planes(const cpu_node *cn, const pool_state *s, const geom3 *g,
-                        const float *x, float *y) {
+static void pool_planes(const cpu_node *cn, const pool_state *s, const geom3 *g, const float *x,
+                        float *y) {
   const pool_params *p = cn->n->params;
   const int64_t planes = p->batch * p->channels;
   const int64_t in_size = g->in[0] * g->in[1] * g->in[2];
   const int64_t out_size = g->out[0] * g->out[1] * g->out[2];
-  const int64_t work = planes * out_size * g->k[0] * g->k[1] * g->k[2];
+  const double work = (double)planes * (double)out_size * (double)(g->k[0] * g->k[1] * g->k[2]);
   const pool_row_fn row = pool_row_for(g, p->kind == POOL_MAX);
   const int nt = s->nbuf;
-  POOL_PARALLEL(nt, planes > 1 && work >= POOL_PAR_MIN) {
+  POOL_PARALLEL(nt, planes > 1 && work >= (double)POOL_PAR_MIN) {
     float *buf = s->pad + (int64_t)POOL_THREAD_ID * s->pd.floats;
     POOL_FOR
     for (int64_t pl = 0; pl < planes; pl++) {
@@ -328,9 +328,12 @@ static void pool_planes(const cpu_node *cn, const pool_state *s, const geom3 *g,
 
 static inline float load_as_float(const void *x, clcnn_dtype dt, int64_t i) {
   switch (dt) {
-    case CLCNN_DTYPE_INT8: return (float)((const int8_t *)x)[i];
-    case CLCNN_DTYPE_UINT8: return (float)((const uint8_t *)x)[i];
-    default: return ((const float *)x)[i];
+    case CLCNN_DTYPE_INT8:
+      return (float)((const int8_t *)x)[i];
+    case CLCNN_DTYPE_UINT8:
+      return (float)((const uint8_t *)x)[i];
+    default:
+      return ((const float *)x)[i];
   }
 }
 
@@ -405,8 +408,8 @@ static clcnn_status pool_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
 
 /* ---------------------------------------------------------- global pools */
 
-static clcnn_status global_run(cpu_node *cn, const clcnn_tensor *in, int nin,
-                               clcnn_tensor *out, int nout, clcnn_err *err) {
+static clcnn_status global_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                               int nout, clcnn_err *err) {
   (void)nin, (void)nout, (void)err;
   const pool_params *p = cn->n->params;
   const float *x = in[0].data;
@@ -438,9 +441,7 @@ static const cpu_op pool_cpu = {NULL, pool_prepare, pool_run, pool_release};
 static const cpu_op global_cpu = {NULL, NULL, global_run, NULL};
 
 const cpu_op *const cpu_ops_pool[CLCNN_OP_COUNT] = {
-    [CLCNN_OP_MAXPOOL] = &pool_cpu,
-    [CLCNN_OP_AVERAGEPOOL] = &pool_cpu,
-    [CLCNN_OP_LPPOOL] = &pool_cpu,
-    [CLCNN_OP_GLOBALAVERAGEPOOL] = &global_cpu,
+    [CLCNN_OP_MAXPOOL] = &pool_cpu,         [CLCNN_OP_AVERAGEPOOL] = &pool_cpu,
+    [CLCNN_OP_LPPOOL] = &pool_cpu,          [CLCNN_OP_GLOBALAVERAGEPOOL] = &global_cpu,
     [CLCNN_OP_GLOBALMAXPOOL] = &global_cpu,
 };

@@ -23,8 +23,7 @@ int64_t window_numel(int rank, const int64_t *dims) {
   return p > NUMEL_MAX ? -1 : p;
 }
 
-static clcnn_status check_attr_names(const ir_node *n, const char *const *names,
-                                     clcnn_err *err) {
+static clcnn_status check_attr_names(const ir_node *n, const char *const *names, clcnn_err *err) {
   for (int i = 0; i < n->nattr; i++) {
     bool known = false;
     for (const char *const *s = names; *s && !known; s++) known = strcmp(n->attr[i].name, *s) == 0;
@@ -65,17 +64,18 @@ static clcnn_status get_int(const ir_node *n, const char *name, int64_t def, int
 
 /* An ints attribute with at most `max` values, each in [lo, hi]; *count is
  * -1 when absent. */
-static clcnn_status get_ints(const ir_node *n, const char *name, int max, int64_t lo,
-                             int64_t hi, int64_t *out, int *count, clcnn_err *err) {
+static clcnn_status get_ints(const ir_node *n, const char *name, int max, int64_t lo, int64_t hi,
+                             int64_t *out, int *count, clcnn_err *err) {
   const ir_attr *a = ir_attr_find(n, name);
   *count = -1;
   if (!a) return CLCNN_OK;
   if (a->type != IR_ATTR_INTS)
-    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute '%s' must be a list of ints",
-                   name);
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute '%s' must be a list of ints", name);
   if (a->n > (size_t)max)
-    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "attribute '%s' has %zu values; at most %d "
-                   "are supported", name, a->n, max);
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED,
+                   "attribute '%s' has %zu values; at most %d "
+                   "are supported",
+                   name, a->n, max);
   for (size_t i = 0; i < a->n; i++) {
     if (a->ints[i] < lo || a->ints[i] > hi)
       return err_set(err, CLCNN_ERROR_INVALID_MODEL,
@@ -108,15 +108,16 @@ clcnn_status window_parse(const ir_node *n, window_attrs *a, clcnn_err *err) {
     else if (strcmp(ap->s, "VALID") == 0)
       a->auto_pad = AUTO_PAD_VALID;
     else
-      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute 'auto_pad' = '%s' is invalid "
-                     "(NOTSET, SAME_UPPER, SAME_LOWER or VALID)", ap->s);
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL,
+                     "attribute 'auto_pad' = '%s' is invalid "
+                     "(NOTSET, SAME_UPPER, SAME_LOWER or VALID)",
+                     ap->s);
   }
-  if ((st = get_ints(n, "kernel_shape", CLCNN_MAX_RANK, 1, WINDOW_ATTR_MAX, a->kernel,
-                     &a->nkernel, err)) ||
-      (st = get_ints(n, "pads", 2 * CLCNN_MAX_RANK, 0, WINDOW_ATTR_MAX, a->pads, &a->npads,
+  if ((st = get_ints(n, "kernel_shape", CLCNN_MAX_RANK, 1, WINDOW_ATTR_MAX, a->kernel, &a->nkernel,
                      err)) ||
-      (st = get_ints(n, "strides", CLCNN_MAX_RANK, 1, WINDOW_ATTR_MAX, a->strides,
-                     &a->nstrides, err)) ||
+      (st = get_ints(n, "pads", 2 * CLCNN_MAX_RANK, 0, WINDOW_ATTR_MAX, a->pads, &a->npads, err)) ||
+      (st = get_ints(n, "strides", CLCNN_MAX_RANK, 1, WINDOW_ATTR_MAX, a->strides, &a->nstrides,
+                     err)) ||
       (st = get_ints(n, "dilations", CLCNN_MAX_RANK, 1, WINDOW_ATTR_MAX, a->dilations,
                      &a->ndilations, err)))
     return st;
@@ -125,8 +126,7 @@ clcnn_status window_parse(const ir_node *n, window_attrs *a, clcnn_err *err) {
                    "attribute 'pads' has %d values; it needs two per spatial dim", a->npads);
   int ns = -1;
   const char *from = NULL;
-  const int counts[4] = {a->nkernel, a->npads >= 0 ? a->npads / 2 : -1, a->nstrides,
-                         a->ndilations};
+  const int counts[4] = {a->nkernel, a->npads >= 0 ? a->npads / 2 : -1, a->nstrides, a->ndilations};
   static const char *const names[4] = {"kernel_shape", "pads", "strides", "dilations"};
   for (int i = 0; i < 4; i++) {
     if (counts[i] < 0) continue;
@@ -146,16 +146,15 @@ clcnn_status window_resolve(const window_attrs *a, int nspatial, const int64_t *
                             const int64_t *kernel, bool ceil_mode, window_geom *geom,
                             clcnn_err *err) {
   if (nspatial < 1 || nspatial > WINDOW_MAX_SPATIAL)
-    return err_set(err, CLCNN_ERROR_UNSUPPORTED,
-                   "%d spatial dims; only 1 to %d are supported", nspatial, WINDOW_MAX_SPATIAL);
-  const int counts[4] = {a->nkernel, a->npads >= 0 ? a->npads / 2 : -1, a->nstrides,
-                         a->ndilations};
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "%d spatial dims; only 1 to %d are supported",
+                   nspatial, WINDOW_MAX_SPATIAL);
+  const int counts[4] = {a->nkernel, a->npads >= 0 ? a->npads / 2 : -1, a->nstrides, a->ndilations};
   static const char *const names[4] = {"kernel_shape", "pads", "strides", "dilations"};
   for (int i = 0; i < 4; i++)
     if (counts[i] >= 0 && counts[i] != nspatial)
       return err_set(err, CLCNN_ERROR_SHAPE,
-                     "attribute '%s' has values for %d spatial dims but the input has %d",
-                     names[i], counts[i], nspatial);
+                     "attribute '%s' has values for %d spatial dims but the input has %d", names[i],
+                     counts[i], nspatial);
   if (!kernel && a->nkernel < 0)
     return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute 'kernel_shape' is missing");
   memset(geom, 0, sizeof *geom);
@@ -167,8 +166,8 @@ clcnn_status window_resolve(const window_attrs *a, int nspatial, const int64_t *
                      "attribute 'kernel_shape' (%lld in dim %d) does not match the weights (%lld)",
                      (long long)a->kernel[i], i, (long long)k);
     if (k < 1 || k > WINDOW_ATTR_MAX)
-      return err_set(err, CLCNN_ERROR_SHAPE, "kernel size %lld in dim %d is invalid",
-                     (long long)k, i);
+      return err_set(err, CLCNN_ERROR_SHAPE, "kernel size %lld in dim %d is invalid", (long long)k,
+                     i);
     int64_t s = a->nstrides >= 0 ? a->strides[i] : 1;
     int64_t d = a->ndilations >= 0 ? a->dilations[i] : 1;
     int64_t x = in[i];
@@ -191,8 +190,8 @@ clcnn_status window_resolve(const window_attrs *a, int nspatial, const int64_t *
         if (x < span)
           return err_set(err, CLCNN_ERROR_SHAPE,
                          "window of %lld (kernel %lld, dilation %lld) is larger than the "
-                         "input (%lld) in spatial dim %d", (long long)span, (long long)k,
-                         (long long)d, (long long)x, i);
+                         "input (%lld) in spatial dim %d",
+                         (long long)span, (long long)k, (long long)d, (long long)x, i);
         out = (x - span) / s + 1;
         break;
       default: {
@@ -204,8 +203,8 @@ clcnn_status window_resolve(const window_attrs *a, int nspatial, const int64_t *
         if (room < 0)
           return err_set(err, CLCNN_ERROR_SHAPE,
                          "window of %lld (kernel %lld, dilation %lld) is larger than the "
-                         "padded input (%lld) in spatial dim %d", (long long)span,
-                         (long long)k, (long long)d, (long long)(x + pb + pe), i);
+                         "padded input (%lld) in spatial dim %d",
+                         (long long)span, (long long)k, (long long)d, (long long)(x + pb + pe), i);
         out = room / s + 1;
         if (ceil_mode && room % s) {
           out++;
@@ -226,25 +225,28 @@ clcnn_status window_resolve(const window_attrs *a, int nspatial, const int64_t *
   geom->in_size = window_numel(nspatial, geom->in);
   geom->out_size = window_numel(nspatial, geom->out);
   geom->kernel_size = window_numel(nspatial, geom->kernel);
-  if (geom->in_size < 0 || geom->out_size < 0 || geom->kernel_size < 0)
+  int64_t padded[CLCNN_MAX_RANK];
+  for (int i = 0; i < nspatial; i++)
+    padded[i] = geom->in[i] + geom->pads_begin[i] + geom->pads_end[i];
+  if (geom->in_size < 0 || geom->out_size < 0 || geom->kernel_size < 0 ||
+      window_numel(nspatial, padded) < 0)
     return err_set(err, CLCNN_ERROR_SHAPE, "spatial sizes are too large");
   return CLCNN_OK;
 }
 
 /* ------------------------------------------------------------ Conv family */
 
-static const char *const conv_attr_names[] = {"auto_pad", "dilations", "group",
-                                              "kernel_shape", "pads", "strides", NULL};
-static const char *const convt_attr_names[] = {
-    "auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape",
-    "pads", "strides", NULL};
+static const char *const conv_attr_names[] = {"auto_pad", "dilations", "group", "kernel_shape",
+                                              "pads",     "strides",   NULL};
+static const char *const convt_attr_names[] = {"auto_pad",     "dilations",      "group",
+                                               "kernel_shape", "output_padding", "output_shape",
+                                               "pads",         "strides",        NULL};
 
 static clcnn_status conv_parse_common(const ir_node *n, conv_params *p, bool transpose,
                                       clcnn_err *err) {
   clcnn_status st = check_arity(n, 2, 3, 1, err);
   if (st) return st;
-  if ((st = check_attr_names(n, transpose ? convt_attr_names : conv_attr_names, err)))
-    return st;
+  if ((st = check_attr_names(n, transpose ? convt_attr_names : conv_attr_names, err))) return st;
   if ((st = window_parse(n, &p->win, err))) return st;
   if ((st = get_int(n, "group", 1, &p->group, err))) return st;
   if (p->group < 1 || p->group > ((int64_t)1 << 31))
@@ -253,8 +255,8 @@ static clcnn_status conv_parse_common(const ir_node *n, conv_params *p, bool tra
   p->noutput_padding = -1;
   p->noutput_shape = -1;
   if (transpose) {
-    if ((st = get_ints(n, "output_padding", CLCNN_MAX_RANK, 0, WINDOW_ATTR_MAX,
-                       p->output_padding, &p->noutput_padding, err)) ||
+    if ((st = get_ints(n, "output_padding", CLCNN_MAX_RANK, 0, WINDOW_ATTR_MAX, p->output_padding,
+                       &p->noutput_padding, err)) ||
         (st = get_ints(n, "output_shape", CLCNN_MAX_RANK, 1, NUMEL_MAX, p->output_shape,
                        &p->noutput_shape, err)))
       return st;
@@ -284,16 +286,20 @@ static clcnn_status conv_check_inputs(const ir_graph *g, const ir_node *n, clcnn
                      "input '%s' has type %s; only float32 is supported", names[i],
                      dtype_name(v->t.dtype));
     if (window_numel(v->t.rank, v->t.dims) < 0)
-      return err_set(err, CLCNN_ERROR_SHAPE, "input '%s' has an invalid shape %s", names[i],
-                     shape_str(v->t.rank, v->t.dims, buf, sizeof buf));
+      return err_set(err, CLCNN_ERROR_SHAPE, "input '%s' has an invalid or too large shape %s",
+                     names[i], shape_str(v->t.rank, v->t.dims, buf, sizeof buf));
   }
   const ir_value *x = ir_in(g, n, 0), *w = ir_in(g, n, 1);
   if (x->t.rank < 3)
-    return err_set(err, CLCNN_ERROR_SHAPE, "input 'X' of shape %s must have rank >= 3 "
-                   "(N x C x D1 ...)", shape_str(x->t.rank, x->t.dims, buf, sizeof buf));
+    return err_set(err, CLCNN_ERROR_SHAPE,
+                   "input 'X' of shape %s must have rank >= 3 "
+                   "(N x C x D1 ...)",
+                   shape_str(x->t.rank, x->t.dims, buf, sizeof buf));
   if (x->t.rank > 2 + WINDOW_MAX_SPATIAL)
-    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "input 'X' of rank %d: only 1 to %d spatial "
-                   "dims are supported", x->t.rank, WINDOW_MAX_SPATIAL);
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED,
+                   "input 'X' of rank %d: only 1 to %d spatial "
+                   "dims are supported",
+                   x->t.rank, WINDOW_MAX_SPATIAL);
   if (w->t.rank != x->t.rank)
     return err_set(err, CLCNN_ERROR_SHAPE, "weights 'W' of shape %s must have the rank of X (%d)",
                    shape_str(w->t.rank, w->t.dims, buf, sizeof buf), x->t.rank);
@@ -301,8 +307,7 @@ static clcnn_status conv_check_inputs(const ir_graph *g, const ir_node *n, clcnn
     if (w->t.dims[i] < 1)
       return err_set(err, CLCNN_ERROR_SHAPE, "weights 'W' have an empty shape %s",
                      shape_str(w->t.rank, w->t.dims, buf, sizeof buf));
-  if (x->t.dims[1] < 1)
-    return err_set(err, CLCNN_ERROR_SHAPE, "input 'X' has no channels");
+  if (x->t.dims[1] < 1) return err_set(err, CLCNN_ERROR_SHAPE, "input 'X' has no channels");
   return CLCNN_OK;
 }
 
@@ -318,8 +323,7 @@ static clcnn_status check_bias(const ir_graph *g, const ir_node *n, int64_t chan
 
 /* Sets output 0 to [N, C, out...] after checking the sizes the CPU GEMM
  * handles (int dims). */
-static clcnn_status conv_set_output(ir_graph *g, ir_node *n, const conv_params *p,
-                                    clcnn_err *err) {
+static clcnn_status conv_set_output(ir_graph *g, ir_node *n, const conv_params *p, clcnn_err *err) {
   int64_t dims[CLCNN_MAX_RANK];
   int ns = p->geom.nspatial;
   dims[0] = p->batch;
@@ -331,8 +335,7 @@ static clcnn_status conv_set_output(ir_graph *g, ir_node *n, const conv_params *
                    shape_str(ns + 2, dims, buf, sizeof buf));
   const int64_t int_max = 0x7fffffff;
   if (p->geom.out_size > int_max || p->geom.in_size > int_max ||
-      p->group_in * p->geom.kernel_size > int_max ||
-      p->group_out * p->geom.kernel_size > int_max)
+      p->geom.kernel_size > int_max / p->group_in || p->geom.kernel_size > int_max / p->group_out)
     return err_set(err, CLCNN_ERROR_UNSUPPORTED, "convolution too large for 32-bit GEMM sizes");
   ir_set_shape(ir_out(g, n, 0), CLCNN_DTYPE_FLOAT32, ns + 2, dims);
   return CLCNN_OK;
@@ -350,15 +353,15 @@ static clcnn_status conv_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   if (p->in_channels % p->group || p->out_channels % p->group)
     return err_set(err, CLCNN_ERROR_SHAPE,
                    "group = %lld does not divide the input channels (%lld) and the output "
-                   "channels (%lld)", (long long)p->group, (long long)p->in_channels,
-                   (long long)p->out_channels);
+                   "channels (%lld)",
+                   (long long)p->group, (long long)p->in_channels, (long long)p->out_channels);
   p->group_in = p->in_channels / p->group;
   p->group_out = p->out_channels / p->group;
   if (w->t.dims[1] != p->group_in)
     return err_set(err, CLCNN_ERROR_SHAPE,
                    "weights 'W' have %lld input channels per group but X has %lld channels "
-                   "in %lld groups", (long long)w->t.dims[1], (long long)p->in_channels,
-                   (long long)p->group);
+                   "in %lld groups",
+                   (long long)w->t.dims[1], (long long)p->in_channels, (long long)p->group);
   if ((st = check_bias(g, n, p->out_channels, err))) return st;
   if ((st = window_resolve(&p->win, ns, x->t.dims + 2, w->t.dims + 2, false, &p->geom, err)))
     return st;
@@ -380,11 +383,12 @@ static clcnn_status convt_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   p->batch = x->t.dims[0];
   p->in_channels = x->t.dims[1];
   if (p->in_channels % p->group)
-    return err_set(err, CLCNN_ERROR_SHAPE, "group = %lld does not divide the input channels "
-                   "(%lld)", (long long)p->group, (long long)p->in_channels);
-  if (w->t.dims[0] != p->in_channels)
     return err_set(err, CLCNN_ERROR_SHAPE,
-                   "weights 'W' have %lld input channels but X has %lld",
+                   "group = %lld does not divide the input channels "
+                   "(%lld)",
+                   (long long)p->group, (long long)p->in_channels);
+  if (w->t.dims[0] != p->in_channels)
+    return err_set(err, CLCNN_ERROR_SHAPE, "weights 'W' have %lld input channels but X has %lld",
                    (long long)w->t.dims[0], (long long)p->in_channels);
   p->group_in = p->in_channels / p->group;
   p->group_out = w->t.dims[1];
@@ -396,20 +400,28 @@ static clcnn_status convt_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   const window_attrs *wa = &p->win;
   int counts[2] = {p->noutput_padding, p->noutput_shape};
   if (counts[0] >= 0 && counts[0] != ns)
-    return err_set(err, CLCNN_ERROR_SHAPE, "attribute 'output_padding' has %d values for %d "
-                   "spatial dims", counts[0], ns);
+    return err_set(err, CLCNN_ERROR_SHAPE,
+                   "attribute 'output_padding' has %d values for %d "
+                   "spatial dims",
+                   counts[0], ns);
   if (counts[1] >= 0 && counts[1] != ns && counts[1] != ns + 2)
-    return err_set(err, CLCNN_ERROR_SHAPE, "attribute 'output_shape' has %d values for %d "
-                   "spatial dims", counts[1], ns);
+    return err_set(err, CLCNN_ERROR_SHAPE,
+                   "attribute 'output_shape' has %d values for %d "
+                   "spatial dims",
+                   counts[1], ns);
   if (wa->npads >= 0 && wa->npads != 2 * ns)
     return err_set(err, CLCNN_ERROR_SHAPE, "attribute 'pads' has %d values for %d spatial dims",
                    wa->npads, ns);
   if (wa->nkernel >= 0 && wa->nkernel != ns)
-    return err_set(err, CLCNN_ERROR_SHAPE, "attribute 'kernel_shape' has %d values for %d "
-                   "spatial dims", wa->nkernel, ns);
+    return err_set(err, CLCNN_ERROR_SHAPE,
+                   "attribute 'kernel_shape' has %d values for %d "
+                   "spatial dims",
+                   wa->nkernel, ns);
   if ((wa->nstrides >= 0 && wa->nstrides != ns) || (wa->ndilations >= 0 && wa->ndilations != ns))
-    return err_set(err, CLCNN_ERROR_SHAPE, "attributes 'strides' and 'dilations' need %d "
-                   "values", ns);
+    return err_set(err, CLCNN_ERROR_SHAPE,
+                   "attributes 'strides' and 'dilations' need %d "
+                   "values",
+                   ns);
   window_geom *ge = &p->geom;
   memset(ge, 0, sizeof *ge);
   ge->nspatial = ns;

@@ -65,10 +65,10 @@ typedef struct conv_params {
   /* Attributes (parse). */
   window_attrs win;
   int64_t group;
-  int noutput_padding;                   /* ConvTranspose; -1 absent */
+  int noutput_padding; /* ConvTranspose; -1 absent */
   int64_t output_padding[CLCNN_MAX_RANK];
-  int noutput_shape;                     /* ConvTranspose; -1 absent */
-  int64_t output_shape[CLCNN_MAX_RANK];  /* spatial dims only */
+  int noutput_shape;                    /* ConvTranspose; -1 absent */
+  int64_t output_shape[CLCNN_MAX_RANK]; /* spatial dims only */
   /* Resolved by infer. */
   window_geom geom;
   int64_t batch;        /* N */

@@ -20,8 +20,7 @@ static int64_t numel_checked(int rank, const int64_t *dims) {
   return p;
 }
 
-static clcnn_status check_attr_names(const ir_node *n, const char *const *names,
-                                     clcnn_err *err) {
+static clcnn_status check_attr_names(const ir_node *n, const char *const *names, clcnn_err *err) {
   for (int i = 0; i < n->nattr; i++) {
     bool known = false;
     for (const char *const *s = names; *s && !known; s++) known = strcmp(n->attr[i].name, *s) == 0;
@@ -77,8 +76,7 @@ static clcnn_status gemm_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
     else if (a->type == IR_ATTR_INT)
       *fv[i] = (float)a->i;
     else
-      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute '%s' must be a float",
-                     fnames[i]);
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute '%s' must be a float", fnames[i]);
   }
   static const char *const inames[2] = {"transA", "transB"};
   int *iv[2] = {&p->trans_a, &p->trans_b};
@@ -87,8 +85,7 @@ static clcnn_status gemm_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
     *iv[i] = 0;
     if (!a) continue;
     if (a->type != IR_ATTR_INT || (a->i != 0 && a->i != 1))
-      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute '%s' must be 0 or 1",
-                     inames[i]);
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute '%s' must be 0 or 1", inames[i]);
     *iv[i] = (int)a->i;
   }
   return CLCNN_OK;
@@ -131,14 +128,12 @@ static clcnn_status gemm_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
     /* Unidirectional broadcast of C to [M, N]. */
     if (c->t.rank > 2)
       return err_set(err, CLCNN_ERROR_SHAPE, "C of shape %s does not broadcast to %lldx%lld",
-                     shape_str(c->t.rank, c->t.dims, ba, sizeof ba), (long long)m,
-                     (long long)nn);
+                     shape_str(c->t.rank, c->t.dims, ba, sizeof ba), (long long)m, (long long)nn);
     int64_t cr = c->t.rank == 2 ? c->t.dims[0] : 1;
     int64_t cc = c->t.rank >= 1 ? c->t.dims[c->t.rank - 1] : 1;
     if ((cr != 1 && cr != m) || (cc != 1 && cc != nn))
       return err_set(err, CLCNN_ERROR_SHAPE, "C of shape %s does not broadcast to %lldx%lld",
-                     shape_str(c->t.rank, c->t.dims, ba, sizeof ba), (long long)m,
-                     (long long)nn);
+                     shape_str(c->t.rank, c->t.dims, ba, sizeof ba), (long long)m, (long long)nn);
     p->c_rows = cr;
     p->c_cols = cc;
   }
@@ -171,7 +166,8 @@ static clcnn_status matmul_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   int ra = a->t.rank, rb = b->t.rank;
   if (ra < 1 || rb < 1)
     return err_set(err, CLCNN_ERROR_SHAPE, "MatMul of a scalar (A %s, B %s)",
-                   shape_str(ra, a->t.dims, ba, sizeof ba), shape_str(rb, b->t.dims, bb, sizeof bb));
+                   shape_str(ra, a->t.dims, ba, sizeof ba),
+                   shape_str(rb, b->t.dims, bb, sizeof bb));
   memset(p, 0, sizeof *p);
   p->a_vector = ra == 1;
   p->b_vector = rb == 1;
@@ -181,9 +177,11 @@ static clcnn_status matmul_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   int64_t kb = rb == 1 ? b->t.dims[0] : b->t.dims[rb - 2];
   p->n = rb == 1 ? 1 : b->t.dims[rb - 1];
   if (p->k != kb)
-    return err_set(err, CLCNN_ERROR_SHAPE, "A (%s) and B (%s) do not multiply: inner dims "
-                   "%lld and %lld", shape_str(ra, a->t.dims, ba, sizeof ba),
-                   shape_str(rb, b->t.dims, bb, sizeof bb), (long long)p->k, (long long)kb);
+    return err_set(err, CLCNN_ERROR_SHAPE,
+                   "A (%s) and B (%s) do not multiply: inner dims "
+                   "%lld and %lld",
+                   shape_str(ra, a->t.dims, ba, sizeof ba), shape_str(rb, b->t.dims, bb, sizeof bb),
+                   (long long)p->k, (long long)kb);
   if (p->m > DIM_MAX || p->n > DIM_MAX || p->k > DIM_MAX)
     return err_set(err, CLCNN_ERROR_UNSUPPORTED, "matrix dims beyond 2^31 are not supported");
   /* Batch dims: broadcast. */

@@ -16,9 +16,10 @@ typedef struct gemm_params {
   int trans_a, trans_b;
   /* Resolved by infer. */
   int64_t m, n, k;
-  int has_c;            /* C is present (and beta != 0 matters) */
-  int64_t c_rows;       /* C viewed as [c_rows, c_cols]: each 1 (broadcast) or M / N */
-  int64_t c_cols;
+  int has_c; /* C is present (it is read only when beta != 0) */
+  /* C viewed as [c_rows, c_cols] (a 1-D C is [1, N]); each is 1
+   * (broadcast) or M / N respectively. */
+  int64_t c_rows, c_cols;
 } gemm_params;
 
 /* MatMul with numpy semantics: A [..., M, K] x B [..., K, N] -> [..., M, N],
@@ -27,12 +28,12 @@ typedef struct gemm_params {
  * output's batch rank (left-padded with 1). */
 typedef struct matmul_params {
   int64_t m, n, k;
-  int batch_rank;                    /* output rank minus the matrix dims */
-  int64_t batch[CLCNN_MAX_RANK];     /* output batch dims */
-  int64_t a_batch[CLCNN_MAX_RANK];   /* A's batch dims (1 where broadcast) */
-  int64_t b_batch[CLCNN_MAX_RANK];   /* B's batch dims (1 where broadcast) */
-  int64_t batch_count;               /* product of batch[] */
-  int a_vector, b_vector;            /* A / B was 1-D */
+  int batch_rank;                  /* output rank minus the matrix dims */
+  int64_t batch[CLCNN_MAX_RANK];   /* output batch dims */
+  int64_t a_batch[CLCNN_MAX_RANK]; /* A's batch dims (1 where broadcast) */
+  int64_t b_batch[CLCNN_MAX_RANK]; /* B's batch dims (1 where broadcast) */
+  int64_t batch_count;             /* product of batch[] */
+  int a_vector, b_vector;          /* A / B was 1-D */
 } matmul_params;
 
 #endif /* CLCNN_OPS_GEMM_H */

@@ -5,8 +5,7 @@
 
 #include "pool.h"
 
-static clcnn_status check_attr_names(const ir_node *n, const char *const *names,
-                                     clcnn_err *err) {
+static clcnn_status check_attr_names(const ir_node *n, const char *const *names, clcnn_err *err) {
   for (int i = 0; i < n->nattr; i++) {
     bool known = false;
     for (const char *const *s = names; *s && !known; s++) known = strcmp(n->attr[i].name, *s) == 0;
@@ -42,12 +41,13 @@ static clcnn_status check_io(const ir_node *n, int max_out, clcnn_err *err) {
 static clcnn_status pool_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
   (void)g;
   pool_params *p = n->params;
-  static const char *const max_names[] = {"auto_pad", "ceil_mode", "dilations", "kernel_shape",
-                                          "pads", "storage_order", "strides", NULL};
-  static const char *const avg_names[] = {"auto_pad", "ceil_mode", "count_include_pad",
-                                          "dilations", "kernel_shape", "pads", "strides", NULL};
+  static const char *const max_names[] = {"auto_pad", "ceil_mode",     "dilations", "kernel_shape",
+                                          "pads",     "storage_order", "strides",   NULL};
+  static const char *const avg_names[] = {
+      "auto_pad",     "ceil_mode", "count_include_pad", "dilations",
+      "kernel_shape", "pads",      "strides",           NULL};
   static const char *const lp_names[] = {"auto_pad", "ceil_mode", "dilations", "kernel_shape",
-                                         "p", "pads", "strides", NULL};
+                                         "p",        "pads",      "strides",   NULL};
   clcnn_status st;
   switch (n->op) {
     case CLCNN_OP_MAXPOOL:
@@ -98,14 +98,20 @@ static clcnn_status check_input(const ir_value *x, bool int8_ok, int min_rank, i
   bool ok = x->t.dtype == CLCNN_DTYPE_FLOAT32 ||
             (int8_ok && (x->t.dtype == CLCNN_DTYPE_INT8 || x->t.dtype == CLCNN_DTYPE_UINT8));
   if (!ok)
-    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "input 'X' has type %s; only float32%s is "
-                   "supported", dtype_name(x->t.dtype), int8_ok ? ", int8 and uint8" : "");
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED,
+                   "input 'X' has type %s; only float32%s is "
+                   "supported",
+                   dtype_name(x->t.dtype), int8_ok ? ", int8 and uint8" : "");
   if (x->t.rank < min_rank)
-    return err_set(err, CLCNN_ERROR_SHAPE, "input 'X' of shape %s must have rank >= %d "
-                   "(N x C x D1 ...)", shape_str(x->t.rank, x->t.dims, buf, sizeof buf), min_rank);
+    return err_set(err, CLCNN_ERROR_SHAPE,
+                   "input 'X' of shape %s must have rank >= %d "
+                   "(N x C x D1 ...)",
+                   shape_str(x->t.rank, x->t.dims, buf, sizeof buf), min_rank);
   if (x->t.rank > max_rank)
-    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "input 'X' of rank %d: only %d to %d spatial "
-                   "dims are supported", x->t.rank, min_rank - 2, max_rank - 2);
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED,
+                   "input 'X' of rank %d: only %d to %d spatial "
+                   "dims are supported",
+                   x->t.rank, min_rank - 2, max_rank - 2);
   if (window_numel(x->t.rank, x->t.dims) < 0)
     return err_set(err, CLCNN_ERROR_SHAPE, "input 'X' has an invalid shape %s",
                    shape_str(x->t.rank, x->t.dims, buf, sizeof buf));
@@ -183,13 +189,10 @@ static clcnn_status global_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
 }
 
 static const op_front pool_front = {sizeof(pool_params), pool_parse, pool_infer, pool_flops};
-static const op_front global_front = {sizeof(pool_params), global_parse, global_infer,
-                                      pool_flops};
+static const op_front global_front = {sizeof(pool_params), global_parse, global_infer, pool_flops};
 
 const op_front *const op_front_pool[CLCNN_OP_COUNT] = {
-    [CLCNN_OP_MAXPOOL] = &pool_front,
-    [CLCNN_OP_AVERAGEPOOL] = &pool_front,
-    [CLCNN_OP_LPPOOL] = &pool_front,
-    [CLCNN_OP_GLOBALAVERAGEPOOL] = &global_front,
+    [CLCNN_OP_MAXPOOL] = &pool_front,         [CLCNN_OP_AVERAGEPOOL] = &pool_front,
+    [CLCNN_OP_LPPOOL] = &pool_front,          [CLCNN_OP_GLOBALAVERAGEPOOL] = &global_front,
     [CLCNN_OP_GLOBALMAXPOOL] = &global_front,
 };

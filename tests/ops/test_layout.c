@@ -92,9 +92,9 @@ START_TEST(slice) {
                       ints("steps", cases[c].n, cases[c].steps)};
     expect_pass("Slice", 13, in, 5, 1, NULL, 0);
   }
-  /* opset 1 attributes */
+  /* opset 9 attributes */
   ht_attr a[] = {HT_INTS("starts", 1, 2), HT_INTS("ends", 3, 9), HT_INTS("axes", 1, 3)};
-  expect_pass("Slice", 1, &x, 1, 1, a, 3);
+  expect_pass("Slice", 9, &x, 1, 1, a, 3);
   /* int64 data */
   ht_input xi = {.name = "X", .dtype = I64, HT_DIMS(5, 9), .lo = -1000, .hi = 1000};
   int64_t s0[] = {1}, e0[] = {8}, a0[] = {1}, st0[] = {2};
@@ -107,14 +107,17 @@ END_TEST
 START_TEST(transpose) {
   int64_t perms[][4] = {{0, 2, 3, 1}, {0, 3, 1, 2}, {1, 0, 2, 3}, {0, 1, 3, 2},
                         {3, 2, 1, 0}, {2, 0, 3, 1}};
-  int64_t shapes[][4] = {{1, 3, 17, 19}, {2, 33, 7, 9}, {1, 64, 8, 8}, {3, 1, 5, 1}};
+  int64_t shapes[][4] = {{1, 3, 17, 19}, {2, 33, 7, 9}};
   for (int p = 0; p < 6; p++)
-    for (int s = 0; s < 4; s++) {
+    for (int s = 0; s < 2; s++) {
       ht_input x = {.name = "X", .rank = 4,
                     .dims = {shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3]}};
       ht_attr a = HT_INTS("perm", perms[p][0], perms[p][1], perms[p][2], perms[p][3]);
       expect_pass("Transpose", 13, &x, 1, 1, &a, 1);
     }
+  ht_input ones = HT_INPUT("X", 3, 1, 5, 1); /* size-1 axes vanish */
+  ht_attr a1 = HT_INTS("perm", 0, 2, 3, 1);
+  expect_pass("Transpose", 13, &ones, 1, 1, &a1, 1);
   ht_input m = HT_INPUT("X", 33, 17);
   expect_pass("Transpose", 13, &m, 1, 1, NULL, 0); /* default: reverse */
   ht_input m2 = HT_INPUT("X", 64, 40);
@@ -194,12 +197,10 @@ START_TEST(pad) {
   int64_t pads[][8] = {
       {0, 0, 1, 1, 0, 0, 1, 1},    /* conv-style spatial */
       {0, 0, 3, 2, 0, 0, 1, 5},    /* uneven */
-      {0, 1, 0, 0, 0, 2, 0, 0},    /* channels */
-      {0, 0, -2, 1, 0, 0, 3, -4},  /* negative: crop */
-      {1, 0, 0, 7, 0, 0, 0, 9},    /* batch and last */
+      {1, 0, -2, 7, 0, 2, 3, -4},  /* batch, channels, negative: crop */
   };
   for (int m = 0; m < 4; m++)
-    for (int p = 0; p < 5; p++) {
+    for (int p = 0; p < 3; p++) {
       ht_input in[2] = {x, ints("pads", 8, pads[p])};
       ht_attr a = HT_STRING("mode", modes[m]);
       expect_pass("Pad", m == 3 ? 19 : 13, in, 2, 1, &a, 1);
@@ -211,10 +212,10 @@ START_TEST(pad) {
   expect_pass("Pad", 13, cv, 3, 1, NULL, 0);
   ht_input gv[3] = {x, ints("pads", 8, pads[0]), {.name = "V", .rank = 0}};
   expect_pass("Pad", 13, gv, 3, 1, NULL, 0);
-  /* opset 2 attributes, with value */
+  /* opset 10 attributes, with value */
   ht_attr a2[] = {HT_STRING("mode", "constant"), HT_INTS("pads", 0, 0, 2, 2, 0, 0, 2, 2),
                   HT_FLOAT("value", -1.0f)};
-  expect_pass("Pad", 2, &x, 1, 1, a2, 3);
+  expect_pass("Pad", 10, &x, 1, 1, a2, 3);
   /* reflect wider than the axis, 2-D */
   ht_input small = HT_INPUT("X", 3, 4);
   int64_t wide[] = {2, 7, 3, 9};

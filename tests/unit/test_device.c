@@ -41,11 +41,14 @@ static void fake_dev(ocl_device_info *d, int index, ocl_device_type type, bool i
 }
 
 static void fake_setup(void) {
-  fake_dev(&fake[0], 0, OCL_DEVICE_CPU, false, true, "pthread-skylake-avx512", "Portable Computing Language");
-  fake_dev(&fake[1], 1, OCL_DEVICE_GPU, true, true, "Intel(R) UHD Graphics 630", "Intel(R) OpenCL HD Graphics");
+  fake_dev(&fake[0], 0, OCL_DEVICE_CPU, false, true, "pthread-skylake-avx512",
+           "Portable Computing Language");
+  fake_dev(&fake[1], 1, OCL_DEVICE_GPU, true, true, "Intel(R) UHD Graphics 630",
+           "Intel(R) OpenCL HD Graphics");
   fake_dev(&fake[2], 2, OCL_DEVICE_GPU, false, true, "NVIDIA GeForce RTX 3080", "NVIDIA CUDA");
   fake_dev(&fake[3], 3, OCL_DEVICE_ACCELERATOR, false, true, "Example FPGA", "Vendor FPGA SDK");
-  fake_dev(&fake[4], 4, OCL_DEVICE_GPU, false, false, "AMD Radeon RX 6800", "AMD Accelerated Parallel Processing");
+  fake_dev(&fake[4], 4, OCL_DEVICE_GPU, false, false, "AMD Radeon RX 6800",
+           "AMD Accelerated Parallel Processing");
 }
 
 static int sel(const ocl_device_info *devs, int count, const char *spec, clcnn_err *err) {
@@ -212,7 +215,7 @@ START_TEST(test_describe_truncates) {
     ck_assert_int_eq(strncmp(small, buf, strlen(small)), 0);
     ck_assert_int_eq(small[len], 'X'); /* nothing written past len */
   }
-  ocl_device_describe(&fake[2], buf, 0);  /* no crash */
+  ocl_device_describe(&fake[2], buf, 0); /* no crash */
   ocl_device_describe(NULL, buf, sizeof buf);
   ck_assert_str_eq(buf, "");
 }
@@ -306,7 +309,8 @@ START_TEST(test_list_threads) {
   enum { N = 8 };
   pthread_t th[N];
   list_result res[N];
-  for (int i = 0; i < N; i++) ck_assert_int_eq(pthread_create(&th[i], NULL, list_thread, &res[i]), 0);
+  for (int i = 0; i < N; i++)
+    ck_assert_int_eq(pthread_create(&th[i], NULL, list_thread, &res[i]), 0);
   for (int i = 0; i < N; i++) pthread_join(th[i], NULL);
   for (int i = 0; i < N; i++) {
     ck_assert_int_eq(res[i].st, CLCNN_OK);

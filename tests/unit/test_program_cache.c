@@ -160,7 +160,8 @@ static bool run_axpb(env *e, cl_program prog, float scale) {
     rc |= clSetKernelArg(k, 1, sizeof by, &by);
     if (rc == CL_SUCCESS)
       rc = clEnqueueNDRangeKernel(e->q, k, 1, NULL, &global, NULL, 0, NULL, NULL);
-    if (rc == CL_SUCCESS) rc = clEnqueueReadBuffer(e->q, by, CL_TRUE, 0, sizeof y, y, 0, NULL, NULL);
+    if (rc == CL_SUCCESS)
+      rc = clEnqueueReadBuffer(e->q, by, CL_TRUE, 0, sizeof y, y, 0, NULL, NULL);
     if (rc == CL_SUCCESS) {
       ok = true;
       for (int i = 0; i < N; i++) ok = ok && y[i] == x[i] * scale + 1.0f;
@@ -179,8 +180,8 @@ static ocl_build_report build_check(env *e, const ocl_cache_config *cfg, const c
   ocl_build_report r;
   clcnn_err err = {0};
   cl_program prog = (cl_program)1;
-  clcnn_status st =
-      ocl_program_build_ex(e->ctx, e->info->device, e->info, kSource, options, cfg, &prog, &r, &err);
+  clcnn_status st = ocl_program_build_ex(e->ctx, e->info->device, e->info, kSource, options, cfg,
+                                         &prog, &r, &err);
   ck_assert_msg(st == CLCNN_OK, "build failed: %s", err.msg);
   ck_assert_ptr_nonnull(prog);
   ck_assert_msg(run_axpb(e, prog, scale), "program gives wrong results (hit %d)", r.cache_hit);
@@ -338,9 +339,9 @@ START_TEST(test_cold_then_warm) {
   cl_program prog = NULL;
   bool hit = false;
   clcnn_err err = {0};
-  ck_assert_int_eq(ocl_program_build(e.ctx, e.info->device, e.info, kSource, kOptions3, &cfg,
-                                     &prog, &hit, &err),
-                   CLCNN_OK);
+  ck_assert_int_eq(
+      ocl_program_build(e.ctx, e.info->device, e.info, kSource, kOptions3, &cfg, &prog, &hit, &err),
+      CLCNN_OK);
   ck_assert(hit);
   ck_assert(run_axpb(&e, prog, 3.0f));
   clReleaseProgram(prog);
@@ -391,7 +392,9 @@ static void truncate_header(const char *path) {
   spit(path, b, 40);
   free(b);
 }
-static void truncate_empty(const char *path) { ck_assert_int_eq(truncate(path, 0), 0); }
+static void truncate_empty(const char *path) {
+  ck_assert_int_eq(truncate(path, 0), 0);
+}
 static void append_garbage(const char *path) {
   FILE *f = fopen(path, "ab");
   ck_assert_ptr_nonnull(f);
@@ -524,8 +527,8 @@ static int writer_child(const char *dir, int fd) {
   ocl_build_report r;
   clcnn_err err = {0};
   cl_program prog = NULL;
-  clcnn_status st =
-      ocl_program_build_ex(e.ctx, e.info->device, e.info, kSource, kOptions3, &cfg, &prog, &r, &err);
+  clcnn_status st = ocl_program_build_ex(e.ctx, e.info->device, e.info, kSource, kOptions3, &cfg,
+                                         &prog, &r, &err);
   if (st != CLCNN_OK) {
     fprintf(stderr, "writer: %s\n", err.msg);
     return 11;
@@ -731,9 +734,9 @@ START_TEST(test_disabled) {
   ocl_build_report r2;
   cl_program prog = NULL;
   clcnn_err err = {0};
-  ck_assert_int_eq(ocl_program_build_ex(e.ctx, e.info->device, NULL, kSource, kOptions3, &cfg,
-                                        &prog, &r2, &err),
-                   CLCNN_OK);
+  ck_assert_int_eq(
+      ocl_program_build_ex(e.ctx, e.info->device, NULL, kSource, kOptions3, &cfg, &prog, &r2, &err),
+      CLCNN_OK);
   ck_assert(!r2.cache_hit && !r2.cache_written);
   ck_assert(run_axpb(&e, prog, 3.0f));
   clReleaseProgram(prog);
@@ -754,8 +757,8 @@ START_TEST(test_build_error) {
   clcnn_err err = {0};
   cl_program prog = (cl_program)1;
   bool hit = true;
-  clcnn_status st = ocl_program_build(e.ctx, e.info->device, e.info, bad, "-DMARKER_OPTION=1",
-                                      &cfg, &prog, &hit, &err);
+  clcnn_status st = ocl_program_build(e.ctx, e.info->device, e.info, bad, "-DMARKER_OPTION=1", &cfg,
+                                      &prog, &hit, &err);
   ck_assert_int_eq(st, CLCNN_ERROR_KERNEL_BUILD);
   ck_assert_int_eq(err.status, CLCNN_ERROR_KERNEL_BUILD);
   ck_assert_ptr_null(prog);
