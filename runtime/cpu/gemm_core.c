@@ -75,14 +75,17 @@ void cpu_sgemm(int nthreads, bool trans_a, bool trans_b, int64_t m, int64_t n, i
     return;
   }
   /* Split the wider dimension, in multiples of 16 so blocks stay aligned
-   * to the BLAS's register tiles. */
+   * to the BLAS's register tiles, into a few blocks per thread taken
+   * dynamically: on a busy machine a thread that loses its core for a while
+   * must not hold the others up. */
   bool split_n = n >= m;
   int64_t len = split_n ? n : m;
-  int64_t chunk = (len + t - 1) / t;
+  int64_t chunk = (len + 4 * t - 1) / (4 * t);
   chunk = (chunk + 15) / 16 * 16;
+  if (chunk < 64) chunk = len < 64 ? len : 64;
   int blocks = (int)((len + chunk - 1) / chunk);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(t) schedule(static)
+#pragma omp parallel for num_threads(t) schedule(dynamic, 1)
 #endif
   for (int bi = 0; bi < blocks; bi++) {
     int64_t s = (int64_t)bi * chunk, e = s + chunk < len ? s + chunk : len;

@@ -1,0 +1,246 @@
+/* OpenCL vs CPU: the gemm family (Gemm, MatMul), through both forms of
+ * clcnn's kernel (register tiles for CPUs, local-memory tiles for GPUs,
+ * CLCNN_OCL_VARIANT), the dot-product kernel (few columns, transposed B)
+ * and CLBlast (CLCNN_GEMM=clblast, where built with it).
+ *
+ * Tolerance 1e-4 relative (|a - b| <= tol * (1 + |b|)): float sums of up to
+ * a few hundred products of values in [-1, 1], added in another order than
+ * OpenBLAS does. Sizes are odd (1, 3, 7, 17, 33) so that every kernel meets
+ * partial register tiles, shifted last column tiles and partial work-groups. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clcnn_config.h"
+#include "op_harness.h"
+/* Models of two nodes (a product and the activation fused into it). */
+#include "../common/model_builder.c"
+
+#define TOL 1e-4f
+
+static void expect_pass(const char *op, int opset, const ht_input *in, int nin,
+                        const ht_attr *a, int na) {
+  ht_result r = ht_run(op, opset, in, nin, 1, a, na, TOL);
+  ck_assert_msg(r == HT_PASS, "%s failed", op);
+}
+
+/* Runs a packed model on OpenCL (strict) and on the CPU backend with input
+ * "x" of `dims` (seeded values in [-1, 1]) and compares output "y". */
+static bool run_both(const uint8_t *bytes, size_t len, int rank, const int64_t *dims,
+                     float tol) {
+  clcnn_context *ctx = NULL;
+  clcnn_model *m = NULL;
+  clcnn_session *dev = NULL, *cpu = NULL;
+  bool ok = false;
+  clcnn_tensor x = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = rank};
+  memcpy(x.dims, dims, sizeof(int64_t) * (size_t)rank);
+  int64_t n = clcnn_tensor_numel(&x);
+  float *data = malloc(sizeof(float) * (size_t)n);
+  uint64_t r = 88172645463325252ull;
+  for (int64_t i = 0; i < n; i++) {
+    r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+    data[i] = (float)((r >> 40) & 0xFFFFFF) / (float)0x800000 - 1.0f;
+  }
+  x.data = data;
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.strict = 1;
+  so.device = "opencl";
+  if (clcnn_context_create(NULL, &ctx) || clcnn_model_load_memory(ctx, bytes, len, NULL, &m) ||
+      clcnn_session_create(m, &so, NULL, 0, &dev)) {
+    printf("FAIL: OpenCL session: %s\n", clcnn_last_error());
+    goto out;
+  }
+  so.device = "cpu";
+  so.strict = 0;
+  if (clcnn_session_create(m, &so, NULL, 0, &cpu)) goto out;
+  if (clcnn_session_set_input(dev, "x", &x) || clcnn_session_set_input(cpu, "x", &x) ||
+      clcnn_session_run(dev) || clcnn_session_run(cpu)) {
+    printf("FAIL: run: %s\n", clcnn_last_error());
+    goto out;
+  }
+  clcnn_tensor a, b;
+  if (clcnn_session_output(dev, "y", &a) || clcnn_session_output(cpu, "y", &b)) goto out;
+  ok = clcnn_tensor_numel(&a) == clcnn_tensor_numel(&b);
+  const float *pa = a.data, *pb = b.data;
+  for (int64_t i = 0; ok && i < clcnn_tensor_numel(&a); i++) {
+    float e = pa[i] - pb[i];
+    if (e < 0) e = -e;
+    if (!(e <= tol * (1.0f + (pb[i] < 0 ? -pb[i] : pb[i])))) {
+      printf("FAIL: element %lld: OpenCL %g, CPU %g\n", (long long)i, (double)pa[i],
+             (double)pb[i]);
+      ok = false;
+    }
+  }
+out:
+  clcnn_session_free(dev);
+  clcnn_session_free(cpu);
+  clcnn_model_free(m);
+  clcnn_context_free(ctx);
+  free(data);
+  return ok;
+}
+
+/* Gemm of x [M, K] (transposed when ta) with a weight, then `act`. */
+static bool gemm_act(int64_t m, int64_t k, int64_t n, bool tb, const char *act, int nattr,
+                     const mb_attr *act_attrs) {
+  mb *b = mb_new(13);
+  float *w = malloc(sizeof(float) * (size_t)(k * n)), *c = malloc(sizeof(float) * (size_t)n);
+  for (int64_t i = 0; i < k * n; i++) w[i] = (float)((i * 37) % 23) / 11.0f - 1.0f;
+  for (int64_t i = 0; i < n; i++) c[i] = (float)(i % 7) / 3.0f - 1.0f;
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 2, (int64_t[]){m, k});
+  mb_init_f32(b, "w", 2, tb ? (int64_t[]){n, k} : (int64_t[]){k, n}, w);
+  mb_init_f32(b, "c", 1, (int64_t[]){n}, c);
+  mb_node(b, "Gemm", "x,w,c", "t", 1, (mb_attr[]){MB_INT("transB", tb ? 1 : 0)});
+  mb_node(b, act, "t", "y", nattr, act_attrs);
+  mb_output(b, "y");
+  size_t len;
+  uint8_t *bytes = mb_pack(b, &len);
+  bool ok = run_both(bytes, len, 2, (int64_t[]){m, k}, TOL);
+  free(bytes);
+  free(w);
+  free(c);
+  mb_free(b);
+  return ok;
+}
+
+/* Every transpose combination over odd shapes; B a constant (packed when
+ * transposed) or an input. */
+static void gemm_grid(void) {
+  const int64_t shapes[][3] = {{1, 7, 3}, {3, 17, 33}, {17, 33, 7}, {33, 9, 40}, {9, 64, 100},
+                               {2, 1, 17}};
+  for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+    int64_t M = shapes[s][0], K = shapes[s][1], N = shapes[s][2];
+    for (int ta = 0; ta < 2; ta++)
+      for (int tb = 0; tb < 2; tb++) {
+        ht_input in[3] = {
+            ta ? HT_INPUT("A", K, M) : HT_INPUT("A", M, K),
+            tb ? HT_INPUT("B", N, K) : HT_INPUT("B", K, N),
+            HT_INPUT("C", N),
+        };
+        ht_attr a[] = {HT_INT("transA", ta), HT_INT("transB", tb), HT_FLOAT("alpha", 0.5f),
+                       HT_FLOAT("beta", 2.0f)};
+        expect_pass("Gemm", 13, in, 3, a, 4);
+        if (tb) { /* constant weights, stored untransposed at prepare */
+          in[1].constant = true;
+          expect_pass("Gemm", 13, in, 3, a, 4);
+        }
+      }
+  }
+}
+
+START_TEST(gemm_shapes) { gemm_grid(); }
+END_TEST
+
+START_TEST(gemm_c_broadcast) {
+  const int64_t M = 7, K = 17, N = 33;
+  ht_input c_shapes[] = {HT_INPUT("C", M, N), HT_INPUT("C", M, 1), HT_INPUT("C", 1, N),
+                         HT_INPUT("C", 1), HT_WEIGHT("C", N)};
+  ht_attr a[] = {HT_FLOAT("beta", 0.25f)};
+  for (size_t i = 0; i < sizeof c_shapes / sizeof *c_shapes; i++) {
+    ht_input in[3] = {HT_INPUT("A", M, K), HT_WEIGHT("B", K, N), c_shapes[i]};
+    expect_pass("Gemm", 13, in, 3, a, 1);
+  }
+  /* No C at all (opset 11+), and beta = 0 with a C. */
+  ht_input in2[2] = {HT_INPUT("A", M, K), HT_INPUT("B", K, N)};
+  expect_pass("Gemm", 13, in2, 2, NULL, 0);
+  ht_input in3[3] = {HT_INPUT("A", M, K), HT_INPUT("B", K, N), HT_INPUT("C", M, N)};
+  ht_attr b0[] = {HT_FLOAT("beta", 0.0f)};
+  expect_pass("Gemm", 13, in3, 3, b0, 1);
+}
+END_TEST
+
+START_TEST(gemm_fused) {
+  ck_assert(gemm_act(5, 33, 17, true, "Relu", 0, NULL));
+  ck_assert(gemm_act(1, 64, 40, true, "Sigmoid", 0, NULL)); /* a GEMV */
+  ck_assert(gemm_act(17, 9, 64, false, "LeakyRelu", 1, (mb_attr[]){MB_FLOAT("alpha", 0.2f)}));
+}
+END_TEST
+
+START_TEST(matmul_shapes) {
+  struct {
+    int ra, rb;
+    int64_t a[5], b[5];
+    bool b_const;
+  } cases[] = {
+      {2, 2, {3, 17}, {17, 33}, false},
+      {3, 2, {2, 3, 7}, {7, 9}, false},              /* batch folds into rows */
+      {3, 2, {2, 33, 64}, {64, 40}, true},           /* constant weights */
+      {4, 3, {2, 1, 5, 7}, {3, 7, 9}, false},        /* broadcast both ways */
+      {3, 3, {4, 5, 7}, {4, 7, 3}, false},           /* batched, few columns */
+      {1, 2, {7}, {7, 9}, false},                    /* vector x matrix */
+      {3, 1, {3, 5, 7}, {7}, false},                 /* matrix x vector */
+      {5, 4, {2, 3, 4, 5, 7}, {3, 1, 7, 9}, false},  /* three batch dims left */
+      {2, 2, {1, 1}, {1, 1}, false},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    ht_input in[2] = {{.name = "A", .rank = cases[i].ra}, {.name = "B", .rank = cases[i].rb,
+                                                           .constant = cases[i].b_const}};
+    memcpy(in[0].dims, cases[i].a, sizeof cases[i].a);
+    memcpy(in[1].dims, cases[i].b, sizeof cases[i].b);
+    expect_pass("MatMul", 13, in, 2, NULL, 0);
+  }
+}
+END_TEST
+
+/* The GPU form of the kernel runs on any device (slowly on a CPU). */
+START_TEST(gpu_form) {
+  setenv("CLCNN_OCL_VARIANT", "gpu", 1);
+  const int64_t shapes[][3] = {{17, 33, 40}, {33, 7, 65}, {3, 17, 33}};
+  for (size_t s = 0; s < 3; s++)
+    for (int t = 0; t < 4; t++) {
+      int64_t M = shapes[s][0], K = shapes[s][1], N = shapes[s][2];
+      int ta = t & 1, tb = t >> 1;
+      ht_input in[3] = {ta ? HT_INPUT("A", K, M) : HT_INPUT("A", M, K),
+                        tb ? HT_INPUT("B", N, K) : HT_INPUT("B", K, N), HT_INPUT("C", M, 1)};
+      ht_attr a[] = {HT_INT("transA", ta), HT_INT("transB", tb), HT_FLOAT("alpha", 1.5f)};
+      expect_pass("Gemm", 13, in, 3, a, 3);
+    }
+  ht_input mm[2] = {HT_INPUT("A", 2, 1, 33, 20), HT_INPUT("B", 3, 20, 17)};
+  expect_pass("MatMul", 13, mm, 2, NULL, 0);
+  ck_assert(gemm_act(33, 20, 40, true, "Relu", 0, NULL));
+  unsetenv("CLCNN_OCL_VARIANT");
+}
+END_TEST
+
+#if CLCNN_HAVE_CLBLAST
+/* CLBlast: a product with every epilogue step (bias, beta, activation) and
+ * a batched one. CLBlast compiles its kernels on first use (seconds on a
+ * CPU device); one shape keeps that to one compile. */
+START_TEST(clblast) {
+  setenv("CLCNN_GEMM", "clblast", 1);
+  ht_input in[3] = {HT_INPUT("A", 17, 33), HT_INPUT("B", 33, 40), HT_INPUT("C", 17, 1)};
+  ht_attr a[] = {HT_FLOAT("alpha", 0.5f), HT_FLOAT("beta", 2.0f)};
+  expect_pass("Gemm", 13, in, 3, a, 2);
+  ht_input mm[2] = {HT_INPUT("A", 2, 3, 17, 33), HT_INPUT("B", 3, 33, 40)};
+  expect_pass("MatMul", 13, mm, 2, NULL, 0);
+  ck_assert(gemm_act(17, 33, 40, false, "Relu", 0, NULL));
+  unsetenv("CLCNN_GEMM");
+}
+END_TEST
+#endif
+
+int main(void) {
+  if (!ht_have_opencl()) {
+    printf("SKIP: no OpenCL device\n");
+    return 77;
+  }
+  Suite *s = suite_create("ops-gemm");
+  TCase *tc = tcase_create("gemm");
+  tcase_set_timeout(tc, 600);
+  tcase_add_test(tc, gemm_shapes);
+  tcase_add_test(tc, gemm_c_broadcast);
+  tcase_add_test(tc, gemm_fused);
+  tcase_add_test(tc, matmul_shapes);
+  tcase_add_test(tc, gpu_form);
+#if CLCNN_HAVE_CLBLAST
+  tcase_add_test(tc, clblast);
+#endif
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}
