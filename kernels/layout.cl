@@ -253,9 +253,17 @@ __kernel void strided_copy_nd_any(__global const T *x, uint x_off, __global T *y
     LY_VSTORE((TV)(xs[0]), 0, ys);
     return;
   }
+#else
+  if (c + VW <= DI) {
+    TV v;
+    T *vp = (T *)&v;
+#pragma unroll
+    for (int i = 0; i < VW; i++) vp[i] = xs[i * SI];
+    LY_VSTORE(v, 0, ys);
+    return;
+  }
 #endif
-  int m = DI - c < VW ? DI - c : VW;
-  for (int i = 0; i < m; i++) ys[i] = xs[i * SI];
+  for (int i = 0; i < DI - c; i++) ys[i] = xs[i * SI];
 }
 #endif
 

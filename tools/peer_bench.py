@@ -35,6 +35,7 @@ import json
 import os
 import platform
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -297,9 +298,11 @@ def write_markdown(path, rows, a, command):
         "below the notes marker at the end, which the script keeps).*", "",
         f"- Date: {now}",
         f"- Command: `{command}`",
-        f"- {clcnn_version(a.clcnn)}; inputs: {inputs}",
+        f"- {getattr(a, 'version', None) or clcnn_version(a.clcnn)}; inputs: {inputs}",
         f"- Host: {platform.node()}, {cpu_model()}, {os.cpu_count()} logical CPUs, "
-        f"{platform.system()} {platform.release()}",
+        f"{platform.system()} {platform.release()}; 1-minute load average "
+        f"{getattr(a, 'load_start', '?')} at the start, {getattr(a, 'load_end', loadavg())} at the end (other work on the host "
+        "slows both runtimes and widens the min-median gap)",
         f"- onnxruntime {ort.__version__} (CPUExecutionProvider, ORT_ENABLE_ALL, "
         f"intra_op_num_threads={a.threads})",
         f"- {a.rounds} alternating rounds x ({a.warmup} warmup + {a.runs} timed runs); "
@@ -342,6 +345,31 @@ def write_plot(path, rows, a):
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return True
+
+
+def snapshot(clcnn, tmpdir):
+    """A private copy of the clcnn binary, so that a rebuild in the middle of
+    a run (the build tree is shared) neither breaks calls nor mixes versions.
+    Retries while the file is being relinked; returns clcnn itself if no copy
+    could be made to work (e.g. a dynamically linked build)."""
+    dst = os.path.join(tmpdir, "clcnn")
+    for _ in range(10):
+        try:
+            shutil.copy2(clcnn, dst)
+            p = subprocess.run([dst, "--version"], capture_output=True, text=True, timeout=30)
+            if p.returncode == 0:
+                return dst
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        time.sleep(3)
+    return clcnn
+
+
+def loadavg():
+    try:
+        return "%.2f" % os.getloadavg()[0]
+    except OSError:
+        return "?"
 
 
 def main(argv=None):
@@ -393,6 +421,10 @@ def main(argv=None):
         print(f"warning: {a.clcnn} does not exist; only onnxruntime will be timed",
               file=sys.stderr)
 
+    a.load_start = loadavg()
+    tmpdir = tempfile.mkdtemp(prefix="peer_bench_")
+    clcnn_path, a.clcnn = a.clcnn, (snapshot(a.clcnn, tmpdir) if os.path.exists(a.clcnn)
+                                    else a.clcnn)
     rows = []
     for model_path in cases:
         t0 = time.time()
@@ -403,6 +435,11 @@ def main(argv=None):
                   f"clcnn {_fmt(x['clcnn_median_ms'])} ms, ort {_fmt(x['ort_median_ms'])} ms"
                   + (f"  ({x['error']})" if x["error"] else ""), file=sys.stderr, flush=True)
 
+    a.load_end = loadavg()
+    if a.markdown:  # the version line: the binary that ran, before it goes
+        a.version = clcnn_version(a.clcnn)
+    a.clcnn = clcnn_path
+    shutil.rmtree(tmpdir, ignore_errors=True)
     print_table(rows)
     if a.markdown:
         write_markdown(a.markdown, rows, a, command)

@@ -259,8 +259,12 @@ typedef struct slabs_state {
   slab s[];
 } slabs_state;
 
+/* Inputs or outputs one device node may have (the session's limit). */
+#define MAX_PARTS 64
+
 static const char *concat_check(const ocl_device_info *dev, const ir_graph *g, const ir_node *n) {
   (void)dev;
+  if (n->nin > MAX_PARTS) return "Concat of more than 64 inputs is not supported on OpenCL";
   return check_io(g, n, n->nin);
 }
 
@@ -331,6 +335,7 @@ static clcnn_status concat_run(ocl_node *on, const ocl_tensor *in, int nin, cons
 
 static const char *split_check(const ocl_device_info *dev, const ir_graph *g, const ir_node *n) {
   (void)dev;
+  if (n->nout > MAX_PARTS) return "Split into more than 64 outputs is not supported on OpenCL";
   return check_io(g, n, 1);
 }
 

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "clcnn.h"
+#include "model_builder.h"
 
 typedef struct ht_input {
   const char *name;
@@ -28,29 +29,19 @@ typedef struct ht_input {
   bool omitted;          /* an omitted optional input ("" in the node) */
 } ht_input;
 
-typedef struct ht_attr {
-  const char *name;
-  int type;              /* ONNX AttributeType: 1 float, 2 int, 3 string, 6 floats, 7 ints */
-  float f;
-  int64_t i;
-  const char *s;
-  int n;
-  int64_t ints[16];
-  float floats[16];
-} ht_attr;
+/* Attributes are the model builder's (tests/common/model_builder.h). */
+typedef mb_attr ht_attr;
 
 #define HT_DIMS(...) .rank = (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), \
                      .dims = {__VA_ARGS__}
 #define HT_INPUT(nm, ...) ((ht_input){.name = nm, HT_DIMS(__VA_ARGS__)})
 #define HT_WEIGHT(nm, ...) ((ht_input){.name = nm, .constant = true, HT_DIMS(__VA_ARGS__)})
 #define HT_OMITTED ((ht_input){.name = "", .omitted = true})
-#define HT_INT(nm, v) ((ht_attr){.name = nm, .type = 2, .i = (v)})
-#define HT_FLOAT(nm, v) ((ht_attr){.name = nm, .type = 1, .f = (v)})
-#define HT_STRING(nm, v) ((ht_attr){.name = nm, .type = 3, .s = (v)})
-#define HT_INTS(nm, ...) ((ht_attr){.name = nm, .type = 7, \
-    .n = (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), .ints = {__VA_ARGS__}})
-#define HT_FLOATS(nm, ...) ((ht_attr){.name = nm, .type = 6, \
-    .n = (int)(sizeof((float[]){__VA_ARGS__}) / sizeof(float)), .floats = {__VA_ARGS__}})
+#define HT_INT MB_INT
+#define HT_FLOAT MB_FLOAT
+#define HT_STRING MB_STRING
+#define HT_INTS MB_INTS
+#define HT_FLOATS MB_FLOATS
 
 typedef enum { HT_PASS = 0, HT_FAIL = 1, HT_SKIP = 77 } ht_result;
 
