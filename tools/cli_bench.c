@@ -2,6 +2,7 @@
  * [--json FILE]`: creation time, first-run and steady-state latency,
  * throughput and memory, one row per device. */
 #include <errno.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,22 @@ static void clean_line(char *s) {
 }
 
 /* One device: fills `row` (row->error on failure). */
+/* Removes the bench's cache directory and the entries in it. */
+static void remove_tree(const char *dir) {
+  DIR *d = opendir(dir);
+  if (d) {
+    struct dirent *e;
+    char path[4200];
+    while ((e = readdir(d))) {
+      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+      snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+      unlink(path);
+    }
+    closedir(d);
+  }
+  rmdir(dir);
+}
+
 static void bench_device(const clcnn_model *m, const cli_input *in, int nin,
                          const clcnn_input_shape *shapes, const bench_args *a, const char *device,
                          bench_row *row) {
@@ -224,11 +241,20 @@ int cli_bench(int argc, char **argv) {
   int rc = CLI_FAIL;
   clcnn_context *ctx = NULL;
   clcnn_model *m = NULL;
+  char cache_dir[] = "/tmp/clcnn-bench-cache-XXXXXX";
+  bool have_cache_dir = false;
   cli_input *in = NULL;
   clcnn_input_shape *shapes = NULL;
   bench_row *rows = NULL;
   int nin = 0;
-  if (clcnn_context_create(NULL, &ctx)) {
+  /* "Cold" session creation means an empty program cache: the bench gets a
+   * cache directory of its own, empty at the start and removed at the end.
+   * (A driver's own cache, such as PoCL's ~/.cache/pocl, may still be warm.) */
+  have_cache_dir = mkdtemp(cache_dir) != NULL;
+  clcnn_options copts;
+  clcnn_options_default(&copts);
+  if (have_cache_dir) copts.cache_dir = cache_dir;
+  if (clcnn_context_create(&copts, &ctx)) {
     cli_error("%s", clcnn_last_error());
     goto out;
   }
@@ -283,5 +309,6 @@ out:
   free(rows);
   clcnn_model_free(m);
   clcnn_context_free(ctx);
+  if (have_cache_dir) remove_tree(cache_dir);
   return rc;
 }

@@ -268,7 +268,7 @@ static void bcast_exec(const bcast_plan *p, const row_fn fns[3], row_ctx ctx, co
     const int64_t segs = (inner + CHUNK - 1) / CHUNK;
     const int64_t ntasks = rows * segs;
 #if defined(_OPENMP)
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+#pragma omp parallel for schedule(guided) num_threads(nt) if (nt > 1)
 #endif
     for (int64_t t = 0; t < ntasks; t++) {
       int64_t idx[CLCNN_MAX_RANK], oa, ob;
@@ -288,7 +288,7 @@ static void bcast_exec(const bcast_plan *p, const row_fn fns[3], row_ctx ctx, co
   const int64_t per = CHUNK / inner;
   const int64_t ntasks = (rows + per - 1) / per;
 #if defined(_OPENMP)
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+#pragma omp parallel for schedule(guided) num_threads(nt) if (nt > 1)
 #endif
   for (int64_t t = 0; t < ntasks; t++) {
     int64_t idx[CLCNN_MAX_RANK], oa, ob;

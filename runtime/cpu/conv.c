@@ -27,9 +27,9 @@
 #include <omp.h>
 #define CONV_PRAGMA(x) _Pragma(#x)
 #define CONV_PARALLEL_FOR(nt, cond) \
-  CONV_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1 && (cond)) schedule(static))
+  CONV_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1 && (cond)) schedule(guided))
 #define CONV_PARALLEL(nt, cond) CONV_PRAGMA(omp parallel num_threads(nt) if ((nt) > 1 && (cond)))
-#define CONV_FOR CONV_PRAGMA(omp for schedule(static))
+#define CONV_FOR CONV_PRAGMA(omp for schedule(guided))
 #define CONV_SIMD CONV_PRAGMA(omp simd)
 #define CONV_THREAD_ID omp_get_thread_num()
 #else

@@ -12,7 +12,7 @@
 #ifdef _OPENMP
 #define GEMM_PRAGMA(x) _Pragma(#x)
 #define GEMM_PARALLEL_FOR(nt, cond) \
-  GEMM_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1 && (cond)) schedule(static))
+  GEMM_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1 && (cond)) schedule(guided))
 #define GEMM_SIMD_REDUCE(...) GEMM_PRAGMA(omp simd reduction(+ : __VA_ARGS__))
 #define GEMM_SIMD GEMM_PRAGMA(omp simd)
 #else

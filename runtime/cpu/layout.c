@@ -159,7 +159,7 @@ static void view_transpose(const uint8_t *in, uint8_t *out, const view *v, int j
   int nt;
   thread_count_for((size_t)view_numel(v) * es, nthreads, &nt);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(guided)
 #endif
   for (int64_t it = 0; it < items; it++) {
     int64_t jb = it % jblocks, t = it / jblocks, ioff = 0, ooff = 0;
@@ -208,7 +208,7 @@ static void view_copy(const uint8_t *in, uint8_t *out, view v, size_t es, int nt
     return;
   }
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(guided)
 #endif
   for (int c = 0; c < nt; c++)
     view_rows(in, out, &v, es, rows * c / nt, rows * (c + 1) / nt);

@@ -14,7 +14,7 @@
 #ifdef _OPENMP
 #define NORM_PRAGMA(x) _Pragma(#x)
 #define NORM_PARALLEL_FOR(nt) \
-  NORM_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1) schedule(static))
+  NORM_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1) schedule(guided))
 #define NORM_SIMD NORM_PRAGMA(omp simd)
 #define NORM_SIMD_SUM(v) NORM_PRAGMA(omp simd reduction(+ : v))
 #else

@@ -16,9 +16,9 @@
 #include <omp.h>
 #define POOL_PRAGMA(x) _Pragma(#x)
 #define POOL_PARALLEL_FOR(nt, cond) \
-  POOL_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1 && (cond)) schedule(static))
+  POOL_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1 && (cond)) schedule(guided))
 #define POOL_PARALLEL(nt, cond) POOL_PRAGMA(omp parallel num_threads(nt) if ((nt) > 1 && (cond)))
-#define POOL_FOR POOL_PRAGMA(omp for schedule(static))
+#define POOL_FOR POOL_PRAGMA(omp for schedule(guided))
 #define POOL_SIMD POOL_PRAGMA(omp simd)
 #define POOL_THREAD_ID omp_get_thread_num()
 #else

@@ -17,7 +17,7 @@
 #ifdef _OPENMP
 #define REDUCE_PRAGMA(x) _Pragma(#x)
 #define REDUCE_PARALLEL_FOR(nt) \
-  REDUCE_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1) schedule(static))
+  REDUCE_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1) schedule(guided))
 #define REDUCE_SIMD REDUCE_PRAGMA(omp simd)
 #define REDUCE_SIMD_RED(op, v) REDUCE_PRAGMA(omp simd reduction(op : v))
 #else

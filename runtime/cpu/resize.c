@@ -284,7 +284,7 @@ static void resize_nearest(const resize_state *s, const resize_params *p, const 
     return;
   }
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(guided)
 #endif
   for (int c = 0; c < nt; c++)
     nearest_rows(s, x->data, y->data, es, ist, ext, rows * c / nt, rows * (c + 1) / nt);
@@ -351,14 +351,14 @@ static void interp_pass(const float *src, float *dst, int64_t outer, int64_t inn
   (void)nt;
   if (inner == 1) {
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(guided)
 #endif
     for (int64_t o = 0; o < outer; o++) interp_row1(src + o * t->in, dst + o * t->out, t, extrap);
     return;
   }
   int64_t items = outer * t->out;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(guided)
 #endif
   for (int64_t it = 0; it < items; it++) {
     int64_t o = it / t->out, x = it - o * t->out;

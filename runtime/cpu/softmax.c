@@ -14,7 +14,7 @@
 #ifdef _OPENMP
 #define SOFTMAX_PRAGMA(x) _Pragma(#x)
 #define SOFTMAX_PARALLEL_FOR(nt) \
-  SOFTMAX_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1) schedule(static))
+  SOFTMAX_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1) schedule(guided))
 #define SOFTMAX_SIMD SOFTMAX_PRAGMA(omp simd)
 #define SOFTMAX_SIMD_RED(op, v) SOFTMAX_PRAGMA(omp simd reduction(op : v))
 #else

@@ -334,7 +334,7 @@ static clcnn_status unary_run(cpu_node *cn, const clcnn_tensor *in, int nin, clc
       const int nt = cn->nthreads;
       (void)nt;
 #if defined(_OPENMP)
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && nchunks > 1)
+#pragma omp parallel for schedule(guided) num_threads(nt) if (nt > 1 && nchunks > 1)
 #endif
       for (long long c = 0; c < nchunks; c++) {
         size_t begin = (size_t)c * CHUNK;
