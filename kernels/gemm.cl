@@ -33,7 +33,9 @@
  *   when both operands are contiguous in k). Global (N, M, batch).
  * gemm_prologue_f32 / gemm_act_f32: the epilogue around an external GEMM
  *   (CLBlast, called with beta 1): C = BETA * C + BIAS_SCALE * bias before,
- *   C = act(C) after. Global (N, M, batch). */
+ *   C = act(C) after. Global (N, M, batch).
+ * The program of gemm_f32 is built with TM (CPU form) or GPU defined; the
+ * other kernels need neither. */
 
 #ifndef NB1
 #define NB1 1
@@ -112,7 +114,7 @@ inline float gemm_epilogue(float acc, __global const float *c, __global const fl
   return act_apply(acc);
 }
 
-#ifndef GPU
+#if defined(TM)
 /* ------------------------------------------------------------ CPU form */
 
 #if TB
@@ -205,7 +207,7 @@ __kernel void gemm_f32(__global const float *restrict a, uint a_off,
   }
 }
 
-#else
+#elif defined(GPU)
 /* ------------------------------------------------------------ GPU form */
 
 #define RTSM (TSM / WPM)

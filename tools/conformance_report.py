@@ -231,9 +231,22 @@ def _stream(cmd, case_timeout, log):
     return done, rc, hung
 
 
+def _type_name(m):
+    try:
+        from onnx import TensorProto
+        return f"{m.group(0)} ({TensorProto.DataType.Name(int(m.group(1)))})"
+    except (ImportError, ValueError):
+        return m.group(0)
+
+
 def normalise_reason(reason):
-    """Group key for skip reasons: node names differ from case to case."""
-    return re.sub(r"node '[^']*'", "node '…'", reason).strip() or "(no reason given)"
+    """Group key for skip reasons: node and graph input names differ from case
+    to case; ONNX data type numbers get their names."""
+    r = re.sub(r"node '[^']*'", "node '…'", reason)
+    r = re.sub(r"graph input '[^']*'", "graph input '…'", r)
+    r = re.sub(r"^load: '[^']*' is not", "load: '…' is not", r)
+    r = re.sub(r"(?<=unsupported )type (\d+)\b", _type_name, r)
+    return r.strip() or "(no reason given)"
 
 
 def md_escape(s):

@@ -200,7 +200,6 @@ START_TEST(gpu_form) {
   ht_input mm[2] = {HT_INPUT("A", 2, 1, 33, 20), HT_INPUT("B", 3, 20, 17)};
   expect_pass("MatMul", 13, mm, 2, NULL, 0);
   ck_assert(gemm_act(33, 20, 40, true, "Relu", 0, NULL));
-  unsetenv("CLCNN_OCL_VARIANT");
 }
 END_TEST
 
@@ -216,10 +215,16 @@ START_TEST(clblast) {
   ht_input mm[2] = {HT_INPUT("A", 2, 3, 17, 33), HT_INPUT("B", 3, 33, 40)};
   expect_pass("MatMul", 13, mm, 2, NULL, 0);
   ck_assert(gemm_act(17, 33, 40, false, "Relu", 0, NULL));
-  unsetenv("CLCNN_GEMM");
 }
 END_TEST
 #endif
+
+/* Tests run in this process (CK_NOFORK): a child forked after OpenCL was
+ * initialised lacks PoCL's worker threads and waits for them forever. */
+static void restore_env(void) {
+  unsetenv("CLCNN_OCL_VARIANT");
+  unsetenv("CLCNN_GEMM");
+}
 
 int main(void) {
   if (!ht_have_opencl()) {
@@ -229,6 +234,7 @@ int main(void) {
   Suite *s = suite_create("ops-gemm");
   TCase *tc = tcase_create("gemm");
   tcase_set_timeout(tc, 600);
+  tcase_add_checked_fixture(tc, NULL, restore_env);
   tcase_add_test(tc, gemm_shapes);
   tcase_add_test(tc, gemm_c_broadcast);
   tcase_add_test(tc, gemm_fused);
@@ -239,6 +245,7 @@ int main(void) {
 #endif
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
+  srunner_set_fork_status(sr, CK_NOFORK);
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);
