@@ -232,18 +232,23 @@ int main(void) {
     return 77;
   }
   Suite *s = suite_create("ops-gemm");
-  TCase *tc = tcase_create("gemm");
-  tcase_set_timeout(tc, 600);
-  tcase_add_checked_fixture(tc, NULL, restore_env);
-  tcase_add_test(tc, gemm_shapes);
-  tcase_add_test(tc, gemm_c_broadcast);
-  tcase_add_test(tc, gemm_fused);
-  tcase_add_test(tc, matmul_shapes);
-  tcase_add_test(tc, gpu_form);
+  struct {
+    const char *name;
+    const TTest *test;
+  } tests[] = {{"gemm_shapes", gemm_shapes}, {"gemm_c_broadcast", gemm_c_broadcast},
+               {"gemm_fused", gemm_fused},   {"matmul_shapes", matmul_shapes},
+               {"gpu_form", gpu_form},
 #if CLCNN_HAVE_CLBLAST
-  tcase_add_test(tc, clblast);
+               {"clblast", clblast},
 #endif
-  suite_add_tcase(s, tc);
+  };
+  for (size_t i = 0; i < sizeof tests / sizeof *tests; i++) {
+    TCase *tc = tcase_create(tests[i].name);
+    tcase_set_timeout(tc, 600);
+    tcase_add_checked_fixture(tc, NULL, restore_env);
+    tcase_add_test(tc, tests[i].test);
+    suite_add_tcase(s, tc);
+  }
   SRunner *sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK);
   srunner_run_all(sr, CK_NORMAL);

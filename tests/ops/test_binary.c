@@ -1,0 +1,128 @@
+/* OpenCL vs CPU: the binary family with numpy broadcasting. Tolerances:
+ * Add, Sub, Mul, Div, PRelu, Max, Min, Sum, Mean 1e-6 (IEEE operations, the
+ * same order on both sides; only a contracted multiply-add may differ), Pow
+ * 1e-5 (OpenCL's pow is within 16 ulp). Shapes cover each kernel path: same
+ * shape (one row, vectors plus a partial tail), a scalar operand on either
+ * side, a per-channel [C, 1, 1] operand, and general strided broadcasts
+ * (both operands broadcast, short rows); the GPU form of the kernel is
+ * checked on a few of them too (CLCNN_OCL_VARIANT=gpu). */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "op_harness.h"
+
+#define TOL 1e-6f
+#define TOL_POW 1e-5f
+
+static void run2(const char *op, ht_input a, ht_input b, float tol) {
+  a.name = "A";
+  b.name = "B";
+  ht_input in[2] = {a, b};
+  ht_result r = ht_run(op, 13, in, 2, 1, NULL, 0, tol);
+  ck_assert_msg(r == HT_PASS, "%s failed", op);
+}
+
+#define IN(...) ((ht_input){HT_DIMS(__VA_ARGS__)})
+#define POS(...) ((ht_input){HT_DIMS(__VA_ARGS__), .lo = 0.5f, .hi = 2.0f})
+#define SCALAR ((ht_input){.rank = 0})
+#define POS0 ((ht_input){.rank = 0, .lo = 0.5f, .hi = 2.0f})
+
+/* The broadcast patterns of CNNs and a few general ones. */
+static void patterns(const char *op) {
+  const bool div = op[0] == 'D';
+  run2(op, IN(1, 3, 17, 19), div ? POS(1, 3, 17, 19) : IN(1, 3, 17, 19), TOL); /* same */
+  run2(op, IN(33), div ? POS(33) : IN(33), TOL);
+  run2(op, IN(2, 5, 7), div ? POS(1) : IN(1), TOL);                 /* scalar b */
+  run2(op, IN(1, 3, 7, 7), div ? POS0 : SCALAR, TOL);               /* rank-0 b */
+  run2(op, IN(1), div ? POS(2, 3, 7) : IN(2, 3, 7), TOL);            /* scalar a */
+  run2(op, IN(1, 16, 7, 7), div ? POS(16, 1, 1) : IN(16, 1, 1), TOL); /* per channel */
+  run2(op, IN(2, 3, 17, 19), div ? POS(1, 3, 1, 1) : IN(1, 3, 1, 1), TOL);
+  run2(op, IN(3, 1, 5), div ? POS(1, 7, 1) : IN(1, 7, 1), TOL);      /* both broadcast */
+  run2(op, IN(7, 1), div ? POS(1, 33) : IN(1, 33), TOL);
+  run2(op, IN(2, 3, 4, 5), div ? POS(4, 1) : IN(4, 1), TOL);
+  run2(op, IN(1, 3, 17, 19), div ? POS(19) : IN(19), TOL);           /* row vector */
+}
+
+START_TEST(add_sub_mul_div) {
+  patterns("Add");
+  patterns("Sub");
+  patterns("Mul");
+  patterns("Div");
+  /* A constant operand (an initializer, uploaded once). */
+  ht_input w = HT_WEIGHT("B", 1, 8, 1, 1);
+  run2("Add", IN(1, 8, 9, 9), w, TOL);
+  run2("Mul", IN(1, 8, 9, 9), (ht_input){.constant = true, .rank = 0}, TOL);
+  /* A big same-shape add (the residual of a ResNet block). */
+  run2("Add", IN(1, 64, 56, 56), IN(1, 64, 56, 56), TOL);
+}
+END_TEST
+
+START_TEST(pow_prelu_max_min) {
+  run2("Pow", POS(2, 3, 7), IN(2, 3, 7), TOL_POW);
+  run2("Pow", IN(1, 3, 17, 19), (ht_input){.rank = 0, .constant = true, .lo = 2, .hi = 2},
+       TOL_POW); /* x^2 of a decomposed norm */
+  run2("Pow", POS(3, 5), IN(3, 1), TOL_POW);
+  run2("Pow", POS(1), IN(4, 9), TOL_POW);
+  run2("PRelu", IN(1, 16, 7, 7), HT_WEIGHT("B", 16, 1, 1), TOL);
+  run2("PRelu", IN(2, 5, 3, 9), HT_WEIGHT("B", 5), TOL); /* legacy per channel */
+  run2("PRelu", IN(2, 5, 33), HT_WEIGHT("B", 1), TOL);
+  run2("PRelu", IN(2, 5, 33), IN(5, 33), TOL);
+  run2("Max", IN(1, 3, 17, 19), IN(3, 1, 1), TOL);
+  run2("Min", IN(7, 1), IN(1, 33), TOL);
+}
+END_TEST
+
+START_TEST(variadic) {
+  ht_input three[3] = {(ht_input){.name = "A", HT_DIMS(2, 3, 1, 7)},
+                       (ht_input){.name = "B", HT_DIMS(3, 5, 1)},
+                       (ht_input){.name = "C", HT_DIMS(7)}};
+  const char *ops[] = {"Sum", "Mean", "Max", "Min"};
+  for (int o = 0; o < 4; o++) {
+    ck_assert_msg(ht_run(ops[o], 13, three, 3, 1, NULL, 0, TOL) == HT_PASS, "%s failed", ops[o]);
+    ck_assert_msg(ht_run(ops[o], 13, three, 1, 1, NULL, 0, TOL) == HT_PASS, "%s/1 failed",
+                  ops[o]);
+  }
+  ht_input four[4] = {(ht_input){.name = "A", HT_DIMS(1, 8, 17, 17)},
+                      (ht_input){.name = "B", HT_DIMS(1, 8, 17, 17)},
+                      (ht_input){.name = "C", HT_DIMS(1, 8, 17, 17)},
+                      (ht_input){.name = "D", HT_DIMS(8, 1, 1)}};
+  ck_assert(ht_run("Sum", 13, four, 4, 1, NULL, 0, TOL) == HT_PASS);
+  ck_assert(ht_run("Mean", 13, four, 4, 1, NULL, 0, TOL) == HT_PASS);
+}
+END_TEST
+
+START_TEST(gpu_form) {
+  setenv("CLCNN_OCL_VARIANT", "gpu", 1);
+  run2("Add", IN(1, 3, 17, 19), IN(1, 3, 17, 19), TOL);
+  run2("Mul", IN(1, 16, 7, 7), IN(16, 1, 1), TOL);
+  run2("Sub", IN(1), IN(2, 3, 7), TOL);
+  run2("Div", IN(3, 1, 5), POS(1, 7, 1), TOL);
+  run2("Pow", POS(3, 5), IN(3, 1), TOL_POW);
+  ht_input three[3] = {(ht_input){.name = "A", HT_DIMS(2, 3, 1, 7)},
+                       (ht_input){.name = "B", HT_DIMS(3, 5, 1)},
+                       (ht_input){.name = "C", HT_DIMS(7)}};
+  ck_assert(ht_run("Mean", 13, three, 3, 1, NULL, 0, TOL) == HT_PASS);
+  unsetenv("CLCNN_OCL_VARIANT");
+}
+END_TEST
+
+int main(void) {
+  if (!ht_have_opencl()) {
+    printf("SKIP: no OpenCL device\n");
+    return 77;
+  }
+  Suite *s = suite_create("ops-binary");
+  TCase *tc = tcase_create("binary");
+  tcase_set_timeout(tc, 600);
+  tcase_add_test(tc, add_sub_mul_div);
+  tcase_add_test(tc, pow_prelu_max_min);
+  tcase_add_test(tc, variadic);
+  tcase_add_test(tc, gpu_form);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}
