@@ -89,8 +89,8 @@ static void common_options(const ocl_gemm_desc *d, char *o, size_t len) {
 
 /* ------------------------------------------------------ own kernels */
 
-/* Register tile of the CPU form: TM rows x TN = NV * VW columns. */
-static void cpu_tile(const ocl_device_info *dev, size_t m, size_t n, int *tm, int *tn, int *vw) {
+void ocl_gemm_cpu_tile(const ocl_device_info *dev, size_t m, size_t n, int *tm, int *tn,
+                       int *vw) {
   const bool wide = dev->preferred_vector_width_float >= 16;
   const int max_tm = wide ? 8 : 6;
   /* Columns: the tile that wastes least of the last column tile, larger
@@ -162,7 +162,7 @@ static clcnn_status own_prepare(ocl_node *on, ocl_gemm_plan *p, clcnn_err *err) 
     p->global[1] = d->m;
   } else {
     int tm = 1, tn = 8, vw = 8;
-    cpu_tile(dev, d->m, d->n, &tm, &tn, &vw);
+    ocl_gemm_cpu_tile(dev, d->m, d->n, &tm, &tn, &vw);
     ocl_opt(o, sizeof o, "-DTM=%d -DTN=%d -DVW=%d", tm, tn, vw);
     p->global[0] = (d->n + (size_t)tn - 1) / (size_t)tn;
     p->global[1] = (d->m + (size_t)tm - 1) / (size_t)tm;

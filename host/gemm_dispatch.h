@@ -86,6 +86,12 @@ clcnn_status ocl_gemm(ocl_node *on, const ocl_gemm_plan *plan, cl_mem a, size_t 
                       size_t b_off, cl_mem c, size_t c_off, cl_mem bias, size_t bias_off,
                       clcnn_err *err);
 
+/* The register tile of the CPU form of the kernels (gemm_f32, and the conv
+ * family's direct kernel, which shares its shape): TM rows x TN columns in
+ * vectors of VW floats, for an m x n output on `dev`. TN <= n when n >= 8. */
+void ocl_gemm_cpu_tile(const ocl_device_info *dev, size_t m, size_t n, int *tm, int *tn,
+                       int *vw);
+
 /* Forgets what CLBlast cached for `ctx` (its compiled programs). The session
  * calls it when it closes, before releasing the context: a later context at
  * the same address must not find stale programs. No-op without CLBlast. */

@@ -1,1 +1,305 @@
-/* OpenCL kernels: the conv family. */
+/* OpenCL kernels: the conv family (Conv, ConvTranspose), float32, NCHW.
+ * host/ops/conv.c chooses the kernel per node and writes the -D options;
+ * 1x1 and im2col'd convolutions are matrix products (kernels/gemm.cl or
+ * CLBlast, through host/gemm_dispatch.c).
+ *
+ * conv_pad_f32      copies the input into a zero-padded scratch image.
+ * conv_direct_f32   stride-1 convolution (any kernel, dilation, padding,
+ *                   groups) straight from the padded image: an implicit GEMM
+ *                   over "virtual" output pixels q = oy * PW + ox, where PW
+ *                   is the padded width. Tap (c, ky, kx) of the outputs
+ *                   q .. q + VW - 1 reads padded elements c * PLANE + q +
+ *                   ky * DY * PW + kx * DX .. + VW - 1, one contiguous vector,
+ *                   whatever the row. The PW - OW virtual pixels past the end
+ *                   of each row are computed and dropped. One work-item
+ *                   computes TM output channels x TN virtual pixels.
+ * conv_im2col_f32   the im2col matrix of a band of output positions (any
+ *                   geometry, 1 to 3 spatial dims), for a GEMM.
+ * depthwise_f32     one input channel per group: VW neighbouring outputs of
+ *                   one row per work-item, vector loads inside the image.
+ * convt_f32         ConvTranspose in gather form: each output position sums
+ *                   the taps that reach it; TCO output channels per
+ *                   work-item from weights re-packed with channels innermost.
+ *
+ * Shared -D options: HAS_BIAS (bias per output channel), ACT_* (fused
+ * activation, common.cl), VW (vector width, 1 for scalars where allowed). */
+
+#if defined(VW) && VW > 1
+#define VEC CAT(float, VW)
+#define VLOAD CAT(vload, VW)
+#define VSTORE CAT(vstore, VW)
+#define ACTV CAT(act_apply, VW)
+#elif defined(VW)
+#define VEC float
+#define VLOAD(i, p) ((p)[i])
+#define VSTORE(v, i, p) ((p)[i] = (v))
+#define ACTV act_apply
+#endif
+
+/* --------------------------------------------------------------- pad copy
+ * -D C (channels of the image), IH IW (input), PH PW (padded), PT PL (pads
+ * at the top and left). Global (ceil(PW / VW), PH, N * C). */
+#ifdef PAD_KERNEL
+__kernel void conv_pad_f32(__global const float *restrict x, uint x_off,
+                           __global float *restrict xp) {
+  const uint px0 = get_global_id(0) * VW, py = get_global_id(1), plane = get_global_id(2);
+  if (px0 >= PW || py >= PH) return;
+  const int iy = (int)py - PT;
+  const __global float *xr = x + x_off + plane * (IH * IW) + iy * IW;
+  __global float *dst = xp + plane * (PH * PW) + py * PW;
+  const bool row_in = iy >= 0 && iy < IH;
+  for (uint px = px0; px < px0 + VW && px < PW; px++) {
+    const int ix = (int)px - PL;
+    dst[px] = row_in && ix >= 0 && ix < IW ? xr[ix] : 0.0f;
+  }
+}
+#endif
+
+/* ------------------------------------------------------ direct, stride 1
+ * -D C (input channels), G (groups), CG MG (input and output channels per
+ * group), KH KW DY DX (kernel, dilation), PW PLANE (padded width and
+ * padded image size), OH OW, QN (= OH * PW), TM TN VW. Global
+ * (ceil(QN / TN), ceil(MG / TM), N * G). The scratch holds TN + (KW - 1) *
+ * DX floats past the last image (read by dropped lanes only). */
+#ifdef DIRECT_KERNEL
+#define NV (TN / VW)
+#define KSZ (CG * KH * KW)
+#ifndef UNROLL_C
+#define UNROLL_C 1
+#endif
+
+__kernel void conv_direct_f32(__global const float *restrict xp, __global const float *restrict w,
+                              uint w_off, __global const float *restrict bias, uint bias_off,
+                              __global float *restrict y, uint y_off) {
+  const uint q0 = get_global_id(0) * TN, m0 = get_global_id(1) * TM, z = get_global_id(2);
+  if (q0 >= QN || m0 >= MG) return;
+  const uint b = z / G, g = z % G;
+  xp += (b * C + g * CG) * PLANE + q0;
+  /* Channels past MG read channel MG - 1; their results are dropped. */
+  const __global float *wr[TM];
+#pragma unroll
+  for (int i = 0; i < TM; i++) wr[i] = w + w_off + (g * MG + min(m0 + i, (uint)MG - 1)) * KSZ;
+
+  VEC acc[TM][NV];
+#pragma unroll
+  for (int i = 0; i < TM; i++)
+#pragma unroll
+    for (int j = 0; j < NV; j++) acc[i][j] = (VEC)0.0f;
+
+#pragma unroll UNROLL_C
+  for (uint c = 0; c < CG; c++) {
+    const __global float *xc = xp + c * PLANE;
+#pragma unroll
+    for (int ky = 0; ky < KH; ky++) {
+#pragma unroll
+      for (int kx = 0; kx < KW; kx++) {
+        const __global float *xr = xc + ky * (DY * PW) + kx * DX;
+        VEC xv[NV];
+#pragma unroll
+        for (int j = 0; j < NV; j++) xv[j] = VLOAD(0, xr + j * VW);
+        const uint kk = (c * KH + ky) * KW + kx;
+#pragma unroll
+        for (int i = 0; i < TM; i++) {
+          const VEC wv = (VEC)(wr[i][kk]);
+#pragma unroll
+          for (int j = 0; j < NV; j++) acc[i][j] = mad(wv, xv[j], acc[i][j]);
+        }
+      }
+    }
+  }
+
+#pragma unroll
+  for (int i = 0; i < TM; i++) {
+    const uint m = m0 + i;
+    if (m >= MG) break;
+    __global float *yr = y + y_off + ((b * G + g) * MG + m) * (OH * OW);
+#ifdef HAS_BIAS
+    const VEC bv = (VEC)(bias[bias_off + g * MG + m]);
+#endif
+#pragma unroll
+    for (int j = 0; j < NV; j++) {
+      const uint q = q0 + j * VW;
+      if (q >= QN) break;
+      VEC v = acc[i][j];
+#ifdef HAS_BIAS
+      v += bv;
+#endif
+      v = ACTV(v);
+      const uint oy = q / PW, ox = q % PW;
+      if (ox + VW <= OW) {
+        VSTORE(v, 0, yr + oy * OW + ox);
+      } else {
+        float t[VW];
+        VSTORE(v, 0, t);
+        for (uint l = 0; l < VW && q + l < QN; l++) {
+          const uint ql = q + l, oxl = ql % PW;
+          if (oxl < OW) yr[ql / PW * OW + oxl] = t[l];
+        }
+      }
+    }
+  }
+}
+#endif
+
+/* ----------------------------------------------------------------- im2col
+ * -D C G CG (channels, groups, channels per group), ID IH IW, OD OH OW
+ * (spatial dims, leading 1 for fewer than 3), KD KH KW, SD SH SW, DD DH DW
+ * (kernel, strides, dilations), PD PT PL (pads at the start of each dim).
+ * Row (c, kz, ky, kx) of group g, column p - r0 * OW for output position p:
+ *   col[(g * CG * KSZ + row) * ncols + p - r0 * OW]
+ * Global (ceil(ncols / VW), CG * KSZ, G); r0 (first output row, counting
+ * (oz, oy) rows) and ncols are arguments. */
+#ifdef IM2COL_KERNEL
+#define KSZ3 (KD * KH * KW)
+__kernel void conv_im2col_f32(__global const float *restrict x, uint x_off,
+                              __global float *restrict col, uint r0, uint ncols) {
+  const uint c0 = get_global_id(0) * VW, row = get_global_id(1), g = get_global_id(2);
+  if (c0 >= ncols || row >= CG * KSZ3) return;
+  const uint c = row / KSZ3, t = row % KSZ3;
+  const int kx = t % KW, ky = t / KW % KH, kz = t / (KW * KH);
+  const __global float *xc = x + x_off + (g * CG + c) * (ID * IH * IW);
+  __global float *dst = col + (g * (CG * KSZ3) + row) * ncols;
+  uint p = r0 * OW + c0;
+  int ox = p % OW, oy = p / OW % OH, oz = p / (OW * OH);
+  for (uint i = c0; i < c0 + VW && i < ncols; i++) {
+    const int iz = oz * SD - PD + kz * DD, iy = oy * SH - PT + ky * DH,
+              ix = ox * SW - PL + kx * DW;
+    dst[i] = iz >= 0 && iz < ID && iy >= 0 && iy < IH && ix >= 0 && ix < IW
+                 ? xc[(iz * IH + iy) * IW + ix]
+                 : 0.0f;
+    if (++ox == OW) {
+      ox = 0;
+      if (++oy == OH) {
+        oy = 0;
+        oz++;
+      }
+    }
+  }
+}
+#endif
+
+/* -------------------------------------------------------------- depthwise
+ * -D C (input channels), COUT, MULT (output channels per input channel),
+ * IH IW OH OW KH KW SH SW DH DW PT PL, VW. Global (ceil(OW / VW), OH,
+ * N * COUT). */
+#ifdef DEPTHWISE_KERNEL
+/* VW inputs at stride SW from p. */
+#if VW > 1 && SW == 1
+#define LOADS(p) VLOAD(0, p)
+#define LOAD_EXTENT VW
+#elif VW > 1 && SW == 2
+#define LOADS(p) (CAT(vload, CAT(VW2_, VW))(0, p).even)
+#define VW2_2 4
+#define VW2_4 8
+#define VW2_8 16
+#define LOAD_EXTENT (2 * VW)
+#else
+inline VEC loads_strided(const __global float *p) {
+  float t[VW];
+  for (int l = 0; l < VW; l++) t[l] = p[l * SW];
+  return VLOAD(0, t);
+}
+#define LOADS(p) loads_strided(p)
+#define LOAD_EXTENT ((VW - 1) * SW + 1)
+#endif
+
+__kernel void depthwise_f32(__global const float *restrict x, uint x_off,
+                            __global const float *restrict w, uint w_off,
+                            __global const float *restrict bias, uint bias_off,
+                            __global float *restrict y, uint y_off) {
+  const uint ox0 = get_global_id(0) * VW, oy = get_global_id(1), z = get_global_id(2);
+  if (ox0 >= OW || oy >= OH) return;
+  const uint m = z % COUT, b = z / COUT, c = m / MULT;
+  const __global float *xp = x + x_off + (b * C + c) * (IH * IW);
+  const __global float *wp = w + w_off + m * (KH * KW);
+  const int ix0 = (int)ox0 * SW - PL;
+  /* Every tap of the VW outputs (and every element a vector load touches)
+   * inside the row: vector loads; else one checked element at a time. */
+  const bool inner = ix0 >= 0 && ix0 + (KW - 1) * DW + LOAD_EXTENT <= IW;
+  VEC acc = (VEC)0.0f;
+#pragma unroll
+  for (int ky = 0; ky < KH; ky++) {
+    const int iy = (int)oy * SH - PT + ky * DH;
+    if (iy < 0 || iy >= IH) continue;
+    const __global float *xr = xp + iy * IW;
+    if (inner) {
+#pragma unroll
+      for (int kx = 0; kx < KW; kx++) acc = mad((VEC)(wp[ky * KW + kx]), LOADS(xr + ix0 + kx * DW), acc);
+    } else {
+#pragma unroll
+      for (int kx = 0; kx < KW; kx++) {
+        float t[VW];
+        for (int l = 0; l < VW; l++) {
+          const int ix = ix0 + l * SW + kx * DW;
+          t[l] = ix >= 0 && ix < IW ? xr[ix] : 0.0f;
+        }
+        acc = mad((VEC)(wp[ky * KW + kx]), VLOAD(0, t), acc);
+      }
+    }
+  }
+#ifdef HAS_BIAS
+  acc += (VEC)(bias[bias_off + m]);
+#endif
+  acc = ACTV(acc);
+  __global float *yr = y + y_off + z * (OH * OW) + oy * OW;
+  if (ox0 + VW <= OW) {
+    VSTORE(acc, 0, yr + ox0);
+  } else {
+    float t[VW];
+    VSTORE(acc, 0, t);
+    for (uint l = 0; ox0 + l < OW; l++) yr[ox0 + l] = t[l];
+  }
+}
+#endif
+
+/* ---------------------------------------------------------- ConvTranspose
+ * -D C G CG MG, ID IH IW OD OH OW KD KH KW SD SH SW DD DH DW PD PT PL (as
+ * im2col, with input and output in their ConvTranspose roles), TCO (output
+ * channels per work-item: VW), MGP (MG rounded up to TCO). Weights re-packed
+ * as wp[((g * KSZ + tap) * CG + c) * MGP + m]. Global (OD * OH * OW,
+ * ceil(MG / TCO), N * G). */
+#ifdef CONVT_KERNEL
+__kernel void convt_f32(__global const float *restrict x, uint x_off,
+                        __global const float *restrict wp, __global const float *restrict bias,
+                        uint bias_off, __global float *restrict y, uint y_off) {
+  const uint o = get_global_id(0), mt = get_global_id(1), z = get_global_id(2);
+  if (o >= OD * OH * OW || mt * VW >= MG) return;
+  const uint b = z / G, g = z % G;
+  const int ox = o % OW, oy = o / OW % OH, oz = o / (OW * OH);
+  const __global float *xb = x + x_off + (b * C + g * CG) * (ID * IH * IW);
+  const __global float *wb = wp + g * (KD * KH * KW * CG * MGP) + mt * VW;
+  VEC acc = (VEC)0.0f;
+  for (int kz = 0; kz < KD; kz++) {
+    const int tz = oz + PD - kz * DD;
+    if (tz < 0 || tz % SD) continue;
+    const int iz = tz / SD;
+    if (iz >= ID) continue;
+    for (int ky = 0; ky < KH; ky++) {
+      const int ty = oy + PT - ky * DH;
+      if (ty < 0 || ty % SH) continue;
+      const int iy = ty / SH;
+      if (iy >= IH) continue;
+      for (int kx = 0; kx < KW; kx++) {
+        const int tx = ox + PL - kx * DW;
+        if (tx < 0 || tx % SW) continue;
+        const int ix = tx / SW;
+        if (ix >= IW) continue;
+        const __global float *xi = xb + (iz * IH + iy) * IW + ix;
+        const __global float *wt = wb + ((kz * KH + ky) * KW + kx) * (CG * MGP);
+        for (uint c = 0; c < CG; c++)
+          acc = mad((VEC)(xi[c * (ID * IH * IW)]), VLOAD(0, wt + c * MGP), acc);
+      }
+    }
+  }
+  float t[VW];
+  VSTORE(acc, 0, t);
+  __global float *yo = y + y_off + ((b * G + g) * MG + mt * VW) * (OD * OH * OW) + o;
+  for (uint l = 0; l < VW && mt * VW + l < MG; l++) {
+    float v = t[l];
+#ifdef HAS_BIAS
+    v += bias[bias_off + g * MG + mt * VW + l];
+#endif
+    yo[l * (OD * OH * OW)] = act_apply(v);
+  }
+}
+#endif

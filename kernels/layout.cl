@@ -226,6 +226,36 @@ __kernel void copy2d_rows_any(__global const T *x, uint x_off, uint x_stride,
 #endif
 
 
+/* All parts of a Concat (or, with SPLIT, of a Split) in one launch. The
+ * parts and the big tensor b (rows x stride) share one buffer; part k is
+ * rows x cols, at element table[3k], and occupies columns table[3k + 2] ..
+ * + cols of b, with cols = table[3k + 1]. Work-item: VW consecutive columns
+ * of one row of one part (ranges are sized for the widest part). */
+#ifdef K_parts_copy_any
+__kernel void parts_copy_any(__global T *buf, __global const uint *table, uint b_off,
+                             uint stride, uint rows) {
+  uint c = (uint)get_global_id(0) * VW;
+  uint r = (uint)get_global_id(1);
+  uint k = (uint)get_global_id(2);
+  uint cols = table[3 * k + 1];
+  if (r >= rows || c >= cols) return;
+  uint part = table[3 * k] + r * cols + c;
+  uint big = b_off + r * stride + table[3 * k + 2] + c;
+#ifdef SPLIT
+  __global const T *xs = buf + big;
+  __global T *ys = buf + part;
+#else
+  __global const T *xs = buf + part;
+  __global T *ys = buf + big;
+#endif
+  if (c + VW <= cols) {
+    LY_VSTORE(LY_VLOAD(0, xs), 0, ys);
+  } else {
+    for (uint i = 0; i < cols - c; i++) ys[i] = xs[i];
+  }
+}
+#endif
+
 /* ----------------------------------------------------- strided copy */
 
 /* The contiguous output y (OUTER x DI elements) reads, at outer index o and
@@ -255,11 +285,10 @@ __kernel void strided_copy_nd_any(__global const T *x, uint x_off, __global T *y
   }
 #else
   if (c + VW <= DI) {
-    TV v;
-    T *vp = (T *)&v;
+    T v[VW];
 #pragma unroll
-    for (int i = 0; i < VW; i++) vp[i] = xs[i * SI];
-    LY_VSTORE(v, 0, ys);
+    for (int i = 0; i < VW; i++) v[i] = xs[i * SI];
+    LY_VSTORE(LY_VLOAD(0, v), 0, ys);
     return;
   }
 #endif

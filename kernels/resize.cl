@@ -168,14 +168,13 @@ __kernel void resize_nearest_nd_any(__global const T *x, uint x_off, __global co
 #else
   const __global int *ti = tab + OI + c;
   if (m == VW) {
-    RZ_TV v;
-    T *vp = (T *)&v;
+    T v[VW];
 #pragma unroll
     for (int i = 0; i < VW; i++) {
       int k = ti[i];
-      vp[i] = k >= 0 ? xs[k] : e;
+      v[i] = k >= 0 ? xs[k] : e;
     }
-    CAT(vstore, VW)(v, 0, ys);
+    CAT(vstore, VW)(CAT(vload, VW)(0, v), 0, ys);
     return;
   }
   for (int i = 0; i < m; i++) {
@@ -241,15 +240,8 @@ __kernel void resize_nearest_nd_any(__global const T *x, uint x_off, __global co
 #define ACC_H ACC_ROWS
 #endif
 
-/* Output column xo of the row whose input rows (offsets) and H weights are
- * given. */
-#ifdef ID_H
-#define RZ_HW NULL
-#define RZ_HEXT false
-#else
-#define RZ_HW hw
-#define RZ_HEXT hext
-#endif
+/* Output column xo of the row whose input rows (offsets), H weights and H
+ * extrapolation flag are given. */
 float rz_interp_one(const __global float *xs, __global const int *it, __global const float *wt,
                   const int *rows, const float *hw, bool hext, float e, int xo) {
   float res;
@@ -320,6 +312,8 @@ __kernel void resize_interp_nchw_f32(__global const float *x, uint x_off,
   int m = WO - c < VW ? WO - c : VW;
 #ifdef ID_H
   int rows[1] = {yo * WI};
+  float hw[1] = {1.0f};
+  bool hext = false;
 #else
   int rows[TH]; /* offsets of the input rows */
   float hw[TH];
@@ -333,10 +327,10 @@ __kernel void resize_interp_nchw_f32(__global const float *x, uint x_off,
   if (m == VW) {
 #pragma unroll
     for (int i = 0; i < VW; i++)
-      ys[c + i] = rz_interp_one(xs, it, wt, rows, RZ_HW, RZ_HEXT, e, c + i);
+      ys[c + i] = rz_interp_one(xs, it, wt, rows, hw, hext, e, c + i);
   } else {
     for (int i = 0; i < m; i++)
-      ys[c + i] = rz_interp_one(xs, it, wt, rows, RZ_HW, RZ_HEXT, e, c + i);
+      ys[c + i] = rz_interp_one(xs, it, wt, rows, hw, hext, e, c + i);
   }
 }
 #endif

@@ -113,55 +113,62 @@ clcnn_status onnx_tensor_decode(const void *proto, const char *base_dir, clcnn_t
                    "tensor '%s' has an invalid shape (rank %zu, negative or huge dims)", name,
                    tp->n_dims);
   size_t bytes = (size_t)numel * es;
+  size_t n = (size_t)numel;
+  bool external =
+      tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+  /* Check the size of inline data before allocating, so that a few bytes of
+   * hostile model cannot make the loader reserve gigabytes. */
+  size_t have = 0;
+  if (!external && tp->has_raw_data) {
+    if (tp->raw_data.len != bytes)
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL,
+                     "tensor '%s' has %zu bytes of raw data, its shape needs %zu", name,
+                     tp->raw_data.len, bytes);
+  } else if (!external) {
+    switch (dt) {
+      case CLCNN_DTYPE_FLOAT32: have = tp->n_float_data; break;
+      case CLCNN_DTYPE_INT64: have = tp->n_int64_data; break;
+      case CLCNN_DTYPE_FLOAT64: have = tp->n_double_data; break;
+      case CLCNN_DTYPE_INT32:
+      case CLCNN_DTYPE_INT8:
+      case CLCNN_DTYPE_UINT8:
+      case CLCNN_DTYPE_BOOL:
+      case CLCNN_DTYPE_FLOAT16: have = tp->n_int32_data; break;
+      default: break;
+    }
+    if (have != n)
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL,
+                     "tensor '%s' has %zu values, its shape needs %zu", name, have, n);
+  }
   void *data = malloc(bytes ? bytes : 1);
   if (!data)
     return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory for tensor '%s' (%zu bytes)",
                    name, bytes);
   clcnn_status st = CLCNN_OK;
-  size_t n = (size_t)numel;
-  if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
+  if (external) {
     st = read_external(tp, base_dir, data, bytes, err);
   } else if (tp->has_raw_data) {
-    if (tp->raw_data.len != bytes)
-      st = err_set(err, CLCNN_ERROR_INVALID_MODEL,
-                   "tensor '%s' has %zu bytes of raw data, its shape needs %zu", name,
-                   tp->raw_data.len, bytes);
-    else if (bytes)
-      memcpy(data, tp->raw_data.data, bytes);
+    if (bytes) memcpy(data, tp->raw_data.data, bytes);
   } else {
-    size_t have = 0;
     switch (dt) {
       case CLCNN_DTYPE_FLOAT32:
-        have = tp->n_float_data;
-        if (have == n && bytes) memcpy(data, tp->float_data, bytes);
+        if (bytes) memcpy(data, tp->float_data, bytes);
         break;
       case CLCNN_DTYPE_INT64:
-        have = tp->n_int64_data;
-        if (have == n && bytes) memcpy(data, tp->int64_data, bytes);
+        if (bytes) memcpy(data, tp->int64_data, bytes);
         break;
       case CLCNN_DTYPE_FLOAT64:
-        have = tp->n_double_data;
-        if (have == n && bytes) memcpy(data, tp->double_data, bytes);
+        if (bytes) memcpy(data, tp->double_data, bytes);
         break;
-      case CLCNN_DTYPE_INT32:
-      case CLCNN_DTYPE_INT8:
-      case CLCNN_DTYPE_UINT8:
-      case CLCNN_DTYPE_BOOL:
-      case CLCNN_DTYPE_FLOAT16:
-        have = tp->n_int32_data;
-        if (have == n)
-          for (size_t i = 0; i < n; i++) {
-            int32_t v = tp->int32_data[i];
-            if (es == 4) ((int32_t *)data)[i] = v;
-            else if (es == 2) ((uint16_t *)data)[i] = (uint16_t)v;
-            else ((uint8_t *)data)[i] = (uint8_t)v;
-          }
+      default:
+        for (size_t i = 0; i < n; i++) {
+          int32_t v = tp->int32_data[i];
+          if (es == 4) ((int32_t *)data)[i] = v;
+          else if (es == 2) ((uint16_t *)data)[i] = (uint16_t)v;
+          else ((uint8_t *)data)[i] = (uint8_t)v;
+        }
         break;
-      default: break;
     }
-    if (have != n)
-      st = err_set(err, CLCNN_ERROR_INVALID_MODEL,
-                   "tensor '%s' has %zu values, its shape needs %zu", name, have, n);
   }
   if (st) {
     free(data);

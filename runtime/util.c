@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "ops/shape.h"
 
 clcnn_status err_set(clcnn_err *e, clcnn_status status, const char *fmt, ...) {
   if (!e) return status;
@@ -123,6 +124,7 @@ int64_t tensor_get_i64(const clcnn_tensor *t, int64_t i) {
 double tensor_get_f64(const clcnn_tensor *t, int64_t i) {
   switch (t->dtype) {
     case CLCNN_DTYPE_FLOAT32: return ((const float *)t->data)[i];
+    case CLCNN_DTYPE_FLOAT16: return shape_f16_to_float(((const uint16_t *)t->data)[i]);
     case CLCNN_DTYPE_FLOAT64: return ((const double *)t->data)[i];
     default: return (double)tensor_get_i64(t, i);
   }

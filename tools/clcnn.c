@@ -360,9 +360,9 @@ char *cli_bytes_str(double bytes, char *buf, size_t len) {
 
 int cli_device_list(const char **names, int max) {
   /* Every usable OpenCL device, then the CPU backend. */
-  static char slots[64][16];
   int n = 0;
 #if CLCNN_HAVE_OPENCL
+  static char slots[64][16];
   const ocl_device_info *devs = NULL;
   int count = 0;
   clcnn_err err = {0};

@@ -247,29 +247,52 @@ static clcnn_status prepare_empty(ocl_node *on, clcnn_err *err) {
 
 /* ---------------------------------------------------- Concat and Split */
 
-/* One slab: rows x cols elements, copied with copy2d_rows_any. */
-typedef struct slab {
-  cl_uint rows, cols, x_stride, y_stride, x_start, y_start;
-} slab;
+/* Concat and Split move slabs: part k is rows x cols elements (cols = its
+ * size along the axis times the inner size), a column range of the big
+ * tensor (Concat's output, Split's input) seen as rows x stride.
+ *
+ * When every part lives in the same buffer as the big tensor (the arena:
+ * always, unless a part is a constant) one launch of parts_copy_any moves
+ * them all, reading a small table of (part offset, cols, column start):
+ * a DenseNet block concatenates dozens of tensors, and a launch costs
+ * microseconds. The table holds arena offsets, known only at the first
+ * run; it is written then, once (the offsets of a session never change).
+ * Otherwise, or when parts are too unequal for one range to suit them all,
+ * each part is one launch of copy2d_rows_any. */
 
-typedef struct slabs_state {
-  cl_kernel k;
-  int vw;
-  int n;
-  slab s[];
-} slabs_state;
+/* The one-launch path pays for the widest part in every part's slot: use
+ * it when the parts fill at least a quarter of that range. */
+#define PARTS_MIN_FILL 4
 
 /* Inputs or outputs one device node may have (the session's limit). */
 #define MAX_PARTS 64
 
-static const char *concat_check(const ocl_device_info *dev, const ir_graph *g, const ir_node *n) {
-  (void)dev;
-  if (n->nin > MAX_PARTS) return "Concat of more than 64 inputs is not supported on OpenCL";
-  return check_io(g, n, n->nin);
+typedef struct slab {
+  cl_uint cols, start; /* columns of the part; its first column in the big tensor */
+} slab;
+
+typedef struct slabs_state {
+  cl_kernel k;        /* copy2d_rows_any */
+  cl_kernel kmulti;   /* parts_copy_any, or NULL */
+  cl_mem table;       /* parts_copy_any's table: 3 cl_uint per part */
+  cl_uint *table_host; /* what was written to `table` (kept for the write) */
+  bool table_written;
+  bool concat;
+  int vw;
+  cl_uint rows, stride, max_cols;
+  int n;
+  slab s[];
+} slabs_state;
+
+static void slabs_release(ocl_node *on) {
+  slabs_state *s = on->state;
+  if (s) free(s->table_host);
+  free(s);
+  on->state = NULL;
 }
 
-/* Concat and Split: `count` slabs along `axis` of `big` (the output of
- * Concat, the input of Split); part k has size sizes[k] along the axis. */
+/* Concat (concat = true) and Split: `count` parts along `axis` of `big`;
+ * part k has size sizes[k] along the axis. */
 static clcnn_status prepare_slabs(ocl_node *on, const ir_value *big, int axis, int count,
                                   const int64_t *sizes, bool concat, clcnn_err *err) {
   slabs_state *s = calloc(1, sizeof *s + sizeof(slab) * (size_t)count);
@@ -278,37 +301,95 @@ static clcnn_status prepare_slabs(ocl_node *on, const ir_value *big, int axis, i
   int64_t rows = 1, inner = 1;
   for (int a = 0; a < axis; a++) rows *= big->t.dims[a];
   for (int a = axis + 1; a < big->t.rank; a++) inner *= big->t.dims[a];
-  /* Every part keeps its entry (empty ones are skipped at run), so that
-   * run() matches part k to tensor k. */
-  int64_t stride = big->t.dims[axis] * inner, at = 0;
+  s->concat = concat;
+  s->rows = (cl_uint)rows;
+  s->stride = (cl_uint)(big->t.dims[axis] * inner);
   s->n = count;
+  int64_t at = 0, filled = 0, nonempty = 0;
   for (int k = 0; k < count; k++) {
     int64_t cols = sizes[k] * inner;
-    slab *b = &s->s[k];
-    b->rows = (cl_uint)rows;
-    b->cols = (cl_uint)cols;
-    b->x_stride = (cl_uint)(concat ? cols : stride);
-    b->y_stride = (cl_uint)(concat ? stride : cols);
-    b->x_start = (cl_uint)(concat ? 0 : at);
-    b->y_start = (cl_uint)(concat ? at : 0);
+    s->s[k].cols = (cl_uint)cols;
+    s->s[k].start = (cl_uint)at;
+    if (cols > (int64_t)s->max_cols) s->max_cols = (cl_uint)cols;
+    filled += cols;
+    nonempty += cols > 0;
     at += cols;
   }
   char opts[128] = "";
   type_options(on, dtype_size(big->t.dtype), opts, sizeof opts, &s->vw);
-  return layout_kernel(on, "copy2d_rows_any", opts, sizeof opts, &s->k, err);
+  clcnn_status st = layout_kernel(on, "copy2d_rows_any", opts, sizeof opts, &s->k, err);
+  if (st || nonempty < 2 || rows == 0 || filled * PARTS_MIN_FILL < nonempty * (int64_t)s->max_cols)
+    return st;
+  char mopts[128] = "";
+  type_options(on, dtype_size(big->t.dtype), mopts, sizeof mopts, &s->vw);
+  if (!concat) ocl_opt(mopts, sizeof mopts, "-DSPLIT");
+  s->table_host = malloc(sizeof(cl_uint) * 3 * (size_t)count);
+  if (!s->table_host) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  if ((st = ocl_upload(on, NULL, sizeof(cl_uint) * 3 * (size_t)count, &s->table, err))) return st;
+  return layout_kernel(on, "parts_copy_any", mopts, sizeof mopts, &s->kmulti, err);
 }
 
-static clcnn_status run_slab(ocl_node *on, slabs_state *s, const slab *b, const ocl_tensor *x,
-                             const ocl_tensor *y, clcnn_err *err) {
-  if (!b->rows || !b->cols) return CLCNN_OK;
-  cl_uint xo = ocl_elem_offset(x) + b->x_start, yo = ocl_elem_offset(y) + b->y_start;
+/* Part k between its tensor t and the big tensor b, with copy2d_rows_any. */
+static clcnn_status run_slab(ocl_node *on, slabs_state *s, int k, const ocl_tensor *t,
+                             const ocl_tensor *b, clcnn_err *err) {
+  const slab *p = &s->s[k];
+  if (!s->rows || !p->cols) return CLCNN_OK;
+  const ocl_tensor *x = s->concat ? t : b, *y = s->concat ? b : t;
+  cl_uint xo = ocl_elem_offset(x) + (s->concat ? 0 : p->start);
+  cl_uint yo = ocl_elem_offset(y) + (s->concat ? p->start : 0);
+  cl_uint xs = s->concat ? p->cols : s->stride, ys = s->concat ? s->stride : p->cols;
   clcnn_status st = ocl_args(s->k, err, sizeof(cl_mem), &x->mem, sizeof(cl_uint), &xo,
-                             sizeof(cl_uint), &b->x_stride, sizeof(cl_mem), &y->mem,
-                             sizeof(cl_uint), &yo, sizeof(cl_uint), &b->y_stride,
-                             sizeof(cl_uint), &b->rows, sizeof(cl_uint), &b->cols, (size_t)0);
+                             sizeof(cl_uint), &xs, sizeof(cl_mem), &y->mem, sizeof(cl_uint), &yo,
+                             sizeof(cl_uint), &ys, sizeof(cl_uint), &s->rows, sizeof(cl_uint),
+                             &p->cols, (size_t)0);
   if (st) return st;
-  size_t global[2] = {ceil_div(b->cols, s->vw), b->rows};
+  size_t global[2] = {ceil_div(p->cols, s->vw), s->rows};
   return ocl_enqueue(on, s->k, 2, global, NULL, err);
+}
+
+/* All parts with one launch of parts_copy_any, when they share the big
+ * tensor's buffer and their offsets are the ones in the table. Sets *done. */
+static clcnn_status run_parts(ocl_node *on, slabs_state *s, const ocl_tensor *parts,
+                              const ocl_tensor *b, bool *done, clcnn_err *err) {
+  *done = false;
+  if (!s->kmulti) return CLCNN_OK;
+  cl_uint *want = s->table_host;
+  bool same = s->table_written;
+  for (int k = 0; k < s->n; k++) {
+    if (s->s[k].cols && parts[k].mem != b->mem) return CLCNN_OK;
+    cl_uint off = s->s[k].cols ? ocl_elem_offset(&parts[k]) : 0;
+    if (!s->table_written) {
+      want[3 * k] = off;
+      want[3 * k + 1] = s->s[k].cols;
+      want[3 * k + 2] = s->s[k].start;
+    } else if (want[3 * k] != off) {
+      same = false;
+    }
+  }
+  if (s->table_written && !same) return CLCNN_OK; /* the table was for other offsets */
+  if (!s->table_written) {
+    /* Non-blocking: table_host lives as long as the node. */
+    cl_int rc = clEnqueueWriteBuffer(ocl_node_queue(on), s->table, CL_FALSE, 0,
+                                     sizeof(cl_uint) * 3 * (size_t)s->n, want, 0, NULL, NULL);
+    if (rc != CL_SUCCESS)
+      return err_set(err, CLCNN_ERROR_DEVICE, "clEnqueueWriteBuffer failed: %s (%d)",
+                     ocl_error_str(rc), (int)rc);
+    s->table_written = true;
+  }
+  cl_uint bo = ocl_elem_offset(b);
+  clcnn_status st = ocl_args(s->kmulti, err, sizeof(cl_mem), &b->mem, sizeof(cl_mem), &s->table,
+                             sizeof(cl_uint), &bo, sizeof(cl_uint), &s->stride, sizeof(cl_uint),
+                             &s->rows, (size_t)0);
+  if (st) return st;
+  size_t global[3] = {ceil_div(s->max_cols, s->vw), s->rows, (size_t)s->n};
+  *done = true;
+  return ocl_enqueue(on, s->kmulti, 3, global, NULL, err);
+}
+
+static const char *concat_check(const ocl_device_info *dev, const ir_graph *g, const ir_node *n) {
+  (void)dev;
+  if (n->nin > MAX_PARTS) return "Concat of more than 64 inputs is not supported on OpenCL";
+  return check_io(g, n, n->nin);
 }
 
 static clcnn_status concat_prepare(ocl_node *on, clcnn_err *err) {
@@ -326,11 +407,12 @@ static clcnn_status concat_run(ocl_node *on, const ocl_tensor *in, int nin, cons
                                int nout, clcnn_err *err) {
   (void)nout;
   slabs_state *s = on->state;
-  for (int i = 0; i < nin && i < s->n; i++) {
-    clcnn_status st = run_slab(on, s, &s->s[i], &in[i], &out[0], err);
-    if (st) return st;
-  }
-  return CLCNN_OK;
+  if (nin != s->n)
+    return err_set(err, CLCNN_ERROR_INTERNAL, "Concat: %d inputs, %d prepared", nin, s->n);
+  bool done;
+  clcnn_status st = run_parts(on, s, in, &out[0], &done, err);
+  for (int i = 0; !st && !done && i < nin; i++) st = run_slab(on, s, i, &in[i], &out[0], err);
+  return st;
 }
 
 static const char *split_check(const ocl_device_info *dev, const ir_graph *g, const ir_node *n) {
@@ -354,12 +436,13 @@ static clcnn_status split_run(ocl_node *on, const ocl_tensor *in, int nin, const
                               int nout, clcnn_err *err) {
   (void)nin;
   slabs_state *s = on->state;
-  for (int k = 0; k < nout && k < s->n; k++) {
-    if (!out[k].mem) continue;
-    clcnn_status st = run_slab(on, s, &s->s[k], &in[0], &out[k], err);
-    if (st) return st;
-  }
-  return CLCNN_OK;
+  if (nout != s->n)
+    return err_set(err, CLCNN_ERROR_INTERNAL, "Split: %d outputs, %d prepared", nout, s->n);
+  bool done;
+  clcnn_status st = run_parts(on, s, out, &in[0], &done, err);
+  for (int k = 0; !st && !done && k < nout; k++)
+    if (out[k].mem) st = run_slab(on, s, k, &out[k], &in[0], err);
+  return st;
 }
 
 /* ----------------------------------------------------------------- Slice */
@@ -616,8 +699,8 @@ static clcnn_status pad_run(ocl_node *on, const ocl_tensor *in, int nin, const o
 
 /* ----------------------------------------------------------------- table */
 
-static const ocl_op concat_ocl = {concat_check, concat_prepare, concat_run, NULL};
-static const ocl_op split_ocl = {split_check, split_prepare, split_run, NULL};
+static const ocl_op concat_ocl = {concat_check, concat_prepare, concat_run, slabs_release};
+static const ocl_op split_ocl = {split_check, split_prepare, split_run, slabs_release};
 static const ocl_op slice_ocl = {slice_check, slice_prepare, run_xy, NULL};
 static const ocl_op transpose_ocl = {transpose_check, transpose_prepare, run_xy, NULL};
 static const ocl_op gather_ocl = {gather_check, gather_prepare, gather_run, NULL};

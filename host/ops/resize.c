@@ -90,7 +90,8 @@ static clcnn_status build_axis(const resize_params *p, int a, int64_t in, int64_
   if (p->coord == RESIZE_TF_CROP_AND_RESIZE)
     t->ext = calloc((size_t)(out > 0 ? out : 1), sizeof(int32_t));
   double *wd = nearest ? NULL : malloc((size_t)t->taps * sizeof(double));
-  if (!t->idx || (!nearest && (!t->w || !wd)) || (p->coord == RESIZE_TF_CROP_AND_RESIZE && !t->ext)) {
+  if (!t->idx || (!nearest && (!t->w || !wd)) ||
+      (p->coord == RESIZE_TF_CROP_AND_RESIZE && !t->ext)) {
     free(wd);
     return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory for the resize tables");
   }

@@ -161,7 +161,8 @@ static const char *cast_check(const ocl_device_info *dev, const ir_graph *g, con
   if (!x || !y) return "the data input or output is missing";
   clcnn_dtype from = x->t.dtype, to = y->t.dtype;
   if (too_big(x)) return "tensors of 2^31 elements or more are not supported on OpenCL";
-  if (from == to) return bits_type(dtype_size(from)) ? NULL : "this data type is not supported on OpenCL";
+  if (from == to)
+    return bits_type(dtype_size(from)) ? NULL : "this data type is not supported on OpenCL";
   if (!cast_type_ok(from) || !cast_type_ok(to))
     return "Cast from or to this type is not supported on OpenCL";
   /* Integers wider than 24 bits would round twice on the way to half (once

@@ -1,7 +1,8 @@
 /* OpenCL vs CPU: the gemm family (Gemm, MatMul), through both forms of
  * clcnn's kernel (register tiles for CPUs, local-memory tiles for GPUs,
  * CLCNN_OCL_VARIANT), the dot-product kernel (few columns, transposed B)
- * and CLBlast (CLCNN_GEMM=clblast, where built with it).
+ * and CLBlast (CLCNN_GEMM=clblast, where built with it, when
+ * CLCNN_TEST_CLBLAST=1: CLBlast compiles for half a minute on PoCL).
  *
  * Tolerance 1e-4 relative (|a - b| <= tol * (1 + |b|)): float sums of up to
  * a few hundred products of values in [-1, 1], added in another order than
@@ -108,8 +109,9 @@ static bool gemm_act(int64_t m, int64_t k, int64_t n, bool tb, const char *act, 
 /* Every transpose combination over odd shapes; B a constant (packed when
  * transposed) or an input. */
 static void gemm_grid(void) {
-  const int64_t shapes[][3] = {{1, 7, 3}, {3, 17, 33}, {17, 33, 7}, {33, 9, 40}, {9, 64, 100},
-                               {2, 1, 17}};
+  /* Partial row and shifted column tiles; the dot-product kernel (N < 8);
+   * K = 1. */
+  const int64_t shapes[][3] = {{3, 17, 33}, {17, 33, 7}, {33, 1, 40}};
   for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
     int64_t M = shapes[s][0], K = shapes[s][1], N = shapes[s][2];
     for (int ta = 0; ta < 2; ta++)
@@ -135,16 +137,13 @@ END_TEST
 
 START_TEST(gemm_c_broadcast) {
   const int64_t M = 7, K = 17, N = 33;
-  ht_input c_shapes[] = {HT_INPUT("C", M, N), HT_INPUT("C", M, 1), HT_INPUT("C", 1, N),
-                         HT_INPUT("C", 1), HT_WEIGHT("C", N)};
+  ht_input c_shapes[] = {HT_INPUT("C", M, N), HT_INPUT("C", M, 1), HT_WEIGHT("C", 1)};
   ht_attr a[] = {HT_FLOAT("beta", 0.25f)};
   for (size_t i = 0; i < sizeof c_shapes / sizeof *c_shapes; i++) {
     ht_input in[3] = {HT_INPUT("A", M, K), HT_WEIGHT("B", K, N), c_shapes[i]};
     expect_pass("Gemm", 13, in, 3, a, 1);
   }
-  /* No C at all (opset 11+), and beta = 0 with a C. */
-  ht_input in2[2] = {HT_INPUT("A", M, K), HT_INPUT("B", K, N)};
-  expect_pass("Gemm", 13, in2, 2, NULL, 0);
+  /* beta = 0 with a C (C is not read). */
   ht_input in3[3] = {HT_INPUT("A", M, K), HT_INPUT("B", K, N), HT_INPUT("C", M, N)};
   ht_attr b0[] = {HT_FLOAT("beta", 0.0f)};
   expect_pass("Gemm", 13, in3, 3, b0, 1);
@@ -164,15 +163,12 @@ START_TEST(matmul_shapes) {
     int64_t a[5], b[5];
     bool b_const;
   } cases[] = {
-      {2, 2, {3, 17}, {17, 33}, false},
       {3, 2, {2, 3, 7}, {7, 9}, false},              /* batch folds into rows */
       {3, 2, {2, 33, 64}, {64, 40}, true},           /* constant weights */
       {4, 3, {2, 1, 5, 7}, {3, 7, 9}, false},        /* broadcast both ways */
-      {3, 3, {4, 5, 7}, {4, 7, 3}, false},           /* batched, few columns */
       {1, 2, {7}, {7, 9}, false},                    /* vector x matrix */
       {3, 1, {3, 5, 7}, {7}, false},                 /* matrix x vector */
       {5, 4, {2, 3, 4, 5, 7}, {3, 1, 7, 9}, false},  /* three batch dims left */
-      {2, 2, {1, 1}, {1, 1}, false},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     ht_input in[2] = {{.name = "A", .rank = cases[i].ra}, {.name = "B", .rank = cases[i].rb,
@@ -187,9 +183,9 @@ END_TEST
 /* The GPU form of the kernel runs on any device (slowly on a CPU). */
 START_TEST(gpu_form) {
   setenv("CLCNN_OCL_VARIANT", "gpu", 1);
-  const int64_t shapes[][3] = {{17, 33, 40}, {33, 7, 65}, {3, 17, 33}};
-  for (size_t s = 0; s < 3; s++)
-    for (int t = 0; t < 4; t++) {
+  const int64_t shapes[][3] = {{33, 7, 65}};
+  for (size_t s = 0; s < 1; s++)
+    for (int t = 0; t < 4; t += 3) {
       int64_t M = shapes[s][0], K = shapes[s][1], N = shapes[s][2];
       int ta = t & 1, tb = t >> 1;
       ht_input in[3] = {ta ? HT_INPUT("A", K, M) : HT_INPUT("A", M, K),
@@ -199,15 +195,19 @@ START_TEST(gpu_form) {
     }
   ht_input mm[2] = {HT_INPUT("A", 2, 1, 33, 20), HT_INPUT("B", 3, 20, 17)};
   expect_pass("MatMul", 13, mm, 2, NULL, 0);
-  ck_assert(gemm_act(33, 20, 40, true, "Relu", 0, NULL));
 }
 END_TEST
 
 #if CLCNN_HAVE_CLBLAST
 /* CLBlast: a product with every epilogue step (bias, beta, activation) and
- * a batched one. CLBlast compiles its kernels on first use (seconds on a
- * CPU device); one shape keeps that to one compile. */
+ * a batched one. CLBlast compiles its kernels on first use, for half a
+ * minute on a CPU device: this case runs when CLCNN_TEST_CLBLAST=1. */
 START_TEST(clblast) {
+  const char *on = getenv("CLCNN_TEST_CLBLAST");
+  if (!on || strcmp(on, "1")) {
+    printf("clblast: skipped (set CLCNN_TEST_CLBLAST=1 to run it)\n");
+    return;
+  }
   setenv("CLCNN_GEMM", "clblast", 1);
   ht_input in[3] = {HT_INPUT("A", 17, 33), HT_INPUT("B", 33, 40), HT_INPUT("C", 17, 1)};
   ht_attr a[] = {HT_FLOAT("alpha", 0.5f), HT_FLOAT("beta", 2.0f)};

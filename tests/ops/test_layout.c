@@ -46,6 +46,11 @@ START_TEST(concat) {
     many[i] = (ht_input){.name = names[i], HT_DIMS(1, i == 0 ? 64 : 32, 7, 7)};
   ht_attr a1 = HT_INT("axis", 1);
   expect_pass("Concat", 13, many, 16, 1, &a1, 1);
+  /* Very unequal parts (one launch per part rather than one for all). */
+  ht_input uneq[5] = {HT_INPUT("A", 2, 100, 3, 5), HT_INPUT("B", 2, 1, 3, 5),
+                      HT_INPUT("C", 2, 1, 3, 5), HT_INPUT("D", 2, 2, 3, 5),
+                      HT_INPUT("E", 2, 1, 3, 5)};
+  expect_pass("Concat", 13, uneq, 5, 1, &a1, 1);
   /* int64 data, a constant input, an empty part. */
   ht_input mixed[3] = {{.name = "A", .dtype = I64, HT_DIMS(3, 5), .lo = -50, .hi = 50},
                        {.name = "B", .dtype = I64, HT_DIMS(3, 2), .constant = true, .hi = 9},
@@ -65,6 +70,10 @@ START_TEST(split) {
   expect_pass("Split", 11, &x, 1, 2, ax3, 2);
   ht_attr ax0 = HT_INT("axis", 0);
   expect_pass("Split", 13, &x, 1, 2, &ax0, 1);
+  int64_t uneven_sizes[] = {40, 1, 2, 1, 1};
+  ht_input big = HT_INPUT("X", 2, 45, 3);
+  ht_input bs[2] = {big, ints("split", 5, uneven_sizes)};
+  expect_pass("Split", 13, bs, 2, 5, &ax1, 1);
   ht_input odd = HT_INPUT("X", 3, 17);
   ht_attr uneven[] = {HT_INT("axis", 1), HT_INT("num_outputs", 3)};
   expect_pass("Split", 18, &odd, 1, 3, uneven, 2); /* 6, 6, 5 */
@@ -88,7 +97,8 @@ START_TEST(slice) {
   };
   for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
     ht_input in[5] = {x, ints("starts", cases[c].n, cases[c].starts),
-                      ints("ends", cases[c].n, cases[c].ends), ints("axes", cases[c].n, cases[c].axes),
+                      ints("ends", cases[c].n, cases[c].ends),
+                      ints("axes", cases[c].n, cases[c].axes),
                       ints("steps", cases[c].n, cases[c].steps)};
     expect_pass("Slice", 13, in, 5, 1, NULL, 0);
   }

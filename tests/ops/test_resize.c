@@ -41,7 +41,8 @@ START_TEST(nearest) {
       for (int s = 0; s < 3; s++) {
         if (s == 0 && m > 0 && c > 0) continue; /* 2x: every mode agrees; keep the grid short */
         ht_input in[3] = {x, HT_OMITTED, floats("scales", 4, scales[s])};
-        ht_attr a[] = {HT_STRING("mode", "nearest"), HT_STRING("coordinate_transformation_mode", coords[c]),
+        ht_attr a[] = {HT_STRING("mode", "nearest"),
+                       HT_STRING("coordinate_transformation_mode", coords[c]),
                        HT_STRING("nearest_mode", modes[m])};
         expect_pass("Resize", 13, in, 3, a, 3, TOL_NEAREST);
       }
@@ -79,8 +80,9 @@ START_TEST(nearest) {
 END_TEST
 
 START_TEST(linear) {
-  static const float up2[] = {1, 1, 2, 2}, down[] = {1, 1, 0.6f, 0.45f}, mixed[] = {1, 1, 1.7f, 0.8f},
-                     wonly[] = {1, 1, 1, 2.5f}, honly[] = {1, 1, 3, 1};
+  static const float up2[] = {1, 1, 2, 2}, down[] = {1, 1, 0.6f, 0.45f},
+                     mixed[] = {1, 1, 1.7f, 0.8f}, wonly[] = {1, 1, 1, 2.5f},
+                     honly[] = {1, 1, 3, 1};
   const float *scales[] = {up2, down, mixed, wonly, honly};
   ht_input x = HT_INPUT("X", 1, 3, 7, 9);
   ht_attr lin = HT_STRING("mode", "linear");

@@ -1,0 +1,136 @@
+/* OpenCL vs CPU: the norm family. Tolerances: BatchNormalization 1e-6 (the
+ * same folded scale and shift, one multiply-add); Instance, Layer and Group
+ * normalisation 1e-4 (statistics summed in float on the device, in double on
+ * the CPU); LRN 1e-5 (pow within a few ulp). Rows are odd (1, 3, 7, 17, 33
+ * long) so vector loops meet scalar tails; the GPU form (a work-group per
+ * row with a __local reduction) is checked too (CLCNN_OCL_VARIANT=gpu). */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "op_harness.h"
+
+#define TOL_BN 1e-6f
+#define TOL_STATS 1e-4f
+#define TOL_LRN 1e-5f
+
+#define X(...) ((ht_input){.name = "X", HT_DIMS(__VA_ARGS__), .lo = -3, .hi = 5})
+#define W(nm, ...) ((ht_input){.name = nm, .constant = true, HT_DIMS(__VA_ARGS__)})
+#define VAR(nm, ...) \
+  ((ht_input){.name = nm, .constant = true, HT_DIMS(__VA_ARGS__), .lo = 0.1f, .hi = 2})
+
+static void expect(const char *op, int opset, const ht_input *in, int nin, int nout,
+                   const ht_attr *a, int na, float tol) {
+  ck_assert_msg(ht_run(op, opset, in, nin, nout, a, na, tol) == HT_PASS, "%s failed", op);
+}
+
+static void batchnorm(int64_t n, int64_t c, int64_t h, int64_t w) {
+  ht_input in[5] = {X(n, c, h, w), W("scale", c), W("B", c), W("mean", c), VAR("var", c)};
+  ht_attr eps = HT_FLOAT("epsilon", 1e-3f);
+  expect("BatchNormalization", 15, in, 5, 1, &eps, 1, TOL_BN);
+}
+
+static void instancenorm(int64_t n, int64_t c, int64_t h, int64_t w) {
+  ht_input in[3] = {X(n, c, h, w), W("scale", c), W("B", c)};
+  expect("InstanceNormalization", 13, in, 3, 1, NULL, 0, TOL_STATS);
+}
+
+static void groupnorm(int opset, int64_t n, int64_t c, int64_t h, int64_t w, int64_t groups) {
+  int64_t k = opset >= 21 ? c : groups;
+  ht_input in[3] = {X(n, c, h, w), W("scale", k), W("bias", k)};
+  ht_attr a[2] = {HT_INT("num_groups", groups), HT_FLOAT("epsilon", 1e-5f)};
+  expect("GroupNormalization", opset, in, 3, 1, a, 2, TOL_STATS);
+}
+
+static void stat_families(void) {
+  instancenorm(1, 3, 17, 19);
+  instancenorm(2, 5, 7, 1);
+  instancenorm(1, 4, 33, 33);
+  groupnorm(18, 1, 6, 7, 5, 3);
+  groupnorm(21, 2, 8, 3, 7, 4);
+  groupnorm(21, 1, 32, 17, 17, 8);
+  ht_input ln[3] = {X(2, 7, 33), W("Scale", 33), W("B", 33)};
+  expect("LayerNormalization", 17, ln, 3, 1, NULL, 0, TOL_STATS);
+}
+
+START_TEST(batch_normalization) {
+  batchnorm(1, 3, 17, 19);
+  batchnorm(2, 5, 7, 1);
+  batchnorm(1, 33, 1, 1);
+  batchnorm(2, 16, 28, 28);
+  /* Statistics per element (opset 7, spatial = 0). */
+  ht_input in[5] = {X(2, 3, 5), W("scale", 3, 5), W("B", 3, 5), W("mean", 3, 5),
+                    VAR("var", 3, 5)};
+  ht_attr sp = HT_INT("spatial", 0);
+  expect("BatchNormalization", 7, in, 5, 1, &sp, 1, TOL_BN);
+}
+END_TEST
+
+START_TEST(instance_group) {
+  stat_families();
+  instancenorm(1, 2, 1, 1); /* rows of one element */
+  groupnorm(18, 2, 4, 1, 1, 1);
+}
+END_TEST
+
+START_TEST(layer_normalization) {
+  ht_input in[3] = {X(2, 7, 33), W("Scale", 33), W("B", 33)};
+  expect("LayerNormalization", 17, in, 3, 1, NULL, 0, TOL_STATS);
+  ht_attr ax[1] = {HT_INT("axis", 1)};
+  ht_input in2[3] = {X(3, 5, 17), W("Scale", 5, 17), W("B", 17)}; /* B broadcasts */
+  expect("LayerNormalization", 17, in2, 3, 1, ax, 1, TOL_STATS);
+  ht_input in3[2] = {X(1, 197, 768), W("Scale", 768)}; /* no bias, a ViT row */
+  expect("LayerNormalization", 17, in3, 2, 1, NULL, 0, TOL_STATS);
+  ht_input in4[3] = {X(4, 3), (ht_input){.name = "Scale", HT_DIMS(3)}, W("B", 1)};
+  ht_attr eps = HT_FLOAT("epsilon", 1e-3f);
+  expect("LayerNormalization", 17, in4, 3, 3, &eps, 1, TOL_STATS); /* mean, inv std too */
+}
+END_TEST
+
+START_TEST(lrn) {
+  ht_attr a[4] = {HT_INT("size", 5), HT_FLOAT("alpha", 1e-4f), HT_FLOAT("beta", 0.75f),
+                  HT_FLOAT("bias", 2.0f)};
+  ht_input x = X(1, 16, 13, 13);
+  expect("LRN", 13, &x, 1, 1, a, 4, TOL_LRN);
+  ht_attr b[2] = {HT_INT("size", 4), HT_FLOAT("alpha", 0.5f)};
+  ht_input x2 = X(2, 7, 3, 17);
+  expect("LRN", 13, &x2, 1, 1, b, 2, TOL_LRN);
+  ht_attr c[1] = {HT_INT("size", 1)};
+  ht_input x3 = X(1, 3, 1, 1);
+  expect("LRN", 13, &x3, 1, 1, c, 1, TOL_LRN);
+}
+END_TEST
+
+START_TEST(gpu_form) {
+  setenv("CLCNN_OCL_VARIANT", "gpu", 1);
+  batchnorm(1, 3, 17, 19);
+  stat_families();
+  ht_input in3[2] = {X(1, 197, 768), W("Scale", 768)};
+  expect("LayerNormalization", 17, in3, 2, 1, NULL, 0, TOL_STATS);
+  ht_attr a[1] = {HT_INT("size", 3)};
+  ht_input x = X(1, 7, 5, 9);
+  expect("LRN", 13, &x, 1, 1, a, 1, TOL_LRN);
+  unsetenv("CLCNN_OCL_VARIANT");
+}
+END_TEST
+
+int main(void) {
+  if (!ht_have_opencl()) {
+    printf("SKIP: no OpenCL device\n");
+    return 77;
+  }
+  Suite *s = suite_create("ops-norm");
+  TCase *tc = tcase_create("norm");
+  tcase_set_timeout(tc, 600);
+  tcase_add_test(tc, batch_normalization);
+  tcase_add_test(tc, instance_group);
+  tcase_add_test(tc, layer_normalization);
+  tcase_add_test(tc, lrn);
+  tcase_add_test(tc, gpu_form);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}
