@@ -87,6 +87,14 @@ static void common_options(const ocl_gemm_desc *d, char *o, size_t len) {
   }
 }
 
+bool ocl_device_fast_fma(const ocl_device_info *dev) {
+  cl_device_fp_config fp = 0;
+  if (clGetDeviceInfo(dev->device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL) !=
+      CL_SUCCESS)
+    return false;
+  return (fp & CL_FP_FMA) && !(fp & CL_FP_SOFT_FLOAT);
+}
+
 /* ------------------------------------------------------ own kernels */
 
 void ocl_gemm_cpu_tile(const ocl_device_info *dev, size_t m, size_t n, int *tm, int *tn,
@@ -133,6 +141,7 @@ static clcnn_status own_prepare(ocl_node *on, ocl_gemm_plan *p, clcnn_err *err) 
   if (d->alpha != 1.0f) ocl_opt(o, sizeof o, "-DALPHA=%s", ocl_float_literal(d->alpha, lit));
   if (d->beta != 0.0f) ocl_opt(o, sizeof o, "-DBETA=%s", ocl_float_literal(d->beta, lit));
   ocl_activation_options(d->act_op, d->act_params, o, sizeof o);
+  if (ocl_device_fast_fma(dev)) ocl_opt(o, sizeof o, "-DFAST_FMA");
   const size_t batch = d->nb0 * d->nb1;
   const char *name = "gemm_f32";
   p->has_local = false;

@@ -92,6 +92,12 @@ clcnn_status ocl_gemm(ocl_node *on, const ocl_gemm_plan *plan, cl_mem a, size_t 
 void ocl_gemm_cpu_tile(const ocl_device_info *dev, size_t m, size_t n, int *tm, int *tn,
                        int *vw);
 
+/* Whether `dev` fuses multiply-adds in hardware (CL_FP_FMA in its
+ * single-precision config): kernels then take -DFAST_FMA and use fma(),
+ * which compilers turn into one instruction, rather than mad(), which PoCL
+ * leaves as a multiply and an add. */
+bool ocl_device_fast_fma(const ocl_device_info *dev);
+
 /* Forgets what CLBlast cached for `ctx` (its compiled programs). The session
  * calls it when it closes, before releasing the context: a later context at
  * the same address must not find stale programs. No-op without CLBlast. */

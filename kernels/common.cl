@@ -14,6 +14,12 @@
 
 #define ACT_K(T, v) ((T)(v))
 
+/* Clip as the CPU backend: min first, so that lo > hi gives hi (also used
+ * with bounds read at run time). */
+#define CLIP(T, x, lo, hi)                                                      \
+  ((x) < ACT_K(T, lo) ? ACT_K(T, (lo) > (hi) ? (hi) : (lo))                     \
+                      : (x) > ACT_K(T, hi) ? ACT_K(T, hi) : (x))
+
 #if defined(ACT_RELU)
 #define ACT_BODY(T) return x < ACT_K(T, 0.0f) ? ACT_K(T, 0.0f) : x;
 #elif defined(ACT_LEAKYRELU)
@@ -40,9 +46,7 @@
 #elif defined(ACT_TANH)
 #define ACT_BODY(T) return tanh(x);
 #elif defined(ACT_CLIP)
-#define ACT_BODY(T)                                        \
-  T v = x < ACT_K(T, ACT_MIN) ? ACT_K(T, ACT_MIN) : x;     \
-  return v > ACT_K(T, ACT_MAX) ? ACT_K(T, ACT_MAX) : v;
+#define ACT_BODY(T) return CLIP(T, x, ACT_MIN, ACT_MAX);
 #elif defined(ACT_SOFTPLUS)
 #define ACT_BODY(T) return fmax(x, ACT_K(T, 0.0f)) + log1p(exp(-fabs(x)));
 #elif defined(ACT_MISH)

@@ -24,6 +24,17 @@
  * Shared -D options: HAS_BIAS (bias per output channel), ACT_* (fused
  * activation, common.cl), VW (vector width, 1 for scalars where allowed). */
 
+/* Multiply-add: fma() where the device fuses it in hardware (-DFAST_FMA,
+ * from CL_FP_FMA; PoCL does not define FP_FAST_FMAF), else mad(), which
+ * compilers may leave as a multiply and an add. */
+#ifndef FMA
+#ifdef FAST_FMA
+#define FMA(a, b, c) fma(a, b, c)
+#else
+#define FMA(a, b, c) mad(a, b, c)
+#endif
+#endif
+
 #if defined(VW) && VW > 1
 #define VEC CAT(float, VW)
 #define VLOAD CAT(vload, VW)
@@ -102,7 +113,7 @@ __kernel void conv_direct_f32(__global const float *restrict xp, __global const 
         for (int i = 0; i < TM; i++) {
           const VEC wv = (VEC)(wr[i][kk]);
 #pragma unroll
-          for (int j = 0; j < NV; j++) acc[i][j] = mad(wv, xv[j], acc[i][j]);
+          for (int j = 0; j < NV; j++) acc[i][j] = FMA(wv, xv[j], acc[i][j]);
         }
       }
     }
@@ -224,7 +235,7 @@ __kernel void depthwise_f32(__global const float *restrict x, uint x_off,
     const __global float *xr = xp + iy * IW;
     if (inner) {
 #pragma unroll
-      for (int kx = 0; kx < KW; kx++) acc = mad((VEC)(wp[ky * KW + kx]), LOADS(xr + ix0 + kx * DW), acc);
+      for (int kx = 0; kx < KW; kx++) acc = FMA((VEC)(wp[ky * KW + kx]), LOADS(xr + ix0 + kx * DW), acc);
     } else {
 #pragma unroll
       for (int kx = 0; kx < KW; kx++) {
@@ -233,7 +244,7 @@ __kernel void depthwise_f32(__global const float *restrict x, uint x_off,
           const int ix = ix0 + l * SW + kx * DW;
           t[l] = ix >= 0 && ix < IW ? xr[ix] : 0.0f;
         }
-        acc = mad((VEC)(wp[ky * KW + kx]), VLOAD(0, t), acc);
+        acc = FMA((VEC)(wp[ky * KW + kx]), VLOAD(0, t), acc);
       }
     }
   }
@@ -287,7 +298,7 @@ __kernel void convt_f32(__global const float *restrict x, uint x_off,
         const __global float *xi = xb + (iz * IH + iy) * IW + ix;
         const __global float *wt = wb + ((kz * KH + ky) * KW + kx) * (CG * MGP);
         for (uint c = 0; c < CG; c++)
-          acc = mad((VEC)(xi[c * (ID * IH * IW)]), VLOAD(0, wt + c * MGP), acc);
+          acc = FMA((VEC)(xi[c * (ID * IH * IW)]), VLOAD(0, wt + c * MGP), acc);
       }
     }
   }

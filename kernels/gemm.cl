@@ -37,6 +37,17 @@
  * The program of gemm_f32 is built with TM (CPU form) or GPU defined; the
  * other kernels need neither. */
 
+/* Multiply-add: fma() where the device fuses it in hardware (-DFAST_FMA,
+ * from CL_FP_FMA; PoCL does not define FP_FAST_FMAF), else mad(), which
+ * compilers may leave as a multiply and an add. */
+#ifndef FMA
+#ifdef FAST_FMA
+#define FMA(a, b, c) fma(a, b, c)
+#else
+#define FMA(a, b, c) mad(a, b, c)
+#endif
+#endif
+
 #ifndef NB1
 #define NB1 1
 #endif
@@ -162,7 +173,7 @@ __kernel void gemm_f32(__global const float *restrict a, uint a_off,
     for (int i = 0; i < TM; i++) {
       const VEC av = (VEC)(ar[i][k * A_KS]);
 #pragma unroll
-      for (int j = 0; j < NV; j++) acc[i][j] = mad(av, bv[j], acc[i][j]);
+      for (int j = 0; j < NV; j++) acc[i][j] = FMA(av, bv[j], acc[i][j]);
     }
   }
 
@@ -269,7 +280,7 @@ __kernel __attribute__((reqd_work_group_size(RTSN, RTSM, 1))) void gemm_f32(
       for (int i = 0; i < WPM; i++) {
         const float av = as[kk][tm + i * RTSM];
 #pragma unroll
-        for (int j = 0; j < WPN; j++) acc[i][j] = mad(av, bv[j], acc[i][j]);
+        for (int j = 0; j < WPN; j++) acc[i][j] = FMA(av, bv[j], acc[i][j]);
       }
     }
     barrier(CLK_LOCAL_MEM_FENCE);
@@ -302,11 +313,11 @@ __kernel void gemm_dot_f32(__global const float *restrict a, uint a_off,
   uint k = 0;
 #if A_KS == 1 && B_KS == 1
   float8 acc8 = (float8)0.0f;
-  for (; k + 8 <= K; k += 8) acc8 = mad(vload8(0, ar + k), vload8(0, bc + k), acc8);
+  for (; k + 8 <= K; k += 8) acc8 = FMA(vload8(0, ar + k), vload8(0, bc + k), acc8);
   float4 acc4 = acc8.lo + acc8.hi;
   acc = (acc4.x + acc4.y) + (acc4.z + acc4.w);
 #endif
-  for (; k < K; k++) acc = mad(ar[k * A_KS], bc[k * B_KS], acc);
+  for (; k < K; k++) acc = FMA(ar[k * A_KS], bc[k * B_KS], acc);
   c[m * LDC + n] = gemm_epilogue(acc, c + m * LDC + n, bias, m, n);
 }
 

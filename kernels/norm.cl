@@ -13,19 +13,29 @@
 #endif
 
 /* ------------------------------------------------------------ batchnorm
- * y = x * ab[c] + ab[NSTAT + c] over rows of BLOCK elements, c = row % NSTAT
- * (the per-statistic scale and shift, folded on the host).
- * -D ROWS, BLOCK, NSTAT, VW, ITEMS (vectors per work-item), RPI (rows per
- * work-item). Work: (chunks of a row, groups of RPI rows). */
+ * y = x * a[c] + b[c] over rows of BLOCK elements, c = row % NSTAT.
+ * Constant statistics: `ab` holds a (NSTAT floats) then b, folded on the
+ * host. With -DSTATS (statistics that are not constants): a and b are
+ * computed here from scale, bias, mean and var (each with its offset).
+ * -D ROWS, BLOCK, NSTAT, EPS (STATS), VW, ITEMS (vectors per work-item), RPI
+ * (rows per work-item). Work: (chunks of a row, groups of RPI rows). */
 #ifdef BATCHNORM
 __kernel void batchnorm_nchw_f32(__global const float *x, uint x_off, __global const float *ab,
-                                 __global float *y, uint y_off) {
+                                 uint ab_off, __global const float *bias, uint b_off,
+                                 __global const float *mean, uint m_off,
+                                 __global const float *var, uint v_off, __global float *y,
+                                 uint y_off) {
   const uint j0 = (uint)get_global_id(0) * (VW * ITEMS);
   const uint r0 = (uint)get_global_id(1) * RPI;
   if (j0 >= BLOCK) return;
   for (uint row = r0; row < r0 + RPI && row < ROWS; row++) {
     const uint c = row % NSTAT;
+#ifdef STATS
+    const float a = ab[ab_off + c] / sqrt(var[v_off + c] + EPS);
+    const float b = bias[b_off + c] - mean[m_off + c] * a;
+#else
     const float a = ab[c], b = ab[NSTAT + c];
+#endif
     __global const float *xr = x + x_off + row * BLOCK;
     __global float *yr = y + y_off + row * BLOCK;
     uint j = j0;

@@ -87,7 +87,8 @@ __kernel void softmax_cols_f32(__global const float *x, uint x_off, __global flo
     for (uint k = 0; k < N; k++) m = fmax(m, VLOAD(0, xc + k * INNER));
     for (uint k = 0; k < N; k++) s += exp(VLOAD(0, xc + k * INNER) - m);
     const VEC f = FACTOR(s);
-    for (uint k = 0; k < N; k++) VSTORE(FINISH(VEC, VLOAD(0, xc + k * INNER), m, f), 0, yc + k * INNER);
+    for (uint k = 0; k < N; k++)
+      VSTORE(FINISH(VEC, VLOAD(0, xc + k * INNER), m, f), 0, yc + k * INNER);
   } else {
     for (uint t = 0; t < INNER - j; t++) {
       float m = -INFINITY, s = 0.0f;

@@ -1,8 +1,9 @@
 /* OpenCL kernels: the unary family. The formula is common.cl's act_apply,
- * chosen by -DACT_xxx (host/ops/unary.c writes the options).
+ * chosen by -DACT_xxx (host/ops/unary.c writes the options). The element
+ * count n is an argument, not a -D constant: nothing here would unroll on
+ * it, and every tensor size would otherwise be one more program to build.
  *
- * -D N      elements
- *    VW     vector width (4 or 8)
+ * -D VW     vector width (4 or 8)
  *    ITEMS  vectors per work-item (contiguous) */
 
 #define VEC CAT(float, VW)
@@ -10,15 +11,45 @@
 #define VSTORE CAT(vstore, VW)
 #define ACTV CAT(act_apply, VW)
 
-__kernel void unary_f32(__global const float *x, uint x_off, __global float *y, uint y_off) {
+__kernel void unary_f32(__global const float *x, uint x_off, __global float *y, uint y_off,
+                        uint n) {
   uint i = (uint)get_global_id(0) * (VW * ITEMS);
   x += x_off;
   y += y_off;
   for (int k = 0; k < ITEMS; k++, i += VW) {
-    if (i + VW <= N) {
+    if (i + VW <= n) {
       VSTORE(ACTV(VLOAD(0, x + i)), 0, y + i);
     } else {
-      for (; i < N; i++) y[i] = act_apply(x[i]);
+      for (; i < n; i++) y[i] = act_apply(x[i]);
+      return;
+    }
+  }
+}
+
+/* Clip whose bounds are inputs that are not constants (read here, when the
+ * node runs): -D HAS_MIN, HAS_MAX when given; VW, ITEMS as above. */
+__kernel void clip_dynamic_f32(__global const float *x, uint x_off, __global float *y,
+                               uint y_off, uint n, __global const float *mn, uint mn_off,
+                               __global const float *mx, uint mx_off) {
+#ifdef HAS_MIN
+  const float lo = mn[mn_off];
+#else
+  const float lo = -INFINITY;
+#endif
+#ifdef HAS_MAX
+  const float hi = mx[mx_off];
+#else
+  const float hi = INFINITY;
+#endif
+  uint i = (uint)get_global_id(0) * (VW * ITEMS);
+  x += x_off;
+  y += y_off;
+  for (int k = 0; k < ITEMS; k++, i += VW) {
+    if (i + VW <= n) {
+      const VEC v = VLOAD(0, x + i);
+      VSTORE(CLIP(VEC, v, lo, hi), 0, y + i);
+    } else {
+      for (; i < n; i++) y[i] = CLIP(float, x[i], lo, hi);
       return;
     }
   }

@@ -190,7 +190,8 @@ clcnn_status ir_toposort(ir_graph *g, clcnn_err *err) {
     goto out;
   }
   for (int i = 0; i < nn; i++) sorted[i] = g->nodes[order[i]];
-  memcpy(g->nodes, sorted, sizeof(ir_node) * (size_t)nn);
+  /* g->nodes is NULL in a graph without nodes. */
+  if (nn) memcpy(g->nodes, sorted, sizeof(ir_node) * (size_t)nn);
   free(sorted);
   for (int v = 0; v < g->nvalues; v++) g->values[v].producer = -1;
   for (int i = 0; i < nn; i++)

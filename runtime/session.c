@@ -483,20 +483,10 @@ clcnn_status clcnn_session_set_input(clcnn_session *s, const char *name, const c
   return CLCNN_OK;
 }
 
-clcnn_status clcnn_session_run(clcnn_session *s) {
-  if (!s) {
-    clcnn_err err;
-    err_set(&err, CLCNN_ERROR_INVALID_ARGUMENT, "clcnn_session_run: NULL session");
-    return api_fail(&err);
-  }
+static clcnn_status run_graph(clcnn_session *s) {
   ir_graph *g = &s->g;
   int step = 0;
   enum { MAX_IO = 64 };
-#if CLCNN_HAVE_OPENCL
-  /* Device copies of graph inputs may have been overwritten by later
-   * activations of the previous run: upload them again. */
-  for (int k = 0; s->ocl && k < g->ninputs; k++) ocl_session_host_wrote(s, g->inputs[k]);
-#endif
   for (int i = 0; i < g->nnodes; i++) {
     ir_node *n = &g->nodes[i];
     if (n->dead) continue;
@@ -557,6 +547,24 @@ clcnn_status clcnn_session_run(clcnn_session *s) {
 #endif
   s->ran = true;
   return CLCNN_OK;
+}
+
+clcnn_status clcnn_session_run(clcnn_session *s) {
+  if (!s) {
+    clcnn_err err;
+    err_set(&err, CLCNN_ERROR_INVALID_ARGUMENT, "clcnn_session_run: NULL session");
+    return api_fail(&err);
+  }
+  clcnn_status st = run_graph(s);
+#if CLCNN_HAVE_OPENCL
+  /* Device copies of graph inputs may have been overwritten by later
+   * activations of this run: the next run uploads them again from the host,
+   * unless they are set anew. (Done after the run, not before the next one,
+   * so that an input set by clcnn_session_set_input_buffer() is not replaced
+   * by the stale host copy.) */
+  for (int k = 0; s->ocl && k < s->g.ninputs; k++) ocl_session_host_wrote(s, s->g.inputs[k]);
+#endif
+  return st;
 }
 
 clcnn_status clcnn_session_input(const clcnn_session *s, const char *name, clcnn_tensor *view) {

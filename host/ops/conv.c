@@ -1,6 +1,402 @@
-/* OpenCL backend: the conv family. */
+/* OpenCL backend: the conv family (Conv, ConvTranspose), float32, NCHW,
+ * 1 to 3 spatial dims. Kernels in kernels/conv.cl; matrix products through
+ * host/gemm_dispatch (clcnn's kernels or CLBlast). Per node, prepare picks:
+ *
+ *   depthwise  one input channel per group (1-D, 2-D): its own kernel.
+ *   gemm       1x1, stride 1, no padding: the image is the matrix, one
+ *              product batched over images and groups.
+ *   direct     stride 1, 1-D or 2-D, on CPU devices: the input is copied
+ *              into a zero-padded scratch image and an implicit-GEMM kernel
+ *              with register tiles reads it (conv.cl explains the layout).
+ *   im2col     everything else (strides, 3-D, GPUs): im2col of a band of
+ *              output rows into scratch, then a product batched over groups.
+ *   convt      ConvTranspose: a gather-form direct kernel over weights
+ *              re-packed at prepare (they must be constant).
+ *
+ * CLCNN_CONV=direct or CLCNN_CONV=im2col in the environment forces one of
+ * those two where it applies (tests, benchmarks). Bias and the fused
+ * activation are applied in every kernel's (or product's) epilogue. The
+ * scratch is the session's (ocl_scratch_*), shared by all its nodes. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../gemm_dispatch.h"
 #include "../ocl.h"
+#include "../../runtime/ops/conv.h"
+#include "unary.h"
+
+#define ELEMS_MAX ((int64_t)1 << 31)
+/* Largest im2col band (floats); larger matrices are built band by band. */
+#define IM2COL_BAND_FLOATS ((int64_t)1 << 23)
+
+enum { PATH_DEPTHWISE, PATH_GEMM, PATH_DIRECT, PATH_IM2COL, PATH_CONVT };
+
+typedef struct conv_state {
+  int path;
+  cl_kernel k;              /* direct, depthwise, convt, im2col */
+  cl_kernel pad;            /* direct: the padded copy */
+  size_t global[3], pad_global[3];
+  ocl_gemm_plan plan;       /* gemm; im2col: a full band */
+  ocl_gemm_plan plan_last;  /* im2col: the last band when it is shorter */
+  int64_t band, rows;       /* im2col: output rows (oz, oy) per band, in all */
+  int64_t ow;               /* im2col: output width (columns per row) */
+  int64_t in_image, out_image; /* elements of one image of X and Y */
+  bool scratch;             /* holds the session's scratch */
+  cl_mem wpacked;           /* convt: re-packed weights */
+} conv_state;
+
+/* Geometry with 3 spatial dims (leading dims of 1 for 1-D and 2-D). */
+typedef struct geom3 {
+  int64_t in[3], out[3], k[3], s[3], d[3], pb[3], pe[3];
+} geom3;
+
+static void geom3_from(const window_geom *g, geom3 *o) {
+  int off = 3 - g->nspatial;
+  for (int i = 0; i < 3; i++) {
+    int j = i - off;
+    bool real = j >= 0;
+    o->in[i] = real ? g->in[j] : 1;
+    o->out[i] = real ? g->out[j] : 1;
+    o->k[i] = real ? g->kernel[j] : 1;
+    o->s[i] = real ? g->strides[j] : 1;
+    o->d[i] = real ? g->dilations[j] : 1;
+    o->pb[i] = real ? g->pads_begin[j] : 0;
+    o->pe[i] = real ? g->pads_end[j] : 0;
+  }
+}
+
+static bool env_is(const char *name, const char *value) {
+  const char *v = getenv(name);
+  return v && !strcmp(v, value);
+}
+
+static int choose_path(const ocl_device_info *dev, const ir_node *n) {
+  const conv_params *p = n->params;
+  if (n->op == CLCNN_OP_CONV_TRANSPOSE) return PATH_CONVT;
+  if (p->depthwise && p->geom.nspatial <= 2) return PATH_DEPTHWISE;
+  if (p->pointwise) return PATH_GEMM;
+  bool stride1 = true;
+  for (int i = 0; i < p->geom.nspatial; i++) stride1 &= p->geom.strides[i] == 1;
+  bool direct_ok = stride1 && p->geom.nspatial <= 2;
+  if (env_is("CLCNN_CONV", "im2col")) return PATH_IM2COL;
+  if (direct_ok && env_is("CLCNN_CONV", "direct")) return PATH_DIRECT;
+  return direct_ok && !ocl_gpu_variant(dev) ? PATH_DIRECT : PATH_IM2COL;
+}
+
+/* ----------------------------------------------------------------- check */
+
+static const char *conv_check(const ocl_device_info *dev, const ir_graph *g, const ir_node *n) {
+  (void)dev;
+  if (!ocl_activation_supported(n->act_op)) return "the fused activation is not supported on OpenCL";
+  for (int i = 0; i < n->nin; i++) {
+    const ir_value *v = ir_in(g, n, i);
+    if (v && shape_numel(v->t.rank, v->t.dims) >= ELEMS_MAX)
+      return "a tensor of 2^31 elements or more";
+  }
+  const ir_value *y = ir_out(g, n, 0);
+  if (shape_numel(y->t.rank, y->t.dims) >= ELEMS_MAX) return "a tensor of 2^31 elements or more";
+  if (n->op == CLCNN_OP_CONV_TRANSPOSE) {
+    const ir_value *w = ir_in(g, n, 1);
+    if (!w->is_const || !w->t.data)
+      return "ConvTranspose weights that are not constant are not supported on OpenCL";
+  }
+  return NULL;
+}
+
+/* --------------------------------------------------------------- prepare */
+
+/* Bias, fused activation, and fma() where the device fuses it. */
+static void add_epilogue(const ocl_node *on, bool bias, char *o, size_t len) {
+  const ir_node *n = on->n;
+  if (ocl_device_fast_fma(ocl_node_device(on))) ocl_opt(o, len, "-DFAST_FMA");
+  if (bias) ocl_opt(o, len, "-DHAS_BIAS");
+  ocl_activation_options(n->act_op, n->act_params, o, len);
+}
+
+static clcnn_status reserve(ocl_node *on, conv_state *s, size_t floats, clcnn_err *err) {
+  clcnn_status st = ocl_scratch_reserve(on, floats * sizeof(float), err);
+  if (st == CLCNN_OK) s->scratch = true;
+  return st;
+}
+
+static clcnn_status prepare_depthwise(ocl_node *on, conv_state *s, const geom3 *g, bool bias,
+                                      clcnn_err *err) {
+  const conv_params *p = on->n->params;
+  const bool gpu = ocl_gpu_variant(ocl_node_device(on));
+  int vw = gpu ? 1 : g->out[2] >= 16 && !(g->s[2] > 2) ? 8 : 4;
+  char o[2048] = "-DDEPTHWISE_KERNEL";
+  ocl_opt(o, sizeof o, "-DC=%lld -DCOUT=%lld -DMULT=%lld", (long long)p->in_channels,
+          (long long)p->out_channels, (long long)p->group_out);
+  ocl_opt(o, sizeof o, "-DIH=%lld -DIW=%lld -DOH=%lld -DOW=%lld", (long long)g->in[1],
+          (long long)g->in[2], (long long)g->out[1], (long long)g->out[2]);
+  ocl_opt(o, sizeof o, "-DKH=%lld -DKW=%lld -DSH=%lld -DSW=%lld -DDH=%lld -DDW=%lld",
+          (long long)g->k[1], (long long)g->k[2], (long long)g->s[1], (long long)g->s[2],
+          (long long)g->d[1], (long long)g->d[2]);
+  ocl_opt(o, sizeof o, "-DPT=%lld -DPL=%lld -DVW=%d", (long long)g->pb[1], (long long)g->pb[2],
+          vw);
+  add_epilogue(on, bias, o, sizeof o);
+  s->global[0] = (size_t)((g->out[2] + vw - 1) / vw);
+  s->global[1] = (size_t)g->out[1];
+  s->global[2] = (size_t)(p->batch * p->out_channels);
+  return ocl_kernel(on, "conv.cl", "depthwise_f32", o, &s->k, err);
+}
+
+static void gemm_epilogue(const ir_node *n, bool bias, ocl_gemm_desc *d, size_t group_out) {
+  if (bias) {
+    d->bias = true;
+    d->bias_rs = 1;
+    d->bias_cs = 0;
+    d->sbias[1] = group_out;
+  }
+  d->act_op = n->act_op;
+  d->act_params = n->act_params;
+}
+
+static clcnn_status prepare_gemm(ocl_node *on, conv_state *s, bool bias, clcnn_err *err) {
+  const conv_params *p = on->n->params;
+  const size_t G = (size_t)p->group, Cg = (size_t)p->group_in, Mg = (size_t)p->group_out;
+  const size_t hw = (size_t)p->geom.out_size;
+  ocl_gemm_desc d;
+  ocl_gemm_desc_init(&d, false, false, Mg, hw, Cg);
+  d.ldb = hw;
+  d.nb0 = (size_t)p->batch;
+  d.nb1 = G;
+  d.sb[0] = (size_t)p->in_channels * hw;
+  d.sc[0] = (size_t)p->out_channels * hw;
+  d.sa[1] = Mg * Cg;
+  d.sb[1] = Cg * hw;
+  d.sc[1] = Mg * hw;
+  gemm_epilogue(on->n, bias, &d, Mg);
+  return ocl_gemm_prepare(on, &d, &s->plan, err);
+}
+
+static clcnn_status prepare_direct(ocl_node *on, conv_state *s, const geom3 *g, bool bias,
+                                   clcnn_err *err) {
+  const conv_params *p = on->n->params;
+  const ocl_device_info *dev = ocl_node_device(on);
+  const int64_t PH = g->in[1] + g->pb[1] + g->pe[1], PW = g->in[2] + g->pb[2] + g->pe[2];
+  const int64_t plane = PH * PW, qn = g->out[1] * PW;
+  const int64_t images = p->batch * p->in_channels;
+  int tm = 1, tn = 8, vw = 8;
+  ocl_gemm_cpu_tile(dev, (size_t)p->group_out, (size_t)qn, &tm, &tn, &vw);
+  const int64_t floats = images * plane + tn + (g->k[2] - 1) * g->d[2];
+  if (floats >= ELEMS_MAX)
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "the padded input is too large (2^31 elements)");
+  clcnn_status st = reserve(on, s, (size_t)floats, err);
+  if (st) return st;
+  /* The padded copy. */
+  const int pvw = ocl_gpu_variant(dev) ? 1 : 8;
+  char o[2048] = "-DPAD_KERNEL";
+  ocl_opt(o, sizeof o, "-DIH=%lld -DIW=%lld -DPH=%lld -DPW=%lld -DPT=%lld -DPL=%lld -DVW=%d",
+          (long long)g->in[1], (long long)g->in[2], (long long)PH, (long long)PW,
+          (long long)g->pb[1], (long long)g->pb[2], pvw);
+  s->pad_global[0] = (size_t)((PW + pvw - 1) / pvw);
+  s->pad_global[1] = (size_t)PH;
+  s->pad_global[2] = (size_t)images;
+  if ((st = ocl_kernel(on, "conv.cl", "conv_pad_f32", o, &s->pad, err))) return st;
+  /* The convolution. */
+  char c[2048] = "-DDIRECT_KERNEL";
+  ocl_opt(c, sizeof c, "-DC=%lld -DG=%lld -DCG=%lld -DMG=%lld", (long long)p->in_channels,
+          (long long)p->group, (long long)p->group_in, (long long)p->group_out);
+  ocl_opt(c, sizeof c, "-DKH=%lld -DKW=%lld -DDY=%lld -DDX=%lld", (long long)g->k[1],
+          (long long)g->k[2], (long long)g->d[1], (long long)g->d[2]);
+  ocl_opt(c, sizeof c, "-DPW=%lldu -DPLANE=%lldu -DOH=%lldu -DOW=%lldu -DQN=%lldu",
+          (long long)PW, (long long)plane, (long long)g->out[1], (long long)g->out[2],
+          (long long)qn);
+  ocl_opt(c, sizeof c, "-DTM=%d -DTN=%d -DVW=%d", tm, tn, vw);
+  add_epilogue(on, bias, c, sizeof c);
+  s->global[0] = (size_t)((qn + tn - 1) / tn);
+  s->global[1] = (size_t)((p->group_out + tm - 1) / tm);
+  s->global[2] = (size_t)(p->batch * p->group);
+  return ocl_kernel(on, "conv.cl", "conv_direct_f32", c, &s->k, err);
+}
+
+/* -D options of the 3-D geometry (im2col and ConvTranspose). */
+static void geom_options(const geom3 *g, char *o, size_t len) {
+  ocl_opt(o, len, "-DID=%lld -DIH=%lld -DIW=%lld -DOD=%lld -DOH=%lld -DOW=%lld",
+          (long long)g->in[0], (long long)g->in[1], (long long)g->in[2], (long long)g->out[0],
+          (long long)g->out[1], (long long)g->out[2]);
+  ocl_opt(o, len, "-DKD=%lld -DKH=%lld -DKW=%lld -DSD=%lld -DSH=%lld -DSW=%lld",
+          (long long)g->k[0], (long long)g->k[1], (long long)g->k[2], (long long)g->s[0],
+          (long long)g->s[1], (long long)g->s[2]);
+  ocl_opt(o, len, "-DDD=%lld -DDH=%lld -DDW=%lld -DPD=%lld -DPT=%lld -DPL=%lld",
+          (long long)g->d[0], (long long)g->d[1], (long long)g->d[2], (long long)g->pb[0],
+          (long long)g->pb[1], (long long)g->pb[2]);
+}
+
+static clcnn_status im2col_plan(ocl_node *on, int64_t ncols, bool bias, ocl_gemm_plan *plan,
+                                clcnn_err *err) {
+  const conv_params *p = on->n->params;
+  const size_t Mg = (size_t)p->group_out, K = (size_t)(p->group_in * p->geom.kernel_size);
+  ocl_gemm_desc d;
+  ocl_gemm_desc_init(&d, false, false, Mg, (size_t)ncols, K);
+  d.ldc = (size_t)p->geom.out_size;
+  d.nb1 = (size_t)p->group;
+  d.sa[1] = Mg * K;
+  d.sb[1] = K * (size_t)ncols;
+  d.sc[1] = Mg * (size_t)p->geom.out_size;
+  gemm_epilogue(on->n, bias, &d, Mg);
+  return ocl_gemm_prepare(on, &d, plan, err);
+}
+
+static clcnn_status prepare_im2col(ocl_node *on, conv_state *s, const geom3 *g, bool bias,
+                                   clcnn_err *err) {
+  const conv_params *p = on->n->params;
+  const int64_t ksz = p->geom.kernel_size, K = p->group_in * ksz;
+  const int64_t rows = g->out[0] * g->out[1], ow = g->out[2];
+  const int64_t per_row = p->in_channels * ksz * ow; /* every group's rows */
+  int64_t band = per_row > 0 ? IM2COL_BAND_FLOATS / per_row : rows;
+  if (band < 1) band = 1;
+  if (band >= rows) {
+    band = rows;
+  } else {
+    int64_t bands = (rows + band - 1) / band;
+    band = (rows + bands - 1) / bands;
+  }
+  if (per_row * band >= ELEMS_MAX)
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "the im2col matrix is too large");
+  s->band = band;
+  s->rows = rows;
+  s->ow = ow;
+  clcnn_status st = reserve(on, s, (size_t)(per_row * band), err);
+  if (st) return st;
+  if ((st = im2col_plan(on, band * ow, bias, &s->plan, err))) return st;
+  int64_t last = rows - (rows - 1) / band * band;
+  if (last != band && (st = im2col_plan(on, last * ow, bias, &s->plan_last, err))) return st;
+  const int vw = ocl_gpu_variant(ocl_node_device(on)) ? 1 : 8;
+  char o[2048] = "-DIM2COL_KERNEL";
+  ocl_opt(o, sizeof o, "-DC=%lld -DG=%lld -DCG=%lld -DVW=%d", (long long)p->in_channels,
+          (long long)p->group, (long long)p->group_in, vw);
+  geom_options(g, o, sizeof o);
+  s->global[1] = (size_t)K;
+  s->global[2] = (size_t)p->group;
+  (void)vw;
+  return ocl_kernel(on, "conv.cl", "conv_im2col_f32", o, &s->k, err);
+}
+
+static clcnn_status prepare_convt(ocl_node *on, conv_state *s, const geom3 *g, bool bias,
+                                  clcnn_err *err) {
+  const conv_params *p = on->n->params;
+  const ir_value *wv = ir_in(on->g, on->n, 1);
+  const int64_t G = p->group, Cg = p->group_in, Mg = p->group_out, ksz = p->geom.kernel_size;
+  const int vw = Mg >= 8 ? 8 : Mg >= 3 ? 4 : Mg == 2 ? 2 : 1;
+  const int64_t mgp = (Mg + vw - 1) / vw * vw;
+  const size_t count = (size_t)(G * ksz * Cg * mgp);
+  float *wp = calloc(count ? count : 1, sizeof(float));
+  if (!wp) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  const float *w = wv->t.data; /* [C_in][Mg][ksz] */
+  for (int64_t gi = 0; gi < G; gi++)
+    for (int64_t c = 0; c < Cg; c++)
+      for (int64_t m = 0; m < Mg; m++)
+        for (int64_t t = 0; t < ksz; t++)
+          wp[((gi * ksz + t) * Cg + c) * mgp + m] = w[((gi * Cg + c) * Mg + m) * ksz + t];
+  clcnn_status st = ocl_upload(on, wp, count * sizeof(float), &s->wpacked, err);
+  free(wp);
+  if (st) return st;
+  char o[2048] = "-DCONVT_KERNEL";
+  ocl_opt(o, sizeof o, "-DC=%lld -DG=%lld -DCG=%lld -DMG=%lld -DMGP=%lld -DVW=%d",
+          (long long)p->in_channels, (long long)G, (long long)Cg, (long long)Mg,
+          (long long)mgp, vw);
+  geom_options(g, o, sizeof o);
+  add_epilogue(on, bias, o, sizeof o);
+  s->global[0] = (size_t)p->geom.out_size;
+  s->global[1] = (size_t)(mgp / vw);
+  s->global[2] = (size_t)(p->batch * G);
+  return ocl_kernel(on, "conv.cl", "convt_f32", o, &s->k, err);
+}
+
+static clcnn_status conv_prepare(ocl_node *on, clcnn_err *err) {
+  const ir_node *n = on->n;
+  const conv_params *p = n->params;
+  conv_state *s = calloc(1, sizeof *s);
+  if (!s) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  on->state = s;
+  geom3 g;
+  geom3_from(&p->geom, &g);
+  const bool bias = ir_in(on->g, n, 2) != NULL;
+  s->in_image = p->in_channels * p->geom.in_size;
+  s->out_image = p->out_channels * p->geom.out_size;
+  s->path = choose_path(ocl_node_device(on), n);
+  switch (s->path) {
+    case PATH_DEPTHWISE: return prepare_depthwise(on, s, &g, bias, err);
+    case PATH_GEMM: return prepare_gemm(on, s, bias, err);
+    case PATH_DIRECT: return prepare_direct(on, s, &g, bias, err);
+    case PATH_IM2COL: return prepare_im2col(on, s, &g, bias, err);
+    default: return prepare_convt(on, s, &g, bias, err);
+  }
+}
+
+static void conv_release(ocl_node *on) {
+  conv_state *s = on->state;
+  if (s && s->scratch) ocl_scratch_release(on);
+  free(s);
+  on->state = NULL;
+}
+
+/* ------------------------------------------------------------------- run */
+
+static clcnn_status conv_run(ocl_node *on, const ocl_tensor *in, int nin, const ocl_tensor *out,
+                             int nout, clcnn_err *err) {
+  (void)nout;
+  conv_state *s = on->state;
+  const bool has_bias = nin > 2 && in[2].mem;
+  cl_mem x = in[0].mem, w = in[1].mem, y = out[0].mem, b = has_bias ? in[2].mem : in[1].mem;
+  cl_uint xo = ocl_elem_offset(&in[0]), wo = ocl_elem_offset(&in[1]), yo = ocl_elem_offset(&out[0]);
+  cl_uint bo = has_bias ? ocl_elem_offset(&in[2]) : 0;
+  clcnn_status st;
+  switch (s->path) {
+    case PATH_DEPTHWISE:
+      if ((st = ocl_args(s->k, err, sizeof x, &x, sizeof xo, &xo, sizeof w, &w, sizeof wo, &wo,
+                         sizeof b, &b, sizeof bo, &bo, sizeof y, &y, sizeof yo, &yo, (size_t)0)))
+        return st;
+      return ocl_enqueue(on, s->k, 3, s->global, NULL, err);
+    case PATH_GEMM:
+      return ocl_gemm(on, &s->plan, w, wo, x, xo, y, yo, has_bias ? b : NULL, bo, err);
+    case PATH_DIRECT: {
+      cl_mem xp = ocl_scratch_get(on);
+      if (!xp) return err_set(err, CLCNN_ERROR_INTERNAL, "the session's scratch is gone");
+      if ((st = ocl_args(s->pad, err, sizeof x, &x, sizeof xo, &xo, sizeof xp, &xp, (size_t)0)) ||
+          (st = ocl_enqueue(on, s->pad, 3, s->pad_global, NULL, err)))
+        return st;
+      if ((st = ocl_args(s->k, err, sizeof xp, &xp, sizeof w, &w, sizeof wo, &wo, sizeof b, &b,
+                         sizeof bo, &bo, sizeof y, &y, sizeof yo, &yo, (size_t)0)))
+        return st;
+      return ocl_enqueue(on, s->k, 3, s->global, NULL, err);
+    }
+    case PATH_IM2COL: {
+      cl_mem col = ocl_scratch_get(on);
+      if (!col) return err_set(err, CLCNN_ERROR_INTERNAL, "the session's scratch is gone");
+      const conv_params *p = on->n->params;
+      const int vw = ocl_gpu_variant(ocl_node_device(on)) ? 1 : 8;
+      for (int64_t img = 0; img < p->batch; img++) {
+        cl_uint xi = xo + (cl_uint)(img * s->in_image);
+        for (int64_t r0 = 0; r0 < s->rows; r0 += s->band) {
+          const int64_t nr = s->rows - r0 < s->band ? s->rows - r0 : s->band;
+          const ocl_gemm_plan *plan = nr == s->band ? &s->plan : &s->plan_last;
+          cl_uint r0u = (cl_uint)r0, ncols = (cl_uint)(nr * s->ow);
+          size_t global[3] = {(ncols + (size_t)vw - 1) / (size_t)vw, s->global[1], s->global[2]};
+          if ((st = ocl_args(s->k, err, sizeof x, &x, sizeof xi, &xi, sizeof col, &col,
+                             sizeof r0u, &r0u, sizeof ncols, &ncols, (size_t)0)) ||
+              (st = ocl_enqueue(on, s->k, 3, global, NULL, err)))
+            return st;
+          size_t yi = (size_t)yo + (size_t)(img * s->out_image + r0 * s->ow);
+          if ((st = ocl_gemm(on, plan, w, wo, col, 0, y, yi, has_bias ? b : NULL, bo, err)))
+            return st;
+        }
+      }
+      return CLCNN_OK;
+    }
+    default:
+      if ((st = ocl_args(s->k, err, sizeof x, &x, sizeof xo, &xo, sizeof s->wpacked, &s->wpacked,
+                         sizeof b, &b, sizeof bo, &bo, sizeof y, &y, sizeof yo, &yo, (size_t)0)))
+        return st;
+      return ocl_enqueue(on, s->k, 3, s->global, NULL, err);
+  }
+}
+
+static const ocl_op conv_ocl = {conv_check, conv_prepare, conv_run, conv_release};
 
 const ocl_op *const ocl_ops_conv[CLCNN_OP_COUNT] = {
-    [0] = NULL,
+    [CLCNN_OP_CONV] = &conv_ocl,
+    [CLCNN_OP_CONV_TRANSPOSE] = &conv_ocl,
 };

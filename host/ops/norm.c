@@ -56,21 +56,23 @@ static stream_split split_rows(bool gpu, int64_t rows, int64_t len, bool multi_r
 
 typedef struct bn_state {
   cl_kernel k;
-  cl_mem ab;
+  cl_mem ab;    /* folded scale and shift; NULL: computed by the kernel */
   size_t global[2];
 } bn_state;
+
+static bool stats_constant(const ir_graph *g, const ir_node *n) {
+  for (int i = 1; i < 5; i++) {
+    const ir_value *v = ir_in(g, n, i);
+    if (!v || !v->is_const || !v->t.data) return false;
+  }
+  return true;
+}
 
 static const char *batchnorm_check(const ocl_device_info *dev, const ir_graph *g,
                                    const ir_node *n) {
   (void)dev;
   const char *why = float_input(g, n);
   if (why) return why;
-  for (int i = 1; i < 5; i++) {
-    const ir_value *v = ir_in(g, n, i);
-    if (!v || !v->is_const || !v->t.data)
-      return "BatchNormalization with non-constant scale, bias, mean or variance is not "
-             "supported on OpenCL";
-  }
   return NULL;
 }
 
@@ -82,7 +84,18 @@ static clcnn_status batchnorm_prepare(ocl_node *on, clcnn_err *err) {
   bn_state *s = calloc(1, sizeof *s);
   if (!s) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   on->state = s;
-  const int64_t nstat = p->nstat;
+  const int64_t nstat = p->nstat, rows = p->batch * nstat, block = p->block;
+  stream_split sp = split_rows(gpu, rows, block, true);
+  char opts[512] = "", lit[OCL_FLOAT_LITERAL_MAX];
+  ocl_opt(opts, sizeof opts, "-DBATCHNORM -DROWS=%lldu -DBLOCK=%lldu -DNSTAT=%lldu",
+          (long long)rows, (long long)block, (long long)(nstat ? nstat : 1));
+  ocl_opt(opts, sizeof opts, "-DVW=%d -DITEMS=%d -DRPI=%d", sp.vw, sp.items, sp.rpi);
+  s->global[0] = sp.global[0];
+  s->global[1] = sp.global[1];
+  if (!stats_constant(g, n)) {
+    ocl_opt(opts, sizeof opts, "-DSTATS -DEPS=%s", ocl_float_literal(p->epsilon, lit));
+    return ocl_kernel(on, "norm.cl", "batchnorm_nchw_f32", opts, &s->k, err);
+  }
   float *ab = malloc(sizeof(float) * 2 * (size_t)(nstat ? nstat : 1));
   if (!ab) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   const float *scale = ir_in(g, n, 1)->t.data, *bias = ir_in(g, n, 2)->t.data;
@@ -95,26 +108,31 @@ static clcnn_status batchnorm_prepare(ocl_node *on, clcnn_err *err) {
   clcnn_status st = ocl_upload(on, ab, sizeof(float) * 2 * (size_t)nstat, &s->ab, err);
   free(ab);
   if (st) return st;
-  const int64_t rows = p->batch * nstat, block = p->block;
-  stream_split sp = split_rows(gpu, rows, block, true);
-  char opts[512] = "";
-  ocl_opt(opts, sizeof opts, "-DBATCHNORM -DROWS=%lldu -DBLOCK=%lldu -DNSTAT=%lldu",
-          (long long)rows, (long long)block, (long long)(nstat ? nstat : 1));
-  ocl_opt(opts, sizeof opts, "-DVW=%d -DITEMS=%d -DRPI=%d", sp.vw, sp.items, sp.rpi);
-  s->global[0] = sp.global[0];
-  s->global[1] = sp.global[1];
   return ocl_kernel(on, "norm.cl", "batchnorm_nchw_f32", opts, &s->k, err);
 }
 
 static clcnn_status batchnorm_run(ocl_node *on, const ocl_tensor *in, int nin,
                                   const ocl_tensor *out, int nout, clcnn_err *err) {
-  (void)nin, (void)nout;
+  (void)nout;
   const bn_state *s = on->state;
+  if (nin < 5) return err_set(err, CLCNN_ERROR_INTERNAL, "BatchNormalization needs 5 inputs");
   if (!s->global[0]) return CLCNN_OK;
-  cl_uint xo = ocl_elem_offset(&in[0]), yo = ocl_elem_offset(&out[0]);
-  clcnn_status st = ocl_args(s->k, err, sizeof(cl_mem), &in[0].mem, sizeof xo, &xo,
-                             sizeof(cl_mem), &s->ab, sizeof(cl_mem), &out[0].mem, sizeof yo, &yo,
-                             (size_t)0);
+  cl_mem m[5];
+  cl_uint o[5];
+  for (int i = 0; i < 5; i++) {
+    m[i] = in[i].mem;
+    o[i] = ocl_elem_offset(&in[i]);
+  }
+  if (s->ab) {
+    m[1] = s->ab;
+    o[1] = 0;
+  }
+  cl_uint yo = ocl_elem_offset(&out[0]);
+  clcnn_status st = ocl_args(s->k, err, sizeof(cl_mem), &m[0], sizeof(cl_uint), &o[0],
+                             sizeof(cl_mem), &m[1], sizeof(cl_uint), &o[1], sizeof(cl_mem), &m[2],
+                             sizeof(cl_uint), &o[2], sizeof(cl_mem), &m[3], sizeof(cl_uint), &o[3],
+                             sizeof(cl_mem), &m[4], sizeof(cl_uint), &o[4], sizeof(cl_mem),
+                             &out[0].mem, sizeof yo, &yo, (size_t)0);
   if (st) return st;
   return ocl_enqueue(on, s->k, 2, s->global, NULL, err);
 }
@@ -277,7 +295,8 @@ static clcnn_status rownorm_run(ocl_node *on, const ocl_tensor *in, int nin,
   cl_uint so = s->scale ? 0 : ocl_elem_offset(&in[1]);
   cl_uint bo = s->bias || !(s->has_bias && nin > 2) ? 0 : ocl_elem_offset(&in[2]);
   /* Absent statistics outputs: the kernel does not touch them. */
-  cl_mem mm = nout > 1 && out[1].mem ? out[1].mem : ym, im = nout > 2 && out[2].mem ? out[2].mem : ym;
+  cl_mem mm = nout > 1 && out[1].mem ? out[1].mem : ym;
+  cl_mem im = nout > 2 && out[2].mem ? out[2].mem : ym;
   cl_uint mo = nout > 1 && out[1].mem ? ocl_elem_offset(&out[1]) : 0;
   cl_uint io = nout > 2 && out[2].mem ? ocl_elem_offset(&out[2]) : 0;
   clcnn_status st = ocl_args(s->k, err, sizeof xm, &xm, sizeof xo, &xo, sizeof sm, &sm,

@@ -131,6 +131,8 @@ void ocl_activation_options(int act_op, const void *act_params, char *buf, size_
 typedef struct unary_state {
   cl_kernel k;
   size_t global;
+  cl_uint n;
+  bool dynamic; /* Clip with bounds read when it runs */
 } unary_state;
 
 static const char *unary_check(const ocl_device_info *dev, const ir_graph *g, const ir_node *n) {
@@ -140,6 +142,13 @@ static const char *unary_check(const ocl_device_info *dev, const ir_graph *g, co
   if (!act_name(n->op, &mask)) return "not a unary operator";
   if (x->t.dtype != CLCNN_DTYPE_FLOAT32 || y->t.dtype != CLCNN_DTYPE_FLOAT32)
     return "only float32 is supported on OpenCL";
+  const unary_params *p = n->params;
+  if (n->op == CLCNN_OP_CLIP && p && p->bounds_dynamic)
+    for (int i = 1; i < n->nin; i++) {
+      const ir_value *b = ir_in(g, n, i);
+      if (b && (b->t.dtype != CLCNN_DTYPE_FLOAT32 || shape_numel(b->t.rank, b->t.dims) != 1))
+        return "Clip bounds that are not float32 scalars are not supported on OpenCL";
+    }
   if (n->act_op >= 0) return "a fused activation on a unary node is not supported";
   if (shape_numel(y->t.rank, y->t.dims) >= MAX_ELEMS) return "tensor too large (2^31 elements)";
   return NULL;
@@ -156,23 +165,44 @@ static clcnn_status unary_prepare(ocl_node *on, clcnn_err *err) {
   if (!s) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   on->state = s;
   char opts[512] = "";
-  ocl_opt(opts, sizeof opts, "-DN=%lldu", (long long)n);
   ocl_opt(opts, sizeof opts, "-DVW=%d -DITEMS=%d", vw, items);
-  ocl_activation_options(on->n->op, on->n->params, opts, sizeof opts);
   const int64_t per = (int64_t)vw * items;
   s->global = (size_t)((n + per - 1) / per);
+  s->n = (cl_uint)n;
+  const unary_params *p = on->n->params;
+  if (on->n->op == CLCNN_OP_CLIP && p && p->bounds_dynamic) {
+    /* Bounds read by the kernel when it runs. */
+    s->dynamic = true;
+    if (ir_in(on->g, on->n, 1)) ocl_opt(opts, sizeof opts, "-DHAS_MIN");
+    if (ir_in(on->g, on->n, 2)) ocl_opt(opts, sizeof opts, "-DHAS_MAX");
+    return ocl_kernel(on, "unary.cl", "clip_dynamic_f32", opts, &s->k, err);
+  }
+  ocl_activation_options(on->n->op, on->n->params, opts, sizeof opts);
   return ocl_kernel(on, "unary.cl", "unary_f32", opts, &s->k, err);
 }
 
 static clcnn_status unary_run(ocl_node *on, const ocl_tensor *in, int nin, const ocl_tensor *out,
                               int nout, clcnn_err *err) {
-  (void)nin, (void)nout;
+  (void)nout;
   unary_state *s = on->state;
   if (!s->global) return CLCNN_OK;
   cl_uint xo = ocl_elem_offset(&in[0]), yo = ocl_elem_offset(&out[0]);
   clcnn_status st = ocl_args(s->k, err, sizeof(cl_mem), &in[0].mem, sizeof xo, &xo,
-                             sizeof(cl_mem), &out[0].mem, sizeof yo, &yo, (size_t)0);
+                             sizeof(cl_mem), &out[0].mem, sizeof yo, &yo, sizeof s->n, &s->n,
+                             (size_t)0);
   if (st) return st;
+  if (s->dynamic) { /* arguments 5..8: the bounds, or X where absent (unread) */
+    const ocl_tensor *lo = nin > 1 && in[1].mem ? &in[1] : &in[0];
+    const ocl_tensor *hi = nin > 2 && in[2].mem ? &in[2] : &in[0];
+    cl_uint lo_off = ocl_elem_offset(lo), hi_off = ocl_elem_offset(hi);
+    cl_int rc = clSetKernelArg(s->k, 5, sizeof(cl_mem), &lo->mem);
+    if (rc == CL_SUCCESS) rc = clSetKernelArg(s->k, 6, sizeof lo_off, &lo_off);
+    if (rc == CL_SUCCESS) rc = clSetKernelArg(s->k, 7, sizeof(cl_mem), &hi->mem);
+    if (rc == CL_SUCCESS) rc = clSetKernelArg(s->k, 8, sizeof hi_off, &hi_off);
+    if (rc != CL_SUCCESS)
+      return err_set(err, CLCNN_ERROR_DEVICE, "clSetKernelArg failed: %s (%d)", ocl_error_str(rc),
+                     (int)rc);
+  }
   return ocl_enqueue(on, s->k, 1, &s->global, NULL, err);
 }
 

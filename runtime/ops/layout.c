@@ -7,32 +7,6 @@
 #include "layout.h"
 #include "shape.h"
 
-/* The data input (0) with a known, supported type; NULL with err set. */
-static const ir_value *data_input(const ir_graph *g, const ir_node *n, int i, clcnn_err *err) {
-  const ir_value *v = ir_in(g, n, i);
-  if (!v) {
-    err_set(err, CLCNN_ERROR_INVALID_MODEL, "input %d is required", i);
-    return NULL;
-  }
-  if (!dtype_size(v->t.dtype)) {
-    err_set(err, CLCNN_ERROR_UNSUPPORTED, "input %d has unsupported type %s", i,
-            dtype_name(v->t.dtype));
-    return NULL;
-  }
-  return v;
-}
-
-static clcnn_status set_out(ir_graph *g, ir_node *n, int k, clcnn_dtype dt, int rank,
-                            const int64_t *dims, clcnn_err *err) {
-  if (!shape_dims_ok(rank, dims)) {
-    char buf[160];
-    return err_set(err, CLCNN_ERROR_SHAPE, "output %d would have an invalid or huge shape %s", k,
-                   shape_str(rank, dims, buf, sizeof buf));
-  }
-  ir_value *o = ir_out(g, n, k);
-  if (o) ir_set_shape(o, dt, rank, dims);
-  return CLCNN_OK;
-}
 
 /* ---------------------------------------------------------------- Concat */
 
@@ -48,7 +22,7 @@ static clcnn_status concat_parse(const ir_graph *g, ir_node *n, clcnn_err *err) 
 
 static clcnn_status concat_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   concat_params *p = n->params;
-  const ir_value *first = data_input(g, n, 0, err);
+  const ir_value *first = op_data_input(g, n, 0, err);
   if (!first) return err->status;
   int rank = first->t.rank;
   if (rank < 1) return err_set(err, CLCNN_ERROR_SHAPE, "cannot concatenate scalars");
@@ -59,7 +33,7 @@ static clcnn_status concat_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   memcpy(dims, first->t.dims, sizeof dims);
   dims[p->axis] = 0;
   for (int i = 0; i < n->nin; i++) {
-    const ir_value *v = data_input(g, n, i, err);
+    const ir_value *v = op_data_input(g, n, i, err);
     if (!v) return err->status;
     if (v->t.dtype != first->t.dtype)
       return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input %d is %s, input 0 is %s", i,
@@ -79,7 +53,7 @@ static clcnn_status concat_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
     if (dims[p->axis] > SHAPE_MAX_NUMEL)
       return err_set(err, CLCNN_ERROR_SHAPE, "the output is too large");
   }
-  return set_out(g, n, 0, first->t.dtype, rank, dims, err);
+  return op_set_output(g, n, 0, first->t.dtype, rank, dims, err);
 }
 
 /* ----------------------------------------------------------------- Split */
@@ -122,7 +96,7 @@ static clcnn_status split_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
 
 static clcnn_status split_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   split_params *p = n->params;
-  const ir_value *x = data_input(g, n, 0, err);
+  const ir_value *x = op_data_input(g, n, 0, err);
   if (!x) return err->status;
   int rank = x->t.rank;
   if (!shape_axis(p->axis_attr, rank, &p->axis))
@@ -165,7 +139,7 @@ static clcnn_status split_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
       sum += size;
       if (pass == 1) {
         dims[p->axis] = size;
-        clcnn_status st = set_out(g, n, k, x->t.dtype, rank, dims, err);
+        clcnn_status st = op_set_output(g, n, k, x->t.dtype, rank, dims, err);
         if (st) return st;
       }
     }
@@ -204,7 +178,7 @@ static clcnn_status slice_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
 
 static clcnn_status slice_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   slice_params *p = n->params;
-  const ir_value *x = data_input(g, n, 0, err);
+  const ir_value *x = op_data_input(g, n, 0, err);
   if (!x) return err->status;
   int rank = x->t.rank;
   int64_t starts[CLCNN_MAX_RANK], ends[CLCNN_MAX_RANK], axes[CLCNN_MAX_RANK],
@@ -268,7 +242,7 @@ static clcnn_status slice_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
     p->step[axis] = step;
     dims[axis] = count;
   }
-  return set_out(g, n, 0, x->t.dtype, rank, dims, err);
+  return op_set_output(g, n, 0, x->t.dtype, rank, dims, err);
 }
 
 /* ------------------------------------------------------------- Transpose */
@@ -283,7 +257,7 @@ static clcnn_status transpose_parse(const ir_graph *g, ir_node *n, clcnn_err *er
 
 static clcnn_status transpose_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   transpose_params *p = n->params;
-  const ir_value *x = data_input(g, n, 0, err);
+  const ir_value *x = op_data_input(g, n, 0, err);
   if (!x) return err->status;
   int rank = x->t.rank;
   if (p->nperm_attr >= 0 && p->nperm_attr != rank)
@@ -301,7 +275,7 @@ static clcnn_status transpose_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
     p->perm[i] = (int)a;
     dims[i] = x->t.dims[a];
   }
-  return set_out(g, n, 0, x->t.dtype, rank, dims, err);
+  return op_set_output(g, n, 0, x->t.dtype, rank, dims, err);
 }
 
 /* ---------------------------------------------------------------- Gather */
@@ -316,7 +290,7 @@ static clcnn_status gather_parse(const ir_graph *g, ir_node *n, clcnn_err *err) 
 
 static clcnn_status gather_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   gather_params *p = n->params;
-  const ir_value *x = data_input(g, n, 0, err);
+  const ir_value *x = op_data_input(g, n, 0, err);
   if (!x) return err->status;
   const ir_value *idx = ir_in(g, n, 1);
   int rank = x->t.rank;
@@ -346,7 +320,7 @@ static clcnn_status gather_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   for (int a = 0; a < p->axis; a++) dims[r++] = x->t.dims[a];
   for (int a = 0; a < q; a++) dims[r++] = idx->t.dims[a];
   for (int a = p->axis + 1; a < rank; a++) dims[r++] = x->t.dims[a];
-  return set_out(g, n, 0, x->t.dtype, r, dims, err);
+  return op_set_output(g, n, 0, x->t.dtype, r, dims, err);
 }
 
 /* ------------------------------------------------------------------ Tile */
@@ -358,7 +332,7 @@ static clcnn_status tile_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
 
 static clcnn_status tile_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   tile_params *p = n->params;
-  const ir_value *x = data_input(g, n, 0, err);
+  const ir_value *x = op_data_input(g, n, 0, err);
   if (!x) return err->status;
   int rank = x->t.rank, k = 0;
   clcnn_status st = op_const_ints(g, n, 1, "repeats", p->repeats, CLCNN_MAX_RANK, &k, err);
@@ -375,7 +349,7 @@ static clcnn_status tile_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
       return err_set(err, CLCNN_ERROR_SHAPE, "the output is too large");
     dims[a] = x->t.dims[a] * p->repeats[a];
   }
-  return set_out(g, n, 0, x->t.dtype, rank, dims, err);
+  return op_set_output(g, n, 0, x->t.dtype, rank, dims, err);
 }
 
 /* ---------------------------------------------------------------- Expand */
@@ -387,7 +361,7 @@ static clcnn_status expand_parse(const ir_graph *g, ir_node *n, clcnn_err *err) 
 
 static clcnn_status expand_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   expand_params *p = n->params;
-  const ir_value *x = data_input(g, n, 0, err);
+  const ir_value *x = op_data_input(g, n, 0, err);
   if (!x) return err->status;
   int64_t shape[CLCNN_MAX_RANK], dims[CLCNN_MAX_RANK];
   int k = 0, r = 0;
@@ -401,7 +375,7 @@ static clcnn_status expand_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
                    shape_str(x->t.rank, x->t.dims, a, sizeof a), shape_str(k, shape, b, sizeof b));
   }
   p->rank = r;
-  return set_out(g, n, 0, x->t.dtype, r, dims, err);
+  return op_set_output(g, n, 0, x->t.dtype, r, dims, err);
 }
 
 /* ------------------------------------------------------------------- Pad */
@@ -435,7 +409,7 @@ static clcnn_status pad_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
 
 static clcnn_status pad_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   pad_params *p = n->params;
-  const ir_value *x = data_input(g, n, 0, err);
+  const ir_value *x = op_data_input(g, n, 0, err);
   if (!x) return err->status;
   int rank = x->t.rank;
   clcnn_dtype dt = x->t.dtype;
@@ -491,7 +465,7 @@ static clcnn_status pad_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
     if (p->mode != PAD_CONSTANT && x->t.dims[a] == 0 && dims[a] > 0)
       return err_set(err, CLCNN_ERROR_SHAPE, "cannot pad the empty axis %d in this mode", a);
   }
-  return set_out(g, n, 0, dt, rank, dims, err);
+  return op_set_output(g, n, 0, dt, rank, dims, err);
 }
 
 /* ----------------------------------------------------------------- table */

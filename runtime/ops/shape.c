@@ -7,31 +7,6 @@
 #include "../internal.h"
 #include "shape.h"
 
-static const ir_value *data_input(const ir_graph *g, const ir_node *n, int i, clcnn_err *err) {
-  const ir_value *v = ir_in(g, n, i);
-  if (!v) {
-    err_set(err, CLCNN_ERROR_INVALID_MODEL, "input %d is required", i);
-    return NULL;
-  }
-  if (!dtype_size(v->t.dtype)) {
-    err_set(err, CLCNN_ERROR_UNSUPPORTED, "input %d has unsupported type %s", i,
-            dtype_name(v->t.dtype));
-    return NULL;
-  }
-  return v;
-}
-
-static clcnn_status set_out(ir_graph *g, ir_node *n, int k, clcnn_dtype dt, int rank,
-                            const int64_t *dims, clcnn_err *err) {
-  if (!shape_dims_ok(rank, dims)) {
-    char buf[160];
-    return err_set(err, CLCNN_ERROR_SHAPE, "output %d would have an invalid or huge shape %s", k,
-                   shape_str(rank, dims, buf, sizeof buf));
-  }
-  ir_value *o = ir_out(g, n, k);
-  if (o) ir_set_shape(o, dt, rank, dims);
-  return CLCNN_OK;
-}
 
 /* --------------------------------------------------------------- Reshape */
 
@@ -50,7 +25,7 @@ static clcnn_status reshape_parse(const ir_graph *g, ir_node *n, clcnn_err *err)
 
 static clcnn_status reshape_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   reshape_params *p = n->params;
-  const ir_value *x = data_input(g, n, 0, err);
+  const ir_value *x = op_data_input(g, n, 0, err);
   if (!x) return err->status;
   int64_t shape[CLCNN_MAX_RANK];
   int k = 0;
@@ -91,7 +66,7 @@ static clcnn_status reshape_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
     return err_set(err, CLCNN_ERROR_SHAPE, "cannot reshape %s (%lld elements) into %s",
                    shape_str(x->t.rank, x->t.dims, a, sizeof a), (long long)numel,
                    shape_str(k, shape, b, sizeof b));
-  return set_out(g, n, 0, x->t.dtype, k, shape, err);
+  return op_set_output(g, n, 0, x->t.dtype, k, shape, err);
 }
 
 /* --------------------------------------------------------------- Flatten */
@@ -106,7 +81,7 @@ static clcnn_status flatten_parse(const ir_graph *g, ir_node *n, clcnn_err *err)
 
 static clcnn_status flatten_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   flatten_params *p = n->params;
-  const ir_value *x = data_input(g, n, 0, err);
+  const ir_value *x = op_data_input(g, n, 0, err);
   if (!x) return err->status;
   int rank = x->t.rank;
   int64_t axis = p->axis_attr;
@@ -116,7 +91,7 @@ static clcnn_status flatten_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   p->axis = (int)(axis < 0 ? axis + rank : axis);
   int64_t dims[2] = {1, 1};
   for (int a = 0; a < rank; a++) dims[a < p->axis ? 0 : 1] *= x->t.dims[a];
-  return set_out(g, n, 0, x->t.dtype, 2, dims, err);
+  return op_set_output(g, n, 0, x->t.dtype, 2, dims, err);
 }
 
 /* ----------------------------------------------------- Squeeze/Unsqueeze */
@@ -154,7 +129,7 @@ static clcnn_status squeeze_axes(ir_graph *g, ir_node *n, int64_t *axes, int *k,
 
 static clcnn_status squeeze_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   squeeze_params *p = n->params;
-  const ir_value *x = data_input(g, n, 0, err);
+  const ir_value *x = op_data_input(g, n, 0, err);
   if (!x) return err->status;
   int rank = x->t.rank, k = -1;
   int64_t axes[CLCNN_MAX_RANK];
@@ -183,12 +158,12 @@ static clcnn_status squeeze_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
     if (drop[a]) p->axes[p->naxes++] = a;
     else dims[r++] = x->t.dims[a];
   }
-  return set_out(g, n, 0, x->t.dtype, r, dims, err);
+  return op_set_output(g, n, 0, x->t.dtype, r, dims, err);
 }
 
 static clcnn_status unsqueeze_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   squeeze_params *p = n->params;
-  const ir_value *x = data_input(g, n, 0, err);
+  const ir_value *x = op_data_input(g, n, 0, err);
   if (!x) return err->status;
   int rank = x->t.rank, k = -1;
   int64_t axes[CLCNN_MAX_RANK];
@@ -218,7 +193,7 @@ static clcnn_status unsqueeze_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
       dims[a] = x->t.dims[j++];
     }
   }
-  return set_out(g, n, 0, x->t.dtype, r, dims, err);
+  return op_set_output(g, n, 0, x->t.dtype, r, dims, err);
 }
 
 /* ----------------------------------------------------------------- Shape */
@@ -270,9 +245,9 @@ static clcnn_status identity_parse(const ir_graph *g, ir_node *n, clcnn_err *err
 }
 
 static clcnn_status identity_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
-  const ir_value *x = data_input(g, n, 0, err);
+  const ir_value *x = op_data_input(g, n, 0, err);
   if (!x) return err->status;
-  return set_out(g, n, 0, x->t.dtype, x->t.rank, x->t.dims, err);
+  return op_set_output(g, n, 0, x->t.dtype, x->t.rank, x->t.dims, err);
 }
 
 /* --------------------------------------------------------------- Dropout */
@@ -297,7 +272,7 @@ static clcnn_status dropout_parse(const ir_graph *g, ir_node *n, clcnn_err *err)
 
 static clcnn_status dropout_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   dropout_params *p = n->params;
-  const ir_value *x = data_input(g, n, 0, err);
+  const ir_value *x = op_data_input(g, n, 0, err);
   if (!x) return err->status;
   const ir_value *tm = ir_in(g, n, 2);
   if (tm) {
@@ -313,9 +288,9 @@ static clcnn_status dropout_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
                      "training mode (random dropout) is not supported");
   }
   p->mask_dtype = n->opset >= 10 ? CLCNN_DTYPE_BOOL : x->t.dtype;
-  clcnn_status st = set_out(g, n, 0, x->t.dtype, x->t.rank, x->t.dims, err);
+  clcnn_status st = op_set_output(g, n, 0, x->t.dtype, x->t.rank, x->t.dims, err);
   if (st) return st;
-  return set_out(g, n, 1, p->mask_dtype, x->t.rank, x->t.dims, err);
+  return op_set_output(g, n, 1, p->mask_dtype, x->t.rank, x->t.dims, err);
 }
 
 /* -------------------------------------------------------------- Constant */
@@ -449,7 +424,7 @@ static clcnn_status cos_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   if (st) return st;
   for (int i = 0; i < k; i++)
     if (shape[i] < 0) return err_set(err, CLCNN_ERROR_INVALID_MODEL, "the shape has a negative value");
-  return set_out(g, n, 0, p->dtype, k, shape, err);
+  return op_set_output(g, n, 0, p->dtype, k, shape, err);
 }
 
 /* ------------------------------------------------------------------ Cast */
@@ -486,9 +461,9 @@ static clcnn_status cast_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
 
 static clcnn_status cast_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   cast_params *p = n->params;
-  const ir_value *x = data_input(g, n, 0, err);
+  const ir_value *x = op_data_input(g, n, 0, err);
   if (!x) return err->status;
-  return set_out(g, n, 0, p->to, x->t.rank, x->t.dims, err);
+  return op_set_output(g, n, 0, p->to, x->t.rank, x->t.dims, err);
 }
 
 static double numel_flops(const ir_graph *g, const ir_node *n) {

@@ -157,6 +157,35 @@ static inline bool shape_dims_ok(int rank, const int64_t *dims) {
   return true;
 }
 
+/* Input i of a node, required and of a supported type; NULL with err set. */
+static inline const ir_value *op_data_input(const ir_graph *g, const ir_node *n, int i,
+                                            clcnn_err *err) {
+  const ir_value *v = ir_in(g, n, i);
+  if (!v) {
+    err_set(err, CLCNN_ERROR_INVALID_MODEL, "input %d is required", i);
+    return NULL;
+  }
+  if (!dtype_size(v->t.dtype)) {
+    err_set(err, CLCNN_ERROR_UNSUPPORTED, "input %d has unsupported type %s", i,
+            dtype_name(v->t.dtype));
+    return NULL;
+  }
+  return v;
+}
+
+/* Sets output k's type and shape after checking the shape is sane. */
+static inline clcnn_status op_set_output(ir_graph *g, ir_node *n, int k, clcnn_dtype dt, int rank,
+                                         const int64_t *dims, clcnn_err *err) {
+  if (!shape_dims_ok(rank, dims)) {
+    char buf[160];
+    return err_set(err, CLCNN_ERROR_SHAPE, "output %d would have an invalid or huge shape %s", k,
+                   shape_str(rank, dims, buf, sizeof buf));
+  }
+  ir_value *o = ir_out(g, n, k);
+  if (o) ir_set_shape(o, dt, rank, dims);
+  return CLCNN_OK;
+}
+
 /* Normalizes an axis in [-rank, rank-1]; false when out of range. */
 static inline bool shape_axis(int64_t axis, int rank, int *out) {
   if (axis < -(int64_t)rank || axis >= (int64_t)rank) return false;

@@ -16,6 +16,7 @@
 
 #define X(...) ((ht_input){.name = "X", HT_DIMS(__VA_ARGS__), .lo = -3, .hi = 5})
 #define W(nm, ...) ((ht_input){.name = nm, .constant = true, HT_DIMS(__VA_ARGS__)})
+#define IN1(nm, ...) ((ht_input){.name = nm, HT_DIMS(__VA_ARGS__)})
 #define VAR(nm, ...) \
   ((ht_input){.name = nm, .constant = true, HT_DIMS(__VA_ARGS__), .lo = 0.1f, .hi = 2})
 
@@ -63,6 +64,10 @@ START_TEST(batch_normalization) {
                     VAR("var", 3, 5)};
   ht_attr sp = HT_INT("spatial", 0);
   expect("BatchNormalization", 7, in, 5, 1, &sp, 1, TOL_BN);
+  /* Statistics that are graph inputs: folded by the kernel, in float. */
+  ht_input dyn[5] = {X(2, 7, 5, 9), IN1("scale", 7), IN1("B", 7), IN1("mean", 7),
+                     (ht_input){.name = "var", HT_DIMS(7), .lo = 0.1f, .hi = 2}};
+  expect("BatchNormalization", 15, dyn, 5, 1, NULL, 0, TOL_STATS);
 }
 END_TEST
 

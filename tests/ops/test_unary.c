@@ -77,6 +77,14 @@ START_TEST(with_attributes) {
   ck_assert(ht_run("Clip", 13, only_max, 3, 1, NULL, 0, TOL) == HT_PASS);
   ck_assert(ht_run("Clip", 13, both, 2, 1, NULL, 0, TOL) == HT_PASS); /* min only */
   ck_assert(ht_run("Clip", 13, both, 1, 1, NULL, 0, TOL) == HT_PASS); /* no bounds */
+  /* Bounds that are graph inputs: read by the kernel when it runs; min >
+   * max gives max, as the CPU backend. */
+  ht_input dmn = {.name = "min", .rank = 0, .data = &hi};
+  ht_input dmx = {.name = "max", .rank = 0, .data = &lo};
+  ht_input dyn[3] = {x, dmn, dmx}, dyn_max[3] = {x, HT_OMITTED, dmx};
+  ck_assert(ht_run("Clip", 13, dyn, 3, 1, NULL, 0, TOL) == HT_PASS);
+  ck_assert(ht_run("Clip", 13, dyn_max, 3, 1, NULL, 0, TOL) == HT_PASS);
+  ck_assert(ht_run("Clip", 13, dyn, 2, 1, NULL, 0, TOL) == HT_PASS);
 }
 END_TEST
 

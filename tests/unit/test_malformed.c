@@ -253,6 +253,17 @@ START_TEST(cycle_and_missing_input) {
   ck_assert_int_eq(load_fails(bytes, len, NULL), CLCNN_ERROR_INVALID_MODEL);
   free(bytes);
   mb_free(b);
+
+  b = mb_new(13); /* no nodes at all (the sort once did memcpy(NULL, ..., 0)) */
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){4});
+  mb_output(b, "x");
+  bytes = mb_pack(b, &len);
+  clcnn_model *m = NULL;
+  clcnn_status st = clcnn_model_load_memory(ctx, bytes, len, NULL, &m);
+  ck_assert_msg(st == CLCNN_OK || st == CLCNN_ERROR_INVALID_MODEL, "%s", clcnn_last_error());
+  clcnn_model_free(m);
+  free(bytes);
+  mb_free(b);
 }
 END_TEST
 

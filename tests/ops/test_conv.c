@@ -1,0 +1,278 @@
+/* OpenCL vs CPU: the conv family (Conv, ConvTranspose) through every path
+ * of host/ops/conv.c: the direct stride-1 kernel, im2col + GEMM, 1x1 as a
+ * GEMM, depthwise, ConvTranspose's gather kernel; 1-D, 2-D and 3-D; groups,
+ * dilations, strides, asymmetric and automatic padding; fused activations;
+ * and the GPU forms of the kernels (CLCNN_OCL_VARIANT=gpu).
+ *
+ * Tolerance 1e-4 relative (|a - b| <= tol * (1 + |b|)): float sums of up to
+ * ~600 products of values in [-1, 1] in another order than the CPU's
+ * im2col + OpenBLAS. Sizes are odd (1, 3, 7, 17, 33) so that register
+ * tiles, vectors and bands are partial. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "op_harness.h"
+/* Models of two nodes (a convolution and the activation fused into it). */
+#include "../common/model_builder.c"
+
+#define TOL 1e-4f
+
+/* Conv of x [N, C, spatial...] with constant W [M, C / group, kernel...]
+ * (and bias [M] when `bias`). */
+static void conv(int rank, const int64_t *xd, int64_t m, const int64_t *k, bool bias,
+                 const ht_attr *a, int na) {
+  ht_input in[3] = {{.name = "X", .rank = rank}, {.name = "W", .rank = rank, .constant = true},
+                    {.name = "B", .rank = 1, .dims = {m}, .constant = true}};
+  int64_t group = 1;
+  for (int i = 0; i < na; i++)
+    if (!strcmp(a[i].name, "group")) group = a[i].i;
+  memcpy(in[0].dims, xd, sizeof(int64_t) * (size_t)rank);
+  in[1].dims[0] = m;
+  in[1].dims[1] = xd[1] / group;
+  for (int i = 2; i < rank; i++) in[1].dims[i] = k[i - 2];
+  ht_result r = ht_run("Conv", 11, in, bias ? 3 : 2, 1, a, na, TOL);
+  ck_assert_msg(r == HT_PASS, "Conv failed");
+}
+
+#define X4(...) 4, (int64_t[]){__VA_ARGS__}
+#define K2(...) (int64_t[]){__VA_ARGS__}
+
+static void convt(int rank, const int64_t *xd, int64_t m, const int64_t *k, const ht_attr *a,
+                  int na) {
+  ht_input in[3] = {{.name = "X", .rank = rank}, {.name = "W", .rank = rank, .constant = true},
+                    {.name = "B", .rank = 1, .dims = {m}, .constant = true}};
+  int64_t group = 1;
+  for (int i = 0; i < na; i++)
+    if (!strcmp(a[i].name, "group")) group = a[i].i;
+  memcpy(in[0].dims, xd, sizeof(int64_t) * (size_t)rank);
+  in[1].dims[0] = xd[1];
+  in[1].dims[1] = m / group;
+  for (int i = 2; i < rank; i++) in[1].dims[i] = k[i - 2];
+  ht_result r = ht_run("ConvTranspose", 11, in, 3, 1, a, na, TOL);
+  ck_assert_msg(r == HT_PASS, "ConvTranspose failed");
+}
+
+/* Runs a packed model on OpenCL (strict) and on the CPU backend with input
+ * "x" of `dims` (seeded values in [-1, 1]) and compares output "y". */
+static bool run_both(const uint8_t *bytes, size_t len, int rank, const int64_t *dims,
+                     float tol) {
+  clcnn_context *ctx = NULL;
+  clcnn_model *m = NULL;
+  clcnn_session *dev = NULL, *cpu = NULL;
+  bool ok = false;
+  clcnn_tensor x = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = rank};
+  memcpy(x.dims, dims, sizeof(int64_t) * (size_t)rank);
+  int64_t n = clcnn_tensor_numel(&x);
+  float *data = malloc(sizeof(float) * (size_t)n);
+  uint64_t r = 88172645463325252ull;
+  for (int64_t i = 0; i < n; i++) {
+    r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+    data[i] = (float)((r >> 40) & 0xFFFFFF) / (float)0x800000 - 1.0f;
+  }
+  x.data = data;
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.strict = 1;
+  so.device = "opencl";
+  if (clcnn_context_create(NULL, &ctx) || clcnn_model_load_memory(ctx, bytes, len, NULL, &m) ||
+      clcnn_session_create(m, &so, NULL, 0, &dev)) {
+    printf("FAIL: OpenCL session: %s\n", clcnn_last_error());
+    goto out;
+  }
+  so.device = "cpu";
+  so.strict = 0;
+  if (clcnn_session_create(m, &so, NULL, 0, &cpu)) goto out;
+  if (clcnn_session_set_input(dev, "x", &x) || clcnn_session_set_input(cpu, "x", &x) ||
+      clcnn_session_run(dev) || clcnn_session_run(cpu)) {
+    printf("FAIL: run: %s\n", clcnn_last_error());
+    goto out;
+  }
+  clcnn_tensor a, b;
+  if (clcnn_session_output(dev, "y", &a) || clcnn_session_output(cpu, "y", &b)) goto out;
+  ok = clcnn_tensor_numel(&a) == clcnn_tensor_numel(&b);
+  const float *pa = a.data, *pb = b.data;
+  for (int64_t i = 0; ok && i < clcnn_tensor_numel(&a); i++) {
+    float e = pa[i] - pb[i];
+    if (e < 0) e = -e;
+    if (!(e <= tol * (1.0f + (pb[i] < 0 ? -pb[i] : pb[i])))) {
+      printf("FAIL: element %lld: OpenCL %g, CPU %g\n", (long long)i, (double)pa[i],
+             (double)pb[i]);
+      ok = false;
+    }
+  }
+out:
+  clcnn_session_free(dev);
+  clcnn_session_free(cpu);
+  clcnn_model_free(m);
+  clcnn_context_free(ctx);
+  free(data);
+  return ok;
+}
+
+/* op_type (Conv or ConvTranspose) of x [1, C, H, W] with weights of
+ * `wdims` and a bias of M, then activation `act`. */
+static bool conv_act(const char *op_type, const int64_t *xd, const int64_t *wd, int64_t m,
+                     int nconv, const mb_attr *conv_attrs, const char *act, int nact,
+                     const mb_attr *act_attrs) {
+  mb *b = mb_new(13);
+  int64_t wn = wd[0] * wd[1] * wd[2] * wd[3];
+  float *w = malloc(sizeof(float) * (size_t)wn), *bias = malloc(sizeof(float) * (size_t)m);
+  for (int64_t i = 0; i < wn; i++) w[i] = (float)((i * 37) % 23) / 11.0f - 1.0f;
+  for (int64_t i = 0; i < m; i++) bias[i] = (float)(i % 7) / 3.0f - 1.0f;
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, xd);
+  mb_init_f32(b, "w", 4, wd, w);
+  mb_init_f32(b, "b", 1, (int64_t[]){m}, bias);
+  mb_node(b, op_type, "x,w,b", "t", nconv, conv_attrs);
+  mb_node(b, act, "t", "y", nact, act_attrs);
+  mb_output(b, "y");
+  size_t len;
+  uint8_t *bytes = mb_pack(b, &len);
+  bool ok = run_both(bytes, len, 4, xd, TOL);
+  free(bytes);
+  free(w);
+  free(bias);
+  mb_free(b);
+  return ok;
+}
+
+/* ------------------------------------------------------------------ Conv */
+
+START_TEST(conv_direct) {
+  ht_attr p1[] = {HT_INTS("pads", 1, 1, 1, 1)};
+  conv(X4(1, 3, 17, 19), 8, K2(3, 3), true, p1, 1);
+  conv(X4(1, 64, 14, 14), 64, K2(3, 3), true, p1, 1);     /* ResNet-like */
+  ht_attr g2[] = {HT_INTS("pads", 1, 1, 1, 1), HT_INT("group", 2)};
+  conv(X4(2, 8, 7, 7), 34, K2(3, 3), true, g2, 2);        /* batch, groups, partial tiles */
+  ht_attr dil[] = {HT_INTS("pads", 2, 0, 1, 2), HT_INTS("dilations", 2, 3)};
+  conv(X4(1, 4, 13, 11), 7, K2(3, 2), false, dil, 2);     /* asymmetric pads */
+  ht_attr same[] = {HT_STRING("auto_pad", "SAME_UPPER")};
+  conv(X4(1, 3, 6, 7), 4, K2(4, 4), true, same, 1);
+  conv(X4(1, 2, 3, 3), 3, K2(3, 3), true, NULL, 0);       /* a 1x1 output */
+}
+END_TEST
+
+START_TEST(conv_im2col) {
+  ht_attr s2[] = {HT_INTS("pads", 1, 1, 1, 1), HT_INTS("strides", 2, 2)};
+  conv(X4(2, 4, 9, 10), 33, K2(3, 3), false, s2, 2);
+  ht_attr s2g[] = {HT_INTS("strides", 2, 3), HT_INT("group", 3), HT_INTS("dilations", 1, 2)};
+  conv(X4(1, 6, 11, 13), 9, K2(2, 3), true, s2g, 3);
+  ht_attr s2_1x1[] = {HT_INTS("strides", 2, 2)};
+  conv(X4(1, 16, 7, 7), 8, K2(1, 1), true, s2_1x1, 1);    /* ResNet downsample */
+  ht_attr conv1[] = {HT_INTS("pads", 3, 3, 3, 3), HT_INTS("strides", 2, 2)};
+  conv(X4(1, 3, 33, 33), 16, K2(7, 7), true, conv1, 2);   /* ResNet stem */
+  /* Stride 1 forced through im2col. */
+  setenv("CLCNN_CONV", "im2col", 1);
+  ht_attr p1[] = {HT_INTS("pads", 1, 1, 1, 1), HT_INT("group", 2)};
+  conv(X4(1, 6, 9, 7), 4, K2(3, 3), true, p1, 2);
+}
+END_TEST
+
+START_TEST(conv_pointwise) {
+  conv(X4(2, 16, 7, 9), 33, K2(1, 1), true, NULL, 0);
+  conv(X4(1, 33, 3, 3), 17, K2(1, 1), false, NULL, 0);
+  ht_attr g4[] = {HT_INT("group", 4)};
+  conv(X4(1, 8, 5, 5), 12, K2(1, 1), true, g4, 1);
+}
+END_TEST
+
+START_TEST(conv_depthwise) {
+  ht_attr p1[] = {HT_INTS("pads", 1, 1, 1, 1), HT_INT("group", 8)};
+  conv(X4(1, 8, 17, 33), 8, K2(3, 3), true, p1, 2);
+  ht_attr s2[] = {HT_INTS("pads", 1, 1, 1, 1), HT_INT("group", 8), HT_INTS("strides", 2, 2)};
+  conv(X4(2, 8, 17, 17), 8, K2(3, 3), true, s2, 3);
+  ht_attr mult[] = {HT_INTS("pads", 2, 2, 2, 2), HT_INT("group", 3), HT_INTS("dilations", 2, 1)};
+  conv(X4(1, 3, 9, 7), 6, K2(3, 3), true, mult, 3);       /* channel multiplier 2 */
+  ht_attr s3[] = {HT_INTS("pads", 2, 2, 2, 2), HT_INT("group", 4), HT_INTS("strides", 3, 3)};
+  conv(X4(1, 4, 19, 40), 4, K2(5, 5), false, s3, 3);
+}
+END_TEST
+
+START_TEST(conv_1d_3d) {
+  ht_attr p1[] = {HT_INTS("pads", 1, 1)};
+  conv(3, (int64_t[]){2, 4, 33}, 5, K2(3), true, p1, 1);
+  ht_attr s2[] = {HT_INTS("strides", 2), HT_INT("group", 4)};
+  conv(3, (int64_t[]){1, 4, 17}, 4, K2(3), true, s2, 2); /* 1-D depthwise */
+  ht_attr t1[] = {HT_INTS("strides", 2)};
+  convt(3, (int64_t[]){1, 2, 17}, 1, K2(4), t1, 1);      /* 1-D ConvTranspose */
+  ht_attr p3[] = {HT_INTS("pads", 1, 1, 1, 1, 1, 1)};
+  conv(5, (int64_t[]){1, 2, 5, 6, 7}, 3, K2(3, 3, 3), true, p3, 1);
+}
+END_TEST
+
+START_TEST(conv_fused) {
+  mb_attr p1[] = {MB_INTS("pads", 1, 1, 1, 1)};
+  ck_assert(conv_act("Conv", (int64_t[]){1, 8, 9, 9}, (int64_t[]){16, 8, 3, 3}, 16, 1, p1,
+                     "Relu", 0, NULL));
+  mb_attr dw[] = {MB_INTS("pads", 1, 1, 1, 1), MB_INT("group", 8)};
+  ck_assert(conv_act("Conv", (int64_t[]){1, 8, 9, 9}, (int64_t[]){8, 1, 3, 3}, 8, 2, dw, "Clip",
+                     2, (mb_attr[]){MB_FLOAT("min", 0.0f), MB_FLOAT("max", 0.5f)}));
+  ck_assert(conv_act("Conv", (int64_t[]){1, 8, 9, 9}, (int64_t[]){16, 8, 1, 1}, 16, 0, NULL,
+                     "HardSwish", 0, NULL));
+  mb_attr t[] = {MB_INTS("strides", 2, 2)};
+  ck_assert(conv_act("ConvTranspose", (int64_t[]){1, 4, 5, 5}, (int64_t[]){4, 6, 3, 3}, 6, 1,
+                     t, "LeakyRelu", 1, (mb_attr[]){MB_FLOAT("alpha", 0.2f)}));
+}
+END_TEST
+
+/* The GPU forms (work-items of one output, the local-memory GEMM behind
+ * im2col) run on any device. */
+START_TEST(conv_gpu_form) {
+  setenv("CLCNN_OCL_VARIANT", "gpu", 1);
+  ht_attr p1[] = {HT_INTS("pads", 1, 1, 1, 1)};
+  conv(X4(1, 5, 9, 11), 33, K2(3, 3), true, p1, 1);
+  ht_attr dw[] = {HT_INTS("pads", 1, 1, 1, 1), HT_INT("group", 8), HT_INTS("strides", 2, 2)};
+  conv(X4(1, 8, 17, 17), 8, K2(3, 3), true, dw, 3);
+}
+END_TEST
+
+/* --------------------------------------------------------- ConvTranspose */
+
+START_TEST(conv_transpose) {
+  ht_attr up[] = {HT_INTS("strides", 2, 2), HT_INTS("pads", 1, 1, 1, 1),
+                  HT_INTS("output_padding", 1, 1)};
+  convt(4, (int64_t[]){1, 4, 5, 7}, 3, K2(3, 3), up, 3);
+  ht_attr g[] = {HT_INTS("strides", 3, 2), HT_INT("group", 2), HT_INTS("dilations", 2, 1)};
+  convt(4, (int64_t[]){2, 4, 7, 6}, 18, K2(3, 2), g, 3);
+  ht_attr shape[] = {HT_INTS("strides", 2, 2), HT_INTS("output_shape", 10, 8)};
+  convt(4, (int64_t[]){1, 3, 5, 4}, 8, K2(3, 3), shape, 2);
+  ht_attr p3[] = {HT_INTS("strides", 2, 1, 2)};
+  convt(5, (int64_t[]){1, 2, 3, 4, 5}, 5, K2(2, 3, 2), p3, 1);
+}
+END_TEST
+
+/* Tests run in this process (CK_NOFORK): a child forked after OpenCL was
+ * initialised lacks PoCL's worker threads and waits for them forever. */
+static void restore_env(void) {
+  unsetenv("CLCNN_OCL_VARIANT");
+  unsetenv("CLCNN_CONV");
+}
+
+int main(void) {
+  if (!ht_have_opencl()) {
+    printf("SKIP: no OpenCL device\n");
+    return 77;
+  }
+  Suite *s = suite_create("ops-conv");
+  struct {
+    const char *name;
+    const TTest *test;
+  } tests[] = {{"conv_direct", conv_direct},       {"conv_im2col", conv_im2col},
+               {"conv_pointwise", conv_pointwise}, {"conv_depthwise", conv_depthwise},
+               {"conv_1d_3d", conv_1d_3d},         {"conv_fused", conv_fused},
+               {"conv_gpu_form", conv_gpu_form},   {"conv_transpose", conv_transpose}};
+  for (size_t i = 0; i < sizeof tests / sizeof *tests; i++) {
+    TCase *tc = tcase_create(tests[i].name);
+    tcase_set_timeout(tc, 600);
+    tcase_add_checked_fixture(tc, NULL, restore_env);
+    tcase_add_test(tc, tests[i].test);
+    suite_add_tcase(s, tc);
+  }
+  SRunner *sr = srunner_create(s);
+  srunner_set_fork_status(sr, CK_NOFORK);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
+}
