@@ -2,6 +2,8 @@
  * goes through the same import path as a real model. */
 #include "op_harness.h"
 
+#include <check.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,4 +209,23 @@ out:
   clcnn_model_free(m);
   clcnn_context_free(ctx);
   return result;
+}
+
+int ht_main(const char *name, const ht_test *tests, int count) {
+  if (!ht_have_opencl()) {
+    printf("SKIP: no OpenCL device\n");
+    return 77;
+  }
+  Suite *s = suite_create(name);
+  for (int i = 0; i < count; i++) {
+    TCase *tc = tcase_create(tests[i].name);
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, tests[i].test);
+    suite_add_tcase(s, tc);
+  }
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? 1 : 0;
 }

@@ -56,4 +56,15 @@ ht_result ht_run(const char *op_type, int opset, const ht_input *inputs, int nin
 /* Whether an OpenCL device is present (else the suite exits 77). */
 bool ht_have_opencl(void);
 
+/* The main() of an op test: exits 77 without OpenCL, else runs each test
+ * function in its own test case of suite `name` (600 s each) and returns 0
+ * when all pass. */
+struct TTest;
+typedef struct ht_test {
+  const char *name;
+  const struct TTest *test;
+} ht_test;
+int ht_main(const char *name, const ht_test *tests, int count);
+#define HT_TEST(fn) {#fn, fn}
+
 #endif

@@ -116,21 +116,6 @@ START_TEST(gpu_form) {
 END_TEST
 
 int main(void) {
-  if (!ht_have_opencl()) {
-    printf("SKIP: no OpenCL device\n");
-    return 77;
-  }
-  Suite *s = suite_create("ops-binary");
-  TCase *tc = tcase_create("binary");
-  tcase_set_timeout(tc, 600);
-  tcase_add_test(tc, add_sub_mul_div);
-  tcase_add_test(tc, pow_prelu_max_min);
-  tcase_add_test(tc, variadic);
-  tcase_add_test(tc, gpu_form);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  const ht_test tests[] = {HT_TEST(add_sub_mul_div), HT_TEST(pow_prelu_max_min), HT_TEST(variadic), HT_TEST(gpu_form)};
+  return ht_main("ops-binary", tests, (int)(sizeof tests / sizeof *tests));
 }

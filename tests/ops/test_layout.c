@@ -242,24 +242,6 @@ START_TEST(pad) {
 END_TEST
 
 int main(void) {
-  if (!ht_have_opencl()) {
-    printf("SKIP: no OpenCL device\n");
-    return 77;
-  }
-  Suite *s = suite_create("ops-layout");
-  TCase *tc = tcase_create("layout");
-  tcase_set_timeout(tc, 600);
-  tcase_add_test(tc, concat);
-  tcase_add_test(tc, split);
-  tcase_add_test(tc, slice);
-  tcase_add_test(tc, transpose);
-  tcase_add_test(tc, gather);
-  tcase_add_test(tc, tile_expand);
-  tcase_add_test(tc, pad);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  const ht_test tests[] = {HT_TEST(concat), HT_TEST(split), HT_TEST(slice), HT_TEST(transpose), HT_TEST(gather), HT_TEST(tile_expand), HT_TEST(pad)};
+  return ht_main("ops-layout", tests, (int)(sizeof tests / sizeof *tests));
 }

@@ -120,22 +120,6 @@ START_TEST(gpu_form) {
 END_TEST
 
 int main(void) {
-  if (!ht_have_opencl()) {
-    printf("SKIP: no OpenCL device\n");
-    return 77;
-  }
-  Suite *s = suite_create("ops-norm");
-  TCase *tc = tcase_create("norm");
-  tcase_set_timeout(tc, 600);
-  tcase_add_test(tc, batch_normalization);
-  tcase_add_test(tc, instance_group);
-  tcase_add_test(tc, layer_normalization);
-  tcase_add_test(tc, lrn);
-  tcase_add_test(tc, gpu_form);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  const ht_test tests[] = {HT_TEST(batch_normalization), HT_TEST(instance_group), HT_TEST(layer_normalization), HT_TEST(lrn), HT_TEST(gpu_form)};
+  return ht_main("ops-norm", tests, (int)(sizeof tests / sizeof *tests));
 }

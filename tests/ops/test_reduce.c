@@ -85,20 +85,6 @@ START_TEST(gpu_form) {
 END_TEST
 
 int main(void) {
-  if (!ht_have_opencl()) {
-    printf("SKIP: no OpenCL device\n");
-    return 77;
-  }
-  Suite *s = suite_create("ops-reduce");
-  TCase *tc = tcase_create("reduce");
-  tcase_set_timeout(tc, 600);
-  tcase_add_test(tc, axes);
-  tcase_add_test(tc, shapes);
-  tcase_add_test(tc, gpu_form);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  const ht_test tests[] = {HT_TEST(axes), HT_TEST(shapes), HT_TEST(gpu_form)};
+  return ht_main("ops-reduce", tests, (int)(sizeof tests / sizeof *tests));
 }

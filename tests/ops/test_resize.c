@@ -140,20 +140,6 @@ START_TEST(cubic) {
 END_TEST
 
 int main(void) {
-  if (!ht_have_opencl()) {
-    printf("SKIP: no OpenCL device\n");
-    return 77;
-  }
-  Suite *s = suite_create("ops-resize");
-  TCase *tc = tcase_create("resize");
-  tcase_set_timeout(tc, 600);
-  tcase_add_test(tc, nearest);
-  tcase_add_test(tc, linear);
-  tcase_add_test(tc, cubic);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  const ht_test tests[] = {HT_TEST(nearest), HT_TEST(linear), HT_TEST(cubic)};
+  return ht_main("ops-resize", tests, (int)(sizeof tests / sizeof *tests));
 }

@@ -108,20 +108,6 @@ START_TEST(cast) {
 END_TEST
 
 int main(void) {
-  if (!ht_have_opencl()) {
-    printf("SKIP: no OpenCL device\n");
-    return 77;
-  }
-  Suite *s = suite_create("ops-shape");
-  TCase *tc = tcase_create("shape");
-  tcase_set_timeout(tc, 600);
-  tcase_add_test(tc, copies);
-  tcase_add_test(tc, dropout);
-  tcase_add_test(tc, cast);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  const ht_test tests[] = {HT_TEST(copies), HT_TEST(dropout), HT_TEST(cast)};
+  return ht_main("ops-shape", tests, (int)(sizeof tests / sizeof *tests));
 }

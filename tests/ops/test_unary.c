@@ -155,23 +155,6 @@ START_TEST(activation_options) {
 END_TEST
 
 int main(void) {
-  if (!ht_have_opencl()) {
-    printf("SKIP: no OpenCL device\n");
-    return 77;
-  }
-  Suite *s = suite_create("ops-unary");
-  TCase *tc = tcase_create("unary");
-  tcase_set_timeout(tc, 600);
-  tcase_add_test(tc, float_literals);
-  tcase_add_test(tc, activation_options);
-  tcase_add_test(tc, activations);
-  tcase_add_test(tc, positive_domain);
-  tcase_add_test(tc, with_attributes);
-  tcase_add_test(tc, gpu_form);
-  suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
+  const ht_test tests[] = {HT_TEST(float_literals), HT_TEST(activation_options), HT_TEST(activations), HT_TEST(positive_domain), HT_TEST(with_attributes), HT_TEST(gpu_form)};
+  return ht_main("ops-unary", tests, (int)(sizeof tests / sizeof *tests));
 }
