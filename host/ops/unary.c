@@ -69,31 +69,6 @@ static const char *act_name(int op, int *pmask) {
   }
 }
 
-/* What parse() fills when a node carries no params (as cpu_unary_apply). */
-static unary_params unary_defaults(int op) {
-  unary_params p;
-  memset(&p, 0, sizeof p);
-  p.min = -INFINITY;
-  p.max = INFINITY;
-  switch (op) {
-    case CLCNN_OP_LEAKYRELU: p.alpha = 0.01f; break;
-    case CLCNN_OP_ELU: p.alpha = 1.0f; break;
-    case CLCNN_OP_SELU:
-      p.alpha = 1.67326319217681884765625f;
-      p.gamma = 1.05070102214813232421875f;
-      break;
-    case CLCNN_OP_HARDSIGMOID:
-      p.alpha = 0.2f;
-      p.beta = 0.5f;
-      break;
-    case CLCNN_OP_HARDSWISH:
-      p.alpha = 1.0f / 6.0f;
-      p.beta = 0.5f;
-      break;
-    default: break;
-  }
-  return p;
-}
 
 bool ocl_activation_supported(int act_op) {
   int mask;
@@ -107,7 +82,7 @@ void ocl_activation_options(int act_op, const void *act_params, char *buf, size_
   unary_params def;
   const unary_params *p = act_params;
   if (!p) {
-    def = unary_defaults(act_op);
+    def = unary_params_default(act_op);
     p = &def;
   }
   char lit[OCL_FLOAT_LITERAL_MAX];

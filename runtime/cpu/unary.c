@@ -105,31 +105,6 @@ static inline float vmishf(float x) {
 #define SQRT1_2_F 0.70710678118654752440f
 #define SQRT_2_OVER_PI_F 0.79788456080286535588f
 
-/* The defaults parse() sets, for callers that pass no params. */
-static unary_params unary_defaults(int op) {
-  unary_params p;
-  memset(&p, 0, sizeof p);
-  p.min = -INFINITY;
-  p.max = INFINITY;
-  switch (op) {
-    case CLCNN_OP_LEAKYRELU: p.alpha = 0.01f; break;
-    case CLCNN_OP_ELU: p.alpha = 1.0f; break;
-    case CLCNN_OP_SELU:
-      p.alpha = 1.67326319217681884765625f;
-      p.gamma = 1.05070102214813232421875f;
-      break;
-    case CLCNN_OP_HARDSIGMOID:
-      p.alpha = 0.2f;
-      p.beta = 0.5f;
-      break;
-    case CLCNN_OP_HARDSWISH:
-      p.alpha = 1.0f / 6.0f;
-      p.beta = 0.5f;
-      break;
-    default: break;
-  }
-  return p;
-}
 
 bool op_is_activation(int op) {
   switch (op) {
@@ -162,7 +137,7 @@ void cpu_unary_apply(int op, const void *params, const float *x, float *y, size_
   unary_params def;
   const unary_params *p = params;
   if (!p) {
-    def = unary_defaults(op);
+    def = unary_params_default(op);
     p = &def;
   }
   const float alpha = p->alpha, beta = p->beta, gamma = p->gamma;
@@ -325,7 +300,7 @@ static clcnn_status unary_run(cpu_node *cn, const clcnn_tensor *in, int nin, clc
       const void *params = cn->n->params;
       unary_params clip;
       if (op == CLCNN_OP_CLIP && (bmin || bmax)) {
-        clip = params ? *(const unary_params *)params : unary_defaults(op);
+        clip = params ? *(const unary_params *)params : unary_params_default(op);
         if (bmin && clcnn_tensor_numel(bmin) == 1) clip.min = (float)tensor_get_f64(bmin, 0);
         if (bmax && clcnn_tensor_numel(bmax) == 1) clip.max = (float)tensor_get_f64(bmax, 0);
         params = &clip;

@@ -155,6 +155,33 @@ static double unary_flops(const ir_graph *g, const ir_node *n) {
 static const op_front unary_front = {sizeof(unary_params), unary_parse, unary_infer,
                                      unary_flops};
 
+/* The params parse() sets by default (for fused activations and callers
+ * that pass none). */
+unary_params unary_params_default(int op) {
+  unary_params p;
+  memset(&p, 0, sizeof p);
+  p.min = -INFINITY;
+  p.max = INFINITY;
+  switch (op) {
+    case CLCNN_OP_LEAKYRELU: p.alpha = 0.01f; break;
+    case CLCNN_OP_ELU: p.alpha = 1.0f; break;
+    case CLCNN_OP_SELU:
+      p.alpha = 1.67326319217681884765625f;
+      p.gamma = 1.05070102214813232421875f;
+      break;
+    case CLCNN_OP_HARDSIGMOID:
+      p.alpha = 0.2f;
+      p.beta = 0.5f;
+      break;
+    case CLCNN_OP_HARDSWISH:
+      p.alpha = 1.0f / 6.0f;
+      p.beta = 0.5f;
+      break;
+    default: break;
+  }
+  return p;
+}
+
 const op_front *const op_front_unary[CLCNN_OP_COUNT] = {
     [CLCNN_OP_RELU] = &unary_front,        [CLCNN_OP_LEAKYRELU] = &unary_front,
     [CLCNN_OP_ELU] = &unary_front,         [CLCNN_OP_SELU] = &unary_front,

@@ -45,4 +45,7 @@ typedef struct unary_params {
   int approximate; /* Gelu: GELU_APPROX_* */
 } unary_params;
 
+/* The params parse() sets for an op with no attributes (defaults of ONNX). */
+unary_params unary_params_default(int op);
+
 #endif /* CLCNN_OPS_UNARY_H */
