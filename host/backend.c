@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "gemm_dispatch.h"
 #include "ocl.h"
 
 #define DEV_ALIGN 256 /* >= CL_DEVICE_MEM_BASE_ADDR_ALIGN (bits/8) on real devices */
@@ -662,6 +663,7 @@ void ocl_session_close(clcnn_session *s) {
   if (!os) return;
   if (os->queue) clFinish(os->queue);
   for (int i = 0; os->nodes && i < s->g.nnodes; i++) release_node(os, i);
+  if (os->ctx) ocl_gemm_release_context(os->ctx); /* CLBlast's cache for it */
   for (int v = 0; os->const_mem && v < s->g.nvalues; v++)
     if (os->const_mem[v]) clReleaseMemObject(os->const_mem[v]);
   if (os->arena) clReleaseMemObject(os->arena);

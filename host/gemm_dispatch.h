@@ -98,6 +98,12 @@ void ocl_gemm_cpu_tile(const ocl_device_info *dev, size_t m, size_t n, int *tm, 
  * leaves as a multiply and an add. */
 bool ocl_device_fast_fma(const ocl_device_info *dev);
 
+/* The work-group size of the CPU forms of the kernels: one work-item per
+ * work-group on CPU devices ({1, 1, 1}), NULL (the driver's choice) for the
+ * GPU forms. PoCL's own choice often makes one work-group of the whole
+ * range, which then runs on one core. */
+const size_t *ocl_cpu_local(const ocl_node *on);
+
 /* Forgets what CLBlast cached for `ctx` (its compiled programs). The session
  * calls it when it closes, before releasing the context: a later context at
  * the same address must not find stale programs. No-op without CLBlast. */

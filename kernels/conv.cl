@@ -15,8 +15,9 @@
  *                   computes TM output channels x TN virtual pixels.
  * conv_im2col_f32   the im2col matrix of a band of output positions (any
  *                   geometry, 1 to 3 spatial dims), for a GEMM.
- * depthwise_f32     one input channel per group: VW neighbouring outputs of
- *                   one row per work-item, vector loads inside the image.
+ * depthwise_f32     one input channel per group: XCH chunks of VW
+ *                   neighbouring outputs of a row per work-item (a whole row
+ *                   on CPUs), vector loads inside the image.
  * convt_f32         ConvTranspose in gather form: each output position sums
  *                   the taps that reach it; TCO output channels per
  *                   work-item from weights re-packed with channels innermost.
@@ -55,14 +56,19 @@ __kernel void conv_pad_f32(__global const float *restrict x, uint x_off,
                            __global float *restrict xp) {
   const uint px0 = get_global_id(0) * VW, py = get_global_id(1), plane = get_global_id(2);
   if (px0 >= PW || py >= PH) return;
+  const uint px1 = min(px0 + VW, (uint)PW);
   const int iy = (int)py - PT;
-  const __global float *xr = x + x_off + plane * (IH * IW) + iy * IW;
   __global float *dst = xp + plane * (PH * PW) + py * PW;
-  const bool row_in = iy >= 0 && iy < IH;
-  for (uint px = px0; px < px0 + VW && px < PW; px++) {
-    const int ix = (int)px - PL;
-    dst[px] = row_in && ix >= 0 && ix < IW ? xr[ix] : 0.0f;
+  if (iy < 0 || iy >= IH) {
+    for (uint px = px0; px < px1; px++) dst[px] = 0.0f;
+    return;
   }
+  /* Zeros, the input row, zeros: no test per element. */
+  const __global float *xr = x + x_off + plane * (IH * IW) + iy * IW - PL;
+  const uint a = clamp((uint)PL, px0, px1), b = clamp((uint)(PL + IW), px0, px1);
+  for (uint px = px0; px < a; px++) dst[px] = 0.0f;
+  for (uint px = a; px < b; px++) dst[px] = xr[px];
+  for (uint px = b; px < px1; px++) dst[px] = 0.0f;
 }
 #endif
 
@@ -158,8 +164,13 @@ __kernel void conv_direct_f32(__global const float *restrict xp, __global const 
  * (kernel, strides, dilations), PD PT PL (pads at the start of each dim).
  * Row (c, kz, ky, kx) of group g, column p - r0 * OW for output position p:
  *   col[(g * CG * KSZ + row) * ncols + p - r0 * OW]
- * Global (ceil(ncols / VW), CG * KSZ, G); r0 (first output row, counting
- * (oz, oy) rows) and ncols are arguments. */
+ * r0 (the first output row of the band, counting (oz, oy) rows) and ncols
+ * are arguments.
+ * conv_im2col_f32 (GPU form): VW columns per work-item. Global
+ *   (ceil(ncols / VW), CG * KSZ, G).
+ * conv_im2col_rows_f32 (CPU form): one output row (OW columns) per
+ *   work-item: zeros, a strided copy, zeros. Global (ncols / OW, CG * KSZ,
+ *   G). */
 #ifdef IM2COL_KERNEL
 #define KSZ3 (KD * KH * KW)
 __kernel void conv_im2col_f32(__global const float *restrict x, uint x_off,
@@ -187,12 +198,36 @@ __kernel void conv_im2col_f32(__global const float *restrict x, uint x_off,
     }
   }
 }
+
+__kernel void conv_im2col_rows_f32(__global const float *restrict x, uint x_off,
+                                   __global float *restrict col, uint r0, uint ncols) {
+  const uint rr = get_global_id(0), row = get_global_id(1), g = get_global_id(2);
+  if (rr * OW >= ncols || row >= CG * KSZ3) return;
+  const uint c = row / KSZ3, t = row % KSZ3;
+  const int kx = t % KW, ky = t / KW % KH, kz = t / (KW * KH);
+  const uint r = r0 + rr;
+  const int oy = r % OH, oz = r / OH;
+  __global float *dst = col + (g * (CG * KSZ3) + row) * ncols + rr * OW;
+  const int iz = oz * SD - PD + kz * DD, iy = oy * SH - PT + ky * DH;
+  if (iz < 0 || iz >= ID || iy < 0 || iy >= IH) {
+    for (int ox = 0; ox < OW; ox++) dst[ox] = 0.0f;
+    return;
+  }
+  /* Output columns whose tap ox * SW + off falls inside the row: [lo, hi). */
+  const int off = kx * DW - PL;
+  const __global float *src = x + x_off + ((g * CG + c) * ID + iz) * (IH * IW) + iy * IW + off;
+  const int lo = min(off >= 0 ? 0 : (-off + SW - 1) / SW, OW);
+  const int hi = clamp(IW - off <= 0 ? 0 : (IW - off + SW - 1) / SW, lo, OW);
+  for (int ox = 0; ox < lo; ox++) dst[ox] = 0.0f;
+  for (int ox = lo; ox < hi; ox++) dst[ox] = src[ox * SW];
+  for (int ox = hi; ox < OW; ox++) dst[ox] = 0.0f;
+}
 #endif
 
 /* -------------------------------------------------------------- depthwise
  * -D C (input channels), COUT, MULT (output channels per input channel),
- * IH IW OH OW KH KW SH SW DH DW PT PL, VW. Global (ceil(OW / VW), OH,
- * N * COUT). */
+ * IH IW OH OW KH KW SH SW DH DW PT PL, VW, XCH. Global
+ * (ceil(OW / (VW * XCH)), OH, N * COUT). */
 #ifdef DEPTHWISE_KERNEL
 /* VW inputs at stride SW from p. */
 #if VW > 1 && SW == 1
@@ -218,47 +253,53 @@ __kernel void depthwise_f32(__global const float *restrict x, uint x_off,
                             __global const float *restrict w, uint w_off,
                             __global const float *restrict bias, uint bias_off,
                             __global float *restrict y, uint y_off) {
-  const uint ox0 = get_global_id(0) * VW, oy = get_global_id(1), z = get_global_id(2);
-  if (ox0 >= OW || oy >= OH) return;
+  const uint oy = get_global_id(1), z = get_global_id(2);
+  if (oy >= OH) return;
   const uint m = z % COUT, b = z / COUT, c = m / MULT;
   const __global float *xp = x + x_off + (b * C + c) * (IH * IW);
-  const __global float *wp = w + w_off + m * (KH * KW);
-  const int ix0 = (int)ox0 * SW - PL;
-  /* Every tap of the VW outputs (and every element a vector load touches)
-   * inside the row: vector loads; else one checked element at a time. */
-  const bool inner = ix0 >= 0 && ix0 + (KW - 1) * DW + LOAD_EXTENT <= IW;
-  VEC acc = (VEC)0.0f;
+  float wk[KH * KW];
 #pragma unroll
-  for (int ky = 0; ky < KH; ky++) {
-    const int iy = (int)oy * SH - PT + ky * DH;
-    if (iy < 0 || iy >= IH) continue;
-    const __global float *xr = xp + iy * IW;
-    if (inner) {
+  for (int t = 0; t < KH * KW; t++) wk[t] = w[w_off + m * (KH * KW) + t];
+  __global float *yr = y + y_off + z * (OH * OW) + oy * OW;
+  for (uint ch = 0; ch < XCH; ch++) {
+    const uint ox0 = (get_global_id(0) * XCH + ch) * VW;
+    if (ox0 >= OW) break;
+    const int ix0 = (int)ox0 * SW - PL;
+    VEC acc = (VEC)0.0f;
 #pragma unroll
-      for (int kx = 0; kx < KW; kx++) acc = FMA((VEC)(wp[ky * KW + kx]), LOADS(xr + ix0 + kx * DW), acc);
-    } else {
+    for (int ky = 0; ky < KH; ky++) {
+      const int iy = (int)oy * SH - PT + ky * DH;
+      if (iy < 0 || iy >= IH) continue;
+      const __global float *xr = xp + iy * IW;
 #pragma unroll
       for (int kx = 0; kx < KW; kx++) {
-        float t[VW];
-        for (int l = 0; l < VW; l++) {
-          const int ix = ix0 + l * SW + kx * DW;
-          t[l] = ix >= 0 && ix < IW ? xr[ix] : 0.0f;
+        /* A tap whose VW inputs (every element the vector load touches) lie
+         * inside the row: one vector load; else one checked element at a
+         * time (the chunks at the ends of a row). */
+        const int ix = ix0 + kx * DW;
+        VEC v;
+        if (ix >= 0 && ix + LOAD_EXTENT <= IW) {
+          v = LOADS(xr + ix);
+        } else {
+          float t[VW];
+          for (int l = 0; l < VW; l++)
+            t[l] = ix + l * SW >= 0 && ix + l * SW < IW ? xr[ix + l * SW] : 0.0f;
+          v = VLOAD(0, t);
         }
-        acc = FMA((VEC)(wp[ky * KW + kx]), VLOAD(0, t), acc);
+        acc = FMA((VEC)(wk[ky * KW + kx]), v, acc);
       }
     }
-  }
 #ifdef HAS_BIAS
-  acc += (VEC)(bias[bias_off + m]);
+    acc += (VEC)(bias[bias_off + m]);
 #endif
-  acc = ACTV(acc);
-  __global float *yr = y + y_off + z * (OH * OW) + oy * OW;
-  if (ox0 + VW <= OW) {
-    VSTORE(acc, 0, yr + ox0);
-  } else {
-    float t[VW];
-    VSTORE(acc, 0, t);
-    for (uint l = 0; ox0 + l < OW; l++) yr[ox0 + l] = t[l];
+    acc = ACTV(acc);
+    if (ox0 + VW <= OW) {
+      VSTORE(acc, 0, yr + ox0);
+    } else {
+      float t[VW];
+      VSTORE(acc, 0, t);
+      for (uint l = 0; ox0 + l < OW; l++) yr[ox0 + l] = t[l];
+    }
   }
 }
 #endif

@@ -4,12 +4,12 @@
  * average divides by the taps inside the input (COUNT_PAD 0) or inside the
  * padded input (COUNT_PAD 1); Lp sums |x|^P over the taps inside the input.
  *
- * pool_f32: VW neighbouring outputs of one row per work-item; vector loads
- *   where every tap of the VW outputs lies inside the row.
+ * pool_f32: XCH chunks of VW neighbouring outputs of a row per work-item
+ *   (a whole row on CPUs); a vector load per tap that lies inside the row.
  *   -D KIND (0 max, 1 average, 2 Lp), P (Lp exponent), COUNT_PAD,
  *   ID IH IW OD OH OW KD KH KW SD SH SW DD DH DW (spatial dims, leading 1
  *   for fewer than 3), PD PT PL (pads at the start), ED EH EW (pads at the
- *   end), VW. Global (ceil(OW / VW), OD * OH, N * C).
+ *   end), VW, XCH. Global (ceil(OW / (VW * XCH)), OD * OH, N * C).
  * maxpool_idx_f32: MaxPool with its Indices output, one output per
  *   work-item (flat index into N x C x spatial; with STORAGE_ORDER 1 the
  *   position within the plane is column-major, ix * IH + iy). Global
@@ -85,58 +85,63 @@ inline VEC loads_strided(const __global float *p) {
 
 __kernel void pool_f32(__global const float *restrict x, uint x_off, __global float *restrict y,
                        uint y_off) {
-  const uint ox0 = get_global_id(0) * VW, r = get_global_id(1), plane = get_global_id(2);
-  if (ox0 >= OW || r >= OD * OH) return;
+  const uint r = get_global_id(1), plane = get_global_id(2);
+  if (r >= OD * OH) return;
   const int oy = r % OH, oz = r / OH;
   const __global float *xp = x + x_off + plane * (ID * IH * IW);
-  const int ix0 = (int)ox0 * SW - PL;
-  const bool inner = ix0 >= 0 && ix0 + (KW - 1) * DW + LOAD_EXTENT <= IW;
-  VEC acc = (VEC)INIT;
-  for (int kz = 0; kz < KD; kz++) {
-    const int iz = oz * SD - PD + kz * DD;
-    if (iz < 0 || iz >= ID) continue;
-#pragma unroll
-    for (int ky = 0; ky < KH; ky++) {
-      const int iy = oy * SH - PT + ky * DH;
-      if (iy < 0 || iy >= IH) continue;
-      const __global float *xr = xp + (iz * IH + iy) * IW;
-      if (inner) {
-#pragma unroll
-        for (int kx = 0; kx < KW; kx++) acc = ACC(acc, LOADS(xr + ix0 + kx * DW));
-      } else {
-        for (int kx = 0; kx < KW; kx++) {
-          float t[VW];
-          for (int l = 0; l < VW; l++) {
-            const int ix = ix0 + l * SW + kx * DW;
-            t[l] = ix >= 0 && ix < IW ? xr[ix] : OUTSIDE;
-          }
-          acc = ACC(acc, VLOAD(0, t));
-        }
-      }
-    }
-  }
-  float t[VW];
-  VSTORE(acc, 0, t);
+  __global float *yr = y + y_off + plane * (OD * OH * OW) + r * OW;
 #if KIND == KIND_AVG
   const int cz = COUNT_PAD ? tap_count(oz * SD - PD, KD, DD, -PD, ID + ED)
                            : tap_count(oz * SD - PD, KD, DD, 0, ID);
   const int cy = COUNT_PAD ? tap_count(oy * SH - PT, KH, DH, -PT, IH + EH)
                            : tap_count(oy * SH - PT, KH, DH, 0, IH);
 #endif
-  __global float *yr = y + y_off + plane * (OD * OH * OW) + r * OW;
-  for (uint l = 0; l < VW && ox0 + l < OW; l++) {
-    float v = t[l];
+  for (uint ch = 0; ch < XCH; ch++) {
+    const uint ox0 = (get_global_id(0) * XCH + ch) * VW;
+    if (ox0 >= OW) break;
+    const int ix0 = (int)ox0 * SW - PL;
+    VEC acc = (VEC)INIT;
+    for (int kz = 0; kz < KD; kz++) {
+      const int iz = oz * SD - PD + kz * DD;
+      if (iz < 0 || iz >= ID) continue;
+#pragma unroll
+      for (int ky = 0; ky < KH; ky++) {
+        const int iy = oy * SH - PT + ky * DH;
+        if (iy < 0 || iy >= IH) continue;
+        const __global float *xr = xp + (iz * IH + iy) * IW;
+#pragma unroll
+        for (int kx = 0; kx < KW; kx++) {
+          /* A tap whose inputs (every element the vector load touches) lie
+           * inside the row: one vector load; else element by element. */
+          const int ix = ix0 + kx * DW;
+          if (ix >= 0 && ix + LOAD_EXTENT <= IW) {
+            acc = ACC(acc, LOADS(xr + ix));
+          } else {
+            float t[VW];
+            for (int l = 0; l < VW; l++)
+              t[l] = ix + l * SW >= 0 && ix + l * SW < IW ? xr[ix + l * SW] : OUTSIDE;
+            acc = ACC(acc, VLOAD(0, t));
+          }
+        }
+      }
+    }
+    float t[VW];
+    VSTORE(acc, 0, t);
+    for (uint l = 0; l < VW && ox0 + l < OW; l++) {
+      float v = t[l];
 #if KIND == KIND_AVG
-    const int sx = (int)(ox0 + l) * SW - PL;
-    const int cx = COUNT_PAD ? tap_count(sx, KW, DW, -PL, IW + EW) : tap_count(sx, KW, DW, 0, IW);
-    const float cnt = (float)(cz * cy) * (float)cx;
-    v = cnt > 0.0f ? v / cnt : 0.0f;
+      const int sx = (int)(ox0 + l) * SW - PL;
+      const int cx =
+          COUNT_PAD ? tap_count(sx, KW, DW, -PL, IW + EW) : tap_count(sx, KW, DW, 0, IW);
+      const float cnt = (float)(cz * cy) * (float)cx;
+      v = cnt > 0.0f ? v / cnt : 0.0f;
 #elif KIND == KIND_LP && P == 2
-    v = sqrt(v);
+      v = sqrt(v);
 #elif KIND == KIND_LP && P != 1
-    v = pow(v, 1.0f / (float)P);
+      v = pow(v, 1.0f / (float)P);
 #endif
-    yr[ox0 + l] = v;
+      yr[ox0 + l] = v;
+    }
   }
 }
 #endif

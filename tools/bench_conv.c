@@ -2,11 +2,11 @@
  * bias) on the OpenCL backend and on the CPU backend, each a one-node model
  * through the public API (the OpenCL session strict: nothing falls back),
  * against OpenBLAS SGEMM of the equivalent matrix product (M = Cout,
- * N = H * W, K = Cin * kh * kw) measured in the same run. Prints the median
+ * N = output H * W, K = Cin * kh * kw) measured in the same run. Prints the median
  * time of several runs, GFLOP/s and the ratio to OpenBLAS.
  *
  *   build/tools/bench_conv [--runs N] [--threads N] [--device SPEC] [--no-cpu]
- *                          [--shape CIN,COUT,K,HW]...
+ *                          [--shape CIN,COUT,K,HW[,STRIDE]]...
  *
  * On a machine that other work shares, multi-threaded OpenBLAS loses most
  * when a core is taken from it; --threads 1 compares one core with one.
@@ -31,12 +31,12 @@
 #endif
 
 typedef struct shape {
-  int cin, cout, k, hw;
+  int cin, cout, k, hw, stride;
 } shape;
 
 static const shape resnet50[] = {
-    {64, 64, 3, 56},   {128, 128, 3, 28},  {256, 256, 3, 14}, {512, 512, 3, 7},
-    {256, 64, 1, 56},  {64, 256, 1, 56},   {1024, 256, 1, 14}, {2048, 512, 1, 7},
+    {64, 64, 3, 56, 1},  {128, 128, 3, 28, 1}, {256, 256, 3, 14, 1},  {512, 512, 3, 7, 1},
+    {256, 64, 1, 56, 1}, {64, 256, 1, 56, 1},  {1024, 256, 1, 14, 1}, {2048, 512, 1, 7, 1},
 };
 
 static double now_s(void) {
@@ -61,7 +61,7 @@ static double median(double *v, int n) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* A one-node model: y = Conv(x, w, b), pads k / 2, stride 1. */
+/* A one-node model: y = Conv(x, w, b), pads k / 2. */
 static uint8_t *conv_model(const shape *s, size_t *len) {
   Onnx__ModelProto model = ONNX__MODEL_PROTO__INIT;
   Onnx__GraphProto graph = ONNX__GRAPH_PROTO__INIT;
@@ -115,7 +115,8 @@ static uint8_t *conv_model(const shape *s, size_t *len) {
   Onnx__TensorShapeProto shp = ONNX__TENSOR_SHAPE_PROTO__INIT;
   shp.n_dim = 4;
   shp.dim = dimp;
-  Onnx__TypeProto__Tensor tt = ONNX__TYPE_PROTO__TENSOR__INIT, ttout = ONNX__TYPE_PROTO__TENSOR__INIT;
+  Onnx__TypeProto__Tensor tt = ONNX__TYPE_PROTO__TENSOR__INIT;
+  Onnx__TypeProto__Tensor ttout = ONNX__TYPE_PROTO__TENSOR__INIT;
   tt.has_elem_type = ttout.has_elem_type = 1;
   tt.elem_type = ttout.elem_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
   tt.shape = &shp;
@@ -148,8 +149,16 @@ static uint8_t *conv_model(const shape *s, size_t *len) {
   node.input = ins;
   node.n_output = 1;
   node.output = outs;
-  node.n_attribute = 1;
-  node.attribute = pap;
+  int64_t strides[2] = {s->stride, s->stride};
+  Onnx__AttributeProto sa = ONNX__ATTRIBUTE_PROTO__INIT, *attrs[2] = {&pa, &sa};
+  sa.name = "strides";
+  sa.has_type = 1;
+  sa.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+  sa.n_ints = 2;
+  sa.ints = strides;
+  (void)pap;
+  node.n_attribute = 2;
+  node.attribute = attrs;
   graph.n_node = 1;
   graph.node = nodes;
   *len = onnx__model_proto__get_packed_size(&model);
@@ -200,6 +209,30 @@ typedef struct blas_data {
   float *a, *b, *c;
 } blas_data;
 
+/* OpenBLAS threads for the OpenBLAS column: all cores (or --threads). The
+ * CPU backend sets OpenBLAS to one thread for the whole process (it splits
+ * products over its own OpenMP threads), so the column sets its own count
+ * around each block of runs and puts the process's back afterwards. */
+static int blas_threads;
+
+static int blas_begin(void) {
+#if CLCNN_HAVE_CBLAS && defined(OPENBLAS_VERSION)
+  int before = openblas_get_num_threads();
+  openblas_set_num_threads(blas_threads > 0 ? blas_threads : openblas_get_num_procs());
+  return before;
+#else
+  return 0;
+#endif
+}
+
+static void blas_end(int before) {
+#if CLCNN_HAVE_CBLAS && defined(OPENBLAS_VERSION)
+  openblas_set_num_threads(before);
+#else
+  (void)before;
+#endif
+}
+
 static void blas_run(const blas_data *d) {
 #if CLCNN_HAVE_CBLAS
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d->m, d->n, d->k, 1.0f, d->a, d->k,
@@ -230,7 +263,7 @@ static double kernel_ms(clcnn_session *s, int runs) {
 static void usage(void) {
   fprintf(stderr,
           "usage: bench_conv [--runs N] [--threads N] [--device SPEC] [--no-cpu]\n"
-          "                  [--shape CIN,COUT,K,HW]...\n"
+          "                  [--shape CIN,COUT,K,HW[,STRIDE]]...\n"
           "  Times ResNet-50's 3x3 and 1x1 convolutions (or the shapes given) on the\n"
           "  OpenCL backend (SPEC, default \"opencl\"), on the CPU backend and as an\n"
           "  OpenBLAS SGEMM of the same size. --threads N limits PoCL, OpenBLAS and\n"
@@ -254,8 +287,9 @@ int main(int argc, char **argv) {
       device = argv[++i];
     } else if (!strcmp(argv[i], "--shape") && i + 1 < argc && ncustom < 32) {
       shape *s = &custom[ncustom];
-      if (sscanf(argv[++i], "%d,%d,%d,%d", &s->cin, &s->cout, &s->k, &s->hw) != 4 ||
-          s->cin < 1 || s->cout < 1 || s->k < 1 || s->hw < 1) {
+      s->stride = 1;
+      if (sscanf(argv[++i], "%d,%d,%d,%d,%d", &s->cin, &s->cout, &s->k, &s->hw, &s->stride) < 4 ||
+          s->cin < 1 || s->cout < 1 || s->k < 1 || s->hw < 1 || s->stride < 1) {
         usage();
         return 2;
       }
@@ -279,9 +313,7 @@ int main(int argc, char **argv) {
     snprintf(n, sizeof n, "%d", threads);
     setenv("POCL_MAX_PTHREAD_COUNT", n, 1);
     opts.num_threads = threads;
-#if CLCNN_HAVE_CBLAS && defined(OPENBLAS_VERSION)
-    openblas_set_num_threads(threads);
-#endif
+    blas_threads = threads;
   }
   clcnn_context *ctx = NULL;
   if (clcnn_context_create(&opts, &ctx)) {
@@ -295,7 +327,8 @@ int main(int argc, char **argv) {
   double sum_ocl = 0, sum_cpu = 0, sum_blas = 0;
   for (int i = 0; i < nshapes; i++) {
     const shape *s = &shapes[i];
-    double flop = 2.0 * s->cout * (double)s->hw * s->hw * (double)s->cin * s->k * s->k;
+    const int ohw = (s->hw + 2 * (s->k / 2) - s->k) / s->stride + 1;
+    double flop = 2.0 * s->cout * (double)ohw * ohw * (double)s->cin * s->k * s->k;
     size_t len = 0;
     uint8_t *bytes = conv_model(s, &len);
     clcnn_model *m = NULL;
@@ -310,7 +343,7 @@ int main(int argc, char **argv) {
     for (size_t j = 0; j < xn; j++) xd[j] = rnd();
     clcnn_tensor x = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = 4,
                       .dims = {1, s->cin, s->hw, s->hw}, .data = xd};
-    blas_data bd = {s->cout, s->hw * s->hw, s->cin * s->k * s->k, NULL, NULL, NULL};
+    blas_data bd = {s->cout, ohw * ohw, s->cin * s->k * s->k, NULL, NULL, NULL};
     bd.a = malloc(sizeof(float) * (size_t)bd.m * (size_t)bd.k);
     bd.b = malloc(sizeof(float) * (size_t)bd.k * (size_t)bd.n);
     bd.c = malloc(sizeof(float) * (size_t)bd.m * (size_t)bd.n);
@@ -321,8 +354,10 @@ int main(int argc, char **argv) {
                       {with_cpu ? open_session(m, "cpu", 0, 0, &x) : NULL, NULL, false}};
     c[1].ok = c[1].s != NULL;
     c[2].ok = c[2].s != NULL;
+    int blas_saved = blas_begin();
     blas_run(&bd);
     blas_run(&bd);
+    blas_end(blas_saved);
     for (int j = 0; j < 3; j++) c[j].t = malloc(sizeof(double) * (size_t)runs);
     /* Rounds of a few runs of each in turn, a pause between them: OpenBLAS's
      * threads spin for a while after a call, and PoCL's and OpenMP's take
@@ -333,6 +368,7 @@ int main(int argc, char **argv) {
       for (int j = 0; j < 3; j++) {
         if (!c[j].ok) continue;
         nanosleep(&(struct timespec){0, 200000000}, NULL);
+        int saved = j == 0 ? blas_begin() : 0; /* OpenBLAS's own thread count */
         for (int t = done - 1; t < upto && c[j].ok; t++) {
           double t0 = now_s();
           if (j == 0)
@@ -343,6 +379,7 @@ int main(int argc, char **argv) {
           }
           if (t >= done) c[j].t[t] = (now_s() - t0) * 1e3;
         }
+        if (j == 0) blas_end(saved);
       }
       done = upto;
     }
@@ -360,7 +397,10 @@ int main(int argc, char **argv) {
     if (prof) ocl.kernel_ms = kernel_ms(prof, runs);
     clcnn_session_free(prof);
     char name[64];
-    snprintf(name, sizeof name, "%d>%d %dx%d @%d", s->cin, s->cout, s->k, s->k, s->hw);
+    snprintf(name, sizeof name, "%d>%d %dx%d @%d%s", s->cin, s->cout, s->k, s->k, s->hw,
+             s->stride > 1 ? " s2" : "");
+    if (s->stride > 2) snprintf(name, sizeof name, "%d>%d %dx%d @%d s%d", s->cin, s->cout, s->k,
+                                s->k, s->hw, s->stride);
     double gf = flop / 1e9;
     printf("%-22s %7.3f | %8.3f %7.3f %7.1f | %8.3f %7.1f | %8.3f %7.1f | %7.0f%% %7.0f%%\n",
            name, gf, ocl.ok ? ocl.ms : NAN, ocl.kernel_ms, ocl.ok ? gf / ocl.ms * 1e3 : NAN,

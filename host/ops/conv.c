@@ -40,6 +40,7 @@ typedef struct conv_state {
   ocl_gemm_plan plan_last;  /* im2col: the last band when it is shorter */
   int64_t band, rows;       /* im2col: output rows (oz, oy) per band, in all */
   int64_t ow;               /* im2col: output width (columns per row) */
+  bool im2col_rows;         /* im2col: one output row per work-item */
   int64_t in_image, out_image; /* elements of one image of X and Y */
   bool scratch;             /* holds the session's scratch */
   cl_mem wpacked;           /* convt: re-packed weights */
@@ -87,7 +88,8 @@ static int choose_path(const ocl_device_info *dev, const ir_node *n) {
 
 static const char *conv_check(const ocl_device_info *dev, const ir_graph *g, const ir_node *n) {
   (void)dev;
-  if (!ocl_activation_supported(n->act_op)) return "the fused activation is not supported on OpenCL";
+  if (!ocl_activation_supported(n->act_op))
+    return "the fused activation is not supported on OpenCL";
   for (int i = 0; i < n->nin; i++) {
     const ir_value *v = ir_in(g, n, i);
     if (v && shape_numel(v->t.rank, v->t.dims) >= ELEMS_MAX)
@@ -132,10 +134,12 @@ static clcnn_status prepare_depthwise(ocl_node *on, conv_state *s, const geom3 *
   ocl_opt(o, sizeof o, "-DKH=%lld -DKW=%lld -DSH=%lld -DSW=%lld -DDH=%lld -DDW=%lld",
           (long long)g->k[1], (long long)g->k[2], (long long)g->s[1], (long long)g->s[2],
           (long long)g->d[1], (long long)g->d[2]);
-  ocl_opt(o, sizeof o, "-DPT=%lld -DPL=%lld -DVW=%d", (long long)g->pb[1], (long long)g->pb[2],
-          vw);
+  /* CPUs: a whole output row per work-item; GPUs: one output. */
+  const int64_t xch = gpu ? 1 : (g->out[2] + vw - 1) / vw;
+  ocl_opt(o, sizeof o, "-DPT=%lld -DPL=%lld -DVW=%d -DXCH=%lld", (long long)g->pb[1],
+          (long long)g->pb[2], vw, (long long)xch);
   add_epilogue(on, bias, o, sizeof o);
-  s->global[0] = (size_t)((g->out[2] + vw - 1) / vw);
+  s->global[0] = (size_t)((g->out[2] + vw * xch - 1) / (vw * xch));
   s->global[1] = (size_t)g->out[1];
   s->global[2] = (size_t)(p->batch * p->out_channels);
   return ocl_kernel(on, "conv.cl", "depthwise_f32", o, &s->k, err);
@@ -184,8 +188,8 @@ static clcnn_status prepare_direct(ocl_node *on, conv_state *s, const geom3 *g, 
     return err_set(err, CLCNN_ERROR_UNSUPPORTED, "the padded input is too large (2^31 elements)");
   clcnn_status st = reserve(on, s, (size_t)floats, err);
   if (st) return st;
-  /* The padded copy. */
-  const int pvw = ocl_gpu_variant(dev) ? 1 : 8;
+  /* The padded copy: a row per work-item on CPUs, an element on GPUs. */
+  const int pvw = ocl_gpu_variant(dev) ? 1 : (int)PW;
   char o[2048] = "-DPAD_KERNEL";
   ocl_opt(o, sizeof o, "-DIH=%lld -DIW=%lld -DPH=%lld -DPW=%lld -DPT=%lld -DPL=%lld -DVW=%d",
           (long long)g->in[1], (long long)g->in[2], (long long)PH, (long long)PW,
@@ -263,15 +267,17 @@ static clcnn_status prepare_im2col(ocl_node *on, conv_state *s, const geom3 *g, 
   if ((st = im2col_plan(on, band * ow, bias, &s->plan, err))) return st;
   int64_t last = rows - (rows - 1) / band * band;
   if (last != band && (st = im2col_plan(on, last * ow, bias, &s->plan_last, err))) return st;
-  const int vw = ocl_gpu_variant(ocl_node_device(on)) ? 1 : 8;
-  char o[2048] = "-DIM2COL_KERNEL";
-  ocl_opt(o, sizeof o, "-DC=%lld -DG=%lld -DCG=%lld -DVW=%d", (long long)p->in_channels,
-          (long long)p->group, (long long)p->group_in, vw);
+  /* GPUs: one element per work-item; CPUs: one output row. */
+  const bool gpu = ocl_gpu_variant(ocl_node_device(on));
+  char o[2048] = "-DIM2COL_KERNEL -DVW=1";
+  ocl_opt(o, sizeof o, "-DC=%lld -DG=%lld -DCG=%lld", (long long)p->in_channels,
+          (long long)p->group, (long long)p->group_in);
   geom_options(g, o, sizeof o);
   s->global[1] = (size_t)K;
   s->global[2] = (size_t)p->group;
-  (void)vw;
-  return ocl_kernel(on, "conv.cl", "conv_im2col_f32", o, &s->k, err);
+  s->im2col_rows = !gpu;
+  return ocl_kernel(on, "conv.cl", gpu ? "conv_im2col_f32" : "conv_im2col_rows_f32", o, &s->k,
+                    err);
 }
 
 static clcnn_status prepare_convt(ocl_node *on, conv_state *s, const geom3 *g, bool bias,
@@ -349,35 +355,35 @@ static clcnn_status conv_run(ocl_node *on, const ocl_tensor *in, int nin, const 
       if ((st = ocl_args(s->k, err, sizeof x, &x, sizeof xo, &xo, sizeof w, &w, sizeof wo, &wo,
                          sizeof b, &b, sizeof bo, &bo, sizeof y, &y, sizeof yo, &yo, (size_t)0)))
         return st;
-      return ocl_enqueue(on, s->k, 3, s->global, NULL, err);
+      return ocl_enqueue(on, s->k, 3, s->global, ocl_cpu_local(on), err);
     case PATH_GEMM:
       return ocl_gemm(on, &s->plan, w, wo, x, xo, y, yo, has_bias ? b : NULL, bo, err);
     case PATH_DIRECT: {
       cl_mem xp = ocl_scratch_get(on);
       if (!xp) return err_set(err, CLCNN_ERROR_INTERNAL, "the session's scratch is gone");
       if ((st = ocl_args(s->pad, err, sizeof x, &x, sizeof xo, &xo, sizeof xp, &xp, (size_t)0)) ||
-          (st = ocl_enqueue(on, s->pad, 3, s->pad_global, NULL, err)))
+          (st = ocl_enqueue(on, s->pad, 3, s->pad_global, ocl_cpu_local(on), err)))
         return st;
       if ((st = ocl_args(s->k, err, sizeof xp, &xp, sizeof w, &w, sizeof wo, &wo, sizeof b, &b,
                          sizeof bo, &bo, sizeof y, &y, sizeof yo, &yo, (size_t)0)))
         return st;
-      return ocl_enqueue(on, s->k, 3, s->global, NULL, err);
+      return ocl_enqueue(on, s->k, 3, s->global, ocl_cpu_local(on), err);
     }
     case PATH_IM2COL: {
       cl_mem col = ocl_scratch_get(on);
       if (!col) return err_set(err, CLCNN_ERROR_INTERNAL, "the session's scratch is gone");
       const conv_params *p = on->n->params;
-      const int vw = ocl_gpu_variant(ocl_node_device(on)) ? 1 : 8;
       for (int64_t img = 0; img < p->batch; img++) {
         cl_uint xi = xo + (cl_uint)(img * s->in_image);
         for (int64_t r0 = 0; r0 < s->rows; r0 += s->band) {
           const int64_t nr = s->rows - r0 < s->band ? s->rows - r0 : s->band;
           const ocl_gemm_plan *plan = nr == s->band ? &s->plan : &s->plan_last;
           cl_uint r0u = (cl_uint)r0, ncols = (cl_uint)(nr * s->ow);
-          size_t global[3] = {(ncols + (size_t)vw - 1) / (size_t)vw, s->global[1], s->global[2]};
+          size_t global[3] = {s->im2col_rows ? (size_t)nr : (size_t)ncols, s->global[1],
+                              s->global[2]};
           if ((st = ocl_args(s->k, err, sizeof x, &x, sizeof xi, &xi, sizeof col, &col,
                              sizeof r0u, &r0u, sizeof ncols, &ncols, (size_t)0)) ||
-              (st = ocl_enqueue(on, s->k, 3, global, NULL, err)))
+              (st = ocl_enqueue(on, s->k, 3, global, ocl_cpu_local(on), err)))
             return st;
           size_t yi = (size_t)yo + (size_t)(img * s->out_image + r0 * s->ow);
           if ((st = ocl_gemm(on, plan, w, wo, col, 0, y, yi, has_bias ? b : NULL, bo, err)))
@@ -390,7 +396,7 @@ static clcnn_status conv_run(ocl_node *on, const ocl_tensor *in, int nin, const 
       if ((st = ocl_args(s->k, err, sizeof x, &x, sizeof xo, &xo, sizeof s->wpacked, &s->wpacked,
                          sizeof b, &b, sizeof bo, &bo, sizeof y, &y, sizeof yo, &yo, (size_t)0)))
         return st;
-      return ocl_enqueue(on, s->k, 3, s->global, NULL, err);
+      return ocl_enqueue(on, s->k, 3, s->global, ocl_cpu_local(on), err);
   }
 }
 

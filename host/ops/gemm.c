@@ -17,9 +17,7 @@
 #include "../../runtime/ops/gemm.h"
 #include "unary.h"
 
-/* Until meson.build lists host/gemm_dispatch.c among the OpenCL sources it
- * is compiled here (it holds no static state that would mind). */
-#include "../gemm_dispatch.c"
+#include "../gemm_dispatch.h"
 
 #define ELEMS_MAX ((int64_t)1 << 31)
 
@@ -34,7 +32,8 @@ typedef struct gemm_state {
 } gemm_state;
 
 static const char *check_common(const ir_graph *g, const ir_node *n) {
-  if (!ocl_activation_supported(n->act_op)) return "the fused activation is not supported on OpenCL";
+  if (!ocl_activation_supported(n->act_op))
+    return "the fused activation is not supported on OpenCL";
   for (int i = 0; i < n->nin; i++) {
     const ir_value *v = ir_in(g, n, i);
     if (v && shape_numel(v->t.rank, v->t.dims) >= ELEMS_MAX)

@@ -1,13 +1,14 @@
 /* OpenCL backend: the pool family (MaxPool, AveragePool, LpPool,
  * GlobalAveragePool, GlobalMaxPool), float32, NCHW, 1 to 3 spatial dims.
- * Kernels in kernels/pool.cl. Window pools compute VW neighbouring outputs
- * of a row per work-item (vectors along the row on CPU devices, one output
- * per work-item on GPUs); MaxPool with its Indices output takes a kernel of
- * one output per work-item. Global pools reduce one plane per work-item
- * (CPU) or per work-group (GPU). int8/uint8 MaxPool runs on the CPU. */
+ * Kernels in kernels/pool.cl. Window pools compute a whole output row per
+ * work-item in vectors on CPU devices, one output per work-item on GPUs;
+ * MaxPool with its Indices output takes a kernel of one output per
+ * work-item. Global pools reduce one plane per work-item (CPU) or per
+ * work-group (GPU). int8/uint8 MaxPool runs on the CPU. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "../gemm_dispatch.h"
 #include "../ocl.h"
 #include "../../runtime/ops/pool.h"
 #include "unary.h"
@@ -94,12 +95,14 @@ static clcnn_status pool_prepare(ocl_node *on, clcnn_err *err) {
     s->global[2] = 1;
     return ocl_kernel(on, "pool.cl", "maxpool_idx_f32", o, &s->k, err);
   }
+  /* CPUs: a whole output row per work-item, in vectors; GPUs: one output. */
   const int vw = gpu ? 1 : g.out[2] >= 8 ? 8 : 4;
-  ocl_opt(o, sizeof o, "-DPOOL_KERNEL -DKIND=%d -DP=%lld -DCOUNT_PAD=%d -DVW=%d", p->kind,
-          (long long)p->p, p->count_include_pad ? 1 : 0, vw);
+  const int64_t xch = gpu ? 1 : (g.out[2] + vw - 1) / vw;
+  ocl_opt(o, sizeof o, "-DPOOL_KERNEL -DKIND=%d -DP=%lld -DCOUNT_PAD=%d -DVW=%d -DXCH=%lld",
+          p->kind, (long long)p->p, p->count_include_pad ? 1 : 0, vw, (long long)xch);
   ocl_opt(o, sizeof o, "-DED=%lld -DEH=%lld -DEW=%lld", (long long)g.pe[0], (long long)g.pe[1],
           (long long)g.pe[2]);
-  s->global[0] = (size_t)((g.out[2] + vw - 1) / vw);
+  s->global[0] = (size_t)((g.out[2] + vw * xch - 1) / (vw * xch));
   s->global[1] = (size_t)(g.out[0] * g.out[1]);
   s->global[2] = (size_t)planes;
   return ocl_kernel(on, "pool.cl", "pool_f32", o, &s->k, err);
@@ -121,7 +124,7 @@ static clcnn_status pool_run(ocl_node *on, const ocl_tensor *in, int nin, const 
                   &out[0].mem, sizeof yo, &yo, (size_t)0);
   }
   if (st) return st;
-  return ocl_enqueue(on, s->k, 3, s->global, s->has_local ? s->local : NULL, err);
+  return ocl_enqueue(on, s->k, 3, s->global, s->has_local ? s->local : ocl_cpu_local(on), err);
 }
 
 static const ocl_op pool_ocl = {pool_check, pool_prepare, pool_run, NULL};

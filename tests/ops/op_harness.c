@@ -224,6 +224,9 @@ int ht_main(const char *name, const ht_test *tests, int count) {
     suite_add_tcase(s, tc);
   }
   SRunner *sr = srunner_create(s);
+  /* In one process: an OpenCL runtime started before a fork() does not work
+   * in the child (PoCL's worker threads are gone). */
+  srunner_set_fork_status(sr, CK_NOFORK);
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);

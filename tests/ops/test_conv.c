@@ -15,7 +15,7 @@
 
 #include "op_harness.h"
 /* Models of two nodes (a convolution and the activation fused into it). */
-#include "../common/model_builder.c"
+#include "model_builder.h"
 
 #define TOL 1e-4f
 

@@ -16,7 +16,7 @@
 #include "clcnn_config.h"
 #include "op_harness.h"
 /* Models of two nodes (a product and the activation fused into it). */
-#include "../common/model_builder.c"
+#include "model_builder.h"
 
 #define TOL 1e-4f
 
@@ -199,8 +199,8 @@ START_TEST(gpu_form) {
 END_TEST
 
 #if CLCNN_HAVE_CLBLAST
-/* CLBlast: a product with every epilogue step (bias, beta, activation) and
- * a batched one. CLBlast compiles its kernels on first use, for half a
+/* CLBlast: a product with every epilogue step (bias, beta, activation), a
+ * batched one, and the choice by timing (CLCNN_TUNE=1). CLBlast compiles its kernels on first use, for half a
  * minute on a CPU device: this case runs when CLCNN_TEST_CLBLAST=1. */
 START_TEST(clblast) {
   const char *on = getenv("CLCNN_TEST_CLBLAST");
@@ -215,6 +215,11 @@ START_TEST(clblast) {
   ht_input mm[2] = {HT_INPUT("A", 2, 3, 17, 33), HT_INPUT("B", 3, 33, 40)};
   expect_pass("MatMul", 13, mm, 2, NULL, 0);
   ck_assert(gemm_act(17, 33, 40, false, "Relu", 0, NULL));
+  /* Tuning: both implementations timed at prepare, the faster kept. */
+  unsetenv("CLCNN_GEMM");
+  setenv("CLCNN_TUNE", "1", 1);
+  ht_input t[3] = {HT_INPUT("A", 33, 17), HT_WEIGHT("B", 17, 40), HT_INPUT("C", 40)};
+  expect_pass("Gemm", 13, t, 3, NULL, 0);
 }
 END_TEST
 #endif
@@ -224,6 +229,7 @@ END_TEST
 static void restore_env(void) {
   unsetenv("CLCNN_OCL_VARIANT");
   unsetenv("CLCNN_GEMM");
+  unsetenv("CLCNN_TUNE");
 }
 
 int main(void) {
