@@ -101,27 +101,15 @@ static const char *test_device(void) {
   return d && d[0] ? d : "opencl";
 }
 
-ht_result ht_run(const char *op_type, int opset, const ht_input *inputs, int nin, int nout,
-                 const ht_attr *attrs, int nattr, float tol) {
-  if (nin > HT_MAX || nout > HT_MAX || nattr > HT_MAX) return HT_FAIL;
-  void *data[HT_MAX] = {0};
-  size_t len = 0;
-  uint8_t *bytes = build_model(op_type, opset, inputs, nin, nout, attrs, nattr, data, &len);
+ht_result ht_run_model(const char *desc, const uint8_t *bytes, size_t len, const ht_input *inputs,
+                       int nin, float tol) {
+  if (nin > HT_MAX) return HT_FAIL;
   ht_result result = HT_FAIL;
   clcnn_context *ctx = NULL;
   clcnn_model *m = NULL;
   clcnn_session *dev = NULL, *cpu = NULL;
   void *feed[HT_MAX] = {0};
-  char desc[256];
-  snprintf(desc, sizeof desc, "%s(opset %d", op_type, opset);
-  for (int i = 0; i < nin; i++) {
-    char sh[96];
-    size_t l = strlen(desc);
-    snprintf(desc + l, sizeof desc - l, ", %s%s", inputs[i].omitted ? "-" : "",
-             inputs[i].omitted ? "" : shape_str(inputs[i].rank, inputs[i].dims, sh, sizeof sh));
-  }
-  strncat(desc, ")", sizeof desc - strlen(desc) - 1);
-  if (!bytes || clcnn_context_create(NULL, &ctx) ||
+  if (clcnn_context_create(NULL, &ctx) ||
       clcnn_model_load_memory(ctx, bytes, len, NULL, &m)) {
     printf("FAIL %s: load: %s\n", desc, clcnn_last_error());
     goto out;
@@ -167,9 +155,10 @@ ht_result ht_run(const char *op_type, int opset, const ht_input *inputs, int nin
     goto out;
   }
   result = HT_PASS;
-  for (int k = 0; k < nout; k++) {
-    char name[16];
-    snprintf(name, sizeof name, "Y%d", k);
+  for (int k = 0; k < clcnn_model_output_count(m); k++) {
+    clcnn_io_info oi;
+    clcnn_model_output_info(m, k, &oi);
+    const char *name = oi.name;
     clcnn_tensor a, b;
     if (clcnn_session_output(dev, name, &a) || clcnn_session_output(cpu, name, &b)) {
       printf("FAIL %s: output %s missing\n", desc, name);
@@ -202,12 +191,32 @@ ht_result ht_run(const char *op_type, int opset, const ht_input *inputs, int nin
     }
   }
 out:
-  for (int i = 0; i < HT_MAX; i++) free(data[i]), free(feed[i]);
-  free(bytes);
+  for (int i = 0; i < HT_MAX; i++) free(feed[i]);
   clcnn_session_free(dev);
   clcnn_session_free(cpu);
   clcnn_model_free(m);
   clcnn_context_free(ctx);
+  return result;
+}
+
+ht_result ht_run(const char *op_type, int opset, const ht_input *inputs, int nin, int nout,
+                 const ht_attr *attrs, int nattr, float tol) {
+  if (nin > HT_MAX || nout > HT_MAX || nattr > HT_MAX) return HT_FAIL;
+  void *data[HT_MAX] = {0};
+  size_t len = 0;
+  uint8_t *bytes = build_model(op_type, opset, inputs, nin, nout, attrs, nattr, data, &len);
+  char desc[256];
+  snprintf(desc, sizeof desc, "%s(opset %d", op_type, opset);
+  for (int i = 0; i < nin; i++) {
+    char sh[96];
+    size_t l = strlen(desc);
+    snprintf(desc + l, sizeof desc - l, ", %s%s", inputs[i].omitted ? "-" : "",
+             inputs[i].omitted ? "" : shape_str(inputs[i].rank, inputs[i].dims, sh, sizeof sh));
+  }
+  strncat(desc, ")", sizeof desc - strlen(desc) - 1);
+  ht_result result = bytes ? ht_run_model(desc, bytes, len, inputs, nin, tol) : HT_FAIL;
+  for (int i = 0; i < HT_MAX; i++) free(data[i]);
+  free(bytes);
   return result;
 }
 

@@ -53,6 +53,12 @@ typedef enum { HT_PASS = 0, HT_FAIL = 1, HT_SKIP = 77 } ht_result;
 ht_result ht_run(const char *op_type, int opset, const ht_input *inputs, int nin, int nout,
                  const ht_attr *attrs, int nattr, float tol);
 
+/* The same for a serialised model (any graph): its non-constant inputs are
+ * fed from `inputs` (by name) and every graph output is compared. `desc`
+ * names the case in failure messages. */
+ht_result ht_run_model(const char *desc, const uint8_t *bytes, size_t len, const ht_input *inputs,
+                       int nin, float tol);
+
 /* Whether an OpenCL device is present (else the suite exits 77). */
 bool ht_have_opencl(void);
 

@@ -26,62 +26,6 @@ static void expect_pass(const char *op, int opset, const ht_input *in, int nin,
   ck_assert_msg(r == HT_PASS, "%s failed", op);
 }
 
-/* Runs a packed model on OpenCL (strict) and on the CPU backend with input
- * "x" of `dims` (seeded values in [-1, 1]) and compares output "y". */
-static bool run_both(const uint8_t *bytes, size_t len, int rank, const int64_t *dims,
-                     float tol) {
-  clcnn_context *ctx = NULL;
-  clcnn_model *m = NULL;
-  clcnn_session *dev = NULL, *cpu = NULL;
-  bool ok = false;
-  clcnn_tensor x = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = rank};
-  memcpy(x.dims, dims, sizeof(int64_t) * (size_t)rank);
-  int64_t n = clcnn_tensor_numel(&x);
-  float *data = malloc(sizeof(float) * (size_t)n);
-  uint64_t r = 88172645463325252ull;
-  for (int64_t i = 0; i < n; i++) {
-    r ^= r << 13, r ^= r >> 7, r ^= r << 17;
-    data[i] = (float)((r >> 40) & 0xFFFFFF) / (float)0x800000 - 1.0f;
-  }
-  x.data = data;
-  clcnn_session_options so;
-  clcnn_session_options_default(&so);
-  so.strict = 1;
-  so.device = "opencl";
-  if (clcnn_context_create(NULL, &ctx) || clcnn_model_load_memory(ctx, bytes, len, NULL, &m) ||
-      clcnn_session_create(m, &so, NULL, 0, &dev)) {
-    printf("FAIL: OpenCL session: %s\n", clcnn_last_error());
-    goto out;
-  }
-  so.device = "cpu";
-  so.strict = 0;
-  if (clcnn_session_create(m, &so, NULL, 0, &cpu)) goto out;
-  if (clcnn_session_set_input(dev, "x", &x) || clcnn_session_set_input(cpu, "x", &x) ||
-      clcnn_session_run(dev) || clcnn_session_run(cpu)) {
-    printf("FAIL: run: %s\n", clcnn_last_error());
-    goto out;
-  }
-  clcnn_tensor a, b;
-  if (clcnn_session_output(dev, "y", &a) || clcnn_session_output(cpu, "y", &b)) goto out;
-  ok = clcnn_tensor_numel(&a) == clcnn_tensor_numel(&b);
-  const float *pa = a.data, *pb = b.data;
-  for (int64_t i = 0; ok && i < clcnn_tensor_numel(&a); i++) {
-    float e = pa[i] - pb[i];
-    if (e < 0) e = -e;
-    if (!(e <= tol * (1.0f + (pb[i] < 0 ? -pb[i] : pb[i])))) {
-      printf("FAIL: element %lld: OpenCL %g, CPU %g\n", (long long)i, (double)pa[i],
-             (double)pb[i]);
-      ok = false;
-    }
-  }
-out:
-  clcnn_session_free(dev);
-  clcnn_session_free(cpu);
-  clcnn_model_free(m);
-  clcnn_context_free(ctx);
-  free(data);
-  return ok;
-}
 
 /* Gemm of x [M, K] (transposed when ta) with a weight, then `act`. */
 static bool gemm_act(int64_t m, int64_t k, int64_t n, bool tb, const char *act, int nattr,
@@ -98,7 +42,8 @@ static bool gemm_act(int64_t m, int64_t k, int64_t n, bool tb, const char *act, 
   mb_output(b, "y");
   size_t len;
   uint8_t *bytes = mb_pack(b, &len);
-  bool ok = run_both(bytes, len, 2, (int64_t[]){m, k}, TOL);
+  ht_input x = {.name = "x", .rank = 2, .dims = {m, k}};
+  bool ok = ht_run_model("Gemm", bytes, len, &x, 1, TOL) == HT_PASS;
   free(bytes);
   free(w);
   free(c);
