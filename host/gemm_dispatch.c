@@ -11,7 +11,8 @@
 #include <time.h>
 
 #include "clcnn_config.h"
-#include "ops/unary.h"
+#include "clblast_cache.h"
+#include "kernel_options.h"
 
 #if CLCNN_HAVE_CLBLAST
 #include <clblast_c.h>
@@ -202,23 +203,6 @@ static clcnn_status own_run(ocl_node *on, const ocl_gemm_plan *p, cl_mem a, cl_u
 #if CLCNN_HAVE_CLBLAST
 /* CLBlast is entered by one thread at a time: it must not run concurrently
  * on one queue, and its cache is cleared from session teardown. */
-static pthread_mutex_t clblast_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* Contexts CLBlast has compiled programs for (cleared with the context). */
-#define CLBLAST_CTX_MAX 64
-static cl_context clblast_ctx[CLBLAST_CTX_MAX];
-static int clblast_nctx;
-static bool clblast_overflow;
-
-static void clblast_note_context(cl_context ctx) {
-  for (int i = 0; i < clblast_nctx; i++)
-    if (clblast_ctx[i] == ctx) return;
-  if (clblast_nctx < CLBLAST_CTX_MAX)
-    clblast_ctx[clblast_nctx++] = ctx;
-  else
-    clblast_overflow = true;
-}
-
 static clcnn_status clblast_prepare(ocl_node *on, ocl_gemm_plan *p, clcnn_err *err) {
   const ocl_gemm_desc *d = &p->d;
   char lit[OCL_FLOAT_LITERAL_MAX];
@@ -263,8 +247,7 @@ static clcnn_status clblast_run(ocl_node *on, const ocl_gemm_plan *p, cl_mem a, 
   const CLBlastTranspose ta = d->ta ? CLBlastTransposeYes : CLBlastTransposeNo;
   const CLBlastTranspose tb = d->tb ? CLBlastTransposeYes : CLBlastTransposeNo;
   CLBlastStatusCode s = CLBlastSuccess;
-  pthread_mutex_lock(&clblast_lock);
-  clblast_note_context(ocl_node_context(on));
+  ocl_clblast_enter(ocl_node_context(on));
   for (size_t z0 = 0; z0 < d->nb0 && s == CLBlastSuccess; z0++) {
     size_t ao = a_off + z0 * d->sa[0], bo = b_off + z0 * d->sb[0], co = c_off + z0 * d->sc[0];
     if (d->nb1 > 1)
@@ -275,7 +258,7 @@ static clcnn_status clblast_run(ocl_node *on, const ocl_gemm_plan *p, cl_mem a, 
       s = CLBlastSgemm(CLBlastLayoutRowMajor, ta, tb, d->m, d->n, d->k, d->alpha, a, ao, d->lda,
                        b, bo, d->ldb, beta, c, co, d->ldc, &q, NULL);
   }
-  pthread_mutex_unlock(&clblast_lock);
+  ocl_clblast_leave();
   if (s != CLBlastSuccess) return clblast_fail(err, s, "SGEMM");
   if (p->act) {
     cl_uint co = (cl_uint)c_off;
@@ -286,28 +269,6 @@ static clcnn_status clblast_run(ocl_node *on, const ocl_gemm_plan *p, cl_mem a, 
   return CLCNN_OK;
 }
 #endif
-
-void ocl_gemm_release_context(cl_context ctx) {
-#if CLCNN_HAVE_CLBLAST
-  pthread_mutex_lock(&clblast_lock);
-  bool used = clblast_overflow;
-  for (int i = 0; i < clblast_nctx; i++)
-    if (clblast_ctx[i] == ctx) {
-      used = true;
-      clblast_ctx[i] = clblast_ctx[--clblast_nctx];
-      break;
-    }
-  /* CLBlast's C API clears its whole cache; programs of other live contexts
-   * are rebuilt (from CLBlast's binary cache) on their next use. */
-  if (used) {
-    CLBlastClearCache();
-    if (clblast_nctx == 0) clblast_overflow = false;
-  }
-  pthread_mutex_unlock(&clblast_lock);
-#else
-  (void)ctx;
-#endif
-}
 
 /* ------------------------------------------------------------ choosing */
 
@@ -501,7 +462,7 @@ clcnn_status ocl_gemm(ocl_node *on, const ocl_gemm_plan *plan, cl_mem a, size_t 
  * reserved it. Keyed by the session (a context or even a queue may be shared
  * by sessions running on different threads, a session never is). */
 typedef struct scratch_entry {
-  const ocl_session *os;
+  const ocl_backend *be;
   cl_mem mem;
   size_t bytes;
   int users;
@@ -511,9 +472,9 @@ static pthread_mutex_t scratch_lock = PTHREAD_MUTEX_INITIALIZER;
 static scratch_entry *scratch;
 static int scratch_count, scratch_cap;
 
-static scratch_entry *scratch_find(const ocl_session *os) {
+static scratch_entry *scratch_find(const ocl_backend *be) {
   for (int i = 0; i < scratch_count; i++)
-    if (scratch[i].os == os) return &scratch[i];
+    if (scratch[i].be == be) return &scratch[i];
   return NULL;
 }
 
@@ -528,7 +489,7 @@ clcnn_status ocl_scratch_reserve(ocl_node *on, size_t bytes, clcnn_err *err) {
                    "bytes)", bytes, (unsigned long long)dev->max_alloc_size);
   clcnn_status st = CLCNN_OK;
   pthread_mutex_lock(&scratch_lock);
-  scratch_entry *e = scratch_find(on->os);
+  scratch_entry *e = scratch_find(on->be);
   if (!e) {
     if (scratch_count == scratch_cap) {
       int cap = scratch_cap ? 2 * scratch_cap : 8;
@@ -541,7 +502,7 @@ clcnn_status ocl_scratch_reserve(ocl_node *on, size_t bytes, clcnn_err *err) {
       scratch_cap = cap;
     }
     e = &scratch[scratch_count++];
-    *e = (scratch_entry){on->os, NULL, 0, 0};
+    *e = (scratch_entry){on->be, NULL, 0, 0};
   }
   if (bytes > e->bytes) {
     cl_int rc;
@@ -568,7 +529,7 @@ clcnn_status ocl_scratch_reserve(ocl_node *on, size_t bytes, clcnn_err *err) {
 
 cl_mem ocl_scratch_get(const ocl_node *on) {
   pthread_mutex_lock(&scratch_lock);
-  scratch_entry *e = scratch_find(on->os);
+  scratch_entry *e = scratch_find(on->be);
   cl_mem m = e ? e->mem : NULL;
   pthread_mutex_unlock(&scratch_lock);
   return m;
@@ -576,7 +537,7 @@ cl_mem ocl_scratch_get(const ocl_node *on) {
 
 void ocl_scratch_release(ocl_node *on) {
   pthread_mutex_lock(&scratch_lock);
-  scratch_entry *e = scratch_find(on->os);
+  scratch_entry *e = scratch_find(on->be);
   if (e && --e->users <= 0) {
     if (e->mem) clReleaseMemObject(e->mem);
     *e = scratch[--scratch_count];

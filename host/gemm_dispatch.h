@@ -104,11 +104,6 @@ bool ocl_device_fast_fma(const ocl_device_info *dev);
  * range, which then runs on one core. */
 const size_t *ocl_cpu_local(const ocl_node *on);
 
-/* Forgets what CLBlast cached for `ctx` (its compiled programs). The session
- * calls it when it closes, before releasing the context: a later context at
- * the same address must not find stale programs. No-op without CLBlast. */
-void ocl_gemm_release_context(cl_context ctx);
-
 /* ---- scratch memory shared by the nodes of one session ----
  * im2col matrices and padded copies of inputs live in one device buffer per
  * session, as large as the largest request: nodes run one after the other

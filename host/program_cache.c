@@ -82,7 +82,7 @@ static void hex(const uint8_t *b, size_t n, char *out) {
   out[2 * n] = 0;
 }
 
-static void sha256(const void *data, size_t len, uint8_t out[SHA256_DIGEST_SIZE]) {
+void ocl_sha256(const void *data, size_t len, uint8_t out[OCL_CACHE_KEY_SIZE]) {
   struct sha256_ctx c;
   sha256_init(&c);
   sha256_update(&c, len, data);
@@ -248,7 +248,7 @@ static load_result load_entry(const char *path, const uint8_t key[OCL_CACHE_KEY_
   else if (get_u64(buf + 48) != size - ENTRY_HEADER)
     bad = "length mismatch (truncated?)";
   else {
-    sha256(buf + ENTRY_HEADER, size - ENTRY_HEADER, sum);
+    ocl_sha256(buf + ENTRY_HEADER, size - ENTRY_HEADER, sum);
     if (memcmp(sum, buf + 56, sizeof sum) != 0) bad = "checksum mismatch";
   }
   if (bad) {
@@ -285,7 +285,7 @@ static bool write_entry(const char *dir, const char *path, const uint8_t key[OCL
   put_u32(hdr + 12, ENTRY_HEADER);
   memcpy(hdr + 16, key, OCL_CACHE_KEY_SIZE);
   put_u64(hdr + 48, len);
-  sha256(bin, len, hdr + 56);
+  ocl_sha256(bin, len, hdr + 56);
   bool ok = write_all(fd, hdr, sizeof hdr) && write_all(fd, bin, len) && fsync(fd) == 0;
   int saved = errno;
   if (close(fd) != 0 && ok) {

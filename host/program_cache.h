@@ -66,6 +66,10 @@ clcnn_status ocl_program_build(cl_context ctx, cl_device_id dev, const ocl_devic
 void ocl_cache_key(const ocl_device_info *info, const char *source, const char *options,
                    uint8_t key[OCL_CACHE_KEY_SIZE]);
 
+/* SHA-256 of `len` bytes (cache keys, checksums, and the weights that
+ * sessions share). */
+void ocl_sha256(const void *data, size_t len, uint8_t out[OCL_CACHE_KEY_SIZE]);
+
 /* The cache directory that `cfg` (may be NULL) selects, into buf. False (buf
  * "") when the cache is disabled, no directory can be found (no $HOME) or the
  * path does not fit. Does not create anything. */

@@ -203,13 +203,26 @@ typedef struct clcnn_session_options {
    *  the best OpenCL device found, else the CPU backend), "gpu", "cpu-opencl",
    *  "accelerator" (the first OpenCL device of that type), "opencl:N" (the N-th
    *  device of `clcnn devices`), or a substring of a device name. NULL: the
-   *  CLCNN_DEVICE environment variable, else "best". */
+   *  CLCNN_DEVICE environment variable, else "best". A comma-separated list
+   *  ("opencl:0,opencl:1") opens several devices in one session: each node
+   *  runs on the first device of the list that can run it, the CPU backend
+   *  takes the rest, and the values that cross between them are copied by
+   *  explicit transfer steps. */
   const char *device;
   /** Non-zero: refuse to fall back to the CPU backend for any node; the error
    *  lists every node that would have. */
   int strict;
   /** Non-zero: collect per-node timings (see clcnn_session_profile()). */
   int profile;
+  /** Non-zero: every node that runs on a device is also run on the CPU
+   *  backend, from the inputs the device node read, and the two outputs are
+   *  compared (see clcnn_session_verify_report()). Slow: a debugging tool for
+   *  a driver that computes a wrong answer. */
+  int verify;
+  /** Verify mode's tolerance: a node agrees when
+   *  max|device - cpu| <= verify_tolerance * max(1, max|cpu|) on every
+   *  output. 0: 1e-3. */
+  double verify_tolerance;
 } clcnn_session_options;
 
 CLCNN_API void clcnn_session_options_default(clcnn_session_options *opts);
@@ -253,28 +266,61 @@ CLCNN_API clcnn_status clcnn_session_output(const clcnn_session *session, const 
                                             clcnn_tensor *view);
 
 /** Peak memory of the session in bytes: host (CPU arena, constants, scratch)
- *  and device (OpenCL arena and weights; 0 on the CPU backend). Either pointer
- *  may be NULL. */
+ *  and device (OpenCL arenas, scratch and weights of every device of the
+ *  session; 0 on the CPU backend). Either pointer may be NULL. */
 CLCNN_API clcnn_status clcnn_session_memory(const clcnn_session *session, size_t *host_bytes,
                                             size_t *device_bytes);
+
+/** The part of clcnn_session_memory()'s device bytes that the session shares
+ *  with other sessions of the same model on the same device and context
+ *  (weights are uploaded once per model and device; compiled programs are
+ *  kept per context and device). A second session of a model costs about
+ *  device_bytes - shared_device_bytes. */
+CLCNN_API clcnn_status clcnn_session_memory_shared(const clcnn_session *session,
+                                                   size_t *shared_device_bytes);
 
 /** The session's message for its last failed call ("" when none). */
 CLCNN_API const char *clcnn_session_error(const clcnn_session *session);
 
-/** One node's timing from the last run of a session created with `profile`. */
+/** One step's timing from the last run of a session created with `profile`:
+ *  a node, or a transfer of a value between backends (op "Transfer"). */
 typedef struct clcnn_profile_entry {
-  const char *node;     /**< node name (owned by the session) */
-  const char *op;       /**< ONNX operator (with fused activation, e.g. "Conv+Relu") */
-  const char *backend;  /**< "cpu" or "opencl" */
+  const char *node;     /**< node name; for a transfer, the value moved (owned by the session) */
+  const char *op;       /**< ONNX operator (with fused activation, e.g. "Conv+Relu"), or "Transfer" */
+  const char *backend;  /**< "cpu", "opencl" (or "opencl:N" in a session of several devices);
+                             for a transfer "FROM->TO", e.g. "cpu->opencl" */
   const char *shape;    /**< output shape as text, e.g. "1x64x56x56" */
   double ms;            /**< time in milliseconds (OpenCL: from events) */
   double flops;         /**< floating point operations of the node */
+  size_t bytes;         /**< bytes a transfer moved (0 for nodes, and for a transfer skipped
+                             because the destination already held the value) */
 } clcnn_profile_entry;
 
 /** Per-node profile of the last run. `*entries` belongs to the session and is
  *  valid until the next run. Errors: INVALID_ARGUMENT (profiling not enabled). */
 CLCNN_API clcnn_status clcnn_session_profile(const clcnn_session *session,
                                              const clcnn_profile_entry **entries, int *count);
+
+/** What verify mode found for one node that ran on a device in the last run. */
+typedef struct clcnn_verify_entry {
+  const char *node;        /**< node name (owned by the session) */
+  const char *op;          /**< ONNX operator, with a fused activation ("Conv+Relu") */
+  const char *backend;     /**< the device backend that ran it ("opencl", "opencl:1") */
+  double max_abs_error;    /**< max|device - cpu| over all its outputs */
+  double max_abs_ref;      /**< max|cpu| over all its outputs */
+  double error;            /**< max_abs_error / max(1, max_abs_ref); infinite on a NaN
+                                or an infinity where the CPU backend has a finite value */
+  int ok;                  /**< error <= the session's verify tolerance */
+} clcnn_verify_entry;
+
+/** Verify mode's report of the last run, in schedule order (device nodes
+ *  only). `*first_failure` (may be NULL) is the index of the first entry that
+ *  is not ok, or -1 when every node agrees. `*entries` belongs to the session
+ *  and is valid until the next run. Errors: INVALID_ARGUMENT (the session was
+ *  not created with `verify`, or has not run). */
+CLCNN_API clcnn_status clcnn_session_verify_report(const clcnn_session *session,
+                                                   const clcnn_verify_entry **entries,
+                                                   int *count, int *first_failure);
 
 #ifdef __cplusplus
 }

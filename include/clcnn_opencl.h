@@ -27,14 +27,16 @@ extern "C" {
 #endif
 
 /** Creates a session that runs on the device of `queue`, in `context` (the
- *  queue must belong to the context). opts->device is ignored. With
- *  opts->profile the queue must have been created with
- *  CL_QUEUE_PROFILING_ENABLE. The application may keep using the queue; clcnn
- *  enqueues its work on it in order. Thread-safety as clcnn_session_create():
- *  the application must not enqueue on the queue from another thread while a
- *  clcnn call on this session runs. Errors: INVALID_ARGUMENT (NULL handles, a
- *  queue of another context, profiling not enabled), DEVICE (the queue's
- *  device is not one clcnn can see), and those of clcnn_session_create(). */
+ *  queue must belong to the context and be in order: an out-of-order queue
+ *  is refused). opts->device is ignored; nodes the device cannot run go to the
+ *  CPU backend as in clcnn_session_create(). With opts->profile the queue must
+ *  have been created with CL_QUEUE_PROFILING_ENABLE. The application may keep
+ *  using the queue; clcnn enqueues its work on it in order. Thread-safety as
+ *  clcnn_session_create(): the application must not enqueue on the queue from
+ *  another thread while a clcnn call on this session runs. Errors:
+ *  INVALID_ARGUMENT (NULL handles, a queue of another context, an
+ *  out-of-order queue, profiling not enabled), DEVICE (the queue's device is
+ *  not one clcnn can see), and those of clcnn_session_create(). */
 CLCNN_API clcnn_status clcnn_session_create_opencl(const clcnn_model *model,
                                                    const clcnn_session_options *opts,
                                                    cl_context context, cl_command_queue queue,
@@ -42,10 +44,13 @@ CLCNN_API clcnn_status clcnn_session_create_opencl(const clcnn_model *model,
                                                    int shape_count, clcnn_session **out);
 
 /** Sets input `name` from `buffer` at byte `offset` (the input's exact size
- *  is read; dtype and shape are the session's). The copy is enqueued on the
- *  session's queue, device to device, before this call returns; the buffer may
- *  be reused once clcnn_session_run() has returned. The buffer must belong to
- *  the session's context. Errors: NOT_FOUND, INVALID_ARGUMENT (not an OpenCL
+ *  is read; dtype and shape are the session's). The data is copied, device to
+ *  device, into the session's own memory for that input before this call
+ *  returns; the buffer may be reused or released at once. It stays the input
+ *  for every later clcnn_session_run() until the input is set again (by this
+ *  call or clcnn_session_set_input()). Where only CPU-backend nodes read the
+ *  input, it is read back to the host instead. The buffer must belong to the
+ *  session's context. Errors: NOT_FOUND, INVALID_ARGUMENT (not an OpenCL
  *  session, buffer too small), DEVICE (the copy failed). */
 CLCNN_API clcnn_status clcnn_session_set_input_buffer(clcnn_session *session, const char *name,
                                                       cl_mem buffer, size_t offset);

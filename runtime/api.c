@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "backend.h"
 #include "clcnn_config.h"
 #include "onnx_io.h"
 
@@ -88,7 +89,9 @@ clcnn_status clcnn_context_create(const clcnn_options *opts, clcnn_context **out
     return api_fail(&err);
   }
   ctx->opts = o;
+  pthread_mutex_init(&ctx->attached.lock, NULL);
   if (o.cache_dir && !(ctx->cache_dir = strdup(o.cache_dir))) {
+    pthread_mutex_destroy(&ctx->attached.lock);
     free(ctx);
     err_set(&err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
     return api_fail(&err);
@@ -98,8 +101,41 @@ clcnn_status clcnn_context_create(const clcnn_options *opts, clcnn_context **out
   return CLCNN_OK;
 }
 
+/* ------------------------------------------------------------ attachments */
+
+static void *attachment_get(attachment_list *l, const void *key, attachment_create_fn create,
+                            void *arg, attachment_free_fn release) {
+  void *obj = NULL;
+  pthread_mutex_lock(&l->lock);
+  for (int i = 0; i < l->count && !obj; i++)
+    if (l->items[i].key == key) obj = l->items[i].obj;
+  if (!obj && (l->count < ATTACHMENT_MAX) && (obj = create(arg)))
+    l->items[l->count++] = (attachment){key, obj, release};
+  pthread_mutex_unlock(&l->lock);
+  return obj;
+}
+
+static void attachments_free(attachment_list *l) {
+  /* Last attached first: a later attachment may refer to an earlier one. */
+  for (int i = l->count - 1; i >= 0; i--) l->items[i].release(l->items[i].obj);
+  l->count = 0;
+  pthread_mutex_destroy(&l->lock);
+}
+
+void *context_attachment(clcnn_context *ctx, const void *key, attachment_create_fn create,
+                         void *arg, attachment_free_fn release) {
+  return attachment_get(&ctx->attached, key, create, arg, release);
+}
+
+void *model_attachment(const clcnn_model *model, const void *key, attachment_create_fn create,
+                       void *arg, attachment_free_fn release) {
+  /* The model stays immutable for its users: only this list changes, under its lock. */
+  return attachment_get(&((clcnn_model *)model)->attached, key, create, arg, release);
+}
+
 void clcnn_context_free(clcnn_context *ctx) {
   if (!ctx) return;
+  attachments_free(&ctx->attached);
   free(ctx->cache_dir);
   free(ctx);
 }
@@ -124,7 +160,9 @@ clcnn_status model_load(clcnn_context *ctx, const void *data, size_t size, const
   clcnn_model *m = calloc(1, sizeof *m);
   if (!m) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   m->ctx = ctx;
+  pthread_mutex_init(&m->attached.lock, NULL);
   if (base_dir && !(m->base_dir = strdup(base_dir))) {
+    pthread_mutex_destroy(&m->attached.lock);
     free(m);
     return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   }
@@ -205,6 +243,7 @@ clcnn_status clcnn_model_load_file(clcnn_context *ctx, const char *path, clcnn_m
 
 void clcnn_model_free(clcnn_model *m) {
   if (!m) return;
+  attachments_free(&m->attached); /* device copies of its weights */
   ir_graph_free(&m->g);
   free(m->inputs);
   free(m->outputs);

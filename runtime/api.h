@@ -5,11 +5,26 @@
 
 #include <pthread.h>
 
+#include "backend.h"
 #include "internal.h"
+
+/* State that backends share between sessions (runtime/backend.h). */
+typedef struct attachment {
+  const void *key;
+  void *obj;
+  void (*release)(void *obj);
+} attachment;
+#define ATTACHMENT_MAX 32
+typedef struct attachment_list {
+  pthread_mutex_t lock;
+  attachment items[ATTACHMENT_MAX];
+  int count;
+} attachment_list;
 
 struct clcnn_context {
   clcnn_options opts;
   char *cache_dir;        /* copy of opts.cache_dir */
+  attachment_list attached; /* per device: contexts and compiled programs */
 };
 
 struct clcnn_model {
@@ -19,15 +34,25 @@ struct clcnn_model {
   clcnn_io_info *inputs, *outputs;
   int ninputs, noutputs;
   char *problems;         /* unsupported operators/attributes (permissive loads), or NULL */
+  attachment_list attached; /* per device: the weights uploaded there */
 };
 
-/* One buffer of a value in the CPU arena, SIZE_MAX when the value has none. */
-typedef struct session_value {
-  size_t offset;
-  size_t bytes;
-} session_value;
+/* ---------------------------------------------------------------- the plan */
 
-typedef struct ocl_session ocl_session; /* host/: the OpenCL side of a session */
+#define SESSION_MAX_BACKENDS 8
+
+typedef enum sched_step_kind { STEP_NODE = 0, STEP_TRANSFER = 1 } sched_step_kind;
+
+/* One step of a session's schedule (runtime/sched.c). */
+typedef struct sched_step {
+  sched_step_kind kind;
+  int node;          /* STEP_NODE: the node */
+  int value;         /* STEP_TRANSFER: the value moved */
+  int backend;       /* STEP_NODE: where the node runs; STEP_TRANSFER: the destination */
+  int from;          /* STEP_TRANSFER: the source */
+  bool input_stage;  /* a graph input brought to `backend` at the start of a run: skipped
+                        when `backend` still holds the input last set */
+} sched_step;
 
 struct clcnn_session {
   const clcnn_model *model;
@@ -35,19 +60,30 @@ struct clcnn_session {
   ir_graph g;                 /* the model's graph bound to concrete shapes */
   clcnn_err err;
   char device[256];
-  bool strict, profile, ran;
-  cpu_node *cpu;              /* per node (state of CPU kernels) */
-  bool *cpu_prepared;
-  session_value *val;         /* per value */
-  uint8_t *arena;             /* CPU activations */
-  size_t arena_bytes, const_bytes;
-  ocl_session *ocl;           /* NULL when everything runs on the CPU backend */
-  char **fallback_reason;     /* per node on the CPU although a device was chosen: why */
-  void *user_cl_context;      /* the application's cl_context / cl_command_queue */
-  void *user_cl_queue;        /* (clcnn_session_create_opencl), else NULL */
-  clcnn_profile_entry *prof;  /* per live node when profiling */
+  bool strict, profile, verify, ran;
+  double verify_tolerance;
+  /* Backends in the order nodes are offered to them; the CPU backend last. */
+  backend *backends[SESSION_MAX_BACKENDS];
+  int nbackends;
+  int host;                   /* index of the CPU backend (host memory) */
+  int native;                 /* index of the backend on the application's queue, or -1 */
+  bool *host_prepared;        /* per node: the CPU backend prepared it (verify mode) */
+  char **fallback_reason;     /* per node not on the first backend: why */
+  sched_step *steps;
+  int nsteps;
+  void *arena[SESSION_MAX_BACKENDS];
+  size_t arena_bytes[SESSION_MAX_BACKENDS];
+  size_t *slot;               /* [v * nbackends + b]: offset in arena b, SIZE_MAX: none */
+  backend_tensor *consts; /* [v * nbackends + b]: constant v on backend b */
+  uint32_t *input_on;         /* per value: backends holding the graph input last set */
+  int *output_on;             /* per value: the backend that holds a graph output after a run */
+  bool *output_on_host;       /* per value: the host slot holds this run's output */
+  size_t const_bytes;
+  clcnn_profile_entry *prof;  /* per step when profiling */
   int nprof;
   char **prof_text;           /* strings the profile entries point to */
+  clcnn_verify_entry *ver;    /* verify mode: per device node of the last run */
+  int nver, ver_first;
 };
 
 /* Logging through the context's callback (never to stdout/stderr). */
@@ -72,6 +108,19 @@ clcnn_status graph_infer(ir_graph *g, clcnn_err *err);
 clcnn_status graph_optimize(ir_graph *g, clcnn_err *err);
 /* Number of live nodes reading value v (graph outputs count as a reader). */
 int graph_readers(const ir_graph *g, int v);
+
+/* The schedule (runtime/sched.c): partition the live nodes over
+ * s->backends, insert transfers, plan one arena per backend from one liveness
+ * analysis over the steps, bind constants. */
+clcnn_status sched_build(clcnn_session *s, clcnn_err *err);
+/* Runs every step; outputs stay where they were computed until read. */
+clcnn_status sched_run(clcnn_session *s, clcnn_err *err);
+/* Brings graph output (or input) v to its host slot; returns its view. */
+clcnn_status sched_value_to_host(clcnn_session *s, int v, clcnn_tensor *view, clcnn_err *err);
+/* Frees what sched_build made (arenas, node state is the backends'). */
+void sched_free(clcnn_session *s);
+/* A backend's view of value v (a slot of its arena or its constant copy). */
+backend_tensor sched_tensor(const clcnn_session *s, int v, int b);
 
 /* Memory planning (runtime/plan.c): one arena, offsets reused between
  * buffers whose lifetimes [first, last] (node steps) do not overlap. */

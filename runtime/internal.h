@@ -86,8 +86,6 @@ typedef struct ir_value {
   int producer;        /* index of the producing node, -1 if none */
 } ir_value;
 
-enum { BACKEND_CPU = 0, BACKEND_OPENCL = 1, BACKEND_COUNT = 2 };
-
 typedef struct ir_node {
   char *name;          /* never NULL: imported name or a generated one */
   char *op_type;       /* ONNX op_type as written in the model */
@@ -102,7 +100,7 @@ typedef struct ir_node {
   void *params;        /* typed parameters from the front half (op_front.params_size bytes) */
   int act_op;          /* fused unary activation (op_id), -1 for none */
   void *act_params;    /* that activation's params */
-  int backend;         /* BACKEND_* chosen by the partition */
+  int backend;         /* index of the session backend that runs it (runtime/sched.c), -1 none */
   bool dead;           /* removed by a pass: skipped everywhere */
 } ir_node;
 
@@ -171,6 +169,9 @@ void ir_set_shape(ir_value *v, clcnn_dtype dtype, int rank, const int64_t *dims)
 /* Reads element i of an integer or float constant as int64 / double. */
 int64_t tensor_get_i64(const clcnn_tensor *t, int64_t i);
 double tensor_get_f64(const clcnn_tensor *t, int64_t i);
+/* IEEE half precision <-> float/double, round to nearest even. */
+float f16_to_float(uint16_t h);
+uint16_t f16_from_double(double v);
 
 /* ------------------------------------------------- operator front halves */
 

@@ -161,15 +161,16 @@ int cli_info(int argc, char **argv) {
   }
   if (s) {
     double flops = 0;
-    int live = 0, on[BACKEND_COUNT] = {0};
+    int live = 0, on[SESSION_MAX_BACKENDS] = {0}, transfers = 0;
     for (int i = 0; i < s->g.nnodes; i++) {
       const ir_node *n = &s->g.nodes[i];
       if (n->dead || n->op < 0) continue;
       live++;
-      if (n->backend >= 0 && n->backend < BACKEND_COUNT) on[n->backend]++;
+      if (n->backend >= 0 && n->backend < s->nbackends) on[n->backend]++;
       const op_front *f = op_front_get(n->op);
       if (f && f->flops) flops += f->flops(&s->g, n);
     }
+    for (int k = 0; k < s->nsteps; k++) transfers += s->steps[k].kind == STEP_TRANSFER;
     char shapes[1024] = "";
     size_t at = 0;
     for (int i = 0; i < m->ninputs && at < sizeof shapes; i++) {
@@ -183,21 +184,39 @@ int cli_info(int argc, char **argv) {
     print_count("FLOPs", flops, "FLOP");
     printf("%-12s%s\n", "  at shapes", m->ninputs ? shapes : "(no inputs)");
     size_t host = 0, dev = 0;
-    char hb[32], db[32];
+    char hb[32], db[32], split[256] = "";
     clcnn_session_memory(s, &host, &dev);
-    printf("%-12s%s: %d live node%s after optimisation (%d on cpu, %d on opencl)\n", "session",
-           clcnn_session_device(s), live, live == 1 ? "" : "s", on[BACKEND_CPU],
-           on[BACKEND_OPENCL]);
+    for (int b = 0; b < s->nbackends; b++) {
+      size_t l = strlen(split);
+      snprintf(split + l, sizeof split - l, "%s%d on %s", b ? ", " : "", on[b], s->backends[b]->name);
+    }
+    printf("%-12s%s: %d live node%s after optimisation (%s), %d transfer%s\n", "session",
+           clcnn_session_device(s), live, live == 1 ? "" : "s", split, transfers,
+           transfers == 1 ? "" : "s");
     printf("%-12shost %s, device %s\n", "memory", cli_bytes_str((double)host, hb, sizeof hb),
            cli_bytes_str((double)dev, db, sizeof db));
     if (device) {
-      /* Which node runs where (useful once OpenCL devices can fall back). */
-      for (int i = 0; i < s->g.nnodes; i++) {
-        const ir_node *n = &s->g.nodes[i];
-        if (n->dead) continue;
-        const char *why = s->fallback_reason ? s->fallback_reason[i] : NULL;
-        printf("  %-8s %-22s %s%s%s\n", n->backend == BACKEND_OPENCL ? "opencl" : "cpu",
-               n->op_type, n->name, why ? "  -- " : "", why ? why : "");
+      /* The schedule: which node runs where and why, and every transfer. */
+      printf("schedule\n");
+      for (int k = 0; k < s->nsteps; k++) {
+        const sched_step *sp = &s->steps[k];
+        if (sp->kind == STEP_TRANSFER) {
+          const ir_value *v = &s->g.values[sp->value];
+          char d[128], by[32];
+          cli_dims_str(v->t.rank, v->t.dims, d, sizeof d);
+          size_t bytes = (size_t)clcnn_tensor_numel(&v->t) * dtype_size(v->t.dtype);
+          char route[160];
+          snprintf(route, sizeof route, "%s->%s", s->backends[sp->from]->name,
+                   s->backends[sp->backend]->name);
+          printf("  %-14s %-22s %s %s (%s)%s\n", route, "Transfer", v->name, d,
+                 cli_bytes_str((double)bytes, by, sizeof by),
+                 sp->input_stage ? "  -- input, skipped while the device holds it" : "");
+          continue;
+        }
+        const ir_node *n = &s->g.nodes[sp->node];
+        const char *why = s->fallback_reason ? s->fallback_reason[sp->node] : NULL;
+        printf("  %-14s %-22s %s%s%s\n", s->backends[sp->backend]->name, n->op_type, n->name,
+               why ? "  -- " : "", why ? why : "");
       }
     }
     clcnn_session_free(s);

@@ -24,6 +24,8 @@ typedef struct run_args {
   bool profile;
   int runs; /* 0: none beyond the first */
   bool strict; /* refuse any fallback to the CPU backend */
+  bool verify; /* run each device node on the CPU backend too and compare */
+  double verify_tol;
 } run_args;
 
 static int parse_args(int argc, char **argv, run_args *a) {
@@ -36,6 +38,17 @@ static int parse_args(int argc, char **argv, run_args *a) {
       a->device = v;
     } else if (strcmp(argv[i], "--strict") == 0) {
       a->strict = true;
+    } else if (strcmp(argv[i], "--verify") == 0) {
+      a->verify = true;
+    } else if ((r = cli_opt(argc, argv, &i, "--verify-tolerance", &v)) != 0) {
+      char *end;
+      if (r < 0) return CLI_USAGE;
+      a->verify_tol = strtod(v, &end);
+      if (*end || !(a->verify_tol > 0)) {
+        cli_error("--verify-tolerance: '%s' is not a positive number", v);
+        return CLI_USAGE;
+      }
+      a->verify = true;
     } else if ((r = cli_opt(argc, argv, &i, "--input", &v)) != 0) {
       if (r < 0) return CLI_USAGE;
       if (a->ninputs == MAX_ARGS) {
@@ -264,16 +277,21 @@ static int cmp_entry_ms(const void *a, const void *b) {
 static double gflops(double flops, double ms) { return ms > 0 ? flops / (ms * 1e6) : 0; }
 
 static void print_profile_row(int k, const clcnn_profile_entry *e, double total) {
-  printf("%4d  %-32.32s %-20.20s %-7s %-16.16s %9.3f %8.2f %6.1f%%\n", k, e->node, e->op,
-         e->backend, e->shape, e->ms, gflops(e->flops, e->ms), total > 0 ? 100 * e->ms / total : 0);
+  char rate[32];
+  if (!strcmp(e->op, "Transfer")) /* bandwidth, not FLOPs */
+    snprintf(rate, sizeof rate, "%.2f GB/s", e->ms > 0 ? (double)e->bytes / (e->ms * 1e6) : 0);
+  else
+    snprintf(rate, sizeof rate, "%.2f", gflops(e->flops, e->ms));
+  printf("%4d  %-32.32s %-20.20s %-14.14s %-16.16s %9.3f %12s %10zu %6.1f%%\n", k, e->node, e->op,
+         e->backend, e->shape, e->ms, rate, e->bytes, total > 0 ? 100 * e->ms / total : 0);
 }
 
 static void print_profile(const clcnn_profile_entry *e, int n) {
   double total = 0, flops = 0;
   for (int i = 0; i < n; i++) total += e[i].ms, flops += e[i].flops;
-  printf("\nprofile (last run, %d nodes, in run order)\n", n);
-  printf("%4s  %-32s %-20s %-7s %-16s %9s %8s %7s\n", "#", "node", "op", "backend", "shape", "ms",
-         "GFLOP/s", "time");
+  printf("\nprofile (last run, %d steps in run order: nodes and transfers)\n", n);
+  printf("%4s  %-32s %-20s %-14s %-16s %9s %12s %10s %7s\n", "#", "node", "op", "backend", "shape",
+         "ms", "GFLOP/s", "bytes", "time");
   for (int i = 0; i < n; i++) print_profile_row(i, &e[i], total);
   printf("total: %.3f ms, %.4g GFLOP, %.2f GFLOP/s\n", total, flops / 1e9, gflops(flops, total));
   const clcnn_profile_entry **order = malloc(sizeof *order * (size_t)(n ? n : 1));
@@ -318,6 +336,7 @@ static int write_profile_json(const char *path, const char *model, const char *d
     cli_json_number(f, e[i].ms);
     fprintf(f, ", \"flops\": ");
     cli_json_number(f, e[i].flops);
+    fprintf(f, ", \"bytes\": %zu", e[i].bytes);
     fprintf(f, ", \"gflops_per_s\": ");
     cli_json_number(f, gflops(e[i].flops, e[i].ms));
     fprintf(f, "}");
@@ -327,6 +346,39 @@ static int write_profile_json(const char *path, const char *model, const char *d
     cli_error("--profile-json: cannot write '%s'", path);
     return CLI_FAIL;
   }
+  return CLI_OK;
+}
+
+/* -------------------------------------------------------------- verify */
+
+/* Verify mode's report; 0 when every device node agrees with the CPU
+ * backend. */
+static int print_verify(const clcnn_session *s) {
+  const clcnn_verify_entry *e;
+  int n, first;
+  if (clcnn_session_verify_report(s, &e, &n, &first)) {
+    cli_error("%s", clcnn_session_error(s));
+    return CLI_FAIL;
+  }
+  printf("\nverify (each device node against the CPU backend, from the same inputs)\n");
+  printf("%4s  %-32s %-20s %-10s %12s %12s %10s  %s\n", "#", "node", "op", "backend",
+         "max|err|", "max|cpu|", "error", "");
+  int bad = 0;
+  for (int i = 0; i < n; i++) {
+    bad += !e[i].ok;
+    printf("%4d  %-32.32s %-20.20s %-10.10s %12.4g %12.4g %10.3g  %s\n", i, e[i].node, e[i].op,
+           e[i].backend, e[i].max_abs_error, e[i].max_abs_ref, e[i].error,
+           e[i].ok ? "ok" : "DIFFERS");
+  }
+  if (!n) printf("  no node ran on a device: nothing to compare\n");
+  if (first >= 0) {
+    printf("%d of %d device nodes differ from the CPU backend; the first is '%s' (%s) on %s: "
+           "error %.3g\n", bad, n, e[first].node, e[first].op, e[first].backend, e[first].error);
+    cli_error("verify: node '%s' (%s) on %s differs from the CPU backend (error %.3g)",
+              e[first].node, e[first].op, e[first].backend, e[first].error);
+    return CLI_FAIL;
+  }
+  printf("all %d device nodes agree with the CPU backend\n", n);
   return CLI_OK;
 }
 
@@ -428,6 +480,8 @@ static int run_main(const run_args *a, clcnn_context *ctx) {
   so.device = a->device;
   so.strict = a->strict;
   so.profile = a->profile || a->profile_json;
+  so.verify = a->verify;
+  so.verify_tolerance = a->verify_tol;
   double t0 = cli_now_ms();
   clcnn_status st = clcnn_session_create(m, &so, shapes, nin, &s);
   double create_ms = cli_now_ms() - t0;
@@ -518,6 +572,7 @@ static int run_main(const run_args *a, clcnn_context *ctx) {
       goto out;
   }
   rc = CLI_OK;
+  if (a->verify && print_verify(s) != 0) rc = CLI_FAIL;
   goto out;
 usage:
   rc = CLI_USAGE;

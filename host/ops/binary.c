@@ -15,7 +15,7 @@
 
 #include "../ocl.h"
 #include "../../runtime/ops/binary.h"
-#include "unary.h"
+#include "../kernel_options.h"
 
 #define MAX_ELEMS ((int64_t)1 << 31)
 #define MAX_STEPS OCL_NODE_MAX_KERNELS

@@ -23,7 +23,7 @@
 #include "../gemm_dispatch.h"
 #include "../ocl.h"
 #include "../../runtime/ops/conv.h"
-#include "unary.h"
+#include "../kernel_options.h"
 
 #define ELEMS_MAX ((int64_t)1 << 31)
 /* Largest im2col band (floats); larger matrices are built band by band. */

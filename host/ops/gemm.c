@@ -15,7 +15,7 @@
 
 #include "../ocl.h"
 #include "../../runtime/ops/gemm.h"
-#include "unary.h"
+#include "../kernel_options.h"
 
 #include "../gemm_dispatch.h"
 

@@ -18,7 +18,7 @@
 
 #include "../ocl.h"
 #include "../../runtime/ops/layout.h"
-#include "unary.h"
+#include "../kernel_options.h"
 
 /* ------------------------------------------------------------ helpers */
 

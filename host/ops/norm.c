@@ -14,7 +14,7 @@
 
 #include "../ocl.h"
 #include "../../runtime/ops/norm.h"
-#include "unary.h"
+#include "../kernel_options.h"
 
 #define MAX_ELEMS ((int64_t)1 << 31)
 

@@ -11,7 +11,7 @@
 #include "../gemm_dispatch.h"
 #include "../ocl.h"
 #include "../../runtime/ops/pool.h"
-#include "unary.h"
+#include "../kernel_options.h"
 
 #define ELEMS_MAX ((int64_t)1 << 31)
 

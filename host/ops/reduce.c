@@ -10,7 +10,7 @@
 
 #include "../ocl.h"
 #include "../../runtime/ops/reduce.h"
-#include "unary.h"
+#include "../kernel_options.h"
 
 #define MAX_ELEMS ((int64_t)1 << 31)
 

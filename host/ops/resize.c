@@ -20,7 +20,7 @@
 #include "../ocl.h"
 #include "../../runtime/ops/resize.h"
 #include "../../runtime/ops/shape.h"
-#include "unary.h"
+#include "../kernel_options.h"
 
 #define MAX_TAPS 64 /* taps per axis the interpolation kernel unrolls */
 

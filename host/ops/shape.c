@@ -13,7 +13,7 @@
 
 #include "../ocl.h"
 #include "../../runtime/ops/shape.h"
-#include "unary.h"
+#include "../kernel_options.h"
 
 /* The unsigned integer type of an element size, or NULL. */
 static const char *bits_type(size_t es) {

@@ -113,7 +113,7 @@ static void read_f(clcnn_dtype dt, const void *src, size_t n, double *d) {
       break;
     case CLCNN_DTYPE_FLOAT64: memcpy(d, src, n * sizeof(double)); break;
     case CLCNN_DTYPE_FLOAT16:
-      for (size_t i = 0; i < n; i++) d[i] = shape_f16_to_float(((const uint16_t *)src)[i]);
+      for (size_t i = 0; i < n; i++) d[i] = f16_to_float(((const uint16_t *)src)[i]);
       break;
     default: break;
   }
@@ -146,7 +146,7 @@ static void write_from_f(clcnn_dtype dt, const double *d, size_t n, void *dst) {
       break;
     case CLCNN_DTYPE_FLOAT64: memcpy(dst, d, n * sizeof(double)); break;
     case CLCNN_DTYPE_FLOAT16:
-      for (size_t i = 0; i < n; i++) ((uint16_t *)dst)[i] = shape_f16_from_double(d[i]);
+      for (size_t i = 0; i < n; i++) ((uint16_t *)dst)[i] = f16_from_double(d[i]);
       break;
     case CLCNN_DTYPE_INT64:
       for (size_t i = 0; i < n; i++) {
@@ -184,7 +184,7 @@ static void write_from_i(clcnn_dtype dt, const int64_t *v, size_t n, void *dst) 
       for (size_t i = 0; i < n; i++) ((double *)dst)[i] = (double)v[i];
       break;
     case CLCNN_DTYPE_FLOAT16:
-      for (size_t i = 0; i < n; i++) ((uint16_t *)dst)[i] = shape_f16_from_double((double)v[i]);
+      for (size_t i = 0; i < n; i++) ((uint16_t *)dst)[i] = f16_from_double((double)v[i]);
       break;
     case CLCNN_DTYPE_INT64: memcpy(dst, v, n * sizeof(int64_t)); break;
     case CLCNN_DTYPE_INT32:
@@ -230,12 +230,12 @@ static clcnn_status cast_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
   }
   if (from == CLCNN_DTYPE_FLOAT32 && to == CLCNN_DTYPE_FLOAT16) {
     for (size_t i = 0; i < count; i++)
-      ((uint16_t *)dst)[i] = shape_f16_from_double(((const float *)src)[i]);
+      ((uint16_t *)dst)[i] = f16_from_double(((const float *)src)[i]);
     return CLCNN_OK;
   }
   if (from == CLCNN_DTYPE_FLOAT16 && to == CLCNN_DTYPE_FLOAT32) {
     for (size_t i = 0; i < count; i++)
-      ((float *)dst)[i] = shape_f16_to_float(((const uint16_t *)src)[i]);
+      ((float *)dst)[i] = f16_to_float(((const uint16_t *)src)[i]);
     return CLCNN_OK;
   }
   union {

@@ -121,7 +121,7 @@ static clcnn_status const_floats(const ir_value *v, const char *what, int count,
                    (long long)clcnn_tensor_numel(&v->t), count);
   for (int i = 0; i < count; i++) {
     out[i] = v->t.dtype == CLCNN_DTYPE_FLOAT16
-                 ? shape_f16_to_float(((const uint16_t *)v->t.data)[i])
+                 ? f16_to_float(((const uint16_t *)v->t.data)[i])
                  : tensor_get_f64(&v->t, i);
     if (!isfinite(out[i]))
       return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input '%s' has a non-finite value", what);

@@ -64,46 +64,6 @@ typedef struct cast_params {
 
 /* ------------------------------------------------- helpers for the fronts */
 
-/* IEEE half precision <-> float/double, round to nearest even. */
-static inline float shape_f16_to_float(uint16_t h) {
-  uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, b;
-  if (e == 0x1f) {
-    b = sign | 0x7f800000u | (m << 13);
-  } else if (e) {
-    b = sign | ((e + 112u) << 23) | (m << 13);
-  } else if (m) { /* subnormal: normalize */
-    int sh = 0;
-    while (!(m & 0x400u)) {
-      m <<= 1;
-      sh++;
-    }
-    b = sign | ((uint32_t)(113 - sh) << 23) | ((m & 0x3ffu) << 13);
-  } else {
-    b = sign;
-  }
-  float f;
-  memcpy(&f, &b, 4);
-  return f;
-}
-
-static inline uint16_t shape_f16_from_double(double v) {
-  uint16_t sign = signbit(v) ? 0x8000u : 0;
-  double a = fabs(v);
-  if (a != a) return (uint16_t)(sign | 0x7e00u);
-  if (a >= 65520.0) return (uint16_t)(sign | 0x7c00u); /* rounds to infinity */
-  if (a < 6.103515625e-05) /* below 2^-14: subnormal, units of 2^-24 */
-    return (uint16_t)(sign | (uint16_t)nearbyint(a * 16777216.0));
-  int ex;
-  double f = frexp(a, &ex); /* a = f * 2^ex, f in [0.5, 1) */
-  int e = ex - 1;           /* a = (2f) * 2^e, 2f in [1, 2) */
-  double m = nearbyint((2.0 * f - 1.0) * 1024.0);
-  if (m >= 1024.0) {
-    m = 0;
-    e++;
-  }
-  return (uint16_t)(sign | (uint16_t)((e + 15) << 10) | (uint16_t)m);
-}
-
 /* Writes v converted to type dt into out[8] (the rest zeroed): floats
  * rounded, integers truncated toward zero and saturated, bool = v != 0. */
 static inline void shape_scalar_store(clcnn_dtype dt, double v, uint8_t *out) {
@@ -117,7 +77,7 @@ static inline void shape_scalar_store(clcnn_dtype dt, double v, uint8_t *out) {
     }
     case CLCNN_DTYPE_FLOAT64: memcpy(out, &v, 8); break;
     case CLCNN_DTYPE_FLOAT16: {
-      uint16_t h = shape_f16_from_double(v);
+      uint16_t h = f16_from_double(v);
       memcpy(out, &h, 2);
       break;
     }

@@ -13,7 +13,7 @@
 
 #include "internal.h"
 #include "op_harness.h"
-#include "host/ops/unary.h"
+#include "host/kernel_options.h"
 #include "ops/unary.h"
 
 #define TOL 1e-5f

@@ -1,5 +1,6 @@
-/* The one way to express a fused activation in OpenCL C, and exact float
- * literals for -D options.
+/* Build options of OpenCL kernels, assembled in one place (STYLE.md): the
+ * -D option builder, exact float literals, the kernel form for a device, and
+ * the one way to express a fused activation in OpenCL C.
  *
  * kernels/common.cl defines, selected by -D options,
  *   float   act_apply(float x);
@@ -21,11 +22,14 @@
  *   ocl_opt(opts, sizeof opts, "-DK=%d", k);
  *   ocl_activation_options(n->act_op, n->act_params, opts, sizeof opts);
  *   ocl_kernel(on, "conv.cl", "conv2d_nchw_f32", opts, &kern, err); */
-#ifndef CLCNN_HOST_OPS_UNARY_H
-#define CLCNN_HOST_OPS_UNARY_H
+#ifndef CLCNN_HOST_KERNEL_OPTIONS_H
+#define CLCNN_HOST_KERNEL_OPTIONS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+/* Appends " -DNAME=value" (printf format) to an options string. */
+void ocl_opt(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Appends " -DACT_xxx" and its parameters (" -DACT_ALPHA=0.100000001f"...)
  * for activation `act_op` (an op_id of the unary family, e.g. n->act_op;
@@ -55,4 +59,4 @@ char *ocl_float_literal(float v, char out[OCL_FLOAT_LITERAL_MAX]);
 struct ocl_device_info;
 bool ocl_gpu_variant(const struct ocl_device_info *dev);
 
-#endif /* CLCNN_HOST_OPS_UNARY_H */
+#endif /* CLCNN_HOST_KERNEL_OPTIONS_H */

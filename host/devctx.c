@@ -1,0 +1,369 @@
+/* Shared OpenCL contexts, programs and weights (host/devctx.h). */
+#include "devctx.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clblast_cache.h"
+
+/* ------------------------------------------------------------ buffers */
+
+/* Test hook: when > 0, the n-th device allocation from now fails as if the
+ * device were out of memory (tests/unit/test_opencl.c). */
+static _Atomic int fail_alloc_countdown;
+void ocl_test_fail_allocation(int nth) { fail_alloc_countdown = nth; }
+
+cl_mem ocl_create_buffer(cl_context ctx, cl_mem_flags flags, size_t bytes, void *host,
+                         cl_int *rc) {
+  if (fail_alloc_countdown > 0 && --fail_alloc_countdown == 0) {
+    *rc = CL_MEM_OBJECT_ALLOCATION_FAILURE;
+    return NULL;
+  }
+  return clCreateBuffer(ctx, flags, bytes, host, rc);
+}
+
+/* ----------------------------------------------------------- programs */
+
+typedef struct program_entry {
+  char *file, *options;
+  cl_program program;
+} program_entry;
+
+struct ocl_devctx {
+  const ocl_device_info *dev;
+  cl_context ctx;
+  bool app_owned;           /* the application's context: freed with its last session */
+  int refs;                 /* sessions using it (under the registry's lock) */
+  ocl_cache_config cache;
+  pthread_mutex_t lock;     /* the program list */
+  program_entry *programs;
+  int nprograms, cap;
+  struct devctx_registry *registry;
+};
+
+/* The devctxs of one clcnn_context. */
+typedef struct devctx_registry {
+  pthread_mutex_t lock;
+  ocl_devctx **items;
+  int count, cap;
+} devctx_registry;
+
+static const int registry_key = 0;
+
+static void devctx_destroy(ocl_devctx *dc) {
+  for (int i = 0; i < dc->nprograms; i++) {
+    clReleaseProgram(dc->programs[i].program);
+    free(dc->programs[i].file);
+    free(dc->programs[i].options);
+  }
+  free(dc->programs);
+  if (dc->ctx) {
+    ocl_clblast_release_context(dc->ctx); /* CLBlast's programs for it */
+    clReleaseContext(dc->ctx);
+  }
+  pthread_mutex_destroy(&dc->lock);
+  free(dc);
+}
+
+static void *registry_create(void *arg) {
+  (void)arg;
+  devctx_registry *r = calloc(1, sizeof *r);
+  if (r) pthread_mutex_init(&r->lock, NULL);
+  return r;
+}
+
+static void registry_free(void *obj) {
+  devctx_registry *r = obj;
+  for (int i = 0; i < r->count; i++) devctx_destroy(r->items[i]);
+  free(r->items);
+  pthread_mutex_destroy(&r->lock);
+  free(r);
+}
+
+clcnn_status ocl_devctx_acquire(clcnn_context *ctx, const ocl_device_info *dev,
+                                cl_context app_context, const ocl_cache_config *cache,
+                                ocl_devctx **out, clcnn_err *err) {
+  *out = NULL;
+  devctx_registry *r = context_attachment(ctx, &registry_key, registry_create, NULL, registry_free);
+  if (!r) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  clcnn_status st = CLCNN_OK;
+  pthread_mutex_lock(&r->lock);
+  for (int i = 0; i < r->count; i++) {
+    ocl_devctx *dc = r->items[i];
+    if (dc->dev == dev && (app_context ? dc->ctx == app_context : !dc->app_owned)) {
+      dc->refs++;
+      *out = dc;
+      goto done;
+    }
+  }
+  if (r->count == r->cap) {
+    int cap = r->cap ? 2 * r->cap : 4;
+    ocl_devctx **p = realloc(r->items, sizeof *p * (size_t)cap);
+    if (!p) {
+      st = err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+      goto done;
+    }
+    r->items = p;
+    r->cap = cap;
+  }
+  ocl_devctx *dc = calloc(1, sizeof *dc);
+  if (!dc) {
+    st = err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+    goto done;
+  }
+  pthread_mutex_init(&dc->lock, NULL);
+  dc->dev = dev;
+  dc->registry = r;
+  dc->cache = *cache; /* the strings are the context's, which outlives dc */
+  if (app_context) {
+    clRetainContext(app_context);
+    dc->ctx = app_context;
+    dc->app_owned = true;
+  } else {
+    cl_int rc;
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)dev->platform, 0};
+    dc->ctx = clCreateContext(props, 1, &dev->device, NULL, NULL, &rc);
+    if (rc != CL_SUCCESS) {
+      st = err_set(err, CLCNN_ERROR_DEVICE, "clCreateContext failed on %s: %s (%d)", dev->name,
+                   ocl_error_str(rc), (int)rc);
+      dc->ctx = NULL;
+      devctx_destroy(dc);
+      goto done;
+    }
+  }
+  dc->refs = 1;
+  r->items[r->count++] = dc;
+  *out = dc;
+done:
+  pthread_mutex_unlock(&r->lock);
+  return st;
+}
+
+void ocl_devctx_release(ocl_devctx *dc) {
+  if (!dc) return;
+  devctx_registry *r = dc->registry;
+  bool destroy = false;
+  pthread_mutex_lock(&r->lock);
+  /* clcnn's own contexts stay for the next session; an application's goes
+   * with its last session, as clcnn_opencl.h promises. */
+  if (--dc->refs == 0 && dc->app_owned) {
+    for (int i = 0; i < r->count; i++)
+      if (r->items[i] == dc) {
+        r->items[i] = r->items[--r->count];
+        break;
+      }
+    destroy = true;
+  }
+  pthread_mutex_unlock(&r->lock);
+  if (destroy) devctx_destroy(dc);
+}
+
+cl_context ocl_devctx_context(const ocl_devctx *dc) { return dc->ctx; }
+
+extern const struct embedded_file {
+  const char *name;
+  const char *data;
+  size_t size;
+} clcnn_embedded_kernels[];
+
+/* One kernel file: CLCNN_KERNEL_DIR/FILE when set (kernel development),
+ * else the copy embedded at build time. Returns malloc'd text. */
+static char *read_kernel_file(const char *file, size_t *size, clcnn_err *err) {
+  const char *dir = getenv("CLCNN_KERNEL_DIR");
+  if (dir && dir[0]) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+      err_set(err, CLCNN_ERROR_IO, "CLCNN_KERNEL_DIR: cannot open '%s'", path);
+      return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *p = malloc((size_t)(n > 0 ? n : 0) + 1);
+    if (!p || (n > 0 && fread(p, 1, (size_t)n, f) != (size_t)n)) {
+      fclose(f);
+      free(p);
+      err_set(err, CLCNN_ERROR_IO, "cannot read '%s'", path);
+      return NULL;
+    }
+    fclose(f);
+    *size = (size_t)(n > 0 ? n : 0);
+    return p;
+  }
+  const struct embedded_file *e = clcnn_embedded_kernels;
+  while (e->name && strcmp(e->name, file) != 0) e++;
+  if (!e->name) {
+    err_set(err, CLCNN_ERROR_INTERNAL, "no embedded kernel file '%s'", file);
+    return NULL;
+  }
+  char *p = malloc(e->size + 1);
+  if (!p) {
+    err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+    return NULL;
+  }
+  memcpy(p, e->data, e->size);
+  *size = e->size;
+  return p;
+}
+
+/* common.cl, a newline, then FILE. */
+static char *kernel_source(const char *file, clcnn_err *err) {
+  size_t n0 = 0, n1 = 0;
+  char *common = read_kernel_file("common.cl", &n0, err);
+  if (!common) return NULL;
+  char *body = read_kernel_file(file, &n1, err);
+  char *src = body ? malloc(n0 + n1 + 2) : NULL;
+  if (src) {
+    memcpy(src, common, n0);
+    src[n0] = '\n';
+    memcpy(src + n0 + 1, body, n1);
+    src[n0 + 1 + n1] = 0;
+  } else if (body) {
+    err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  }
+  free(common);
+  free(body);
+  return src;
+}
+
+static cl_program find_program(ocl_devctx *dc, const char *file, const char *options) {
+  for (int i = 0; i < dc->nprograms; i++)
+    if (!strcmp(dc->programs[i].file, file) && !strcmp(dc->programs[i].options, options))
+      return dc->programs[i].program;
+  return NULL;
+}
+
+clcnn_status ocl_devctx_program(ocl_devctx *dc, const char *file, const char *options,
+                                cl_program *out, bool *built, bool *from_disk, clcnn_err *err) {
+  if (built) *built = false;
+  if (from_disk) *from_disk = false;
+  pthread_mutex_lock(&dc->lock);
+  cl_program p = find_program(dc, file, options);
+  pthread_mutex_unlock(&dc->lock);
+  if (p) {
+    *out = p;
+    return CLCNN_OK;
+  }
+  /* Built without the lock: sessions on other threads keep building their
+   * own programs meanwhile. Two threads may build the same one; the first
+   * kept wins. */
+  char *src = kernel_source(file, err);
+  if (!src) return err->status;
+  char opts[4096];
+  snprintf(opts, sizeof opts, "-cl-std=CL1.2 -cl-mad-enable -cl-no-signed-zeros %s", options);
+  bool hit = false;
+  clcnn_status st = ocl_program_build(dc->ctx, dc->dev->device, dc->dev, src, opts, &dc->cache, &p,
+                                      &hit, err);
+  free(src);
+  if (st) return st;
+  pthread_mutex_lock(&dc->lock);
+  cl_program kept = find_program(dc, file, options);
+  if (!kept && dc->nprograms == dc->cap) {
+    int cap = dc->cap ? dc->cap * 2 : 16;
+    program_entry *e = realloc(dc->programs, sizeof *e * (size_t)cap);
+    if (e) {
+      dc->programs = e;
+      dc->cap = cap;
+    }
+  }
+  if (!kept && dc->nprograms < dc->cap) {
+    program_entry *e = &dc->programs[dc->nprograms];
+    e->file = strdup(file);
+    e->options = strdup(options);
+    if (e->file && e->options) {
+      e->program = p;
+      dc->nprograms++;
+      kept = p;
+    } else {
+      free(e->file);
+      free(e->options);
+    }
+  }
+  pthread_mutex_unlock(&dc->lock);
+  if (kept != p) clReleaseProgram(p);
+  if (!kept) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  if (built) *built = true;
+  if (from_disk) *from_disk = hit;
+  *out = kept;
+  return CLCNN_OK;
+}
+
+/* ------------------------------------------------------------ weights */
+
+typedef struct weight_entry {
+  uint8_t hash[OCL_CACHE_KEY_SIZE];
+  size_t bytes;
+  cl_mem mem;
+} weight_entry;
+
+struct ocl_weights {
+  cl_context ctx; /* retained: the buffers' context outlives the devctx if need be */
+  pthread_mutex_t lock;
+  weight_entry *items;
+  int count, cap;
+};
+
+static void *weights_create(void *arg) {
+  ocl_weights *w = calloc(1, sizeof *w);
+  if (!w) return NULL;
+  w->ctx = arg;
+  clRetainContext(w->ctx);
+  pthread_mutex_init(&w->lock, NULL);
+  return w;
+}
+
+static void weights_free(void *obj) {
+  ocl_weights *w = obj;
+  for (int i = 0; i < w->count; i++) clReleaseMemObject(w->items[i].mem);
+  free(w->items);
+  pthread_mutex_destroy(&w->lock);
+  clReleaseContext(w->ctx);
+  free(w);
+}
+
+ocl_weights *ocl_weights_of(const clcnn_model *model, ocl_devctx *dc) {
+  /* Keyed by the cl_context, which the store retains: no other context can
+   * have its address while the store lives. */
+  return model_attachment(model, dc->ctx, weights_create, dc->ctx, weights_free);
+}
+
+clcnn_status ocl_weights_get(ocl_weights *w, const void *data, size_t bytes, cl_mem *out,
+                             clcnn_err *err) {
+  uint8_t hash[OCL_CACHE_KEY_SIZE];
+  ocl_sha256(data, bytes, hash);
+  clcnn_status st = CLCNN_OK;
+  pthread_mutex_lock(&w->lock);
+  for (int i = 0; i < w->count; i++)
+    if (w->items[i].bytes == bytes && !memcmp(w->items[i].hash, hash, sizeof hash)) {
+      *out = w->items[i].mem;
+      goto done;
+    }
+  if (w->count == w->cap) {
+    int cap = w->cap ? 2 * w->cap : 64;
+    weight_entry *p = realloc(w->items, sizeof *p * (size_t)cap);
+    if (!p) {
+      st = err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+      goto done;
+    }
+    w->items = p;
+    w->cap = cap;
+  }
+  cl_int rc;
+  cl_mem m = ocl_create_buffer(w->ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, bytes ? bytes : 4,
+                               bytes ? (void *)data : (void *)&bytes, &rc);
+  if (rc != CL_SUCCESS) {
+    st = err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "cannot allocate %zu bytes of weights: %s (%d)",
+                 bytes, ocl_error_str(rc), (int)rc);
+    goto done;
+  }
+  w->items[w->count++] = (weight_entry){.bytes = bytes, .mem = m};
+  memcpy(w->items[w->count - 1].hash, hash, sizeof hash);
+  *out = m;
+done:
+  pthread_mutex_unlock(&w->lock);
+  return st;
+}

@@ -1,0 +1,118 @@
+/* Helpers that operator implementations (host/ops/FAMILY.c) use to build
+ * kernels, upload constants and enqueue work (host/ocl.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ocl_backend.h"
+
+const ocl_device_info *ocl_node_device(const ocl_node *on) { return on->be->dev; }
+cl_context ocl_node_context(const ocl_node *on) { return on->be->ctx; }
+cl_command_queue ocl_node_queue(const ocl_node *on) { return on->be->queue; }
+
+static clcnn_status cl_fail(clcnn_err *err, clcnn_status st, cl_int code, const char *what) {
+  return err_set(err, st, "%s failed: %s (%d)", what, ocl_error_str(code), (int)code);
+}
+
+clcnn_status ocl_kernel(ocl_node *on, const char *file, const char *name, const char *options,
+                        cl_kernel *out, clcnn_err *err) {
+  if (on->nkernels >= OCL_NODE_MAX_KERNELS)
+    return err_set(err, CLCNN_ERROR_INTERNAL, "too many kernels for one node");
+  cl_program prog;
+  bool built = false, from_disk = false;
+  clcnn_status st = ocl_devctx_program(on->be->dc, file, options ? options : "", &prog, &built,
+                                       &from_disk, err);
+  if (st) return st;
+  on->be->programs_built += built;
+  on->be->programs_from_disk += from_disk;
+  cl_int rc;
+  cl_kernel k = clCreateKernel(prog, name, &rc);
+  if (rc != CL_SUCCESS) return cl_fail(err, CLCNN_ERROR_KERNEL_BUILD, rc, name);
+  on->kernels[on->nkernels++] = k;
+  *out = k;
+  return CLCNN_OK;
+}
+
+clcnn_status ocl_upload(ocl_node *on, const void *data, size_t bytes, cl_mem *out,
+                        clcnn_err *err) {
+  ocl_backend *be = on->be;
+  if (bytes > be->dev->max_alloc_size)
+    return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY,
+                   "a %zu-byte buffer exceeds the device's largest allocation (%llu bytes)", bytes,
+                   (unsigned long long)be->dev->max_alloc_size);
+  if (data && be->weights) {
+    clcnn_status st = ocl_weights_get(be->weights, data, bytes, out, err);
+    if (st == CLCNN_OK) on->shared_bytes += bytes;
+    return st;
+  }
+  if (on->nbuffers >= OCL_NODE_MAX_BUFFERS)
+    return err_set(err, CLCNN_ERROR_INTERNAL, "too many buffers for one node");
+  cl_int rc;
+  cl_mem m = ocl_create_buffer(be->ctx, CL_MEM_READ_ONLY | (data ? CL_MEM_COPY_HOST_PTR : 0),
+                               bytes ? bytes : 4, (void *)data, &rc);
+  if (rc != CL_SUCCESS) return cl_fail(err, CLCNN_ERROR_OUT_OF_MEMORY, rc, "clCreateBuffer");
+  on->buffers[on->nbuffers++] = m;
+  on->buffer_bytes += bytes;
+  *out = m;
+  return CLCNN_OK;
+}
+
+/* Adds the time of node `idx`'s pending event to the node, and forgets it. */
+static void take_event_time(ocl_backend *be, int idx, bool wait) {
+  cl_event ev = be->events[idx];
+  if (!ev) return;
+  if (wait) clWaitForEvents(1, &ev);
+  cl_ulong a = 0, b = 0;
+  clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof a, &a, NULL);
+  clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof b, &b, NULL);
+  be->nodes[idx].ms += (double)(b - a) / 1e6;
+  clReleaseEvent(ev);
+  be->events[idx] = NULL;
+}
+
+void ocl_node_collect_times(ocl_backend *be) {
+  for (int i = 0; i < be->nnodes; i++) take_event_time(be, i, false);
+}
+
+clcnn_status ocl_enqueue(ocl_node *on, cl_kernel k, cl_uint work_dim, const size_t *global,
+                         const size_t *local, clcnn_err *err) {
+  size_t g[3];
+  for (cl_uint i = 0; i < work_dim; i++) {
+    g[i] = global[i] ? global[i] : 1;
+    if (local && local[i]) g[i] = (g[i] + local[i] - 1) / local[i] * local[i];
+  }
+  cl_event ev = NULL;
+  ocl_backend *be = on->be;
+  cl_int rc = clEnqueueNDRangeKernel(be->queue, k, work_dim, NULL, g, local, 0, NULL,
+                                     be->profile ? &ev : NULL);
+  if (rc != CL_SUCCESS) return cl_fail(err, CLCNN_ERROR_DEVICE, rc, "clEnqueueNDRangeKernel");
+  if (ev) {
+    /* A node with several kernels: the earlier kernel's time is added now,
+     * the last one's when the backend synchronises. */
+    int idx = (int)(on - be->nodes);
+    take_event_time(be, idx, true);
+    be->events[idx] = ev;
+  }
+  return CLCNN_OK;
+}
+
+clcnn_status ocl_args(cl_kernel k, clcnn_err *err, ...) {
+  va_list ap;
+  va_start(ap, err);
+  cl_uint i = 0;
+  for (;;) {
+    size_t size = va_arg(ap, size_t);
+    if (!size) break;
+    const void *p = va_arg(ap, const void *);
+    cl_int rc = clSetKernelArg(k, i, size, p);
+    if (rc != CL_SUCCESS) {
+      va_end(ap);
+      return err_set(err, CLCNN_ERROR_DEVICE, "clSetKernelArg(%u) failed: %s (%d)", i,
+                     ocl_error_str(rc), (int)rc);
+    }
+    i++;
+  }
+  va_end(ap);
+  return CLCNN_OK;
+}

@@ -1,0 +1,665 @@
+/* The runtime's plan of a session (DESIGN.md decision 3): partition over the
+ * session's backends, explicit transfer steps, one liveness analysis over the
+ * whole schedule with one arena per backend, and the run loop (with verify
+ * mode and profiling). Backends are reached only through runtime/backend.h.
+ *
+ * The schedule is a list of steps: nodes, each on one backend, and
+ * transfers of a value from one backend to another. A value crossing between
+ * two devices goes through its host slot (device -> host, host -> device).
+ * Every transfer returns only when its source may be reused and its
+ * destination holds the data, and each backend runs its own steps in order,
+ * so a buffer is free for reuse right after its last step — the liveness
+ * below is exact. Graph inputs keep their slots for the whole session (a
+ * second run reads the inputs last set), graph outputs until read back. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+
+static _Thread_local sched_refuse_fn test_refuse;
+static _Thread_local void *test_refuse_user;
+
+void sched_set_test_refuse(sched_refuse_fn fn, void *user) {
+  test_refuse = fn;
+  test_refuse_user = user;
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static size_t value_bytes(const ir_value *v) {
+  return (size_t)shape_numel(v->t.rank, v->t.dims) * dtype_size(v->t.dtype);
+}
+
+static bool is_graph_input(const ir_graph *g, int v) { return g->values[v].is_input; }
+
+/* ------------------------------------------------------------- partition */
+
+/* Offers each live node to the backends in order; the first whose supports()
+ * accepts it and whose prepare() succeeds runs it. Reasons for refusals are
+ * kept per node (clcnn info shows them); strict mode turns any node that is
+ * not on a device into one error listing them all. */
+static clcnn_status partition(clcnn_session *s, clcnn_err *err) {
+  ir_graph *g = &s->g;
+  clcnn_err reasons = {0};
+  int nn = g->nnodes ? g->nnodes : 1;
+  s->fallback_reason = calloc((size_t)nn, sizeof(char *));
+  s->host_prepared = calloc((size_t)nn, sizeof(bool));
+  if (!s->fallback_reason || !s->host_prepared)
+    return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  for (int i = 0; i < g->nnodes; i++) {
+    ir_node *n = &g->nodes[i];
+    n->backend = -1;
+    if (n->dead) continue;
+    char why_all[1024] = "";
+    for (int b = 0; b < s->nbackends && n->backend < 0; b++) {
+      backend *be = s->backends[b];
+      clcnn_err e = {0};
+      const char *why = NULL;
+      if (test_refuse && test_refuse(test_refuse_user, b, be->name, g, i))
+        why = "refused by the test hook";
+      else
+        why = be->ops->supports(be, g, n);
+      if (!why) {
+        clcnn_status st = be->ops->prepare(be, g, i, &e);
+        if (st == CLCNN_OK) {
+          n->backend = b;
+          if (b == s->host) s->host_prepared[i] = true;
+          break;
+        }
+        be->ops->release(be, i);
+        if (st != CLCNN_ERROR_KERNEL_BUILD && st != CLCNN_ERROR_UNSUPPORTED)
+          return err_set(err, st, "node '%s' (%s) on %s: %s", n->name, n->op_type, be->name,
+                         e.msg);
+        if (s->strict && st == CLCNN_ERROR_KERNEL_BUILD) reasons.status = st;
+        why = e.msg;
+        ctx_log(s->ctx, CLCNN_LOG_WARNING, "node '%s' (%s) does not run on %s: %s", n->name,
+                n->op_type, be->name, why);
+      }
+      size_t at = strlen(why_all);
+      snprintf(why_all + at, sizeof why_all - at, "%s%s%s%s", at ? "; " : "",
+               s->nbackends > 2 ? be->name : "", s->nbackends > 2 ? ": " : "", why);
+    }
+    if (n->backend < 0)
+      return err_set(err, CLCNN_ERROR_UNSUPPORTED, "node '%s' (%s) cannot run on any backend: %s",
+                     n->name, n->op_type, why_all);
+    if (why_all[0] && !(s->fallback_reason[i] = strdup(why_all)))
+      return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+    if (s->strict && n->backend == s->host && s->nbackends > 1)
+      err_append(&reasons, CLCNN_ERROR_UNSUPPORTED, "node '%s' (%s): %s", n->name, n->op_type,
+                 why_all);
+  }
+  if (reasons.msg[0])
+    return err_set(err, reasons.status ? reasons.status : CLCNN_ERROR_UNSUPPORTED,
+                   "strict mode: these nodes cannot run on %s: %s", s->device, reasons.msg);
+  /* Verify mode runs every device node on the CPU backend too. */
+  for (int i = 0; s->verify && i < g->nnodes; i++) {
+    ir_node *n = &g->nodes[i];
+    if (n->dead || n->backend == s->host) continue;
+    backend *cpu = s->backends[s->host];
+    clcnn_err e = {0};
+    const char *why = cpu->ops->supports(cpu, g, n);
+    clcnn_status st = why ? err_set(&e, CLCNN_ERROR_UNSUPPORTED, "%s", why)
+                          : cpu->ops->prepare(cpu, g, i, &e);
+    s->host_prepared[i] = true; /* released with the session even if prepare failed */
+    if (st)
+      return err_set(err, st, "verify mode: node '%s' (%s) cannot run on the CPU backend: %s",
+                     n->name, n->op_type, e.msg);
+  }
+  return CLCNN_OK;
+}
+
+/* -------------------------------------------------------------- schedule */
+
+static clcnn_status add_step(clcnn_session *s, int *cap, sched_step st, clcnn_err *err) {
+  if (s->nsteps == *cap) {
+    int c = *cap ? *cap * 2 : 64;
+    sched_step *p = realloc(s->steps, sizeof *p * (size_t)c);
+    if (!p) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+    s->steps = p;
+    *cap = c;
+  }
+  s->steps[s->nsteps++] = st;
+  return CLCNN_OK;
+}
+
+static int first_bit(uint32_t m) {
+  for (int b = 0; b < 32; b++)
+    if (m & (1u << b)) return b;
+  return -1;
+}
+
+/* The steps: graph inputs staged where they are read, then every node in
+ * order, preceded by the transfers that bring its inputs to its backend. */
+static clcnn_status build_steps(clcnn_session *s, clcnn_err *err) {
+  ir_graph *g = &s->g;
+  int nv = g->nvalues ? g->nvalues : 1, cap = 0;
+  uint32_t *valid = calloc((size_t)nv, sizeof *valid); /* at this point of the schedule */
+  s->input_on = calloc((size_t)nv, sizeof *s->input_on);
+  s->output_on = malloc(sizeof(int) * (size_t)nv);
+  s->output_on_host = calloc((size_t)nv, sizeof(bool));
+  clcnn_status st = CLCNN_OK;
+  if (!valid || !s->input_on || !s->output_on || !s->output_on_host) {
+    st = err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+    goto out;
+  }
+  const uint32_t host_bit = 1u << s->host;
+  for (int v = 0; v < g->nvalues; v++) s->output_on[v] = s->host;
+  /* Graph inputs: one staging step per backend that reads the input; at run
+   * time each is skipped when that backend still holds the input last set. */
+  for (int k = 0; k < g->ninputs; k++) {
+    int v = g->inputs[k];
+    s->input_on[v] = host_bit;
+    uint32_t readers = 0;
+    for (int i = 0; i < g->nnodes; i++) {
+      const ir_node *n = &g->nodes[i];
+      if (n->dead) continue;
+      for (int j = 0; j < n->nin; j++)
+        if (n->in[j] == v) readers |= 1u << n->backend;
+    }
+    if (g->values[v].is_output) readers |= host_bit;
+    /* The host first: a device's copy may have to go through it. */
+    for (int pass = 0; pass < 2; pass++)
+      for (int b = 0; b < s->nbackends; b++) {
+        if (!(readers & (1u << b)) || (pass == 0) != (b == s->host)) continue;
+        st = add_step(s, &cap,
+                      (sched_step){STEP_TRANSFER, -1, v, b, s->host, true}, err);
+        if (st) goto out;
+      }
+    valid[v] = readers | host_bit;
+  }
+  for (int i = 0; i < g->nnodes; i++) {
+    const ir_node *n = &g->nodes[i];
+    if (n->dead) continue;
+    int b = n->backend;
+    for (int j = 0; j < n->nin; j++) {
+      int v = n->in[j];
+      if (v < 0 || g->values[v].is_const || (valid[v] & (1u << b))) continue;
+      if (!valid[v]) {
+        st = err_set(err, CLCNN_ERROR_INTERNAL, "node '%s' reads '%s' before it is computed",
+                     n->name, g->values[v].name);
+        goto out;
+      }
+      if (!(valid[v] & host_bit)) { /* device -> host, then (maybe) host -> device */
+        st = add_step(s, &cap,
+                      (sched_step){STEP_TRANSFER, -1, v, s->host, first_bit(valid[v]), false}, err);
+        if (st) goto out;
+        valid[v] |= host_bit;
+      }
+      if (b != s->host) {
+        st = add_step(s, &cap, (sched_step){STEP_TRANSFER, -1, v, b, s->host, false}, err);
+        if (st) goto out;
+        valid[v] |= 1u << b;
+      }
+    }
+    st = add_step(s, &cap, (sched_step){STEP_NODE, i, -1, b, b, false}, err);
+    if (st) goto out;
+    for (int j = 0; j < n->nout; j++)
+      if (n->out[j] >= 0) {
+        valid[n->out[j]] = 1u << b;
+        s->output_on[n->out[j]] = b;
+      }
+  }
+out:
+  free(valid);
+  return st;
+}
+
+/* ------------------------------------------------------------ memory plan */
+
+/* One liveness analysis over the steps: the buffer of value v on backend b
+ * lives from the step that writes it there (its node, or a transfer to b) to
+ * the last step that reads it there (a node, or a transfer from b). Graph
+ * inputs live for the whole session, graph outputs until they are read. */
+static clcnn_status plan_memory(clcnn_session *s, clcnn_err *err) {
+  ir_graph *g = &s->g;
+  int nb = s->nbackends, nv = g->nvalues;
+  size_t cells = (size_t)(nv ? nv : 1) * (size_t)nb;
+  int *first = malloc(sizeof(int) * cells), *last = malloc(sizeof(int) * cells);
+  plan_item *items = malloc(sizeof(plan_item) * cells);
+  int *item_cell = malloc(sizeof(int) * cells);
+  size_t *offsets = malloc(sizeof(size_t) * cells);
+  s->slot = malloc(sizeof(size_t) * cells);
+  clcnn_status st = CLCNN_OK;
+  if (!first || !last || !items || !item_cell || !offsets || !s->slot) {
+    st = err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory planning memory");
+    goto out;
+  }
+  for (size_t c = 0; c < cells; c++) {
+    first[c] = last[c] = -1;
+    s->slot[c] = SIZE_MAX;
+  }
+#define TOUCH(v, b, k)                                           \
+  do {                                                           \
+    size_t c_ = (size_t)(v) * (size_t)nb + (size_t)(b);          \
+    if (first[c_] < 0) first[c_] = (k);                          \
+    if (last[c_] < (k)) last[c_] = (k);                          \
+  } while (0)
+  const int end = s->nsteps;
+  for (int k = 0; k < s->nsteps; k++) {
+    const sched_step *sp = &s->steps[k];
+    if (sp->kind == STEP_TRANSFER) {
+      TOUCH(sp->value, sp->from, k);
+      TOUCH(sp->value, sp->backend, k);
+      continue;
+    }
+    const ir_node *n = &g->nodes[sp->node];
+    for (int j = 0; j < n->nin; j++)
+      if (n->in[j] >= 0 && !g->values[n->in[j]].is_const) TOUCH(n->in[j], sp->backend, k);
+    for (int j = 0; j < n->nout; j++)
+      if (n->out[j] >= 0 && !g->values[n->out[j]].is_const) TOUCH(n->out[j], sp->backend, k);
+  }
+  for (int i = 0; i < g->ninputs; i++) {
+    int v = g->inputs[i];
+    TOUCH(v, s->host, 0); /* set_input() writes it there */
+    for (int b = 0; b < nb; b++) {
+      size_t c = (size_t)v * (size_t)nb + (size_t)b;
+      if (first[c] >= 0) {
+        first[c] = 0;
+        last[c] = end;
+      }
+    }
+  }
+  for (int i = 0; i < g->noutputs; i++) {
+    int v = g->outputs[i];
+    if (g->values[v].is_const) continue;
+    TOUCH(v, s->output_on[v], end);
+    TOUCH(v, s->host, end); /* read back into it */
+  }
+#undef TOUCH
+  for (int b = 0; b < nb; b++) {
+    int n = 0;
+    for (int v = 0; v < nv; v++) {
+      size_t c = (size_t)v * (size_t)nb + (size_t)b;
+      if (first[c] < 0 || g->values[v].is_const) continue;
+      items[n] = (plan_item){value_bytes(&g->values[v]), first[c], last[c]};
+      item_cell[n++] = (int)c;
+    }
+    backend *be = s->backends[b];
+    st = plan_arena(items, n, be->align ? be->align : 64, offsets, &s->arena_bytes[b], err);
+    if (st) goto out;
+    for (int i = 0; i < n; i++) s->slot[item_cell[i]] = offsets[i];
+    if (!n && b != s->host) continue;
+    if ((st = be->ops->alloc(be, s->arena_bytes[b], &s->arena[b], err))) goto out;
+  }
+out:
+  free(first);
+  free(last);
+  free(items);
+  free(item_cell);
+  free(offsets);
+  return st;
+}
+
+/* Constants bound once per backend that reads them. */
+static clcnn_status bind_constants(clcnn_session *s, clcnn_err *err) {
+  ir_graph *g = &s->g;
+  int nb = s->nbackends;
+  s->consts = calloc((size_t)(g->nvalues ? g->nvalues : 1) * (size_t)nb, sizeof *s->consts);
+  if (!s->consts) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  for (int i = 0; i < g->nnodes; i++) {
+    const ir_node *n = &g->nodes[i];
+    if (n->dead) continue;
+    for (int j = 0; j < n->nin; j++) {
+      int v = n->in[j];
+      if (v < 0 || !g->values[v].is_const) continue;
+      for (int b = 0; b < nb; b++) {
+        bool reads = n->backend == b || (b == s->host && s->host_prepared[i]);
+        backend_tensor *t = &s->consts[(size_t)v * (size_t)nb + (size_t)b];
+        if (!reads || t->buf) continue;
+        clcnn_err e = {0};
+        backend *be = s->backends[b];
+        clcnn_status st = be->ops->constant(be, g, v, t, &e);
+        if (st)
+          return err_set(err, st, "constant '%s' (%zu bytes) on %s: %s", g->values[v].name,
+                         value_bytes(&g->values[v]), be->name, e.msg);
+        if (!t->buf && value_bytes(&g->values[v]))
+          return err_set(err, CLCNN_ERROR_INTERNAL, "constant '%s' has no data on %s",
+                         g->values[v].name, be->name);
+      }
+    }
+  }
+  return CLCNN_OK;
+}
+
+backend_tensor sched_tensor(const clcnn_session *s, int v, int b) {
+  backend_tensor t;
+  memset(&t, 0, sizeof t);
+  if (v < 0) return t;
+  const ir_value *val = &s->g.values[v];
+  size_t c = (size_t)v * (size_t)s->nbackends + (size_t)b;
+  if (val->is_const) {
+    t = s->consts[c];
+    if (!t.buf) { /* a constant no node of b reads (a graph output): the host's data */
+      t.dtype = val->t.dtype;
+      t.rank = val->t.rank;
+      memcpy(t.dims, val->t.dims, sizeof t.dims);
+    }
+    return t;
+  }
+  t.dtype = val->t.dtype;
+  t.rank = val->t.rank;
+  memcpy(t.dims, val->t.dims, sizeof t.dims);
+  if (s->slot[c] != SIZE_MAX) {
+    t.buf = s->arena[b];
+    t.offset = s->slot[c];
+  }
+  return t;
+}
+
+static void *host_ptr(const clcnn_session *s, int v) {
+  size_t off = s->slot[(size_t)v * (size_t)s->nbackends + (size_t)s->host];
+  return off == SIZE_MAX ? NULL : (uint8_t *)s->arena[s->host] + off;
+}
+
+/* -------------------------------------------------------------- profiling */
+
+static clcnn_status setup_profile(clcnn_session *s, clcnn_err *err) {
+  ir_graph *g = &s->g;
+  int n = s->nsteps ? s->nsteps : 1;
+  s->prof = calloc((size_t)n, sizeof *s->prof);
+  s->prof_text = calloc((size_t)n * 3, sizeof(char *));
+  if (!s->prof || !s->prof_text) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  s->nprof = s->nsteps;
+  for (int k = 0; k < s->nsteps; k++) {
+    const sched_step *sp = &s->steps[k];
+    char op[128], shape[128] = "", where[160];
+    const ir_value *o;
+    double flops = 0;
+    const char *node;
+    if (sp->kind == STEP_NODE) {
+      const ir_node *nd = &g->nodes[sp->node];
+      if (nd->act_op >= 0) snprintf(op, sizeof op, "%s+%s", nd->op_type, op_name(nd->act_op));
+      else snprintf(op, sizeof op, "%s", nd->op_type);
+      snprintf(where, sizeof where, "%s", s->backends[sp->backend]->name);
+      o = ir_out(g, nd, 0);
+      const op_front *f = op_front_get(nd->op);
+      flops = f->flops ? f->flops(g, nd) : 0;
+      node = nd->name;
+    } else {
+      snprintf(op, sizeof op, "Transfer");
+      snprintf(where, sizeof where, "%s->%s", s->backends[sp->from]->name,
+               s->backends[sp->backend]->name);
+      o = &g->values[sp->value];
+      node = o->name;
+    }
+    if (o) shape_str(o->t.rank, o->t.dims, shape, sizeof shape);
+    s->prof_text[3 * k] = strdup(op);
+    s->prof_text[3 * k + 1] = strdup(shape);
+    s->prof_text[3 * k + 2] = strdup(where);
+    if (!s->prof_text[3 * k] || !s->prof_text[3 * k + 1] || !s->prof_text[3 * k + 2])
+      return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+    s->prof[k] = (clcnn_profile_entry){.node = node, .op = s->prof_text[3 * k],
+                                       .backend = s->prof_text[3 * k + 2],
+                                       .shape = s->prof_text[3 * k + 1], .flops = flops};
+  }
+  return CLCNN_OK;
+}
+
+/* ------------------------------------------------------------------ build */
+
+clcnn_status sched_build(clcnn_session *s, clcnn_err *err) {
+  clcnn_status st;
+  if ((st = partition(s, err))) return st;
+  if ((st = build_steps(s, err))) return st;
+  if ((st = plan_memory(s, err))) return st;
+  if ((st = bind_constants(s, err))) return st;
+  if (s->profile && (st = setup_profile(s, err))) return st;
+  if (s->verify) {
+    s->ver = calloc((size_t)(s->nsteps ? s->nsteps : 1), sizeof *s->ver);
+    if (!s->ver) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  }
+  int on[SESSION_MAX_BACKENDS] = {0}, transfers = 0;
+  for (int k = 0; k < s->nsteps; k++) {
+    if (s->steps[k].kind == STEP_NODE) on[s->steps[k].backend]++;
+    else transfers++;
+  }
+  char msg[512] = "";
+  for (int b = 0; b < s->nbackends; b++) {
+    size_t at = strlen(msg);
+    snprintf(msg + at, sizeof msg - at, "%s%d on %s", b ? ", " : "", on[b], s->backends[b]->name);
+  }
+  ctx_log(s->ctx, CLCNN_LOG_INFO, "schedule: %s, %d transfer steps", msg, transfers);
+  return CLCNN_OK;
+}
+
+void sched_free(clcnn_session *s) {
+  for (int i = 0; s->host_prepared && i < s->g.nnodes; i++) {
+    const ir_node *n = &s->g.nodes[i];
+    if (n->dead) continue;
+    if (n->backend >= 0 && n->backend != s->host) s->backends[n->backend]->ops->release(s->backends[n->backend], i);
+    if (s->host_prepared[i]) s->backends[s->host]->ops->release(s->backends[s->host], i);
+  }
+  for (int b = 0; b < s->nbackends; b++)
+    if (s->arena[b]) s->backends[b]->ops->free(s->backends[b], s->arena[b]);
+  if (s->prof_text)
+    for (int i = 0; i < s->nprof * 3; i++) free(s->prof_text[i]);
+  free(s->prof_text);
+  free(s->prof);
+  free(s->ver);
+  free(s->consts);
+  free(s->slot);
+  free(s->steps);
+  free(s->input_on);
+  free(s->output_on);
+  free(s->output_on_host);
+  for (int i = 0; s->fallback_reason && i < s->g.nnodes; i++) free(s->fallback_reason[i]);
+  free(s->fallback_reason);
+  free(s->host_prepared);
+}
+
+/* -------------------------------------------------------------------- run */
+
+/* Copies value v from backend `from` to backend `to`; one of them is the
+ * host. Both calls return when the copy is complete. */
+static clcnn_status transfer(clcnn_session *s, int v, int from, int to, clcnn_err *err) {
+  size_t bytes = value_bytes(&s->g.values[v]);
+  if (!bytes || from == to) return CLCNN_OK;
+  void *h = host_ptr(s, v);
+  if (!h) return err_set(err, CLCNN_ERROR_INTERNAL, "'%s' has no host buffer", s->g.values[v].name);
+  backend_tensor t;
+  if (to == s->host) {
+    t = sched_tensor(s, v, from);
+    return s->backends[from]->ops->download(s->backends[from], h, &t, bytes, err);
+  }
+  if (from != s->host) {
+    clcnn_status st = transfer(s, v, from, s->host, err);
+    if (st) return st;
+  }
+  t = sched_tensor(s, v, to);
+  return s->backends[to]->ops->upload(s->backends[to], &t, h, bytes, err);
+}
+
+/* A graph input to backend b from wherever the input last set is. */
+static clcnn_status stage_input(clcnn_session *s, int v, int b, bool *moved, clcnn_err *err) {
+  *moved = false;
+  if (s->input_on[v] & (1u << b)) return CLCNN_OK;
+  const uint32_t host_bit = 1u << s->host;
+  int from = (s->input_on[v] & host_bit) ? s->host : first_bit(s->input_on[v]);
+  if (from < 0) return err_set(err, CLCNN_ERROR_INTERNAL, "input '%s' is nowhere", s->g.values[v].name);
+  clcnn_status st = transfer(s, v, from, b, err);
+  if (st) return st;
+  if (from != s->host) s->input_on[v] |= host_bit;
+  s->input_on[v] |= 1u << b;
+  *moved = true;
+  return CLCNN_OK;
+}
+
+/* Verify mode: node i ran on a device; run it on the CPU backend from the
+ * inputs the device read, and compare every output. */
+static clcnn_status verify_node(clcnn_session *s, int step, clcnn_err *err) {
+  const sched_step *sp = &s->steps[step];
+  ir_graph *g = &s->g;
+  const ir_node *n = &g->nodes[sp->node];
+  backend *dev = s->backends[sp->backend], *cpu = s->backends[s->host];
+  enum { MAX_IO = 64 };
+  backend_tensor hin[MAX_IO], hout[MAX_IO];
+  void *dout[MAX_IO];
+  void *owned[3 * MAX_IO];
+  int nowned = 0;
+  clcnn_status st = CLCNN_OK;
+  if (n->nin > MAX_IO || n->nout > MAX_IO)
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "node '%s' has too many inputs", n->name);
+  if (dev->ops->synchronize && (st = dev->ops->synchronize(dev, err))) return st;
+  for (int j = 0; j < n->nin && !st; j++) {
+    int v = n->in[j];
+    hin[j] = sched_tensor(s, v, s->host);
+    if (v < 0 || g->values[v].is_const) continue;
+    size_t bytes = value_bytes(&g->values[v]);
+    void *buf = malloc(bytes ? bytes : 1);
+    if (!buf) {
+      st = err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+      break;
+    }
+    owned[nowned++] = buf;
+    backend_tensor dt = sched_tensor(s, v, sp->backend);
+    if (bytes) st = dev->ops->download(dev, buf, &dt, bytes, err);
+    hin[j].buf = buf;
+    hin[j].offset = 0;
+  }
+  for (int j = 0; j < n->nout && !st; j++) {
+    int v = n->out[j];
+    memset(&hout[j], 0, sizeof hout[j]);
+    dout[j] = NULL;
+    if (v < 0) continue;
+    size_t bytes = value_bytes(&g->values[v]);
+    void *a = malloc(bytes ? bytes : 1), *b = malloc(bytes ? bytes : 1);
+    if (a) owned[nowned++] = a;
+    if (b) owned[nowned++] = b;
+    if (!a || !b) {
+      st = err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+      break;
+    }
+    backend_tensor dt = sched_tensor(s, v, sp->backend);
+    if (bytes) st = dev->ops->download(dev, a, &dt, bytes, err);
+    dout[j] = a;
+    hout[j] = dt;
+    hout[j].buf = b;
+    hout[j].offset = 0;
+  }
+  if (!st) {
+    clcnn_err e = {0};
+    st = cpu->ops->run(cpu, g, sp->node, hin, n->nin, hout, n->nout, &e);
+    if (st) st = err_set(err, st, "verify mode: node '%s' (%s) on the CPU backend: %s", n->name,
+                         n->op_type, e.msg);
+  }
+  if (!st) {
+    double max_err = 0, max_ref = 0;
+    for (int j = 0; j < n->nout; j++) {
+      if (!dout[j]) continue;
+      clcnn_tensor a = {hout[j].dtype, hout[j].rank, {0}, dout[j]};
+      clcnn_tensor b = {hout[j].dtype, hout[j].rank, {0}, hout[j].buf};
+      if (dtype_size(a.dtype) == 0) continue;
+      int64_t count = shape_numel(hout[j].rank, hout[j].dims);
+      for (int64_t e = 0; e < count; e++) {
+        double x = tensor_get_f64(&a, e), y = tensor_get_f64(&b, e);
+        double d = fabs(x - y);
+        if (isnan(x) && isnan(y)) d = 0;
+        else if (isnan(d) || (isinf(d) && isfinite(y))) d = INFINITY;
+        else if (isinf(x) && x == y) d = 0;
+        if (d > max_err) max_err = d;
+        if (isfinite(y) && fabs(y) > max_ref) max_ref = fabs(y);
+      }
+    }
+    clcnn_verify_entry *ve = &s->ver[s->nver++];
+    ve->node = n->name;
+    ve->op = s->profile ? s->prof[step].op : n->op_type;
+    ve->backend = dev->name;
+    ve->max_abs_error = max_err;
+    ve->max_abs_ref = max_ref;
+    ve->error = max_err / (max_ref > 1 ? max_ref : 1);
+    ve->ok = ve->error <= s->verify_tolerance;
+    if (!ve->ok && s->ver_first < 0) s->ver_first = s->nver - 1;
+  }
+  for (int i = 0; i < nowned; i++) free(owned[i]);
+  return st;
+}
+
+static clcnn_status run_step(clcnn_session *s, int k, clcnn_err *err) {
+  const sched_step *sp = &s->steps[k];
+  ir_graph *g = &s->g;
+  backend *be = s->backends[sp->backend];
+  clcnn_profile_entry *pe = s->profile ? &s->prof[k] : NULL;
+  double t0 = pe ? now_ms() : 0;
+  clcnn_status st;
+  if (sp->kind == STEP_TRANSFER) {
+    const ir_value *val = &g->values[sp->value];
+    bool moved = true;
+    if (sp->input_stage) st = stage_input(s, sp->value, sp->backend, &moved, err);
+    else st = transfer(s, sp->value, sp->from, sp->backend, err);
+    if (st) return err_set(err, st, "transfer of '%s' to %s: %s", val->name, be->name, err->msg);
+    if (pe) {
+      pe->ms = now_ms() - t0;
+      pe->bytes = moved ? value_bytes(val) : 0;
+    }
+    return CLCNN_OK;
+  }
+  const ir_node *n = &g->nodes[sp->node];
+  enum { MAX_IO = 64 };
+  backend_tensor in[MAX_IO], out[MAX_IO];
+  if (n->nin > MAX_IO || n->nout > MAX_IO)
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "node '%s' has more than %d inputs/outputs",
+                   n->name, MAX_IO);
+  for (int j = 0; j < n->nin; j++) in[j] = sched_tensor(s, n->in[j], sp->backend);
+  for (int j = 0; j < n->nout; j++) out[j] = sched_tensor(s, n->out[j], sp->backend);
+  clcnn_err e = {0};
+  st = be->ops->run(be, g, sp->node, in, n->nin, out, n->nout, &e);
+  if (st) return err_set(err, st, "node '%s' (%s) on %s: %s", n->name, n->op_type, be->name, e.msg);
+  if (pe && !be->ops->node_ms) pe->ms = now_ms() - t0;
+  if (s->verify && sp->backend != s->host) return verify_node(s, k, err);
+  return CLCNN_OK;
+}
+
+clcnn_status sched_run(clcnn_session *s, clcnn_err *err) {
+  s->nver = 0;
+  s->ver_first = -1;
+  for (int k = 0; k < s->nsteps; k++) {
+    clcnn_status st = run_step(s, k, err);
+    if (st) {
+      /* Leave no work in flight that reads or writes the session's buffers. */
+      for (int b = 0; b < s->nbackends; b++) {
+        clcnn_err ignored;
+        if (s->backends[b]->ops->synchronize) s->backends[b]->ops->synchronize(s->backends[b], &ignored);
+      }
+      return st;
+    }
+  }
+  for (int b = 0; b < s->nbackends; b++) {
+    backend *be = s->backends[b];
+    if (!be->ops->synchronize) continue;
+    clcnn_status st = be->ops->synchronize(be, err);
+    if (st) return err_set(err, st, "%s: %s", be->name, err->msg);
+  }
+  for (int k = 0; s->profile && k < s->nsteps; k++) {
+    const sched_step *sp = &s->steps[k];
+    backend *be = s->backends[sp->backend];
+    if (sp->kind == STEP_NODE && be->ops->node_ms) s->prof[k].ms = be->ops->node_ms(be, sp->node);
+  }
+  for (int i = 0; i < s->g.noutputs; i++) {
+    int v = s->g.outputs[i];
+    s->output_on_host[v] = s->output_on[v] == s->host;
+  }
+  return CLCNN_OK;
+}
+
+clcnn_status sched_value_to_host(clcnn_session *s, int v, clcnn_tensor *view, clcnn_err *err) {
+  const ir_value *val = &s->g.values[v];
+  *view = val->t;
+  if (val->is_const) return CLCNN_OK;
+  clcnn_status st = CLCNN_OK;
+  if (is_graph_input(&s->g, v)) {
+    bool moved;
+    st = stage_input(s, v, s->host, &moved, err);
+  } else if (!s->output_on_host[v]) {
+    st = transfer(s, v, s->output_on[v], s->host, err);
+    if (!st) s->output_on_host[v] = true;
+  }
+  view->data = host_ptr(s, v);
+  return st;
+}
