@@ -1,7 +1,10 @@
 /* The OpenCL side of the API: interop with the application's context, queue
- * and buffers; the program binary cache seen through sessions (cold, warm);
- * and faults: a kernel that fails to build, a device allocation that fails
- * (injected), a device that does not exist. Skips (77) without OpenCL. */
+ * and buffers (also where the test hook of runtime/backend.h sends the nodes
+ * that read an input buffer or write an output buffer to the CPU backend, and
+ * for a model of two outputs); an out-of-order queue refused; the program
+ * binary cache seen through sessions (cold, warm); and faults: a kernel that
+ * fails to build, a device allocation that fails (injected), a device that
+ * does not exist. Skips (77) without OpenCL. */
 #define CL_TARGET_OPENCL_VERSION 120
 #include <CL/cl.h>
 #include <check.h>
@@ -13,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "clcnn.h"
 #include "clcnn_opencl.h"
 #include "model_builder.h"
@@ -76,6 +80,7 @@ static void setup(void) {
   for (int i = 0; i < 4 * 81; i++) input[i] = (float)((i * 13) % 29 - 14) / 7.0f;
 }
 static void teardown(void) {
+  sched_set_test_refuse(NULL, NULL);
   clcnn_model_free(model);
   clcnn_context_free(ctx);
 }
@@ -139,6 +144,243 @@ START_TEST(interop_context_queue_buffers) {
   ck_assert_int_eq(clcnn_session_create(model, &so, NULL, 0, &s), CLCNN_OK);
   ck_assert_int_eq(clcnn_session_opencl_queue(s, &got_ctx, &got_q), CLCNN_ERROR_INVALID_ARGUMENT);
   clcnn_session_free(s);
+}
+END_TEST
+
+/* ------------------------------------------- interop with mixed backends */
+
+/* The test hook: the device refuses the operators listed in `user` (a list
+ * of op ids ending with -1); they run on the CPU backend. */
+static bool refuse_ops(void *user, int backend_index, const char *backend_name, const ir_graph *g,
+                       int node) {
+  (void)backend_index;
+  if (strcmp(backend_name, "cpu") == 0) return false;
+  for (const int *op = user; *op >= 0; op++)
+    if (g->nodes[node].op == *op) return true;
+  return false;
+}
+
+/* The block of make_model() with a second output: the Relu output "r",
+ * which the Add also reads. */
+static clcnn_model *make_model2(clcnn_context *c) {
+  mb *b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){1, 4, 9, 9});
+  float w[4 * 4 * 9], bias[4];
+  for (int i = 0; i < 4 * 4 * 9; i++) w[i] = (float)((i * 29) % 13 - 6) / 16.0f;
+  for (int i = 0; i < 4; i++) bias[i] = -0.2f * (float)i;
+  mb_init_f32(b, "w", 4, (int64_t[]){4, 4, 3, 3}, w);
+  mb_init_f32(b, "b", 1, (int64_t[]){4}, bias);
+  mb_node(b, "Conv", "x,w,b", "c", 1, (mb_attr[]){MB_INTS("pads", 1, 1, 1, 1)});
+  mb_node(b, "Relu", "c", "r", 0, NULL);
+  mb_node(b, "Add", "r,x", "a", 0, NULL);
+  mb_node(b, "GlobalAveragePool", "a", "y", 0, NULL);
+  mb_output(b, "y");
+  mb_output(b, "r");
+  size_t len;
+  uint8_t *bytes = mb_pack(b, &len);
+  clcnn_model *m = NULL;
+  ck_assert_int_eq(clcnn_model_load_memory(c, bytes, len, NULL, &m), CLCNN_OK);
+  free(bytes);
+  mb_free(b);
+  return m;
+}
+
+#define NX (4 * 81)
+typedef struct io_case {
+  const char *names[2];
+  size_t counts[2];
+  int nout;
+} io_case;
+static const io_case one_output = {{"y"}, {4}, 1};
+static const io_case two_outputs = {{"y", "r"}, {4, NX}, 2};
+
+/* The CPU backend's outputs of `m` for input x. */
+static void cpu_outputs(const clcnn_model *m, const io_case *io, const float *x, float **out) {
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.device = "cpu";
+  clcnn_session *s;
+  ck_assert_int_eq(clcnn_session_create(m, &so, NULL, 0, &s), CLCNN_OK);
+  clcnn_tensor t = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = 4, .dims = {1, 4, 9, 9},
+                    .data = (void *)x};
+  ck_assert_int_eq(clcnn_session_set_input(s, "x", &t), CLCNN_OK);
+  ck_assert_int_eq(clcnn_session_run(s), CLCNN_OK);
+  for (int o = 0; o < io->nout; o++) {
+    clcnn_tensor y;
+    ck_assert_int_eq(clcnn_session_output(s, io->names[o], &y), CLCNN_OK);
+    memcpy(out[o], y.data, io->counts[o] * sizeof(float));
+  }
+  clcnn_session_free(s);
+}
+
+static void expect_close(const char *what, int run, const char *name, const float *got,
+                         const float *want, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    ck_assert_msg(fabsf(got[i] - want[i]) <= 1e-4f * (1 + fabsf(want[i])),
+                  "%s, run %d: %s[%zu] = %.7g, want %.7g", what, run, name, i, got[i], want[i]);
+}
+
+/* Checks every output of the last run: read into the application's buffer
+ * (at an offset, with get_output_buffer) and through the host view. */
+static void check_run(const char *what, int run, clcnn_session *s, cl_command_queue q,
+                      cl_mem out, const io_case *io, float **want) {
+  size_t off = 128;
+  for (int o = 0; o < io->nout; o++) {
+    size_t bytes = io->counts[o] * sizeof(float);
+    float *got = calloc(io->counts[o], sizeof(float));
+    ck_assert_msg(clcnn_session_get_output_buffer(s, io->names[o], out, off) == CLCNN_OK,
+                  "%s: get_output_buffer(%s): %s", what, io->names[o], clcnn_session_error(s));
+    ck_assert_int_eq(clEnqueueReadBuffer(q, out, CL_TRUE, off, bytes, got, 0, NULL, NULL),
+                     CL_SUCCESS);
+    expect_close(what, run, io->names[o], got, want[o], io->counts[o]);
+    clcnn_tensor y;
+    ck_assert_int_eq(clcnn_session_output(s, io->names[o], &y), CLCNN_OK);
+    expect_close(what, run, io->names[o], y.data, want[o], io->counts[o]);
+    free(got);
+    off += bytes + 64;
+  }
+}
+
+/* One interop session of `m` with the device refusing `refused`: the input
+ * comes from the application's buffer (then overwritten: the session holds
+ * its own copy), runs again without a new input, then from host memory,
+ * then from the buffer again. */
+static void interop_case(const clcnn_model *m, const io_case *io, const int *refused,
+                         const char *what) {
+  cl_platform_id platform;
+  cl_device_id device;
+  ck_assert_int_eq(clGetPlatformIDs(1, &platform, NULL), CL_SUCCESS);
+  ck_assert_int_eq(clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 1, &device, NULL), CL_SUCCESS);
+  cl_int rc;
+  cl_context cl_ctx = clCreateContext(NULL, 1, &device, NULL, NULL, &rc);
+  ck_assert_int_eq(rc, CL_SUCCESS);
+  cl_command_queue q = clCreateCommandQueue(cl_ctx, device, CL_QUEUE_PROFILING_ENABLE, &rc);
+  ck_assert_int_eq(rc, CL_SUCCESS);
+  float x2[NX];
+  for (int i = 0; i < NX; i++) x2[i] = (float)((i * 7) % 23 - 11) / 5.0f;
+  float *want[2], *want2[2];
+  for (int o = 0; o < io->nout; o++) {
+    want[o] = calloc(io->counts[o], sizeof(float));
+    want2[o] = calloc(io->counts[o], sizeof(float));
+  }
+  cpu_outputs(m, io, input, want);
+  cpu_outputs(m, io, x2, want2);
+
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.profile = 1; /* to see where each node ran */
+  sched_set_test_refuse(refuse_ops, (void *)refused);
+  clcnn_session *s = NULL;
+  clcnn_status st = clcnn_session_create_opencl(m, &so, cl_ctx, q, NULL, 0, &s);
+  sched_set_test_refuse(NULL, NULL);
+  ck_assert_msg(st == CLCNN_OK, "%s: %s", what, clcnn_last_error());
+
+  cl_mem in = clCreateBuffer(cl_ctx, CL_MEM_READ_WRITE, 64 + sizeof input, NULL, &rc);
+  ck_assert_int_eq(rc, CL_SUCCESS);
+  cl_mem out = clCreateBuffer(cl_ctx, CL_MEM_READ_WRITE, 128 + 2 * 64 + (4 + NX) * 4, NULL, &rc);
+  ck_assert_int_eq(rc, CL_SUCCESS);
+  ck_assert_int_eq(clEnqueueWriteBuffer(q, in, CL_TRUE, 64, sizeof input, input, 0, NULL, NULL),
+                   CL_SUCCESS);
+  ck_assert_msg(clcnn_session_set_input_buffer(s, "x", in, 64) == CLCNN_OK, "%s: %s", what,
+                clcnn_session_error(s));
+  /* The session copied the input: overwriting the buffer changes nothing. */
+  ck_assert_int_eq(clEnqueueWriteBuffer(q, in, CL_TRUE, 64, sizeof x2, x2, 0, NULL, NULL),
+                   CL_SUCCESS);
+  ck_assert_msg(clcnn_session_run(s) == CLCNN_OK, "%s: %s", what, clcnn_session_error(s));
+  check_run(what, 1, s, q, out, io, want);
+  /* Each node ran where the hook sent it. */
+  const clcnn_profile_entry *pe;
+  int pc, nodes = 0;
+  ck_assert_int_eq(clcnn_session_profile(s, &pe, &pc), CLCNN_OK);
+  for (int i = 0; i < pc; i++) {
+    if (strcmp(pe[i].op, "Transfer") == 0) continue;
+    nodes++;
+    bool cpu = false;
+    for (const int *op = refused; *op >= 0; op++)
+      if (strncmp(pe[i].op, op_name(*op), strlen(op_name(*op))) == 0) cpu = true;
+    ck_assert_msg(strcmp(pe[i].backend, cpu ? "cpu" : "opencl") == 0, "%s: %s (%s) ran on %s",
+                  what, pe[i].node, pe[i].op, pe[i].backend);
+  }
+  ck_assert_int_eq(nodes, 3); /* Conv+Relu, Add, GlobalAveragePool */
+  /* Again without setting the input: the same answer, not zeros. */
+  ck_assert_msg(clcnn_session_run(s) == CLCNN_OK, "%s: %s", what, clcnn_session_error(s));
+  check_run(what, 2, s, q, out, io, want);
+  /* From host memory. */
+  clcnn_tensor t = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = 4, .dims = {1, 4, 9, 9}, .data = input};
+  ck_assert_int_eq(clcnn_session_set_input(s, "x", &t), CLCNN_OK);
+  ck_assert_msg(clcnn_session_run(s) == CLCNN_OK, "%s: %s", what, clcnn_session_error(s));
+  check_run(what, 3, s, q, out, io, want);
+  /* From the buffer again, which now holds x2; the buffer is released at
+   * once, before the run. */
+  ck_assert_int_eq(clcnn_session_set_input_buffer(s, "x", in, 64), CLCNN_OK);
+  clReleaseMemObject(in);
+  ck_assert_msg(clcnn_session_run(s) == CLCNN_OK, "%s: %s", what, clcnn_session_error(s));
+  check_run(what, 4, s, q, out, io, want2);
+  ck_assert_msg(clcnn_session_run(s) == CLCNN_OK, "%s: %s", what, clcnn_session_error(s));
+  check_run(what, 5, s, q, out, io, want2);
+  clcnn_session_free(s);
+  ck_assert_int_eq(clFinish(q), CL_SUCCESS);
+  clReleaseMemObject(out);
+  clReleaseCommandQueue(q);
+  clReleaseContext(cl_ctx);
+  for (int o = 0; o < io->nout; o++) free(want[o]), free(want2[o]);
+}
+
+static const int refuse_none[] = {-1};
+static const int refuse_add[] = {CLCNN_OP_ADD, -1};          /* x read on both backends */
+static const int refuse_readers[] = {CLCNN_OP_CONV, CLCNN_OP_ADD, -1}; /* x read on the CPU only */
+static const int refuse_gap[] = {CLCNN_OP_GLOBALAVERAGEPOOL, -1};     /* y made on the CPU */
+static const int refuse_all[] = {CLCNN_OP_CONV, CLCNN_OP_ADD, CLCNN_OP_GLOBALAVERAGEPOOL, -1};
+
+START_TEST(interop_input_read_on_cpu) {
+  interop_case(model, &one_output, refuse_add, "Add on the CPU");
+  interop_case(model, &one_output, refuse_readers, "Conv and Add on the CPU");
+}
+END_TEST
+
+START_TEST(interop_output_made_on_cpu) {
+  interop_case(model, &one_output, refuse_gap, "GlobalAveragePool on the CPU");
+  interop_case(model, &one_output, refuse_all, "every node on the CPU");
+}
+END_TEST
+
+START_TEST(interop_two_outputs) {
+  clcnn_model *m2 = make_model2(ctx);
+  interop_case(m2, &two_outputs, refuse_none, "two outputs");
+  interop_case(m2, &two_outputs, refuse_add, "two outputs, Add on the CPU");
+  interop_case(m2, &two_outputs, refuse_gap, "two outputs, GlobalAveragePool on the CPU");
+  interop_case(m2, &two_outputs, refuse_readers, "two outputs, Conv and Add on the CPU");
+  clcnn_model_free(m2);
+}
+END_TEST
+
+START_TEST(interop_out_of_order_queue_refused) {
+  cl_platform_id platform;
+  cl_device_id device;
+  ck_assert_int_eq(clGetPlatformIDs(1, &platform, NULL), CL_SUCCESS);
+  ck_assert_int_eq(clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, 1, &device, NULL), CL_SUCCESS);
+  cl_command_queue_properties props = 0;
+  ck_assert_int_eq(clGetDeviceInfo(device, CL_DEVICE_QUEUE_PROPERTIES, sizeof props, &props, NULL),
+                   CL_SUCCESS);
+  if (!(props & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE)) {
+    printf("note: the device has no out-of-order queues; that case is skipped\n");
+    return;
+  }
+  cl_int rc;
+  cl_context cl_ctx = clCreateContext(NULL, 1, &device, NULL, NULL, &rc);
+  ck_assert_int_eq(rc, CL_SUCCESS);
+  cl_command_queue q =
+      clCreateCommandQueue(cl_ctx, device, CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE, &rc);
+  ck_assert_int_eq(rc, CL_SUCCESS);
+  clcnn_session *s = (clcnn_session *)&s; /* must be set to NULL */
+  ck_assert_int_eq(clcnn_session_create_opencl(model, NULL, cl_ctx, q, NULL, 0, &s),
+                   CLCNN_ERROR_INVALID_ARGUMENT);
+  ck_assert_ptr_null(s);
+  ck_assert_msg(strlen(clcnn_last_error()) > 0, "no message");
+  /* Still the caller's: the queue works. */
+  ck_assert_int_eq(clFinish(q), CL_SUCCESS);
+  clReleaseCommandQueue(q);
+  clReleaseContext(cl_ctx);
 }
 END_TEST
 
@@ -289,6 +531,10 @@ int main(int argc, char **argv) {
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 600);
   tcase_add_test(tc, interop_context_queue_buffers);
+  tcase_add_test(tc, interop_input_read_on_cpu);
+  tcase_add_test(tc, interop_output_made_on_cpu);
+  tcase_add_test(tc, interop_two_outputs);
+  tcase_add_test(tc, interop_out_of_order_queue_refused);
   tcase_add_test(tc, cache_cold_then_warm);
   tcase_add_test(tc, kernel_build_failure_falls_back);
   tcase_add_test(tc, allocation_failure_injected);
