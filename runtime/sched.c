@@ -410,7 +410,8 @@ clcnn_status sched_build(clcnn_session *s, clcnn_err *err) {
   if ((st = build_steps(s, err))) return st;
   if ((st = plan_memory(s, err))) return st;
   if ((st = bind_constants(s, err))) return st;
-  if (s->profile && (st = setup_profile(s, err))) return st;
+  /* Step names serve the verify report too. */
+  if ((s->profile || s->verify) && (st = setup_profile(s, err))) return st;
   if (s->verify) {
     s->ver = calloc((size_t)(s->nsteps ? s->nsteps : 1), sizeof *s->ver);
     if (!s->ver) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
@@ -569,7 +570,7 @@ static clcnn_status verify_node(clcnn_session *s, int step, clcnn_err *err) {
     }
     clcnn_verify_entry *ve = &s->ver[s->nver++];
     ve->node = n->name;
-    ve->op = s->profile ? s->prof[step].op : n->op_type;
+    ve->op = s->prof[step].op;
     ve->backend = dev->name;
     ve->max_abs_error = max_err;
     ve->max_abs_ref = max_ref;

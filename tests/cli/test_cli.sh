@@ -218,6 +218,35 @@ fi
 run_rc fail "run --output-dir that is a file" -- run "$N" --device cpu --output-dir "$FIX/x.npy"
 run_rc fail "run --std 0" -- run "$N" --device cpu --std 0
 
+# On an OpenCL device (skipped without one): the schedule and its transfers in
+# info and --profile, and verify mode, which must pass on the real kernels and
+# name the first node when a kernel computes a wrong answer (a copy of the
+# kernels whose Relu adds 0.25).
+if "$CLCNN" run "$SAMPLE" --device opencl >/dev/null 2>&1; then
+  export CLCNN_CACHE_DIR="$T/cache"
+  run_rc 0 "info --device opencl shows the schedule" -- info "$SAMPLE" --device opencl &&
+    expect_out 'cpu->opencl    Transfer' "info --device opencl: the input's transfer step"
+  run_rc 0 "run --profile lists transfers" -- run "$SAMPLE" --device opencl --profile &&
+    expect_out 'Transfer' "run --profile: a Transfer row"
+  run_rc 0 "run --verify on the real kernels" -- run "$SAMPLE" --device opencl --verify &&
+    expect_out 'device nodes agree with the CPU backend' "run --verify: all agree"
+  mkdir -p "$T/kernels"
+  cp "$SRC"/kernels/*.cl "$T/kernels/"
+  sed 's/^#define ACT_BODY(T) return x < ACT_K(T, 0.0f) ? ACT_K(T, 0.0f) : x;$/#define ACT_BODY(T) return x < ACT_K(T, 0.0f) ? ACT_K(T, 0.0f) : x + ACT_K(T, 0.25f);/' \
+    "$SRC/kernels/common.cl" >"$T/kernels/common.cl"
+  if cmp -s "$SRC/kernels/common.cl" "$T/kernels/common.cl"; then
+    bad "the Relu of kernels/common.cl was not found to break"
+  else
+    CLCNN_KERNEL_DIR="$T/kernels" run_rc fail "run --verify on a wrong Relu kernel" -- \
+      run "$SAMPLE" --device opencl --verify &&
+      expect_out 'DIFFERS' "run --verify: a node differs" &&
+      expect_out "the first is '/stem.conv/Conv' (Conv+Relu)" "run --verify: the first wrong node"
+  fi
+  unset CLCNN_CACHE_DIR
+else
+  echo "note: no OpenCL device: the schedule and verify checks are skipped"
+fi
+
 echo "$PASS passed, $FAIL failed"
 [ $FAIL -eq 0 ] || exit 1
 exit 0

@@ -10,6 +10,7 @@
 #include <check.h>
 #include <dirent.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -419,6 +420,109 @@ START_TEST(cache_cold_then_warm) {
 }
 END_TEST
 
+/* A second session of a model on a device shares the first one's programs
+ * and weights: it adds only its activations, finds every program in memory,
+ * and keeps working when the first is freed. */
+START_TEST(sessions_share_programs_and_weights) {
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.device = "opencl";
+  clcnn_session *a = NULL, *b = NULL;
+  ck_assert_msg(clcnn_session_create(model, &so, NULL, 0, &a) == CLCNN_OK, "%s",
+                clcnn_last_error());
+  int entries = count_entries(cache_dir);
+  size_t dev_a = 0, shared_a = 0, dev_b = 0, shared_b = 0;
+  ck_assert_int_eq(clcnn_session_memory(a, NULL, &dev_a), CLCNN_OK);
+  ck_assert_int_eq(clcnn_session_memory_shared(a, &shared_a), CLCNN_OK);
+  /* The weights (4x4x3x3 + 4 floats, perhaps repacked) are in the shared part. */
+  ck_assert_uint_ge(shared_a, (4 * 4 * 9 + 4) * sizeof(float));
+  ck_assert_uint_le(shared_a, dev_a);
+  ck_assert_msg(clcnn_session_create(model, &so, NULL, 0, &b) == CLCNN_OK, "%s",
+                clcnn_last_error());
+  ck_assert_int_eq(clcnn_session_memory(b, NULL, &dev_b), CLCNN_OK);
+  ck_assert_int_eq(clcnn_session_memory_shared(b, &shared_b), CLCNN_OK);
+  ck_assert_uint_eq(shared_b, shared_a);
+  ck_assert_uint_eq(dev_b, dev_a);
+  ck_assert_int_eq(count_entries(cache_dir), entries); /* nothing built anew */
+  float x[4], y[4], want[4];
+  run_and_get(a, x);
+  clcnn_session_free(a); /* the weights belong to the model, not to a */
+  run_and_get(b, y);
+  reference(want);
+  for (int i = 0; i < 4; i++) {
+    ck_assert_float_eq(x[i], y[i]);
+    ck_assert_msg(fabsf(y[i] - want[i]) <= 1e-4f * (1 + fabsf(want[i])), "%d: %f vs %f", i, y[i],
+                  want[i]);
+  }
+  clcnn_session_free(b);
+  /* A session of another model does not see these weights. */
+  clcnn_model *m2 = make_model(ctx);
+  ck_assert_int_eq(clcnn_session_create(m2, &so, NULL, 0, &a), CLCNN_OK);
+  ck_assert_int_eq(clcnn_session_memory_shared(a, &shared_b), CLCNN_OK);
+  ck_assert_uint_eq(shared_b, shared_a); /* its own store, just as large */
+  run_and_get(a, y);
+  for (int i = 0; i < 4; i++) ck_assert_float_eq(x[i], y[i]);
+  clcnn_session_free(a);
+  clcnn_model_free(m2);
+}
+END_TEST
+
+/* Sessions of one model on one device, created and run on several threads
+ * at once: the shared context, programs and weights are taken under locks. */
+typedef struct thread_job {
+  float want[4];
+  int runs, ok;
+  char why[512];
+} thread_job;
+
+static void *session_thread(void *arg) {
+  thread_job *j = arg;
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.device = "opencl";
+  clcnn_session *s = NULL;
+  if (clcnn_session_create(model, &so, NULL, 0, &s)) {
+    snprintf(j->why, sizeof j->why, "create: %s", clcnn_last_error());
+    return NULL;
+  }
+  clcnn_tensor t = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = 4, .dims = {1, 4, 9, 9}, .data = input};
+  j->ok = 1;
+  for (int r = 0; r < j->runs && j->ok; r++) {
+    clcnn_tensor y;
+    if (clcnn_session_set_input(s, "x", &t) || clcnn_session_run(s) ||
+        clcnn_session_output(s, "y", &y)) {
+      snprintf(j->why, sizeof j->why, "run %d: %s", r, clcnn_session_error(s));
+      j->ok = 0;
+      break;
+    }
+    for (int i = 0; i < 4; i++)
+      if (!(fabsf(((float *)y.data)[i] - j->want[i]) <= 1e-4f * (1 + fabsf(j->want[i])))) {
+        snprintf(j->why, sizeof j->why, "run %d, element %d: %f vs %f", r, i,
+                 ((float *)y.data)[i], j->want[i]);
+        j->ok = 0;
+      }
+  }
+  clcnn_session_free(s);
+  return NULL;
+}
+
+START_TEST(sessions_on_threads) {
+  enum { THREADS = 6 };
+  pthread_t th[THREADS];
+  thread_job jobs[THREADS];
+  float want[4];
+  reference(want);
+  for (int i = 0; i < THREADS; i++) {
+    memset(&jobs[i], 0, sizeof jobs[i]);
+    memcpy(jobs[i].want, want, sizeof want);
+    jobs[i].runs = 20;
+    ck_assert_int_eq(pthread_create(&th[i], NULL, session_thread, &jobs[i]), 0);
+  }
+  for (int i = 0; i < THREADS; i++) pthread_join(th[i], NULL);
+  for (int i = 0; i < THREADS; i++) ck_assert_msg(jobs[i].ok, "thread %d: %s", i, jobs[i].why);
+}
+END_TEST
+
 START_TEST(kernel_build_failure_falls_back) {
   /* A kernel directory whose every family file fails to compile. */
   char dir[] = "/tmp/clcnn-badkernels-XXXXXX";
@@ -536,6 +640,8 @@ int main(int argc, char **argv) {
   tcase_add_test(tc, interop_two_outputs);
   tcase_add_test(tc, interop_out_of_order_queue_refused);
   tcase_add_test(tc, cache_cold_then_warm);
+  tcase_add_test(tc, sessions_share_programs_and_weights);
+  tcase_add_test(tc, sessions_on_threads);
   tcase_add_test(tc, kernel_build_failure_falls_back);
   tcase_add_test(tc, allocation_failure_injected);
   tcase_add_test(tc, no_such_device);
