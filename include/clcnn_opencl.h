@@ -4,8 +4,11 @@
  * buffers, without a copy through the host.
  *
  * Ownership: the library retains the context and the queue it is given
- * (clRetainContext/clRetainCommandQueue) and releases them when the session is
- * freed; it never releases anything the caller did not hand over, and never
+ * (clRetainContext/clRetainCommandQueue) and releases the queue when the
+ * session is freed, the context when its last session is freed and the model
+ * no longer holds weights uploaded into it (the device copies of a model's
+ * weights are shared by its sessions on that context and freed with the
+ * model). It never releases anything the caller did not hand over, and never
  * keeps a caller's cl_mem after the call that received it returns.
  */
 #ifndef CLCNN_OPENCL_H

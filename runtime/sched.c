@@ -53,9 +53,9 @@ static clcnn_status partition(clcnn_session *s, clcnn_err *err) {
   s->host_prepared = calloc((size_t)nn, sizeof(bool));
   if (!s->fallback_reason || !s->host_prepared)
     return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  for (int i = 0; i < g->nnodes; i++) g->nodes[i].backend = -1;
   for (int i = 0; i < g->nnodes; i++) {
     ir_node *n = &g->nodes[i];
-    n->backend = -1;
     if (n->dead) continue;
     char why_all[1024] = "";
     for (int b = 0; b < s->nbackends && n->backend < 0; b++) {

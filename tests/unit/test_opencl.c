@@ -28,13 +28,16 @@ static clcnn_context *ctx;
 static clcnn_model *model;
 static char cache_dir[] = "/tmp/clcnn-test-cache-XXXXXX";
 
-/* A small CNN block: Conv -> Relu -> Add(skip) -> GlobalAveragePool. */
-static clcnn_model *make_model(clcnn_context *c) {
+/* A small CNN block: Conv -> Relu -> Add(skip) -> GlobalAveragePool, with
+ * weights ((i * mul) % mod - off) / div and bias i * bstep; with
+ * `relu_output` the Relu's value "r" is a second graph output. */
+static clcnn_model *build_block(clcnn_context *c, int mul, int mod, int off, float div, float bstep,
+                                bool relu_output) {
   mb *b = mb_new(13);
   mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){1, 4, 9, 9});
   float w[4 * 4 * 9], bias[4];
-  for (int i = 0; i < 4 * 4 * 9; i++) w[i] = (float)((i * 37) % 17 - 8) / 32.0f;
-  for (int i = 0; i < 4; i++) bias[i] = 0.1f * (float)i;
+  for (int i = 0; i < 4 * 4 * 9; i++) w[i] = (float)((i * mul) % mod - off) / div;
+  for (int i = 0; i < 4; i++) bias[i] = bstep * (float)i;
   mb_init_f32(b, "w", 4, (int64_t[]){4, 4, 3, 3}, w);
   mb_init_f32(b, "b", 1, (int64_t[]){4}, bias);
   mb_node(b, "Conv", "x,w,b", "c", 1, (mb_attr[]){MB_INTS("pads", 1, 1, 1, 1)});
@@ -42,6 +45,7 @@ static clcnn_model *make_model(clcnn_context *c) {
   mb_node(b, "Add", "r,x", "a", 0, NULL);
   mb_node(b, "GlobalAveragePool", "a", "y", 0, NULL);
   mb_output(b, "y");
+  if (relu_output) mb_output(b, "r");
   size_t len;
   uint8_t *bytes = mb_pack(b, &len);
   clcnn_model *m = NULL;
@@ -49,6 +53,10 @@ static clcnn_model *make_model(clcnn_context *c) {
   free(bytes);
   mb_free(b);
   return m;
+}
+
+static clcnn_model *make_model(clcnn_context *c) {
+  return build_block(c, 37, 17, 8, 32.0f, 0.1f, false);
 }
 
 static float input[4 * 81];
@@ -161,29 +169,10 @@ static bool refuse_ops(void *user, int backend_index, const char *backend_name, 
   return false;
 }
 
-/* The block of make_model() with a second output: the Relu output "r",
- * which the Add also reads. */
+/* The block of make_model() with other weights and a second output: the
+ * Relu output "r", which the Add also reads. */
 static clcnn_model *make_model2(clcnn_context *c) {
-  mb *b = mb_new(13);
-  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){1, 4, 9, 9});
-  float w[4 * 4 * 9], bias[4];
-  for (int i = 0; i < 4 * 4 * 9; i++) w[i] = (float)((i * 29) % 13 - 6) / 16.0f;
-  for (int i = 0; i < 4; i++) bias[i] = -0.2f * (float)i;
-  mb_init_f32(b, "w", 4, (int64_t[]){4, 4, 3, 3}, w);
-  mb_init_f32(b, "b", 1, (int64_t[]){4}, bias);
-  mb_node(b, "Conv", "x,w,b", "c", 1, (mb_attr[]){MB_INTS("pads", 1, 1, 1, 1)});
-  mb_node(b, "Relu", "c", "r", 0, NULL);
-  mb_node(b, "Add", "r,x", "a", 0, NULL);
-  mb_node(b, "GlobalAveragePool", "a", "y", 0, NULL);
-  mb_output(b, "y");
-  mb_output(b, "r");
-  size_t len;
-  uint8_t *bytes = mb_pack(b, &len);
-  clcnn_model *m = NULL;
-  ck_assert_int_eq(clcnn_model_load_memory(c, bytes, len, NULL, &m), CLCNN_OK);
-  free(bytes);
-  mb_free(b);
-  return m;
+  return build_block(c, 29, 13, 6, 16.0f, -0.2f, true);
 }
 
 #define NX (4 * 81)
