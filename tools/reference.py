@@ -69,6 +69,12 @@ def run_case(model_path, data_dir, write=True, threads=0):
     out_names = [o.name for o in sess.get_outputs()]
     outs = sess.run(out_names, feeds)
     if write:
+        # Every graph output, in graph order (what get_outputs() lists), each
+        # named after its output; stale files of an earlier, longer output
+        # list would make the case's output count wrong, so they go.
+        assert len(out_names) == len(model.graph.output), "onnxruntime dropped an output"
+        for p in _sorted_pb(data_dir, "output")[len(out_names):]:
+            os.remove(p)
         for i, (name, arr) in enumerate(zip(out_names, outs)):
             t = numpy_helper.from_array(np.ascontiguousarray(arr), name)
             with open(os.path.join(data_dir, f"output_{i}.pb"), "wb") as f:

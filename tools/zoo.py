@@ -12,6 +12,12 @@ Output layout (the ONNX backend-test layout):
     OUT/<name>_op<N>/model.onnx
     OUT/<name>_op<N>/test_data_set_0/input_0.pb
 
+Besides every architecture at every opset, OUT/<name>_multi_op<N> (opsets
+from --multi-opsets, 17 by default) is the same model with intermediate
+values exposed as extra graph outputs (see add_outputs and multi_taps): each
+of them is also read by later nodes, so a runtime must keep it alive and
+unclobbered while still computing the rest of the network.
+
 Only onnx and numpy are used here.
 """
 
@@ -35,6 +41,7 @@ SEEDS = {
     "inception": 1100,
     "unet": 1200,
     "style": 1300,
+    "pnet": 1400,
 }
 
 
@@ -192,6 +199,18 @@ class Builder:
         self._relu_stats(y, x)  # the upper bound rarely bites at O(1) scale
         return y
 
+    def prelu(self, x, c, scope):
+        """PRelu with a learned per-channel slope, exported by PyTorch as a
+        [C, 1, 1] initializer (broadcast over H, W)."""
+        a = self.rng.uniform(0.1, 0.4, (c, 1, 1)).astype(np.float32)
+        y = self.op("PRelu", [x, self.param(f"{scope}.weight", a)], scope)
+        # y = relu(x) - a relu(-x): moments from those of relu(x) and x.
+        self._relu_stats(y, x)
+        am = float(a.mean())
+        rmu, rm2 = self.mu[y], self.m2[y]
+        self.set_stats(y, rmu - am * (rmu - self.mu[x]), rm2 + am * am * (self.m2[x] - rm2))
+        return y
+
     def conv_bn(self, x, cin, cout, k, scope, act="relu", **kw):
         y = self.conv(x, cin, cout, k, scope + ".conv", **kw)
         y = self.bn(y, cout, scope + ".bn")
@@ -299,15 +318,22 @@ class Builder:
         return y
 
     # ---- finish -------------------------------------------------------------
-    def model(self, name, in_name, in_shape, out_name, out_tensor, out_shape):
-        # Rename the last tensor to the public output name.
-        last = self.nodes[-1]
-        assert out_tensor in last.output, "output must come from the last node"
-        last.output[list(last.output).index(out_tensor)] = out_name
+    def model(self, name, in_name, in_shape, outputs):
+        """outputs: [(tensor, public name, shape)], each a graph output.
+
+        Every output tensor is renamed to its public name (in its producer and
+        any node reading it)."""
+        ren = {t: pub for t, pub, _ in outputs}
+        for n in self.nodes:
+            for field in (n.input, n.output):
+                for i, t in enumerate(field):
+                    if t in ren:
+                        field[i] = ren[t]
         graph = helper.make_graph(
             self.nodes, name,
             [helper.make_tensor_value_info(in_name, TensorProto.FLOAT, in_shape)],
-            [helper.make_tensor_value_info(out_name, TensorProto.FLOAT, out_shape)],
+            [helper.make_tensor_value_info(pub, TensorProto.FLOAT, shape)
+             for _, pub, shape in outputs],
             initializer=self.inits)
         opset = [helper.make_opsetid("", self.opset)]
         m = helper.make_model(graph, opset_imports=opset, producer_name="clcnn-zoo",
@@ -529,6 +555,23 @@ def style(b, x, n_res=5):
     return b.op("Tanh", [y], "output")
 
 
+def pnet(b, x):
+    """MTCNN's P-Net (the proposal stage of a face detector), fully
+    convolutional so it runs on any image size: conv/PRelu trunk with a
+    ceil-mode 2x2 max pool, then two heads reading the same feature map: face
+    scores (Conv to 2 channels, Softmax over channels) and box regressions
+    (Conv to 4 channels). Returns both outputs; their shapes come from shape
+    inference."""
+    y = b.prelu(b.conv(x, 3, 10, 3, "conv1", pad=0, bias=True), 10, "prelu1")
+    y = b.maxpool(y, 2, 2, 0, "pool1", ceil=1)
+    y = b.prelu(b.conv(y, 10, 16, 3, "conv2", pad=0, bias=True), 16, "prelu2")
+    y = b.prelu(b.conv(y, 16, 32, 3, "conv3", pad=0, bias=True), 32, "prelu3")
+    s = b.conv(y, 32, 2, 1, "conv4_1", pad=0, bias=True)
+    s = b.op("Softmax", [s], "softmax4_1", axis=1)
+    r = b.conv(y, 32, 4, 1, "conv4_2", pad=0, bias=True)
+    return [(s, "scores", None), (r, "boxes", None)]
+
+
 # name -> (builder fn, kind). kind picks input/output convention.
 MODELS = {
     "resnet18": (lambda b, x: resnet(b, x, 18), "classifier"),
@@ -539,13 +582,19 @@ MODELS = {
     "inception": (inception, "classifier"),
     "unet": (unet, "image"),
     "style": (style, "image"),
+    "pnet": (pnet, "detector"),
 }
+
+# Input H x W of the detector: not square, and odd conv1 output height so
+# the ceil-mode pool has a partial window.
+DETECTOR_HW = (49, 64)
 
 
 def build(name, opset, size=224, image_size=128):
     """Return (ModelProto, input ndarray) for one zoo model.
 
-    size is the H=W of classifiers, image_size that of unet/style.
+    size is the H=W of classifiers, image_size that of unet/style; the
+    detector's input is DETECTOR_HW.
     """
     fn, kind = MODELS[name]
     if kind == "image":
@@ -553,25 +602,135 @@ def build(name, opset, size=224, image_size=128):
         if size % 8:
             raise ValueError(f"{name}: image size must be a multiple of 8 (got {size})")
     b = Builder(opset, SEEDS[name])
-    in_shape = [1, 3, size, size]
-    # Input moments: N(0,1) normalised image, or U(0,1) pixels.
+    in_shape = [1, 3, *DETECTOR_HW] if kind == "detector" else [1, 3, size, size]
+    # Input moments: N(0,1) normalised image, U(0,1) pixels, or MTCNN's
+    # (pixel - 127.5) / 128, about U(-1,1).
     if kind == "classifier":
         b.set_stats("input", 0.0, 1.0, 3)
+    elif kind == "detector":
+        b.set_stats("input", 0.0, 1.0 / 3.0, 3)
     else:
         b.set_stats("input", 0.5, 1.0 / 3.0, 3)
     out = fn(b, "input")
     if kind == "classifier":
-        out_name, out_shape = "logits", [1, 1000]
+        outs = [(out, "logits", [1, 1000])]
+    elif kind == "image":
+        outs = [(out, "output", in_shape)]
     else:
-        out_name, out_shape = "output", in_shape
-    model = b.model(name, "input", in_shape, out_name, out, out_shape)
+        outs = out
+    model = b.model(name, "input", in_shape, outs)
+    if any(shape is None for _, _, shape in outs):
+        model = _infer_output_types(model)
     # Seeded input, independent of the weight stream: normalised image for
-    # classifiers, pixels in [0, 1] for imaging models.
+    # classifiers, pixels in [0, 1] for imaging models, [-1, 1] for the detector.
     r = np.random.default_rng(SEEDS[name] + 7)
     if kind == "classifier":
         inp = r.standard_normal(in_shape, dtype=np.float32)
+    elif kind == "detector":
+        inp = r.uniform(-1.0, 1.0, in_shape).astype(np.float32)
     else:
         inp = r.uniform(0.0, 1.0, in_shape).astype(np.float32)
+    return model, inp
+
+
+def _inferred_types(model):
+    """{tensor name: ValueInfoProto} with full types, from strict shape inference."""
+    inf = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
+    g = inf.graph
+    return {v.name: v for v in list(g.input) + list(g.value_info) + list(g.output)
+            if v.type.tensor_type.HasField("shape")}
+
+
+def _typed_copy(vi, name):
+    v = onnx.ValueInfoProto()
+    v.CopyFrom(vi)
+    dims = v.type.tensor_type.shape.dim
+    if not all(d.HasField("dim_value") for d in dims):
+        raise ValueError(f"{name}: shape inference left a symbolic dimension")
+    return v
+
+
+def _infer_output_types(model):
+    """Fill in the shapes of graph outputs declared without one."""
+    types = _inferred_types(model)
+    for o in model.graph.output:
+        if not o.type.tensor_type.HasField("shape"):
+            if o.name not in types:
+                raise ValueError(f"{o.name}: no shape from shape inference")
+            o.CopyFrom(_typed_copy(types[o.name], o.name))
+    return model
+
+
+def add_outputs(model, names):
+    """Return a copy of model with the tensors `names` (node outputs) appended
+    to graph.output, in that order, typed by onnx shape inference. Nothing
+    else changes: the tensors keep their producers and their consumers."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    produced = {o for n in m.graph.node for o in n.output}
+    have = {o.name for o in m.graph.output}
+    types = _inferred_types(m)
+    for name in names:
+        if name not in produced:
+            raise ValueError(f"{name}: not a node output")
+        if name in have:
+            raise ValueError(f"{name}: already a graph output")
+        m.graph.output.append(_typed_copy(types[name], name))
+        have.add(name)
+    return m
+
+
+ACTIVATIONS = {"Relu", "Clip", "PRelu", "LeakyRelu", "Sigmoid", "Tanh"}
+
+
+def multi_taps(model):
+    """Pick 3-4 intermediate tensors, spread through the network, to expose
+    as extra graph outputs. Every pick is also read by later nodes (the case
+    a runtime can get wrong: a graph output that must stay intact while its
+    consumers run, and must survive fusions into those consumers):
+      - the first activation (early; e.g. the stem ReLU feeding the pool),
+      - the first Add/Concat output from a fifth of the way on (a residual
+        sum or a skip concatenation), if the model has one,
+      - the first node output from the middle of the graph (whatever op: it
+        may be a Conv that BatchNormalization or an activation follows),
+      - a tensor with two or more readers from three quarters on (a block
+        output feeding both a branch and a residual, or two heads).
+    """
+    nodes = list(model.graph.node)
+    graph_outs = {o.name for o in model.graph.output}
+    readers = {}
+    for n in nodes:
+        for t in n.input:
+            readers[t] = readers.get(t, 0) + 1
+    taps = []
+
+    def first(start, pred):
+        for i in range(start, len(nodes)):
+            n = nodes[i]
+            t = n.output[0] if n.output else ""
+            if t and t not in graph_outs and t not in taps and readers.get(t, 0) > 0 \
+                    and pred(n, t):
+                taps.append(t)
+                return
+
+    N = len(nodes)
+    first(0, lambda n, t: n.op_type in ACTIVATIONS)
+    first(N // 5, lambda n, t: n.op_type in ("Add", "Concat"))
+    first(N // 2, lambda n, t: True)
+    k = len(taps)
+    first(3 * N // 4, lambda n, t: readers[t] >= 2)
+    if len(taps) == k:  # small graphs: any later tensor with two readers
+        first(N // 2, lambda n, t: readers[t] >= 2)
+    order = {o: i for i, n in enumerate(nodes) for o in n.output}
+    return sorted(taps, key=order.get)
+
+
+def build_multi(name, opset, size=224, image_size=128):
+    """The <name>_multi variant: build() plus multi_taps() as extra outputs
+    (after the original ones, which keep their positions)."""
+    model, inp = build(name, opset, size, image_size)
+    model = add_outputs(model, multi_taps(model))
+    model.graph.name = f"{name}_multi"
     return model, inp
 
 
@@ -604,39 +763,48 @@ def main(argv=None):
     ap.add_argument("--models", default=",".join(MODELS),
                     help="comma-separated subset of: " + ",".join(MODELS))
     ap.add_argument("--opsets", default="13,17", help="comma-separated opsets (13..21)")
+    ap.add_argument("--multi-opsets", default="17",
+                    help="opsets of the <name>_multi variants (extra intermediate "
+                         "outputs), comma-separated; empty for none (default 17)")
     ap.add_argument("--size", type=int, default=224, help="classifier input H=W (default 224)")
     ap.add_argument("--image-size", type=int, default=128,
                     help="unet/style input H=W, multiple of 8 (default 128)")
-    ap.add_argument("--list-ops", action="store_true", help="print the operators each model uses")
+    ap.add_argument("--list-ops", action="store_true",
+                    help="print the operators each model uses (and a variant's extra outputs)")
     a = ap.parse_args(argv)
 
     names = [m.strip() for m in a.models.split(",") if m.strip()]
     bad = [m for m in names if m not in MODELS]
     if bad:
         ap.error(f"unknown model(s): {','.join(bad)}; known: {','.join(MODELS)}")
-    opsets = [int(o) for o in a.opsets.split(",")]
-    if any(o < 13 for o in opsets):
+    opsets = [int(o) for o in a.opsets.split(",") if o.strip()]
+    multi = [int(o) for o in a.multi_opsets.split(",") if o.strip()]
+    if any(o < 13 for o in opsets + multi):
         ap.error("opsets below 13 are not supported (Split/Squeeze/Resize forms differ)")
 
+    jobs = [(name, opset, False) for name in names for opset in opsets]
+    jobs += [(name, opset, True) for name in names for opset in multi]
     t_all = time.time()
-    for name in names:
-        for opset in opsets:
-            t0 = time.time()
-            try:
-                model, inp = build(name, opset, a.size, a.image_size)
-                validate(model)
-            except (ValueError, onnx.checker.ValidationError,
-                    onnx.shape_inference.InferenceError) as e:
-                print(f"error: {name}_op{opset}: {e}", file=sys.stderr)
-                return 1
-            d = os.path.join(a.out, f"{name}_op{opset}")
-            write_case(model, inp, d)
-            size = os.path.getsize(os.path.join(d, "model.onnx"))
-            print(f"{name}_op{opset:<3d} params={count_params(model):>10,d}  "
-                  f"nodes={len(model.graph.node):4d}  size={size / 2**20:7.2f} MiB  "
-                  f"{time.time() - t0:5.2f}s", flush=True)
-            if a.list_ops:
-                print("    ops: " + " ".join(op_types(model)))
+    for name, opset, is_multi in jobs:
+        case = f"{name}_multi_op{opset}" if is_multi else f"{name}_op{opset}"
+        t0 = time.time()
+        try:
+            model, inp = (build_multi if is_multi else build)(name, opset, a.size, a.image_size)
+            validate(model)
+        except (ValueError, onnx.checker.ValidationError,
+                onnx.shape_inference.InferenceError) as e:
+            print(f"error: {case}: {e}", file=sys.stderr)
+            return 1
+        d = os.path.join(a.out, case)
+        write_case(model, inp, d)
+        size = os.path.getsize(os.path.join(d, "model.onnx"))
+        print(f"{case:<22s} params={count_params(model):>10,d}  "
+              f"nodes={len(model.graph.node):4d}  outputs={len(model.graph.output)}  "
+              f"size={size / 2**20:7.2f} MiB  {time.time() - t0:5.2f}s", flush=True)
+        if a.list_ops:
+            print("    ops: " + " ".join(op_types(model)))
+            if len(model.graph.output) > 1:
+                print("    outputs: " + " ".join(o.name for o in model.graph.output))
     print(f"done in {time.time() - t_all:.1f}s -> {a.out}")
     return 0
 

@@ -10,6 +10,11 @@
  * when max|got - want| <= RTOL * max|want| (a tolerance relative to the
  * output's scale, as for logits).
  *
+ * Every graph output of a case is compared (output_K.pb is matched to the
+ * output its TensorProto names, else to the K-th graph output), and a failing
+ * case lists each output that differs with its error, one per line; with
+ * --verbose every output's error is printed, passing or not.
+ *
  * A case is skipped, with its reason printed, when its model uses an operator
  * outside clcnn's list or a feature clcnn refuses at load or session creation
  * (an unsupported data type or attribute value). Everything else must match:
@@ -68,14 +73,12 @@ static bool compare(const clcnn_tensor *got, const clcnn_tensor *want, char *why
       if (w > scale) scale = w;
       if (!(e <= worst)) worst = e, at = i; /* NaN counts as worst */
     }
-    if (!(worst <= model_rtol * scale)) {
-      snprintf(why, len, "max error %.3g at element %lld exceeds %.1g x max|ref| (%.4g)", worst,
-               (long long)at, model_rtol, scale);
-      return false;
-    }
-    if (verbose) printf("  max error %.3g, %.3g of max|ref| %.4g\n", worst, scale ? worst / scale : 0, scale);
-    return true;
+    bool ok = worst <= model_rtol * scale;
+    snprintf(why, len, "max error %.3g at element %lld is %.3g x max|ref| %.4g (tolerance %.3g)",
+             worst, (long long)at, scale ? worst / scale : worst, scale, model_rtol);
+    return ok;
   }
+  snprintf(why, len, "matches");
   for (int64_t i = 0; i < n; i++) {
     if (want->dtype == CLCNN_DTYPE_FLOAT32 || want->dtype == CLCNN_DTYPE_FLOAT64) {
       double g = tensor_get_f64(got, i), w = tensor_get_f64(want, i);
@@ -97,8 +100,10 @@ static bool compare(const clcnn_tensor *got, const clcnn_tensor *want, char *why
   return true;
 }
 
-static int load_set(const char *dir, const char *prefix, clcnn_tensor *t, int max, char *why,
-                    size_t len) {
+/* Loads dir/prefix_0.pb, prefix_1.pb, ... into t (and, when names is not
+ * NULL, each TensorProto's name, possibly NULL, to free with free_names). */
+static int load_set(const char *dir, const char *prefix, clcnn_tensor *t, char **names, int max,
+                    char *why, size_t len) {
   int n = 0;
   for (; n < max; n++) {
     char path[4096];
@@ -106,13 +111,35 @@ static int load_set(const char *dir, const char *prefix, clcnn_tensor *t, int ma
     struct stat sb;
     if (stat(path, &sb) != 0) break;
     clcnn_err err = {0};
-    if (onnx_tensor_load(path, &t[n], NULL, &err)) {
+    if (onnx_tensor_load(path, &t[n], names ? &names[n] : NULL, &err)) {
       snprintf(why, len, "%s", err.msg);
-      for (int k = 0; k < n; k++) free(t[k].data);
+      for (int k = 0; k < n; k++) {
+        free(t[k].data);
+        if (names) free(names[k]);
+      }
       return -1;
     }
   }
   return n;
+}
+
+static void free_names(char **names, int n) {
+  for (int k = 0; k < n; k++) free(names[k]), names[k] = NULL;
+}
+
+/* map[k]: the expected tensor of the model's k-th output. By name when the
+ * n expected tensors name n distinct graph outputs, else by position. */
+static void match_outputs(const clcnn_model *m, char *const *names, int n, int *map) {
+  int by_name[MAX_IO];
+  bool ok = n == m->noutputs;
+  for (int k = 0; ok && k < n; k++) {
+    by_name[k] = -1;
+    for (int j = 0; j < n && by_name[k] < 0; j++)
+      if (names[j] && !strcmp(names[j], m->outputs[k].name)) by_name[k] = j;
+    ok = by_name[k] >= 0;
+    for (int i = 0; ok && i < k; i++) ok = by_name[i] != by_name[k];
+  }
+  for (int k = 0; k < n; k++) map[k] = ok ? by_name[k] : k;
 }
 
 /* Operators of a model, for the report ("Add,Mul"). */
@@ -206,13 +233,14 @@ static case_result run_case(clcnn_context *ctx, const char *dir, const char *dev
   case_result result = CASE_PASS;
   clcnn_session *s = NULL;
   clcnn_tensor in[MAX_IO], want[MAX_IO];
+  char *want_names[MAX_IO] = {0};
   int nin = 0, nout = 0;
   for (int set = 0; result == CASE_PASS; set++) {
     char sdir[4096];
     snprintf(sdir, sizeof sdir, "%s/test_data_set_%d", dir, set);
     if (!is_dir(sdir)) break;
-    nin = load_set(sdir, "input", in, MAX_IO, why, len);
-    nout = nin < 0 ? -1 : load_set(sdir, "output", want, MAX_IO, why, len);
+    nin = load_set(sdir, "input", in, NULL, MAX_IO, why, len);
+    nout = nin < 0 ? -1 : load_set(sdir, "output", want, want_names, MAX_IO, why, len);
     if (nin < 0 || nout < 0) {
       if (nin > 0)
         for (int k = 0; k < nin; k++) free(in[k].data);
@@ -237,6 +265,7 @@ static case_result run_case(clcnn_context *ctx, const char *dir, const char *dev
     if (!same_bound) {
       for (int k = 0; k < nin; k++) free(in[k].data);
       for (int k = 0; k < nout; k++) free(want[k].data);
+      free_names(want_names, nout);
       break;
     }
     if (result == CASE_PASS && !s) {
@@ -267,21 +296,41 @@ static case_result run_case(clcnn_context *ctx, const char *dir, const char *dev
                    ? CASE_SKIP
                    : CASE_FAIL;
     }
-    for (int k = 0; result == CASE_PASS && k < nout; k++) {
-      clcnn_tensor got;
-      if (clcnn_session_output(s, m->outputs[k].name, &got)) {
-        snprintf(why, len, "output: %s", clcnn_session_error(s));
-        result = CASE_FAIL;
-        break;
+    /* Every output, not just the first that differs: which of them are
+     * wrong says where in the network it went wrong. */
+    if (result == CASE_PASS) {
+      int map[MAX_IO], nbad = 0;
+      char bad[4096] = "", w1[512] = "";
+      size_t used = 0;
+      match_outputs(m, want_names, nout, map);
+      for (int k = 0; k < nout; k++) {
+        const char *name = m->outputs[k].name;
+        clcnn_tensor got;
+        char w[512];
+        bool ok = false;
+        if (clcnn_session_output(s, name, &got))
+          snprintf(w, sizeof w, "%s", clcnn_session_error(s));
+        else
+          ok = compare(&got, &want[map[k]], w, sizeof w);
+        if (verbose) printf("  output %d '%s' (set %d): %s%s\n", k, name, set, ok ? "" : "FAIL: ", w);
+        if (ok) continue;
+        nbad++;
+        snprintf(w1, sizeof w1, "%s", w);
+        if (used < sizeof bad) {
+          int l = snprintf(bad + used, sizeof bad - used, "\n  output %d '%s' (set %d): %s", k, name,
+                           set, w);
+          used += l > 0 ? (size_t)l : 0;
+        }
       }
-      char w[512];
-      if (!compare(&got, &want[k], w, sizeof w)) {
-        snprintf(why, len, "output '%s' (set %d): %s", m->outputs[k].name, set, w);
+      if (nbad) {
+        if (nout == 1) snprintf(why, len, "output '%s' (set %d): %s", m->outputs[0].name, set, w1);
+        else snprintf(why, len, "%d of %d outputs differ:%s", nbad, nout, bad);
         result = CASE_FAIL;
       }
     }
     for (int k = 0; k < nin; k++) free(in[k].data);
     for (int k = 0; k < nout; k++) free(want[k].data);
+    free_names(want_names, nout);
   }
   clcnn_session_free(s);
   clcnn_model_free(m);
@@ -347,9 +396,18 @@ int main(int argc, char **argv) {
     if (r == CASE_FAIL) printf("FAIL %s: %s\n", names[i], why);
     else if (r == CASE_SKIP) printf("skip %s: %s\n", names[i], why);
     else if (verbose) printf("pass %s\n", names[i]);
-    if (report)
-      fprintf(report, "%s\t%s\t%s\t%s\n", names[i],
-              r == CASE_PASS ? "pass" : r == CASE_FAIL ? "fail" : "skip", ops, why);
+    if (report) { /* one line per case: a multi-line reason joined with "; " */
+      fprintf(report, "%s\t%s\t%s\t", names[i],
+              r == CASE_PASS ? "pass" : r == CASE_FAIL ? "fail" : "skip", ops);
+      for (const char *c = why; *c; c++) {
+        if (*c != '\n') fputc(*c, report);
+        else {
+          fputs(c == why || c[-1] == ':' ? " " : "; ", report);
+          while (c[1] == ' ') c++;
+        }
+      }
+      fputc('\n', report);
+    }
     fflush(stdout);
     free(names[i]);
   }
