@@ -201,6 +201,38 @@ static void parse_version(const char *s, const char *prefix, int *major, int *mi
   }
 }
 
+/* A device that lists fine may still fail to initialise (a driver without
+ * its kernel module, a GPU in a bad state): try a context once. */
+static void check_context(ocl_device_info *di) {
+  cl_int rc;
+  cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)di->platform, 0};
+  cl_context c = clCreateContext(props, 1, &di->device, NULL, NULL, &rc);
+  if (rc == CL_SUCCESS && c) {
+    clReleaseContext(c);
+    return;
+  }
+  snprintf(di->unavailable_reason, sizeof di->unavailable_reason,
+           "a context cannot be created on it: %s (%d)", ocl_error_str(rc), (int)rc);
+}
+
+/* "PLATFORM|VENDOR|NAME|DRIVER", then "|#K" for repeats of the same. */
+static void make_ids(ocl_device_info *devs, int n) {
+  for (int i = 0; i < n; i++) {
+    ocl_device_info *d = &devs[i];
+    snprintf(d->id, sizeof d->id, "%s|%s|%s|%s", d->platform_name, d->vendor, d->name,
+             d->driver_version);
+    int same = 1;
+    for (int k = 0; k < i; k++)
+      if (!strcmp(devs[k].platform_name, d->platform_name) && !strcmp(devs[k].vendor, d->vendor) &&
+          !strcmp(devs[k].name, d->name) && !strcmp(devs[k].driver_version, d->driver_version))
+        same++;
+    if (same > 1) {
+      size_t at = strlen(d->id);
+      snprintf(d->id + at, sizeof d->id - at, "|#%d", same);
+    }
+  }
+}
+
 static clcnn_status probe_device(ocl_device_info *di, int platform_index, cl_platform_id p,
                                  const char *pname, const char *pvendor, const char *pversion,
                                  cl_device_id d, clcnn_err *err) {
@@ -233,7 +265,16 @@ static clcnn_status probe_device(ocl_device_info *di, int platform_index, cl_pla
   else
     di->type = OCL_DEVICE_OTHER;
 
-  di->available = dev_bool(d, CL_DEVICE_AVAILABLE) && dev_bool(d, CL_DEVICE_COMPILER_AVAILABLE);
+  di->available = true;
+  if (!dev_bool(d, CL_DEVICE_AVAILABLE))
+    snprintf(di->unavailable_reason, sizeof di->unavailable_reason,
+             "the driver says it is not available (CL_DEVICE_AVAILABLE is false)");
+  else if (!dev_bool(d, CL_DEVICE_COMPILER_AVAILABLE))
+    snprintf(di->unavailable_reason, sizeof di->unavailable_reason,
+             "it has no OpenCL C compiler (CL_DEVICE_COMPILER_AVAILABLE is false)");
+  else
+    check_context(di);
+  di->available = di->unavailable_reason[0] == 0;
   di->global_mem_size = dev_ulong(d, CL_DEVICE_GLOBAL_MEM_SIZE);
   di->local_mem_size = dev_ulong(d, CL_DEVICE_LOCAL_MEM_SIZE);
   cl_device_local_mem_type lmt = CL_GLOBAL;
@@ -362,6 +403,7 @@ done:
     free(devs);
     devs = NULL;
   }
+  make_ids(devs, n);
   *out = devs;
   *count = n;
   return CLCNN_OK;
@@ -422,7 +464,7 @@ static int device_class(const ocl_device_info *d) {
   }
 }
 
-static int best_device(const ocl_device_info *devs, int count) {
+int ocl_device_best(const ocl_device_info *devs, int count) {
   int best = -1;
   for (int i = 0; i < count; i++) {
     if (!devs[i].available) continue;
@@ -505,12 +547,12 @@ clcnn_status ocl_device_select_from(const ocl_device_info *devs, int count, cons
   while (n && isspace((unsigned char)spec[n - 1])) n--;
 
   if (n == 0 || word_eq(spec, n, "best")) {
-    *index = best_device(devs, count); /* -1: the CPU backend */
+    *index = ocl_device_best(devs, count); /* -1: the CPU backend */
     return CLCNN_OK;
   }
   if (word_eq(spec, n, "cpu")) return CLCNN_OK;
   if (word_eq(spec, n, "opencl")) {
-    int b = best_device(devs, count);
+    int b = ocl_device_best(devs, count);
     if (b < 0) return no_match(devs, count, spec, n, "no available OpenCL device", err);
     *index = b;
     return CLCNN_OK;
@@ -536,6 +578,13 @@ clcnn_status ocl_device_select_from(const ocl_device_info *devs, int count, cons
     return CLCNN_OK;
   }
 
+  for (int k = 0; k < count; k++) /* a device's id, as clcnn_devices() gives it */
+    if (strlen(devs[k].id) == n && strncmp(devs[k].id, spec, n) == 0) {
+      if (!devs[k].available)
+        return no_match(devs, count, spec, n, "that device is not available", err);
+      *index = k;
+      return CLCNN_OK;
+    }
   bool unavailable = false;
   for (int k = 0; k < count; k++) {
     if (!contains_ci(devs[k].name, spec, n)) continue;
@@ -610,6 +659,9 @@ void ocl_device_describe(const ocl_device_info *d, char *buf, size_t len) {
   outbuf o = {buf, len, 0};
   char a[32], b[32], c[32];
   out_printf(&o, "opencl:%d  %s%s\n", d->index, d->name, d->available ? "" : "  (unavailable)");
+  if (!d->available && d->unavailable_reason[0])
+    out_printf(&o, "  unavailable:     %s\n", d->unavailable_reason);
+  if (d->id[0]) out_printf(&o, "  id:              %s\n", d->id);
   out_printf(&o, "  type:            %s\n", ocl_device_type_str(d));
   out_printf(&o, "  platform:        %s (%s)\n", d->platform_name, d->platform_version);
   out_printf(&o, "  vendor:          %s\n", d->vendor);
@@ -629,4 +681,60 @@ void ocl_device_describe(const ocl_device_info *d, char *buf, size_t len) {
              d->subgroups ? " subgroups" : "", d->images ? " images" : "",
              d->unified_memory ? " unified-memory" : "",
              (d->fp16 || d->fp64 || d->subgroups || d->images || d->unified_memory) ? "" : " none");
+}
+
+/* ------------------------------------------------- the public description */
+
+static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
+
+clcnn_status ocl_devices_public(clcnn_device_info **out, int *count, clcnn_err *err) {
+  *out = NULL;
+  *count = 0;
+  const ocl_device_info *devs;
+  int n;
+  clcnn_status st = ocl_devices_list(&devs, &n, err);
+  if (st || n == 0) return st;
+  clcnn_device_info *list = calloc((size_t)n, sizeof *list);
+  if (!list) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  int best = ocl_device_best(devs, n);
+  for (int i = 0; i < n; i++) {
+    const ocl_device_info *d = &devs[i];
+    clcnn_device_info *o = &list[i];
+    static const clcnn_device_type types[] = {
+        [OCL_DEVICE_GPU] = CLCNN_DEVICE_TYPE_GPU, [OCL_DEVICE_CPU] = CLCNN_DEVICE_TYPE_CPU,
+        [OCL_DEVICE_ACCELERATOR] = CLCNN_DEVICE_TYPE_ACCELERATOR,
+        [OCL_DEVICE_OTHER] = CLCNN_DEVICE_TYPE_OTHER};
+    o->type = d->integrated_gpu ? CLCNN_DEVICE_TYPE_INTEGRATED_GPU : types[d->type];
+    o->index = d->index;
+    o->compute_units = (int)d->compute_units;
+    o->global_memory_bytes = d->global_mem_size;
+    o->max_allocation_bytes = d->max_alloc_size;
+    o->fp16 = d->fp16;
+    o->best = i == best;
+    o->available = d->available;
+    o->id = dup_or_empty(d->id);
+    o->name = dup_or_empty(d->name);
+    o->vendor = dup_or_empty(d->vendor);
+    o->platform = dup_or_empty(d->platform_name);
+    o->driver_version = dup_or_empty(d->driver_version);
+    o->opencl_version = dup_or_empty(d->device_version);
+    o->unavailable_reason = d->available ? NULL : dup_or_empty(d->unavailable_reason);
+    if (!o->id || !o->name || !o->vendor || !o->platform || !o->driver_version ||
+        !o->opencl_version || (!d->available && !o->unavailable_reason)) {
+      for (int k = 0; k <= i; k++) {
+        free((void *)list[k].id);
+        free((void *)list[k].name);
+        free((void *)list[k].vendor);
+        free((void *)list[k].platform);
+        free((void *)list[k].driver_version);
+        free((void *)list[k].opencl_version);
+        free((void *)list[k].unavailable_reason);
+      }
+      free(list);
+      return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+    }
+  }
+  *out = list;
+  *count = n;
+  return CLCNN_OK;
 }

@@ -38,6 +38,7 @@ typedef enum ocl_device_type {
 
 #define OCL_NAME_MAX 256
 #define OCL_VERSION_MAX 512
+#define OCL_ID_MAX 1100
 
 /* Everything probed about one device. Strings are always NUL-terminated
  * (truncated to fit). The handles stay valid for the life of the process. */
@@ -83,6 +84,13 @@ typedef struct ocl_device_info {
   bool unified_memory; /* CL_DEVICE_HOST_UNIFIED_MEMORY */
 
   const char *extensions; /* CL_DEVICE_EXTENSIONS, owned by the list */
+
+  /* Stable across processes: "PLATFORM|VENDOR|NAME|DRIVER", with "|#K" added
+   * for the K-th (K >= 2) device of identical strings. Selects the device. */
+  char id[OCL_ID_MAX];
+  /* Why the device is not available ("" when it is): CL_DEVICE_AVAILABLE
+   * false, no compiler, or a context that cannot be created on it. */
+  char unavailable_reason[OCL_NAME_MAX];
 } ocl_device_info;
 
 /* Every OpenCL device of every platform, in platform order then device order.
@@ -108,6 +116,7 @@ void ocl_devices_release(void);
  *   "opencl"      the best OpenCL device; an error when none exists
  *   "gpu", "cpu-opencl", "accelerator"   the first device of that type
  *   "opencl:N", "N"                      device N of ocl_devices_list()
+ *   a device's id (ocl_device_info.id), exactly
  *   anything else a substring of a device name (first match)
  * Unavailable devices (CL_DEVICE_AVAILABLE false, no compiler) are never
  * chosen. Errors: DEVICE (nothing matches; the message lists the devices),
@@ -119,6 +128,14 @@ clcnn_status ocl_device_select(const char *spec, int *index, clcnn_err *err);
  * environment is not consulted. */
 clcnn_status ocl_device_select_from(const ocl_device_info *devs, int count, const char *spec,
                                     int *index, clcnn_err *err);
+
+/* The public description of every device (clcnn_devices()), in list
+ * order: a malloc'd array of malloc'd strings, the caller's for good (they
+ * stay valid after ocl_devices_release()). */
+clcnn_status ocl_devices_public(clcnn_device_info **out, int *count, clcnn_err *err);
+
+/* The index "best" picks among `devs` (available devices only), or -1. */
+int ocl_device_best(const ocl_device_info *devs, int count);
 
 /* "gpu", "integrated gpu", "cpu", "accelerator" or "other". */
 const char *ocl_device_type_str(const ocl_device_info *d);

@@ -132,6 +132,50 @@ CLCNN_API clcnn_status clcnn_context_create(const clcnn_options *opts, clcnn_con
  *  first. NULL does nothing. */
 CLCNN_API void clcnn_context_free(clcnn_context *ctx);
 
+/* ---------------------------------------------------------------- devices */
+
+/** What kind of device a clcnn_device_info describes. */
+typedef enum clcnn_device_type {
+  CLCNN_DEVICE_TYPE_CPU_BACKEND = 0,    /**< clcnn's own CPU backend (always there) */
+  CLCNN_DEVICE_TYPE_GPU = 1,            /**< a discrete GPU */
+  CLCNN_DEVICE_TYPE_INTEGRATED_GPU = 2, /**< a GPU that shares memory with the host */
+  CLCNN_DEVICE_TYPE_CPU = 3,            /**< a CPU OpenCL driver (PoCL, Intel's CPU runtime) */
+  CLCNN_DEVICE_TYPE_ACCELERATOR = 4,    /**< an FPGA, DSP, ... */
+  CLCNN_DEVICE_TYPE_OTHER = 5
+} clcnn_device_type;
+
+/** One device a session can run on. Strings belong to the library and live
+ *  as long as the process. */
+typedef struct clcnn_device_info {
+  /** Stable across runs and machines with the same setup:
+   *  "PLATFORM|VENDOR|NAME|DRIVER" (with "|#K" for the K-th identical device),
+   *  "cpu" for the CPU backend. clcnn_session_options.device accepts it. */
+  const char *id;
+  const char *name;
+  const char *vendor;
+  const char *platform;        /**< OpenCL platform name ("" for the CPU backend) */
+  const char *driver_version;
+  const char *opencl_version;  /**< "OpenCL 3.0 ..." ("" for the CPU backend) */
+  clcnn_device_type type;
+  int index;                   /**< N of "opencl:N" in this process; -1 for the CPU backend */
+  int compute_units;           /**< OpenCL compute units; CPU cores for the CPU backend */
+  uint64_t global_memory_bytes;
+  uint64_t max_allocation_bytes; /**< the largest single buffer */
+  int fp16;                    /**< half-precision arithmetic (cl_khr_fp16) */
+  int best;                    /**< what device "best" picks */
+  int available;               /**< sessions can run on it */
+  const char *unavailable_reason; /**< why not (NULL when available): the driver says so,
+                                       no compiler, or a context cannot be created */
+} clcnn_device_info;
+
+/** Every device: each OpenCL device of every platform (also those that
+ *  cannot be used, with the reason), then the CPU backend, last. Enumerated
+ *  once per process; thread-safe. `*devices` belongs to the library.
+ *  No OpenCL installation is not an error (only the CPU backend is listed).
+ *  Errors: INVALID_ARGUMENT, DEVICE (the OpenCL platforms cannot be listed;
+ *  the CPU backend is still given), OUT_OF_MEMORY. */
+CLCNN_API clcnn_status clcnn_devices(const clcnn_device_info **devices, int *count);
+
 /* ---------------------------------------------------------------- tensors */
 
 /** A tensor view: shape plus a pointer to densely packed, row-major data.

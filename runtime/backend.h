@@ -116,6 +116,10 @@ clcnn_status device_backend_open_native(void *native_context, void *native_queue
                                         const backend_open_args *a, backend **out,
                                         clcnn_err *err);
 
+/* The devices of the device backends this build has, for clcnn_devices():
+ * a malloc'd array of malloc'd strings, the caller's. */
+clcnn_status device_backend_list(clcnn_device_info **out, int *count, clcnn_err *err);
+
 /* State that backends keep per context or per model and share between
  * sessions: created under a lock on first use, freed with the context or the
  * model. `key` identifies the owner's kind (the address of a static). */

@@ -11,7 +11,20 @@ clcnn_status ocl_backend_open(const char *spec, const backend_open_args *a, back
                               clcnn_err *err);
 clcnn_status ocl_backend_open_native(void *context, void *queue, const backend_open_args *a,
                                      backend **out, clcnn_err *err);
+/* host/device.c */
+clcnn_status ocl_devices_public(clcnn_device_info **out, int *count, clcnn_err *err);
 #endif
+
+clcnn_status device_backend_list(clcnn_device_info **out, int *count, clcnn_err *err) {
+  *out = NULL;
+  *count = 0;
+#if CLCNN_HAVE_OPENCL
+  return ocl_devices_public(out, count, err);
+#else
+  (void)err;
+  return CLCNN_OK;
+#endif
+}
 
 clcnn_status device_backend_open(const char *spec, const backend_open_args *a, backend **out,
                                  clcnn_err *err) {

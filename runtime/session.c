@@ -123,6 +123,17 @@ static clcnn_status open_backends(clcnn_session *s, const char *spec, void *nati
     s->native = 0;
     if ((st = add_backend(s, b, err))) return st;
   } else {
+    /* A device id may hold commas: a spec that is one id is not a list. */
+    const clcnn_device_info *devs;
+    int ndev = 0;
+    bool one_id = false;
+    if (strchr(spec, ',') && clcnn_devices(&devs, &ndev) == CLCNN_OK)
+      for (int i = 0; i < ndev; i++) one_id |= !strcmp(devs[i].id, spec);
+    if (one_id) {
+      if ((st = device_backend_open(spec, &a, &b, err))) return st;
+      if (b && (st = add_backend(s, b, err))) return st;
+      spec = "cpu"; /* the list below then adds nothing */
+    }
     char list[1024];
     if (strlen(spec) >= sizeof list)
       return err_set(err, CLCNN_ERROR_INVALID_ARGUMENT, "the device list is too long");

@@ -1,6 +1,9 @@
-/* `clcnn devices`: every OpenCL platform and device with what was probed,
- * and which one "best" picks. */
+/* `clcnn devices [--verbose]`: every device a session can run on, from the
+ * public API (clcnn_devices()), and which one "best" picks; --verbose adds
+ * everything probed about each OpenCL device. */
+#include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "clcnn_config.h"
@@ -8,38 +11,74 @@
 #include "device.h"
 #endif
 
+static const char *type_str(clcnn_device_type t) {
+  switch (t) {
+    case CLCNN_DEVICE_TYPE_CPU_BACKEND: return "clcnn CPU backend";
+    case CLCNN_DEVICE_TYPE_GPU: return "gpu";
+    case CLCNN_DEVICE_TYPE_INTEGRATED_GPU: return "integrated gpu";
+    case CLCNN_DEVICE_TYPE_CPU: return "cpu (OpenCL)";
+    case CLCNN_DEVICE_TYPE_ACCELERATOR: return "accelerator";
+    default: return "other";
+  }
+}
+
 int cli_devices(int argc, char **argv) {
-  (void)argv;
-  if (argc > 1) {
-    cli_error("devices takes no arguments");
-    return CLI_USAGE;
+  bool verbose = false;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--verbose")) {
+      verbose = true;
+    } else {
+      cli_error("devices: unknown argument '%s' (usage: clcnn devices [--verbose])", argv[i]);
+      return CLI_USAGE;
+    }
   }
+  const clcnn_device_info *d;
+  int n = 0;
+  if (clcnn_devices(&d, &n) != CLCNN_OK)
+    printf("note: %s (only the CPU backend is listed)\n", clcnn_last_error());
+  if (n <= 1)
+    printf("No OpenCL device found%s. Sessions run on the CPU backend.\n",
+           CLCNN_HAVE_OPENCL ? " (no ICD, platform or device)" : ": built without OpenCL");
+  const clcnn_device_info *best = NULL;
+  for (int i = 0; i < n; i++) {
+    char g[32], a[32];
+    if (d[i].best) best = &d[i];
+    if (d[i].index >= 0)
+      printf("opencl:%d  %s%s\n", d[i].index, d[i].name, d[i].available ? "" : "  (unavailable)");
+    else
+      printf("cpu  %s\n", d[i].name);
+    if (!d[i].available) printf("  unavailable:     %s\n", d[i].unavailable_reason);
+    printf("  id:              %s\n", d[i].id);
+    printf("  type:            %s\n", type_str(d[i].type));
+    if (d[i].platform[0]) printf("  platform:        %s\n", d[i].platform);
+    printf("  vendor:          %s\n", d[i].vendor);
+    printf("  driver:          %s\n", d[i].driver_version);
+    if (d[i].opencl_version[0]) printf("  version:         %s\n", d[i].opencl_version);
+    printf("  compute units:   %d\n", d[i].compute_units);
+    printf("  memory:          %s (largest buffer %s)\n",
+           cli_bytes_str((double)d[i].global_memory_bytes, g, sizeof g),
+           cli_bytes_str((double)d[i].max_allocation_bytes, a, sizeof a));
+    printf("  fp16:            %s\n", d[i].fp16 ? "yes" : "no");
 #if CLCNN_HAVE_OPENCL
-  const ocl_device_info *devs = NULL;
-  int count = 0;
-  clcnn_err err = {0};
-  if (ocl_devices_list(&devs, &count, &err)) {
-    cli_error("%s", err.msg);
-    return CLI_FAIL;
-  }
-  if (count == 0)
-    printf("No OpenCL device found (no ICD, platform or device). Sessions run on the CPU "
-           "backend.\n");
-  char buf[8192];
-  for (int i = 0; i < count; i++) {
-    ocl_device_describe(&devs[i], buf, sizeof buf);
-    fputs(buf, stdout);
+    const ocl_device_info *devs;
+    int count;
+    clcnn_err err = {0};
+    if (verbose && d[i].index >= 0 && ocl_devices_list(&devs, &count, &err) == CLCNN_OK &&
+        d[i].index < count) {
+      char buf[8192];
+      ocl_device_describe(&devs[d[i].index], buf, sizeof buf);
+      printf("  probed:\n");
+      for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+        printf("    %s\n", line);
+    }
+#endif
     printf("\n");
   }
-  int best = OCL_DEVICE_CPU_BACKEND;
-  if (ocl_device_select_from(devs, count, "best", &best, &err) == CLCNN_OK &&
-      best != OCL_DEVICE_CPU_BACKEND)
-    printf("best: opencl:%d (%s)\n", best, devs[best].name);
+  if (best && best->index >= 0)
+    printf("best: opencl:%d (%s)\n", best->index, best->name);
   else
     printf("best: the CPU backend\n");
-#else
-  printf("This clcnn was built without OpenCL: sessions run on the CPU backend.\n");
-#endif
-  printf("cpu: the CPU backend (always available)\n");
+  printf("Select a device with --device (or CLCNN_DEVICE): cpu, best, gpu, cpu-opencl,\n"
+         "opencl:N, a name substring, or the id above.\n");
   return CLI_OK;
 }

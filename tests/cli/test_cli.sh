@@ -218,6 +218,13 @@ fi
 run_rc fail "run --output-dir that is a file" -- run "$N" --device cpu --output-dir "$FIX/x.npy"
 run_rc fail "run --std 0" -- run "$N" --device cpu --std 0
 
+# clcnn devices lists what the public API (clcnn_devices) gives, the CPU
+# backend last, and which device "best" picks.
+run_rc 0 "devices" -- devices && expect_out '^  id:              cpu$' "devices: the CPU backend's id" &&
+  expect_out '^best: ' "devices: the best device"
+run_rc 0 "devices --verbose" -- devices --verbose
+run_rc 2 "devices with a bad argument" -- devices --nope
+
 # On an OpenCL device (skipped without one): the schedule and its transfers in
 # info and --profile, and verify mode, which must pass on the real kernels and
 # name the first node when a kernel computes a wrong answer (a copy of the

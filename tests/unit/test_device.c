@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clcnn.h"
 #include "device.h"
 
 /* ------------------------------------------------------ synthetic lists */
@@ -400,9 +401,81 @@ static int no_icd_child(void) {
     fprintf(stderr, "no-ICD gpu: %s\n", err.msg);
     return 3;
   }
+  /* The public list: only the CPU backend, picked by "best". */
+  const clcnn_device_info *pub;
+  int npub = 0;
+  if (clcnn_devices(&pub, &npub) != CLCNN_OK || npub != 1 ||
+      pub[0].type != CLCNN_DEVICE_TYPE_CPU_BACKEND || !pub[0].best || strcmp(pub[0].id, "cpu")) {
+    fprintf(stderr, "no-ICD clcnn_devices: %d entries\n", npub);
+    return 4;
+  }
   ocl_devices_release();
   return 0;
 }
+
+/* clcnn_devices(): every OpenCL device, then the CPU backend; one "best";
+ * each available device's id selects that very device in a session; an
+ * unavailable one says why. */
+START_TEST(test_public_devices) {
+  const clcnn_device_info *d;
+  int n = 0;
+  ck_assert_int_eq(clcnn_devices(&d, &n), CLCNN_OK);
+  const ocl_device_info *devs;
+  int count = 0;
+  clcnn_err err = {0};
+  ck_assert_int_eq(ocl_devices_list(&devs, &count, &err), CLCNN_OK);
+  ck_assert_int_eq(n, count + 1);
+  ck_assert_int_eq(d[n - 1].type, CLCNN_DEVICE_TYPE_CPU_BACKEND);
+  ck_assert_str_eq(d[n - 1].id, "cpu");
+  ck_assert_int_eq(d[n - 1].index, -1);
+  int best = 0;
+  for (int i = 0; i < n; i++) best += d[i].best != 0;
+  ck_assert_int_eq(best, 1);
+  clcnn_context *ctx;
+  ck_assert_int_eq(clcnn_context_create(NULL, &ctx), CLCNN_OK);
+  /* y = Relu(x), x and y float 2x3, opset 13 (onnx.helper's serialisation). */
+  static const uint8_t relu_model[] = {
+      0x08, 0x07, 0x3a, 0x3b, 0x0a, 0x0c, 0x0a, 0x01, 0x78, 0x12, 0x01, 0x79, 0x22, 0x04,
+      0x52, 0x65, 0x6c, 0x75, 0x12, 0x01, 0x67, 0x5a, 0x13, 0x0a, 0x01, 0x78, 0x12, 0x0e,
+      0x0a, 0x0c, 0x08, 0x01, 0x12, 0x08, 0x0a, 0x02, 0x08, 0x02, 0x0a, 0x02, 0x08, 0x03,
+      0x62, 0x13, 0x0a, 0x01, 0x79, 0x12, 0x0e, 0x0a, 0x0c, 0x08, 0x01, 0x12, 0x08, 0x0a,
+      0x02, 0x08, 0x02, 0x0a, 0x02, 0x08, 0x03, 0x42, 0x04, 0x0a, 0x00, 0x10, 0x0d};
+  clcnn_model *m = NULL;
+  ck_assert_msg(clcnn_model_load_memory(ctx, relu_model, sizeof relu_model, NULL, &m) == CLCNN_OK,
+                "%s", clcnn_last_error());
+  for (int i = 0; i < n; i++) {
+    ck_assert_ptr_nonnull(d[i].id);
+    ck_assert_ptr_nonnull(d[i].name);
+    ck_assert_int_gt(d[i].compute_units, 0);
+    ck_assert_uint_gt(d[i].global_memory_bytes, 0);
+    ck_assert_uint_le(d[i].max_allocation_bytes, d[i].global_memory_bytes);
+    if (!d[i].available) {
+      ck_assert_ptr_nonnull(d[i].unavailable_reason);
+      ck_assert_int_gt(strlen(d[i].unavailable_reason), 0);
+      continue;
+    }
+    ck_assert_ptr_null(d[i].unavailable_reason);
+    for (int k = 0; k < i; k++) ck_assert_str_ne(d[k].id, d[i].id);
+    clcnn_session_options so;
+    clcnn_session_options_default(&so);
+    so.device = d[i].id;
+    clcnn_session *s = NULL;
+    ck_assert_msg(clcnn_session_create(m, &so, NULL, 0, &s) == CLCNN_OK, "%s: %s", d[i].id,
+                  clcnn_last_error());
+    ck_assert_str_eq(clcnn_session_device(s), d[i].index >= 0 ? d[i].name : "cpu");
+    clcnn_session_free(s);
+  }
+  clcnn_model_free(m);
+  clcnn_context_free(ctx);
+  /* The same list on every call. */
+  const clcnn_device_info *again;
+  int n2;
+  ck_assert_int_eq(clcnn_devices(&again, &n2), CLCNN_OK);
+  ck_assert_ptr_eq(again, d);
+  ck_assert_int_eq(n2, n);
+  ck_assert_int_eq(clcnn_devices(NULL, &n2), CLCNN_ERROR_INVALID_ARGUMENT);
+}
+END_TEST
 
 START_TEST(test_no_icd) {
   char dir[] = "/tmp/clcnn-no-icd-XXXXXX";
@@ -475,6 +548,7 @@ int main(int argc, char **argv) {
     tcase_add_test(real, test_list_real);
     tcase_add_test(real, test_list_threads);
     tcase_add_test(real, test_select_real);
+    tcase_add_test(real, test_public_devices);
     suite_add_tcase(s, real);
   }
   SRunner *sr = srunner_create(s);
