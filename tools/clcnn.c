@@ -23,7 +23,7 @@ static const char usage_text[] =
     "Run ONNX convolutional networks on OpenCL devices and on the CPU backend.\n"
     "\n"
     "commands:\n"
-    "  info MODEL [--device X] [--strict]\n"
+    "  info MODEL [--device X] [--strict] [--shape [NAME=]DIMS]...\n"
     "      inputs, outputs, opset, operators, parameters, FLOPs, and every\n"
     "      unsupported operator or attribute; exits 1 if the model cannot run;\n"
     "      with --device, the schedule: each node's backend (and why it is not on\n"
@@ -228,6 +228,63 @@ bool cli_parse_int(const char *s, long long lo, long long hi, const char *what, 
   }
   *out = v;
   return true;
+}
+
+static int find_input(const clcnn_model *m, const char *name, size_t len) {
+  for (int i = 0; i < clcnn_model_input_count(m); i++) {
+    clcnn_io_info io;
+    clcnn_model_input_info(m, i, &io);
+    if (strlen(io.name) == len && strncmp(io.name, name, len) == 0) return i;
+  }
+  return -1;
+}
+
+static void input_names(const clcnn_model *m, char *buf, size_t len) {
+  size_t at = 0;
+  buf[0] = 0;
+  for (int i = 0; i < clcnn_model_input_count(m) && at < len; i++) {
+    clcnn_io_info io;
+    clcnn_model_input_info(m, i, &io);
+    at += (size_t)snprintf(buf + at, len - at, "%s'%s'", i ? ", " : "", io.name);
+  }
+}
+
+int cli_resolve_input(const clcnn_model *m, const char *opt, const char *arg, bool last_eq,
+                      int *index, const char **value) {
+  if (last_eq) {
+    const char *eq = strrchr(arg, '=');
+    if (eq) {
+      int k = find_input(m, arg, (size_t)(eq - arg));
+      if (k < 0) {
+        char names[1024];
+        input_names(m, names, sizeof names);
+        cli_error("%s: the model has no input '%.*s' (its inputs: %s)", opt, (int)(eq - arg), arg,
+                  names);
+        return CLI_USAGE;
+      }
+      *index = k;
+      *value = eq + 1;
+      return CLI_OK;
+    }
+  } else {
+    for (const char *eq = strchr(arg, '='); eq; eq = strchr(eq + 1, '=')) {
+      int k = find_input(m, arg, (size_t)(eq - arg));
+      if (k >= 0) {
+        *index = k;
+        *value = eq + 1;
+        return CLI_OK;
+      }
+    }
+  }
+  if (clcnn_model_input_count(m) == 1) {
+    *index = 0;
+    *value = arg;
+    return CLI_OK;
+  }
+  char names[1024];
+  input_names(m, names, sizeof names);
+  cli_error("%s '%s': name the input as NAME=... (the model's inputs: %s)", opt, arg, names);
+  return CLI_USAGE;
 }
 
 bool cli_parse_dims(const char *s, int *rank, int64_t *dims, const char *what) {

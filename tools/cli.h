@@ -48,6 +48,12 @@ int cli_opt(int argc, char **argv, int *i, const char *name, const char **value)
 bool cli_parse_int(const char *s, long long lo, long long hi, const char *what, long long *out);
 /* "1x3x224x224" (at most CLCNN_MAX_RANK dims, each >= 0). */
 bool cli_parse_dims(const char *s, int *rank, int64_t *dims, const char *what);
+/* "NAME=VALUE" or "VALUE" (single-input models) to (input index, value) for
+ * option `opt`. `last_eq`: split at the last '=' (shapes) or at the first
+ * '=' whose prefix names an input (file names may hold '='). CLI_USAGE
+ * (after cli_error listing the inputs) when no input matches. */
+int cli_resolve_input(const clcnn_model *m, const char *opt, const char *arg, bool last_eq,
+                      int *index, const char **value);
 /* "0.485,0.456,0.406": 1 to `max` finite numbers. */
 bool cli_parse_floats(const char *s, float *out, int max, int *count, const char *what);
 

@@ -1,5 +1,6 @@
-/* `clcnn info MODEL [--device X]`: what a model is made of, and everything
- * that keeps it from running, all at once. */
+/* `clcnn info MODEL [--device X] [--strict] [--shape [NAME=]DIMS]...`: what
+ * a model is made of, and everything that keeps it from running, all at once
+ * (at the shapes given, open dimensions 1 otherwise). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,12 +69,21 @@ static double count_params(const ir_graph *g) {
 }
 
 int cli_info(int argc, char **argv) {
-  const char *path = NULL, *device = NULL;
+  const char *path = NULL, *device = NULL, *shape_args[CLCNN_MAX_RANK * 8];
+  int nshape_args = 0;
   bool strict = false;
   for (int i = 1; i < argc; i++) {
     int r;
+    const char *v;
     if ((r = cli_opt(argc, argv, &i, "--device", &device))) {
       if (r < 0) return CLI_USAGE;
+    } else if ((r = cli_opt(argc, argv, &i, "--shape", &v))) {
+      if (r < 0) return CLI_USAGE;
+      if (nshape_args == (int)(sizeof shape_args / sizeof *shape_args)) {
+        cli_error("info: too many --shape options");
+        return CLI_USAGE;
+      }
+      shape_args[nshape_args++] = v;
     } else if (strcmp(argv[i], "--strict") == 0) {
       strict = true;
     } else if (argv[i][0] == '-' && argv[i][1]) {
@@ -87,7 +97,7 @@ int cli_info(int argc, char **argv) {
     }
   }
   if (!path) {
-    cli_error("info: no model given (usage: clcnn info MODEL [--device X])");
+    cli_error("info: no model given (usage: clcnn info MODEL [--device X] [--shape [NAME=]DIMS])");
     return CLI_USAGE;
   }
 
@@ -102,6 +112,21 @@ int cli_info(int argc, char **argv) {
     return CLI_FAIL;
   }
   const ir_graph *g = &m->g;
+  /* --shape names inputs: checked before anything is printed. */
+  clcnn_input_shape shapes[sizeof shape_args / sizeof *shape_args];
+  for (int k = 0; k < nshape_args; k++) {
+    int idx;
+    const char *dims;
+    if (cli_resolve_input(m, "--shape", shape_args[k], true, &idx, &dims) ||
+        !cli_parse_dims(dims, &shapes[k].rank, shapes[k].dims, "--shape")) {
+      clcnn_model_free(m);
+      clcnn_context_free(ctx);
+      return CLI_USAGE;
+    }
+    clcnn_io_info io;
+    clcnn_model_input_info(m, idx, &io);
+    shapes[k].name = io.name;
+  }
 
   printf("%-12s%s\n", "model", path);
   printf("%-12s%lld\n", "ir_version", (long long)g->ir_version);
@@ -156,7 +181,7 @@ int cli_info(int argc, char **argv) {
     clcnn_session_options_default(&so);
     so.device = device ? device : "cpu";
     so.strict = strict;
-    if (clcnn_session_create(m, &so, NULL, 0, &s))
+    if (clcnn_session_create(m, &so, shapes, nshape_args, &s))
       snprintf(session_why, sizeof session_why, "%s", clcnn_last_error());
   }
   if (s) {
@@ -171,18 +196,18 @@ int cli_info(int argc, char **argv) {
       if (f && f->flops) flops += f->flops(&s->g, n);
     }
     for (int k = 0; k < s->nsteps; k++) transfers += s->steps[k].kind == STEP_TRANSFER;
-    char shapes[1024] = "";
+    char at_shapes[1024] = "";
     size_t at = 0;
-    for (int i = 0; i < m->ninputs && at < sizeof shapes; i++) {
+    for (int i = 0; i < m->ninputs && at < sizeof at_shapes; i++) {
       clcnn_tensor t;
       char d[256] = "?";
       if (clcnn_session_input(s, m->inputs[i].name, &t) == CLCNN_OK)
         cli_dims_str(t.rank, t.dims, d, sizeof d);
-      at += (size_t)snprintf(shapes + at, sizeof shapes - at, "%s%s=%s", i ? ", " : "",
+      at += (size_t)snprintf(at_shapes + at, sizeof at_shapes - at, "%s%s=%s", i ? ", " : "",
                              m->inputs[i].name, d);
     }
     print_count("FLOPs", flops, "FLOP");
-    printf("%-12s%s\n", "  at shapes", m->ninputs ? shapes : "(no inputs)");
+    printf("%-12s%s\n", "  at shapes", m->ninputs ? at_shapes : "(no inputs)");
     size_t host = 0, dev = 0;
     char hb[32], db[32], split[256] = "";
     clcnn_session_memory(s, &host, &dev);

@@ -111,66 +111,6 @@ static int parse_args(int argc, char **argv, run_args *a) {
   return CLI_OK;
 }
 
-static int find_input(const clcnn_model *m, const char *name, size_t len) {
-  for (int i = 0; i < clcnn_model_input_count(m); i++) {
-    clcnn_io_info io;
-    clcnn_model_input_info(m, i, &io);
-    if (strlen(io.name) == len && strncmp(io.name, name, len) == 0) return i;
-  }
-  return -1;
-}
-
-static void input_names(const clcnn_model *m, char *buf, size_t len) {
-  size_t at = 0;
-  buf[0] = 0;
-  for (int i = 0; i < clcnn_model_input_count(m) && at < len; i++) {
-    clcnn_io_info io;
-    clcnn_model_input_info(m, i, &io);
-    at += (size_t)snprintf(buf + at, len - at, "%s'%s'", i ? ", " : "", io.name);
-  }
-}
-
-/* "NAME=VALUE" or "VALUE" (single-input models) to (input index, value).
- * `last_eq`: split at the last '=' (shapes) or at the first '=' whose prefix
- * names an input (file names may hold '='). */
-static int resolve(const clcnn_model *m, const char *opt, const char *arg, bool last_eq, int *index,
-                   const char **value) {
-  if (last_eq) {
-    const char *eq = strrchr(arg, '=');
-    if (eq) {
-      int k = find_input(m, arg, (size_t)(eq - arg));
-      if (k < 0) {
-        char names[1024];
-        input_names(m, names, sizeof names);
-        cli_error("%s: the model has no input '%.*s' (its inputs: %s)", opt, (int)(eq - arg), arg,
-                  names);
-        return CLI_USAGE;
-      }
-      *index = k;
-      *value = eq + 1;
-      return CLI_OK;
-    }
-  } else {
-    for (const char *eq = strchr(arg, '='); eq; eq = strchr(eq + 1, '=')) {
-      int k = find_input(m, arg, (size_t)(eq - arg));
-      if (k >= 0) {
-        *index = k;
-        *value = eq + 1;
-        return CLI_OK;
-      }
-    }
-  }
-  if (clcnn_model_input_count(m) == 1) {
-    *index = 0;
-    *value = arg;
-    return CLI_OK;
-  }
-  char names[1024];
-  input_names(m, names, sizeof names);
-  cli_error("%s '%s': name the input as NAME=... (the model's inputs: %s)", opt, arg, names);
-  return CLI_USAGE;
-}
-
 /* ------------------------------------------------------------- outputs */
 
 typedef struct stats {
@@ -427,7 +367,7 @@ static int run_main(const run_args *a, clcnn_context *ctx) {
   for (int k = 0; k < a->ninputs; k++) {
     int idx;
     const char *file;
-    if (resolve(m, "--input", a->inputs[k], false, &idx, &file)) goto usage;
+    if (cli_resolve_input(m, "--input", a->inputs[k], false, &idx, &file)) goto usage;
     if (io_opts[idx].file) {
       clcnn_io_info io;
       clcnn_model_input_info(m, idx, &io);
@@ -439,7 +379,7 @@ static int run_main(const run_args *a, clcnn_context *ctx) {
   for (int k = 0; k < a->nshapes; k++) {
     int idx;
     const char *dims;
-    if (resolve(m, "--shape", a->shapes[k], true, &idx, &dims)) goto usage;
+    if (cli_resolve_input(m, "--shape", a->shapes[k], true, &idx, &dims)) goto usage;
     if (io_opts[idx].have_shape) {
       clcnn_io_info io;
       clcnn_model_input_info(m, idx, &io);

@@ -197,6 +197,8 @@ run_rc 0 "run names.onnx --input x=FILE" -- run "$N" --device cpu --input "x=$FI
 run_rc 0 "run names.onnx --shape" -- run "$N" --device cpu --shape x=2x3x4x4 &&
   expect_out '2x3x4x4' "run names.onnx --shape"
 run_rc fail "run --input for an unknown name" -- run "$FIX/unsupported.onnx" --input "nope=$FIX/x.npy"
+run_rc 0 "info --shape" -- info "$N" --shape x=2x3x4x4 && expect_out 'at shapes x=2x3x4x4' "info --shape"
+run_rc 2 "info --shape of an unknown input" -- info "$N" --shape nope=1x2
 run_rc fail "run --shape that contradicts the file" -- run "$N" --device cpu --input "$FIX/x.npy" --shape 1x3x4x4
 run_rc fail "run Fortran-order .npy" -- run "$N" --device cpu --input "$FIX/fortran.npy"
 run_rc fail "run missing input file" -- run "$N" --device cpu --input "$T/nothing.npy"
