@@ -305,9 +305,9 @@ static clcnn_status import_graph(const Onnx__ModelProto *mp, const char *base_di
   }
   /* Opsets 23 to 25 only add element types (float8, int4...) to the
    * operators clcnn runs; their float32/int64 semantics are those of 22. */
-  if (g->opset < 7 || g->opset > 25)
+  if (g->opset < 7 || g->opset > 27)
     return err_set(err, CLCNN_ERROR_UNSUPPORTED,
-                   "default-domain opset %d is not supported (7 to 25 are)", g->opset);
+                   "default-domain opset %d is not supported (7 to 27 are)", g->opset);
   g->ir_version = mp->has_ir_version ? mp->ir_version : 0;
 
   for (size_t i = 0; i < gp->n_initializer; i++) {

@@ -10,6 +10,7 @@
  * vectorise; rows and long rows are split into tasks across threads.
  * Variadic operators fold their inputs into the output one at a time. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../internal.h"
@@ -55,17 +56,17 @@ static void row_ss(row_fn fn, const char *a, const char *b, char *y, size_t ey, 
   }
 }
 
-/* Defines NAME_vv, NAME_vs, NAME_sv computing y = EXPR from elements A and B,
- * and the table NAME[3] of them. */
-#define BIN_KERNELS(NAME, T, EXPR)                                                          \
+/* Defines NAME_vv, NAME_vs, NAME_sv computing y = EXPR (of type TY) from
+ * elements A and B (of type T), and the table NAME[3] of them. */
+#define BIN_KERNELS_T(NAME, T, TY, EXPR)                                                    \
   static void NAME##_vv(const void *pa, const void *pb, void *py, int64_t n,               \
                         const row_ctx *c) {                                                 \
     (void)c;                                                                                \
     const T *a = pa, *b = pb;                                                               \
-    T *y = py;                                                                              \
+    TY *y = py;                                                                             \
     SIMD for (int64_t i = 0; i < n; i++) {                                                  \
       const T A = a[i], B = b[i];                                                           \
-      y[i] = (T)(EXPR);                                                                     \
+      y[i] = (TY)(EXPR);                                                                    \
     }                                                                                       \
   }                                                                                         \
   static void NAME##_vs(const void *pa, const void *pb, void *py, int64_t n,               \
@@ -73,10 +74,10 @@ static void row_ss(row_fn fn, const char *a, const char *b, char *y, size_t ey, 
     (void)c;                                                                                \
     const T *a = pa;                                                                        \
     const T B = *(const T *)pb;                                                             \
-    T *y = py;                                                                              \
+    TY *y = py;                                                                             \
     SIMD for (int64_t i = 0; i < n; i++) {                                                  \
       const T A = a[i];                                                                     \
-      y[i] = (T)(EXPR);                                                                     \
+      y[i] = (TY)(EXPR);                                                                    \
     }                                                                                       \
   }                                                                                         \
   static void NAME##_sv(const void *pa, const void *pb, void *py, int64_t n,               \
@@ -84,13 +85,14 @@ static void row_ss(row_fn fn, const char *a, const char *b, char *y, size_t ey, 
     (void)c;                                                                                \
     const T A = *(const T *)pa;                                                             \
     const T *b = pb;                                                                        \
-    T *y = py;                                                                              \
+    TY *y = py;                                                                             \
     SIMD for (int64_t i = 0; i < n; i++) {                                                  \
       const T B = b[i];                                                                     \
-      y[i] = (T)(EXPR);                                                                     \
+      y[i] = (TY)(EXPR);                                                                    \
     }                                                                                       \
   }                                                                                         \
   static const row_fn NAME[3] = {NAME##_vv, NAME##_vs, NAME##_sv};
+#define BIN_KERNELS(NAME, T, EXPR) BIN_KERNELS_T(NAME, T, T, EXPR)
 
 /* float32. Max and Min propagate NaN like numpy. */
 BIN_KERNELS(f32_add, float, A + B)
@@ -100,6 +102,27 @@ BIN_KERNELS(f32_div, float, A / B)
 BIN_KERNELS(f32_max, float, (A > B || A != A) ? A : B)
 BIN_KERNELS(f32_min, float, (A < B || A != A) ? A : B)
 BIN_KERNELS(f32_prelu, float, A < 0.0f ? A * B : A)
+BIN_KERNELS(f64_add, double, A + B)
+BIN_KERNELS(f64_sub, double, A - B)
+BIN_KERNELS(f64_mul, double, A * B)
+BIN_KERNELS(f64_div, double, A / B)
+BIN_KERNELS(f64_max, double, (A > B || A != A) ? A : B)
+BIN_KERNELS(f64_min, double, (A < B || A != A) ? A : B)
+
+/* Mod of floats: fmod (the sign of the dividend), or with fmod = 0 the sign
+ * of the divisor (numpy's mod). */
+static inline float pymod_f32(float a, float b) {
+  float r = fmodf(a, b);
+  return (r != 0.0f && ((r < 0.0f) != (b < 0.0f))) ? r + b : r;
+}
+static inline double pymod_f64(double a, double b) {
+  double r = fmod(a, b);
+  return (r != 0.0 && ((r < 0.0) != (b < 0.0))) ? r + b : r;
+}
+BIN_KERNELS(f32_fmod, float, fmodf(A, B))
+BIN_KERNELS(f64_fmod, double, fmod(A, B))
+BIN_KERNELS(f32_mod, float, pymod_f32(A, B))
+BIN_KERNELS(f64_mod, double, pymod_f64(A, B))
 
 /* Integer division truncating toward zero; x / 0 gives 0 and MIN / -1 wraps
  * to MIN instead of trapping. */
@@ -112,6 +135,24 @@ static inline int32_t div_i32(int32_t a, int32_t b) {
 static inline int8_t div_i8(int8_t a, int8_t b) { return b == 0 ? 0 : (int8_t)(a / b); }
 static inline uint8_t div_u8(uint8_t a, uint8_t b) { return b == 0 ? 0 : (uint8_t)(a / b); }
 
+/* Integer remainders: x mod 0 gives 0 (and x mod -1 is 0, where C's
+ * MIN % -1 would trap). fmod: the sign of the dividend (C's %); mod: the
+ * sign of the divisor (Python's %). */
+#define INT_MOD(P, T)                                                   \
+  static inline T fmod_##P(T a, T b) {                                  \
+    return (b == 0 || b == (T)-1) ? 0 : (T)(a % b);                     \
+  }                                                                     \
+  static inline T mod_##P(T a, T b) {                                   \
+    T r = fmod_##P(a, b);                                               \
+    return (r != 0 && ((r < 0) != (b < 0))) ? (T)(r + b) : r;           \
+  }
+INT_MOD(i64, int64_t)
+INT_MOD(i32, int32_t)
+INT_MOD(i8, int8_t)
+#undef INT_MOD
+static inline uint8_t fmod_u8(uint8_t a, uint8_t b) { return b == 0 ? 0 : (uint8_t)(a % b); }
+static inline uint8_t mod_u8(uint8_t a, uint8_t b) { return fmod_u8(a, b); }
+
 /* Integers wrap on overflow (computed unsigned: no undefined behaviour). */
 #define INT_KERNELS(P, T, U)                        \
   BIN_KERNELS(P##_add, T, (U)A + (U)B)              \
@@ -119,12 +160,35 @@ static inline uint8_t div_u8(uint8_t a, uint8_t b) { return b == 0 ? 0 : (uint8_
   BIN_KERNELS(P##_mul, T, (U)A * (U)B)               \
   BIN_KERNELS(P##_div, T, div_##P(A, B))            \
   BIN_KERNELS(P##_max, T, A > B ? A : B)            \
-  BIN_KERNELS(P##_min, T, A < B ? A : B)
+  BIN_KERNELS(P##_min, T, A < B ? A : B)            \
+  BIN_KERNELS(P##_mod, T, mod_##P(A, B))            \
+  BIN_KERNELS(P##_fmod, T, fmod_##P(A, B))
 INT_KERNELS(i64, int64_t, uint64_t)
 INT_KERNELS(i32, int32_t, uint32_t)
 INT_KERNELS(i8, int8_t, uint32_t)
 INT_KERNELS(u8, uint8_t, uint32_t)
 #undef INT_KERNELS
+
+/* Comparisons (output bool, one byte 0 or 1) of every computing type; bool
+ * inputs compare as bytes. */
+#define CMP_KERNELS(P, T)                                   \
+  BIN_KERNELS_T(P##_eq, T, uint8_t, A == B)                 \
+  BIN_KERNELS_T(P##_gt, T, uint8_t, A > B)                  \
+  BIN_KERNELS_T(P##_ge, T, uint8_t, A >= B)                 \
+  BIN_KERNELS_T(P##_lt, T, uint8_t, A < B)                  \
+  BIN_KERNELS_T(P##_le, T, uint8_t, A <= B)
+CMP_KERNELS(f32, float)
+CMP_KERNELS(f64, double)
+CMP_KERNELS(i64, int64_t)
+CMP_KERNELS(i32, int32_t)
+CMP_KERNELS(i8, int8_t)
+CMP_KERNELS(u8, uint8_t)
+#undef CMP_KERNELS
+
+/* Logic on bool bytes (any non-zero byte is true). */
+BIN_KERNELS(b_and, uint8_t, (A != 0) & (B != 0))
+BIN_KERNELS(b_or, uint8_t, (A != 0) | (B != 0))
+BIN_KERNELS(b_xor, uint8_t, (A != 0) ^ (B != 0))
 
 /* float32 Pow; the common constant exponents of decomposed normalisations
  * (x^2, x^1) avoid powf. */
@@ -204,7 +268,7 @@ static void pow_generic(const void *pa, const void *pb, void *py, int64_t n, con
 static const row_fn pow_generic_fns[3] = {pow_generic, pow_generic, pow_generic};
 
 /* The row kernels of an operator for element type dt, or NULL. */
-static const row_fn *find_kernels(int op, clcnn_dtype dt) {
+static const row_fn *find_kernels(int op, clcnn_dtype dt, int fmod_flag) {
 #define BY_TYPE(P)                                                          \
   switch (op) {                                                             \
     case CLCNN_OP_ADD:                                                      \
@@ -215,6 +279,12 @@ static const row_fn *find_kernels(int op, clcnn_dtype dt) {
     case CLCNN_OP_DIV: return P##_div;                                      \
     case CLCNN_OP_MAX: return P##_max;                                      \
     case CLCNN_OP_MIN: return P##_min;                                      \
+    case CLCNN_OP_MOD: return fmod_flag ? P##_fmod : P##_mod;               \
+    case CLCNN_OP_EQUAL: return P##_eq;                                     \
+    case CLCNN_OP_GREATER: return P##_gt;                                   \
+    case CLCNN_OP_GREATER_OR_EQUAL: return P##_ge;                          \
+    case CLCNN_OP_LESS: return P##_lt;                                      \
+    case CLCNN_OP_LESS_OR_EQUAL: return P##_le;                             \
     default: break;                                                         \
   }                                                                         \
   break;
@@ -223,10 +293,20 @@ static const row_fn *find_kernels(int op, clcnn_dtype dt) {
       if (op == CLCNN_OP_PRELU) return f32_prelu;
       if (op == CLCNN_OP_POW) return f32_pow;
       BY_TYPE(f32)
+    case CLCNN_DTYPE_FLOAT64: BY_TYPE(f64)
     case CLCNN_DTYPE_INT64: BY_TYPE(i64)
     case CLCNN_DTYPE_INT32: BY_TYPE(i32)
     case CLCNN_DTYPE_INT8: BY_TYPE(i8)
     case CLCNN_DTYPE_UINT8: BY_TYPE(u8)
+    case CLCNN_DTYPE_BOOL:
+      switch (op) {
+        case CLCNN_OP_AND: return b_and;
+        case CLCNN_OP_OR: return b_or;
+        case CLCNN_OP_XOR: return b_xor;
+        case CLCNN_OP_EQUAL: return u8_eq;
+        default: break;
+      }
+      break;
     default: break;
   }
 #undef BY_TYPE
@@ -313,15 +393,72 @@ static void bcast_exec(const bcast_plan *p, const row_fn fns[3], row_ctx ctx, co
   }
 }
 
-static clcnn_status binary_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
-                               int nout, clcnn_err *err) {
-  (void)nout;
+/* Element strides of tensor t broadcast to an output of rank ry (0 along
+ * broadcast dimensions). */
+static void bcast_strides(const clcnn_tensor *t, int ry, const int64_t *dy, int64_t *st) {
+  int64_t k = 1;
+  for (int d = ry - 1; d >= 0; d--) {
+    int td = d - (ry - t->rank);
+    int64_t dim = td >= 0 ? t->dims[td] : 1;
+    st[d] = (dim == 1 && dy[d] != 1) || td < 0 ? 0 : k;
+    if (td >= 0) k *= dim;
+  }
+}
+
+/* Where(condition, X, Y): one walk over the output with the three inputs'
+ * strides; elements are moved as bytes (any type). */
+static clcnn_status where_run(const clcnn_tensor *in, clcnn_tensor *y, clcnn_err *err) {
+  const int r = y->rank;
+  const size_t es = dtype_size(y->dtype);
+  if (in[1].dtype != y->dtype || in[2].dtype != y->dtype || !es)
+    return err_set(err, CLCNN_ERROR_INTERNAL, "Where: X, Y and the output differ in type");
+  for (int k = 0; k < 3; k++)
+    if (in[k].rank > r) return err_set(err, CLCNN_ERROR_INTERNAL, "Where: input %d has a higher rank", k);
+  int64_t sc[CLCNN_MAX_RANK], sx[CLCNN_MAX_RANK], sy[CLCNN_MAX_RANK], idx[CLCNN_MAX_RANK] = {0};
+  bcast_strides(&in[0], r, y->dims, sc);
+  bcast_strides(&in[1], r, y->dims, sx);
+  bcast_strides(&in[2], r, y->dims, sy);
+  const uint8_t *c = in[0].data;
+  const char *x = in[1].data, *z = in[2].data;
+  char *o = y->data;
+  const int64_t numel = clcnn_tensor_numel(y);
+  const int64_t last = r ? y->dims[r - 1] : 1;
+  const int64_t lc = r ? sc[r - 1] : 0, lx = r ? sx[r - 1] : 0, lz = r ? sy[r - 1] : 0;
+  int64_t oc = 0, ox = 0, oz = 0;
+  for (int64_t at = 0; at < numel; at += last) {
+    for (int64_t j = 0; j < last; j++)
+      memcpy(o + (size_t)(at + j) * es,
+             c[oc + j * lc] ? x + (size_t)(ox + j * lx) * es : z + (size_t)(oz + j * lz) * es, es);
+    for (int d = r - 2; d >= 0; d--) {
+      oc += sc[d];
+      ox += sx[d];
+      oz += sy[d];
+      if (++idx[d] < y->dims[d]) break;
+      oc -= sc[d] * idx[d];
+      ox -= sx[d] * idx[d];
+      oz -= sy[d] * idx[d];
+      idx[d] = 0;
+    }
+  }
+  return CLCNN_OK;
+}
+
+static bool is_comparison(int op) {
+  return op == CLCNN_OP_EQUAL || op == CLCNN_OP_GREATER || op == CLCNN_OP_GREATER_OR_EQUAL ||
+         op == CLCNN_OP_LESS || op == CLCNN_OP_LESS_OR_EQUAL;
+}
+
+static clcnn_status binary_compute(const cpu_node *cn, const clcnn_tensor *in, int nin,
+                                   clcnn_tensor *y, clcnn_err *err) {
   const int op = cn->n->op;
-  clcnn_tensor *y = &out[0];
   const size_t ey = dtype_size(y->dtype);
   if (nin < 1 || !ey) return err_set(err, CLCNN_ERROR_INTERNAL, "bad inputs or output");
   const int64_t numel = clcnn_tensor_numel(y);
   if (numel == 0) return CLCNN_OK;
+  if (op == CLCNN_OP_WHERE) {
+    if (nin != 3) return err_set(err, CLCNN_ERROR_INTERNAL, "Where: expects 3 inputs");
+    return where_run(in, y, err);
+  }
 
   if (nin == 1) { /* variadic with one input: a copy */
     if (in[0].dtype != y->dtype || clcnn_tensor_numel(&in[0]) != numel)
@@ -330,22 +467,25 @@ static clcnn_status binary_run(cpu_node *cn, const clcnn_tensor *in, int nin, cl
     return CLCNN_OK;
   }
 
+  const binary_params *bp = cn->n->params;
   const row_fn *fns;
   row_ctx ctx = {in[0].dtype, in[1].dtype, y->dtype, 0, 0};
   const bool f32_pow_ok = in[0].dtype == CLCNN_DTYPE_FLOAT32 && in[1].dtype == CLCNN_DTYPE_FLOAT32;
   if (op == CLCNN_OP_POW && !f32_pow_ok)
     fns = pow_generic_fns;
   else
-    fns = find_kernels(op, in[0].dtype);
+    fns = find_kernels(op, in[0].dtype, bp ? bp->fmod : 0);
   if (!fns)
     return err_set(err, CLCNN_ERROR_UNSUPPORTED, "%s of %s is not supported", op_name(op),
                    dtype_name(in[0].dtype));
-  if (op != CLCNN_OP_POW && y->dtype != in[0].dtype)
+  const clcnn_dtype want_y = is_comparison(op) ? CLCNN_DTYPE_BOOL : in[0].dtype;
+  if (op != CLCNN_OP_POW && y->dtype != want_y)
     return err_set(err, CLCNN_ERROR_INTERNAL, "output type does not match the inputs");
+  if (is_comparison(op) && nin != 2)
+    return err_set(err, CLCNN_ERROR_INTERNAL, "%s expects 2 inputs", op_name(op));
 
   /* PRelu's legacy per-channel slope [C] is viewed as [C, 1, ..., 1]. */
   clcnn_tensor b = in[1];
-  const binary_params *bp = cn->n->params;
   if (op == CLCNN_OP_PRELU && bp && bp->prelu_per_channel && in[0].rank >= 2) {
     b.rank = in[0].rank - 1;
     b.dims[0] = in[1].dims[0];
@@ -363,12 +503,58 @@ static clcnn_status binary_run(cpu_node *cn, const clcnn_tensor *in, int nin, cl
                y->data, ey, cn->nthreads);
   }
 
-  if (op == CLCNN_OP_MEAN) {
+  if (op == CLCNN_OP_MEAN && y->dtype == CLCNN_DTYPE_FLOAT64) {
+    double *v = y->data;
+    const double count = (double)nin;
+    SIMD for (int64_t i = 0; i < numel; i++) v[i] /= count;
+  } else if (op == CLCNN_OP_MEAN) {
     float *v = y->data;
     const float count = (float)nin;
     SIMD for (int64_t i = 0; i < numel; i++) v[i] /= count;
   }
   return CLCNN_OK;
+}
+
+/* float16 operands are computed in float32: each float16 input (and a
+ * float16 output) gets a float32 copy, rounded back at the end. */
+static clcnn_status binary_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                               int nout, clcnn_err *err) {
+  (void)nout;
+  bool half = false;
+  for (int k = 0; k < nin; k++) half |= in[k].dtype == CLCNN_DTYPE_FLOAT16;
+  half |= out[0].dtype == CLCNN_DTYPE_FLOAT16;
+  if (!half || cn->n->op == CLCNN_OP_WHERE) return binary_compute(cn, in, nin, &out[0], err);
+
+  clcnn_tensor win[nin > 0 ? nin : 1], wy = out[0];
+  void *bufs[(nin > 0 ? nin : 1) + 1];
+  int nbufs = 0;
+  memset(win, 0, sizeof win);
+  clcnn_status st = CLCNN_OK;
+  for (int k = 0; k <= nin && st == CLCNN_OK; k++) {
+    const clcnn_tensor *t = k < nin ? &in[k] : &out[0];
+    clcnn_tensor *w = k < nin ? &win[k] : &wy;
+    *w = *t;
+    if (t->dtype != CLCNN_DTYPE_FLOAT16) continue;
+    const int64_t n = clcnn_tensor_numel(t);
+    float *f = malloc(sizeof(float) * (size_t)(n ? n : 1));
+    if (!f) {
+      st = err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+      break;
+    }
+    bufs[nbufs++] = f;
+    if (k < nin)
+      for (int64_t i = 0; i < n; i++) f[i] = f16_to_float(((const uint16_t *)t->data)[i]);
+    w->dtype = CLCNN_DTYPE_FLOAT32;
+    w->data = f;
+  }
+  if (st == CLCNN_OK) st = binary_compute(cn, win, nin, &wy, err);
+  if (st == CLCNN_OK && out[0].dtype == CLCNN_DTYPE_FLOAT16) {
+    const int64_t n = clcnn_tensor_numel(&out[0]);
+    const float *f = wy.data;
+    for (int64_t i = 0; i < n; i++) ((uint16_t *)out[0].data)[i] = f16_from_double(f[i]);
+  }
+  for (int k = 0; k < nbufs; k++) free(bufs[k]);
+  return st;
 }
 
 static const cpu_op binary_cpu = {NULL, NULL, binary_run, NULL};
@@ -379,4 +565,9 @@ const cpu_op *const cpu_ops_binary[CLCNN_OP_COUNT] = {
     [CLCNN_OP_POW] = &binary_cpu, [CLCNN_OP_PRELU] = &binary_cpu,
     [CLCNN_OP_MAX] = &binary_cpu, [CLCNN_OP_MIN] = &binary_cpu,
     [CLCNN_OP_SUM] = &binary_cpu, [CLCNN_OP_MEAN] = &binary_cpu,
+    [CLCNN_OP_MOD] = &binary_cpu, [CLCNN_OP_EQUAL] = &binary_cpu,
+    [CLCNN_OP_GREATER] = &binary_cpu, [CLCNN_OP_GREATER_OR_EQUAL] = &binary_cpu,
+    [CLCNN_OP_LESS] = &binary_cpu, [CLCNN_OP_LESS_OR_EQUAL] = &binary_cpu,
+    [CLCNN_OP_AND] = &binary_cpu, [CLCNN_OP_OR] = &binary_cpu,
+    [CLCNN_OP_XOR] = &binary_cpu, [CLCNN_OP_WHERE] = &binary_cpu,
 };

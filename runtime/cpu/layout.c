@@ -498,6 +498,38 @@ static clcnn_status pad_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn
   return CLCNN_OK;
 }
 
+/* ------------------------------------------------ DepthToSpace/SpaceToDepth */
+
+/* Both are a transpose of a 6-D view of the input (see ops/layout.h). */
+static clcnn_status depth_space_run(cpu_node *cn, const clcnn_tensor *in, int nin,
+                                    clcnn_tensor *out, int nout, clcnn_err *err) {
+  (void)nin, (void)nout;
+  const depth_space_params *p = cn->n->params;
+  if (in[0].rank != 4 || out[0].rank != 4)
+    return err_set(err, CLCNN_ERROR_INTERNAL, "expects 4-D tensors");
+  const size_t es = dtype_size(in[0].dtype);
+  const int64_t b = p->blocksize, *d = in[0].dims;
+  const int64_t sn = d[1] * d[2] * d[3], sc = d[2] * d[3], sh = d[3];
+  view v = {.rank = 6};
+  if (cn->n->op == CLCNN_OP_DEPTH_TO_SPACE) {
+    /* output [N, C', H, b (i), W, b (j)] */
+    const int64_t c2 = d[1] / (b * b);
+    const int64_t dims[6] = {d[0], c2, d[2], b, d[3], b};
+    const int64_t st[6] = {sn, p->crd ? b * b * sc : sc, sh, p->crd ? b * sc : b * c2 * sc, 1,
+                           p->crd ? sc : c2 * sc};
+    memcpy(v.dims, dims, sizeof dims);
+    memcpy(v.stride, st, sizeof st);
+  } else {
+    /* output [N, b (i), b (j), C, H / b, W / b] */
+    const int64_t dims[6] = {d[0], b, b, d[1], d[2] / b, d[3] / b};
+    const int64_t st[6] = {sn, sh, 1, sc, b * sh, b};
+    memcpy(v.dims, dims, sizeof dims);
+    memcpy(v.stride, st, sizeof st);
+  }
+  view_copy(in[0].data, out[0].data, v, es, cn->nthreads);
+  return CLCNN_OK;
+}
+
 /* ----------------------------------------------------------------- table */
 
 static const cpu_op concat_cpu = {NULL, NULL, concat_run, NULL};
@@ -508,10 +540,13 @@ static const cpu_op gather_cpu = {NULL, NULL, gather_run, NULL};
 static const cpu_op tile_cpu = {NULL, NULL, tile_run, NULL};
 static const cpu_op expand_cpu = {NULL, NULL, expand_run, NULL};
 static const cpu_op pad_cpu = {NULL, NULL, pad_run, NULL};
+static const cpu_op depth_space_cpu = {NULL, NULL, depth_space_run, NULL};
 
 const cpu_op *const cpu_ops_layout[CLCNN_OP_COUNT] = {
     [CLCNN_OP_CONCAT] = &concat_cpu,       [CLCNN_OP_SPLIT] = &split_cpu,
     [CLCNN_OP_SLICE] = &slice_cpu,         [CLCNN_OP_TRANSPOSE] = &transpose_cpu,
     [CLCNN_OP_GATHER] = &gather_cpu,       [CLCNN_OP_TILE] = &tile_cpu,
     [CLCNN_OP_EXPAND] = &expand_cpu,       [CLCNN_OP_PAD] = &pad_cpu,
+    [CLCNN_OP_DEPTH_TO_SPACE] = &depth_space_cpu,
+    [CLCNN_OP_SPACE_TO_DEPTH] = &depth_space_cpu,
 };

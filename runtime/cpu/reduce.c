@@ -1,4 +1,6 @@
-/* CPU backend: the reduce family (ReduceMean, ReduceMax, ReduceSum).
+/* CPU backend: the reduce family (ReduceMean, ReduceMax, ReduceSum,
+ * ReduceMin; ReduceProd, ReduceL1, ReduceL2, ReduceSumSquare and
+ * ReduceLogSumExp below; ArgMax and ArgMin).
  * Works on the merged view from the front half (alternating kept/reduced
  * dims): [K, R] reduces contiguous rows, [K1, R, K2] accumulates rows of K2,
  * anything else walks the input once with an odometer. Float sums are
@@ -28,7 +30,7 @@
 
 #define REDUCE_CHUNK 256
 
-enum { R_SUM, R_MEAN, R_MAX };
+enum { R_SUM, R_MEAN, R_MAX, R_MIN };
 
 /* The view a kernel works on (see reduce_params). */
 typedef struct reduce_view {
@@ -40,9 +42,9 @@ typedef struct reduce_view {
   int nthreads;
 } reduce_view;
 
-/* For one element type T with accumulator ACC, the lowest value LOWEST and
- * the mean of an accumulated sum MEAN(s, count). */
-#define REDUCE_KERNELS(SUF, T, ACC, LOWEST, MEAN)                                                \
+/* For one element type T with accumulator ACC, the lowest value LOWEST, the
+ * highest HIGHEST and the mean of an accumulated sum MEAN(s, count). */
+#define REDUCE_KERNELS(SUF, T, ACC, LOWEST, HIGHEST, MEAN)                                       \
   static void rows_##SUF(const T *x, T *y, int64_t outer, int64_t r, const reduce_view *v) {     \
     const int op = v->op;                                                                        \
     const int64_t count = v->count;                                                              \
@@ -54,6 +56,11 @@ typedef struct reduce_view {
         T m = LOWEST;                                                                            \
         REDUCE_SIMD_RED(max, m)                                                                  \
         for (int64_t i = 0; i < r; i++) m = xr[i] > m ? xr[i] : m;                               \
+        y[o] = m;                                                                                \
+      } else if (op == R_MIN) {                                                                  \
+        T m = HIGHEST;                                                                           \
+        REDUCE_SIMD_RED(min, m)                                                                  \
+        for (int64_t i = 0; i < r; i++) m = xr[i] < m ? xr[i] : m;                               \
         y[o] = m;                                                                                \
       } else {                                                                                   \
         ACC s = 0;                                                                               \
@@ -84,6 +91,15 @@ typedef struct reduce_view {
           for (int64_t j = 0; j < len; j++) m[j] = xr[j] > m[j] ? xr[j] : m[j];                  \
         }                                                                                        \
         for (int64_t j = 0; j < len; j++) yb[j] = m[j];                                          \
+      } else if (op == R_MIN) {                                                                  \
+        T m[REDUCE_CHUNK];                                                                       \
+        for (int64_t j = 0; j < len; j++) m[j] = HIGHEST;                                        \
+        for (int64_t i = 0; i < r; i++) {                                                        \
+          const T *xr = xb + i * k2;                                                             \
+          REDUCE_SIMD                                                                            \
+          for (int64_t j = 0; j < len; j++) m[j] = xr[j] < m[j] ? xr[j] : m[j];                  \
+        }                                                                                        \
+        for (int64_t j = 0; j < len; j++) yb[j] = m[j];                                          \
       } else {                                                                                   \
         ACC s[REDUCE_CHUNK];                                                                     \
         for (int64_t j = 0; j < len; j++) s[j] = 0;                                              \
@@ -107,7 +123,8 @@ typedef struct reduce_view {
     (void)count;                                                                                 \
     ACC *acc = malloc(sizeof(ACC) * (size_t)ny);                                                 \
     if (!acc) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");                   \
-    for (int64_t i = 0; i < ny; i++) acc[i] = op == R_MAX ? (ACC)(LOWEST) : 0;                   \
+    for (int64_t i = 0; i < ny; i++)                                                             \
+      acc[i] = op == R_MAX ? (ACC)(LOWEST) : op == R_MIN ? (ACC)(HIGHEST) : 0;                   \
     int64_t ostride[CLCNN_MAX_RANK], idx[CLCNN_MAX_RANK] = {0}, s = 1;                           \
     for (int d = rank - 1; d >= 0; d--) {                                                        \
       ostride[d] = v->reduced[d] ? 0 : s;                                                        \
@@ -122,6 +139,11 @@ typedef struct reduce_view {
         for (int64_t j = 0; j < last; j++) {                                                     \
           ACC xv = (ACC)x[j];                                                                    \
           a[j * lstride] = xv > a[j * lstride] ? xv : a[j * lstride];                            \
+        }                                                                                        \
+      } else if (op == R_MIN) {                                                                  \
+        for (int64_t j = 0; j < last; j++) {                                                     \
+          ACC xv = (ACC)x[j];                                                                    \
+          a[j * lstride] = xv < a[j * lstride] ? xv : a[j * lstride];                            \
         }                                                                                        \
       } else {                                                                                   \
         for (int64_t j = 0; j < last; j++) a[j * lstride] += x[j];                               \
@@ -161,20 +183,168 @@ typedef struct reduce_view {
 #define MEAN_FLOAT(s, count) ((s) / (double)(count))
 #define MEAN_INT(s, count) ((count) ? (s) / (count) : 0)
 
-REDUCE_KERNELS(f32, float, double, -INFINITY, MEAN_FLOAT)
-REDUCE_KERNELS(i64, int64_t, int64_t, INT64_MIN, MEAN_INT)
-REDUCE_KERNELS(i32, int32_t, int64_t, INT32_MIN, MEAN_INT)
-REDUCE_KERNELS(u8, uint8_t, int64_t, 0, MEAN_INT)
-REDUCE_KERNELS(i8, int8_t, int64_t, INT8_MIN, MEAN_INT)
+REDUCE_KERNELS(f32, float, double, -INFINITY, INFINITY, MEAN_FLOAT)
+REDUCE_KERNELS(f64, double, double, -INFINITY, INFINITY, MEAN_FLOAT)
+REDUCE_KERNELS(i64, int64_t, int64_t, INT64_MIN, INT64_MAX, MEAN_INT)
+REDUCE_KERNELS(i32, int32_t, int64_t, INT32_MIN, INT32_MAX, MEAN_INT)
+REDUCE_KERNELS(u8, uint8_t, int64_t, 0, UINT8_MAX, MEAN_INT)
+REDUCE_KERNELS(i8, int8_t, int64_t, INT8_MIN, INT8_MAX, MEAN_INT)
+
+/* ReduceProd, ReduceL1, ReduceL2, ReduceSumSquare and ReduceLogSumExp: one
+ * walk over the input with an odometer (as any_*), accumulating in ACC
+ * (double for floats, int64 for integers); ReduceLogSumExp first finds each
+ * output's maximum, then sums exp(x - max), so that it cannot overflow. */
+enum { X_PROD, X_L1, X_L2, X_SSQ, X_LSE };
+
+#define EXTRA_KERNEL(SUF, T, ACC, ABS)                                                           \
+  static void walk_##SUF(const T *x, ACC *acc, const ACC *mx, const reduce_view *v, int op,       \
+                         int64_t ny) {                                                            \
+    const int rank = v->rank;                                                                     \
+    int64_t ostride[CLCNN_MAX_RANK], idx[CLCNN_MAX_RANK] = {0}, s = 1;                            \
+    for (int d = rank - 1; d >= 0; d--) {                                                         \
+      ostride[d] = v->reduced[d] ? 0 : s;                                                         \
+      if (!v->reduced[d]) s *= v->dims[d];                                                        \
+    }                                                                                             \
+    const int64_t last = v->dims[rank - 1], ls = ostride[rank - 1];                               \
+    const int64_t rows = ny ? shape_numel(rank - 1, v->dims) : 0;                                 \
+    int64_t off = 0;                                                                              \
+    for (int64_t row = 0; row < rows; row++, x += last) {                                         \
+      ACC *a = acc + off;                                                                         \
+      const ACC *m = mx ? mx + off : NULL;                                                        \
+      switch (op) {                                                                               \
+        case X_PROD:                                                                              \
+          for (int64_t j = 0; j < last; j++) a[j * ls] *= (ACC)x[j];                              \
+          break;                                                                                  \
+        case X_L1:                                                                                \
+          for (int64_t j = 0; j < last; j++) a[j * ls] += ABS((ACC)x[j]);                         \
+          break;                                                                                  \
+        case X_L2:                                                                                \
+        case X_SSQ:                                                                               \
+          for (int64_t j = 0; j < last; j++) a[j * ls] += (ACC)x[j] * (ACC)x[j];                  \
+          break;                                                                                  \
+        default: /* X_LSE: the maxima, then the sums */                                           \
+          if (!m)                                                                                 \
+            for (int64_t j = 0; j < last; j++)                                                    \
+              a[j * ls] = (ACC)x[j] > a[j * ls] ? (ACC)x[j] : a[j * ls];                          \
+          else                                                                                    \
+            for (int64_t j = 0; j < last; j++)                                                    \
+              a[j * ls] += (ACC)exp((double)x[j] - (double)m[j * ls]);                            \
+          break;                                                                                  \
+      }                                                                                           \
+      for (int d = rank - 2; d >= 0; d--) {                                                       \
+        off += ostride[d];                                                                        \
+        if (++idx[d] < v->dims[d]) break;                                                         \
+        off -= ostride[d] * idx[d];                                                               \
+        idx[d] = 0;                                                                               \
+      }                                                                                           \
+    }                                                                                             \
+  }                                                                                               \
+  static clcnn_status extra_##SUF(const void *xv, void *yv, int64_t ny, const reduce_view *v,     \
+                                  int op, clcnn_err *err) {                                       \
+    const T *x = xv;                                                                              \
+    T *y = yv;                                                                                    \
+    ACC *acc = malloc(sizeof(ACC) * (size_t)ny * (op == X_LSE ? 2 : 1));                          \
+    if (!acc) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");                    \
+    ACC *mx = op == X_LSE ? acc + ny : NULL;                                                      \
+    if (mx) {                                                                                     \
+      for (int64_t i = 0; i < ny; i++) mx[i] = (ACC)-INFINITY;                                    \
+      walk_##SUF(x, mx, NULL, v, op, ny);                                                         \
+      /* An infinite maximum is the result itself (exp(inf - inf) is NaN). */                     \
+      for (int64_t i = 0; i < ny; i++) acc[i] = 0;                                                \
+      walk_##SUF(x, acc, mx, v, op, ny);                                                          \
+      for (int64_t i = 0; i < ny; i++)                                                            \
+        y[i] = (T)(isinf((double)mx[i]) ? mx[i] : (ACC)log((double)acc[i]) + mx[i]);              \
+    } else {                                                                                      \
+      for (int64_t i = 0; i < ny; i++) acc[i] = op == X_PROD ? 1 : 0;                             \
+      walk_##SUF(x, acc, NULL, v, op, ny);                                                        \
+      for (int64_t i = 0; i < ny; i++) y[i] = (T)(op == X_L2 ? (ACC)sqrt((double)acc[i]) : acc[i]); \
+    }                                                                                             \
+    free(acc);                                                                                    \
+    return CLCNN_OK;                                                                              \
+  }
+
+static inline double abs_f64(double v) { return fabs(v); }
+static inline int64_t abs_i64(int64_t v) { return v < 0 ? (int64_t)(0u - (uint64_t)v) : v; }
+EXTRA_KERNEL(f32, float, double, abs_f64)
+EXTRA_KERNEL(f64, double, double, abs_f64)
+EXTRA_KERNEL(i64, int64_t, int64_t, abs_i64)
+EXTRA_KERNEL(i32, int32_t, int64_t, abs_i64)
+#undef EXTRA_KERNEL
+
+/* ArgMax / ArgMin over the [outer, len, inner] view. */
+#define ARG_KERNEL(SUF, T)                                                                  \
+  static void arg_##SUF(const T *x, int64_t *y, const reduce_params *p, bool is_max) {      \
+    const int64_t len = p->len, inner = p->inner;                                           \
+    const bool last = p->select_last_index != 0;                                            \
+    for (int64_t o = 0; o < p->outer; o++) {                                                \
+      const T *xo = x + o * len * inner;                                                    \
+      int64_t *yo = y + o * inner;                                                          \
+      for (int64_t j = 0; j < inner; j++) {                                                 \
+        T best = xo[j];                                                                     \
+        int64_t at = 0;                                                                     \
+        for (int64_t i = 1; i < len; i++) {                                                 \
+          const T v = xo[i * inner + j];                                                    \
+          const bool better = is_max ? (last ? v >= best : v > best)                        \
+                                     : (last ? v <= best : v < best);                       \
+          if (better) {                                                                     \
+            best = v;                                                                       \
+            at = i;                                                                         \
+          }                                                                                 \
+        }                                                                                   \
+        yo[j] = at;                                                                         \
+      }                                                                                     \
+    }                                                                                       \
+  }
+ARG_KERNEL(f32, float)
+ARG_KERNEL(f64, double)
+ARG_KERNEL(i64, int64_t)
+ARG_KERNEL(i32, int32_t)
+ARG_KERNEL(u8, uint8_t)
+ARG_KERNEL(i8, int8_t)
+#undef ARG_KERNEL
+
+static clcnn_status arg_run(const reduce_params *p, bool is_max, const clcnn_tensor *x,
+                            clcnn_tensor *y, clcnn_err *err) {
+  if (y->dtype != CLCNN_DTYPE_INT64 || p->len < 1)
+    return err_set(err, CLCNN_ERROR_INTERNAL, "bad output or empty axis");
+  switch (x->dtype) {
+    case CLCNN_DTYPE_FLOAT32: arg_f32(x->data, y->data, p, is_max); break;
+    case CLCNN_DTYPE_FLOAT64: arg_f64(x->data, y->data, p, is_max); break;
+    case CLCNN_DTYPE_INT64: arg_i64(x->data, y->data, p, is_max); break;
+    case CLCNN_DTYPE_INT32: arg_i32(x->data, y->data, p, is_max); break;
+    case CLCNN_DTYPE_UINT8: arg_u8(x->data, y->data, p, is_max); break;
+    case CLCNN_DTYPE_INT8: arg_i8(x->data, y->data, p, is_max); break;
+    default:
+      return err_set(err, CLCNN_ERROR_UNSUPPORTED, "type %s is not supported",
+                     dtype_name(x->dtype));
+  }
+  return CLCNN_OK;
+}
+
+static int extra_op(int op) {
+  switch (op) {
+    case CLCNN_OP_REDUCEPROD: return X_PROD;
+    case CLCNN_OP_REDUCEL1: return X_L1;
+    case CLCNN_OP_REDUCEL2: return X_L2;
+    case CLCNN_OP_REDUCESUMSQUARE: return X_SSQ;
+    case CLCNN_OP_REDUCELOGSUMEXP: return X_LSE;
+    default: return -1;
+  }
+}
 
 static clcnn_status reduce_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
                                int nout, clcnn_err *err) {
   (void)nin, (void)nout;
   const reduce_params *p = cn->n->params;
+  const int op = cn->n->op;
   const clcnn_tensor *x = &in[0];
   const int64_t ny = shape_numel(out[0].rank, out[0].dims);
   if (ny == 0) return CLCNN_OK;
-  if (p->noop || p->mask == 0) { /* nothing reduced: a copy */
+  if (op == CLCNN_OP_ARGMAX || op == CLCNN_OP_ARGMIN)
+    return arg_run(p, op == CLCNN_OP_ARGMAX, x, &out[0], err);
+  const int xop = extra_op(op);
+  /* Nothing reduced: a copy, but for the operators that map each element. */
+  if ((p->noop || p->mask == 0) && xop != X_L1 && xop != X_L2 && xop != X_SSQ && xop != X_LSE) {
     size_t bytes = (size_t)ny * dtype_size(x->dtype);
     if (out[0].data != x->data) memcpy(out[0].data, x->data, bytes);
     return CLCNN_OK;
@@ -183,13 +353,34 @@ static clcnn_status reduce_run(cpu_node *cn, const clcnn_tensor *in, int nin, cl
                    p->dims,
                    p->reduced,
                    p->count,
-                   cn->n->op == CLCNN_OP_REDUCEMAX    ? R_MAX
-                   : cn->n->op == CLCNN_OP_REDUCEMEAN ? R_MEAN
-                                                      : R_SUM,
+                   op == CLCNN_OP_REDUCEMAX    ? R_MAX
+                   : op == CLCNN_OP_REDUCEMIN  ? R_MIN
+                   : op == CLCNN_OP_REDUCEMEAN ? R_MEAN
+                                               : R_SUM,
                    cn->nthreads};
+  if (p->noop || p->mask == 0) { /* each element on its own: a view with nothing reduced */
+    static const uint8_t kept[1] = {0};
+    v.rank = 1;
+    v.dims = &ny;
+    v.reduced = kept;
+    v.count = 1;
+  }
+  if (xop >= 0) {
+    switch (x->dtype) {
+      case CLCNN_DTYPE_FLOAT32: return extra_f32(x->data, out[0].data, ny, &v, xop, err);
+      case CLCNN_DTYPE_FLOAT64: return extra_f64(x->data, out[0].data, ny, &v, xop, err);
+      case CLCNN_DTYPE_INT64: return extra_i64(x->data, out[0].data, ny, &v, xop, err);
+      case CLCNN_DTYPE_INT32: return extra_i32(x->data, out[0].data, ny, &v, xop, err);
+      default:
+        return err_set(err, CLCNN_ERROR_UNSUPPORTED, "type %s is not supported",
+                       dtype_name(x->dtype));
+    }
+  }
   switch (x->dtype) {
     case CLCNN_DTYPE_FLOAT32:
       return run_f32(x->data, out[0].data, ny, &v, err);
+    case CLCNN_DTYPE_FLOAT64:
+      return run_f64(x->data, out[0].data, ny, &v, err);
     case CLCNN_DTYPE_INT64:
       return run_i64(x->data, out[0].data, ny, &v, err);
     case CLCNN_DTYPE_INT32:
@@ -211,4 +402,12 @@ const cpu_op *const cpu_ops_reduce[CLCNN_OP_COUNT] = {
     [CLCNN_OP_REDUCEMEAN] = &reduce_cpu,
     [CLCNN_OP_REDUCEMAX] = &reduce_cpu,
     [CLCNN_OP_REDUCESUM] = &reduce_cpu,
+    [CLCNN_OP_REDUCEMIN] = &reduce_cpu,
+    [CLCNN_OP_REDUCEPROD] = &reduce_cpu,
+    [CLCNN_OP_REDUCEL1] = &reduce_cpu,
+    [CLCNN_OP_REDUCEL2] = &reduce_cpu,
+    [CLCNN_OP_REDUCESUMSQUARE] = &reduce_cpu,
+    [CLCNN_OP_REDUCELOGSUMEXP] = &reduce_cpu,
+    [CLCNN_OP_ARGMAX] = &reduce_cpu,
+    [CLCNN_OP_ARGMIN] = &reduce_cpu,
 };

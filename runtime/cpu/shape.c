@@ -1,7 +1,7 @@
 /* CPU backend: the shape family. Reshape, Flatten, Squeeze, Unsqueeze,
  * Identity and Dropout copy their input (the runtime may alias them
- * instead); Shape, Constant and ConstantOfShape write their values; Cast
- * converts between the supported element types. */
+ * instead); Shape, Size, Constant, ConstantOfShape and Range write their
+ * values; Cast and CastLike convert between the supported element types. */
 #include <string.h>
 
 #include "../internal.h"
@@ -255,6 +255,47 @@ static clcnn_status cast_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
   return CLCNN_OK;
 }
 
+/* ----------------------------------------------------------- Range, Size */
+
+/* Element i = start + i * delta: exact in integers (wrapping), in double
+ * for floats, rounded once to the output type. */
+static clcnn_status range_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                              int nout, clcnn_err *err) {
+  (void)cn, (void)nout;
+  if (nin != 3 || out[0].rank != 1)
+    return err_set(err, CLCNN_ERROR_INTERNAL, "Range: bad inputs or output");
+  const int64_t len = out[0].dims[0];
+  const clcnn_dtype dt = out[0].dtype;
+  if (dt == CLCNN_DTYPE_INT64 || dt == CLCNN_DTYPE_INT32) {
+    const uint64_t s = (uint64_t)tensor_get_i64(&in[0], 0), d = (uint64_t)tensor_get_i64(&in[2], 0);
+    for (int64_t i = 0; i < len; i++) {
+      const uint64_t v = s + (uint64_t)i * d;
+      if (dt == CLCNN_DTYPE_INT64)
+        ((int64_t *)out[0].data)[i] = (int64_t)v;
+      else
+        ((int32_t *)out[0].data)[i] = (int32_t)(uint32_t)v;
+    }
+    return CLCNN_OK;
+  }
+  const double s = tensor_get_f64(&in[0], 0), d = tensor_get_f64(&in[2], 0);
+  const size_t es = dtype_size(dt);
+  for (int64_t i = 0; i < len; i++) {
+    uint8_t v[8];
+    shape_scalar_store(dt, s + (double)i * d, v);
+    memcpy((uint8_t *)out[0].data + (size_t)i * es, v, es);
+  }
+  return CLCNN_OK;
+}
+
+static clcnn_status size_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                             int nout, clcnn_err *err) {
+  (void)cn, (void)nin, (void)nout;
+  if (out[0].dtype != CLCNN_DTYPE_INT64 || clcnn_tensor_numel(&out[0]) != 1)
+    return err_set(err, CLCNN_ERROR_INTERNAL, "Size: the output is not an int64 scalar");
+  *(int64_t *)out[0].data = clcnn_tensor_numel(&in[0]);
+  return CLCNN_OK;
+}
+
 /* ----------------------------------------------------------------- table */
 
 static const cpu_op copy_cpu = {NULL, NULL, copy_run, NULL};
@@ -263,6 +304,8 @@ static const cpu_op shape_cpu = {NULL, NULL, shape_run, NULL};
 static const cpu_op constant_cpu = {NULL, NULL, constant_run, NULL};
 static const cpu_op cos_cpu = {NULL, NULL, cos_run, NULL};
 static const cpu_op cast_cpu = {NULL, NULL, cast_run, NULL};
+static const cpu_op range_cpu = {NULL, NULL, range_run, NULL};
+static const cpu_op size_cpu = {NULL, NULL, size_run, NULL};
 
 const cpu_op *const cpu_ops_shape[CLCNN_OP_COUNT] = {
     [CLCNN_OP_RESHAPE] = &copy_cpu,
@@ -275,4 +318,7 @@ const cpu_op *const cpu_ops_shape[CLCNN_OP_COUNT] = {
     [CLCNN_OP_CONSTANT] = &constant_cpu,
     [CLCNN_OP_CONSTANT_OF_SHAPE] = &cos_cpu,
     [CLCNN_OP_CAST] = &cast_cpu,
+    [CLCNN_OP_CAST_LIKE] = &cast_cpu,
+    [CLCNN_OP_RANGE] = &range_cpu,
+    [CLCNN_OP_SIZE] = &size_cpu,
 };

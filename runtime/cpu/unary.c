@@ -228,6 +228,49 @@ void cpu_unary_apply(int op, const void *params, const float *x, float *y, size_
     case CLCNN_OP_RECIPROCAL:
       SIMD for (size_t i = 0; i < n; i++) y[i] = 1.0f / x[i];
       break;
+    case CLCNN_OP_FLOOR:
+      SIMD for (size_t i = 0; i < n; i++) y[i] = floorf(x[i]);
+      break;
+    case CLCNN_OP_CEIL:
+      SIMD for (size_t i = 0; i < n; i++) y[i] = ceilf(x[i]);
+      break;
+    case CLCNN_OP_ROUND:
+      /* Halves to even whatever the floating-point environment's mode. */
+      for (size_t i = 0; i < n; i++) {
+        const float v = x[i], r = roundf(v); /* halves away from zero */
+        y[i] = (fabsf(v - truncf(v)) == 0.5f) ? 2.0f * roundf(0.5f * v) : r;
+      }
+      break;
+    case CLCNN_OP_SIGN:
+      SIMD for (size_t i = 0; i < n; i++) {
+        const float v = x[i];
+        y[i] = v > 0.0f ? 1.0f : v < 0.0f ? -1.0f : v; /* 0, -0 and NaN stay */
+      }
+      break;
+    case CLCNN_OP_SIN:
+      for (size_t i = 0; i < n; i++) y[i] = sinf(x[i]);
+      break;
+    case CLCNN_OP_COS:
+      for (size_t i = 0; i < n; i++) y[i] = cosf(x[i]);
+      break;
+    case CLCNN_OP_SOFTSIGN:
+      SIMD for (size_t i = 0; i < n; i++) y[i] = x[i] / (1.0f + fabsf(x[i]));
+      break;
+    case CLCNN_OP_CELU:
+      for (size_t i = 0; i < n; i++) {
+        const float v = x[i];
+        y[i] = v > 0.0f ? v : alpha * expm1f(v / alpha);
+      }
+      break;
+    case CLCNN_OP_THRESHOLDEDRELU:
+      SIMD for (size_t i = 0; i < n; i++) y[i] = x[i] > alpha ? x[i] : 0.0f;
+      break;
+    case CLCNN_OP_SHRINK:
+      SIMD for (size_t i = 0; i < n; i++) {
+        const float v = x[i];
+        y[i] = v < -alpha ? v + beta : v > alpha ? v - beta : 0.0f;
+      }
+      break;
     default:
       /* Not a unary operator: op_is_activation() says so, so nobody fuses
        * one; leave the data as it is rather than guess. */
@@ -236,7 +279,63 @@ void cpu_unary_apply(int op, const void *params, const float *x, float *y, size_
   }
 }
 
-/* Integer Relu, Neg, Abs and Clip. Negation wraps (in unsigned arithmetic,
+/* float64: the same functions in double precision (no fast paths). */
+static double round_half_even(double v) {
+  const double r = round(v);
+  return fabs(v - trunc(v)) == 0.5 ? 2.0 * round(0.5 * v) : r;
+}
+
+static void unary_f64(int op, const unary_params *p, const double *x, double *y, size_t n) {
+  const double alpha = p->alpha, beta = p->beta, gamma = p->gamma;
+  for (size_t i = 0; i < n; i++) {
+    const double v = x[i];
+    double r;
+    switch (op) {
+      case CLCNN_OP_RELU: r = v < 0.0 ? 0.0 : v; break;
+      case CLCNN_OP_LEAKYRELU: r = v < 0.0 ? alpha * v : v; break;
+      case CLCNN_OP_ELU: r = v < 0.0 ? alpha * expm1(v) : v; break;
+      case CLCNN_OP_SELU: r = v > 0.0 ? gamma * v : gamma * alpha * expm1(v); break;
+      case CLCNN_OP_SIGMOID: r = 1.0 / (1.0 + exp(-v)); break;
+      case CLCNN_OP_HARDSIGMOID: r = fmax(0.0, fmin(1.0, alpha * v + beta)); break;
+      case CLCNN_OP_HARDSWISH: r = v * fmax(0.0, fmin(1.0, v / 6.0 + 0.5)); break;
+      case CLCNN_OP_TANH: r = tanh(v); break;
+      case CLCNN_OP_CLIP: {
+        const double lo = p->min, hi = p->max;
+        r = v < lo ? lo : v;
+        r = r > hi ? hi : r;
+        break;
+      }
+      case CLCNN_OP_SOFTPLUS: r = fmax(v, 0.0) + log1p(exp(-fabs(v))); break;
+      case CLCNN_OP_MISH: r = v * tanh(fmax(v, 0.0) + log1p(exp(-fabs(v)))); break;
+      case CLCNN_OP_GELU:
+        r = p->approximate == GELU_APPROX_TANH
+                ? 0.5 * v * (1.0 + tanh(0.79788456080286535588 * (v + 0.044715 * v * v * v)))
+                : 0.5 * v * erfc(-v * 0.70710678118654752440);
+        break;
+      case CLCNN_OP_ERF: r = erf(v); break;
+      case CLCNN_OP_EXP: r = exp(v); break;
+      case CLCNN_OP_LOG: r = log(v); break;
+      case CLCNN_OP_SQRT: r = sqrt(v); break;
+      case CLCNN_OP_NEG: r = -v; break;
+      case CLCNN_OP_ABS: r = fabs(v); break;
+      case CLCNN_OP_RECIPROCAL: r = 1.0 / v; break;
+      case CLCNN_OP_FLOOR: r = floor(v); break;
+      case CLCNN_OP_CEIL: r = ceil(v); break;
+      case CLCNN_OP_ROUND: r = round_half_even(v); break;
+      case CLCNN_OP_SIGN: r = v > 0.0 ? 1.0 : v < 0.0 ? -1.0 : v; break;
+      case CLCNN_OP_SIN: r = sin(v); break;
+      case CLCNN_OP_COS: r = cos(v); break;
+      case CLCNN_OP_SOFTSIGN: r = v / (1.0 + fabs(v)); break;
+      case CLCNN_OP_CELU: r = v > 0.0 ? v : alpha * expm1(v / alpha); break;
+      case CLCNN_OP_THRESHOLDEDRELU: r = v > alpha ? v : 0.0; break;
+      case CLCNN_OP_SHRINK: r = v < -alpha ? v + beta : v > alpha ? v - beta : 0.0; break;
+      default: r = v; break;
+    }
+    y[i] = r;
+  }
+}
+
+/* Integer Relu, Neg, Abs, Sign and Clip. Negation wraps (in unsigned arithmetic,
  * so that the minimum value negates to itself without undefined behaviour).
  * Clip's bounds are already within T's range. */
 #define INT_UNARY(NAME, T, U)                                                \
@@ -250,6 +349,9 @@ void cpu_unary_apply(int op, const void *params, const float *x, float *y, size_
         break;                                                               \
       case CLCNN_OP_ABS:                                                     \
         for (size_t i = 0; i < n; i++) y[i] = x[i] < 0 ? (T)(0u - (U)x[i]) : x[i]; \
+        break;                                                               \
+      case CLCNN_OP_SIGN:                                                    \
+        for (size_t i = 0; i < n; i++) y[i] = (T)((x[i] > 0) - (x[i] < 0));  \
         break;                                                               \
       default: { /* CLCNN_OP_CLIP */                                         \
         const T l = (T)lo, h = (T)hi;                                        \
@@ -327,8 +429,36 @@ static clcnn_status unary_run(cpu_node *cn, const clcnn_tensor *in, int nin, clc
     INT_CASE(CLCNN_DTYPE_INT32, unary_i32, INT32_MIN, INT32_MAX)
     INT_CASE(CLCNN_DTYPE_INT8, unary_i8, INT8_MIN, INT8_MAX)
 #undef INT_CASE
+    case CLCNN_DTYPE_FLOAT64: {
+      unary_params q = cn->n->params ? *(const unary_params *)cn->n->params
+                                     : unary_params_default(op);
+      double lo = q.min, hi = q.max;
+      if (bmin && clcnn_tensor_numel(bmin) == 1) lo = tensor_get_f64(bmin, 0);
+      if (bmax && clcnn_tensor_numel(bmax) == 1) hi = tensor_get_f64(bmax, 0);
+      if (op == CLCNN_OP_CLIP) { /* bounds in double, not rounded to float */
+        const double *x = in[0].data;
+        double *y = out[0].data;
+        for (size_t i = 0; i < n; i++) {
+          double v = x[i] < lo ? lo : x[i];
+          y[i] = v > hi ? hi : v;
+        }
+        return CLCNN_OK;
+      }
+      unary_f64(op, &q, in[0].data, out[0].data, n);
+      return CLCNN_OK;
+    }
+    case CLCNN_DTYPE_BOOL: { /* Not */
+      const uint8_t *x = in[0].data;
+      uint8_t *y = out[0].data;
+      for (size_t i = 0; i < n; i++) y[i] = x[i] == 0;
+      return CLCNN_OK;
+    }
     case CLCNN_DTYPE_UINT8:
-      if (op == CLCNN_OP_ABS) {
+      if (op == CLCNN_OP_SIGN) {
+        const uint8_t *x = in[0].data;
+        uint8_t *y = out[0].data;
+        for (size_t i = 0; i < n; i++) y[i] = x[i] != 0;
+      } else if (op == CLCNN_OP_ABS) {
         if (out[0].data != in[0].data) memmove(out[0].data, in[0].data, n);
       } else {
         unary_u8(op, in[0].data, out[0].data, n, bmin ? int_bound(bmin, 0, 0, UINT8_MAX) : 0,
@@ -354,5 +484,10 @@ const cpu_op *const cpu_ops_unary[CLCNN_OP_COUNT] = {
     [CLCNN_OP_ERF] = &unary_cpu,         [CLCNN_OP_EXP] = &unary_cpu,
     [CLCNN_OP_LOG] = &unary_cpu,         [CLCNN_OP_SQRT] = &unary_cpu,
     [CLCNN_OP_NEG] = &unary_cpu,         [CLCNN_OP_ABS] = &unary_cpu,
-    [CLCNN_OP_RECIPROCAL] = &unary_cpu,
+    [CLCNN_OP_RECIPROCAL] = &unary_cpu, [CLCNN_OP_NOT] = &unary_cpu,
+    [CLCNN_OP_FLOOR] = &unary_cpu,       [CLCNN_OP_CEIL] = &unary_cpu,
+    [CLCNN_OP_ROUND] = &unary_cpu,       [CLCNN_OP_SIGN] = &unary_cpu,
+    [CLCNN_OP_SIN] = &unary_cpu,         [CLCNN_OP_COS] = &unary_cpu,
+    [CLCNN_OP_SOFTSIGN] = &unary_cpu,    [CLCNN_OP_CELU] = &unary_cpu,
+    [CLCNN_OP_THRESHOLDEDRELU] = &unary_cpu, [CLCNN_OP_SHRINK] = &unary_cpu,
 };

@@ -50,10 +50,23 @@ static bool is_variadic(int op) {
   return op == CLCNN_OP_MAX || op == CLCNN_OP_MIN || op == CLCNN_OP_SUM || op == CLCNN_OP_MEAN;
 }
 
+static bool is_comparison(int op) {
+  return op == CLCNN_OP_EQUAL || op == CLCNN_OP_GREATER || op == CLCNN_OP_GREATER_OR_EQUAL ||
+         op == CLCNN_OP_LESS || op == CLCNN_OP_LESS_OR_EQUAL;
+}
+
+static bool is_logic(int op) {
+  return op == CLCNN_OP_AND || op == CLCNN_OP_OR || op == CLCNN_OP_XOR;
+}
+
 static clcnn_status binary_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
   (void)g;
+  binary_params *p = n->params;
   if (is_variadic(n->op)) {
     if (n->nin < 1) return err_set(err, CLCNN_ERROR_INVALID_MODEL, "expects at least 1 input");
+  } else if (n->op == CLCNN_OP_WHERE) {
+    if (n->nin != 3)
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "expects 3 inputs, got %d", n->nin);
   } else if (n->nin != 2) {
     return err_set(err, CLCNN_ERROR_INVALID_MODEL, "expects 2 inputs, got %d", n->nin);
   }
@@ -62,7 +75,14 @@ static clcnn_status binary_parse(const ir_graph *g, ir_node *n, clcnn_err *err) 
   if (n->nout != 1 || n->out[0] < 0)
     return err_set(err, CLCNN_ERROR_INVALID_MODEL, "expects 1 output, got %d", n->nout);
   /* From opset 7 (the oldest this library reads) these operators have no
-   * attributes: the opset <= 6 'broadcast' and 'axis' are gone. */
+   * attributes: the opset <= 6 'broadcast' and 'axis' are gone. Mod has
+   * 'fmod'. */
+  if (n->op == CLCNN_OP_MOD) {
+    const ir_attr *a = ir_attr_find(n, "fmod");
+    if (a && (a->type != IR_ATTR_INT || (a->i != 0 && a->i != 1)))
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute 'fmod' must be 0 or 1");
+    p->fmod = a ? (int)a->i : 0;
+  }
   return CLCNN_OK;
 }
 
@@ -71,8 +91,15 @@ static bool is_int_type(clcnn_dtype dt) {
          dt == CLCNN_DTYPE_UINT8;
 }
 
-/* Whether operator `op` computes in type dt (Pow: the base's type). */
+/* Whether operator `op` computes in type dt (Pow: the base's type; Where:
+ * X's type). */
 static bool binary_dtype_ok(int op, clcnn_dtype dt) {
+  if (op == CLCNN_OP_WHERE) return dtype_size(dt) != 0;
+  if (is_logic(op)) return dt == CLCNN_DTYPE_BOOL;
+  if (is_comparison(op) || op == CLCNN_OP_MOD) {
+    if (dt == CLCNN_DTYPE_FLOAT64 || dt == CLCNN_DTYPE_FLOAT16 || is_int_type(dt)) return true;
+    if (dt == CLCNN_DTYPE_BOOL) return op == CLCNN_OP_EQUAL;
+  }
   if (dt == CLCNN_DTYPE_FLOAT32) return true;
   switch (op) {
     case CLCNN_OP_ADD:
@@ -82,7 +109,9 @@ static bool binary_dtype_ok(int op, clcnn_dtype dt) {
     case CLCNN_OP_MAX:
     case CLCNN_OP_MIN:
     case CLCNN_OP_SUM:
-      return is_int_type(dt);
+      return is_int_type(dt) || dt == CLCNN_DTYPE_FLOAT64 || dt == CLCNN_DTYPE_FLOAT16;
+    case CLCNN_OP_MEAN:
+      return dt == CLCNN_DTYPE_FLOAT64 || dt == CLCNN_DTYPE_FLOAT16;
     case CLCNN_OP_POW:
       return dt == CLCNN_DTYPE_INT64 || dt == CLCNN_DTYPE_INT32;
     default:
@@ -131,18 +160,23 @@ static clcnn_status prelu_infer(ir_graph *g, ir_node *n, int *rank, int64_t *dim
 
 static clcnn_status binary_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   const clcnn_tensor *x0 = &ir_in(g, n, 0)->t;
-  const clcnn_dtype dt = x0->dtype;
+  const bool where = n->op == CLCNN_OP_WHERE;
+  /* The type the operator computes in: Where's X, the others' input 0. */
+  const clcnn_dtype dt = where ? ir_in(g, n, 1)->t.dtype : x0->dtype;
+  if (where && x0->dtype != CLCNN_DTYPE_BOOL)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input 'condition' must be bool, not %s",
+                   dtype_name(x0->dtype));
   if (!binary_dtype_ok(n->op, dt))
     return err_set(err, CLCNN_ERROR_UNSUPPORTED, "input type %s is not supported", dtype_name(dt));
-  for (int i = 1; i < n->nin; i++) {
+  for (int i = where ? 2 : 1; i < n->nin; i++) {
     clcnn_dtype di = ir_in(g, n, i)->t.dtype;
     if (n->op == CLCNN_OP_POW) {
       if (di != CLCNN_DTYPE_FLOAT32 && di != CLCNN_DTYPE_INT64 && di != CLCNN_DTYPE_INT32)
         return err_set(err, CLCNN_ERROR_UNSUPPORTED, "exponent type %s is not supported",
                        dtype_name(di));
     } else if (di != dt) {
-      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input %d has type %s but input 0 has %s", i,
-                     dtype_name(di), dtype_name(dt));
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input %d has type %s but input %d has %s", i,
+                     dtype_name(di), where ? 1 : 0, dtype_name(dt));
     }
   }
 
@@ -171,7 +205,7 @@ static clcnn_status binary_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   }
   clcnn_status st = check_numel(rank, dims, err);
   if (st != CLCNN_OK) return st;
-  ir_set_shape(ir_out(g, n, 0), dt, rank, dims);
+  ir_set_shape(ir_out(g, n, 0), is_comparison(n->op) ? CLCNN_DTYPE_BOOL : dt, rank, dims);
   return CLCNN_OK;
 }
 
@@ -193,4 +227,9 @@ const op_front *const op_front_binary[CLCNN_OP_COUNT] = {
     [CLCNN_OP_POW] = &binary_front, [CLCNN_OP_PRELU] = &binary_front,
     [CLCNN_OP_MAX] = &binary_front, [CLCNN_OP_MIN] = &binary_front,
     [CLCNN_OP_SUM] = &binary_front, [CLCNN_OP_MEAN] = &binary_front,
+    [CLCNN_OP_MOD] = &binary_front, [CLCNN_OP_EQUAL] = &binary_front,
+    [CLCNN_OP_GREATER] = &binary_front, [CLCNN_OP_GREATER_OR_EQUAL] = &binary_front,
+    [CLCNN_OP_LESS] = &binary_front, [CLCNN_OP_LESS_OR_EQUAL] = &binary_front,
+    [CLCNN_OP_AND] = &binary_front, [CLCNN_OP_OR] = &binary_front,
+    [CLCNN_OP_XOR] = &binary_front, [CLCNN_OP_WHERE] = &binary_front,
 };

@@ -1,6 +1,7 @@
 /* Parameters of the binary family (Add, Sub, Mul, Div, Pow, PRelu, Max, Min,
- * Sum, Mean), shared by the front half and every backend, and the
- * broadcasting plan both backends use.
+ * Sum, Mean, Mod, the comparisons Equal, Greater, GreaterOrEqual, Less,
+ * LessOrEqual, the logic And, Or, Xor, and Where), shared by the front half
+ * and every backend, and the broadcasting plan both backends use.
  *
  * Semantics: numpy (multidirectional) broadcasting over all inputs; the
  * variadic Max, Min, Sum and Mean take 1 or more inputs. PRelu broadcasts the
@@ -9,9 +10,19 @@
  * opset <= 6 operator did and as old converters still write.
  *
  * Element types: float32 for all; Add, Sub, Mul, Div, Max, Min and Sum also
- * take int64, int32, int8 and uint8 (integer Div truncates toward zero like
+ * take float64, float16 (computed in float32), int64, int32, int8 and uint8,
+ * Mean float64 and float16 (integer Div truncates toward zero like
  * C; a division by zero gives 0). Pow: base float32, int64 or int32,
- * exponent float32, int64 or int32; the result has the base's type. */
+ * exponent float32, int64 or int32; the result has the base's type.
+ *
+ * Mod: float32, float64, float16 (computed in float32), int64, int32, int8,
+ * uint8. fmod = 0 (integers only in ONNX; floats accepted too): the result
+ * has the sign of the divisor, like Python's %; fmod = 1: the sign of the
+ * dividend, like C's fmod. An integer x mod 0 gives 0.
+ * Comparisons: both inputs of one type (float32, float64, float16, int64,
+ * int32, int8, uint8, bool); the output is bool. And, Or, Xor: bool.
+ * Where(condition, X, Y): condition bool; X and Y of one type (any type with
+ * an element size); the three broadcast together; y = condition ? X : Y. */
 #ifndef CLCNN_OPS_BINARY_H
 #define CLCNN_OPS_BINARY_H
 
@@ -24,6 +35,7 @@ typedef struct binary_params {
   /* PRelu, set by infer: 1 when the slope ([C]) is applied on axis 1 of X
    * (view it as [C, 1, ..., 1] of rank(X) - 1). */
   int prelu_per_channel;
+  int fmod; /* Mod: the 'fmod' attribute (0 or 1) */
 } binary_params;
 
 /* Broadcast of two tensors a and b to an output y, simplified: dimensions of

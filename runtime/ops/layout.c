@@ -1,5 +1,6 @@
 /* Front half of the layout family: attributes, validation, shape inference.
- * Concat, Split, Slice, Transpose, Gather, Tile, Expand, Pad. */
+ * Concat, Split, Slice, Transpose, Gather, Tile, Expand, Pad, DepthToSpace,
+ * SpaceToDepth. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -468,6 +469,63 @@ static clcnn_status pad_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   return op_set_output(g, n, 0, dt, rank, dims, err);
 }
 
+/* ------------------------------------------------ DepthToSpace/SpaceToDepth */
+
+static clcnn_status depth_space_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
+  (void)g;
+  depth_space_params *p = n->params;
+  clcnn_status st = op_arity(n, 1, 1, 1, 1, err);
+  if (st) return st;
+  if (!ir_attr_find(n, "blocksize"))
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute 'blocksize' is required");
+  if ((st = op_attr_int(n, "blocksize", 0, &p->blocksize, err))) return st;
+  if (p->blocksize < 1 || p->blocksize > (1 << 20))
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute 'blocksize' = %lld is not valid",
+                   (long long)p->blocksize);
+  p->crd = 0;
+  if (n->op == CLCNN_OP_DEPTH_TO_SPACE && n->opset >= 11) {
+    const char *mode;
+    if ((st = op_attr_string(n, "mode", "DCR", &mode, err))) return st;
+    if (strcmp(mode, "CRD") == 0)
+      p->crd = 1;
+    else if (strcmp(mode, "DCR") != 0)
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute 'mode' = '%s' is not valid (DCR or CRD)",
+                     mode);
+  }
+  return CLCNN_OK;
+}
+
+static clcnn_status depth_space_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
+  const depth_space_params *p = n->params;
+  const ir_value *x = op_data_input(g, n, 0, err);
+  if (!x) return err->status;
+  if (x->t.rank != 4)
+    return err_set(err, CLCNN_ERROR_SHAPE, "input must be 4-D (N, C, H, W), not rank %d",
+                   x->t.rank);
+  const int64_t b = p->blocksize, *d = x->t.dims;
+  int64_t dims[4] = {d[0], 0, 0, 0};
+  char buf[160];
+  if (n->op == CLCNN_OP_DEPTH_TO_SPACE) {
+    if (d[1] % (b * b))
+      return err_set(err, CLCNN_ERROR_SHAPE, "channels of %s are not a multiple of blocksize^2 = %lld",
+                     shape_str(4, d, buf, sizeof buf), (long long)(b * b));
+    dims[1] = d[1] / (b * b);
+    if (d[2] > SHAPE_MAX_NUMEL / b || d[3] > SHAPE_MAX_NUMEL / b)
+      return err_set(err, CLCNN_ERROR_SHAPE, "the output is too large");
+    dims[2] = d[2] * b;
+    dims[3] = d[3] * b;
+  } else {
+    if (d[2] % b || d[3] % b)
+      return err_set(err, CLCNN_ERROR_SHAPE, "height and width of %s are not multiples of blocksize %lld",
+                     shape_str(4, d, buf, sizeof buf), (long long)b);
+    if (d[1] > SHAPE_MAX_NUMEL / (b * b)) return err_set(err, CLCNN_ERROR_SHAPE, "the output is too large");
+    dims[1] = d[1] * b * b;
+    dims[2] = d[2] / b;
+    dims[3] = d[3] / b;
+  }
+  return op_set_output(g, n, 0, x->t.dtype, 4, dims, err);
+}
+
 /* ----------------------------------------------------------------- table */
 
 static const op_front concat_front = {sizeof(concat_params), concat_parse, concat_infer, NULL};
@@ -479,10 +537,14 @@ static const op_front gather_front = {sizeof(gather_params), gather_parse, gathe
 static const op_front tile_front = {sizeof(tile_params), tile_parse, tile_infer, NULL};
 static const op_front expand_front = {sizeof(expand_params), expand_parse, expand_infer, NULL};
 static const op_front pad_front = {sizeof(pad_params), pad_parse, pad_infer, NULL};
+static const op_front depth_space_front = {sizeof(depth_space_params), depth_space_parse,
+                                           depth_space_infer, NULL};
 
 const op_front *const op_front_layout[CLCNN_OP_COUNT] = {
     [CLCNN_OP_CONCAT] = &concat_front,       [CLCNN_OP_SPLIT] = &split_front,
     [CLCNN_OP_SLICE] = &slice_front,         [CLCNN_OP_TRANSPOSE] = &transpose_front,
     [CLCNN_OP_GATHER] = &gather_front,       [CLCNN_OP_TILE] = &tile_front,
     [CLCNN_OP_EXPAND] = &expand_front,       [CLCNN_OP_PAD] = &pad_front,
+    [CLCNN_OP_DEPTH_TO_SPACE] = &depth_space_front,
+    [CLCNN_OP_SPACE_TO_DEPTH] = &depth_space_front,
 };

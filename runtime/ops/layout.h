@@ -1,8 +1,8 @@
 /* Parameters of the layout family (Concat, Split, Slice, Transpose, Gather,
- * Tile, Expand, Pad), shared by the front half (runtime/ops/layout.c) and the
- * backends. Flat structs: no pointers. Fields marked "infer" are completed at
- * session creation from the input shapes and constant inputs; the output
- * shapes (set by infer) complete the description. */
+ * Tile, Expand, Pad, DepthToSpace, SpaceToDepth), shared by the front half
+ * (runtime/ops/layout.c) and the backends. Flat structs: no pointers. Fields
+ * marked "infer" are completed at session creation from the input shapes and
+ * constant inputs; the output shapes (set by infer) complete the description. */
 #ifndef CLCNN_OPS_LAYOUT_H
 #define CLCNN_OPS_LAYOUT_H
 
@@ -88,5 +88,15 @@ typedef struct pad_params {
   int value_from_input; /* constant_value is a non-constant input: read it at run */
   uint8_t value[8];     /* the constant, in the data type's representation */
 } pad_params;
+
+/* DepthToSpace / SpaceToDepth on [N, C, H, W] with block b:
+ * DepthToSpace gives [N, C / b^2, H b, W b]; output (n, c, h b + i, w b + j)
+ * reads input channel (i b + j) C/b^2 + c in DCR mode (the default) and
+ * c b^2 + i b + j in CRD mode (opset 11), at (h, w). SpaceToDepth is the
+ * inverse of DCR: [N, C b^2, H / b, W / b]. */
+typedef struct depth_space_params {
+  int64_t blocksize;
+  int crd; /* DepthToSpace mode CRD */
+} depth_space_params;
 
 #endif /* CLCNN_OPS_LAYOUT_H */

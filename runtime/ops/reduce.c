@@ -1,6 +1,8 @@
-/* Front half of the reduce family (ReduceMean, ReduceMax, ReduceSum):
- * attributes, validation, shape inference. Axes are an attribute before
- * opset 18 (13 for ReduceSum) and an optional constant input from then on. */
+/* Front half of the reduce family (ReduceMean, ReduceMax, ReduceSum,
+ * ReduceMin, ReduceProd, ReduceL1, ReduceL2, ReduceSumSquare,
+ * ReduceLogSumExp; ArgMax, ArgMin): attributes, validation, shape inference.
+ * Axes are an attribute before opset 18 (13 for ReduceSum) and an optional
+ * constant input from then on. */
 #include "reduce.h"
 
 #include <string.h>
@@ -24,9 +26,34 @@ static clcnn_status get_flag(const ir_node *n, const char *name, int def, int *o
   return CLCNN_OK;
 }
 
+static bool is_arg(int op) { return op == CLCNN_OP_ARGMAX || op == CLCNN_OP_ARGMIN; }
+
+static clcnn_status arg_parse(ir_node *n, clcnn_err *err) {
+  reduce_params *p = n->params;
+  if (n->nin != 1 || n->in[0] < 0)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "expects 1 input, got %d", n->nin);
+  if (n->nout != 1 || n->out[0] < 0)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "expects 1 output, got %d", n->nout);
+  for (int i = 0; i < n->nattr; i++) {
+    const char *name = n->attr[i].name;
+    if (strcmp(name, "axis") && strcmp(name, "keepdims") &&
+        (n->opset < 12 || strcmp(name, "select_last_index")))
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "unknown attribute '%s' (opset %d)", name,
+                     n->opset);
+  }
+  const ir_attr *a = ir_attr_find(n, "axis");
+  if (a && a->type != IR_ATTR_INT)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute 'axis' must be an int");
+  p->axis_attr = a ? a->i : 0;
+  clcnn_status st = get_flag(n, "keepdims", 1, &p->keepdims, err);
+  if (st == CLCNN_OK) st = get_flag(n, "select_last_index", 0, &p->select_last_index, err);
+  return st;
+}
+
 static clcnn_status reduce_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
   (void)g;
   reduce_params *p = n->params;
+  if (is_arg(n->op)) return arg_parse(n, err);
   p->axes_from_input = axes_from_input(n);
   int max_in = p->axes_from_input ? 2 : 1;
   if (n->nin < 1 || n->nin > max_in || n->in[0] < 0)
@@ -59,21 +86,56 @@ static clcnn_status reduce_parse(const ir_graph *g, ir_node *n, clcnn_err *err) 
 }
 
 static bool dtype_ok(int op, clcnn_dtype dt) {
+  const bool minmax = op == CLCNN_OP_REDUCEMAX || op == CLCNN_OP_REDUCEMIN;
   switch (dt) {
     case CLCNN_DTYPE_FLOAT32:
+    case CLCNN_DTYPE_FLOAT64:
+      return true;
     case CLCNN_DTYPE_INT64:
     case CLCNN_DTYPE_INT32:
-      return true;
+      return op != CLCNN_OP_REDUCEL2 && op != CLCNN_OP_REDUCELOGSUMEXP;
     case CLCNN_DTYPE_UINT8:
     case CLCNN_DTYPE_INT8:
+      return minmax || is_arg(op);
     case CLCNN_DTYPE_BOOL:
-      return op == CLCNN_OP_REDUCEMAX;
+      return minmax;
     default:
       return false;
   }
 }
 
+static clcnn_status arg_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
+  reduce_params *p = n->params;
+  const ir_value *x = ir_in(g, n, 0);
+  const int r = x->t.rank;
+  if (!dtype_ok(n->op, x->t.dtype))
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "input of type %s is not supported",
+                   dtype_name(x->t.dtype));
+  if (r < 1) return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input must have rank >= 1");
+  if (p->axis_attr < -r || p->axis_attr >= r)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "axis %lld is out of range for rank %d",
+                   (long long)p->axis_attr, r);
+  p->axis = (int)(p->axis_attr < 0 ? p->axis_attr + r : p->axis_attr);
+  p->len = x->t.dims[p->axis];
+  if (p->len == 0)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "cannot take %s over an empty axis",
+                   op_name(n->op));
+  p->outer = shape_numel(p->axis, x->t.dims);
+  p->inner = shape_numel(r - p->axis - 1, x->t.dims + p->axis + 1);
+  int64_t od[CLCNN_MAX_RANK];
+  int orank = 0;
+  for (int i = 0; i < r; i++) {
+    if (i != p->axis)
+      od[orank++] = x->t.dims[i];
+    else if (p->keepdims)
+      od[orank++] = 1;
+  }
+  ir_set_shape(ir_out(g, n, 0), CLCNN_DTYPE_INT64, orank, od);
+  return CLCNN_OK;
+}
+
 static clcnn_status reduce_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
+  if (is_arg(n->op)) return arg_infer(g, n, err);
   reduce_params *p = n->params;
   const ir_value *x = ir_in(g, n, 0);
   const int r = x->t.rank;
@@ -170,4 +232,12 @@ const op_front *const op_front_reduce[CLCNN_OP_COUNT] = {
     [CLCNN_OP_REDUCEMEAN] = &reduce_front,
     [CLCNN_OP_REDUCEMAX] = &reduce_front,
     [CLCNN_OP_REDUCESUM] = &reduce_front,
+    [CLCNN_OP_REDUCEMIN] = &reduce_front,
+    [CLCNN_OP_REDUCEPROD] = &reduce_front,
+    [CLCNN_OP_REDUCEL1] = &reduce_front,
+    [CLCNN_OP_REDUCEL2] = &reduce_front,
+    [CLCNN_OP_REDUCESUMSQUARE] = &reduce_front,
+    [CLCNN_OP_REDUCELOGSUMEXP] = &reduce_front,
+    [CLCNN_OP_ARGMAX] = &reduce_front,
+    [CLCNN_OP_ARGMIN] = &reduce_front,
 };

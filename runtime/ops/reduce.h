@@ -1,5 +1,16 @@
-/* Parameters of the reduce family (ReduceMean, ReduceMax, ReduceSum), shared
- * by the front half and every backend. */
+/* Parameters of the reduce family (ReduceMean, ReduceMax, ReduceSum,
+ * ReduceMin, ReduceProd, ReduceL1, ReduceL2, ReduceSumSquare,
+ * ReduceLogSumExp, ArgMax, ArgMin), shared by the front half and every
+ * backend.
+ *
+ * Element types: float32, float64, int64 and int32 for all but ReduceL2 and
+ * ReduceLogSumExp (floats only); ReduceMax, ReduceMin, ArgMax and ArgMin
+ * also uint8 and int8, ReduceMax and ReduceMin bool. A reduction over no
+ * elements gives its identity: 0 for sums, 1 for the product, the lowest /
+ * highest value for ReduceMax / ReduceMin, -inf for ReduceLogSumExp.
+ * ArgMax and ArgMin reduce one axis to int64 indices (the first extreme, or
+ * the last with select_last_index); their input is viewed as
+ * [outer, len, inner] around that axis. */
 #ifndef CLCNN_OPS_REDUCE_H
 #define CLCNN_OPS_REDUCE_H
 
@@ -23,6 +34,11 @@ typedef struct reduce_params {
   int64_t dims[CLCNN_MAX_RANK];
   uint8_t reduced[CLCNN_MAX_RANK];
   int64_t count; /* elements reduced into each output element */
+  /* ArgMax, ArgMin: */
+  int64_t axis_attr;
+  int select_last_index;
+  int axis;                    /* infer: normalized */
+  int64_t outer, len, inner;   /* infer: the view around the axis */
 } reduce_params;
 
 #endif /* CLCNN_OPS_REDUCE_H */

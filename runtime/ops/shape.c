@@ -1,6 +1,6 @@
 /* Front half of the shape family: attributes, validation, shape inference.
  * Reshape, Flatten, Squeeze, Unsqueeze, Shape, Identity, Dropout, Constant,
- * ConstantOfShape, Cast. */
+ * ConstantOfShape, Cast, CastLike, Range, Size. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -466,6 +466,96 @@ static clcnn_status cast_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   return op_set_output(g, n, 0, p->to, x->t.rank, x->t.dims, err);
 }
 
+/* -------------------------------------------------------------- CastLike */
+
+static clcnn_status castlike_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
+  (void)g;
+  cast_params *p = n->params;
+  clcnn_status st = op_arity(n, 2, 2, 1, 1, err);
+  if (st) return st;
+  int64_t sat = 1;
+  if (n->opset >= 19 && (st = op_attr_int(n, "saturate", 1, &sat, err))) return st;
+  p->saturate = (int)sat;
+  return CLCNN_OK;
+}
+
+static clcnn_status castlike_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
+  cast_params *p = n->params;
+  const ir_value *x = op_data_input(g, n, 0, err);
+  const ir_value *like = x ? op_data_input(g, n, 1, err) : NULL;
+  if (!like) return err->status;
+  p->to = like->t.dtype;
+  return op_set_output(g, n, 0, p->to, x->t.rank, x->t.dims, err);
+}
+
+/* ----------------------------------------------------------------- Range */
+
+static clcnn_status range_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
+  (void)g;
+  return op_arity(n, 3, 3, 1, 1, err);
+}
+
+/* The length of Range(start, limit, delta) of type dt, or -1 with err set. */
+static int64_t range_length(const clcnn_tensor *t[3], clcnn_err *err) {
+  const clcnn_dtype dt = t[0]->dtype;
+  if (shape_is_index_type(dt)) {
+    int64_t s = tensor_get_i64(t[0], 0), l = tensor_get_i64(t[1], 0), d = tensor_get_i64(t[2], 0);
+    if (d == 0) return err_set(err, CLCNN_ERROR_INVALID_MODEL, "'delta' is 0"), -1;
+    /* |l - s| may overflow int64: compute in double where it is huge */
+    double span = (double)l - (double)s;
+    if (span / (double)d > (double)SHAPE_MAX_NUMEL)
+      return err_set(err, CLCNN_ERROR_SHAPE, "the output is too large"), -1;
+    if ((d > 0 && l <= s) || (d < 0 && l >= s)) return 0;
+    uint64_t u = d > 0 ? (uint64_t)l - (uint64_t)s : (uint64_t)s - (uint64_t)l;
+    uint64_t ad = d > 0 ? (uint64_t)d : 0u - (uint64_t)d;
+    return (int64_t)((u + ad - 1) / ad);
+  }
+  double s = tensor_get_f64(t[0], 0), l = tensor_get_f64(t[1], 0), d = tensor_get_f64(t[2], 0);
+  if (d == 0 || d != d || s != s || l != l)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "'delta' is 0 or an input is NaN"), -1;
+  double len = ceil((l - s) / d);
+  if (len > (double)SHAPE_MAX_NUMEL) return err_set(err, CLCNN_ERROR_SHAPE, "the output is too large"), -1;
+  return len > 0 ? (int64_t)len : 0;
+}
+
+static clcnn_status range_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
+  static const char *const names[3] = {"start", "limit", "delta"};
+  const clcnn_tensor *t[3];
+  for (int i = 0; i < 3; i++) {
+    const ir_value *v = op_data_input(g, n, i, err);
+    if (!v) return err->status;
+    if (clcnn_tensor_numel(&v->t) != 1 || v->t.rank > 1)
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input '%s' must be a scalar", names[i]);
+    if (!v->is_const || !v->t.data)
+      return err_set(err, CLCNN_ERROR_UNSUPPORTED,
+                     "input '%s' must be a constant (it decides the output's length)", names[i]);
+    if (v->t.dtype != ir_in(g, n, 0)->t.dtype)
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "inputs have different types");
+    t[i] = &v->t;
+  }
+  const clcnn_dtype dt = t[0]->dtype;
+  if (!shape_is_index_type(dt) && dt != CLCNN_DTYPE_FLOAT32 && dt != CLCNN_DTYPE_FLOAT64 &&
+      dt != CLCNN_DTYPE_FLOAT16)
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "type %s is not supported", dtype_name(dt));
+  int64_t len = range_length(t, err);
+  if (len < 0) return err->status;
+  return op_set_output(g, n, 0, dt, 1, &len, err);
+}
+
+/* ------------------------------------------------------------------ Size */
+
+static clcnn_status size_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
+  const ir_value *x = op_data_input(g, n, 0, err);
+  if (!x) return err->status;
+  ir_value *o = ir_out(g, n, 0);
+  if (!o) return CLCNN_OK;
+  int64_t *data = malloc(sizeof(int64_t));
+  if (!data) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  *data = clcnn_tensor_numel(&x->t);
+  ir_set_const(o, CLCNN_DTYPE_INT64, 0, NULL, data);
+  return CLCNN_OK;
+}
+
 static double numel_flops(const ir_graph *g, const ir_node *n) {
   const ir_value *x = ir_in(g, n, 0);
   return x ? (double)clcnn_tensor_numel(&x->t) : 0.0;
@@ -484,6 +574,10 @@ static const op_front dropout_front = {sizeof(dropout_params), dropout_parse, dr
 static const op_front constant_front = {0, constant_parse, constant_infer, NULL};
 static const op_front cos_front = {sizeof(constant_of_shape_params), cos_parse, cos_infer, NULL};
 static const op_front cast_front = {sizeof(cast_params), cast_parse, cast_infer, numel_flops};
+static const op_front castlike_front = {sizeof(cast_params), castlike_parse, castlike_infer,
+                                        numel_flops};
+static const op_front range_front = {0, range_parse, range_infer, NULL};
+static const op_front size_front = {0, identity_parse, size_infer, NULL};
 
 const op_front *const op_front_shape[CLCNN_OP_COUNT] = {
     [CLCNN_OP_RESHAPE] = &reshape_front,
@@ -496,4 +590,7 @@ const op_front *const op_front_shape[CLCNN_OP_COUNT] = {
     [CLCNN_OP_CONSTANT] = &constant_front,
     [CLCNN_OP_CONSTANT_OF_SHAPE] = &cos_front,
     [CLCNN_OP_CAST] = &cast_front,
+    [CLCNN_OP_CAST_LIKE] = &castlike_front,
+    [CLCNN_OP_RANGE] = &range_front,
+    [CLCNN_OP_SIZE] = &size_front,
 };

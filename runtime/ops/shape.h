@@ -1,5 +1,6 @@
 /* Parameters of the shape family (Reshape, Flatten, Squeeze, Unsqueeze, Shape,
- * Identity, Dropout, Constant, ConstantOfShape, Cast), shared by the front
+ * Identity, Dropout, Constant, ConstantOfShape, Cast, CastLike, Range, Size),
+ * shared by the front
  * half (runtime/ops/shape.c) and the backends. Flat structs: no pointers.
  *
  * Also a few small helpers for shape arithmetic that the layout and resize
@@ -56,11 +57,19 @@ typedef struct constant_of_shape_params {
   uint8_t value[8]; /* the element in dtype's representation */
 } constant_of_shape_params;
 
-/* Cast: the target type ('to'). */
+/* Cast: the target type ('to'); CastLike: the type of input 1 (set by
+ * infer). */
 typedef struct cast_params {
   clcnn_dtype to;
   int saturate; /* opset 19; only meaningful for float8 types, unused here */
 } cast_params;
+
+/* Range(start, limit, delta): scalars of one type (float32, float64,
+ * float16, int64, int32); output [max(ceil((limit - start) / delta), 0)]
+ * with element i = start + i * delta. The inputs decide the output's
+ * length, so they must be constants (the node then always folds). No
+ * params. Size: the element count of its input, an int64 scalar constant
+ * (set by infer). No params. */
 
 /* ------------------------------------------------- helpers for the fronts */
 

@@ -57,6 +57,16 @@ static clcnn_status unary_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
       p->alpha = 1.0f / 6.0f;
       p->beta = 0.5f;
       break;
+    case CLCNN_OP_CELU:
+    case CLCNN_OP_THRESHOLDEDRELU:
+      st = attr_float(n, "alpha", 1.0f, &p->alpha, err);
+      if (st == CLCNN_OK && n->op == CLCNN_OP_CELU && p->alpha == 0.0f)
+        st = err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute 'alpha' must not be 0");
+      break;
+    case CLCNN_OP_SHRINK:
+      st = attr_float(n, "lambd", 0.5f, &p->alpha, err);
+      if (st == CLCNN_OK) st = attr_float(n, "bias", 0.0f, &p->beta, err);
+      break;
     case CLCNN_OP_CLIP:
       if (n->opset < 11) {
         st = attr_float(n, "min", -FLT_MAX, &p->min, err);
@@ -91,13 +101,16 @@ static clcnn_status unary_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
 
 /* Whether the operator takes element type dt. */
 static bool unary_dtype_ok(const ir_node *n, clcnn_dtype dt) {
+  if (n->op == CLCNN_OP_NOT) return dt == CLCNN_DTYPE_BOOL;
   if (dt == CLCNN_DTYPE_FLOAT32) return true;
+  if (dt == CLCNN_DTYPE_FLOAT64) return n->op != CLCNN_OP_CLIP || n->opset >= 11;
   bool is_int = dt == CLCNN_DTYPE_INT64 || dt == CLCNN_DTYPE_INT32 || dt == CLCNN_DTYPE_INT8;
   switch (n->op) {
     case CLCNN_OP_RELU:
     case CLCNN_OP_NEG:
       return is_int;
     case CLCNN_OP_ABS:
+    case CLCNN_OP_SIGN:
       return is_int || dt == CLCNN_DTYPE_UINT8;
     case CLCNN_OP_CLIP: /* integer bounds come only as inputs */
       return n->opset >= 11 && (is_int || dt == CLCNN_DTYPE_UINT8);
@@ -177,6 +190,9 @@ unary_params unary_params_default(int op) {
       p.alpha = 1.0f / 6.0f;
       p.beta = 0.5f;
       break;
+    case CLCNN_OP_CELU:
+    case CLCNN_OP_THRESHOLDEDRELU: p.alpha = 1.0f; break;
+    case CLCNN_OP_SHRINK: p.alpha = 0.5f; break;
     default: break;
   }
   return p;
@@ -192,5 +208,10 @@ const op_front *const op_front_unary[CLCNN_OP_COUNT] = {
     [CLCNN_OP_ERF] = &unary_front,         [CLCNN_OP_EXP] = &unary_front,
     [CLCNN_OP_LOG] = &unary_front,         [CLCNN_OP_SQRT] = &unary_front,
     [CLCNN_OP_NEG] = &unary_front,         [CLCNN_OP_ABS] = &unary_front,
-    [CLCNN_OP_RECIPROCAL] = &unary_front,
+    [CLCNN_OP_RECIPROCAL] = &unary_front, [CLCNN_OP_NOT] = &unary_front,
+    [CLCNN_OP_FLOOR] = &unary_front,       [CLCNN_OP_CEIL] = &unary_front,
+    [CLCNN_OP_ROUND] = &unary_front,       [CLCNN_OP_SIGN] = &unary_front,
+    [CLCNN_OP_SIN] = &unary_front,         [CLCNN_OP_COS] = &unary_front,
+    [CLCNN_OP_SOFTSIGN] = &unary_front,    [CLCNN_OP_CELU] = &unary_front,
+    [CLCNN_OP_THRESHOLDEDRELU] = &unary_front, [CLCNN_OP_SHRINK] = &unary_front,
 };

@@ -1,6 +1,8 @@
 /* Parameters of the unary family (Relu, LeakyRelu, Elu, Selu, Sigmoid,
  * HardSigmoid, HardSwish, Tanh, Clip, Softplus, Mish, Gelu, Erf, Exp, Log,
- * Sqrt, Neg, Abs, Reciprocal), shared by the front half and every backend.
+ * Sqrt, Neg, Abs, Reciprocal, Not, Floor, Ceil, Round, Sign, Sin, Cos,
+ * Softsign, Celu, ThresholdedRelu, Shrink), shared by the front half and
+ * every backend.
  * One flat struct serves the whole family: it is also what a Conv or Gemm
  * node carries as act_params when the activation is fused into it.
  *
@@ -18,11 +20,21 @@
  *   Mish        y = x * tanh(softplus(x))
  *   Gelu        y = 0.5 x (1 + erf(x / sqrt(2)))                     (none)
  *               y = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))  (tanh)
- *   Tanh, Erf, Exp, Log, Sqrt, Neg, Abs, Reciprocal: the usual functions.
+ *   Round       to the nearest integer, halves to even
+ *   Sign        -1, 0 or 1 (NaN stays NaN)
+ *   Softsign    y = x / (1 + |x|)
+ *   Celu        y = max(0, x) + min(0, alpha * (exp(x / alpha) - 1))  alpha = 1
+ *   ThresholdedRelu y = x > alpha ? x : 0                     alpha = 1
+ *   Shrink      y = x < -lambd ? x + bias : x > lambd ? x - bias : 0
+ *               lambd = 0.5 (in alpha), bias = 0 (in beta)
+ *   Not         logical not of a bool
+ *   Tanh, Erf, Exp, Log, Sqrt, Neg, Abs, Reciprocal, Floor, Ceil, Sin, Cos:
+ *               the usual functions.
  *
- * Element types: float32 for all; Relu, Neg, Abs and Clip also take int64,
- * int32 and int8 (Abs and Clip uint8 too). An integer Clip takes its bounds
- * from the inputs when it runs (they are not in the params). */
+ * Element types: float32 and float64 for all but Not (bool only); Relu, Neg,
+ * Abs, Sign and Clip also take int64, int32 and int8 (Abs, Sign and Clip
+ * uint8 too). An integer Clip takes its bounds from the inputs when it runs
+ * (they are not in the params). */
 #ifndef CLCNN_OPS_UNARY_H
 #define CLCNN_OPS_UNARY_H
 
@@ -31,8 +43,9 @@
 enum { GELU_APPROX_NONE = 0, GELU_APPROX_TANH = 1 };
 
 typedef struct unary_params {
-  float alpha;     /* LeakyRelu, Elu, Selu, HardSigmoid (HardSwish: 1/6) */
-  float beta;      /* HardSigmoid (HardSwish: 0.5) */
+  float alpha;     /* LeakyRelu, Elu, Selu, HardSigmoid, Celu, ThresholdedRelu,
+                      Shrink's lambd (HardSwish: 1/6) */
+  float beta;      /* HardSigmoid, Shrink's bias (HardSwish: 0.5) */
   float gamma;     /* Selu */
   /* Clip bounds: from the attributes before opset 11, from the constant
    * inputs `min` and `max` (completed by infer) from opset 11. An absent

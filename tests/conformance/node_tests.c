@@ -160,14 +160,18 @@ static void model_ops(const clcnn_model *m, char *buf, size_t len) {
  * sizes, axes...) must be constants when the session is created. ONNX's node
  * tests feed them as graph inputs; bind every integer input of a case to its
  * test value as a constant, which is what an exporter does with them. */
-/* Resize's roi and scales (and Upsample's scales) are float inputs that
- * decide the output shape. */
+/* Resize's roi and scales (and Upsample's scales) and Range's start, limit
+ * and delta are float inputs that decide the output shape. */
 static bool resize_parameter(const ir_graph *g, int v) {
   bool used = false;
   for (int i = 0; i < g->nnodes; i++) {
     const ir_node *n = &g->nodes[i];
     for (int k = 0; k < n->nin; k++) {
       if (n->in[k] != v) continue;
+      if (n->op == CLCNN_OP_RANGE) {
+        used = true;
+        continue;
+      }
       if (k == 0 || (n->op != CLCNN_OP_RESIZE && n->op != CLCNN_OP_UPSAMPLE)) return false;
       used = true;
     }

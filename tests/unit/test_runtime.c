@@ -112,6 +112,265 @@ START_TEST(shape_subgraph_folds) {
 }
 END_TEST
 
+/* A shape subgraph of the kind PyTorch's TorchScript exporter writes for
+ * ViT (Equal, Where, Mod on int64 scalars), with Range, Size, ReduceProd,
+ * Greater and Cast: all of it folds, leaving one Reshape with a constant
+ * shape. H = 8: 8 mod 3 = 2, Equal(2, 2) -> Where picks H = 8, Range(0, 8,
+ * 3) = [0, 3, 6] has Size 3; the product of x's shape is 192, Greater than
+ * 100 (true) cast to int64 is 1: the new shape is [-1, 3 * 1 + 1] = [-1, 4]. */
+START_TEST(vit_shape_subgraph_folds) {
+  mb *b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){-1, 3, 8, 8});
+  mb_init_i64(b, "two", 0, NULL, (int64_t[]){2});
+  mb_init_i64(b, "three", 0, NULL, (int64_t[]){3});
+  mb_init_i64(b, "zero", 0, NULL, (int64_t[]){0});
+  mb_init_i64(b, "one", 0, NULL, (int64_t[]){1});
+  mb_init_i64(b, "hundred", 0, NULL, (int64_t[]){100});
+  mb_init_i64(b, "axes0", 1, (int64_t[]){1}, (int64_t[]){0});
+  mb_init_i64(b, "minus1", 1, (int64_t[]){1}, (int64_t[]){-1});
+  mb_node(b, "Shape", "x", "shape", 0, NULL);
+  mb_node(b, "Gather", "shape,two", "h", 1, (mb_attr[]){MB_INT("axis", 0)});
+  mb_node(b, "Mod", "h,three", "hm", 0, NULL);
+  mb_node(b, "Equal", "hm,two", "eq", 0, NULL);
+  mb_node(b, "Where", "eq,h,zero", "w", 0, NULL);
+  mb_node(b, "Range", "zero,w,three", "r", 0, NULL);
+  mb_node(b, "Size", "r", "n", 0, NULL);
+  mb_node(b, "ReduceProd", "shape", "numel", 1, (mb_attr[]){MB_INT("keepdims", 0)});
+  mb_node(b, "Greater", "numel,hundred", "big", 0, NULL);
+  mb_node(b, "Cast", "big", "bigi", 1, (mb_attr[]){MB_INT("to", CLCNN_DTYPE_INT64)});
+  mb_node(b, "Mul", "n,bigi", "n1", 0, NULL);
+  mb_node(b, "Add", "n1,one", "n2", 0, NULL);
+  mb_node(b, "Unsqueeze", "n2,axes0", "n3", 0, NULL);
+  mb_node(b, "Concat", "minus1,n3", "newshape", 1, (mb_attr[]){MB_INT("axis", 0)});
+  mb_node(b, "Reshape", "x,newshape", "y", 0, NULL);
+  mb_output(b, "y");
+  clcnn_model *m = load(b);
+  clcnn_input_shape sh = {.name = "x", .rank = 4, .dims = {1, 3, 8, 8}};
+  clcnn_session *s = cpu_session(m, &sh, 1);
+  ck_assert_int_eq(live_nodes(s, -1), 1);
+  ck_assert_int_eq(live_nodes(s, CLCNN_OP_RESHAPE), 1);
+  clcnn_tensor t;
+  ck_assert_int_eq(clcnn_session_input(s, "y", &t), CLCNN_OK);
+  ck_assert_int_eq(t.rank, 2);
+  ck_assert_int_eq(t.dims[0], 48);
+  ck_assert_int_eq(t.dims[1], 4);
+  clcnn_session_free(s);
+  clcnn_model_free(m);
+  mb_free(b);
+}
+END_TEST
+
+/* Runs the one-output model of `b` on the CPU backend with the given
+ * inputs; copies the output's data into out (at most cap bytes) and its
+ * type and shape into *info. */
+static void run_model(mb *b, int nin, const char *const *names, const clcnn_tensor *in,
+                      const char *outname, clcnn_tensor *info, void *out, size_t cap) {
+  clcnn_model *m = load(b);
+  clcnn_input_shape sh[8];
+  for (int i = 0; i < nin; i++) {
+    sh[i].name = names[i];
+    sh[i].rank = in[i].rank;
+    memcpy(sh[i].dims, in[i].dims, sizeof sh[i].dims);
+  }
+  clcnn_session *s = cpu_session(m, sh, nin);
+  for (int i = 0; i < nin; i++) ck_assert_int_eq(clcnn_session_set_input(s, names[i], &in[i]), CLCNN_OK);
+  ck_assert_msg(clcnn_session_run(s) == CLCNN_OK, "run: %s", clcnn_session_error(s));
+  clcnn_tensor t;
+  ck_assert_int_eq(clcnn_session_output(s, outname, &t), CLCNN_OK);
+  size_t bytes = (size_t)clcnn_tensor_numel(&t) * dtype_size(t.dtype);
+  ck_assert_uint_le(bytes, cap);
+  memcpy(out, t.data, bytes);
+  *info = t;
+  info->data = NULL;
+  clcnn_session_free(s);
+  clcnn_model_free(m);
+}
+
+/* Mod's sign rule: fmod = 0 takes the divisor's sign (Python), fmod = 1
+ * the dividend's (C); integer x mod 0 is 0. Broadcast of a [4] by a [1]. */
+START_TEST(mod_sign_rules) {
+  int64_t a[4] = {-7, 7, -7, 9}, bv[4] = {3, -3, -3, 0}, y[4];
+  clcnn_tensor in[2] = {{.dtype = CLCNN_DTYPE_INT64, .rank = 1, .dims = {4}, .data = a},
+                        {.dtype = CLCNN_DTYPE_INT64, .rank = 1, .dims = {4}, .data = bv}};
+  const char *names[2] = {"a", "b"};
+  for (int fm = 0; fm < 2; fm++) {
+    mb *b = mb_new(13);
+    mb_input(b, "a", CLCNN_DTYPE_INT64, 1, (int64_t[]){4});
+    mb_input(b, "b", CLCNN_DTYPE_INT64, 1, (int64_t[]){4});
+    mb_node(b, "Mod", "a,b", "y", 1, (mb_attr[]){MB_INT("fmod", fm)});
+    mb_output(b, "y");
+    clcnn_tensor info;
+    run_model(b, 2, names, in, "y", &info, y, sizeof y);
+    const int64_t want[2][4] = {{2, -2, -1, 0}, {-1, 1, -1, 0}};
+    for (int i = 0; i < 4; i++) ck_assert_int_eq(y[i], want[fm][i]);
+    mb_free(b);
+  }
+  /* float fmod with a broadcast divisor */
+  float fa[4] = {-7.5f, 7.5f, 2.0f, -0.5f}, fb[1] = {2.0f}, fy[4];
+  clcnn_tensor fin[2] = {{.dtype = CLCNN_DTYPE_FLOAT32, .rank = 1, .dims = {4}, .data = fa},
+                         {.dtype = CLCNN_DTYPE_FLOAT32, .rank = 1, .dims = {1}, .data = fb}};
+  mb *b = mb_new(13);
+  mb_input(b, "a", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){4});
+  mb_input(b, "b", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){1});
+  mb_node(b, "Mod", "a,b", "y", 1, (mb_attr[]){MB_INT("fmod", 1)});
+  mb_output(b, "y");
+  clcnn_tensor info;
+  run_model(b, 2, names, fin, "y", &info, fy, sizeof fy);
+  ck_assert_int_eq(info.rank, 1);
+  ck_assert_int_eq(info.dims[0], 4);
+  const float fwant[4] = {-1.5f, 1.5f, 0.0f, -0.5f};
+  for (int i = 0; i < 4; i++) ck_assert_float_eq(fy[i], fwant[i]);
+  mb_free(b);
+}
+END_TEST
+
+/* Where broadcasts all three inputs: condition [2, 1], X [3], Y scalar give
+ * [2, 3]; a comparison's output is bool. */
+START_TEST(where_broadcasts_three_ways) {
+  float x[3] = {1, 2, 3}, thr[1] = {0}, c[2] = {1.0f, -1.0f}, y[6];
+  clcnn_tensor in[2] = {{.dtype = CLCNN_DTYPE_FLOAT32, .rank = 2, .dims = {2, 1}, .data = c},
+                        {.dtype = CLCNN_DTYPE_FLOAT32, .rank = 1, .dims = {3}, .data = x}};
+  const char *names[2] = {"c", "x"};
+  mb *b = mb_new(16);
+  mb_input(b, "c", CLCNN_DTYPE_FLOAT32, 2, (int64_t[]){2, 1});
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){3});
+  mb_init_f32(b, "thr", 0, NULL, thr);
+  mb_init_f32(b, "minus", 0, NULL, (float[]){-9.0f});
+  mb_node(b, "Greater", "c,thr", "cond", 0, NULL);
+  mb_node(b, "Where", "cond,x,minus", "y", 0, NULL);
+  mb_output(b, "y");
+  clcnn_tensor info;
+  run_model(b, 2, names, in, "y", &info, y, sizeof y);
+  ck_assert_int_eq(info.rank, 2);
+  ck_assert_int_eq(info.dims[0], 2);
+  ck_assert_int_eq(info.dims[1], 3);
+  const float want[6] = {1, 2, 3, -9, -9, -9};
+  for (int i = 0; i < 6; i++) ck_assert_float_eq(y[i], want[i]);
+  mb_free(b);
+}
+END_TEST
+
+/* ArgMax with ties: the first index, or the last with select_last_index;
+ * keepdims = 0 drops the axis. */
+START_TEST(argmax_ties_and_keepdims) {
+  float x[6] = {1, 5, 5, 2, 2, 0}, dummy;
+  (void)dummy;
+  clcnn_tensor in[1] = {{.dtype = CLCNN_DTYPE_FLOAT32, .rank = 2, .dims = {2, 3}, .data = x}};
+  const char *names[1] = {"x"};
+  for (int last = 0; last < 2; last++) {
+    mb *b = mb_new(13);
+    mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 2, (int64_t[]){2, 3});
+    mb_node(b, "ArgMax", "x", "y", 3,
+            (mb_attr[]){MB_INT("axis", -1), MB_INT("keepdims", 0), MB_INT("select_last_index", last)});
+    mb_output(b, "y");
+    int64_t y[2];
+    clcnn_tensor info;
+    run_model(b, 1, names, in, "y", &info, y, sizeof y);
+    ck_assert_int_eq(info.dtype, CLCNN_DTYPE_INT64);
+    ck_assert_int_eq(info.rank, 1);
+    ck_assert_int_eq(info.dims[0], 2);
+    ck_assert_int_eq(y[0], last ? 2 : 1);
+    ck_assert_int_eq(y[1], last ? 1 : 0);
+    mb_free(b);
+  }
+}
+END_TEST
+
+/* DepthToSpace's two channel orders on [1, 4, 1, 1] with blocksize 2, and
+ * SpaceToDepth undoing DCR; Round halves to even. */
+START_TEST(depth_to_space_modes) {
+  float x[4] = {0, 1, 2, 3}, y[4];
+  clcnn_tensor in[1] = {{.dtype = CLCNN_DTYPE_FLOAT32, .rank = 4, .dims = {1, 4, 1, 1}, .data = x}};
+  const char *names[1] = {"x"};
+  for (int crd = 0; crd < 2; crd++) {
+    mb *b = mb_new(13);
+    mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){1, 4, 1, 1});
+    mb_node(b, "DepthToSpace", "x", "d", 2,
+            (mb_attr[]){MB_INT("blocksize", 2), MB_STRING("mode", crd ? "CRD" : "DCR")});
+    mb_node(b, "SpaceToDepth", "d", "y", 1, (mb_attr[]){MB_INT("blocksize", 2)});
+    mb_output(b, "y");
+    clcnn_tensor info;
+    run_model(b, 1, names, in, "y", &info, y, sizeof y);
+    ck_assert_int_eq(info.dims[1], 4);
+    /* with one channel out, both orders give the same round trip */
+    for (int i = 0; i < 4; i++) ck_assert_float_eq(y[i], x[i]);
+    mb_free(b);
+  }
+  /* [1, 8, 1, 1] -> [1, 2, 2, 2]: DCR reads channel (i*2 + j)*2 + c, CRD c*4 + i*2 + j */
+  float x8[8] = {0, 1, 2, 3, 4, 5, 6, 7}, y8[8];
+  clcnn_tensor in8[1] = {{.dtype = CLCNN_DTYPE_FLOAT32, .rank = 4, .dims = {1, 8, 1, 1}, .data = x8}};
+  const float want[2][8] = {{0, 2, 4, 6, 1, 3, 5, 7}, {0, 1, 2, 3, 4, 5, 6, 7}};
+  for (int crd = 0; crd < 2; crd++) {
+    mb *b = mb_new(13);
+    mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){1, 8, 1, 1});
+    mb_node(b, "DepthToSpace", "x", "y", 2,
+            (mb_attr[]){MB_INT("blocksize", 2), MB_STRING("mode", crd ? "CRD" : "DCR")});
+    mb_output(b, "y");
+    clcnn_tensor info;
+    run_model(b, 1, names, in8, "y", &info, y8, sizeof y8);
+    ck_assert_int_eq(info.rank, 4);
+    ck_assert_int_eq(info.dims[1], 2);
+    ck_assert_int_eq(info.dims[2], 2);
+    ck_assert_int_eq(info.dims[3], 2);
+    for (int i = 0; i < 8; i++) ck_assert_float_eq(y8[i], want[crd][i]);
+    mb_free(b);
+  }
+  float r[6] = {0.5f, 1.5f, 2.5f, -2.5f, -0.5f, 2.4f}, ry[6];
+  clcnn_tensor rin[1] = {{.dtype = CLCNN_DTYPE_FLOAT32, .rank = 1, .dims = {6}, .data = r}};
+  mb *b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){6});
+  mb_node(b, "Round", "x", "y", 0, NULL);
+  mb_output(b, "y");
+  clcnn_tensor info;
+  run_model(b, 1, names, rin, "y", &info, ry, sizeof ry);
+  const float rwant[6] = {0, 2, 2, -2, -0.0f, 2};
+  for (int i = 0; i < 6; i++) ck_assert_float_eq(ry[i], rwant[i]);
+  mb_free(b);
+}
+END_TEST
+
+/* Range's length: ceil((limit - start) / delta), none when the sign is
+ * wrong; a Range of non-constant inputs is refused at session creation. */
+START_TEST(range_lengths) {
+  const int64_t cases[][4] = {{0, 10, 3, 4}, {10, 0, -3, 4}, {0, 10, -1, 0}, {5, 5, 1, 0}};
+  for (int k = 0; k < 4; k++) {
+    mb *b = mb_new(11);
+    mb_init_i64(b, "s", 0, NULL, &cases[k][0]);
+    mb_init_i64(b, "l", 0, NULL, &cases[k][1]);
+    mb_init_i64(b, "d", 0, NULL, &cases[k][2]);
+    mb_node(b, "Range", "s,l,d", "y", 0, NULL);
+    mb_output(b, "y");
+    clcnn_model *m = load(b);
+    clcnn_session *s = cpu_session(m, NULL, 0);
+    clcnn_tensor t;
+    ck_assert_int_eq(clcnn_session_run(s), CLCNN_OK);
+    ck_assert_int_eq(clcnn_session_output(s, "y", &t), CLCNN_OK);
+    ck_assert_int_eq(t.rank, 1);
+    ck_assert_int_eq(t.dims[0], cases[k][3]);
+    for (int64_t i = 0; i < t.dims[0]; i++)
+      ck_assert_int_eq(((int64_t *)t.data)[i], cases[k][0] + i * cases[k][2]);
+    clcnn_session_free(s);
+    clcnn_model_free(m);
+    mb_free(b);
+  }
+  mb *b = mb_new(11);
+  mb_input(b, "l", CLCNN_DTYPE_FLOAT32, 0, NULL);
+  mb_init_f32(b, "s", 0, NULL, (float[]){0});
+  mb_init_f32(b, "d", 0, NULL, (float[]){1});
+  mb_node(b, "Range", "s,l,d", "y", 0, NULL);
+  mb_output(b, "y");
+  clcnn_model *m = load(b);
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.device = "cpu";
+  clcnn_session *s = NULL;
+  ck_assert_int_eq(clcnn_session_create(m, &so, NULL, 0, &s), CLCNN_ERROR_UNSUPPORTED);
+  ck_assert_ptr_nonnull(strstr(clcnn_last_error(), "must be a constant"));
+  clcnn_model_free(m);
+  mb_free(b);
+}
+END_TEST
+
 /* Conv -> BatchNormalization -> Relu becomes one Conv with a fused Relu,
  * and computes what the three nodes compute (checked by hand for 1x1). */
 START_TEST(conv_bn_relu_folds_and_fuses) {
@@ -246,6 +505,12 @@ int main(void) {
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, importer_io_and_symbolic_dims);
   tcase_add_test(tc, shape_subgraph_folds);
+  tcase_add_test(tc, vit_shape_subgraph_folds);
+  tcase_add_test(tc, mod_sign_rules);
+  tcase_add_test(tc, where_broadcasts_three_ways);
+  tcase_add_test(tc, argmax_ties_and_keepdims);
+  tcase_add_test(tc, depth_to_space_modes);
+  tcase_add_test(tc, range_lengths);
   tcase_add_test(tc, conv_bn_relu_folds_and_fuses);
   tcase_add_test(tc, identity_and_dropout_removed);
   tcase_add_test(tc, planner_reuses_and_never_overlaps);
