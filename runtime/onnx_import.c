@@ -272,6 +272,9 @@ static clcnn_status import_type(const Onnx__ValueInfoProto *vi, ir_value *v, boo
     const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[i];
     v->t.dims[i] = -1;
     if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
+      /* -1 is not valid ONNX, but exporters write it (PaddlePaddle) for an
+       * open dimension and onnxruntime reads it so: so do we. */
+      if (d->dim_value == -1) continue;
       if (d->dim_value < 0 || d->dim_value > MAX_TENSOR_ELEMENTS)
         return err_set(err, CLCNN_ERROR_INVALID_MODEL, "'%s' has an invalid dimension %lld",
                        v->name, (long long)d->dim_value);

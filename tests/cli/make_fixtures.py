@@ -59,3 +59,13 @@ def chunk(t, d):
 with open(os.path.join(here, "tiny.png"), "wb") as f:
     f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 11, 7, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+# minus_one.onnx: open dimensions written as dim_value -1 (PaddlePaddle's
+# exporter does; onnxruntime reads them as open): Relu on [-1, 3, -1, -1].
+x = h.make_tensor_value_info("x", T.FLOAT, [1, 3, 1, 1])
+for d in (0, 2, 3):
+    x.type.tensor_type.shape.dim[d].dim_value = -1
+g = h.make_graph([h.make_node("Relu", ["x"], ["y"], name="relu0")], "minus_one", [x],
+                 [h.make_tensor_value_info("y", T.FLOAT, None)])
+onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 13)]),
+          os.path.join(here, "minus_one.onnx"))  # -1 is not checker-valid

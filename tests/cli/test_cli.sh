@@ -197,6 +197,11 @@ run_rc 0 "run names.onnx --input x=FILE" -- run "$N" --device cpu --input "x=$FI
 run_rc 0 "run names.onnx --shape" -- run "$N" --device cpu --shape x=2x3x4x4 &&
   expect_out '2x3x4x4' "run names.onnx --shape"
 run_rc fail "run --input for an unknown name" -- run "$FIX/unsupported.onnx" --input "nope=$FIX/x.npy"
+# Open dimensions written as -1 (PaddlePaddle's exporter) load as open ones.
+run_rc 0 "info of a model with -1 dims" -- info "$FIX/minus_one.onnx" &&
+  expect_out 'at shapes x=1x3x1x1' "info of -1 dims: open dims are 1"
+run_rc 0 "run a model with -1 dims at a shape" -- run "$FIX/minus_one.onnx" --device cpu \
+  --shape x=2x3x5x4 && expect_out '2x3x5x4' "run of -1 dims at a shape"
 run_rc 0 "info --shape" -- info "$N" --shape x=2x3x4x4 && expect_out 'at shapes x=2x3x4x4' "info --shape"
 run_rc 2 "info --shape of an unknown input" -- info "$N" --shape nope=1x2
 run_rc fail "run --shape that contradicts the file" -- run "$N" --device cpu --input "$FIX/x.npy" --shape 1x3x4x4
