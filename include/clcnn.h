@@ -56,7 +56,8 @@ typedef enum clcnn_status {
   CLCNN_ERROR_DEVICE = -7,           /**< no such device, or an OpenCL call failed */
   CLCNN_ERROR_KERNEL_BUILD = -8,     /**< an OpenCL program failed to build */
   CLCNN_ERROR_NOT_FOUND = -9,        /**< no input/output with that name */
-  CLCNN_ERROR_INTERNAL = -10         /**< a bug in clcnn: please report it */
+  CLCNN_ERROR_INTERNAL = -10,        /**< a bug in clcnn: please report it */
+  CLCNN_ERROR_CANCELLED = -11        /**< the caller cancelled (clcnn_tiler_run()) */
 } clcnn_status;
 
 /** Element types, with ONNX's TensorProto.DataType numbers. float32 is the
@@ -365,6 +366,206 @@ typedef struct clcnn_verify_entry {
 CLCNN_API clcnn_status clcnn_session_verify_report(const clcnn_session *session,
                                                    const clcnn_verify_entry **entries,
                                                    int *count, int *first_failure);
+
+/* ----------------------------------------------------------------- images */
+
+/** Sample types of an application's image (clcnn_image). */
+typedef enum clcnn_pixel_type {
+  CLCNN_PIXEL_UINT8 = 0,   /**< 0..255 is 0..1 */
+  CLCNN_PIXEL_UINT16 = 1,  /**< 0..65535 is 0..1 (host byte order) */
+  CLCNN_PIXEL_FLOAT32 = 2  /**< 0..1 nominal; written back unclamped */
+} clcnn_pixel_type;
+
+/** An application's interleaved image: `height` rows of `width` pixels of
+ *  `channels` samples each: 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA (alpha is
+ *  always last, color always R, G, B). Rows are `stride` bytes apart (0:
+ *  packed, width * channels * sample size); a stride and a `data` pointer
+ *  moved into a larger image view a rectangle of it. The view never owns its
+ *  data. Sample pointers must be aligned for their type. */
+typedef struct clcnn_image {
+  void *data;
+  int width, height;
+  int channels;            /**< 1, 2, 3 or 4 */
+  clcnn_pixel_type type;
+  size_t stride;           /**< bytes from one row to the next; 0: packed */
+} clcnn_image;
+
+/** Channel order of the model's tensor (the image is always RGB). */
+typedef enum clcnn_channel_order {
+  CLCNN_CHANNEL_ORDER_RGB = 0,  /**< tensor channels R, G, B (, A) */
+  CLCNN_CHANNEL_ORDER_BGR = 1   /**< tensor channels B, G, R (, A): OpenCV, Caffe models */
+} clcnn_channel_order;
+
+/** How image samples become tensor values and back. Fill with
+ *  clcnn_image_options_default(). Into a tensor, per tensor channel k:
+ *  t = (s * range - mean[k]) / std[k], where s is the sample scaled to [0, 1]
+ *  (integers divided by 255 or 65535; floats as they are). Back into an
+ *  image: s = (t * std[k] + mean[k]) / range, clamped to [0, 1], rounded to
+ *  the nearest integer sample (floats are not clamped; NaN becomes 0).
+ *  mean and std are indexed by the tensor's channel, after `order`. */
+typedef struct clcnn_image_options {
+  size_t size;          /**< sizeof(clcnn_image_options), set by clcnn_image_options_default() */
+  float mean[4];        /**< per tensor channel; default 0 */
+  float std[4];         /**< per tensor channel; default 1; must not be 0 */
+  float range;          /**< the value of a full-scale sample before mean/std; default 1
+                             (255 for models trained on 0..255) */
+  clcnn_channel_order order; /**< default RGB */
+} clcnn_image_options;
+
+/** Fills `opts` with defaults: mean 0, std 1, range 1, RGB order. */
+CLCNN_API void clcnn_image_options_default(clcnn_image_options *opts);
+
+/** Converts `image` into `tensor`, a float32 NCHW view [1, C, H, W] (or
+ *  [C, H, W]) whose H and W are the image's and whose data the caller
+ *  allocated. Channels map by what the tensor has: C = 3 or 4 takes the
+ *  image's color (gray is repeated into R, G, B); C = 1 or 2 takes gray (the
+ *  Rec. 601 luma 0.299 R + 0.587 G + 0.114 B of a color image); C = 2 or 4
+ *  takes the alpha last (1.0, opaque, for an image without alpha); C = 1 or
+ *  3 drops the image's alpha. Runs on the host, on the calling thread
+ *  (converting on a session's device is left for a later version).
+ *  `opts` may be NULL for defaults. Thread-safe: it touches only its
+ *  arguments. Errors: INVALID_ARGUMENT (NULL pointer, a bad type, channel
+ *  count, stride or option), SHAPE (the tensor is not float32 [1,] C, H, W
+ *  with 1 <= C <= 4 and the image's H and W). */
+CLCNN_API clcnn_status clcnn_image_to_tensor(const clcnn_image *image,
+                                             const clcnn_image_options *opts,
+                                             clcnn_tensor *tensor);
+
+/** Converts a float32 NCHW tensor [1, C, H, W] (or [C, H, W]), e.g. a view
+ *  from clcnn_session_output(), back into `image` (same H and W, data
+ *  allocated by the caller): the inverse of clcnn_image_to_tensor(), with
+ *  the same channel mapping the other way (a 1- or 2-channel tensor is
+ *  repeated into R, G, B; a color tensor gives its luma to a gray image), the
+ *  inverse of mean/std, clamping and rounding, and an opaque alpha where the
+ *  tensor has none. Host-side and thread-safe as clcnn_image_to_tensor();
+ *  same errors. */
+CLCNN_API clcnn_status clcnn_tensor_to_image(const clcnn_tensor *tensor,
+                                             const clcnn_image_options *opts,
+                                             clcnn_image *image);
+
+/* ------------------------------------------------------------ tiled runs */
+
+/** Progress of a tiled run: called on the running thread before the first
+ *  tile (done = 0) and after each tile (done = 1..total). A non-zero return
+ *  cancels the run (clcnn_tiler_run() returns CLCNN_ERROR_CANCELLED). */
+typedef int (*clcnn_progress_fn)(void *user, int done, int total);
+
+/** What feeds the model beyond an image that is smaller than a tile. (An
+ *  image at least as large as a tile never needs padding: the last tile of a
+ *  row or column is moved inwards to end at the image's edge, and the tiles
+ *  between are spread evenly.) */
+typedef enum clcnn_tile_padding {
+  /** Default: the tile shrinks to the image in that dimension; a session of
+   *  that size is created (and kept for the next image of the same size).
+   *  The result then equals a whole-image run. A model whose H and W are
+   *  fixed cannot shrink and is padded as REFLECT. */
+  CLCNN_TILE_PADDING_NONE = 0,
+  /** The image is mirrored (without repeating its edge pixel) to fill the
+   *  tile: no new session; the pixels near the image's border differ from a
+   *  whole-image run, which sees the model's own (zero) padding there. */
+  CLCNN_TILE_PADDING_REFLECT = 1,
+  /** The edge pixels are repeated to fill the tile; as REFLECT otherwise. */
+  CLCNN_TILE_PADDING_REPLICATE = 2
+} clcnn_tile_padding;
+
+/** Tiled run options. Fill with clcnn_tile_options_default(). */
+typedef struct clcnn_tile_options {
+  size_t size;         /**< sizeof(clcnn_tile_options), set by clcnn_tile_options_default() */
+  /** Input tile size in pixels. 0 (default): the model input's H and W where
+   *  they are fixed, else 512. A model with fixed H and W needs exactly them. */
+  int tile_width, tile_height;
+  /** Input pixels that neighbouring tiles share (at least; the tiles of a
+   *  row are spread evenly), at most half a tile. -1 (default): 32, or a
+   *  quarter of the smaller tile side where that is less. Each tile's first
+   *  and last overlap/4 pixels next to another tile get no weight and the
+   *  next overlap/2 pixels blend linearly into the neighbour (a seam-free
+   *  feather). The result equals a whole-image run (to rounding) when every
+   *  output pixel depends only on input pixels at most overlap/4 away (e.g.
+   *  overlap 16 for four 3x3 convolutions). 0: the tiles abut, hard seams. */
+  int overlap;
+  const char *input;   /**< the model's input, which the tiles feed; NULL: its
+                            only one (a tiler needs a model with one input) */
+  const char *output;  /**< the output assembled; NULL: the first output */
+  clcnn_tile_padding padding; /**< default CLCNN_TILE_PADDING_NONE */
+  clcnn_progress_fn progress; /**< NULL: none */
+  void *progress_user;
+  /** NULL, or a flag that another thread may set non-zero to cancel; it is
+   *  read with an atomic load between tiles (a running tile finishes first).
+   *  Store to it atomically (a C11 atomic_int, or __atomic_store_n). */
+  const volatile int *cancel;
+} clcnn_tile_options;
+
+/** Fills `opts` with defaults: tiles of the model's size (else 512x512),
+ *  overlap -1 (32, or less for small tiles), the model's input, its first
+ *  output, no padding, no progress, no cancel. */
+CLCNN_API void clcnn_tile_options_default(clcnn_tile_options *opts);
+
+/** A tiler runs a fully convolutional image-to-image model (denoising,
+ *  super-resolution, segmentation) over images of any size in tiles of a
+ *  fixed size, through one session per tile size that is reused for every
+ *  tile and every image. The output's integer scale (x2, x4 super-resolution;
+ *  1 for most models) and channel count are found from the session's output
+ *  shape. One thread at a time per tiler; many tilers may run at once. */
+typedef struct clcnn_tiler clcnn_tiler;
+
+/** Creates a tiler for `model` (which must outlive it). `session_opts`
+ *  (NULL: defaults) choose the device etc. of the sessions, `opts` (NULL:
+ *  defaults) the tiling; both are copied (strings too). Sessions are created
+ *  when the first image comes, so errors of the model or the device may come
+ *  from clcnn_tiler_output_shape() or clcnn_tiler_run() too. On error `*out`
+ *  is NULL and clcnn_last_error() says why. Thread-safe with respect to the
+ *  model. Errors: INVALID_ARGUMENT (a bad option; tiles other than the
+ *  model's fixed H and W; a model without exactly one input, or whose input
+ *  is not float32 [1, C, H, W]), NOT_FOUND (no such input or output),
+ *  OUT_OF_MEMORY. */
+CLCNN_API clcnn_status clcnn_tiler_create(const clcnn_model *model,
+                                          const clcnn_session_options *session_opts,
+                                          const clcnn_tile_options *opts, clcnn_tiler **out);
+
+/** Frees a tiler and its sessions. NULL does nothing. */
+CLCNN_API void clcnn_tiler_free(clcnn_tiler *tiler);
+
+/** The output shape for an input image of `channels` x `height` x `width`
+ *  (channels 0: the model's, or 3 where the model leaves it open): writes
+ *  rank 4, [1, C_out, height * scale, width * scale] and FLOAT32 into
+ *  `shape` (data NULL). Creates the session for that tile size if there is
+ *  none yet. Errors: INVALID_ARGUMENT, SHAPE (the output is not the tile
+ *  times an integer scale), and those of clcnn_session_create(). */
+CLCNN_API clcnn_status clcnn_tiler_output_shape(clcnn_tiler *tiler, int channels, int height,
+                                                int width, clcnn_tensor *shape);
+
+/** Runs the model over `input`, a float32 NCHW tensor [1, C, H, W] of any H
+ *  and W, and writes `output`, a float32 [1, C_out, H * scale, W * scale]
+ *  tensor that the caller allocated (see clcnn_tiler_output_shape()). Memory
+ *  beyond the two tensors: one tile's input and output and the session's
+ *  own. The tiler's progress callback and cancel flag are honoured between
+ *  tiles; on CLCNN_ERROR_CANCELLED or any error the output's content is
+ *  unspecified. Errors: INVALID_ARGUMENT, SHAPE, CANCELLED, and those of
+ *  clcnn_session_create() and clcnn_session_run(); clcnn_last_error() says
+ *  which tile failed. */
+CLCNN_API clcnn_status clcnn_tiler_run(clcnn_tiler *tiler, const clcnn_tensor *input,
+                                       clcnn_tensor *output);
+
+/** clcnn_tiler_run() from and to an application's images, converted tile by
+ *  tile with `image_opts` (NULL: defaults; see clcnn_image_to_tensor() for
+ *  the channel mapping). The tiles have the model's channel count, or 1 for
+ *  a gray and 3 for a color image where the model leaves it open. `output`
+ *  is width * scale by height * scale, of any sample type and channel count
+ *  (the model's output must have 1 to 4 channels). Memory beyond the two images: one tile's input
+ *  and output, and one row of tiles of the output in float32 (where tiles
+ *  blend), never a float copy of either whole image. The images must not
+ *  overlap. Errors: as clcnn_tiler_run(), and those of clcnn_image_to_tensor(). */
+CLCNN_API clcnn_status clcnn_tiler_run_image(clcnn_tiler *tiler, const clcnn_image *input,
+                                             const clcnn_image_options *image_opts,
+                                             clcnn_image *output);
+
+/** One-shot clcnn_tiler_create(), clcnn_tiler_run() and clcnn_tiler_free():
+ *  `output` must already have the right shape (the scale times the input's
+ *  H and W). Same errors. */
+CLCNN_API clcnn_status clcnn_tiled_run(const clcnn_model *model,
+                                       const clcnn_session_options *session_opts,
+                                       const clcnn_tile_options *opts,
+                                       const clcnn_tensor *input, clcnn_tensor *output);
 
 #ifdef __cplusplus
 }

@@ -33,6 +33,7 @@ const char *clcnn_status_str(clcnn_status s) {
     case CLCNN_ERROR_KERNEL_BUILD: return "kernel build failed";
     case CLCNN_ERROR_NOT_FOUND: return "not found";
     case CLCNN_ERROR_INTERNAL: return "internal error";
+    case CLCNN_ERROR_CANCELLED: return "cancelled";
   }
   return "unknown status";
 }

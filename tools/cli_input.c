@@ -325,7 +325,9 @@ static int image_load(const char *path, const clcnn_io_info *io, const cli_input
     return CLI_FAIL;
   }
   int w, h, c;
-  unsigned char *px = stbi_load(path, &w, &h, &c, ch);
+  /* 16-bit PNGs keep their precision. */
+  bool deep = stbi_is_16_bit(path);
+  void *px = deep ? (void *)stbi_load_16(path, &w, &h, &c, ch) : (void *)stbi_load(path, &w, &h, &c, ch);
   if (!px) {
     const char *r = stbi_failure_reason();
     cli_error("cannot decode image '%s': %s", path, r ? r : "unknown reason");
@@ -364,7 +366,10 @@ static int image_load(const char *path, const clcnn_io_info *io, const cli_input
     cli_error("out of memory loading image '%s'", path);
     return CLI_FAIL;
   }
-  for (size_t i = 0; i < n; i++) src[i] = px[i] / 255.0f;
+  if (deep)
+    for (size_t i = 0; i < n; i++) src[i] = ((const uint16_t *)px)[i] / 65535.0f;
+  else
+    for (size_t i = 0; i < n; i++) src[i] = ((const unsigned char *)px)[i] / 255.0f;
   stbi_image_free(px);
   resize_bilinear_chw(src, w, h, ch, dst, (int)tw, (int)th);
   free(src);

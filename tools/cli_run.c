@@ -6,9 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "clcnn_config.h"
 #include "onnx_io.h"
+
+#if CLCNN_HAVE_STB
+#include <stb/stb_image.h>
+#include <stb/stb_image_write.h>
+/* In libstb (stb_image_write.c) but not declared by its header. */
+unsigned char *stbi_zlib_compress(unsigned char *data, int data_len, int *out_len, int quality);
+#endif
 
 #define MAX_ARGS 64
 
@@ -26,10 +35,16 @@ typedef struct run_args {
   bool strict; /* refuse any fallback to the CPU backend */
   bool verify; /* run each device node on the CPU backend too and compare */
   double verify_tol;
+  int tile_w, tile_h; /* --tile (0: a whole-image run) */
+  int overlap;        /* --overlap (-1: the library's default) */
+  const char *output_image; /* --output-image */
+  int output_depth;   /* 8 or 16 */
 } run_args;
 
 static int parse_args(int argc, char **argv, run_args *a) {
   memset(a, 0, sizeof *a);
+  a->overlap = -1;
+  a->output_depth = 8;
   for (int i = 1; i < argc; i++) {
     const char *v;
     int r;
@@ -85,6 +100,31 @@ static int parse_args(int argc, char **argv, run_args *a) {
       }
       a->size_w = (int)d[0];
       a->size_h = (int)d[1];
+    } else if ((r = cli_opt(argc, argv, &i, "--tile", &v)) != 0) {
+      int rank;
+      int64_t d[CLCNN_MAX_RANK];
+      if (r < 0 || !cli_parse_dims(v, &rank, d, "--tile")) return CLI_USAGE;
+      if (rank != 2 || d[0] < 1 || d[1] < 1 || d[0] > 65536 || d[1] > 65536) {
+        cli_error("--tile: '%s' is not WxH (e.g. 512x512)", v);
+        return CLI_USAGE;
+      }
+      a->tile_w = (int)d[0];
+      a->tile_h = (int)d[1];
+    } else if ((r = cli_opt(argc, argv, &i, "--overlap", &v)) != 0) {
+      long long n;
+      if (r < 0 || !cli_parse_int(v, 0, 32768, "--overlap", &n)) return CLI_USAGE;
+      a->overlap = (int)n;
+    } else if ((r = cli_opt(argc, argv, &i, "--output-image", &v)) != 0) {
+      if (r < 0) return CLI_USAGE;
+      a->output_image = v;
+    } else if ((r = cli_opt(argc, argv, &i, "--output-depth", &v)) != 0) {
+      long long n;
+      if (r < 0 || !cli_parse_int(v, 8, 16, "--output-depth", &n)) return CLI_USAGE;
+      if (n != 8 && n != 16) {
+        cli_error("--output-depth: %lld is not 8 or 16", n);
+        return CLI_USAGE;
+      }
+      a->output_depth = (int)n;
     } else if ((r = cli_opt(argc, argv, &i, "--runs", &v)) != 0) {
       long long n;
       if (r < 0 || !cli_parse_int(v, 1, 1000000, "--runs", &n)) return CLI_USAGE;
@@ -106,6 +146,16 @@ static int parse_args(int argc, char **argv, run_args *a) {
   }
   if (!a->model) {
     cli_error("run: no model given (usage: clcnn run MODEL [options])");
+    return CLI_USAGE;
+  }
+  if (a->overlap >= 0 && !a->tile_w) {
+    cli_error("run: --overlap needs --tile");
+    return CLI_USAGE;
+  }
+  if (a->tile_w && (a->size_w || a->nshapes || a->runs || a->profile || a->profile_json ||
+                    a->verify)) {
+    cli_error("run: --tile takes the image at its own size and runs many tiles: it does not go "
+              "with --size, --shape, --runs, --profile or --verify");
     return CLI_USAGE;
   }
   return CLI_OK;
@@ -322,6 +372,261 @@ static int print_verify(const clcnn_session *s) {
   return CLI_OK;
 }
 
+/* -------------------------------------------------------------- images */
+
+static void image_opts_from_args(const run_args *a, int channels, clcnn_image_options *io) {
+  clcnn_image_options_default(io);
+  for (int k = 0; k < 4; k++) {
+    if (a->nmean) io->mean[k] = a->mean[a->nmean > 1 && k < a->nmean ? k : 0];
+    if (a->nstd) io->std[k] = a->std[a->nstd > 1 && k < a->nstd ? k : 0];
+  }
+  (void)channels;
+}
+
+static bool mean_std_fit(const run_args *a, int channels) {
+  if ((a->nmean > 1 && a->nmean != channels) || (a->nstd > 1 && a->nstd != channels)) {
+    cli_error("--mean/--std: give 1 or %d values for a %d-channel tensor", channels, channels);
+    return false;
+  }
+  return true;
+}
+
+#if CLCNN_HAVE_STB
+static uint32_t crc32_update(uint32_t crc, const unsigned char *p, size_t n) {
+  static uint32_t table[256];
+  if (!table[1])
+    for (uint32_t i = 0; i < 256; i++) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; k++) c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+      table[i] = c;
+    }
+  crc = ~crc;
+  for (size_t i = 0; i < n; i++) crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+  return ~crc;
+}
+
+static void put_be32(unsigned char *p, uint32_t v) {
+  p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16);
+  p[2] = (unsigned char)(v >> 8), p[3] = (unsigned char)v;
+}
+
+static bool png_chunk(FILE *f, const char *type, const unsigned char *data, size_t n) {
+  unsigned char hdr[8], crc[4];
+  put_be32(hdr, (uint32_t)n);
+  memcpy(hdr + 4, type, 4);
+  put_be32(crc, crc32_update(crc32_update(0, hdr + 4, 4), data, n));
+  return fwrite(hdr, 1, 8, f) == 8 && (!n || fwrite(data, 1, n, f) == n) &&
+         fwrite(crc, 1, 4, f) == 4;
+}
+
+/* A 16-bit PNG (stb_image_write writes 8-bit only): rows with the Sub filter,
+ * deflated by stb's zlib. */
+static bool write_png16(const char *path, int w, int h, int c, const uint16_t *px) {
+  size_t bpp = (size_t)c * 2, line = 1 + (size_t)w * bpp, n = line * (size_t)h;
+  if (n > (size_t)1 << 30) return false;
+  unsigned char *raw = malloc(n);
+  if (!raw) return false;
+  for (int y = 0; y < h; y++) {
+    unsigned char *r = raw + (size_t)y * line;
+    r[0] = 1; /* Sub */
+    const uint16_t *s = px + (size_t)y * w * c;
+    for (size_t i = 0; i < (size_t)w * c; i++) {
+      r[1 + 2 * i] = (unsigned char)(s[i] >> 8);
+      r[2 + 2 * i] = (unsigned char)s[i];
+    }
+    for (size_t i = line - 1; i >= 1 + bpp; i--) r[i] = (unsigned char)(r[i] - r[i - bpp]);
+  }
+  int zlen = 0;
+  unsigned char *z = stbi_zlib_compress(raw, (int)n, &zlen, 8);
+  free(raw);
+  if (!z) return false;
+  static const unsigned char color_type[5] = {0, 0, 4, 2, 6};
+  unsigned char ihdr[13];
+  put_be32(ihdr, (uint32_t)w);
+  put_be32(ihdr + 4, (uint32_t)h);
+  ihdr[8] = 16, ihdr[9] = color_type[c], ihdr[10] = ihdr[11] = ihdr[12] = 0;
+  FILE *f = fopen(path, "wb");
+  bool ok = f && fwrite("\x89PNG\r\n\x1a\n", 1, 8, f) == 8 && png_chunk(f, "IHDR", ihdr, 13) &&
+            png_chunk(f, "IDAT", z, (size_t)zlen) && png_chunk(f, "IEND", NULL, 0);
+  if (f && fclose(f) != 0) ok = false;
+  free(z);
+  return ok;
+}
+#endif
+
+/* Writes output `name` (float32 [1, C, H, W], C 1..4) as a PNG of `depth` bits. */
+static int write_output_image(const run_args *a, const char *name, const clcnn_tensor *t) {
+  if (t->dtype != CLCNN_DTYPE_FLOAT32 || t->rank != 4 || t->dims[0] != 1 || t->dims[1] < 1 ||
+      t->dims[1] > 4 || t->dims[2] < 1 || t->dims[3] < 1 || t->dims[2] > 65535 ||
+      t->dims[3] > 65535) {
+    char d[256];
+    cli_dims_str(t->rank, t->dims, d, sizeof d);
+    cli_error("--output-image: output '%s' is %s %s: an image needs float32 1xCxHxW with C = 1 "
+              "(gray), 2 (gray+alpha), 3 (RGB) or 4 (RGBA), at most 65535 pixels a side",
+              name, dtype_name(t->dtype), d);
+    return CLI_FAIL;
+  }
+#if CLCNN_HAVE_STB
+  int c = (int)t->dims[1], h = (int)t->dims[2], w = (int)t->dims[3];
+  if (!mean_std_fit(a, c)) return CLI_FAIL;
+  clcnn_image_options io;
+  image_opts_from_args(a, c, &io);
+  size_t ss = a->output_depth == 16 ? 2 : 1;
+  clcnn_image img = {malloc((size_t)w * h * c * ss), w, h, c,
+                     ss == 2 ? CLCNN_PIXEL_UINT16 : CLCNN_PIXEL_UINT8, 0};
+  if (!img.data) {
+    cli_error("out of memory for the output image");
+    return CLI_FAIL;
+  }
+  if (clcnn_tensor_to_image(t, &io, &img)) {
+    cli_error("--output-image: %s", clcnn_last_error());
+    free(img.data);
+    return CLI_FAIL;
+  }
+  bool ok = ss == 2 ? write_png16(a->output_image, w, h, c, img.data)
+                    : stbi_write_png(a->output_image, w, h, c, img.data, w * c) != 0;
+  free(img.data);
+  if (!ok) {
+    cli_error("--output-image: cannot write '%s': %s", a->output_image,
+              errno ? strerror(errno) : "failed");
+    return CLI_FAIL;
+  }
+  printf("    image %s (%dx%d, %d channel%s, %d-bit PNG)\n", a->output_image, w, h, c,
+         c == 1 ? "" : "s", a->output_depth);
+  return CLI_OK;
+#else
+  cli_error("--output-image: this clcnn was built without stb (install libstb-dev)");
+  return CLI_FAIL;
+#endif
+}
+
+/* --------------------------------------------------------------- tiles */
+
+static int tile_progress(void *user, int done, int total) {
+  (void)user;
+  if (isatty(STDERR_FILENO)) fprintf(stderr, "\rclcnn: tile %d of %d%s", done, total,
+                                     done == total ? "\n" : "");
+  return 0;
+}
+
+/* Loads an image at its own size into a [1, C, H, W] tensor (C: the model's,
+ * else 1 for gray and 3 for color images). */
+static int load_image_tensor(const run_args *a, const char *path, const clcnn_io_info *io,
+                             clcnn_tensor *t) {
+#if CLCNN_HAVE_STB
+  int w, h, c;
+  bool deep = stbi_is_16_bit(path);
+  void *px = deep ? (void *)stbi_load_16(path, &w, &h, &c, 0) : (void *)stbi_load(path, &w, &h, &c, 0);
+  if (!px) {
+    const char *r = stbi_failure_reason();
+    cli_error("--tile: cannot decode image '%s': %s (--tile takes PNG, JPEG or BMP images)", path,
+              r ? r : "unknown reason");
+    return CLI_FAIL;
+  }
+  int mc = io->rank == 4 && io->dims[1] > 0 ? (int)io->dims[1] : c <= 2 ? 1 : 3;
+  if (mc > 4 || !mean_std_fit(a, mc) || (int64_t)w * h * mc > ((int64_t)1 << 31)) {
+    if (mc > 4) cli_error("--tile: input '%s' has %d channels; an image gives 1 to 4", io->name, mc);
+    else if ((int64_t)w * h * mc > ((int64_t)1 << 31)) cli_error("image '%s' is too large", path);
+    stbi_image_free(px);
+    return CLI_FAIL;
+  }
+  clcnn_image img = {px, w, h, c, deep ? CLCNN_PIXEL_UINT16 : CLCNN_PIXEL_UINT8, 0};
+  clcnn_image_options o;
+  image_opts_from_args(a, mc, &o);
+  *t = (clcnn_tensor){CLCNN_DTYPE_FLOAT32, 4, {1, mc, h, w}, NULL};
+  t->data = malloc(sizeof(float) * (size_t)mc * (size_t)w * (size_t)h);
+  if (!t->data || clcnn_image_to_tensor(&img, &o, t)) {
+    cli_error("image '%s': %s", path, t->data ? clcnn_last_error() : "out of memory");
+    free(t->data);
+    t->data = NULL;
+    stbi_image_free(px);
+    return CLI_FAIL;
+  }
+  stbi_image_free(px);
+  return CLI_OK;
+#else
+  (void)a, (void)io, (void)t;
+  cli_error("--tile: '%s': this clcnn was built without stb_image (install libstb-dev)", path);
+  return CLI_FAIL;
+#endif
+}
+
+/* `run --tile`: the model over an image of any size, tile by tile. */
+static int run_tiled(const run_args *a, clcnn_model *m, const cli_input_opts *io_opts) {
+  int rc = CLI_FAIL;
+  clcnn_tiler *t = NULL;
+  clcnn_tensor in = {0}, out = {0};
+  clcnn_io_info io;
+  if (clcnn_model_input_count(m) != 1) {
+    cli_error("--tile: the model has %d inputs; a tiled run needs one (an image)",
+              clcnn_model_input_count(m));
+    return CLI_FAIL;
+  }
+  clcnn_model_input_info(m, 0, &io);
+  if (!io_opts[0].file) {
+    cli_error("--tile: give the image with --input FILE");
+    return CLI_USAGE;
+  }
+  if (load_image_tensor(a, io_opts[0].file, &io, &in)) return CLI_FAIL;
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.device = a->device;
+  so.strict = a->strict;
+  clcnn_tile_options to;
+  clcnn_tile_options_default(&to);
+  to.tile_width = a->tile_w;
+  to.tile_height = a->tile_h;
+  to.overlap = a->overlap;
+  to.progress = tile_progress;
+  double t0 = cli_now_ms();
+  if (clcnn_tiler_create(m, &so, &to, &t) ||
+      clcnn_tiler_output_shape(t, (int)in.dims[1], (int)in.dims[2], (int)in.dims[3], &out)) {
+    cli_error("%s", clcnn_last_error());
+    goto out;
+  }
+  size_t n = (size_t)clcnn_tensor_numel(&out);
+  if (!(out.data = malloc(n * sizeof(float)))) {
+    cli_error("out of memory for the output (%zu floats)", n);
+    goto out;
+  }
+  if (clcnn_tiler_run(t, &in, &out)) {
+    cli_error("%s", clcnn_last_error());
+    goto out;
+  }
+  double ms = cli_now_ms() - t0;
+  clcnn_io_info oi;
+  clcnn_model_output_info(m, 0, &oi);
+  char d[256];
+  cli_dims_str(in.rank, in.dims, d, sizeof d);
+  printf("inputs\n  %s  float32 %s  %s\n", io.name, d, io_opts[0].file);
+  char ov[32] = "default";
+  if (a->overlap >= 0) snprintf(ov, sizeof ov, "%d", a->overlap);
+  printf("tiles    %dx%d, overlap %s, scale x%lld\n", a->tile_w, a->tile_h, ov,
+         (long long)(out.dims[3] / in.dims[3]));
+  cli_dims_str(out.rank, out.dims, d, sizeof d);
+  stats sx = tensor_stats(&out);
+  printf("outputs\n  %s  float32 %s", oi.name, d);
+  if (sx.n) printf("  min %.6g  mean %.6g  max %.6g", sx.min, sx.mean, sx.max);
+  if (sx.nan) printf("  (%lld NaN)", (long long)sx.nan);
+  printf("\n");
+  if (a->output_dir) {
+    char *taken[1] = {NULL}, file[4096];
+    int st = ensure_dir(a->output_dir) || save_output(a->output_dir, oi.name, &out, taken, 0, file,
+                                                       sizeof file);
+    free(taken[0]);
+    if (st) goto out;
+    printf("    saved %s\n", file);
+  }
+  if (a->output_image && write_output_image(a, oi.name, &out)) goto out;
+  printf("timing   sessions and tiled run %.3f ms\n", ms);
+  rc = CLI_OK;
+out:
+  clcnn_tiler_free(t);
+  free(in.data);
+  free(out.data);
+  return rc;
+}
+
 /* ----------------------------------------------------------------- run */
 
 static int set_inputs(clcnn_session *s, const cli_input *in, int n) {
@@ -388,6 +693,11 @@ static int run_main(const run_args *a, clcnn_context *ctx) {
     }
     if (!cli_parse_dims(dims, &io_opts[idx].rank, io_opts[idx].dims, "--shape")) goto usage;
     io_opts[idx].have_shape = true;
+  }
+
+  if (a->tile_w) {
+    rc = run_tiled(a, m, io_opts);
+    goto out;
   }
 
   /* Inputs, and from them the session's shapes. */
@@ -486,6 +796,7 @@ static int run_main(const run_args *a, clcnn_context *ctx) {
       if (save_output(a->output_dir, io.name, &t, taken, i, file, sizeof file)) goto out;
       printf("    saved %s\n", file);
     }
+    if (i == 0 && a->output_image && write_output_image(a, io.name, &t)) goto out;
   }
   printf("timing   create %.3f ms, first run %.3f ms", create_ms, first_ms);
   if (a->runs) {

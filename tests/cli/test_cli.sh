@@ -261,6 +261,55 @@ else
   echo "note: no OpenCL device: the schedule and verify checks are skipped"
 fi
 
+# Tiled runs and image outputs (examples/denoise.onnx, upscale2x.onnx and
+# noisy.png from tools/make_denoiser.py): the PNG's size and bit depth are read
+# from its IHDR chunk.
+png_info() { # FILE -> "WIDTH HEIGHT DEPTH"
+  set -- $(od -An -tu1 -j16 -N9 "$1")
+  echo "$(( ($1 << 24) + ($2 << 16) + ($3 << 8) + $4 )) $(( ($5 << 24) + ($6 << 16) + ($7 << 8) + $8 )) $9"
+}
+expect_png() { # FILE "W H DEPTH" DESCRIPTION
+  if [ ! -s "$1" ]; then
+    bad "$3: $1 was not written"
+  elif [ "$(png_info "$1")" = "$2" ]; then
+    ok
+  else
+    bad "$3: $1 is $(png_info "$1") (width height depth), expected $2"
+  fi
+}
+DEN=$SRC/examples/denoise.onnx
+UP=$SRC/examples/upscale2x.onnx
+NOISY=$SRC/examples/noisy.png
+if [ -f "$DEN" ] && [ -f "$UP" ] && [ -f "$NOISY" ] &&
+   grep -q '^#define CLCNN_HAVE_STB 1' "$(dirname "$CLCNN")/../clcnn_config.h" 2>/dev/null; then
+  run_rc 0 "run --tile --output-image" -- run "$DEN" --device cpu --input "$NOISY" --tile 64x48 \
+      --overlap 16 --output-image "$T/den.png" &&
+    expect_out 'tiles    64x48, overlap 16, scale x1' "run --tile: the tiling" &&
+    expect_png "$T/den.png" "256 192 8" "run --tile --output-image"
+  run_rc 0 "run --output-image (whole image)" -- run "$DEN" --device cpu --input "$NOISY" \
+      --output-image "$T/den_whole.png" && expect_png "$T/den_whole.png" "256 192 8" "run --output-image"
+  run_rc 0 "run --tile x2 --output-depth 16" -- run "$UP" --device cpu --input "$NOISY" \
+      --tile 50x40 --output-image "$T/up.png" --output-depth 16 --output-dir "$T/up" &&
+    expect_out 'scale x2' "run --tile: the x2 scale found" &&
+    expect_out '1x3x384x512' "run --tile x2: the output shape" &&
+    expect_png "$T/up.png" "512 384 16" "run --tile --output-depth 16" &&
+    expect_file "$T/up/upscaled.pb" "run --tile --output-dir"
+  run_rc 0 "run --input a 16-bit PNG --tile" -- run "$DEN" --device cpu --input "$T/up.png" \
+      --tile 128x128 --output-image "$T/den16.png" && expect_png "$T/den16.png" "512 384 8" \
+      "run on a 16-bit PNG"
+  run_rc 0 "run --input a 16-bit PNG (whole image)" -- run "$DEN" --device cpu --input "$T/up.png" &&
+    expect_out "1x3x384x512" "run on a 16-bit PNG: its size"
+  run_rc 2 "run --tile with --size" -- run "$DEN" --device cpu --input "$NOISY" --tile 64x64 --size 9x9
+  run_rc 2 "run --overlap without --tile" -- run "$DEN" --device cpu --input "$NOISY" --overlap 4
+  run_rc 2 "run --tile 64" -- run "$DEN" --device cpu --input "$NOISY" --tile 64
+  run_rc 2 "run --output-depth 12" -- run "$DEN" --device cpu --input "$NOISY" --output-image "$T/x.png" --output-depth 12
+  run_rc fail "run --tile with too much overlap" -- run "$DEN" --device cpu --input "$NOISY" --tile 64x64 --overlap 40
+  run_rc fail "run --tile without an image" -- run "$DEN" --device cpu --tile 64x64
+  run_rc fail "run --output-image of a classifier" -- run "$SAMPLE" --device cpu --output-image "$T/logits.png"
+else
+  echo "note: no stb or no examples/denoise.onnx: the --tile/--output-image checks are skipped"
+fi
+
 echo "$PASS passed, $FAIL failed"
 [ $FAIL -eq 0 ] || exit 1
 exit 0
