@@ -1,5 +1,5 @@
 /* CPU backend: the gemm family (Gemm, MatMul), float32.
- * Matrix products go to cpu_sgemm (OpenBLAS); a product with one row or one
+ * Matrix products go to cpu_sgemm (gemm_core.c); a product with one row or one
  * column (a fully connected layer at batch 1) is a matrix-vector product,
  * done here with threads, since SGEMM spends most of its time packing the
  * weights in that case. */

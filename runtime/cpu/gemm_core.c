@@ -1,40 +1,40 @@
-/* The one SGEMM of the CPU backend. One thread pool: the product is split
- * into column (or row) blocks over OpenMP threads, and the BLAS runs
- * single-threaded inside each block. Letting OpenBLAS run its own pthreads
- * next to the OpenMP loops of the other operators made whole models 3-5x
- * slower on 2 cores (both pools spin for the same cores). Without CBLAS a
- * blocked loop that is correct everywhere and not slow is used. */
+/* The one SGEMM of the CPU backend.
+ *
+ * Which library: oneDNN's dnnl_sgemm where it was found at build time (its
+ * JIT kernels are chosen by the CPU features it detects at run time —
+ * AVX-512, AVX2+FMA, SSE4.1 — never by a table of CPU models, DESIGN.md
+ * decision 11), else CBLAS (OpenBLAS), else a blocked loop that is correct
+ * everywhere and not slow. docs/performance.md ("CPU GEMM libraries") has
+ * the measurements behind the order: Debian 12's OpenBLAS picks its SSE3
+ * kernels on CPUs newer than its model table, and BLIS 0.9 picks its AVX2
+ * kernels on AVX-512 Xeons whose brand string it cannot parse.
+ *
+ * Threads: one pool. The product is split into column (or row) blocks over
+ * OpenMP threads and the library runs single-threaded inside each block.
+ * Letting a BLAS run its own threads next to the OpenMP loops of the other
+ * operators made whole models 3-5x slower on 2 cores. Nothing process-wide
+ * is changed: oneDNN (built on OpenMP) is kept to one thread by setting
+ * nthreads-var in the implicit tasks of a parallel region of our own, an
+ * ICV that lives and dies with that region, never in the caller's task.
+ * OpenBLAS has no per-call control: its OpenMP and serial builds run
+ * single-threaded inside our region; its pthreads build is called once from
+ * the caller's thread and threads as the host application configured it. */
 #include "../internal.h"
 #include "clcnn_config.h"
 
-#if CLCNN_HAVE_CBLAS
+#if CLCNN_HAVE_DNNL
+#include <dnnl.h>
+#elif CLCNN_HAVE_CBLAS
 #include <cblas.h>
 #endif
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
-#if CLCNN_HAVE_OPENBLAS_THREADS
-void openblas_set_num_threads(int num_threads);
-static void blas_single_thread(void) {
-  static _Atomic int done;
-  if (!done) {
-    openblas_set_num_threads(1);
-    done = 1;
-  }
-}
-#else
-static void blas_single_thread(void) {}
-#endif
-
-static void sgemm_block(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                        const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
-                        float *c, int64_t ldc) {
-#if CLCNN_HAVE_CBLAS
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-              trans_b ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, alpha, a, (int)lda, b,
-              (int)ldb, beta, c, (int)ldc);
-#else
+/* The built-in loop (no library, or a library call that failed). */
+static void sgemm_loop(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                       const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                       float *c, int64_t ldc) {
   for (int64_t i = 0; i < m; i++) {
     float *ci = c + i * ldc;
     if (beta == 0.0f)
@@ -59,23 +59,62 @@ static void sgemm_block(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_
       }
     }
   }
+}
+
+/* One block, single-threaded; called only inside a parallel region of
+ * cpu_sgemm's own (see the top comment). */
+static void sgemm_block(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                        const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                        float *c, int64_t ldc) {
+#if CLCNN_HAVE_DNNL
+  /* This implicit task's nthreads-var: oneDNN asks omp_get_max_threads(). */
+  omp_set_num_threads(1);
+  if (dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta, c,
+                 ldc) == dnnl_success)
+    return;
+  sgemm_loop(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+#elif CLCNN_HAVE_CBLAS
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+              trans_b ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, alpha, a, (int)lda, b,
+              (int)ldb, beta, c, (int)ldc);
+#else
+  sgemm_loop(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 #endif
 }
+
+#if !CLCNN_HAVE_DNNL && CLCNN_HAVE_CBLAS && CLCNN_HAVE_OPENBLAS_THREADS
+int openblas_get_parallel(void);
+/* OpenBLAS built on pthreads threads every call itself (0 serial, 1
+ * pthreads, 2 OpenMP). */
+static bool blas_threads_itself(void) { return openblas_get_parallel() == 1; }
+#else
+static bool blas_threads_itself(void) { return false; }
+#endif
 
 void cpu_sgemm(int nthreads, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
                float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                float *c, int64_t ldc) {
   if (m <= 0 || n <= 0) return;
-  blas_single_thread();
+  if (k <= 0) { /* C = beta C, which not every library does */
+    sgemm_loop(trans_a, trans_b, m, n, 0, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  if (blas_threads_itself()) {
+    sgemm_block(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
   /* Below ~4 MFLOP a split costs more than it saves. */
   double flops = 2.0 * (double)m * (double)n * (double)k;
   int t = nthreads > 1 && flops > 4e6 ? nthreads : 1;
   if (t == 1) {
+#if CLCNN_HAVE_DNNL
+#pragma omp parallel num_threads(1)
+#endif
     sgemm_block(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
   /* Split the wider dimension, in multiples of 16 so blocks stay aligned
-   * to the BLAS's register tiles, into a few blocks per thread taken
+   * to the library's register tiles, into a few blocks per thread taken
    * dynamically: on a busy machine a thread that loses its core for a while
    * must not hold the others up. */
   bool split_n = n >= m;
