@@ -19,10 +19,18 @@ clcnn_status ocl_kernel(ocl_node *on, const char *file, const char *name, const 
                         cl_kernel *out, clcnn_err *err) {
   if (on->nkernels >= OCL_NODE_MAX_KERNELS)
     return err_set(err, CLCNN_ERROR_INTERNAL, "too many kernels for one node");
+  /* The program holds only this kernel: every kernel of kernels/FILE is
+   * compiled only under -DK_<its name>, since PoCL generates code for every
+   * kernel of a program (also when it loads a cached binary). */
+  if (!options) options = "";
+  size_t len = strlen(options) + strlen(name) + 8;
+  char *opts = malloc(len);
+  if (!opts) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  snprintf(opts, len, "%s%s-DK_%s", options, options[0] ? " " : "", name);
   cl_program prog;
   bool built = false, from_disk = false;
-  clcnn_status st = ocl_devctx_program(on->be->dc, file, options ? options : "", &prog, &built,
-                                       &from_disk, err);
+  clcnn_status st = ocl_devctx_program(on->be->dc, file, opts, &prog, &built, &from_disk, err);
+  free(opts);
   if (st) return st;
   on->be->programs_built += built;
   on->be->programs_from_disk += from_disk;

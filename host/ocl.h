@@ -68,8 +68,10 @@ const ocl_op *ocl_op_get(int op);
 /* ---- helpers for operator implementations (host/node.c) ---- */
 
 /* The kernel `name` of kernels/FILE (e.g. "pool.cl"), built with `options`
- * ("-DKH=3 -DKW=3 ..."). Programs are built once per (file, options) per
- * context and device, shared by its sessions, through the binary cache. The kernel is owned by `on`.
+ * ("-DKH=3 -DKW=3 ...") plus "-DK_<name>": every kernel of a family file
+ * sits under #ifdef K_<name>, so a program holds only the kernel asked for.
+ * Programs are built once per (file, options) per context and device,
+ * shared by its sessions, through the binary cache. The kernel is owned by `on`.
  * Errors: KERNEL_BUILD (message with the build log), DEVICE, OUT_OF_MEMORY. */
 clcnn_status ocl_kernel(ocl_node *on, const char *file, const char *name, const char *options,
                         cl_kernel *out, clcnn_err *err);

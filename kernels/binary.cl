@@ -17,7 +17,8 @@
  *    RPI    rows per work-item
  *    SCALE_DIV  divide the result by this (Mean's last step)
  * Work: dimension 0 over chunks of VW*ITEMS of a row, dimension 1 over groups
- * of RPI rows. */
+ * of RPI rows. The kernel is compiled only under -DK_binary_f32 (host/node.c
+ * adds it). */
 
 #define VEC CAT(float, VW)
 #define VLOAD CAT(vload, VW)
@@ -55,6 +56,7 @@ __constant uint osa[NOUTER] = {OSA};
 __constant uint osb[NOUTER] = {OSB};
 #endif
 
+#ifdef K_binary_f32
 /* One row segment [j0, j1) where a and b are vectors or row constants. */
 __kernel void binary_f32(__global const float *a, uint a_off, __global const float *b,
                          uint b_off, __global float *y, uint y_off) {
@@ -128,3 +130,4 @@ __kernel void binary_f32(__global const float *a, uint a_off, __global const flo
     }
   }
 }
+#endif

@@ -22,6 +22,7 @@
  *                   the taps that reach it; TCO output channels per
  *                   work-item from weights re-packed with channels innermost.
  *
+ * Each kernel is compiled only under -DK_<its name> (host/node.c adds it).
  * Shared -D options: HAS_BIAS (bias per output channel), ACT_* (fused
  * activation, common.cl), VW (vector width, 1 for scalars where allowed). */
 
@@ -51,7 +52,7 @@
 /* --------------------------------------------------------------- pad copy
  * -D C (channels of the image), IH IW (input), PH PW (padded), PT PL (pads
  * at the top and left). Global (ceil(PW / VW), PH, N * C). */
-#ifdef PAD_KERNEL
+#ifdef K_conv_pad_f32
 __kernel void conv_pad_f32(__global const float *restrict x, uint x_off,
                            __global float *restrict xp) {
   const uint px0 = get_global_id(0) * VW, py = get_global_id(1), plane = get_global_id(2);
@@ -78,7 +79,7 @@ __kernel void conv_pad_f32(__global const float *restrict x, uint x_off,
  * padded image size), OH OW, QN (= OH * PW), TM TN VW. Global
  * (ceil(QN / TN), ceil(MG / TM), N * G). The scratch holds TN + (KW - 1) *
  * DX floats past the last image (read by dropped lanes only). */
-#ifdef DIRECT_KERNEL
+#ifdef K_conv_direct_f32
 #define NV (TN / VW)
 #define KSZ (CG * KH * KW)
 #ifndef UNROLL_C
@@ -171,8 +172,11 @@ __kernel void conv_direct_f32(__global const float *restrict xp, __global const 
  * conv_im2col_rows_f32 (CPU form): one output row (OW columns) per
  *   work-item: zeros, a strided copy, zeros. Global (ncols / OW, CG * KSZ,
  *   G). */
-#ifdef IM2COL_KERNEL
+#if defined(K_conv_im2col_f32) || defined(K_conv_im2col_rows_f32)
 #define KSZ3 (KD * KH * KW)
+#endif
+
+#ifdef K_conv_im2col_f32
 __kernel void conv_im2col_f32(__global const float *restrict x, uint x_off,
                               __global float *restrict col, uint r0, uint ncols) {
   const uint c0 = get_global_id(0) * VW, row = get_global_id(1), g = get_global_id(2);
@@ -198,7 +202,9 @@ __kernel void conv_im2col_f32(__global const float *restrict x, uint x_off,
     }
   }
 }
+#endif
 
+#ifdef K_conv_im2col_rows_f32
 __kernel void conv_im2col_rows_f32(__global const float *restrict x, uint x_off,
                                    __global float *restrict col, uint r0, uint ncols) {
   const uint rr = get_global_id(0), row = get_global_id(1), g = get_global_id(2);
@@ -228,7 +234,7 @@ __kernel void conv_im2col_rows_f32(__global const float *restrict x, uint x_off,
  * -D C (input channels), COUT, MULT (output channels per input channel),
  * IH IW OH OW KH KW SH SW DH DW PT PL, VW, XCH. Global
  * (ceil(OW / (VW * XCH)), OH, N * COUT). */
-#ifdef DEPTHWISE_KERNEL
+#ifdef K_depthwise_f32
 /* VW inputs at stride SW from p. */
 #if VW > 1 && SW == 1
 #define LOADS(p) VLOAD(0, p)
@@ -310,7 +316,7 @@ __kernel void depthwise_f32(__global const float *restrict x, uint x_off,
  * channels per work-item: VW), MGP (MG rounded up to TCO). Weights re-packed
  * as wp[((g * KSZ + tap) * CG + c) * MGP + m]. Global (OD * OH * OW,
  * ceil(MG / TCO), N * G). */
-#ifdef CONVT_KERNEL
+#ifdef K_convt_f32
 __kernel void convt_f32(__global const float *restrict x, uint x_off,
                         __global const float *restrict wp, __global const float *restrict bias,
                         uint bias_off, __global float *restrict y, uint y_off) {

@@ -34,8 +34,9 @@
  * gemm_prologue_f32 / gemm_act_f32: the epilogue around an external GEMM
  *   (CLBlast, called with beta 1): C = BETA * C + BIAS_SCALE * bias before,
  *   C = act(C) after. Global (N, M, batch).
- * The program of gemm_f32 is built with TM (CPU form) or GPU defined; the
- * other kernels need neither. */
+ * gemm_f32 is built with TM (CPU form) or GPU defined; the other kernels
+ * need neither. Each kernel is compiled only under -DK_<its name>
+ * (host/node.c adds it). */
 
 /* Multiply-add: fma() where the device fuses it in hardware (-DFAST_FMA,
  * from CL_FP_FMA; PoCL does not define FP_FAST_FMAF), else mad(), which
@@ -111,6 +112,7 @@
 #endif
 
 /* The scalar epilogue of output (m, n); c points at C(m, n). */
+#if defined(K_gemm_dot_f32) || (defined(K_gemm_f32) && defined(GPU))
 inline float gemm_epilogue(float acc, __global const float *c, __global const float *bias,
                            uint m, uint n) {
 #ifdef ALPHA
@@ -124,8 +126,9 @@ inline float gemm_epilogue(float acc, __global const float *c, __global const fl
 #endif
   return act_apply(acc);
 }
+#endif
 
-#if defined(TM)
+#if defined(K_gemm_f32) && defined(TM)
 /* ------------------------------------------------------------ CPU form */
 
 #if TB
@@ -218,7 +221,7 @@ __kernel void gemm_f32(__global const float *restrict a, uint a_off,
   }
 }
 
-#elif defined(GPU)
+#elif defined(K_gemm_f32) && defined(GPU)
 /* ------------------------------------------------------------ GPU form */
 
 #define RTSM (TSM / WPM)
@@ -300,6 +303,7 @@ __kernel __attribute__((reqd_work_group_size(RTSN, RTSM, 1))) void gemm_f32(
 
 /* ---------------------------------------------------- one dot per output */
 
+#ifdef K_gemm_dot_f32
 __kernel void gemm_dot_f32(__global const float *restrict a, uint a_off,
                            __global const float *restrict b, uint b_off, __global float *c,
                            uint c_off, __global const float *restrict bias, uint bias_off) {
@@ -320,9 +324,11 @@ __kernel void gemm_dot_f32(__global const float *restrict a, uint a_off,
   for (; k < K; k++) acc = FMA(ar[k * A_KS], bc[k * B_KS], acc);
   c[m * LDC + n] = gemm_epilogue(acc, c + m * LDC + n, bias, m, n);
 }
+#endif
 
 /* ------------------------------------------ epilogue of an external GEMM */
 
+#ifdef K_gemm_prologue_f32
 __kernel void gemm_prologue_f32(__global float *c, uint c_off, __global const float *bias,
                                 uint bias_off) {
   const uint n = get_global_id(0), m = get_global_id(1), z = get_global_id(2);
@@ -338,10 +344,13 @@ __kernel void gemm_prologue_f32(__global float *c, uint c_off, __global const fl
 #endif
   c[0] = v;
 }
+#endif
 
+#ifdef K_gemm_act_f32
 __kernel void gemm_act_f32(__global float *c, uint c_off) {
   const uint n = get_global_id(0), m = get_global_id(1), z = get_global_id(2);
   if (n >= N || m >= M) return;
   c += c_off + BATCH_OFF(SC0, SC1, z) + m * LDC + n;
   c[0] = act_apply(c[0]);
 }
+#endif

@@ -17,9 +17,7 @@
  * int: the host refuses tensors of 2^31 elements or more. CAT comes from
  * common.cl.
  *
- * Each kernel is compiled only when -DK_<its name> is given: a program holds
- * the one kernel its node uses, since PoCL generates code for every kernel
- * of a program when the binary cache asks for the binary. */
+ * Each kernel is compiled only under -DK_<its name> (host/node.c adds it). */
 
 #ifndef T
 #define T uint

@@ -1,5 +1,6 @@
 /* OpenCL kernels: the norm family (BatchNormalization for inference,
- * InstanceNormalization, LayerNormalization, GroupNormalization, LRN). */
+ * InstanceNormalization, LayerNormalization, GroupNormalization, LRN).
+ * Each kernel is compiled only under -DK_<its name> (host/node.c adds it). */
 
 #define VEC CAT(float, VW)
 #define VLOAD CAT(vload, VW)
@@ -19,7 +20,7 @@
  * computed here from scale, bias, mean and var (each with its offset).
  * -D ROWS, BLOCK, NSTAT, EPS (STATS), VW, ITEMS (vectors per work-item), RPI
  * (rows per work-item). Work: (chunks of a row, groups of RPI rows). */
-#ifdef BATCHNORM
+#ifdef K_batchnorm_nchw_f32
 __kernel void batchnorm_nchw_f32(__global const float *x, uint x_off, __global const float *ab,
                                  uint ab_off, __global const float *bias, uint b_off,
                                  __global const float *mean, uint m_off,
@@ -63,7 +64,7 @@ __kernel void batchnorm_nchw_f32(__global const float *x, uint x_off, __global c
  * (LayerNormalization's optional outputs); LWS work-items per row: 1 is the
  * CPU form (no barriers), more the GPU form (a __local tree reduction; LWS a
  * power of two). Work: ROWS * LWS, work-groups of LWS. */
-#ifdef ROWNORM
+#ifdef K_rownorm_f32
 #if LWS > 1
 float group_sum(float v, __local float *tmp) {
   const uint l = get_local_id(0);
@@ -166,7 +167,7 @@ __kernel void rownorm_f32(__global const float *x, uint x_off, __global const fl
  * window [c - LO, c + HI] clipped to [0, C).
  * -D C, INNER, NC (N * C), LO, HI, BIAS, ALPHA_N (alpha / size), NBETA (-beta),
  * VW, ITEMS. Work: (chunks of a plane, N * C). */
-#ifdef LRN
+#ifdef K_lrn_nchw_f32
 __kernel void lrn_nchw_f32(__global const float *x, uint x_off, __global float *y, uint y_off) {
   const uint j0 = (uint)get_global_id(0) * (VW * ITEMS);
   const uint nc = (uint)get_global_id(1);

@@ -16,7 +16,8 @@
  *   (OD * OH * OW, N * C).
  * global_pool_f32: one plane per work-item (CPU form) or per work-group of
  *   LOCAL work-items (-DLOCAL, GPU form). -D KIND (0 max, 1 average), SIZE
- *   (elements per plane), PLANES. Global (PLANES) or (PLANES * LOCAL). */
+ *   (elements per plane), PLANES. Global (PLANES) or (PLANES * LOCAL).
+ * Each kernel is compiled only under -DK_<its name> (host/node.c adds it). */
 
 #define KIND_MAX 0
 #define KIND_AVG 1
@@ -32,6 +33,7 @@
 #define VSTORE(v, i, p) ((p)[i] = (v))
 #endif
 
+#ifdef K_pool_f32
 /* Number of taps start + k * d (k < n) inside [lo, hi). */
 inline int tap_count(int start, int n, int d, int lo, int hi) {
   int k0 = start >= lo ? 0 : (lo - start + d - 1) / d;
@@ -40,7 +42,6 @@ inline int tap_count(int start, int n, int d, int lo, int hi) {
   return max(k1 - k0, 0);
 }
 
-#ifdef POOL_KERNEL
 #if KIND == KIND_MAX
 #define INIT (-INFINITY)
 #define OUTSIDE (-INFINITY)
@@ -146,7 +147,7 @@ __kernel void pool_f32(__global const float *restrict x, uint x_off, __global fl
 }
 #endif
 
-#ifdef MAXPOOL_IDX_KERNEL
+#ifdef K_maxpool_idx_f32
 __kernel void maxpool_idx_f32(__global const float *restrict x, uint x_off,
                               __global float *restrict y, uint y_off, __global long *restrict idx,
                               uint idx_off) {
@@ -180,7 +181,7 @@ __kernel void maxpool_idx_f32(__global const float *restrict x, uint x_off,
 }
 #endif
 
-#ifdef GLOBAL_KERNEL
+#ifdef K_global_pool_f32
 #if KIND == KIND_MAX
 #define G_INIT (-INFINITY)
 #define G_ACC(a, v) fmax(a, v)

@@ -16,7 +16,8 @@
  *   more: the GPU form with a __local reduction, LWS a power of two).
  *   Work: NOUT * LWS.
  * reduce_kept_f32 (the last dim is kept): a work-item takes VW adjacent
- *   outputs along it and walks the reduced dims. Work: (ceil(LAST / VW), NOUT). */
+ *   outputs along it and walks the reduced dims. Work: (ceil(LAST / VW), NOUT).
+ * Each kernel is compiled only under -DK_<its name> (host/node.c adds it). */
 
 #define VEC CAT(float, VW)
 #define VLOAD CAT(vload, VW)
@@ -78,6 +79,7 @@ uint reduced_offset(uint r) {
                         COMBINE(COMBINE((v).s4, (v).s5), COMBINE((v).s6, (v).s7)))
 #endif
 
+#ifdef K_reduce_last_f32
 __kernel void reduce_last_f32(__global const float *x, uint x_off, __global float *y,
                               uint y_off) {
 #if LWS > 1
@@ -112,7 +114,9 @@ __kernel void reduce_last_f32(__global const float *x, uint x_off, __global floa
   y[y_off + o] = RESULT(a);
 #endif
 }
+#endif
 
+#ifdef K_reduce_kept_f32
 __kernel void reduce_kept_f32(__global const float *x, uint x_off, __global float *y,
                               uint y_off) {
   const uint j = (uint)get_global_id(0) * VW, o = (uint)get_global_id(1);
@@ -134,3 +138,4 @@ __kernel void reduce_kept_f32(__global const float *x, uint x_off, __global floa
     }
   }
 }
+#endif

@@ -6,7 +6,7 @@
  * weights; tf_crop_and_resize marks coordinates outside the input, whose
  * output is the extrapolation value. The tables are computed once, in
  * double precision, so device and CPU pick the same pixels and weights.
- * Each kernel is compiled only when -DK_<its name> is given. */
+ * Each kernel is compiled only under -DK_<its name> (host/node.c adds it). */
 
 #ifndef VW
 #define VW 8

@@ -5,8 +5,8 @@
  *
  * The element count n is an argument, not a -D constant: one program then
  * serves every reshape of a network (a copy gains nothing from a constant
- * size). Each kernel is compiled only when -DK_<its name> is given.
- * Work-item: VW consecutive elements. */
+ * size). Each kernel is compiled only under -DK_<its name> (host/node.c adds
+ * it). Work-item: VW consecutive elements. */
 
 #ifndef VW
 #define VW 8

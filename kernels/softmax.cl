@@ -7,7 +7,8 @@
  *   work-items per row (1: the CPU form, no barriers; more: the GPU form, a
  *   __local reduction, LWS a power of two). Work: OUTER * LWS.
  * softmax_cols_f32 (INNER > 1): a work-item takes VW adjacent positions of
- *   INNER and walks N with stride INNER. Work: (ceil(INNER / VW), OUTER). */
+ *   INNER and walks N with stride INNER. Work: (ceil(INNER / VW), OUTER).
+ * Each kernel is compiled only under -DK_<its name> (host/node.c adds it). */
 
 #define VEC CAT(float, VW)
 #define VLOAD CAT(vload, VW)
@@ -30,6 +31,7 @@
 #define HSUM(v) ((v).s0 + (v).s1 + (v).s2 + (v).s3 + (v).s4 + (v).s5 + (v).s6 + (v).s7)
 #endif
 
+#ifdef K_softmax_rows_f32
 #if LWS > 1
 float group_reduce(float v, __local float *tmp, int is_max) {
   const uint l = get_local_id(0);
@@ -75,7 +77,9 @@ __kernel void softmax_rows_f32(__global const float *x, uint x_off, __global flo
   for (uint v = lid; v < nvec; v += LWS) VSTORE(FINISH(VEC, VLOAD(v, xr), m, f), v, yr);
   for (uint j = tail + lid; j < N; j += LWS) yr[j] = FINISH(float, xr[j], m, f);
 }
+#endif
 
+#ifdef K_softmax_cols_f32
 __kernel void softmax_cols_f32(__global const float *x, uint x_off, __global float *y,
                                uint y_off) {
   const uint j = (uint)get_global_id(0) * VW, o = (uint)get_global_id(1);
@@ -99,3 +103,4 @@ __kernel void softmax_cols_f32(__global const float *x, uint x_off, __global flo
     }
   }
 }
+#endif

@@ -4,13 +4,15 @@
  * it, and every tensor size would otherwise be one more program to build.
  *
  * -D VW     vector width (4 or 8)
- *    ITEMS  vectors per work-item (contiguous) */
+ *    ITEMS  vectors per work-item (contiguous)
+ * Each kernel is compiled only under -DK_<its name> (host/node.c adds it). */
 
 #define VEC CAT(float, VW)
 #define VLOAD CAT(vload, VW)
 #define VSTORE CAT(vstore, VW)
 #define ACTV CAT(act_apply, VW)
 
+#ifdef K_unary_f32
 __kernel void unary_f32(__global const float *x, uint x_off, __global float *y, uint y_off,
                         uint n) {
   uint i = (uint)get_global_id(0) * (VW * ITEMS);
@@ -25,9 +27,11 @@ __kernel void unary_f32(__global const float *x, uint x_off, __global float *y, 
     }
   }
 }
+#endif
 
 /* Clip whose bounds are inputs that are not constants (read here, when the
  * node runs): -D HAS_MIN, HAS_MAX when given; VW, ITEMS as above. */
+#ifdef K_clip_dynamic_f32
 __kernel void clip_dynamic_f32(__global const float *x, uint x_off, __global float *y,
                                uint y_off, uint n, __global const float *mn, uint mn_off,
                                __global const float *mx, uint mx_off) {
@@ -54,3 +58,4 @@ __kernel void clip_dynamic_f32(__global const float *x, uint x_off, __global flo
     }
   }
 }
+#endif

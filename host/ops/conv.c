@@ -126,7 +126,7 @@ static clcnn_status prepare_depthwise(ocl_node *on, conv_state *s, const geom3 *
   const conv_params *p = on->n->params;
   const bool gpu = ocl_gpu_variant(ocl_node_device(on));
   int vw = gpu ? 1 : g->out[2] >= 16 && !(g->s[2] > 2) ? 8 : 4;
-  char o[2048] = "-DDEPTHWISE_KERNEL";
+  char o[2048] = "";
   ocl_opt(o, sizeof o, "-DC=%lld -DCOUT=%lld -DMULT=%lld", (long long)p->in_channels,
           (long long)p->out_channels, (long long)p->group_out);
   ocl_opt(o, sizeof o, "-DIH=%lld -DIW=%lld -DOH=%lld -DOW=%lld", (long long)g->in[1],
@@ -190,7 +190,7 @@ static clcnn_status prepare_direct(ocl_node *on, conv_state *s, const geom3 *g, 
   if (st) return st;
   /* The padded copy: a row per work-item on CPUs, an element on GPUs. */
   const int pvw = ocl_gpu_variant(dev) ? 1 : (int)PW;
-  char o[2048] = "-DPAD_KERNEL";
+  char o[2048] = "";
   ocl_opt(o, sizeof o, "-DIH=%lld -DIW=%lld -DPH=%lld -DPW=%lld -DPT=%lld -DPL=%lld -DVW=%d",
           (long long)g->in[1], (long long)g->in[2], (long long)PH, (long long)PW,
           (long long)g->pb[1], (long long)g->pb[2], pvw);
@@ -199,7 +199,7 @@ static clcnn_status prepare_direct(ocl_node *on, conv_state *s, const geom3 *g, 
   s->pad_global[2] = (size_t)images;
   if ((st = ocl_kernel(on, "conv.cl", "conv_pad_f32", o, &s->pad, err))) return st;
   /* The convolution. */
-  char c[2048] = "-DDIRECT_KERNEL";
+  char c[2048] = "";
   ocl_opt(c, sizeof c, "-DC=%lld -DG=%lld -DCG=%lld -DMG=%lld", (long long)p->in_channels,
           (long long)p->group, (long long)p->group_in, (long long)p->group_out);
   ocl_opt(c, sizeof c, "-DKH=%lld -DKW=%lld -DDY=%lld -DDX=%lld", (long long)g->k[1],
@@ -269,7 +269,7 @@ static clcnn_status prepare_im2col(ocl_node *on, conv_state *s, const geom3 *g, 
   if (last != band && (st = im2col_plan(on, last * ow, bias, &s->plan_last, err))) return st;
   /* GPUs: one element per work-item; CPUs: one output row. */
   const bool gpu = ocl_gpu_variant(ocl_node_device(on));
-  char o[2048] = "-DIM2COL_KERNEL -DVW=1";
+  char o[2048] = "-DVW=1";
   ocl_opt(o, sizeof o, "-DC=%lld -DG=%lld -DCG=%lld", (long long)p->in_channels,
           (long long)p->group, (long long)p->group_in);
   geom_options(g, o, sizeof o);
@@ -299,7 +299,7 @@ static clcnn_status prepare_convt(ocl_node *on, conv_state *s, const geom3 *g, b
   clcnn_status st = ocl_upload(on, wp, count * sizeof(float), &s->wpacked, err);
   free(wp);
   if (st) return st;
-  char o[2048] = "-DCONVT_KERNEL";
+  char o[2048] = "";
   ocl_opt(o, sizeof o, "-DC=%lld -DG=%lld -DCG=%lld -DMG=%lld -DMGP=%lld -DVW=%d",
           (long long)p->in_channels, (long long)G, (long long)Cg, (long long)Mg,
           (long long)mgp, vw);

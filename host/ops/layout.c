@@ -134,13 +134,6 @@ static const char *check_io(const ir_graph *g, const ir_node *n, int data_inputs
   return NULL;
 }
 
-/* Builds kernel `name` of layout.cl: only that kernel is compiled (-DK_name). */
-static clcnn_status layout_kernel(ocl_node *on, const char *name, char *opts, size_t len,
-                                  cl_kernel *k, clcnn_err *err) {
-  ocl_opt(opts, len, "-DK_%s", name);
-  return ocl_kernel(on, "layout.cl", name, opts, k, err);
-}
-
 /* One kernel over a fixed range: everything but Concat and Split. */
 typedef struct single_state {
   cl_kernel k;
@@ -199,7 +192,7 @@ static clcnn_status prepare_strided(ocl_node *on, nd_map *m, size_t es, clcnn_er
     s->work_dim = 2;
     s->global[0] = ceil_div(m->dims[inner], vw);
     s->global[1] = (size_t)outer;
-    return layout_kernel(on, "strided_copy_nd_any", opts, sizeof opts, &s->k, err);
+    return ocl_kernel(on, "layout.cl", "strided_copy_nd_any", opts, &s->k, err);
   }
   ocl_opt(opts, sizeof opts, "-DDQ=%lld -DTQ=%lld", (long long)m->dims[q], (long long)m->dst[q]);
   s->work_dim = 3;
@@ -214,11 +207,11 @@ static clcnn_status prepare_strided(ocl_node *on, nd_map *m, size_t es, clcnn_er
     s->local[2] = 1;
     s->global[0] = ceil_div(m->dims[inner], ts) * (size_t)ts;
     s->global[1] = ceil_div(m->dims[q], ts) * (size_t)ts / 4;
-    return layout_kernel(on, "transpose_local_nd_any", opts, sizeof opts, &s->k, err);
+    return ocl_kernel(on, "layout.cl", "transpose_local_nd_any", opts, &s->k, err);
   }
   s->global[0] = ceil_div(m->dims[inner], 8);
   s->global[1] = ceil_div(m->dims[q], 8);
-  return layout_kernel(on, "transpose_tile8_nd_any", opts, sizeof opts, &s->k, err);
+  return ocl_kernel(on, "layout.cl", "transpose_tile8_nd_any", opts, &s->k, err);
 }
 
 /* x -> y through the prepared single kernel (x, x_off, y, y_off). */
@@ -317,7 +310,7 @@ static clcnn_status prepare_slabs(ocl_node *on, const ir_value *big, int axis, i
   }
   char opts[128] = "";
   type_options(on, dtype_size(big->t.dtype), opts, sizeof opts, &s->vw);
-  clcnn_status st = layout_kernel(on, "copy2d_rows_any", opts, sizeof opts, &s->k, err);
+  clcnn_status st = ocl_kernel(on, "layout.cl", "copy2d_rows_any", opts, &s->k, err);
   if (st || nonempty < 2 || rows == 0 || filled * PARTS_MIN_FILL < nonempty * (int64_t)s->max_cols)
     return st;
   char mopts[128] = "";
@@ -326,7 +319,7 @@ static clcnn_status prepare_slabs(ocl_node *on, const ir_value *big, int axis, i
   s->table_host = malloc(sizeof(cl_uint) * 3 * (size_t)count);
   if (!s->table_host) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   if ((st = ocl_upload(on, NULL, sizeof(cl_uint) * 3 * (size_t)count, &s->table, err))) return st;
-  return layout_kernel(on, "parts_copy_any", mopts, sizeof mopts, &s->kmulti, err);
+  return ocl_kernel(on, "layout.cl", "parts_copy_any", mopts, &s->kmulti, err);
 }
 
 /* Part k between its tensor t and the big tensor b, with copy2d_rows_any. */
@@ -592,7 +585,7 @@ static clcnn_status gather_prepare(ocl_node *on, clcnn_err *err) {
     s->global[1] = (size_t)ni;
   }
   s->global[2] = (size_t)go;
-  return layout_kernel(on, "gather_axis_any", opts, sizeof opts, &s->k, err);
+  return ocl_kernel(on, "layout.cl", "gather_axis_any", opts, &s->k, err);
 }
 
 static clcnn_status gather_run(ocl_node *on, const ocl_tensor *in, int nin, const ocl_tensor *out,
@@ -680,7 +673,7 @@ static clcnn_status pad_prepare(ocl_node *on, clcnn_err *err) {
   s->work_dim = 2;
   s->global[0] = ceil_div(od[r - 1], vw);
   s->global[1] = (size_t)outer;
-  return layout_kernel(on, "pad_nd_any", opts, sizeof opts, &s->k, err);
+  return ocl_kernel(on, "layout.cl", "pad_nd_any", opts, &s->k, err);
 }
 
 static clcnn_status pad_run(ocl_node *on, const ocl_tensor *in, int nin, const ocl_tensor *out,

@@ -87,7 +87,7 @@ static clcnn_status batchnorm_prepare(ocl_node *on, clcnn_err *err) {
   const int64_t nstat = p->nstat, rows = p->batch * nstat, block = p->block;
   stream_split sp = split_rows(gpu, rows, block, true);
   char opts[512] = "", lit[OCL_FLOAT_LITERAL_MAX];
-  ocl_opt(opts, sizeof opts, "-DBATCHNORM -DROWS=%lldu -DBLOCK=%lldu -DNSTAT=%lldu",
+  ocl_opt(opts, sizeof opts, "-DROWS=%lldu -DBLOCK=%lldu -DNSTAT=%lldu",
           (long long)rows, (long long)block, (long long)(nstat ? nstat : 1));
   ocl_opt(opts, sizeof opts, "-DVW=%d -DITEMS=%d -DRPI=%d", sp.vw, sp.items, sp.rpi);
   s->global[0] = sp.global[0];
@@ -270,7 +270,7 @@ static clcnn_status rownorm_prepare(ocl_node *on, clcnn_err *err) {
     while (lws < 256 && (size_t)lws * 2 <= maxw && (int64_t)lws * 4 < r.rowlen) lws *= 2;
   }
   char opts[512] = "", lit[OCL_FLOAT_LITERAL_MAX];
-  ocl_opt(opts, sizeof opts, "-DROWNORM -DROWS=%lldu -DROWLEN=%lld", (long long)r.rows,
+  ocl_opt(opts, sizeof opts, "-DROWS=%lldu -DROWLEN=%lld", (long long)r.rows,
           (long long)r.rowlen);
   ocl_opt(opts, sizeof opts, "-DSROWS=%lldu -DSPR=%lldu -DSDIV=%lld", (long long)r.srows,
           (long long)r.spr, (long long)r.sdiv);
@@ -330,7 +330,7 @@ static clcnn_status lrn_prepare(ocl_node *on, clcnn_err *err) {
   char opts[512] = "", l1[OCL_FLOAT_LITERAL_MAX], l2[OCL_FLOAT_LITERAL_MAX],
        l3[OCL_FLOAT_LITERAL_MAX];
   const float alpha_n = p->alpha / (float)p->size; /* as the CPU backend */
-  ocl_opt(opts, sizeof opts, "-DLRN -DC=%lld -DINNER=%lldu -DNC=%lldu", (long long)p->channels,
+  ocl_opt(opts, sizeof opts, "-DC=%lld -DINNER=%lldu -DNC=%lldu", (long long)p->channels,
           (long long)p->inner, (long long)(p->batch * p->channels));
   ocl_opt(opts, sizeof opts, "-DLO=%lld -DHI=%lld", (long long)((p->size - 1) / 2),
           (long long)(p->size / 2));

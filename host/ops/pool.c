@@ -61,7 +61,7 @@ static clcnn_status pool_prepare(ocl_node *on, clcnn_err *err) {
   const int64_t planes = p->batch * p->channels;
   char o[2048] = "";
   if (p->global) {
-    ocl_opt(o, sizeof o, "-DGLOBAL_KERNEL -DKIND=%d -DSIZE=%lldu -DPLANES=%lldu",
+    ocl_opt(o, sizeof o, "-DKIND=%d -DSIZE=%lldu -DPLANES=%lldu",
             p->kind == POOL_MAX ? 0 : 1, (long long)p->geom.in_size, (long long)planes);
     if (gpu) {
       const size_t local = 64;
@@ -89,7 +89,7 @@ static clcnn_status pool_prepare(ocl_node *on, clcnn_err *err) {
           (long long)g.pb[1], (long long)g.pb[2]);
   if (p->indices) {
     s->indices = true;
-    ocl_opt(o, sizeof o, "-DMAXPOOL_IDX_KERNEL -DSTORAGE_ORDER=%d", p->storage_order ? 1 : 0);
+    ocl_opt(o, sizeof o, "-DSTORAGE_ORDER=%d", p->storage_order ? 1 : 0);
     s->global[0] = (size_t)p->geom.out_size;
     s->global[1] = (size_t)planes;
     s->global[2] = 1;
@@ -98,7 +98,7 @@ static clcnn_status pool_prepare(ocl_node *on, clcnn_err *err) {
   /* CPUs: a whole output row per work-item, in vectors; GPUs: one output. */
   const int vw = gpu ? 1 : g.out[2] >= 8 ? 8 : 4;
   const int64_t xch = gpu ? 1 : (g.out[2] + vw - 1) / vw;
-  ocl_opt(o, sizeof o, "-DPOOL_KERNEL -DKIND=%d -DP=%lld -DCOUNT_PAD=%d -DVW=%d -DXCH=%lld",
+  ocl_opt(o, sizeof o, "-DKIND=%d -DP=%lld -DCOUNT_PAD=%d -DVW=%d -DXCH=%lld",
           p->kind, (long long)p->p, p->count_include_pad ? 1 : 0, vw, (long long)xch);
   ocl_opt(o, sizeof o, "-DED=%lld -DEH=%lld -DEW=%lld", (long long)g.pe[0], (long long)g.pe[1],
           (long long)g.pe[2]);

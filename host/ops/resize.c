@@ -278,7 +278,7 @@ static clcnn_status prepare_nearest(ocl_node *on, resize_state *s, clcnn_err *er
   uint64_t bits = 0;
   shape_scalar_store(x->t.dtype, p->extrapolation_value, ev);
   memcpy(&bits, ev, es); /* little-endian hosts and devices */
-  ocl_opt(opts, sizeof opts, "-DK_resize_nearest_nd_any -DT=%s -DVW=%d -DEXTV=0x%llx%s",
+  ocl_opt(opts, sizeof opts, "-DT=%s -DVW=%d -DEXTV=0x%llx%s",
           bits_type(es), vw, (unsigned long long)bits, es == 8 ? "UL" : "u");
   ocl_opt(opts, sizeof opts, "-DDI=%lld -DOUTER=%lld", (long long)od[k - 1], (long long)outer);
   if (toff[k - 1] < 0) ocl_opt(opts, sizeof opts, "-DID_I");
@@ -349,7 +349,7 @@ static clcnn_status prepare_interp(ocl_node *on, resize_state *s, clcnn_err *err
   uint32_t ebits;
   memcpy(&ebits, &e, 4);
   char opts[1024] = "";
-  ocl_opt(opts, sizeof opts, "-DK_resize_interp_nchw_f32 -DVW=%d -DEXTV=0x%xu", vw, ebits);
+  ocl_opt(opts, sizeof opts, "-DVW=%d -DEXTV=0x%xu", vw, ebits);
   ocl_opt(opts, sizeof opts, "-DHI=%lld -DWI=%lld -DHO=%lld -DWO=%lld -DOUTER=%lld",
           (long long)hi, (long long)wi, (long long)ho, (long long)wo, (long long)outer);
   if (id_h) ocl_opt(opts, sizeof opts, "-DID_H");

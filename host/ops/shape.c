@@ -34,12 +34,6 @@ static int vec_width(const ocl_node *on, size_t es) {
   return vw < 2 ? 2 : vw > 16 ? 16 : vw;
 }
 
-static clcnn_status shape_kernel(ocl_node *on, const char *name, char *opts, size_t len,
-                                 cl_kernel *k, clcnn_err *err) {
-  ocl_opt(opts, len, "-DK_%s", name);
-  return ocl_kernel(on, "shape.cl", name, opts, k, err);
-}
-
 static bool too_big(const ir_value *v) {
   return v && shape_numel(v->t.rank, v->t.dims) >= INT_MAX;
 }
@@ -103,7 +97,7 @@ static clcnn_status copy_prepare(ocl_node *on, clcnn_err *err) {
   s->vw = vec_width(on, es);
   char opts[256] = "";
   ocl_opt(opts, sizeof opts, "-DT=%s -DVW=%d", bits_type(es), s->vw);
-  clcnn_status st = shape_kernel(on, "copy_flat_any", opts, sizeof opts, &s->copy, err);
+  clcnn_status st = ocl_kernel(on, "shape.cl", "copy_flat_any", opts, &s->copy, err);
   if (st) return st;
   const ir_value *mask = ir_out(on->g, on->n, 1);
   if (on->n->op == CLCNN_OP_DROPOUT && mask) {
@@ -117,7 +111,7 @@ static clcnn_status copy_prepare(ocl_node *on, clcnn_err *err) {
     char mopts[256] = "";
     ocl_opt(mopts, sizeof mopts, "-DT=%s -DVW=%d -DFILLV=0x%llx%s", bits_type(ms), s->vw_mask,
             (unsigned long long)bits, ms == 8 ? "UL" : "u");
-    st = shape_kernel(on, "fill_flat_any", mopts, sizeof mopts, &s->fill, err);
+    st = ocl_kernel(on, "shape.cl", "fill_flat_any", mopts, &s->fill, err);
   }
   return st;
 }
@@ -191,7 +185,7 @@ static clcnn_status cast_prepare(ocl_node *on, clcnn_err *err) {
   else ocl_opt(opts, sizeof opts, "-DDST_T=%s", cl_type(to));
   if (to == CLCNN_DTYPE_BOOL) ocl_opt(opts, sizeof opts, "-DTO_BOOL");
   else if (is_int(to) && !is_int(from)) ocl_opt(opts, sizeof opts, "-DSAT");
-  return shape_kernel(on, "cast_flat_any", opts, sizeof opts, &s->copy, err);
+  return ocl_kernel(on, "shape.cl", "cast_flat_any", opts, &s->copy, err);
 }
 
 /* ----------------------------------------------------------------- table */
