@@ -60,13 +60,6 @@ void clcnn_tile_options_default(clcnn_tile_options *o) {
   o->padding = CLCNN_TILE_PADDING_NONE;
 }
 
-static char *dup_str(const char *s) {
-  if (!s) return NULL;
-  size_t n = strlen(s) + 1;
-  char *d = malloc(n);
-  if (d) memcpy(d, s, n);
-  return d;
-}
 
 static bool cancelled(const volatile int *flag) {
   if (!flag) return false;
@@ -123,7 +116,7 @@ clcnn_status clcnn_tiler_create(const clcnn_model *model, const clcnn_session_op
     memcpy(&t->o, opts, opts->size);
     t->o.size = sizeof t->o;
   }
-  if (t->so.device && !(t->device = dup_str(t->so.device))) goto oom;
+  if (t->so.device && !(t->device = strdup(t->so.device))) goto oom;
   t->so.device = t->device;
 
   /* The model: one float32 input [1, C, H, W]. */
@@ -159,7 +152,7 @@ clcnn_status clcnn_tiler_create(const clcnn_model *model, const clcnn_session_op
             t->o.output ? t->o.output : "");
     goto fail;
   }
-  if (!(t->input = dup_str(in.name)) || !(t->output = dup_str(outi.name))) goto oom;
+  if (!(t->input = strdup(in.name)) || !(t->output = strdup(outi.name))) goto oom;
   t->o.input = t->input;
   t->o.output = t->output;
   t->model_c = (int)(in.dims[1] > 0 ? in.dims[1] : -1);

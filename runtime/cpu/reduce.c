@@ -42,6 +42,15 @@ typedef struct reduce_view {
   int nthreads;
 } reduce_view;
 
+/* Output strides of the input's dimensions: 0 along reduced ones. */
+static void reduce_out_strides(const reduce_view *v, int64_t *ostride) {
+  int64_t s = 1;
+  for (int d = v->rank - 1; d >= 0; d--) {
+    ostride[d] = v->reduced[d] ? 0 : s;
+    if (!v->reduced[d]) s *= v->dims[d];
+  }
+}
+
 /* For one element type T with accumulator ACC, the lowest value LOWEST, the
  * highest HIGHEST and the mean of an accumulated sum MEAN(s, count). */
 #define REDUCE_KERNELS(SUF, T, ACC, LOWEST, HIGHEST, MEAN)                                       \
@@ -125,11 +134,8 @@ typedef struct reduce_view {
     if (!acc) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");                   \
     for (int64_t i = 0; i < ny; i++)                                                             \
       acc[i] = op == R_MAX ? (ACC)(LOWEST) : op == R_MIN ? (ACC)(HIGHEST) : 0;                   \
-    int64_t ostride[CLCNN_MAX_RANK], idx[CLCNN_MAX_RANK] = {0}, s = 1;                           \
-    for (int d = rank - 1; d >= 0; d--) {                                                        \
-      ostride[d] = v->reduced[d] ? 0 : s;                                                        \
-      if (!v->reduced[d]) s *= v->dims[d];                                                       \
-    }                                                                                            \
+    int64_t ostride[CLCNN_MAX_RANK], idx[CLCNN_MAX_RANK] = {0};                                  \
+    reduce_out_strides(v, ostride);                                                              \
     const int64_t last = v->dims[rank - 1], lstride = ostride[rank - 1];                         \
     const int64_t rows = ny ? shape_numel(rank - 1, v->dims) : 0;                                \
     int64_t off = 0;                                                                             \
@@ -200,11 +206,8 @@ enum { X_PROD, X_L1, X_L2, X_SSQ, X_LSE };
   static void walk_##SUF(const T *x, ACC *acc, const ACC *mx, const reduce_view *v, int op,       \
                          int64_t ny) {                                                            \
     const int rank = v->rank;                                                                     \
-    int64_t ostride[CLCNN_MAX_RANK], idx[CLCNN_MAX_RANK] = {0}, s = 1;                            \
-    for (int d = rank - 1; d >= 0; d--) {                                                         \
-      ostride[d] = v->reduced[d] ? 0 : s;                                                         \
-      if (!v->reduced[d]) s *= v->dims[d];                                                        \
-    }                                                                                             \
+    int64_t ostride[CLCNN_MAX_RANK], idx[CLCNN_MAX_RANK] = {0};                                   \
+    reduce_out_strides(v, ostride);                                                               \
     const int64_t last = v->dims[rank - 1], ls = ostride[rank - 1];                               \
     const int64_t rows = ny ? shape_numel(rank - 1, v->dims) : 0;                                 \
     int64_t off = 0;                                                                              \
