@@ -12,7 +12,6 @@
  * (an Expand or ConstantOfShape of activations' size). */
 #define FOLD_MAX_BYTES ((size_t)64 << 20)
 /* No tensor may be larger than this (2^40 elements would be 4 TiB). */
-#define MAX_ELEMENTS ((int64_t)1 << 36)
 
 static clcnn_status fold_node(ir_graph *g, ir_node *n, clcnn_err *err) {
   clcnn_tensor in[n->nin ? n->nin : 1];
@@ -72,16 +71,11 @@ clcnn_status graph_infer(ir_graph *g, clcnn_err *err) {
       if (!v->shape_known)
         return err_set(err, CLCNN_ERROR_INTERNAL, "node '%s' (%s): output %d has no shape",
                        n->name, n->op_type, k);
-      int64_t numel = 1;
-      for (int d = 0; d < v->t.rank; d++) {
-        if (v->t.dims[d] < 0 || (v->t.dims[d] && numel > MAX_ELEMENTS / v->t.dims[d]))
-          return err_set(err, CLCNN_ERROR_SHAPE,
-                         "node '%s' (%s): output '%s' would have an invalid or huge shape",
-                         n->name, n->op_type, v->name);
-        numel *= v->t.dims[d];
-      }
-      if (numel > MAX_ELEMENTS)
-        return err_set(err, CLCNN_ERROR_SHAPE, "node '%s' (%s): output '%s' is too large",
+      int64_t numel;
+      if (!shape_numel_checked(v->t.rank, v->t.dims, &numel))
+        return err_set(err, CLCNN_ERROR_SHAPE,
+                       "node '%s' (%s): output '%s' would have an invalid or huge shape "
+                       "(more than 2^34 elements)",
                        n->name, n->op_type, v->name);
       out_bytes += (size_t)numel * dtype_size(v->t.dtype);
       if (!v->is_const) outputs_const = false;

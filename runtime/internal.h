@@ -155,9 +155,19 @@ static inline ir_value *ir_out(const ir_graph *g, const ir_node *n, int i) {
 
 /* ---------------------------------------------------------------- tensors */
 
+/* The largest element count of any tensor (2^34: no CNN tensor comes near
+ * it). Every shape that comes from outside (a model, the caller's input
+ * shapes) or out of shape inference is checked against it with
+ * shape_numel_checked(), so that later products of sizes, byte counts and
+ * offsets cannot overflow. */
+#define CLCNN_MAX_ELEMENTS ((int64_t)1 << 34)
+
 size_t dtype_size(clcnn_dtype dt);     /* 0 for unsupported */
 const char *dtype_name(clcnn_dtype dt);
 int64_t shape_numel(int rank, const int64_t *dims);
+/* The element count of a shape whose dims are all >= 0 and whose product is
+ * at most CLCNN_MAX_ELEMENTS, checked without overflow; false otherwise. */
+bool shape_numel_checked(int rank, const int64_t *dims, int64_t *numel);
 /* "1x3x224x224" into buf; returns buf. */
 char *shape_str(int rank, const int64_t *dims, char *buf, size_t len);
 /* Multidirectional (numpy) broadcast of a and b into out. Returns false if

@@ -12,20 +12,8 @@
 #include "onnx.pb-c.h"
 #include "onnx_io.h"
 
-/* No tensor of a CNN comes near this: a bound that keeps hostile dims from
- * turning into huge allocations or overflowing products. */
-#define MAX_TENSOR_ELEMENTS ((int64_t)1 << 34)
-
 static bool dims_valid(size_t n, const int64_t *dims, int64_t *numel) {
-  if (n > CLCNN_MAX_RANK) return false;
-  int64_t total = 1;
-  for (size_t i = 0; i < n; i++) {
-    if (dims[i] < 0 || dims[i] > MAX_TENSOR_ELEMENTS) return false;
-    if (dims[i] && total > MAX_TENSOR_ELEMENTS / dims[i]) return false;
-    total *= dims[i];
-  }
-  *numel = total;
-  return true;
+  return n <= CLCNN_MAX_RANK && shape_numel_checked((int)n, dims, numel);
 }
 
 /* Resolves an external data location against the model directory: only
@@ -275,7 +263,7 @@ static clcnn_status import_type(const Onnx__ValueInfoProto *vi, ir_value *v, boo
       /* -1 is not valid ONNX, but exporters write it (PaddlePaddle) for an
        * open dimension and onnxruntime reads it so: so do we. */
       if (d->dim_value == -1) continue;
-      if (d->dim_value < 0 || d->dim_value > MAX_TENSOR_ELEMENTS)
+      if (d->dim_value < 0 || d->dim_value > CLCNN_MAX_ELEMENTS)
         return err_set(err, CLCNN_ERROR_INVALID_MODEL, "'%s' has an invalid dimension %lld",
                        v->name, (long long)d->dim_value);
       v->t.dims[i] = d->dim_value;

@@ -255,9 +255,17 @@ static clcnn_status plan_memory(clcnn_session *s, clcnn_err *err) {
     for (int j = 0; j < n->nout; j++)
       if (n->out[j] >= 0 && !g->values[n->out[j]].is_const) TOUCH(n->out[j], sp->backend, k);
   }
+  for (int i = 0; i < g->noutputs; i++) {
+    int v = g->outputs[i];
+    if (g->values[v].is_const) continue;
+    TOUCH(v, s->output_on[v], end);
+    TOUCH(v, s->host, end); /* read back into it */
+  }
+  /* A graph input has a slot where something reads it (a node, a transfer,
+   * the caller as an output), for the whole session; an input that nothing
+   * reads (only its shape mattered: Shape folded) needs no memory. */
   for (int i = 0; i < g->ninputs; i++) {
     int v = g->inputs[i];
-    TOUCH(v, s->host, 0); /* set_input() writes it there */
     for (int b = 0; b < nb; b++) {
       size_t c = (size_t)v * (size_t)nb + (size_t)b;
       if (first[c] >= 0) {
@@ -265,12 +273,6 @@ static clcnn_status plan_memory(clcnn_session *s, clcnn_err *err) {
         last[c] = end;
       }
     }
-  }
-  for (int i = 0; i < g->noutputs; i++) {
-    int v = g->outputs[i];
-    if (g->values[v].is_const) continue;
-    TOUCH(v, s->output_on[v], end);
-    TOUCH(v, s->host, end); /* read back into it */
   }
 #undef TOUCH
   for (int b = 0; b < nb; b++) {

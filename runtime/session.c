@@ -69,6 +69,11 @@ static clcnn_status bind_inputs(clcnn_session *s, const clcnn_input_shape *shape
                        "input '%s': dimension %d is fixed to %lld by the model, not %lld",
                        val->name, d, (long long)val->t.dims[d], (long long)want);
     }
+    int64_t numel;
+    if (!shape_numel_checked(shapes[i].rank, shapes[i].dims, &numel))
+      return err_set(err, CLCNN_ERROR_SHAPE,
+                     "input '%s': %s has more than 2^34 elements", val->name,
+                     shape_str(shapes[i].rank, shapes[i].dims, (char[128]){0}, 128));
     ir_set_shape(val, val->t.dtype, shapes[i].rank, shapes[i].dims);
   }
   for (int i = 0; i < g->ninputs; i++) {
@@ -76,6 +81,10 @@ static clcnn_status bind_inputs(clcnn_session *s, const clcnn_input_shape *shape
     if (val->shape_known) continue;
     int64_t dims[CLCNN_MAX_RANK];
     for (int d = 0; d < val->t.rank; d++) dims[d] = val->t.dims[d] >= 0 ? val->t.dims[d] : 1;
+    int64_t numel;
+    if (!shape_numel_checked(val->t.rank, dims, &numel))
+      return err_set(err, CLCNN_ERROR_SHAPE, "input '%s': %s has more than 2^34 elements",
+                     val->name, shape_str(val->t.rank, dims, (char[128]){0}, 128));
     ir_set_shape(val, val->t.dtype, val->t.rank, dims);
   }
   for (int i = 0; i < g->nvalues; i++) /* constants know their shape */
@@ -296,6 +305,8 @@ clcnn_status clcnn_session_set_input_buffer(clcnn_session *s, const char *name, 
   if (t.buf) { /* the device reads it: device to device, kept there */
     st = b->ops->native_copy(b, buffer, offset, &t, NULL, bytes, false, &e);
     if (!st) s->input_on[v] = 1u << s->native;
+  } else if (!sched_tensor(s, v, s->host).buf) { /* nothing reads it: nothing to copy */
+    s->input_on[v] = 1u << s->host;
   } else { /* only CPU nodes read it */
     backend_tensor h = sched_tensor(s, v, s->host);
     st = b->ops->native_copy(b, buffer, offset, NULL, (uint8_t *)h.buf + h.offset, bytes, false,
@@ -392,7 +403,7 @@ clcnn_status clcnn_session_set_input(clcnn_session *s, const char *name, const c
   if (!t->data && bytes)
     return session_fail(s, CLCNN_ERROR_INVALID_ARGUMENT, "input '%s': data is NULL", name);
   backend_tensor h = sched_tensor(s, v, s->host);
-  if (bytes) memcpy((uint8_t *)h.buf + h.offset, t->data, bytes);
+  if (bytes && h.buf) memcpy((uint8_t *)h.buf + h.offset, t->data, bytes); /* no buf: unread */
   s->input_on[v] = 1u << s->host;
   s->ran = false;
   return CLCNN_OK;

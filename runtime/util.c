@@ -68,6 +68,18 @@ int64_t shape_numel(int rank, const int64_t *dims) {
   return n;
 }
 
+bool shape_numel_checked(int rank, const int64_t *dims, int64_t *numel) {
+  if (rank < 0 || rank > CLCNN_MAX_RANK) return false;
+  int64_t total = 1;
+  for (int i = 0; i < rank; i++) {
+    if (dims[i] < 0 || dims[i] > CLCNN_MAX_ELEMENTS) return false;
+    if (dims[i] && total > CLCNN_MAX_ELEMENTS / dims[i]) return false;
+    total *= dims[i];
+  }
+  *numel = total;
+  return true;
+}
+
 char *shape_str(int rank, const int64_t *dims, char *buf, size_t len) {
   size_t at = 0;
   buf[0] = 0;

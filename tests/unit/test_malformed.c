@@ -145,7 +145,34 @@ START_TEST(huge_dimension) {
   so.device = "cpu";
   ck_assert_int_ne(clcnn_session_create(m, &so, NULL, 0, &s), CLCNN_OK);
   ck_assert_ptr_null(s);
-  /* A symbolic dimension bound to 2^40 by the caller. */
+  clcnn_model_free(m);
+  free(bytes);
+  mb_free(b);
+  /* Open dims bound by the caller: each dimension fits, their product does
+   * not. 4 x 2^31 x 2^31 x 1 read only by Shape needs no memory at all, and
+   * used to give a session with a 96-byte arena. */
+  b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){-1, -1, -1, -1});
+  mb_node(b, "Shape", "x", "y", 0, NULL);
+  mb_output(b, "y");
+  bytes = mb_pack(b, &len);
+  ck_assert_int_eq(clcnn_model_load_memory(ctx, bytes, len, NULL, &m), CLCNN_OK);
+  clcnn_input_shape huge = {"x", 4, {4, (int64_t)1 << 31, (int64_t)1 << 31, 1}};
+  ck_assert_int_eq(clcnn_session_create(m, &so, &huge, 1, &s), CLCNN_ERROR_SHAPE);
+  ck_assert_ptr_null(s);
+  ck_assert_ptr_nonnull(strstr(clcnn_last_error(), "2^34"));
+  /* The largest that passes (2^34 elements) and the smallest that fails. */
+  clcnn_input_shape edge = {"x", 4, {4, (int64_t)1 << 16, (int64_t)1 << 16, 1}};
+  ck_assert_msg(clcnn_session_create(m, &so, &edge, 1, &s) == CLCNN_OK, "%s", clcnn_last_error());
+  clcnn_tensor y;
+  ck_assert_int_eq(clcnn_session_run(s), CLCNN_OK);
+  ck_assert_int_eq(clcnn_session_output(s, "y", &y), CLCNN_OK);
+  ck_assert_int_eq(((int64_t *)y.data)[1], (int64_t)1 << 16);
+  clcnn_session_free(s);
+  s = NULL;
+  edge.dims[3] = 2;
+  ck_assert_int_eq(clcnn_session_create(m, &so, &edge, 1, &s), CLCNN_ERROR_SHAPE);
+  ck_assert_ptr_null(s);
   clcnn_model_free(m);
   free(bytes);
   mb_free(b);
