@@ -131,6 +131,8 @@ static void ocl_free(backend *b, void *buf) {
 static clcnn_status ocl_upload_tensor(backend *b, const backend_tensor *dst, const void *src,
                                       size_t bytes, clcnn_err *err) {
   /* Blocking: the host slot may be overwritten by the next CPU node. */
+  if (ocl_fault_now(OCL_FAULT_TRANSFER))
+    return cl_fail(err, CLCNN_ERROR_DEVICE, CL_OUT_OF_RESOURCES, "clEnqueueWriteBuffer");
   cl_int rc = clEnqueueWriteBuffer(impl(b)->queue, (cl_mem)dst->buf, CL_TRUE, dst->offset, bytes,
                                    src, 0, NULL, NULL);
   return rc == CL_SUCCESS ? CLCNN_OK : cl_fail(err, CLCNN_ERROR_DEVICE, rc, "clEnqueueWriteBuffer");
@@ -138,6 +140,8 @@ static clcnn_status ocl_upload_tensor(backend *b, const backend_tensor *dst, con
 
 static clcnn_status ocl_download_tensor(backend *b, void *dst, const backend_tensor *src,
                                         size_t bytes, clcnn_err *err) {
+  if (ocl_fault_now(OCL_FAULT_TRANSFER))
+    return cl_fail(err, CLCNN_ERROR_DEVICE, CL_OUT_OF_RESOURCES, "clEnqueueReadBuffer");
   cl_int rc = clEnqueueReadBuffer(impl(b)->queue, (cl_mem)src->buf, CL_TRUE, src->offset, bytes,
                                   dst, 0, NULL, NULL);
   return rc == CL_SUCCESS ? CLCNN_OK : cl_fail(err, CLCNN_ERROR_DEVICE, rc, "clEnqueueReadBuffer");

@@ -7,17 +7,23 @@
 #include <string.h>
 
 #include "clblast_cache.h"
+#include "ocl.h"
 
 /* ------------------------------------------------------------ buffers */
 
-/* Test hook: when > 0, the n-th device allocation from now fails as if the
- * device were out of memory (tests/unit/test_opencl.c). */
-static _Atomic int fail_alloc_countdown;
-void ocl_test_fail_allocation(int nth) { fail_alloc_countdown = nth; }
+/* Test hooks (host/ocl.h): when a count is > 0, the call of that kind that
+ * brings it to 0 fails. */
+static _Atomic int fault_countdown[OCL_FAULT_KINDS];
+void ocl_test_fail(ocl_fault kind, int nth) { fault_countdown[kind] = nth; }
+void ocl_test_fail_allocation(int nth) { ocl_test_fail(OCL_FAULT_ALLOC, nth); }
+int ocl_test_fail_pending(ocl_fault kind) { return fault_countdown[kind]; }
+bool ocl_fault_now(ocl_fault kind) {
+  return fault_countdown[kind] > 0 && --fault_countdown[kind] == 0;
+}
 
 cl_mem ocl_create_buffer(cl_context ctx, cl_mem_flags flags, size_t bytes, void *host,
                          cl_int *rc) {
-  if (fail_alloc_countdown > 0 && --fail_alloc_countdown == 0) {
+  if (ocl_fault_now(OCL_FAULT_ALLOC)) {
     *rc = CL_MEM_OBJECT_ALLOCATION_FAILURE;
     return NULL;
   }
@@ -251,6 +257,9 @@ clcnn_status ocl_devctx_program(ocl_devctx *dc, const char *file, const char *op
   /* Built without the lock: sessions on other threads keep building their
    * own programs meanwhile. Two threads may build the same one; the first
    * kept wins. */
+  if (ocl_fault_now(OCL_FAULT_BUILD))
+    return err_set(err, CLCNN_ERROR_KERNEL_BUILD,
+                   "building %s failed: CL_BUILD_PROGRAM_FAILURE (injected by the test hook)", file);
   char *src = kernel_source(file, err);
   if (!src) return err->status;
   char opts[4096];

@@ -92,6 +92,8 @@ clcnn_status ocl_enqueue(ocl_node *on, cl_kernel k, cl_uint work_dim, const size
   }
   cl_event ev = NULL;
   ocl_backend *be = on->be;
+  if (ocl_fault_now(OCL_FAULT_ENQUEUE))
+    return cl_fail(err, CLCNN_ERROR_DEVICE, CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel");
   cl_int rc = clEnqueueNDRangeKernel(be->queue, k, work_dim, NULL, g, local, 0, NULL,
                                      be->profile ? &ev : NULL);
   if (rc != CL_SUCCESS) return cl_fail(err, CLCNN_ERROR_DEVICE, rc, "clEnqueueNDRangeKernel");

@@ -100,7 +100,22 @@ const ocl_device_info *ocl_node_device(const ocl_node *on);
 cl_context ocl_node_context(const ocl_node *on);
 cl_command_queue ocl_node_queue(const ocl_node *on);
 
-/* Test hook: the nth device allocation from now fails (0: none). */
+/* Test hooks: the nth OpenCL call of a kind from now fails (0: none), as
+ * the driver would fail it: buffer creation (OUT_OF_MEMORY), a program
+ * build (KERNEL_BUILD), a kernel enqueue and a transfer (DEVICE). */
+typedef enum ocl_fault {
+  OCL_FAULT_ALLOC = 0,
+  OCL_FAULT_BUILD = 1,
+  OCL_FAULT_ENQUEUE = 2,
+  OCL_FAULT_TRANSFER = 3,
+  OCL_FAULT_KINDS = 4
+} ocl_fault;
+void ocl_test_fail(ocl_fault kind, int nth);
+/* Calls of `kind` left before the failure (0: it happened, or none set). */
+int ocl_test_fail_pending(ocl_fault kind);
+/* True when this call of `kind` is the one to fail (counts it down). */
+bool ocl_fault_now(ocl_fault kind);
+/* The allocation hook alone (ocl_test_fail(OCL_FAULT_ALLOC, nth)). */
 void ocl_test_fail_allocation(int nth);
 
 #endif

@@ -595,6 +595,89 @@ START_TEST(allocation_failure_injected) {
 }
 END_TEST
 
+/* Every OpenCL call of each kind fails once, in turn (the n-th buffer
+ * creation, program build, kernel enqueue, transfer), in session creation
+ * and in runs of a two-output model whose Add runs on the CPU backend (so
+ * that transfers cross). Each gives a clear status and message or, for a
+ * program build, a fallback to the CPU backend with the right answer; a
+ * session whose run failed runs right the next time; nothing leaks (ASan in
+ * the sanitize suite); the next session is right. */
+START_TEST(faults_injected_at_every_site) {
+  static const char *const kinds[] = {"buffer creation", "program build", "kernel enqueue",
+                                      "transfer"};
+  static const int refused[] = {CLCNN_OP_ADD, -1};
+  clcnn_model *m = make_model2(ctx);
+  float y_want[4], r_want[NX], *want[2] = {y_want, r_want};
+  cpu_outputs(m, &two_outputs, input, want);
+  clcnn_model_free(m);
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.device = "opencl";
+  sched_set_test_refuse(refuse_ops, (void *)refused);
+  for (int kind = 0; kind < OCL_FAULT_KINDS; kind++) {
+    int injected = 0;
+    for (int nth = 1; nth < 400; nth++) {
+      char what[128];
+      snprintf(what, sizeof what, "%s #%d", kinds[kind], nth);
+      /* A context of its own each time: programs and weights are built and
+       * uploaded again, so every site of creation is reached. */
+      clcnn_options co;
+      clcnn_options_default(&co);
+      co.cache_dir = cache_dir;
+      clcnn_context *c2;
+      ck_assert_int_eq(clcnn_context_create(&co, &c2), CLCNN_OK);
+      clcnn_model *m2 = make_model2(c2);
+      ocl_test_fail((ocl_fault)kind, nth);
+      clcnn_session *s = NULL;
+      clcnn_status st = clcnn_session_create(m2, &so, NULL, 0, &s);
+      clcnn_tensor t = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = 4, .dims = {1, 4, 9, 9},
+                        .data = input};
+      bool failed_run = false;
+      for (int r = 0; st == CLCNN_OK && r < 3; r++) {
+        clcnn_status rs = clcnn_session_set_input(s, "x", &t);
+        if (rs == CLCNN_OK) rs = clcnn_session_run(s);
+        for (int o = 0; rs == CLCNN_OK && o < 2; o++) {
+          clcnn_tensor y;
+          rs = clcnn_session_output(s, two_outputs.names[o], &y);
+          if (rs == CLCNN_OK)
+            expect_close(what, r, two_outputs.names[o], y.data, want[o], two_outputs.counts[o]);
+        }
+        if (rs != CLCNN_OK) {
+          ck_assert_msg(rs == CLCNN_ERROR_DEVICE || rs == CLCNN_ERROR_OUT_OF_MEMORY,
+                        "%s: run %d: status %d: %s", what, r, rs, clcnn_session_error(s));
+          ck_assert_msg(strlen(clcnn_session_error(s)) > 0, "%s: no message", what);
+          failed_run = true;
+        }
+      }
+      bool happened = ocl_test_fail_pending((ocl_fault)kind) == 0;
+      ocl_test_fail((ocl_fault)kind, 0);
+      if (st != CLCNN_OK) {
+        ck_assert_msg(st == CLCNN_ERROR_OUT_OF_MEMORY || st == CLCNN_ERROR_DEVICE ||
+                          st == CLCNN_ERROR_KERNEL_BUILD,
+                      "%s: create: status %d: %s", what, st, clcnn_last_error());
+        ck_assert_ptr_null(s);
+        ck_assert_msg(strlen(clcnn_last_error()) > 0, "%s: no message", what);
+      } else if (failed_run) { /* the failure passed: the same session runs right */
+        ck_assert_int_eq(clcnn_session_set_input(s, "x", &t), CLCNN_OK);
+        ck_assert_msg(clcnn_session_run(s) == CLCNN_OK, "%s: rerun: %s", what,
+                      clcnn_session_error(s));
+        clcnn_tensor y;
+        ck_assert_int_eq(clcnn_session_output(s, "r", &y), CLCNN_OK);
+        expect_close(what, 9, "r", y.data, r_want, NX);
+      }
+      clcnn_session_free(s);
+      clcnn_model_free(m2);
+      clcnn_context_free(c2);
+      if (!happened) break; /* fewer calls of this kind than nth: every site was hit */
+      injected++;
+    }
+    ck_assert_msg(injected > 0, "no %s happened at all", kinds[kind]);
+    printf("faults: %d %s sites failed in turn\n", injected, kinds[kind]);
+  }
+  sched_set_test_refuse(NULL, NULL);
+}
+END_TEST
+
 START_TEST(no_such_device) {
   clcnn_session_options so;
   clcnn_session_options_default(&so);
@@ -633,6 +716,7 @@ int main(int argc, char **argv) {
   tcase_add_test(tc, sessions_on_threads);
   tcase_add_test(tc, kernel_build_failure_falls_back);
   tcase_add_test(tc, allocation_failure_injected);
+  tcase_add_test(tc, faults_injected_at_every_site);
   tcase_add_test(tc, no_such_device);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
