@@ -51,6 +51,18 @@ static void reduce_out_strides(const reduce_view *v, int64_t *ostride) {
   }
 }
 
+/* Moves the output offset to the next row of the input (an odometer over
+ * all dimensions but the last). */
+static void reduce_next_row(const reduce_view *v, const int64_t *ostride, int64_t *idx,
+                            int64_t *off) {
+  for (int d = v->rank - 2; d >= 0; d--) {
+    *off += ostride[d];
+    if (++idx[d] < v->dims[d]) break;
+    *off -= ostride[d] * idx[d];
+    idx[d] = 0;
+  }
+}
+
 /* For one element type T with accumulator ACC, the lowest value LOWEST, the
  * highest HIGHEST and the mean of an accumulated sum MEAN(s, count). */
 #define REDUCE_KERNELS(SUF, T, ACC, LOWEST, HIGHEST, MEAN)                                       \
@@ -154,12 +166,7 @@ static void reduce_out_strides(const reduce_view *v, int64_t *ostride) {
       } else {                                                                                   \
         for (int64_t j = 0; j < last; j++) a[j * lstride] += x[j];                               \
       }                                                                                          \
-      for (int d = rank - 2; d >= 0; d--) {                                                      \
-        off += ostride[d];                                                                       \
-        if (++idx[d] < v->dims[d]) break;                                                        \
-        off -= ostride[d] * idx[d];                                                              \
-        idx[d] = 0;                                                                              \
-      }                                                                                          \
+      reduce_next_row(v, ostride, idx, &off);                                                    \
     }                                                                                            \
     for (int64_t i = 0; i < ny; i++) y[i] = op == R_MEAN ? (T)(MEAN(acc[i], count)) : (T)acc[i]; \
     free(acc);                                                                                   \
@@ -234,12 +241,7 @@ enum { X_PROD, X_L1, X_L2, X_SSQ, X_LSE };
               a[j * ls] += (ACC)exp((double)x[j] - (double)m[j * ls]);                            \
           break;                                                                                  \
       }                                                                                           \
-      for (int d = rank - 2; d >= 0; d--) {                                                       \
-        off += ostride[d];                                                                        \
-        if (++idx[d] < v->dims[d]) break;                                                         \
-        off -= ostride[d] * idx[d];                                                               \
-        idx[d] = 0;                                                                               \
-      }                                                                                           \
+      reduce_next_row(v, ostride, idx, &off);                                                    \
     }                                                                                             \
   }                                                                                               \
   static clcnn_status extra_##SUF(const void *xv, void *yv, int64_t ny, const reduce_view *v,     \
