@@ -63,11 +63,12 @@ static size_t bias_extent(const ocl_gemm_desc *d) {
          (d->nb1 - 1) * d->sbias[1] + 1;
 }
 
-/* The -D options every gemm.cl kernel of this product shares. */
+/* The -D options every gemm.cl kernel of this product shares. The sizes
+ * and leading dimensions are kernel arguments (gemm_size_args), not options:
+ * the products of a network share a few programs, which is what makes the
+ * first session fast to create. */
 static void common_options(const ocl_gemm_desc *d, char *o, size_t len) {
   char lit[OCL_FLOAT_LITERAL_MAX];
-  ocl_opt(o, len, "-DM=%zuu -DN=%zuu -DK=%zuu", d->m, d->n, d->k);
-  ocl_opt(o, len, "-DLDA=%zuu -DLDB=%zuu -DLDC=%zuu", d->lda, d->ldb, d->ldc);
   ocl_opt(o, len, "-DTA=%d -DTB=%d", d->ta ? 1 : 0, d->tb ? 1 : 0);
   if (d->nb0 * d->nb1 > 1) {
     ocl_opt(o, len, "-DNB1=%zuu", d->nb1);
@@ -187,6 +188,15 @@ static clcnn_status own_prepare(ocl_node *on, ocl_gemm_plan *p, clcnn_err *err) 
   return ocl_kernel(on, "gemm.cl", name, o, &p->kernel, err);
 }
 
+/* Sets M, N, K, LDA, LDB, LDC: the last six arguments of every gemm.cl
+ * kernel, from argument `first` on (ocl_gemm_prepare checked that they fit). */
+static clcnn_status gemm_size_args(cl_kernel k, cl_uint first, const ocl_gemm_desc *d,
+                                   clcnn_err *err) {
+  const int64_t v[6] = {(int64_t)d->m,   (int64_t)d->n,   (int64_t)d->k,
+                        (int64_t)d->lda, (int64_t)d->ldb, (int64_t)d->ldc};
+  return ocl_size_args(k, first, v, 6, err);
+}
+
 static clcnn_status own_run(ocl_node *on, const ocl_gemm_plan *p, cl_mem a, cl_uint a_off,
                             cl_mem b, cl_uint b_off, cl_mem c, cl_uint c_off, cl_mem bias,
                             cl_uint bias_off, clcnn_err *err) {
@@ -194,6 +204,7 @@ static clcnn_status own_run(ocl_node *on, const ocl_gemm_plan *p, cl_mem a, cl_u
                              sizeof(cl_mem), &b, sizeof(cl_uint), &b_off, sizeof(cl_mem), &c,
                              sizeof(cl_uint), &c_off, sizeof(cl_mem), &bias, sizeof(cl_uint),
                              &bias_off, (size_t)0);
+  if (!st) st = gemm_size_args(p->kernel, 8, &p->d, err);
   if (st) return st;
   return ocl_enqueue(on, p->kernel, 3, p->global, p->has_local ? p->local : NULL, err);
 }
@@ -239,6 +250,7 @@ static clcnn_status clblast_run(ocl_node *on, const ocl_gemm_plan *p, cl_mem a, 
     cl_mem bm = bias ? bias : c;
     if ((st = ocl_args(p->prologue, err, sizeof(cl_mem), &c, sizeof co, &co, sizeof(cl_mem), &bm,
                        sizeof bo, &bo, (size_t)0)) ||
+        (st = gemm_size_args(p->prologue, 4, d, err)) ||
         (st = ocl_enqueue(on, p->prologue, 3, p->eglobal, NULL, err)))
       return st;
   }
@@ -263,6 +275,7 @@ static clcnn_status clblast_run(ocl_node *on, const ocl_gemm_plan *p, cl_mem a, 
   if (p->act) {
     cl_uint co = (cl_uint)c_off;
     if ((st = ocl_args(p->act, err, sizeof(cl_mem), &c, sizeof co, &co, (size_t)0)) ||
+        (st = gemm_size_args(p->act, 2, d, err)) ||
         (st = ocl_enqueue(on, p->act, 3, p->eglobal, NULL, err)))
       return st;
   }

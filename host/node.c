@@ -107,6 +107,21 @@ clcnn_status ocl_enqueue(ocl_node *on, cl_kernel k, cl_uint work_dim, const size
   return CLCNN_OK;
 }
 
+clcnn_status ocl_size_args(cl_kernel k, cl_uint first, const int64_t *v, int n,
+                           clcnn_err *err) {
+  for (int i = 0; i < n; i++) {
+    if (v[i] < 0 || v[i] > (int64_t)UINT32_MAX)
+      return err_set(err, CLCNN_ERROR_UNSUPPORTED,
+                     "kernel size argument %d (%lld) does not fit 32 bits", i, (long long)v[i]);
+    const cl_uint u = (cl_uint)v[i];
+    cl_int rc = clSetKernelArg(k, first + (cl_uint)i, sizeof u, &u);
+    if (rc != CL_SUCCESS)
+      return err_set(err, CLCNN_ERROR_DEVICE, "clSetKernelArg(%u) failed: %s (%d)",
+                     first + (cl_uint)i, ocl_error_str(rc), (int)rc);
+  }
+  return CLCNN_OK;
+}
+
 clcnn_status ocl_args(cl_kernel k, clcnn_err *err, ...) {
   va_list ap;
   va_start(ap, err);

@@ -94,6 +94,12 @@ clcnn_status ocl_enqueue(ocl_node *on, cl_kernel k, cl_uint work_dim, const size
  *   ocl_args(k, err, sizeof(cl_mem), &x->mem, sizeof(cl_uint), &xoff, 0) */
 clcnn_status ocl_args(cl_kernel k, clcnn_err *err, ...);
 
+/* Sets arguments first .. first + n - 1 of `k` to the 32-bit integers v[],
+ * once, when the node is prepared: the sizes that kernels take as arguments
+ * rather than as -D options, so that the layers of a network share a few
+ * programs (fast first sessions). UNSUPPORTED when a value does not fit. */
+clcnn_status ocl_size_args(cl_kernel k, cl_uint first, const int64_t *v, int n, clcnn_err *err);
+
 
 /* The session's device. */
 const ocl_device_info *ocl_node_device(const ocl_node *on);

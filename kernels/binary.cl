@@ -10,12 +10,14 @@
  *
  * -D OP_ADD | OP_SUB | OP_MUL | OP_DIV | OP_POW | OP_PRELU | OP_MAX | OP_MIN
  *    | OP_FIRST (y = a: the copy of a one-input variadic)
- *    ROWS, INNER, ISA, ISB, NOUTER
+ *    ISA, ISB, NOUTER
  *    ODIMS, OSA, OSB  outer dims and strides (comma lists, NOUTER > 0)
  *    VW     vector width (4 or 8)
  *    ITEMS  vectors per work-item along a row (contiguous)
  *    RPI    rows per work-item
  *    SCALE_DIV  divide the result by this (Mean's last step)
+ * Arguments ROWS, INNER (sizes are not options: steps of one kind share a
+ * program whatever their shape).
  * Work: dimension 0 over chunks of VW*ITEMS of a row, dimension 1 over groups
  * of RPI rows. The kernel is compiled only under -DK_binary_f32 (host/node.c
  * adds it). */
@@ -59,7 +61,8 @@ __constant uint osb[NOUTER] = {OSB};
 #ifdef K_binary_f32
 /* One row segment [j0, j1) where a and b are vectors or row constants. */
 __kernel void binary_f32(__global const float *a, uint a_off, __global const float *b,
-                         uint b_off, __global float *y, uint y_off) {
+                         uint b_off, __global float *y, uint y_off, const uint ROWS,
+                         const uint INNER) {
   const uint j0 = (uint)get_global_id(0) * (VW * ITEMS);
   const uint r0 = (uint)get_global_id(1) * RPI;
   if (j0 >= INNER) return;

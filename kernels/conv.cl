@@ -50,14 +50,15 @@
 #endif
 
 /* --------------------------------------------------------------- pad copy
- * -D C (channels of the image), IH IW (input), PH PW (padded), PT PL (pads
- * at the top and left). Global (ceil(PW / VW), PH, N * C). */
+ * Arguments IH IW (input), PH PW (padded), PT PL (pads at the top and left),
+ * PVW (padded elements per work-item). Global (ceil(PW / PVW), PH, N * C). */
 #ifdef K_conv_pad_f32
 __kernel void conv_pad_f32(__global const float *restrict x, uint x_off,
-                           __global float *restrict xp) {
-  const uint px0 = get_global_id(0) * VW, py = get_global_id(1), plane = get_global_id(2);
+                           __global float *restrict xp, const int IH, const int IW, const int PH,
+                           const int PW, const int PT, const int PL, const uint PVW) {
+  const uint px0 = get_global_id(0) * PVW, py = get_global_id(1), plane = get_global_id(2);
   if (px0 >= PW || py >= PH) return;
-  const uint px1 = min(px0 + VW, (uint)PW);
+  const uint px1 = min(px0 + PVW, (uint)PW);
   const int iy = (int)py - PT;
   __global float *dst = xp + plane * (PH * PW) + py * PW;
   if (iy < 0 || iy >= IH) {
@@ -74,9 +75,9 @@ __kernel void conv_pad_f32(__global const float *restrict x, uint x_off,
 #endif
 
 /* ------------------------------------------------------ direct, stride 1
- * -D C (input channels), G (groups), CG MG (input and output channels per
- * group), KH KW DY DX (kernel, dilation), PW PLANE (padded width and
- * padded image size), OH OW, QN (= OH * PW), TM TN VW. Global
+ * -D KH KW DY DX (kernel, dilation), TM TN VW; arguments C (input
+ * channels), G (groups), CG MG (input and output channels per group), PW
+ * PLANE (padded width and padded image size), OH OW, QN (= OH * PW). Global
  * (ceil(QN / TN), ceil(MG / TM), N * G). The scratch holds TN + (KW - 1) *
  * DX floats past the last image (read by dropped lanes only). */
 #ifdef K_conv_direct_f32
@@ -88,7 +89,9 @@ __kernel void conv_pad_f32(__global const float *restrict x, uint x_off,
 
 __kernel void conv_direct_f32(__global const float *restrict xp, __global const float *restrict w,
                               uint w_off, __global const float *restrict bias, uint bias_off,
-                              __global float *restrict y, uint y_off) {
+                              __global float *restrict y, uint y_off, const int C, const int G,
+                              const int CG, const int MG, const uint PW, const uint PLANE,
+                              const uint OH, const uint OW, const uint QN) {
   const uint q0 = get_global_id(0) * TN, m0 = get_global_id(1) * TM, z = get_global_id(2);
   if (q0 >= QN || m0 >= MG) return;
   const uint b = z / G, g = z % G;
@@ -160,9 +163,10 @@ __kernel void conv_direct_f32(__global const float *restrict xp, __global const 
 #endif
 
 /* ----------------------------------------------------------------- im2col
- * -D C G CG (channels, groups, channels per group), ID IH IW, OD OH OW
- * (spatial dims, leading 1 for fewer than 3), KD KH KW, SD SH SW, DD DH DW
- * (kernel, strides, dilations), PD PT PL (pads at the start of each dim).
+ * -D KD KH KW, SD SH SW, DD DH DW (kernel, strides, dilations), PD PT PL
+ * (pads at the start of each dim); arguments C G CG (channels, groups,
+ * channels per group), ID IH IW, OD OH OW (spatial dims, leading 1 for
+ * fewer than 3).
  * Row (c, kz, ky, kx) of group g, column p - r0 * OW for output position p:
  *   col[(g * CG * KSZ + row) * ncols + p - r0 * OW]
  * r0 (the first output row of the band, counting (oz, oy) rows) and ncols
@@ -174,11 +178,14 @@ __kernel void conv_direct_f32(__global const float *restrict xp, __global const 
  *   G). */
 #if defined(K_conv_im2col_f32) || defined(K_conv_im2col_rows_f32)
 #define KSZ3 (KD * KH * KW)
+#define IM2COL_SIZES                                                                        \
+  , const int C, const int G, const int CG, const int ID, const int IH, const int IW,      \
+      const int OD, const int OH, const int OW
 #endif
 
 #ifdef K_conv_im2col_f32
 __kernel void conv_im2col_f32(__global const float *restrict x, uint x_off,
-                              __global float *restrict col, uint r0, uint ncols) {
+                              __global float *restrict col, uint r0, uint ncols IM2COL_SIZES) {
   const uint c0 = get_global_id(0) * VW, row = get_global_id(1), g = get_global_id(2);
   if (c0 >= ncols || row >= CG * KSZ3) return;
   const uint c = row / KSZ3, t = row % KSZ3;
@@ -206,7 +213,8 @@ __kernel void conv_im2col_f32(__global const float *restrict x, uint x_off,
 
 #ifdef K_conv_im2col_rows_f32
 __kernel void conv_im2col_rows_f32(__global const float *restrict x, uint x_off,
-                                   __global float *restrict col, uint r0, uint ncols) {
+                                   __global float *restrict col, uint r0,
+                                   uint ncols IM2COL_SIZES) {
   const uint rr = get_global_id(0), row = get_global_id(1), g = get_global_id(2);
   if (rr * OW >= ncols || row >= CG * KSZ3) return;
   const uint c = row / KSZ3, t = row % KSZ3;

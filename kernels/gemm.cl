@@ -8,9 +8,12 @@
  * for m < M, n < N and a batch z = z0 * NB1 + z1 (global dim 2). Matrices are
  * row-major; every size below is in elements.
  *
- * -D options
+ * Kernel arguments after the buffers (the same for every layer, so one
+ * program serves every product of a kind: few programs, fast cold starts)
  *   M, N, K          sizes
  *   LDA, LDB, LDC    leading dims
+ *
+ * -D options
  *   TA, TB           1: transposed, A(m, k) = a[k * LDA + m], B(k, n) = b[n * LDB + k]
  *   NB1              inner batch count (default 1)
  *   SA0 SA1 SB0 SB1 SC0 SC1   batch strides of A, B, C (default 0)
@@ -92,6 +95,10 @@
 #define TB 0
 #endif
 
+/* The sizes that every kernel takes last (host/gemm_dispatch.c sets them). */
+#define GEMM_SIZES , const uint M, const uint N, const uint K, const uint LDA, const uint LDB, \
+                     const uint LDC
+
 #define BATCH_OFF(S0, S1, z) ((z) / NB1 * (uint)(S0) + (z) % NB1 * (uint)(S1))
 
 /* Where row m of A starts and how far apart consecutive k are. */
@@ -146,7 +153,8 @@ inline float gemm_epilogue(float acc, __global const float *c, __global const fl
 
 __kernel void gemm_f32(__global const float *restrict a, uint a_off,
                        __global const float *restrict b, uint b_off, __global float *c,
-                       uint c_off, __global const float *restrict bias, uint bias_off) {
+                       uint c_off, __global const float *restrict bias,
+                       uint bias_off GEMM_SIZES) {
   const uint z = get_global_id(2);
   const uint n_nom = (uint)get_global_id(0) * TN, m0 = (uint)get_global_id(1) * TM;
   if (n_nom >= N || m0 >= M) return;
@@ -167,18 +175,24 @@ __kernel void gemm_f32(__global const float *restrict a, uint a_off,
 #pragma unroll
     for (int j = 0; j < NV; j++) acc[i][j] = (VEC)0.0f;
 
-#pragma unroll UNROLL_K
-  for (uint k = 0; k < K; k++) {
-    VEC bv[NV];
-#pragma unroll
-    for (int j = 0; j < NV; j++) bv[j] = VLOAD(0, b + k * LDB + j * VW);
-#pragma unroll
-    for (int i = 0; i < TM; i++) {
-      const VEC av = (VEC)(ar[i][k * A_KS]);
-#pragma unroll
-      for (int j = 0; j < NV; j++) acc[i][j] = FMA(av, bv[j], acc[i][j]);
-    }
+  /* One step of k: a row of B times a column of A into the tile. K is a
+   * kernel argument, so the unrolling by UNROLL_K is written out. */
+#define GEMM_K_STEP(k)                                                            \
+  {                                                                               \
+    VEC bv[NV];                                                                   \
+    _Pragma("unroll") for (int j = 0; j < NV; j++) bv[j] = VLOAD(0, b + (k) * LDB + j * VW); \
+    _Pragma("unroll") for (int i = 0; i < TM; i++) {                              \
+      const VEC av = (VEC)(ar[i][(k) * A_KS]);                                    \
+      _Pragma("unroll") for (int j = 0; j < NV; j++) acc[i][j] = FMA(av, bv[j], acc[i][j]); \
+    }                                                                             \
   }
+  uint k = 0;
+  for (; k + UNROLL_K <= K; k += UNROLL_K) {
+#pragma unroll
+    for (uint u = 0; u < UNROLL_K; u++) GEMM_K_STEP(k + u)
+  }
+  for (; k < K; k++) GEMM_K_STEP(k)
+#undef GEMM_K_STEP
 
 #pragma unroll
   for (int i = 0; i < TM; i++) {
@@ -230,7 +244,8 @@ __kernel void gemm_f32(__global const float *restrict a, uint a_off,
 
 __kernel __attribute__((reqd_work_group_size(RTSN, RTSM, 1))) void gemm_f32(
     __global const float *restrict a, uint a_off, __global const float *restrict b, uint b_off,
-    __global float *c, uint c_off, __global const float *restrict bias, uint bias_off) {
+    __global float *c, uint c_off, __global const float *restrict bias,
+    uint bias_off GEMM_SIZES) {
   const uint z = get_global_id(2);
   const uint tn = get_local_id(0), tm = get_local_id(1), tid = tm * RTSN + tn;
   const uint n_base = get_group_id(0) * TSN, m_base = get_group_id(1) * TSM;
@@ -306,7 +321,8 @@ __kernel __attribute__((reqd_work_group_size(RTSN, RTSM, 1))) void gemm_f32(
 #ifdef K_gemm_dot_f32
 __kernel void gemm_dot_f32(__global const float *restrict a, uint a_off,
                            __global const float *restrict b, uint b_off, __global float *c,
-                           uint c_off, __global const float *restrict bias, uint bias_off) {
+                           uint c_off, __global const float *restrict bias,
+                           uint bias_off GEMM_SIZES) {
   const uint n = get_global_id(0), m = get_global_id(1), z = get_global_id(2);
   if (n >= N || m >= M) return;
   const __global float *ar = a + a_off + BATCH_OFF(SA0, SA1, z) + A_ROW(m);
@@ -330,7 +346,7 @@ __kernel void gemm_dot_f32(__global const float *restrict a, uint a_off,
 
 #ifdef K_gemm_prologue_f32
 __kernel void gemm_prologue_f32(__global float *c, uint c_off, __global const float *bias,
-                                uint bias_off) {
+                                uint bias_off GEMM_SIZES) {
   const uint n = get_global_id(0), m = get_global_id(1), z = get_global_id(2);
   if (n >= N || m >= M) return;
   c += c_off + BATCH_OFF(SC0, SC1, z) + m * LDC + n;
@@ -347,7 +363,7 @@ __kernel void gemm_prologue_f32(__global float *c, uint c_off, __global const fl
 #endif
 
 #ifdef K_gemm_act_f32
-__kernel void gemm_act_f32(__global float *c, uint c_off) {
+__kernel void gemm_act_f32(__global float *c, uint c_off GEMM_SIZES) {
   const uint n = get_global_id(0), m = get_global_id(1), z = get_global_id(2);
   if (n >= N || m >= M) return;
   c += c_off + BATCH_OFF(SC0, SC1, z) + m * LDC + n;

@@ -23,6 +23,7 @@
 typedef struct binary_step {
   cl_kernel k;
   size_t global[2];
+  int64_t sizes[2]; /* ROWS, INNER: kernel arguments */
 } binary_step;
 
 typedef struct binary_state {
@@ -79,7 +80,7 @@ static void opt_list(char *buf, size_t len, const char *name, const int64_t *v, 
 
 /* Kernel options for one step over plan p; fills the work size. */
 static void step_options(const bcast_plan *p, const char *op, bool gpu, const char *scale_div,
-                         char *opts, size_t len, size_t global[2]) {
+                         char *opts, size_t len, size_t global[2], int64_t sizes[2]) {
   const int r = p->rank;
   const int64_t inner = p->dims[r - 1];
   int64_t rows = 1;
@@ -96,7 +97,8 @@ static void step_options(const bcast_plan *p, const char *op, bool gpu, const ch
   if (rpi > rows) rpi = rows > 0 ? rows : 1;
   opts[0] = 0;
   ocl_opt(opts, len, "-D%s", op);
-  ocl_opt(opts, len, "-DROWS=%lldu -DINNER=%lldu", (long long)rows, (long long)inner);
+  sizes[0] = rows;
+  sizes[1] = inner;
   ocl_opt(opts, len, "-DISA=%d -DISB=%d -DNOUTER=%d", p->sa[r - 1] != 0, p->sb[r - 1] != 0,
           r - 1);
   if (r > 1) {
@@ -159,7 +161,8 @@ static clcnn_status binary_prepare(ocl_node *on, clcnn_err *err) {
     const char *scale = n->op == CLCNN_OP_MEAN && k == s->nsteps && n->nin > 1
                             ? ocl_float_literal((float)n->nin, lit)
                             : NULL;
-    step_options(&p, op, gpu, scale, opts[k - 1], sizeof opts[k - 1], s->steps[k - 1].global);
+    step_options(&p, op, gpu, scale, opts[k - 1], sizeof opts[k - 1], s->steps[k - 1].global,
+                 s->steps[k - 1].sizes);
     for (int j = 0; j < k - 1 && !s->steps[k - 1].k; j++)
       if (!strcmp(opts[j], opts[k - 1])) s->steps[k - 1].k = s->steps[j].k;
     if (!s->steps[k - 1].k) {
@@ -184,6 +187,7 @@ static clcnn_status binary_run(ocl_node *on, const ocl_tensor *in, int nin, cons
     clcnn_status rc = ocl_args(st->k, err, sizeof(cl_mem), &a->mem, sizeof ao, &ao,
                                sizeof(cl_mem), &b->mem, sizeof bo, &bo, sizeof(cl_mem),
                                &out[0].mem, sizeof yo, &yo, (size_t)0);
+    if (!rc) rc = ocl_size_args(st->k, 6, st->sizes, 2, err);
     if (rc) return rc;
     rc = ocl_enqueue(on, st->k, 2, st->global, NULL, err);
     if (rc) return rc;

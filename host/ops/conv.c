@@ -190,42 +190,45 @@ static clcnn_status prepare_direct(ocl_node *on, conv_state *s, const geom3 *g, 
   if (st) return st;
   /* The padded copy: a row per work-item on CPUs, an element on GPUs. */
   const int pvw = ocl_gpu_variant(dev) ? 1 : (int)PW;
-  char o[2048] = "";
-  ocl_opt(o, sizeof o, "-DIH=%lld -DIW=%lld -DPH=%lld -DPW=%lld -DPT=%lld -DPL=%lld -DVW=%d",
-          (long long)g->in[1], (long long)g->in[2], (long long)PH, (long long)PW,
-          (long long)g->pb[1], (long long)g->pb[2], pvw);
   s->pad_global[0] = (size_t)((PW + pvw - 1) / pvw);
   s->pad_global[1] = (size_t)PH;
   s->pad_global[2] = (size_t)images;
-  if ((st = ocl_kernel(on, "conv.cl", "conv_pad_f32", o, &s->pad, err))) return st;
-  /* The convolution. */
+  const int64_t pad_sizes[] = {g->in[1], g->in[2], PH, PW, g->pb[1], g->pb[2], pvw};
+  if ((st = ocl_kernel(on, "conv.cl", "conv_pad_f32", "", &s->pad, err)) ||
+      (st = ocl_size_args(s->pad, 3, pad_sizes, 7, err)))
+    return st;
+  /* The convolution: the kernel's shape and the tile are options, the
+   * sizes arguments (the layers of a network share a few programs). */
   char c[2048] = "";
-  ocl_opt(c, sizeof c, "-DC=%lld -DG=%lld -DCG=%lld -DMG=%lld", (long long)p->in_channels,
-          (long long)p->group, (long long)p->group_in, (long long)p->group_out);
   ocl_opt(c, sizeof c, "-DKH=%lld -DKW=%lld -DDY=%lld -DDX=%lld", (long long)g->k[1],
           (long long)g->k[2], (long long)g->d[1], (long long)g->d[2]);
-  ocl_opt(c, sizeof c, "-DPW=%lldu -DPLANE=%lldu -DOH=%lldu -DOW=%lldu -DQN=%lldu",
-          (long long)PW, (long long)plane, (long long)g->out[1], (long long)g->out[2],
-          (long long)qn);
   ocl_opt(c, sizeof c, "-DTM=%d -DTN=%d -DVW=%d", tm, tn, vw);
   add_epilogue(on, bias, c, sizeof c);
   s->global[0] = (size_t)((qn + tn - 1) / tn);
   s->global[1] = (size_t)((p->group_out + tm - 1) / tm);
   s->global[2] = (size_t)(p->batch * p->group);
-  return ocl_kernel(on, "conv.cl", "conv_direct_f32", c, &s->k, err);
+  const int64_t sizes[] = {p->in_channels, p->group, p->group_in, p->group_out, PW, plane,
+                           g->out[1], g->out[2], qn};
+  if ((st = ocl_kernel(on, "conv.cl", "conv_direct_f32", c, &s->k, err))) return st;
+  return ocl_size_args(s->k, 7, sizes, 9, err);
 }
 
-/* -D options of the 3-D geometry (im2col and ConvTranspose). */
-static void geom_options(const geom3 *g, char *o, size_t len) {
-  ocl_opt(o, len, "-DID=%lld -DIH=%lld -DIW=%lld -DOD=%lld -DOH=%lld -DOW=%lld",
-          (long long)g->in[0], (long long)g->in[1], (long long)g->in[2], (long long)g->out[0],
-          (long long)g->out[1], (long long)g->out[2]);
+/* -D options of a 3-D kernel window: size, strides, dilations, leading pads. */
+static void window_options(const geom3 *g, char *o, size_t len) {
   ocl_opt(o, len, "-DKD=%lld -DKH=%lld -DKW=%lld -DSD=%lld -DSH=%lld -DSW=%lld",
           (long long)g->k[0], (long long)g->k[1], (long long)g->k[2], (long long)g->s[0],
           (long long)g->s[1], (long long)g->s[2]);
   ocl_opt(o, len, "-DDD=%lld -DDH=%lld -DDW=%lld -DPD=%lld -DPT=%lld -DPL=%lld",
           (long long)g->d[0], (long long)g->d[1], (long long)g->d[2], (long long)g->pb[0],
           (long long)g->pb[1], (long long)g->pb[2]);
+}
+
+/* -D options of the whole 3-D geometry (ConvTranspose). */
+static void geom_options(const geom3 *g, char *o, size_t len) {
+  ocl_opt(o, len, "-DID=%lld -DIH=%lld -DIW=%lld -DOD=%lld -DOH=%lld -DOW=%lld",
+          (long long)g->in[0], (long long)g->in[1], (long long)g->in[2], (long long)g->out[0],
+          (long long)g->out[1], (long long)g->out[2]);
+  window_options(g, o, len);
 }
 
 static clcnn_status im2col_plan(ocl_node *on, int64_t ncols, bool bias, ocl_gemm_plan *plan,
@@ -269,15 +272,18 @@ static clcnn_status prepare_im2col(ocl_node *on, conv_state *s, const geom3 *g, 
   if (last != band && (st = im2col_plan(on, last * ow, bias, &s->plan_last, err))) return st;
   /* GPUs: one element per work-item; CPUs: one output row. */
   const bool gpu = ocl_gpu_variant(ocl_node_device(on));
+  /* The kernel's geometry is an option, the sizes arguments. */
   char o[2048] = "-DVW=1";
-  ocl_opt(o, sizeof o, "-DC=%lld -DG=%lld -DCG=%lld", (long long)p->in_channels,
-          (long long)p->group, (long long)p->group_in);
-  geom_options(g, o, sizeof o);
+  window_options(g, o, sizeof o);
   s->global[1] = (size_t)K;
   s->global[2] = (size_t)p->group;
   s->im2col_rows = !gpu;
-  return ocl_kernel(on, "conv.cl", gpu ? "conv_im2col_f32" : "conv_im2col_rows_f32", o, &s->k,
-                    err);
+  const int64_t sizes[] = {p->in_channels, p->group, p->group_in, g->in[0],  g->in[1],
+                           g->in[2],       g->out[0], g->out[1],  g->out[2]};
+  if ((st = ocl_kernel(on, "conv.cl", gpu ? "conv_im2col_f32" : "conv_im2col_rows_f32", o,
+                       &s->k, err)))
+    return st;
+  return ocl_size_args(s->k, 5, sizes, 9, err);
 }
 
 static clcnn_status prepare_convt(ocl_node *on, conv_state *s, const geom3 *g, bool bias,
