@@ -176,10 +176,17 @@ static clcnn_status ocl_synchronize(backend *b, clcnn_err *err) {
   cl_int rc = clFinish(be->queue);
   if (rc != CL_SUCCESS) return cl_fail(err, CLCNN_ERROR_DEVICE, rc, "clFinish");
   if (be->profile) ocl_node_collect_times(be);
+  ocl_devctx_write_cache(be->dc);
   return CLCNN_OK;
 }
 
 static double ocl_node_ms(backend *b, int node) { return impl(b)->nodes[node].ms; }
+
+static void ocl_programs(backend *b, int *compiled, int *loaded) {
+  const ocl_backend *be = impl(b);
+  *compiled = be->programs_built - be->programs_from_disk;
+  *loaded = be->programs_from_disk;
+}
 
 static void ocl_memory(backend *b, size_t *total, size_t *shared) {
   const ocl_backend *be = impl(b);
@@ -257,6 +264,7 @@ static const backend_ops ocl_backend_ops = {
     .synchronize = ocl_synchronize,
     .node_ms = ocl_node_ms,
     .memory = ocl_memory,
+    .programs = ocl_programs,
     .native_copy = ocl_native_copy,
     .native = ocl_native,
     .destroy = ocl_destroy,

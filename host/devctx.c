@@ -2,6 +2,7 @@
 #include "devctx.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,13 @@ typedef struct program_entry {
   cl_program program;
 } program_entry;
 
+/* A program built from source whose disk-cache entry is still to write. */
+typedef struct pending_write {
+  cl_program program; /* retained */
+  char *path;
+  uint8_t key[OCL_CACHE_KEY_SIZE];
+} pending_write;
+
 struct ocl_devctx {
   const ocl_device_info *dev;
   cl_context ctx;
@@ -46,8 +54,91 @@ struct ocl_devctx {
   pthread_mutex_t lock;     /* the program list */
   program_entry *programs;
   int nprograms, cap;
+  /* Cache entries are written by a thread of the devctx after a session's
+   * run, not while sessions are created (ocl_devctx_write_cache). */
+  pending_write *pending;     /* under `lock` */
+  int npending, pending_cap;
+  bool writer_busy;           /* under `lock`: a writer owns the queue */
+  bool writer_joinable;       /* `writer` is a thread to join */
+  pthread_t writer;
   struct devctx_registry *registry;
 };
+
+static void pending_free(pending_write *w) {
+  clReleaseProgram(w->program);
+  free(w->path);
+}
+
+/* Writes queued entries until none is left; run by the writer thread, and
+ * by devctx_destroy for what came after it. */
+static void write_pending(ocl_devctx *dc) {
+  ocl_build_report *r = malloc(sizeof *r); /* large: keep it off the stack */
+  for (;;) {
+    pthread_mutex_lock(&dc->lock);
+    if (dc->npending == 0 || !r) {
+      dc->writer_busy = false;
+      pthread_mutex_unlock(&dc->lock);
+      break;
+    }
+    pending_write w = dc->pending[--dc->npending];
+    pthread_mutex_unlock(&dc->lock);
+    memset(r, 0, sizeof *r);
+    /* A failed write only costs the next process a build. */
+    ocl_program_cache_write(w.program, dc->dev->device, w.path, w.key, r);
+    pending_free(&w);
+  }
+  free(r);
+}
+
+static void *cache_writer(void *arg) {
+  /* The application's signals are for its own threads. */
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, NULL);
+  write_pending(arg);
+  return NULL;
+}
+
+void ocl_devctx_write_cache(ocl_devctx *dc) {
+  pthread_mutex_lock(&dc->lock);
+  const bool start = dc->npending > 0 && !dc->writer_busy;
+  if (start) dc->writer_busy = true;
+  pthread_mutex_unlock(&dc->lock);
+  if (!start) return;
+  /* Only the thread that set writer_busy gets here; the last writer has
+   * left its loop and is joined at once. */
+  if (dc->writer_joinable) pthread_join(dc->writer, NULL);
+  dc->writer_joinable = pthread_create(&dc->writer, NULL, cache_writer, dc) == 0;
+  if (!dc->writer_joinable) {
+    pthread_mutex_lock(&dc->lock);
+    dc->writer_busy = false; /* written by devctx_destroy instead */
+    pthread_mutex_unlock(&dc->lock);
+  }
+}
+
+/* Queues the entry of a program just built (the lock is not held). */
+static void queue_write(ocl_devctx *dc, cl_program p, const ocl_build_report *r) {
+  pending_write w = {p, strdup(r->path), {0}};
+  memcpy(w.key, r->key, sizeof w.key);
+  if (!w.path) return;
+  pthread_mutex_lock(&dc->lock);
+  if (dc->npending == dc->pending_cap) {
+    int cap = dc->pending_cap ? 2 * dc->pending_cap : 16;
+    pending_write *t = realloc(dc->pending, sizeof *t * (size_t)cap);
+    if (t) {
+      dc->pending = t;
+      dc->pending_cap = cap;
+    }
+  }
+  if (dc->npending < dc->pending_cap) {
+    clRetainProgram(p);
+    dc->pending[dc->npending++] = w;
+    w.path = NULL;
+  }
+  pthread_mutex_unlock(&dc->lock);
+  free(w.path);
+}
+
 
 /* The devctxs of one clcnn_context. */
 typedef struct devctx_registry {
@@ -59,6 +150,10 @@ typedef struct devctx_registry {
 static const int registry_key = 0;
 
 static void devctx_destroy(ocl_devctx *dc) {
+  /* Entries still to write are written now: the next process needs them. */
+  if (dc->writer_joinable) pthread_join(dc->writer, NULL);
+  write_pending(dc);
+  free(dc->pending);
   for (int i = 0; i < dc->nprograms; i++) {
     clReleaseProgram(dc->programs[i].program);
     free(dc->programs[i].file);
@@ -123,6 +218,7 @@ clcnn_status ocl_devctx_acquire(clcnn_context *ctx, const ocl_device_info *dev,
   dc->dev = dev;
   dc->registry = r;
   dc->cache = *cache; /* the strings are the context's, which outlives dc */
+  dc->cache.defer_write = true;
   if (app_context) {
     clRetainContext(app_context);
     dc->ctx = app_context;
@@ -264,10 +360,17 @@ clcnn_status ocl_devctx_program(ocl_devctx *dc, const char *file, const char *op
   if (!src) return err->status;
   char opts[4096];
   snprintf(opts, sizeof opts, "-cl-std=CL1.2 -cl-mad-enable -cl-no-signed-zeros %s", options);
-  bool hit = false;
-  clcnn_status st = ocl_program_build(dc->ctx, dc->dev->device, dc->dev, src, opts, &dc->cache, &p,
-                                      &hit, err);
+  ocl_build_report *report = malloc(sizeof *report); /* large: keep it off the stack */
+  if (!report) {
+    free(src);
+    return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  }
+  clcnn_status st = ocl_program_build_ex(dc->ctx, dc->dev->device, dc->dev, src, opts,
+                                         &dc->cache, &p, report, err);
   free(src);
+  const bool hit = st == CLCNN_OK && report->cache_hit;
+  if (st == CLCNN_OK && report->write_pending) queue_write(dc, p, report);
+  free(report);
   if (st) return st;
   pthread_mutex_lock(&dc->lock);
   cl_program kept = find_program(dc, file, options);

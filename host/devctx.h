@@ -40,6 +40,14 @@ cl_context ocl_devctx_context(const ocl_devctx *dc);
 clcnn_status ocl_devctx_program(ocl_devctx *dc, const char *file, const char *options,
                                 cl_program *out, bool *built, bool *from_disk, clcnn_err *err);
 
+/* Starts writing the disk-cache entries of the programs built since the
+ * last call, on a thread of the devctx, unless one is at it already. Called
+ * after a session's run: fetching a program's binary can cost as much as
+ * building it (PoCL generates code for it), so it happens neither while a
+ * session is created nor during its first run. What is still queued when the
+ * devctx goes is written then. */
+void ocl_devctx_write_cache(ocl_devctx *dc);
+
 /* The weight store of `model` on the devctx's context; NULL when it cannot
  * have one (out of memory, too many contexts): the caller then uploads
  * privately. */

@@ -459,6 +459,31 @@ done:
   return result;
 }
 
+bool ocl_program_cache_write(cl_program prog, cl_device_id dev, const char *path,
+                             const uint8_t key[OCL_CACHE_KEY_SIZE], ocl_build_report *r) {
+  char dir[OCL_CACHE_PATH_MAX];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (!slash) {
+    note_add(r, "cache path %s has no directory", path);
+    return false;
+  }
+  if (slash == dir)
+    slash[1] = 0; /* the root directory */
+  else
+    *slash = 0;
+  char why[256] = "";
+  size_t len = 0;
+  uint8_t *bin = program_binary(prog, dev, &len, why, sizeof why);
+  if (!bin) {
+    note_add(r, "no program binary to cache: %s", why);
+    return false;
+  }
+  bool ok = write_entry(dir, path, key, bin, len, r);
+  free(bin);
+  return ok;
+}
+
 /* ------------------------------------------------------------ the build */
 
 clcnn_status ocl_program_build_ex(cl_context ctx, cl_device_id dev, const ocl_device_info *info,
@@ -525,16 +550,11 @@ clcnn_status ocl_program_build_ex(cl_context ctx, cl_device_id dev, const ocl_de
     return st;
   }
 
-  if (use_cache) {
-    char why[256] = "";
-    size_t len = 0;
-    uint8_t *bin = program_binary(prog, dev, &len, why, sizeof why);
-    if (!bin) {
-      note_add(r, "no program binary to cache: %s", why);
-    } else {
-      r->cache_written = write_entry(dir, path, key, bin, len, r);
-      free(bin);
-    }
+  if (use_cache && cfg && cfg->defer_write) {
+    r->write_pending = true;
+    memcpy(r->key, key, sizeof key);
+  } else if (use_cache) {
+    r->cache_written = ocl_program_cache_write(prog, dev, path, key, r);
   }
   *out = prog;
   return CLCNN_OK;

@@ -31,6 +31,10 @@ typedef struct ocl_cache_config {
   const char *dir; /* NULL or "": $CLCNN_CACHE_DIR, else $XDG_CACHE_HOME/clcnn,
                       else $HOME/.cache/clcnn */
   bool disabled;   /* never read or write the cache */
+  bool defer_write; /* a miss is not written by the build: the report says
+                       write_pending, and ocl_program_cache_write() writes it
+                       later (fetching a binary makes some drivers, PoCL among
+                       them, generate code for the whole program) */
 } ocl_cache_config;
 
 /* What ocl_program_build_ex() did with the cache (for logging and tests). */
@@ -38,6 +42,8 @@ typedef struct ocl_build_report {
   bool cache_hit;                /* the program came from a cached binary */
   bool cache_written;            /* a new entry was written (after a miss or a rejection) */
   bool cache_rejected;           /* an entry existed but was damaged or refused by the driver */
+  bool write_pending;            /* defer_write: the entry at `path` is still to write */
+  uint8_t key[OCL_CACHE_KEY_SIZE]; /* the entry's key, when write_pending */
   char path[OCL_CACHE_PATH_MAX]; /* the entry's path; "" when the cache was not used */
   char note[OCL_CACHE_NOTE_MAX]; /* why the cache was skipped, an entry rejected or
                                     not written; "" when there is nothing to say */
@@ -61,6 +67,13 @@ clcnn_status ocl_program_build_ex(cl_context ctx, cl_device_id dev, const ocl_de
 clcnn_status ocl_program_build(cl_context ctx, cl_device_id dev, const ocl_device_info *info,
                                const char *source, const char *options, const ocl_cache_config *cfg,
                                cl_program *out, bool *cache_hit, clcnn_err *err);
+
+/* Writes the cache entry of a program built from source (a pending write of
+ * ocl_program_build_ex, or right after the build): fetches its binary for
+ * `dev` and stores it at `path` under `key`, atomically. False (and a note
+ * in `r`) when the driver gives no binary or the file cannot be written. */
+bool ocl_program_cache_write(cl_program prog, cl_device_id dev, const char *path,
+                             const uint8_t key[OCL_CACHE_KEY_SIZE], ocl_build_report *r);
 
 /* The cache key of a program (what the entry's name and header hold). */
 void ocl_cache_key(const ocl_device_info *info, const char *source, const char *options,

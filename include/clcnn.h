@@ -324,6 +324,16 @@ CLCNN_API clcnn_status clcnn_session_memory(const clcnn_session *session, size_t
 CLCNN_API clcnn_status clcnn_session_memory_shared(const clcnn_session *session,
                                                    size_t *shared_device_bytes);
 
+/** How many device programs creating the session compiled from source and
+ *  how many it loaded from the program cache on disk; programs that another
+ *  session of the same context had already built count in neither (both 0
+ *  for a session on the CPU backend). The first session on a device
+ *  compiles its programs; later processes load them, since their cache
+ *  entries are written by a background thread after the session's first
+ *  run (or when the context is freed). Errors: INVALID_ARGUMENT. */
+CLCNN_API clcnn_status clcnn_session_programs(const clcnn_session *session, int *compiled,
+                                              int *loaded);
+
 /** The session's message for its last failed call ("" when none). */
 CLCNN_API const char *clcnn_session_error(const clcnn_session *session);
 

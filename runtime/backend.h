@@ -67,6 +67,10 @@ typedef struct backend_ops {
    * (constants, packed weights, scratch), and the part of it shared with
    * other sessions (weights of the same model). */
   void (*memory)(backend *b, size_t *total, size_t *shared);
+  /* Device programs this backend obtained for the session: compiled from
+   * source and loaded from the disk cache (programs an earlier session of
+   * the same context had built are neither). NULL: none. */
+  void (*programs)(backend *b, int *compiled, int *loaded);
   /* Copies between an application's native buffer (a cl_mem of the
    * backend's context) at native_offset and a tensor of the backend
    * (to_native: tensor -> native), or host memory when t is NULL. Waits for

@@ -488,6 +488,22 @@ clcnn_status clcnn_session_memory_shared(const clcnn_session *s, size_t *shared_
   return CLCNN_OK;
 }
 
+clcnn_status clcnn_session_programs(const clcnn_session *s, int *compiled, int *loaded) {
+  if (!s || !compiled || !loaded) {
+    clcnn_err err;
+    err_set(&err, CLCNN_ERROR_INVALID_ARGUMENT, "clcnn_session_programs: NULL argument");
+    return api_fail(&err);
+  }
+  *compiled = *loaded = 0;
+  for (int b = 0; b < s->nbackends; b++) {
+    int c = 0, l = 0;
+    if (s->backends[b]->ops->programs) s->backends[b]->ops->programs(s->backends[b], &c, &l);
+    *compiled += c;
+    *loaded += l;
+  }
+  return CLCNN_OK;
+}
+
 clcnn_status clcnn_session_profile(const clcnn_session *s, const clcnn_profile_entry **entries,
                                    int *count) {
   if (!s || !entries || !count) {

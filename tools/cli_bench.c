@@ -16,7 +16,8 @@ typedef struct bench_row {
   const char *requested;
   char device[256];
   char error[1024]; /* empty when the row succeeded */
-  double create_cold_ms, create_warm_ms, create_second_ms, first_run_ms;
+  double create_cold_ms, cold_first_run_ms, create_warm_ms, create_second_ms, first_run_ms;
+  int programs_compiled, programs_loaded; /* by the cold and the warm session */
   double median_ms, min_ms, max_ms, mean_ms, throughput;
   size_t host_peak, session_host, device_bytes;
   size_t second_device_bytes;  /* what a second session of the model adds on the device */
@@ -65,14 +66,17 @@ static void remove_tree(const char *dir) {
 }
 
 /* One device: fills `row` (row->error on failure).
- *   cold    the first session in a context whose program cache is empty
+ *   cold    the first session in a new context whose program cache is empty,
+ *           and its first run; the context is then freed, which finishes
+ *           writing the program cache (entries are written in the background
+ *           after a session's first run)
  *   warm    the first session of a new context on the cache the cold one
  *           filled: what the next process start costs
  *   second  another session of the model in that context while the warm one
  *           lives (another thread, another tile size): programs and weights
  *           are shared, so it costs its activations and little time */
-static void bench_device(const char *path, const clcnn_options *copts, const clcnn_model *m,
-                         const cli_input *in, int nin, const clcnn_input_shape *shapes,
+static void bench_device(const char *path, const clcnn_options *copts, const cli_input *in,
+                         int nin, const clcnn_input_shape *shapes,
                          const bench_args *a, const char *device, bench_row *row) {
   memset(row, 0, sizeof *row);
   row->requested = device;
@@ -83,15 +87,28 @@ static void bench_device(const char *path, const clcnn_options *copts, const clc
   clcnn_model *wm = NULL;
   clcnn_session *s = NULL, *second = NULL;
   double *times = NULL;
+  int ignored = 0;
+  if (clcnn_context_create(copts, &wctx) || clcnn_model_load_file(wctx, path, &wm)) {
+    snprintf(row->error, sizeof row->error, "%s", clcnn_last_error());
+    goto out;
+  }
   double t0 = cli_now_ms();
-  if (clcnn_session_create(m, &so, shapes, nin, &s)) {
+  if (clcnn_session_create(wm, &so, shapes, nin, &s)) {
     snprintf(row->error, sizeof row->error, "%s", clcnn_last_error());
     goto out;
   }
   row->create_cold_ms = cli_now_ms() - t0;
   snprintf(row->device, sizeof row->device, "%s", clcnn_session_device(s));
+  clcnn_session_programs(s, &row->programs_compiled, &ignored);
+  t0 = cli_now_ms();
+  if (set_and_run(s, in, nin, row->error, sizeof row->error)) goto out;
+  row->cold_first_run_ms = cli_now_ms() - t0;
   clcnn_session_free(s);
   s = NULL;
+  clcnn_model_free(wm);
+  wm = NULL;
+  clcnn_context_free(wctx);
+  wctx = NULL;
   if (clcnn_context_create(copts, &wctx) || clcnn_model_load_file(wctx, path, &wm)) {
     snprintf(row->error, sizeof row->error, "%s", clcnn_last_error());
     goto out;
@@ -102,6 +119,7 @@ static void bench_device(const char *path, const clcnn_options *copts, const clc
     goto out;
   }
   row->create_warm_ms = cli_now_ms() - t0;
+  clcnn_session_programs(s, &ignored, &row->programs_loaded);
   t0 = cli_now_ms();
   if (clcnn_session_create(wm, &so, shapes, nin, &second)) {
     snprintf(row->error, sizeof row->error, "%s", clcnn_last_error());
@@ -183,12 +201,14 @@ static int write_json(const char *path, const bench_args *a, long long batch, co
       fprintf(f, "}");
       continue;
     }
-    static const char *const keys[] = {"create_cold_ms", "create_warm_ms", "create_second_ms",
-                                       "first_run_ms",   "median_ms",      "min_ms",
-                                       "max_ms",         "mean_ms",        "throughput"};
-    const double vals[] = {r->create_cold_ms, r->create_warm_ms, r->create_second_ms,
-                           r->first_run_ms,   r->median_ms,      r->min_ms,
-                           r->max_ms,         r->mean_ms,        r->throughput};
+    static const char *const keys[] = {"create_cold_ms", "cold_first_run_ms", "create_warm_ms",
+                                       "create_second_ms", "first_run_ms",    "median_ms",
+                                       "min_ms",         "max_ms",            "mean_ms",
+                                       "throughput"};
+    const double vals[] = {r->create_cold_ms,   r->cold_first_run_ms, r->create_warm_ms,
+                           r->create_second_ms, r->first_run_ms,      r->median_ms,
+                           r->min_ms,           r->max_ms,            r->mean_ms,
+                           r->throughput};
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
       fprintf(f, ", \"%s\": ", keys[k]);
       cli_json_number(f, vals[k]);
@@ -197,6 +217,8 @@ static int write_json(const char *path, const bench_args *a, long long batch, co
             r->host_peak, r->session_host, r->device_bytes);
     fprintf(f, ", \"second_session_device_bytes\": %zu, \"shared_device_bytes\": %zu",
             r->second_device_bytes, r->shared_device_bytes);
+    fprintf(f, ", \"programs_compiled\": %d, \"programs_loaded\": %d", r->programs_compiled,
+            r->programs_loaded);
     fprintf(f, ", \"runs\": %d, \"warmup\": %d}", a->runs, a->warmup);
   }
   fprintf(f, "\n]\n");
@@ -208,12 +230,14 @@ static int write_json(const char *path, const bench_args *a, long long batch, co
 }
 
 static void print_table(const bench_row *rows, int n, long long batch, const bench_args *a) {
-  printf("%d runs after %d warmup, batch %lld; cold: empty program cache, warm: a new context on\n"
-         "that cache, 2nd: another session beside the warm one (shared programs and weights;\n"
-         "'2nd dev' is the device memory it adds)\n", a->runs, a->warmup, batch);
-  printf("%-24s %9s %9s %9s %9s %10s %9s %9s %10s %11s %11s %11s\n", "device", "cold ms",
-         "warm ms", "2nd ms", "first ms", "median ms", "min ms", "max ms", "images/s", "peak RSS",
-         "session", "2nd dev");
+  printf("%d runs after %d warmup, batch %lld; cold: a new context on an empty program cache\n"
+         "(session creation, then its first run: 'cold 1st'), warm: a new context on that\n"
+         "cache, 2nd: another session beside the warm one (shared programs and weights; '2nd\n"
+         "dev' is the device memory it adds); progs: programs compiled cold / loaded warm\n",
+         a->runs, a->warmup, batch);
+  printf("%-24s %9s %9s %9s %9s %9s %10s %9s %9s %10s %11s %11s %11s %9s\n", "device", "cold ms",
+         "cold 1st", "warm ms", "2nd ms", "first ms", "median ms", "min ms", "max ms", "images/s",
+         "peak RSS", "session", "2nd dev", "progs");
   for (int i = 0; i < n; i++) {
     const bench_row *r = &rows[i];
     const char *name = r->device[0] ? r->device : r->requested ? r->requested : "default";
@@ -225,9 +249,12 @@ static void print_table(const bench_row *rows, int n, long long batch, const ben
     cli_bytes_str((double)r->host_peak, peak, sizeof peak);
     cli_bytes_str((double)(r->session_host + r->device_bytes), sess, sizeof sess);
     cli_bytes_str((double)r->second_device_bytes, second, sizeof second);
-    printf("%-24.24s %9.3f %9.3f %9.3f %9.3f %10.3f %9.3f %9.3f %10.1f %11s %11s %11s\n", name,
-           r->create_cold_ms, r->create_warm_ms, r->create_second_ms, r->first_run_ms,
-           r->median_ms, r->min_ms, r->max_ms, r->throughput, peak, sess, second);
+    char progs[32];
+    snprintf(progs, sizeof progs, "%d/%d", r->programs_compiled, r->programs_loaded);
+    printf("%-24.24s %9.3f %9.3f %9.3f %9.3f %9.3f %10.3f %9.3f %9.3f %10.1f %11s %11s %11s %9s\n",
+           name, r->create_cold_ms, r->cold_first_run_ms, r->create_warm_ms, r->create_second_ms,
+           r->first_run_ms, r->median_ms, r->min_ms, r->max_ms, r->throughput, peak, sess, second,
+           progs);
   }
 }
 
@@ -328,7 +355,7 @@ int cli_bench(int argc, char **argv) {
 
   int failed = 0;
   for (int d = 0; d < ndev; d++) {
-    bench_device(a.model, &copts, m, in, nin, shapes, &a, devices[d], &rows[d]);
+    bench_device(a.model, &copts, in, nin, shapes, &a, devices[d], &rows[d]);
     if (rows[d].error[0]) failed++;
   }
   print_table(rows, ndev, batch, &a);

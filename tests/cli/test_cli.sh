@@ -149,7 +149,8 @@ fi
 if run_rc 0 "bench sample" -- bench "$SAMPLE" --device cpu --runs 3 --warmup 1 \
      --json "$T/bench.json"; then
   expect_file "$T/bench.json" "bench sample --json"
-  for k in model device batch create_cold_ms create_warm_ms first_run_ms median_ms min_ms \
+  for k in model device batch create_cold_ms cold_first_run_ms create_warm_ms first_run_ms \
+           median_ms min_ms programs_compiled programs_loaded \
            max_ms throughput host_peak_bytes device_bytes runs; do
     if grep -q "\"$k\": " "$T/bench.json"; then ok; else bad "bench --json lacks $k"; fi
   done

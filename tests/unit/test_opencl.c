@@ -385,27 +385,81 @@ static int count_entries(const char *dir) {
   return n;
 }
 
-START_TEST(cache_cold_then_warm) {
+/* A session of `m` on the device, its program counts, and its output. */
+static clcnn_session *device_session(const clcnn_model *m, int *compiled, int *loaded) {
   clcnn_session_options so;
   clcnn_session_options_default(&so);
   so.device = "opencl";
   clcnn_session *s;
-  ck_assert_msg(clcnn_session_create(model, &so, NULL, 0, &s) == CLCNN_OK, "%s",
-                clcnn_last_error());
+  ck_assert_msg(clcnn_session_create(m, &so, NULL, 0, &s) == CLCNN_OK, "%s", clcnn_last_error());
+  ck_assert_int_eq(clcnn_session_programs(s, compiled, loaded), CLCNN_OK);
+  return s;
+}
+
+static clcnn_context *context_on(const char *dir) {
+  clcnn_options o;
+  clcnn_options_default(&o);
+  o.cache_dir = dir;
+  clcnn_context *c;
+  ck_assert_int_eq(clcnn_context_create(&o, &c), CLCNN_OK);
+  return c;
+}
+
+/* Cache entries are written after a session's first run (in the background)
+ * or when the context goes, never while the session is created; the next
+ * context loads every program from them. */
+START_TEST(cache_cold_then_warm) {
+  char dir[] = "/tmp/clcnn-test-cold-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  clcnn_context *c1 = context_on(dir);
+  clcnn_model *m1 = make_model(c1);
+  int compiled = -1, loaded = -1;
+  clcnn_session *s = device_session(m1, &compiled, &loaded);
+  ck_assert_int_gt(compiled, 0);
+  ck_assert_int_eq(loaded, 0);
+  ck_assert_int_eq(count_entries(dir), 0); /* nothing fetched while creating */
   float a[4], b[4];
   run_and_get(s, a);
   clcnn_session_free(s);
-  int entries = count_entries(cache_dir);
-  ck_assert_int_gt(entries, 0);
+  clcnn_model_free(m1);
+  clcnn_context_free(c1); /* finishes the writes */
+  ck_assert_int_eq(count_entries(dir), compiled);
   struct stat sb;
-  ck_assert_int_eq(stat(cache_dir, &sb), 0);
+  ck_assert_int_eq(stat(dir, &sb), 0);
   ck_assert_int_eq(sb.st_mode & 0777, 0700);
-  /* Warm: the same programs come from the cache, no new entries. */
-  ck_assert_int_eq(clcnn_session_create(model, &so, NULL, 0, &s), CLCNN_OK);
+
+  /* Warm: a new context loads every program, compiles none. */
+  clcnn_context *c2 = context_on(dir);
+  clcnn_model *m2 = make_model(c2);
+  int c2c = -1, c2l = -1;
+  s = device_session(m2, &c2c, &c2l);
+  ck_assert_int_eq(c2c, 0);
+  ck_assert_int_eq(c2l, compiled);
   run_and_get(s, b);
-  clcnn_session_free(s);
-  ck_assert_int_eq(count_entries(cache_dir), entries);
   for (int i = 0; i < 4; i++) ck_assert_float_eq(a[i], b[i]);
+  /* A second session of the context finds them in memory. */
+  clcnn_session *s2 = device_session(m2, &c2c, &c2l);
+  ck_assert_int_eq(c2c + c2l, 0);
+  clcnn_session_free(s2);
+  clcnn_session_free(s);
+  clcnn_model_free(m2);
+  clcnn_context_free(c2);
+  ck_assert_int_eq(count_entries(dir), compiled); /* no new entries */
+
+  /* A session that never ran: its entries are written when its context goes. */
+  char dir3[] = "/tmp/clcnn-test-norun-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir3));
+  clcnn_context *c3 = context_on(dir3);
+  clcnn_model *m3 = make_model(c3);
+  s = device_session(m3, &c2c, &c2l);
+  ck_assert_int_eq(count_entries(dir3), 0);
+  clcnn_session_free(s);
+  clcnn_model_free(m3);
+  clcnn_context_free(c3);
+  ck_assert_int_eq(count_entries(dir3), c2c);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", dir, dir3);
+  ck_assert_int_eq(system(cmd), 0);
 }
 END_TEST
 
