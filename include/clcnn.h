@@ -309,7 +309,10 @@ CLCNN_API void clcnn_session_free(clcnn_session *session);
 CLCNN_API const char *clcnn_session_device(const clcnn_session *session);
 
 /** Copies `tensor` into input `name`. dtype and shape must equal the session's
- *  (see clcnn_session_input()). Errors: NOT_FOUND, SHAPE, INVALID_ARGUMENT. */
+ *  (see clcnn_session_input()): a float16 input of the model takes
+ *  CLCNN_DTYPE_FLOAT16 data (IEEE half bit patterns), which the session widens
+ *  to float32 for computing; a float16 output (clcnn_session_output()) is
+ *  rounded back to half at the end. Errors: NOT_FOUND, SHAPE, INVALID_ARGUMENT. */
 CLCNN_API clcnn_status clcnn_session_set_input(clcnn_session *session, const char *name,
                                                const clcnn_tensor *tensor);
 
