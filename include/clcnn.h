@@ -61,17 +61,34 @@ typedef enum clcnn_status {
 } clcnn_status;
 
 /** Element types, with ONNX's TensorProto.DataType numbers. float32 is the
- *  compute type; int64 is used for shapes and indices. */
+ *  compute type; int64 is used for shapes and indices.
+ *
+ *  float16 inputs and outputs are IEEE half floats (uint16_t bit patterns);
+ *  a model's float16 weights are widened to float32 when it loads and its
+ *  float16 values are computed in float32 (see clcnn_session_set_input()).
+ *
+ *  The 4- and 2-bit integer types (quantized models, opset 21 and later)
+ *  hold ONE ELEMENT PER BYTE in clcnn tensors: the value itself, sign-extended
+ *  for INT4 and INT2 (int8_t -8..7 and -2..1), zero-extended for UINT4 and
+ *  UINT2 (uint8_t 0..15 and 0..3). ONNX's packed form (two or four elements
+ *  per byte) is unpacked when a model or a TensorProto file is read and
+ *  packed again when one is written. */
 typedef enum clcnn_dtype {
   CLCNN_DTYPE_UNDEFINED = 0,
   CLCNN_DTYPE_FLOAT32 = 1,
   CLCNN_DTYPE_UINT8 = 2,
   CLCNN_DTYPE_INT8 = 3,
+  CLCNN_DTYPE_UINT16 = 4,
+  CLCNN_DTYPE_INT16 = 5,
   CLCNN_DTYPE_INT32 = 6,
   CLCNN_DTYPE_INT64 = 7,
   CLCNN_DTYPE_BOOL = 9,
   CLCNN_DTYPE_FLOAT16 = 10,
-  CLCNN_DTYPE_FLOAT64 = 11
+  CLCNN_DTYPE_FLOAT64 = 11,
+  CLCNN_DTYPE_UINT4 = 21, /**< one element per byte, 0..15 */
+  CLCNN_DTYPE_INT4 = 22,  /**< one element per byte, -8..7 */
+  CLCNN_DTYPE_UINT2 = 25, /**< one element per byte, 0..3 */
+  CLCNN_DTYPE_INT2 = 26   /**< one element per byte, -2..1 */
 } clcnn_dtype;
 
 /** Log levels passed to the log callback. */
@@ -292,7 +309,10 @@ CLCNN_API void clcnn_session_free(clcnn_session *session);
 CLCNN_API const char *clcnn_session_device(const clcnn_session *session);
 
 /** Copies `tensor` into input `name`. dtype and shape must equal the session's
- *  (see clcnn_session_input()). Errors: NOT_FOUND, SHAPE, INVALID_ARGUMENT. */
+ *  (see clcnn_session_input()): a float16 input of the model takes
+ *  CLCNN_DTYPE_FLOAT16 data (IEEE half bit patterns), which the session widens
+ *  to float32 for computing; a float16 output (clcnn_session_output()) is
+ *  rounded back to half at the end. Errors: NOT_FOUND, SHAPE, INVALID_ARGUMENT. */
 CLCNN_API clcnn_status clcnn_session_set_input(clcnn_session *session, const char *name,
                                                const clcnn_tensor *tensor);
 

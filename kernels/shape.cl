@@ -55,6 +55,7 @@ __kernel void fill_flat_any(__global T *y, uint y_off, uint n) {
  *                    NaN is 0x7e00 with the sign, as on the CPU)
  *   TO_BOOL          the destination is bool: x != 0
  *   SAT              float to integer: toward zero, saturated, NaN -> 0
+ *   ROUND_HALF       float to float, rounded to the nearest half float
  *   (otherwise)      a C conversion: integers wrap or extend, integers to
  *                    float round to nearest. */
 #ifdef K_cast_flat_any
@@ -86,6 +87,19 @@ __kernel void fill_flat_any(__global T *y, uint y_off, uint n) {
 #define CAST_STORE(i, v) (y[i] = (v) != 0 ? (DST_T)1 : (DST_T)0)
 #elif defined(SAT)
 #define CAST_STORE(i, v) (y[i] = CAT(CAT(convert_, DST_T), _sat_rtz)(v))
+#elif defined(ROUND_HALF)
+/* float to float through half precision (a Cast to float16 computed in
+ * float32): the nearest half, ties to even, as a float. Scaling by powers
+ * of two is exact, so rint does the one rounding. */
+inline float cast_round_half(float v) {
+  float a = fabs(v);
+  if (isnan(v)) return v;
+  if (a >= 65520.0f) return copysign(INFINITY, v);
+  if (a < 6.103515625e-05f) return copysign(rint(a * 16777216.0f) * 5.9604644775390625e-08f, v);
+  float q = ldexp(1.0f, ilogb(a) - 10);
+  return copysign(rint(a / q) * q, v);
+}
+#define CAST_STORE(i, v) (y[i] = cast_round_half(v))
 #else
 #define CAST_STORE(i, v) (y[i] = (DST_T)(v))
 #endif

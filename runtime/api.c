@@ -176,6 +176,7 @@ clcnn_status model_load(clcnn_context *ctx, const void *data, size_t size, const
       st = err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
     }
   }
+  if (st == CLCNN_OK) st = graph_lower_float16(&m->g, err);
   if (st == CLCNN_OK) {
     m->ninputs = m->g.ninputs;
     m->noutputs = m->g.noutputs;

@@ -106,6 +106,17 @@ clcnn_status graph_infer(ir_graph *g, clcnn_err *err);
 /* Optimisation passes on an inferred graph: identity/dropout removal,
  * Conv+BatchNormalization folding, activation fusion, dead node removal. */
 clcnn_status graph_optimize(ir_graph *g, clcnn_err *err);
+/* float16 computed in float32 (the only precision until sessions get a
+ * precision option; DESIGN.md decision 10), applied to a model when it
+ * loads: float16 initializers and Constant/ConstantOfShape values are
+ * widened to float32 (exactly), a Cast to float16 becomes a float32 Cast
+ * that rounds through half (cast_params.round_half), a float16 graph input
+ * is widened by a Cast that every reader reads instead, and a graph output
+ * that the model declares float16 is narrowed by a last Cast. The model's
+ * inputs and outputs keep their float16 type. A later fp16 precision
+ * narrows float32 values for the layers it keeps in half, as it does for
+ * any float32 model. */
+clcnn_status graph_lower_float16(ir_graph *g, clcnn_err *err);
 /* Number of live nodes reading value v (graph outputs count as a reader). */
 int graph_readers(const ir_graph *g, int v);
 

@@ -164,6 +164,15 @@ static inline ir_value *ir_out(const ir_graph *g, const ir_node *n, int i) {
 
 size_t dtype_size(clcnn_dtype dt);     /* 0 for unsupported */
 const char *dtype_name(clcnn_dtype dt);
+/* Bits per element of ONNX's packed form of a sub-byte type (4 for int4 and
+ * uint4, 2 for int2 and uint2), 0 for every other type. clcnn holds these
+ * types one element per byte (clcnn.h). */
+int dtype_packed_bits(clcnn_dtype dt);
+/* The value range of an integer type (bool excluded); false for others. */
+bool dtype_int_range(clcnn_dtype dt, int64_t *lo, int64_t *hi);
+/* ONNX's TensorProto.DataType number of bfloat16, which clcnn reads (widened
+ * to float32) but does not otherwise handle. */
+#define ONNX_DTYPE_BFLOAT16 16
 int64_t shape_numel(int rank, const int64_t *dims);
 /* The element count of a shape whose dims are all >= 0 and whose product is
  * at most CLCNN_MAX_ELEMENTS, checked without overflow; false otherwise. */
@@ -182,6 +191,11 @@ double tensor_get_f64(const clcnn_tensor *t, int64_t i);
 /* IEEE half precision <-> float/double, round to nearest even. */
 float f16_to_float(uint16_t h);
 uint16_t f16_from_double(double v);
+/* v rounded to the nearest half float (ties to even), as a float: what a
+ * round trip through float16 gives (infinity beyond 65504, NaN stays NaN). */
+float f16_round(double v);
+/* bfloat16 (the top half of a float32) -> float, exact. */
+float bf16_to_float(uint16_t b);
 
 /* ------------------------------------------------- operator front halves */
 

@@ -90,8 +90,13 @@ clcnn_status onnx_tensor_decode(const void *proto, const char *base_dir, clcnn_t
   const Onnx__TensorProto *tp = proto;
   memset(out, 0, sizeof *out);
   const char *name = tp->name ? tp->name : "";
-  clcnn_dtype dt = (clcnn_dtype)tp->data_type;
+  /* bfloat16 is read as 16-bit words and widened to float32 below. */
+  const bool bf16 = tp->data_type == ONNX_DTYPE_BFLOAT16;
+  clcnn_dtype dt = bf16 ? CLCNN_DTYPE_UINT16 : (clcnn_dtype)tp->data_type;
   size_t es = dtype_size(dt);
+  /* Sub-byte types are stored packed (the first element in the lowest bits)
+   * and held one element per byte (clcnn.h). */
+  const int bits = dtype_packed_bits(dt);
   if (!es)
     return err_set(err, CLCNN_ERROR_UNSUPPORTED, "tensor '%s' has unsupported data type %d", name,
                    tp->data_type);
@@ -100,8 +105,8 @@ clcnn_status onnx_tensor_decode(const void *proto, const char *base_dir, clcnn_t
     return err_set(err, CLCNN_ERROR_INVALID_MODEL,
                    "tensor '%s' has an invalid shape (rank %zu, negative or huge dims)", name,
                    tp->n_dims);
-  size_t bytes = (size_t)numel * es;
   size_t n = (size_t)numel;
+  size_t bytes = bits ? (n * (size_t)bits + 7) / 8 : n * es; /* as stored */
   bool external =
       tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
   /* Check the size of inline data before allocating, so that a few bytes of
@@ -120,11 +125,17 @@ clcnn_status onnx_tensor_decode(const void *proto, const char *base_dir, clcnn_t
       case CLCNN_DTYPE_INT32:
       case CLCNN_DTYPE_INT8:
       case CLCNN_DTYPE_UINT8:
+      case CLCNN_DTYPE_INT16:
+      case CLCNN_DTYPE_UINT16:
       case CLCNN_DTYPE_BOOL:
       case CLCNN_DTYPE_FLOAT16: have = tp->n_int32_data; break;
+      case CLCNN_DTYPE_INT4:
+      case CLCNN_DTYPE_UINT4:
+      case CLCNN_DTYPE_INT2:
+      case CLCNN_DTYPE_UINT2: have = tp->n_int32_data; break; /* one packed byte each */
       default: break;
     }
-    if (have != n)
+    if (have != (bits ? bytes : n))
       return err_set(err, CLCNN_ERROR_INVALID_MODEL,
                      "tensor '%s' has %zu values, its shape needs %zu", name, have, n);
   }
@@ -149,13 +160,30 @@ clcnn_status onnx_tensor_decode(const void *proto, const char *base_dir, clcnn_t
         if (bytes) memcpy(data, tp->double_data, bytes);
         break;
       default:
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < (bits ? bytes : n); i++) {
           int32_t v = tp->int32_data[i];
           if (es == 4) ((int32_t *)data)[i] = v;
           else if (es == 2) ((uint16_t *)data)[i] = (uint16_t)v;
           else ((uint8_t *)data)[i] = (uint8_t)v;
         }
         break;
+    }
+  }
+  if (st == CLCNN_OK && (bits || bf16)) { /* widen in place, from the end */
+    size_t wide = n * (bf16 ? 4 : 1);
+    void *w = realloc(data, wide ? wide : 1);
+    if (!w) st = err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory for tensor '%s'", name);
+    else data = w;
+    if (st == CLCNN_OK && bf16) {
+      for (size_t i = n; i-- > 0;) ((float *)data)[i] = bf16_to_float(((uint16_t *)data)[i]);
+      dt = CLCNN_DTYPE_FLOAT32;
+    } else if (st == CLCNN_OK) {
+      bool sign = dt == CLCNN_DTYPE_INT4 || dt == CLCNN_DTYPE_INT2;
+      uint8_t *p = data;
+      for (size_t i = n; i-- > 0;) {
+        unsigned v = (p[i * (size_t)bits / 8] >> (i * (size_t)bits % 8)) & ((1u << bits) - 1);
+        p[i] = (uint8_t)(sign && (v >> (bits - 1)) ? v | (0xffu << bits) : v);
+      }
     }
   }
   if (st) {
@@ -537,12 +565,28 @@ clcnn_status onnx_tensor_save(const char *path, const char *name, const clcnn_te
   tp.data_type = (int32_t)t->dtype;
   tp.name = (char *)(name ? name : "");
   tp.has_raw_data = 1;
-  tp.raw_data.len = (size_t)clcnn_tensor_numel(t) * dtype_size(t->dtype);
+  size_t n = (size_t)clcnn_tensor_numel(t);
+  tp.raw_data.len = n * dtype_size(t->dtype);
   tp.raw_data.data = t->data;
+  const int bits = dtype_packed_bits(t->dtype);
+  uint8_t *packed = NULL;
+  if (bits) { /* ONNX's packed form: the first element in the lowest bits */
+    tp.raw_data.len = (n * (size_t)bits + 7) / 8;
+    if (!(packed = calloc(tp.raw_data.len + 1, 1)))
+      return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory writing '%s'", path);
+    for (size_t i = 0; i < n; i++)
+      packed[i * (size_t)bits / 8] |= (uint8_t)((((const uint8_t *)t->data)[i] & ((1u << bits) - 1))
+                                                << (i * (size_t)bits % 8));
+    tp.raw_data.data = packed;
+  }
   size_t len = onnx__tensor_proto__get_packed_size(&tp);
   uint8_t *buf = malloc(len ? len : 1);
-  if (!buf) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory writing '%s'", path);
+  if (!buf) {
+    free(packed);
+    return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory writing '%s'", path);
+  }
   onnx__tensor_proto__pack(&tp, buf);
+  free(packed);
   FILE *f = fopen(path, "wb");
   clcnn_status st = CLCNN_OK;
   if (!f || fwrite(buf, 1, len, f) != len)

@@ -8,6 +8,7 @@
 
 #include "api.h"
 #include "ops/norm.h"
+#include "ops/shape.h"
 
 int graph_readers(const ir_graph *g, int v) {
   int count = g->values[v].is_output ? 1 : 0;
@@ -175,4 +176,128 @@ clcnn_status graph_optimize(ir_graph *g, clcnn_err *err) {
   clcnn_status st = fold_batchnorm(g, err);
   if (st == CLCNN_OK) st = fuse_activations(g, err);
   return st;
+}
+
+/* ----------------------------------------------------------- float16 */
+
+/* New float32 data for float16 data of n elements (NULL: out of memory). */
+static float *widen_half(const void *src, int64_t n) {
+  float *d = malloc(sizeof(float) * (size_t)(n ? n : 1));
+  if (!d) return NULL;
+  for (int64_t i = 0; i < n; i++) d[i] = f16_to_float(((const uint16_t *)src)[i]);
+  return d;
+}
+
+/* A value named after `base` with `suffix`, unique in the graph. */
+static int add_named_value(ir_graph *g, const char *base, const char *suffix) {
+  char name[600];
+  snprintf(name, sizeof name, "%s%s", base, suffix);
+  for (int k = 2; ir_find_value(g, name) >= 0 && k < 1000; k++)
+    snprintf(name, sizeof name, "%s%s_%d", base, suffix, k);
+  return ir_add_value(g, name);
+}
+
+/* Adds a Cast node from value `from` to value `to` converting to `dt`. */
+static clcnn_status add_cast(ir_graph *g, int from, int to, clcnn_dtype dt, clcnn_err *err) {
+  char name[600];
+  snprintf(name, sizeof name, "%s/to_%s", g->values[to].name, dtype_name(dt));
+  int k = ir_add_node(g, name, "Cast", "", 1, 1);
+  if (k < 0) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  ir_node *n = &g->nodes[k];
+  n->op = CLCNN_OP_CAST;
+  n->opset = g->opset;
+  cast_params *p = calloc(1, sizeof *p);
+  if (!p) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  p->to = dt;
+  p->saturate = 1;
+  n->params = p;
+  n->in[0] = from;
+  n->out[0] = to;
+  return CLCNN_OK;
+}
+
+clcnn_status graph_lower_float16(ir_graph *g, clcnn_err *err) {
+  bool changed = false;
+  /* Weights and constants: widened once, here, for every session. */
+  for (int v = 0; v < g->nvalues; v++) {
+    ir_value *val = &g->values[v];
+    if (!val->is_const || val->t.dtype != CLCNN_DTYPE_FLOAT16) continue;
+    float *d = widen_half(val->t.data, shape_numel(val->t.rank, val->t.dims));
+    if (!d) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory widening '%s'", val->name);
+    if (val->owns_data) free(val->t.data);
+    val->t.data = d;
+    val->t.dtype = CLCNN_DTYPE_FLOAT32;
+    val->owns_data = true;
+  }
+  for (int i = 0; i < g->nnodes; i++) {
+    ir_node *n = &g->nodes[i];
+    if (n->op == CLCNN_OP_CONSTANT) {
+      for (int a = 0; a < n->nattr; a++) {
+        clcnn_tensor *t = n->attr[a].type == IR_ATTR_TENSOR ? n->attr[a].t : NULL;
+        if (!t || t->dtype != CLCNN_DTYPE_FLOAT16) continue;
+        float *d = widen_half(t->data, clcnn_tensor_numel(t));
+        if (!d) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+        free(t->data);
+        t->data = d;
+        t->dtype = CLCNN_DTYPE_FLOAT32;
+      }
+    } else if (n->op == CLCNN_OP_CONSTANT_OF_SHAPE && n->params) {
+      constant_of_shape_params *p = n->params;
+      if (p->dtype != CLCNN_DTYPE_FLOAT16) continue;
+      uint16_t h;
+      memcpy(&h, p->value, 2);
+      float f = f16_to_float(h);
+      memset(p->value, 0, sizeof p->value);
+      memcpy(p->value, &f, 4);
+      p->dtype = CLCNN_DTYPE_FLOAT32;
+    } else if (n->op == CLCNN_OP_CAST && n->params) {
+      cast_params *p = n->params;
+      if (p->to != CLCNN_DTYPE_FLOAT16) continue;
+      p->to = CLCNN_DTYPE_FLOAT32;
+      p->round_half = 1;
+    }
+  }
+  /* float16 graph inputs: the caller's half floats are widened by a Cast
+   * that everything else reads. */
+  for (int i = 0; i < g->ninputs; i++) {
+    int v = g->inputs[i];
+    if (g->values[v].t.dtype != CLCNN_DTYPE_FLOAT16) continue;
+    int w = add_named_value(g, g->values[v].name, ":float32");
+    if (w < 0) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+    replace_uses(g, v, w);
+    clcnn_status st = add_cast(g, v, w, CLCNN_DTYPE_FLOAT32, err);
+    if (st) return st;
+    changed = true;
+  }
+  /* float16 graph outputs (as the model declares them): computed in float32
+   * and narrowed by a last Cast. */
+  for (int i = 0; i < g->noutputs; i++) {
+    int v = g->outputs[i];
+    ir_value *val = &g->values[v];
+    if (val->t.dtype != CLCNN_DTYPE_FLOAT16 || val->is_input) continue;
+    bool rewired = false;
+    for (int k = 0; k < i; k++) rewired |= g->outputs[k] == v;
+    if (rewired) continue; /* listed twice */
+    int w = add_named_value(g, val->name, ":float32");
+    if (w < 0) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+    val = &g->values[v];
+    ir_value *wv = &g->values[w];
+    replace_uses(g, v, w);
+    if (val->is_const) { /* the constant moves to w, already widened */
+      wv->t = val->t;
+      wv->is_const = true;
+      wv->owns_data = val->owns_data;
+      val->t.data = NULL;
+      val->is_const = val->owns_data = false;
+      val->t.dtype = CLCNN_DTYPE_FLOAT16;
+    } else {
+      for (int k = 0; k < g->nnodes; k++)
+        for (int o = 0; o < g->nodes[k].nout; o++)
+          if (g->nodes[k].out[o] == v) g->nodes[k].out[o] = w;
+    }
+    clcnn_status st = add_cast(g, w, v, CLCNN_DTYPE_FLOAT16, err);
+    if (st) return st;
+    changed = true;
+  }
+  return changed ? ir_toposort(g, err) : CLCNN_OK;
 }

@@ -39,6 +39,12 @@ size_t dtype_size(clcnn_dtype dt) {
     case CLCNN_DTYPE_FLOAT32: return 4;
     case CLCNN_DTYPE_UINT8: return 1;
     case CLCNN_DTYPE_INT8: return 1;
+    case CLCNN_DTYPE_UINT16: return 2;
+    case CLCNN_DTYPE_INT16: return 2;
+    case CLCNN_DTYPE_UINT4:
+    case CLCNN_DTYPE_INT4:
+    case CLCNN_DTYPE_UINT2:
+    case CLCNN_DTYPE_INT2: return 1; /* one element per byte (clcnn.h) */
     case CLCNN_DTYPE_INT32: return 4;
     case CLCNN_DTYPE_INT64: return 8;
     case CLCNN_DTYPE_BOOL: return 1;
@@ -48,11 +54,43 @@ size_t dtype_size(clcnn_dtype dt) {
   }
 }
 
+int dtype_packed_bits(clcnn_dtype dt) {
+  switch (dt) {
+    case CLCNN_DTYPE_UINT4:
+    case CLCNN_DTYPE_INT4: return 4;
+    case CLCNN_DTYPE_UINT2:
+    case CLCNN_DTYPE_INT2: return 2;
+    default: return 0;
+  }
+}
+
+bool dtype_int_range(clcnn_dtype dt, int64_t *lo, int64_t *hi) {
+  switch (dt) {
+    case CLCNN_DTYPE_UINT8: *lo = 0, *hi = 255; return true;
+    case CLCNN_DTYPE_INT8: *lo = -128, *hi = 127; return true;
+    case CLCNN_DTYPE_UINT16: *lo = 0, *hi = 65535; return true;
+    case CLCNN_DTYPE_INT16: *lo = -32768, *hi = 32767; return true;
+    case CLCNN_DTYPE_INT32: *lo = INT32_MIN, *hi = INT32_MAX; return true;
+    case CLCNN_DTYPE_INT64: *lo = INT64_MIN, *hi = INT64_MAX; return true;
+    case CLCNN_DTYPE_UINT4: *lo = 0, *hi = 15; return true;
+    case CLCNN_DTYPE_INT4: *lo = -8, *hi = 7; return true;
+    case CLCNN_DTYPE_UINT2: *lo = 0, *hi = 3; return true;
+    case CLCNN_DTYPE_INT2: *lo = -2, *hi = 1; return true;
+    default: return false;
+  }
+}
+
 const char *dtype_name(clcnn_dtype dt) {
   switch (dt) {
     case CLCNN_DTYPE_FLOAT32: return "float32";
     case CLCNN_DTYPE_UINT8: return "uint8";
     case CLCNN_DTYPE_INT8: return "int8";
+    case CLCNN_DTYPE_UINT16: return "uint16";
+    case CLCNN_DTYPE_INT16: return "int16";
+    case CLCNN_DTYPE_UINT4: return "uint4";
+    case CLCNN_DTYPE_INT4: return "int4";
+    case CLCNN_DTYPE_UINT2: return "uint2";
+    case CLCNN_DTYPE_INT2: return "int2";
     case CLCNN_DTYPE_INT32: return "int32";
     case CLCNN_DTYPE_INT64: return "int64";
     case CLCNN_DTYPE_BOOL: return "bool";
@@ -124,8 +162,14 @@ int64_t tensor_get_i64(const clcnn_tensor *t, int64_t i) {
   switch (t->dtype) {
     case CLCNN_DTYPE_INT64: return ((const int64_t *)t->data)[i];
     case CLCNN_DTYPE_INT32: return ((const int32_t *)t->data)[i];
-    case CLCNN_DTYPE_INT8: return ((const int8_t *)t->data)[i];
-    case CLCNN_DTYPE_UINT8: return ((const uint8_t *)t->data)[i];
+    case CLCNN_DTYPE_INT8:
+    case CLCNN_DTYPE_INT4:
+    case CLCNN_DTYPE_INT2: return ((const int8_t *)t->data)[i];
+    case CLCNN_DTYPE_UINT8:
+    case CLCNN_DTYPE_UINT4:
+    case CLCNN_DTYPE_UINT2: return ((const uint8_t *)t->data)[i];
+    case CLCNN_DTYPE_INT16: return ((const int16_t *)t->data)[i];
+    case CLCNN_DTYPE_UINT16: return ((const uint16_t *)t->data)[i];
     case CLCNN_DTYPE_BOOL: return ((const uint8_t *)t->data)[i] != 0;
     case CLCNN_DTYPE_FLOAT32: return (int64_t)((const float *)t->data)[i];
     case CLCNN_DTYPE_FLOAT64: return (int64_t)((const double *)t->data)[i];
@@ -186,3 +230,12 @@ uint16_t f16_from_double(double v) {
   return (uint16_t)(sign | (uint16_t)((e + 15) << 10) | (uint16_t)m);
 }
 
+
+float f16_round(double v) { return f16_to_float(f16_from_double(v)); }
+
+float bf16_to_float(uint16_t b) {
+  uint32_t u = (uint32_t)b << 16;
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}

@@ -107,7 +107,7 @@ typedef struct cli_input_opts {
 int cli_input_make(const clcnn_io_info *io, const cli_input_opts *o, uint64_t seed, cli_input *in);
 void cli_input_free(cli_input *in);
 
-/* Strict .npy reader (v1/v2/v3; <f4 <f8 <i8 <i4 |u1 |b1; C order). On error
+/* Strict .npy reader (v1/v2/v3; <f4 <f8 <f2 <i8 <i4 |u1 |b1; C order). On error
  * returns non-zero with `why` filled. */
 int cli_npy_load(const char *path, clcnn_tensor *out, char *why, size_t why_len);
 /* Converts `t` in place to dtype `to` (numeric types only). */

@@ -26,6 +26,7 @@ double cli_tensor_get(const clcnn_tensor *t, int64_t i) {
   switch (t->dtype) {
     case CLCNN_DTYPE_FLOAT32: return ((const float *)t->data)[i];
     case CLCNN_DTYPE_FLOAT64: return ((const double *)t->data)[i];
+    case CLCNN_DTYPE_FLOAT16: return f16_to_float(((const uint16_t *)t->data)[i]);
     case CLCNN_DTYPE_INT64: return (double)((const int64_t *)t->data)[i];
     case CLCNN_DTYPE_INT32: return ((const int32_t *)t->data)[i];
     case CLCNN_DTYPE_INT8: return ((const int8_t *)t->data)[i];
@@ -39,6 +40,7 @@ static bool convertible(clcnn_dtype d) {
   switch (d) {
     case CLCNN_DTYPE_FLOAT32:
     case CLCNN_DTYPE_FLOAT64:
+    case CLCNN_DTYPE_FLOAT16:
     case CLCNN_DTYPE_INT64:
     case CLCNN_DTYPE_INT32:
     case CLCNN_DTYPE_INT8:
@@ -52,6 +54,7 @@ static void tensor_put(clcnn_tensor *t, int64_t i, double v) {
   switch (t->dtype) {
     case CLCNN_DTYPE_FLOAT32: ((float *)t->data)[i] = (float)v; break;
     case CLCNN_DTYPE_FLOAT64: ((double *)t->data)[i] = v; break;
+    case CLCNN_DTYPE_FLOAT16: ((uint16_t *)t->data)[i] = f16_from_double(v); break;
     case CLCNN_DTYPE_INT64: ((int64_t *)t->data)[i] = (int64_t)v; break;
     case CLCNN_DTYPE_INT32: ((int32_t *)t->data)[i] = (int32_t)v; break;
     case CLCNN_DTYPE_INT8: ((int8_t *)t->data)[i] = (int8_t)v; break;
@@ -86,7 +89,8 @@ int cli_tensor_convert(clcnn_tensor *t, clcnn_dtype to, char *why, size_t why_le
   }
   for (int64_t i = 0; i < n; i++) {
     double v = cli_tensor_get(t, i);
-    if (to != CLCNN_DTYPE_FLOAT32 && to != CLCNN_DTYPE_FLOAT64 && to != CLCNN_DTYPE_BOOL &&
+    if (to != CLCNN_DTYPE_FLOAT32 && to != CLCNN_DTYPE_FLOAT64 && to != CLCNN_DTYPE_FLOAT16 &&
+        to != CLCNN_DTYPE_BOOL &&
         (v != v || v != floor(v))) {
       snprintf(why, why_len, "value %g is not an integer (the input is %s)", v, dtype_name(to));
       free(o.data);
@@ -231,12 +235,13 @@ int cli_npy_load(const char *path, clcnn_tensor *out, char *why, size_t why_len)
     const char *descr;
     clcnn_dtype dtype;
   } types[] = {{"<f4", CLCNN_DTYPE_FLOAT32}, {"<f8", CLCNN_DTYPE_FLOAT64},
+               {"<f2", CLCNN_DTYPE_FLOAT16},
                {"<i8", CLCNN_DTYPE_INT64},   {"<i4", CLCNN_DTYPE_INT32},
                {"|u1", CLCNN_DTYPE_UINT8},   {"|b1", CLCNN_DTYPE_BOOL}};
   clcnn_dtype dt = CLCNN_DTYPE_UNDEFINED;
   for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
     if (strcmp(descr, types[i].descr) == 0) dt = types[i].dtype;
-  if (!dt) FAIL(".npy dtype '%s' is not supported (<f4 <f8 <i8 <i4 |u1 |b1 are)", descr);
+  if (!dt) FAIL(".npy dtype '%s' is not supported (<f4 <f8 <f2 <i8 <i4 |u1 |b1 are)", descr);
   int64_t numel = 1;
   for (int i = 0; i < rank; i++) {
     if (dims[i] && numel > MAX_ELEMS / dims[i]) FAIL(".npy shape is too large");

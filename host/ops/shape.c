@@ -154,8 +154,11 @@ static const char *cast_check(const ocl_device_info *dev, const ir_graph *g, con
   const ir_value *x = ir_in(g, n, 0), *y = ir_out(g, n, 0);
   if (!x || !y) return "the data input or output is missing";
   clcnn_dtype from = x->t.dtype, to = y->t.dtype;
+  const cast_params *p = n->params;
   if (too_big(x)) return "tensors of 2^31 elements or more are not supported on OpenCL";
-  if (from == to)
+  if (p->round_half && (from == CLCNN_DTYPE_INT64 || from == CLCNN_DTYPE_INT32))
+    return "Cast from int32/int64 to float16 is not supported on OpenCL";
+  if (from == to && !p->round_half)
     return bits_type(dtype_size(from)) ? NULL : "this data type is not supported on OpenCL";
   if (!cast_type_ok(from) || !cast_type_ok(to))
     return "Cast from or to this type is not supported on OpenCL";
@@ -169,7 +172,11 @@ static const char *cast_check(const ocl_device_info *dev, const ir_graph *g, con
 static clcnn_status cast_prepare(ocl_node *on, clcnn_err *err) {
   const ir_value *x = ir_in(on->g, on->n, 0), *y = ir_out(on->g, on->n, 0);
   clcnn_dtype from = x->t.dtype, to = y->t.dtype;
-  if (from == to) return copy_prepare(on, err);
+  /* A Cast to float16 lowered to float32 rounds floats through half;
+   * the other types it accepts are exact in half already. */
+  const cast_params *p = on->n->params;
+  const bool round_half = p->round_half && from == CLCNN_DTYPE_FLOAT32;
+  if (from == to && !round_half) return copy_prepare(on, err);
   flat_state *s = calloc(1, sizeof *s);
   if (!s) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   on->state = s;
@@ -185,6 +192,7 @@ static clcnn_status cast_prepare(ocl_node *on, clcnn_err *err) {
   else ocl_opt(opts, sizeof opts, "-DDST_T=%s", cl_type(to));
   if (to == CLCNN_DTYPE_BOOL) ocl_opt(opts, sizeof opts, "-DTO_BOOL");
   else if (is_int(to) && !is_int(from)) ocl_opt(opts, sizeof opts, "-DSAT");
+  else if (round_half) ocl_opt(opts, sizeof opts, "-DROUND_HALF");
   return ocl_kernel(on, "shape.cl", "cast_flat_any", opts, &s->copy, err);
 }
 

@@ -126,10 +126,20 @@ static void read_i(clcnn_dtype dt, const void *src, size_t n, int64_t *v) {
       for (size_t i = 0; i < n; i++) v[i] = ((const int32_t *)src)[i];
       break;
     case CLCNN_DTYPE_INT8:
+    case CLCNN_DTYPE_INT4:
+    case CLCNN_DTYPE_INT2:
       for (size_t i = 0; i < n; i++) v[i] = ((const int8_t *)src)[i];
       break;
     case CLCNN_DTYPE_UINT8:
+    case CLCNN_DTYPE_UINT4:
+    case CLCNN_DTYPE_UINT2:
       for (size_t i = 0; i < n; i++) v[i] = ((const uint8_t *)src)[i];
+      break;
+    case CLCNN_DTYPE_INT16:
+      for (size_t i = 0; i < n; i++) v[i] = ((const int16_t *)src)[i];
+      break;
+    case CLCNN_DTYPE_UINT16:
+      for (size_t i = 0; i < n; i++) v[i] = ((const uint16_t *)src)[i];
       break;
     case CLCNN_DTYPE_BOOL:
       for (size_t i = 0; i < n; i++) v[i] = ((const uint8_t *)src)[i] != 0;
@@ -138,7 +148,10 @@ static void read_i(clcnn_dtype dt, const void *src, size_t n, int64_t *v) {
   }
 }
 
-/* Floats to any type: integers truncate toward zero and saturate. */
+static void write_from_i(clcnn_dtype dt, const int64_t *v, size_t n, void *dst);
+
+/* Floats to any type: integers truncate toward zero and saturate (the
+ * sub-byte ones wrap). n <= CAST_CHUNK. */
 static void write_from_f(clcnn_dtype dt, const double *d, size_t n, void *dst) {
   switch (dt) {
     case CLCNN_DTYPE_FLOAT32:
@@ -167,6 +180,23 @@ static void write_from_f(clcnn_dtype dt, const double *d, size_t n, void *dst) {
     case CLCNN_DTYPE_UINT8:
       for (size_t i = 0; i < n; i++) ((uint8_t *)dst)[i] = (uint8_t)f2i(d[i], 0.0, 255.0);
       break;
+    case CLCNN_DTYPE_INT16:
+      for (size_t i = 0; i < n; i++) ((int16_t *)dst)[i] = (int16_t)f2i(d[i], -32768.0, 32767.0);
+      break;
+    case CLCNN_DTYPE_UINT16:
+      for (size_t i = 0; i < n; i++) ((uint16_t *)dst)[i] = (uint16_t)f2i(d[i], 0.0, 65535.0);
+      break;
+    case CLCNN_DTYPE_INT4:
+    case CLCNN_DTYPE_UINT4:
+    case CLCNN_DTYPE_INT2:
+    case CLCNN_DTYPE_UINT2: {
+      /* ONNX's data for these: truncate, then wrap around like an integer
+       * cast (Cast(-9.0) to int4 is 7). */
+      int64_t v[CAST_CHUNK];
+      for (size_t i = 0; i < n; i++) v[i] = f2i(d[i], -9.2e18, 9.2e18);
+      write_from_i(dt, v, n, dst);
+      break;
+    }
     case CLCNN_DTYPE_BOOL:
       for (size_t i = 0; i < n; i++) ((uint8_t *)dst)[i] = d[i] != 0.0;
       break;
@@ -196,6 +226,24 @@ static void write_from_i(clcnn_dtype dt, const int64_t *v, size_t n, void *dst) 
     case CLCNN_DTYPE_UINT8:
       for (size_t i = 0; i < n; i++) ((uint8_t *)dst)[i] = (uint8_t)(uint64_t)v[i];
       break;
+    case CLCNN_DTYPE_INT16:
+      for (size_t i = 0; i < n; i++) ((int16_t *)dst)[i] = (int16_t)(uint16_t)(uint64_t)v[i];
+      break;
+    case CLCNN_DTYPE_UINT16:
+      for (size_t i = 0; i < n; i++) ((uint16_t *)dst)[i] = (uint16_t)(uint64_t)v[i];
+      break;
+    case CLCNN_DTYPE_INT4:
+    case CLCNN_DTYPE_UINT4:
+    case CLCNN_DTYPE_INT2:
+    case CLCNN_DTYPE_UINT2: { /* the low bits, sign-extended for the signed types */
+      const int bits = dtype_packed_bits(dt);
+      const bool sign = dt == CLCNN_DTYPE_INT4 || dt == CLCNN_DTYPE_INT2;
+      for (size_t i = 0; i < n; i++) {
+        unsigned b = (unsigned)((uint64_t)v[i] & ((1u << bits) - 1));
+        ((uint8_t *)dst)[i] = (uint8_t)(sign && (b >> (bits - 1)) ? b | (0xffu << bits) : b);
+      }
+      break;
+    }
     case CLCNN_DTYPE_BOOL:
       for (size_t i = 0; i < n; i++) ((uint8_t *)dst)[i] = v[i] != 0;
       break;
@@ -205,13 +253,29 @@ static void write_from_i(clcnn_dtype dt, const int64_t *v, size_t n, void *dst) 
 
 static clcnn_status cast_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
                              int nout, clcnn_err *err) {
-  (void)cn, (void)nin, (void)nout;
+  (void)nin, (void)nout;
   clcnn_dtype from = in[0].dtype, to = out[0].dtype;
   size_t es_in = dtype_size(from), es_out = dtype_size(to);
   if (!es_in || !es_out)
     return err_set(err, CLCNN_ERROR_UNSUPPORTED, "cast from %s to %s is not supported",
                    dtype_name(from), dtype_name(to));
   size_t count = (size_t)clcnn_tensor_numel(&in[0]);
+  const cast_params *p = cn->n->params;
+  if (p && p->round_half && to == CLCNN_DTYPE_FLOAT32) { /* a lowered Cast to float16 */
+    double buf[CAST_CHUNK];
+    int64_t ibuf[CAST_CHUNK];
+    for (size_t at = 0; at < count; at += CAST_CHUNK) {
+      size_t n = count - at < CAST_CHUNK ? count - at : CAST_CHUNK;
+      if (is_float_type(from)) {
+        read_f(from, (const uint8_t *)in[0].data + at * es_in, n, buf);
+      } else {
+        read_i(from, (const uint8_t *)in[0].data + at * es_in, n, ibuf);
+        for (size_t i = 0; i < n; i++) buf[i] = (double)ibuf[i];
+      }
+      for (size_t i = 0; i < n; i++) ((float *)out[0].data)[at + i] = f16_round(buf[i]);
+    }
+    return CLCNN_OK;
+  }
   if (from == to) {
     if (count && out[0].data != in[0].data) memcpy(out[0].data, in[0].data, count * es_in);
     return CLCNN_OK;

@@ -157,30 +157,27 @@ static clcnn_status matmul_parse(const ir_graph *g, ir_node *n, clcnn_err *err) 
   return check_attr_names(n, names, err);
 }
 
-static clcnn_status matmul_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
-  matmul_params *p = n->params;
-  const ir_value *a = ir_in(g, n, 0), *b = ir_in(g, n, 1);
+clcnn_status matmul_resolve(const clcnn_tensor *at, const clcnn_tensor *bt, matmul_params *p,
+                            int *out_rank, int64_t *out_dims, clcnn_err *err) {
   char ba[128], bb[128];
-  clcnn_status st;
-  if ((st = need_float(a, "A", err)) || (st = need_float(b, "B", err))) return st;
-  int ra = a->t.rank, rb = b->t.rank;
+  int ra = at->rank, rb = bt->rank;
   if (ra < 1 || rb < 1)
     return err_set(err, CLCNN_ERROR_SHAPE, "MatMul of a scalar (A %s, B %s)",
-                   shape_str(ra, a->t.dims, ba, sizeof ba),
-                   shape_str(rb, b->t.dims, bb, sizeof bb));
+                   shape_str(ra, at->dims, ba, sizeof ba),
+                   shape_str(rb, bt->dims, bb, sizeof bb));
   memset(p, 0, sizeof *p);
   p->a_vector = ra == 1;
   p->b_vector = rb == 1;
   /* Matrix views. */
-  p->m = ra == 1 ? 1 : a->t.dims[ra - 2];
-  p->k = a->t.dims[ra - 1];
-  int64_t kb = rb == 1 ? b->t.dims[0] : b->t.dims[rb - 2];
-  p->n = rb == 1 ? 1 : b->t.dims[rb - 1];
+  p->m = ra == 1 ? 1 : at->dims[ra - 2];
+  p->k = at->dims[ra - 1];
+  int64_t kb = rb == 1 ? bt->dims[0] : bt->dims[rb - 2];
+  p->n = rb == 1 ? 1 : bt->dims[rb - 1];
   if (p->k != kb)
     return err_set(err, CLCNN_ERROR_SHAPE,
                    "A (%s) and B (%s) do not multiply: inner dims "
                    "%lld and %lld",
-                   shape_str(ra, a->t.dims, ba, sizeof ba), shape_str(rb, b->t.dims, bb, sizeof bb),
+                   shape_str(ra, at->dims, ba, sizeof ba), shape_str(rb, bt->dims, bb, sizeof bb),
                    (long long)p->k, (long long)kb);
   if (p->m > DIM_MAX || p->n > DIM_MAX || p->k > DIM_MAX)
     return err_set(err, CLCNN_ERROR_UNSUPPORTED, "matrix dims beyond 2^31 are not supported");
@@ -188,27 +185,38 @@ static clcnn_status matmul_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   int bra = ra > 2 ? ra - 2 : 0, brb = rb > 2 ? rb - 2 : 0;
   int br;
   int64_t bdims[CLCNN_MAX_RANK];
-  if (!shape_broadcast(bra, a->t.dims, brb, b->t.dims, &br, bdims))
+  if (!shape_broadcast(bra, at->dims, brb, bt->dims, &br, bdims))
     return err_set(err, CLCNN_ERROR_SHAPE, "batch dims of A (%s) and B (%s) do not broadcast",
-                   shape_str(ra, a->t.dims, ba, sizeof ba),
-                   shape_str(rb, b->t.dims, bb, sizeof bb));
+                   shape_str(ra, at->dims, ba, sizeof ba),
+                   shape_str(rb, bt->dims, bb, sizeof bb));
   p->batch_rank = br;
   for (int i = 0; i < br; i++) {
     p->batch[i] = bdims[i];
-    p->a_batch[i] = i < br - bra ? 1 : a->t.dims[i - (br - bra)];
-    p->b_batch[i] = i < br - brb ? 1 : b->t.dims[i - (br - brb)];
+    p->a_batch[i] = i < br - bra ? 1 : at->dims[i - (br - bra)];
+    p->b_batch[i] = i < br - brb ? 1 : bt->dims[i - (br - brb)];
   }
   p->batch_count = numel_checked(br, bdims);
-  int64_t odims[CLCNN_MAX_RANK];
   int orank = 0;
-  for (int i = 0; i < br; i++) odims[orank++] = bdims[i];
-  if (!p->a_vector) odims[orank++] = p->m;
-  if (!p->b_vector) odims[orank++] = p->n;
-  if (orank > CLCNN_MAX_RANK || p->batch_count < 0 || numel_checked(orank, odims) < 0 ||
+  for (int i = 0; i < br; i++) out_dims[orank++] = bdims[i];
+  if (!p->a_vector) out_dims[orank++] = p->m;
+  if (!p->b_vector) out_dims[orank++] = p->n;
+  if (orank > CLCNN_MAX_RANK || p->batch_count < 0 || numel_checked(orank, out_dims) < 0 ||
       (double)p->batch_count * (double)p->m * (double)p->n > (double)NUMEL_MAX)
     return err_set(err, CLCNN_ERROR_SHAPE, "output of MatMul of A (%s) and B (%s) is too large",
-                   shape_str(ra, a->t.dims, ba, sizeof ba),
-                   shape_str(rb, b->t.dims, bb, sizeof bb));
+                   shape_str(ra, at->dims, ba, sizeof ba),
+                   shape_str(rb, bt->dims, bb, sizeof bb));
+  *out_rank = orank;
+  return CLCNN_OK;
+}
+
+static clcnn_status matmul_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
+  matmul_params *p = n->params;
+  const ir_value *a = ir_in(g, n, 0), *b = ir_in(g, n, 1);
+  clcnn_status st;
+  if ((st = need_float(a, "A", err)) || (st = need_float(b, "B", err))) return st;
+  int orank;
+  int64_t odims[CLCNN_MAX_RANK];
+  if ((st = matmul_resolve(&a->t, &b->t, p, &orank, odims, err))) return st;
   ir_set_shape(ir_out(g, n, 0), CLCNN_DTYPE_FLOAT32, orank, odims);
   return CLCNN_OK;
 }

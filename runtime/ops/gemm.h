@@ -36,4 +36,10 @@ typedef struct matmul_params {
   int a_vector, b_vector;          /* A / B was 1-D */
 } matmul_params;
 
+/* Resolves a MatMul of A and B (any element types) into p and the output
+ * shape; SHAPE when they do not multiply or broadcast. Shared with the quant
+ * family (MatMulInteger, QLinearMatMul). */
+clcnn_status matmul_resolve(const clcnn_tensor *a, const clcnn_tensor *b, matmul_params *p,
+                            int *out_rank, int64_t *out_dims, clcnn_err *err);
+
 #endif /* CLCNN_OPS_GEMM_H */

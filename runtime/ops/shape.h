@@ -62,6 +62,10 @@ typedef struct constant_of_shape_params {
 typedef struct cast_params {
   clcnn_dtype to;
   int saturate; /* opset 19; only meaningful for float8 types, unused here */
+  /* A Cast to float16 computed in float32 (graph_lower_float16): `to` is
+   * float32 and the output holds each value rounded to the nearest half
+   * float, once, from the source type. */
+  int round_half;
 } cast_params;
 
 /* Range(start, limit, delta): scalars of one type (float32, float64,

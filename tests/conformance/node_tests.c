@@ -50,7 +50,10 @@ static bool is_dir(const char *p) {
 
 /* Compares with ONNX's backend-test tolerance for floats (rtol 1e-3, atol
  * 1e-5 — slightly looser absolute tolerance than ONNX's 1e-7 because we sum
- * in a different order) and exactly for integers. NaN must match NaN. */
+ * in a different order; float16 outputs too, which clcnn computes in float32
+ * and rounds once where the reference rounds after each operation: one unit
+ * in the last place of a half is at most 2^-10 relative, within 1e-3) and
+ * exactly for integers. NaN must match NaN. */
 static bool compare(const clcnn_tensor *got, const clcnn_tensor *want, char *why, size_t len) {
   char a[128], b[128];
   if (got->dtype != want->dtype) {
@@ -65,7 +68,9 @@ static bool compare(const clcnn_tensor *got, const clcnn_tensor *want, char *why
     return false;
   }
   int64_t n = clcnn_tensor_numel(want);
-  if (model_rtol > 0 && want->dtype == CLCNN_DTYPE_FLOAT32) {
+  const bool floats = want->dtype == CLCNN_DTYPE_FLOAT32 || want->dtype == CLCNN_DTYPE_FLOAT64 ||
+                      want->dtype == CLCNN_DTYPE_FLOAT16;
+  if (model_rtol > 0 && floats) {
     double scale = 0, worst = 0;
     int64_t at = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -80,7 +85,7 @@ static bool compare(const clcnn_tensor *got, const clcnn_tensor *want, char *why
   }
   snprintf(why, len, "matches");
   for (int64_t i = 0; i < n; i++) {
-    if (want->dtype == CLCNN_DTYPE_FLOAT32 || want->dtype == CLCNN_DTYPE_FLOAT64) {
+    if (floats) { /* float16 too: computed in float32, it may differ by one unit */
       double g = tensor_get_f64(got, i), w = tensor_get_f64(want, i);
       if (isnan(w) && isnan(g)) continue;
       if (isinf(w) && g == w) continue;
@@ -169,6 +174,11 @@ static bool resize_parameter(const ir_graph *g, int v) {
     for (int k = 0; k < n->nin; k++) {
       if (n->in[k] != v) continue;
       if (n->op == CLCNN_OP_RANGE) {
+        used = true;
+        continue;
+      }
+      /* A float16 input is widened by a Cast first (graph_lower_float16). */
+      if (n->op == CLCNN_OP_CAST && n->out[0] >= 0 && resize_parameter(g, n->out[0])) {
         used = true;
         continue;
       }

@@ -1,0 +1,334 @@
+/* CPU backend: the quant family. Quantize/Dequantize element-wise in float32
+ * (runtime/ops/quant.h says how they round); the integer products
+ * (ConvInteger, MatMulInteger and the QLinear forms) sum exactly in 64-bit
+ * integers of (x - x_zp) * (w - w_zp) and wrap to int32 like onnxruntime's
+ * int32 accumulators. */
+#include "../ops/quant.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../internal.h"
+
+#ifdef _OPENMP
+#define QUANT_PRAGMA(x) _Pragma(#x)
+#define QUANT_PARALLEL_FOR(nt) QUANT_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1))
+#else
+#define QUANT_PARALLEL_FOR(nt)
+#endif
+
+/* Writes integer v (already in range) as element i of an integer tensor. */
+static inline void store_int(clcnn_dtype dt, void *data, int64_t i, int64_t v) {
+  switch (dt) {
+    case CLCNN_DTYPE_INT8:
+    case CLCNN_DTYPE_INT4:
+    case CLCNN_DTYPE_INT2: ((int8_t *)data)[i] = (int8_t)v; break;
+    case CLCNN_DTYPE_UINT8:
+    case CLCNN_DTYPE_UINT4:
+    case CLCNN_DTYPE_UINT2: ((uint8_t *)data)[i] = (uint8_t)v; break;
+    case CLCNN_DTYPE_INT16: ((int16_t *)data)[i] = (int16_t)v; break;
+    case CLCNN_DTYPE_UINT16: ((uint16_t *)data)[i] = (uint16_t)v; break;
+    case CLCNN_DTYPE_INT32: ((int32_t *)data)[i] = (int32_t)(uint32_t)(uint64_t)v; break;
+    default: break;
+  }
+}
+
+/* rint(q) + zp saturated to [lo, hi]; NaN quantizes to the zero point. */
+static inline int64_t quantize_one(float q, int64_t zp, int64_t lo, int64_t hi) {
+  double r = q != q ? 0.0 : rint((double)q);
+  if (r < -4e18) r = -4e18;
+  if (r > 4e18) r = 4e18;
+  int64_t v = (int64_t)r + zp;
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* ------------------------------------------------- Quantize / Dequantize */
+
+static clcnn_status quantize_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                                 int nout, clcnn_err *err) {
+  (void)nout, (void)err;
+  const qdq_params *p = cn->n->params;
+  const float *x = in[0].data, *s = in[1].data;
+  const clcnn_tensor *z = nin > 2 && in[2].data ? &in[2] : NULL;
+  int64_t lo, hi;
+  dtype_int_range(p->qtype, &lo, &hi);
+  const int64_t outer = p->outer, n = p->n, inner = p->inner;
+  QUANT_PARALLEL_FOR(cn->nthreads)
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t k = 0; k < n; k++)
+      for (int64_t i = 0; i < inner; i++) {
+        int64_t at = (o * n + k) * inner + i, pi = qdq_param_index(p, o, k, i);
+        int64_t zp = z ? tensor_get_i64(z, pi) : 0;
+        store_int(p->qtype, out[0].data, at, quantize_one(x[at] / s[pi], zp, lo, hi));
+      }
+  return CLCNN_OK;
+}
+
+static clcnn_status dequantize_run(cpu_node *cn, const clcnn_tensor *in, int nin,
+                                   clcnn_tensor *out, int nout, clcnn_err *err) {
+  (void)nout, (void)err;
+  const qdq_params *p = cn->n->params;
+  const float *s = in[1].data;
+  const clcnn_tensor *z = nin > 2 && in[2].data ? &in[2] : NULL;
+  float *y = out[0].data;
+  const int64_t outer = p->outer, n = p->n, inner = p->inner;
+  QUANT_PARALLEL_FOR(cn->nthreads)
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t k = 0; k < n; k++)
+      for (int64_t i = 0; i < inner; i++) {
+        int64_t at = (o * n + k) * inner + i, pi = qdq_param_index(p, o, k, i);
+        float zp = z ? (float)tensor_get_i64(z, pi) : 0.0f;
+        y[at] = ((float)tensor_get_i64(&in[0], at) - zp) * s[pi];
+      }
+  return CLCNN_OK;
+}
+
+/* DynamicQuantizeLinear: uint8 over [min(0, min x), max(0, max x)]. */
+static clcnn_status dynq_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                             int nout, clcnn_err *err) {
+  (void)cn, (void)nin, (void)nout, (void)err;
+  const float *x = in[0].data;
+  int64_t count = clcnn_tensor_numel(&in[0]);
+  float lo = 0.0f, hi = 0.0f;
+  for (int64_t i = 0; i < count; i++) {
+    if (x[i] < lo) lo = x[i];
+    if (x[i] > hi) hi = x[i];
+  }
+  float scale = (hi - lo) / 255.0f;
+  int64_t zp = scale > 0 ? quantize_one((0.0f - lo) / scale, 0, 0, 255) : 0;
+  for (int64_t i = 0; i < count; i++)
+    ((uint8_t *)out[0].data)[i] =
+        (uint8_t)(scale > 0 ? quantize_one(x[i] / scale, zp, 0, 255) : zp);
+  if (out[1].data) *(float *)out[1].data = scale;
+  if (out[2].data) *(uint8_t *)out[2].data = (uint8_t)zp;
+  return CLCNN_OK;
+}
+
+/* ------------------------------------------------------ integer products */
+
+/* t - zp as int32, zp per tensor or per index of dimension 0 (`per` > 0:
+ * the number of rows of `rows`-element blocks, Conv's output channels) or
+ * per column (`cols` > 0: zp[j % cols]). */
+static int32_t *minus_zero_point(const clcnn_tensor *t, const clcnn_tensor *zp, int64_t per,
+                                 int64_t cols) {
+  int64_t count = clcnn_tensor_numel(t);
+  int32_t *d = malloc(sizeof(int32_t) * (size_t)(count ? count : 1));
+  if (!d) return NULL;
+  int64_t nz = zp && zp->data ? clcnn_tensor_numel(zp) : 0;
+  int64_t rows = per > 0 ? count / per : 1;
+  for (int64_t i = 0; i < count; i++) {
+    int64_t zi = nz <= 1 ? 0 : cols > 0 ? i % cols : i / rows;
+    d[i] = (int32_t)(tensor_get_i64(t, i) - (nz ? tensor_get_i64(zp, zi) : 0));
+  }
+  return d;
+}
+
+/* The requantization of QLinear*: saturate(rint(acc * m + zp)). */
+static inline int64_t requantize(int64_t acc, float m, int64_t zp, int64_t lo, int64_t hi) {
+  double r = rint((double)(int32_t)(uint32_t)(uint64_t)acc * (double)m + (double)zp);
+  return r < (double)lo ? lo : r > (double)hi ? hi : (int64_t)r;
+}
+
+/* First and last output index o with 0 <= o * s + off < size (empty when
+ * *first > *last). */
+static void valid_range(int64_t count, int64_t s, int64_t off, int64_t size, int64_t *first,
+                        int64_t *last) {
+  int64_t f = off >= 0 ? 0 : (-off + s - 1) / s;
+  int64_t l = size - 1 - off < 0 ? -1 : (size - 1 - off) / s;
+  *first = f;
+  *last = l < count - 1 ? l : count - 1;
+}
+
+static clcnn_status qconv_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                              int nout, clcnn_err *err) {
+  (void)nout;
+  const qconv_params *q = cn->n->params;
+  const conv_params *p = &q->conv;
+  const bool qlinear = cn->n->op == CLCNN_OP_QLINEAR_CONV;
+  const clcnn_tensor *xz = nin > 2 && in[2].data ? &in[2] : NULL;
+  const int iw = qlinear ? 3 : 1, iwz = qlinear ? 5 : 3;
+  const clcnn_tensor *wz = nin > iwz && in[iwz].data ? &in[iwz] : NULL;
+  int32_t *xi = minus_zero_point(&in[0], xz, 0, 0);
+  int32_t *wi = minus_zero_point(&in[iw], wz, p->out_channels, 0);
+  if (!xi || !wi) {
+    free(xi), free(wi);
+    return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  }
+  /* Spatial dims padded to three. */
+  const window_geom *gm = &p->geom;
+  int64_t id[3], od[3], kd[3], sd[3], dd[3], pd[3];
+  for (int i = 0; i < 3; i++) {
+    int j = i - (3 - gm->nspatial);
+    bool real = j >= 0;
+    id[i] = real ? gm->in[j] : 1;
+    od[i] = real ? gm->out[j] : 1;
+    kd[i] = real ? gm->kernel[j] : 1;
+    sd[i] = real ? gm->strides[j] : 1;
+    dd[i] = real ? gm->dilations[j] : 1;
+    pd[i] = real ? gm->pads_begin[j] : 0;
+  }
+  const int64_t osz = gm->out_size, isz = gm->in_size, ksz = gm->kernel_size;
+  const int64_t gin = p->group_in, gout = p->group_out, cin = p->in_channels;
+  const int64_t cout = p->out_channels, jobs = p->batch * cout;
+  float xs = 0, ys = 1;
+  int64_t yzp = 0, lo = 0, hi = 0;
+  const clcnn_tensor *ws = NULL;
+  const int32_t *bias = NULL;
+  if (qlinear) {
+    xs = *(const float *)in[1].data;
+    ws = &in[4];
+    ys = *(const float *)in[6].data;
+    yzp = tensor_get_i64(&in[7], 0);
+    dtype_int_range(out[0].dtype, &lo, &hi);
+    bias = nin > 8 && in[8].data ? in[8].data : NULL;
+  }
+  bool oom = false;
+  QUANT_PARALLEL_FOR(cn->nthreads)
+  for (int64_t job = 0; job < jobs; job++) {
+    int64_t b = job / cout, oc = job % cout, grp = oc / gout;
+    int64_t *acc = calloc((size_t)(osz ? osz : 1), sizeof *acc);
+    if (!acc) {
+      oom = true;
+      continue;
+    }
+    for (int64_t ic = 0; ic < gin; ic++) {
+      const int32_t *xc = xi + (b * cin + grp * gin + ic) * isz;
+      const int32_t *wc = wi + (oc * gin + ic) * ksz;
+      for (int64_t k0 = 0; k0 < kd[0]; k0++)
+        for (int64_t k1 = 0; k1 < kd[1]; k1++)
+          for (int64_t k2 = 0; k2 < kd[2]; k2++) {
+            int64_t wv = wc[(k0 * kd[1] + k1) * kd[2] + k2];
+            if (!wv) continue;
+            int64_t f0, l0, f1, l1, f2, l2;
+            valid_range(od[0], sd[0], k0 * dd[0] - pd[0], id[0], &f0, &l0);
+            valid_range(od[1], sd[1], k1 * dd[1] - pd[1], id[1], &f1, &l1);
+            valid_range(od[2], sd[2], k2 * dd[2] - pd[2], id[2], &f2, &l2);
+            for (int64_t o0 = f0; o0 <= l0; o0++)
+              for (int64_t o1 = f1; o1 <= l1; o1++) {
+                const int32_t *xr = xc + ((o0 * sd[0] + k0 * dd[0] - pd[0]) * id[1] +
+                                          o1 * sd[1] + k1 * dd[1] - pd[1]) * id[2] +
+                                    k2 * dd[2] - pd[2];
+                int64_t *ar = acc + (o0 * od[1] + o1) * od[2];
+                for (int64_t o2 = f2; o2 <= l2; o2++) ar[o2] += wv * xr[o2 * sd[2]];
+              }
+          }
+    }
+    if (qlinear) {
+      float m = xs * (float)tensor_get_f64(ws, q->per_channel_w ? oc : 0);
+      m = m / ys;
+      int64_t bv = bias ? bias[oc] : 0;
+      for (int64_t o = 0; o < osz; o++)
+        store_int(out[0].dtype, out[0].data, job * osz + o,
+                  requantize(acc[o] + bv, m, yzp, lo, hi));
+    } else {
+      int32_t *y = (int32_t *)out[0].data + job * osz;
+      for (int64_t o = 0; o < osz; o++) y[o] = (int32_t)(uint32_t)(uint64_t)acc[o];
+    }
+    free(acc);
+  }
+  free(xi);
+  free(wi);
+  if (oom) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  return CLCNN_OK;
+}
+
+static clcnn_status qmatmul_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                                int nout, clcnn_err *err) {
+  (void)nout;
+  const qmatmul_params *q = cn->n->params;
+  const matmul_params *p = &q->mm;
+  const bool qlinear = cn->n->op == CLCNN_OP_QLINEAR_MATMUL;
+  const int ib = qlinear ? 3 : 1, ibz = qlinear ? 5 : 3;
+  const clcnn_tensor *az = nin > 2 && in[2].data ? &in[2] : NULL;
+  const clcnn_tensor *bz = nin > ibz && in[ibz].data ? &in[ibz] : NULL;
+  const int64_t M = p->m, N = p->n, K = p->k;
+  /* a's zero point per row: rows of K elements, M per matrix. */
+  int32_t *ai = NULL, *bi = minus_zero_point(&in[ib], bz, 0, q->per_col_b ? N : 0);
+  if (q->per_row_a && az) {
+    int64_t count = clcnn_tensor_numel(&in[0]);
+    ai = malloc(sizeof(int32_t) * (size_t)(count ? count : 1));
+    for (int64_t i = 0; ai && i < count; i++)
+      ai[i] = (int32_t)(tensor_get_i64(&in[0], i) - tensor_get_i64(az, (i / K) % M));
+  } else {
+    ai = minus_zero_point(&in[0], az, 0, 0);
+  }
+  if (!ai || !bi) {
+    free(ai), free(bi);
+    return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  }
+  float as = 0, ys = 1;
+  int64_t yzp = 0, lo = 0, hi = 0;
+  if (qlinear) {
+    as = *(const float *)in[1].data;
+    ys = *(const float *)in[6].data;
+    yzp = tensor_get_i64(&in[7], 0);
+    dtype_int_range(out[0].dtype, &lo, &hi);
+  }
+  /* Element strides of each batch dim in A and B (0 where broadcast). */
+  int64_t sa[CLCNN_MAX_RANK], sb[CLCNN_MAX_RANK], za = M * K, zb = K * N;
+  for (int i = p->batch_rank - 1; i >= 0; i--) {
+    sa[i] = p->a_batch[i] == 1 ? 0 : za;
+    sb[i] = p->b_batch[i] == 1 ? 0 : zb;
+    za *= p->a_batch[i];
+    zb *= p->b_batch[i];
+  }
+  bool oom = false;
+  QUANT_PARALLEL_FOR(cn->nthreads)
+  for (int64_t t = 0; t < p->batch_count; t++) {
+    int64_t oa = 0, ob = 0, rem = t;
+    for (int i = p->batch_rank - 1; i >= 0; i--) {
+      int64_t idx = rem % p->batch[i];
+      rem /= p->batch[i];
+      oa += idx * sa[i];
+      ob += idx * sb[i];
+    }
+    int64_t *acc = malloc(sizeof(int64_t) * (size_t)(N ? N : 1));
+    if (!acc) {
+      oom = true;
+      continue;
+    }
+    for (int64_t i = 0; i < M; i++) {
+      memset(acc, 0, sizeof(int64_t) * (size_t)N);
+      const int32_t *ar = ai + oa + i * K;
+      for (int64_t k = 0; k < K; k++) {
+        int64_t av = ar[k];
+        const int32_t *br = bi + ob + k * N;
+        for (int64_t j = 0; j < N; j++) acc[j] += av * br[j];
+      }
+      int64_t at = (t * M + i) * N;
+      for (int64_t j = 0; j < N; j++) {
+        if (qlinear) {
+          float m = as * (float)tensor_get_f64(&in[4], q->per_col_b ? j : 0);
+          m = m / ys;
+          store_int(out[0].dtype, out[0].data, at + j, requantize(acc[j], m, yzp, lo, hi));
+        } else {
+          ((int32_t *)out[0].data)[at + j] = (int32_t)(uint32_t)(uint64_t)acc[j];
+        }
+      }
+    }
+    free(acc);
+  }
+  free(ai);
+  free(bi);
+  if (oom) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  return CLCNN_OK;
+}
+
+/* ----------------------------------------------------------------- table */
+
+static const cpu_op quantize_cpu = {NULL, NULL, quantize_run, NULL};
+static const cpu_op dequantize_cpu = {NULL, NULL, dequantize_run, NULL};
+static const cpu_op dynq_cpu = {NULL, NULL, dynq_run, NULL};
+static const cpu_op qconv_cpu = {NULL, NULL, qconv_run, NULL};
+static const cpu_op qmatmul_cpu = {NULL, NULL, qmatmul_run, NULL};
+
+const cpu_op *const cpu_ops_quant[CLCNN_OP_COUNT] = {
+    [CLCNN_OP_QUANTIZE_LINEAR] = &quantize_cpu,
+    [CLCNN_OP_DEQUANTIZE_LINEAR] = &dequantize_cpu,
+    [CLCNN_OP_DYNAMIC_QUANTIZE_LINEAR] = &dynq_cpu,
+    [CLCNN_OP_QLINEAR_CONV] = &qconv_cpu,
+    [CLCNN_OP_CONV_INTEGER] = &qconv_cpu,
+    [CLCNN_OP_QLINEAR_MATMUL] = &qmatmul_cpu,
+    [CLCNN_OP_MATMUL_INTEGER] = &qmatmul_cpu,
+};

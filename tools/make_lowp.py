@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Low-precision models for the model tests: a small CNN (Conv+Relu, MaxPool,
+Conv+Relu, a residual Add, GlobalAveragePool, Flatten, Gemm) with seeded
+weights, in the forms real deployments ship it, and onnxruntime's outputs on
+each form as the reference.
+
+    OUT/fp16/cnn_fp16/           float16 weights, inputs, outputs and values
+                                 (what onnxconverter-common's float16 tool
+                                 writes with keep_io_types=False)
+    OUT/fp16/cnn_fp16_io32/      the same with float32 inputs and outputs and a
+                                 Cast at each (keep_io_types=True)
+    OUT/qdq/cnn_qdq_per_channel/ quantized by onnxruntime.quantization's
+                                 quantize_static, QDQ format, int8 activations,
+                                 per-channel int8 weights
+    OUT/qdq/cnn_qdq_per_tensor/  the same with uint8 activations and
+                                 per-tensor weights
+
+(onnxruntime's QOperator format is not written: it uses its own com.microsoft
+operators, QLinearAdd, QGemm, QLinearGlobalAveragePool, besides QLinearConv;
+ONNX's node tests cover QLinearConv and QLinearMatMul.)
+
+Each directory holds model.onnx and test_data_set_0/{input_0,output_0}.pb
+(the ONNX backend-test layout that tests/conformance/node_tests.c --models
+reads). The float16 converter is written here (onnxconverter-common is not
+a dependency): initializers and every float type of the graph become
+float16, as that tool does for a model whose operators all have float16
+kernels.
+
+Uses onnx, onnxruntime and numpy only. About 3 seconds.
+"""
+
+import argparse
+import logging
+import os
+import tempfile
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+SEED = 2024
+OPSET = 17
+SHAPE = (1, 3, 32, 32)
+
+
+def build_cnn(rng):
+    inits = []
+
+    def w(name, *shape, scale=1.0):
+        fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else 1
+        a = (rng.standard_normal(shape) * scale * np.sqrt(2.0 / fan_in)).astype(np.float32)
+        inits.append(numpy_helper.from_array(a, name))
+        return name
+
+    def b(name, n):
+        inits.append(numpy_helper.from_array(
+            (rng.standard_normal(n) * 0.1).astype(np.float32), name))
+        return name
+
+    nodes = [
+        helper.make_node("Conv", ["input", w("c1.w", 16, 3, 3, 3), b("c1.b", 16)], ["c1"],
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"]),
+        helper.make_node("MaxPool", ["r1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Conv", ["p1", w("c2.w", 16, 16, 3, 3), b("c2.b", 16)], ["c2"],
+                         pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c2"], ["r2"]),
+        helper.make_node("Conv", ["r2", w("c3.w", 16, 16, 3, 3, scale=0.5), b("c3.b", 16)],
+                         ["c3"], pads=[1, 1, 1, 1]),
+        helper.make_node("Add", ["c3", "p1"], ["s3"]),
+        helper.make_node("Relu", ["s3"], ["r3"]),
+        helper.make_node("Conv", ["r3", w("c4.w", 32, 16, 3, 3), b("c4.b", 32)], ["c4"],
+                         pads=[1, 1, 1, 1], strides=[2, 2]),
+        helper.make_node("Relu", ["c4"], ["r4"]),
+        helper.make_node("GlobalAveragePool", ["r4"], ["gap"]),
+        helper.make_node("Flatten", ["gap"], ["flat"], axis=1),
+        helper.make_node("Gemm", ["flat", w("fc.w", 10, 32), b("fc.b", 10)], ["logits"],
+                         transB=1),
+    ]
+    graph = helper.make_graph(
+        nodes, "cnn", [helper.make_tensor_value_info("input", TensorProto.FLOAT, list(SHAPE))],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 10])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def to_float16(model, keep_io_types):
+    """Every float32 tensor of the graph becomes float16."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    g = m.graph
+    for i, t in enumerate(g.initializer):
+        if t.data_type == TensorProto.FLOAT:
+            a = numpy_helper.to_array(t).astype(np.float16)
+            g.initializer[i].CopyFrom(numpy_helper.from_array(a, t.name))
+    del g.value_info[:]
+    if keep_io_types:
+        # input (float32) -> Cast -> the float16 graph -> Cast -> output (float32)
+        for vi in g.input:
+            for n in g.node:
+                n.input[:] = [vi.name + "_fp16" if x == vi.name else x for x in n.input]
+            g.node.insert(0, helper.make_node("Cast", [vi.name], [vi.name + "_fp16"],
+                                              to=TensorProto.FLOAT16))
+        for vi in g.output:
+            for n in g.node:
+                n.output[:] = [vi.name + "_fp16" if x == vi.name else x for x in n.output]
+            g.node.append(helper.make_node("Cast", [vi.name + "_fp16"], [vi.name],
+                                           to=TensorProto.FLOAT))
+    else:
+        for vi in list(g.input) + list(g.output):
+            vi.type.tensor_type.elem_type = TensorProto.FLOAT16
+    onnx.checker.check_model(m)
+    return m
+
+
+class Calibration:
+    """quantize_static's calibration data: a few seeded inputs."""
+
+    def __init__(self, rng, count=8):
+        self.data = [{"input": rng.standard_normal(SHAPE).astype(np.float32)}
+                     for _ in range(count)]
+
+    def get_next(self):
+        return self.data.pop() if self.data else None
+
+    def rewind(self):
+        pass
+
+
+def quantize(model, rng, fmt, per_channel, activation_type):
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = os.path.join(tmp, "f32.onnx"), os.path.join(tmp, "q.onnx")
+        onnx.save(model, src)
+        quantize_static(src, dst, Calibration(rng), quant_format=fmt, per_channel=per_channel,
+                        activation_type=activation_type, weight_type=QuantType.QInt8)
+        return onnx.load(dst)
+
+
+def write_case(out, name, model, x):
+    d = os.path.join(out, name)
+    os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
+    onnx.save(model, os.path.join(d, "model.onnx"))
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    sess = ort.InferenceSession(model.SerializeToString(), opts,
+                                providers=["CPUExecutionProvider"])
+    inp = sess.get_inputs()[0]
+    feed = x.astype(np.float16) if inp.type == "tensor(float16)" else x
+    y = sess.run(None, {inp.name: feed})[0]
+    with open(os.path.join(d, "test_data_set_0", "input_0.pb"), "wb") as f:
+        f.write(numpy_helper.from_array(feed, inp.name).SerializeToString())
+    with open(os.path.join(d, "test_data_set_0", "output_0.pb"), "wb") as f:
+        f.write(numpy_helper.from_array(y, sess.get_outputs()[0].name).SerializeToString())
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    logging.getLogger().setLevel(logging.ERROR)  # quantize_static's advice on pre-processing
+    from onnxruntime.quantization import QuantFormat, QuantType
+    rng = np.random.default_rng(SEED)
+    model = build_cnn(rng)
+    x = np.random.default_rng(SEED + 1).standard_normal(SHAPE).astype(np.float32)
+    fp16 = os.path.join(args.out, "fp16")
+    write_case(fp16, "cnn_fp16", to_float16(model, False), x)
+    write_case(fp16, "cnn_fp16_io32", to_float16(model, True), x)
+    qdq = os.path.join(args.out, "qdq")
+    write_case(qdq, "cnn_qdq_per_channel",
+               quantize(model, np.random.default_rng(SEED + 2), QuantFormat.QDQ, True,
+                        QuantType.QInt8), x)
+    write_case(qdq, "cnn_qdq_per_tensor",
+               quantize(model, np.random.default_rng(SEED + 2), QuantFormat.QDQ, False,
+                        QuantType.QUInt8), x)
+
+
+if __name__ == "__main__":
+    main()
