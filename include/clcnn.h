@@ -232,6 +232,19 @@ CLCNN_API clcnn_status clcnn_model_input_info(const clcnn_model *model, int inde
 CLCNN_API clcnn_status clcnn_model_output_info(const clcnn_model *model, int index,
                                                clcnn_io_info *info);
 
+/** Whether a session needs the *value* of input `index` when it is created,
+ *  not only its shape: the input decides shapes or parameters that clcnn
+ *  fixes per session (Reshape's shape, Slice's starts and ends, Resize's
+ *  scales and sizes, Pad's pads, Tile's repeats, Expand's shape, Split's
+ *  split, axes of Squeeze, Unsqueeze and the reductions, Range's bounds,
+ *  ConstantOfShape's shape), directly or through nodes that compute them.
+ *  Give such an input in clcnn_session_options.bound_inputs; without a value
+ *  clcnn_session_create() fails with UNSUPPORTED ("... must be a constant").
+ *  Writes 1 or 0 to `*needed`. Thread-safe. Errors: INVALID_ARGUMENT (NULL
+ *  argument, bad index), OUT_OF_MEMORY. */
+CLCNN_API clcnn_status clcnn_model_input_needs_value(const clcnn_model *model, int index,
+                                                     int *needed);
+
 /* ---------------------------------------------------------------- session */
 
 /** The concrete shape of one input for clcnn_session_create(). */
@@ -240,6 +253,13 @@ typedef struct clcnn_input_shape {
   int rank;
   int64_t dims[CLCNN_MAX_RANK];
 } clcnn_input_shape;
+
+/** A value for a model input given when a session is created: see
+ *  clcnn_session_options.bound_inputs. */
+typedef struct clcnn_bound_input {
+  const char *name;    /**< the model input's name */
+  clcnn_tensor value;  /**< its dtype, shape and data (densely packed, row-major) */
+} clcnn_bound_input;
 
 /** Session options. Fill with clcnn_session_options_default(). */
 typedef struct clcnn_session_options {
@@ -268,6 +288,22 @@ typedef struct clcnn_session_options {
    *  max|device - cpu| <= verify_tolerance * max(1, max|cpu|) on every
    *  output. 0: 1e-3. */
   double verify_tolerance;
+  /** Inputs whose values are given now, when the session is created, and
+   *  bound as constants of the session: what an input that decides shapes
+   *  needs (see clcnn_model_input_needs_value()), and allowed for any input
+   *  (the graph is then folded around it). Each value's dtype must be the
+   *  input's and its shape must fit the model's (the fixed dims equal);
+   *  it is the input's shape in the session (an entry for it in `shapes`
+   *  must agree). The array, the names and the data are read by
+   *  clcnn_session_create() only: the values are copied, the caller keeps
+   *  ownership. A bound input is not fed at run time:
+   *  clcnn_session_set_input() accepts exactly the bound value (and does
+   *  nothing) and refuses any other. Errors of clcnn_session_create():
+   *  NOT_FOUND (no input of that name), SHAPE (another dtype or shape),
+   *  INVALID_ARGUMENT (NULL name or data, a count < 0, an input bound
+   *  twice). NULL / 0: none. */
+  const clcnn_bound_input *bound_inputs;
+  int bound_input_count;
 } clcnn_session_options;
 
 CLCNN_API void clcnn_session_options_default(clcnn_session_options *opts);
@@ -292,7 +328,10 @@ CLCNN_API void clcnn_session_free(clcnn_session *session);
 CLCNN_API const char *clcnn_session_device(const clcnn_session *session);
 
 /** Copies `tensor` into input `name`. dtype and shape must equal the session's
- *  (see clcnn_session_input()). Errors: NOT_FOUND, SHAPE, INVALID_ARGUMENT. */
+ *  (see clcnn_session_input()). An input bound at session creation
+ *  (clcnn_session_options.bound_inputs) takes only its bound value, which
+ *  changes nothing; another value is INVALID_ARGUMENT (create a session with
+ *  the new value). Errors: NOT_FOUND, SHAPE, INVALID_ARGUMENT. */
 CLCNN_API clcnn_status clcnn_session_set_input(clcnn_session *session, const char *name,
                                                const clcnn_tensor *tensor);
 

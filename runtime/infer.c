@@ -99,3 +99,18 @@ clcnn_status graph_infer(ir_graph *g, clcnn_err *err) {
   }
   return CLCNN_OK;
 }
+
+void graph_value_inputs(const ir_graph *g, bool *needed) {
+  for (int v = 0; v < g->nvalues; v++) needed[v] = false;
+  /* Nodes are in topological order: a node's readers come after it. */
+  for (int i = g->nnodes - 1; i >= 0; i--) {
+    const ir_node *n = &g->nodes[i];
+    if (n->dead || n->op < 0) continue;
+    uint32_t mask = op_value_inputs(n->op);
+    bool out_needed = false;
+    if (n->op != CLCNN_OP_SHAPE && n->op != CLCNN_OP_SIZE)
+      for (int k = 0; k < n->nout; k++) out_needed |= n->out[k] >= 0 && needed[n->out[k]];
+    for (int k = 0; k < n->nin; k++)
+      if (n->in[k] >= 0 && (out_needed || (k < 32 && (mask >> k & 1u)))) needed[n->in[k]] = true;
+  }
+}

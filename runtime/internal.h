@@ -206,6 +206,12 @@ typedef struct op_front {
 
 /* The front half of an operator (never NULL for a valid id). */
 const op_front *op_front_get(int op);
+/* Bit i set: the front half's infer() reads the value, not only the shape, of
+ * input i of `op` (Reshape's shape, Slice's starts, Resize's sizes, axes...),
+ * so it must be constant when the session is created. A graph input that
+ * reaches such an input through nodes that fold is a value input of the
+ * model (graph_value_inputs(), clcnn_model_input_needs_value()). */
+uint32_t op_value_inputs(int op);
 
 /* ----------------------------------------------------------- CPU backend */
 
