@@ -339,12 +339,19 @@ CLCNN_API clcnn_status clcnn_session_set_input(clcnn_session *session, const cha
  *  INTERNAL; the session's message says which node failed. */
 CLCNN_API clcnn_status clcnn_session_run(clcnn_session *session);
 
-/** Views the concrete shape of input or output `name` (data NULL for inputs). */
+/** Views the concrete shape of input or output `name` (data NULL). An
+ *  output whose shape depends on the input values (computed from NonZero or
+ *  NonMaxSuppression) has it only after a run: before the first, its dims
+ *  are -1 (and its rank -1 where that is not known either); after a run,
+ *  the last run's shape. */
 CLCNN_API clcnn_status clcnn_session_input(const clcnn_session *session, const char *name,
                                            clcnn_tensor *view);
 
 /** Views output `name` after clcnn_session_run(). The data belongs to the
- *  session and stays valid until the next run or the session is freed.
+ *  session and stays valid until the next run or the session is freed. The
+ *  view has this run's shape, which for an output computed from NonZero or
+ *  NonMaxSuppression may change from run to run (such a part of the graph
+ *  runs on the CPU backend after the rest: docs/design-dynamic-shapes.md).
  *  Errors: NOT_FOUND, INVALID_ARGUMENT (no run yet). */
 CLCNN_API clcnn_status clcnn_session_output(const clcnn_session *session, const char *name,
                                             clcnn_tensor *view);

@@ -404,13 +404,14 @@ clcnn_status clcnn_session_get_output_buffer(clcnn_session *s, const char *name,
   backend *b = s->backends[s->native];
   const ir_value *val = &s->g.values[v];
   size_t bytes = value_size(val);
-  if (!val->is_const && !val->is_input && s->output_on[v] == s->native) {
+  if (!val->is_const && !val->is_input && !val->dynamic && s->output_on[v] == s->native) {
     backend_tensor t = sched_tensor(s, v, s->native);
     st = b->ops->native_copy(b, buffer, offset, &t, NULL, bytes, true, &e);
   } else { /* computed on the CPU backend (or a constant): from the host */
     clcnn_tensor h;
     st = sched_value_to_host(s, v, &h, &e);
-    if (!st) st = b->ops->native_copy(b, buffer, offset, NULL, h.data, bytes, true, &e);
+    bytes = (size_t)clcnn_tensor_numel(&h) * dtype_size(h.dtype); /* the actual shape's */
+    if (!st && bytes) st = b->ops->native_copy(b, buffer, offset, NULL, h.data, bytes, true, &e);
   }
   if (st) return session_fail(s, st, "output '%s': %s", name, e.msg);
   return CLCNN_OK;
@@ -522,7 +523,14 @@ clcnn_status clcnn_session_input(const clcnn_session *s, const char *name, clcnn
   if (v < 0) v = find_bound_input(s, name);
   if (v < 0) v = find_graph_output(&s->g, name);
   if (v < 0) return session_fail(s, CLCNN_ERROR_NOT_FOUND, "no input or output '%s'", name);
-  *view = s->g.values[v].t;
+  const ir_value *val = &s->g.values[v];
+  *view = val->t;
+  clcnn_err e = {0};
+  if (val->dynamic && !(s->ran && sched_value_to_host((clcnn_session *)s, v, view, &e) == CLCNN_OK)) {
+    /* Known after a run: every dim -1, and the rank too where it is not known. */
+    view->rank = val->shape_known ? val->t.rank : -1;
+    for (int d = 0; d < CLCNN_MAX_RANK; d++) view->dims[d] = -1;
+  }
   view->data = NULL;
   return CLCNN_OK;
 }

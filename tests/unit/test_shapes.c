@@ -1,5 +1,8 @@
 /* Shapes decided by values: inputs bound at session creation
- * (clcnn_session_options.bound_inputs, clcnn_model_input_needs_value). */
+ * (clcnn_session_options.bound_inputs, clcnn_model_input_needs_value), and
+ * outputs whose shapes depend on the data (NonZero, NonMaxSuppression: run
+ * per run after the static schedule). The detection head against
+ * onnxruntime is tests/conformance/detection_ort.py. */
 #include <check.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -187,6 +190,103 @@ START_TEST(bound_input_errors) {
 }
 END_TEST
 
+/* ------------------------------------------------- data-dependent shapes */
+
+/* nz = NonZero(x), its Shape, and a static Relu beside them. */
+static clcnn_model *nonzero_model(void) {
+  mb *b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 2, (int64_t[]){3, 4});
+  mb_node(b, "NonZero", "x", "nz", 0, NULL);
+  mb_node(b, "Shape", "nz", "nz_shape", 0, NULL);
+  mb_node(b, "Relu", "x", "r", 0, NULL);
+  mb_output(b, "nz");
+  mb_output(b, "nz_shape");
+  mb_output(b, "r");
+  return load(b);
+}
+
+START_TEST(nonzero_shape_changes_per_run) {
+  clcnn_model *m = nonzero_model();
+  clcnn_session *s = NULL;
+  ck_assert_msg(create(m, NULL, 0, NULL, 0, &s) == CLCNN_OK, "%s", clcnn_last_error());
+  clcnn_tensor t;
+  /* Before a run the data-dependent shapes are unknown. */
+  ck_assert_int_eq(clcnn_session_input(s, "nz", &t), CLCNN_OK);
+  ck_assert_int_eq(t.rank, 2);
+  ck_assert_int_eq(t.dims[0], -1);
+  ck_assert_int_eq(t.dims[1], -1);
+  ck_assert_int_eq(clcnn_session_input(s, "nz_shape", &t), CLCNN_OK);
+  ck_assert_int_eq(t.rank, -1);
+  ck_assert_int_eq(clcnn_session_input(s, "r", &t), CLCNN_OK);
+  ck_assert_int_eq(t.dims[1], 4);
+  ck_assert_int_eq(clcnn_session_output(s, "nz", &t), CLCNN_ERROR_INVALID_ARGUMENT);
+  const int counts[] = {5, 0, 12, 1};
+  for (int run = 0; run < 4; run++) {
+    float x[12] = {0};
+    for (int i = 0, k = 0; i < 12 && k < counts[run]; i++)
+      if ((i * 7 + run) % 12 < counts[run]) x[i] = (float)(i + 1) * (i % 2 ? -1.0f : 1.0f), k++;
+    int want = 0;
+    for (int i = 0; i < 12; i++) want += x[i] != 0;
+    ck_assert_int_eq(want, counts[run]);
+    clcnn_tensor tx = {CLCNN_DTYPE_FLOAT32, 2, {3, 4}, x};
+    ck_assert_int_eq(clcnn_session_set_input(s, "x", &tx), CLCNN_OK);
+    ck_assert_msg(clcnn_session_run(s) == CLCNN_OK, "%s", clcnn_session_error(s));
+    ck_assert_int_eq(clcnn_session_output(s, "nz", &t), CLCNN_OK);
+    ck_assert_int_eq(t.dtype, CLCNN_DTYPE_INT64);
+    ck_assert_int_eq(t.rank, 2);
+    ck_assert_int_eq(t.dims[0], 2);
+    ck_assert_int_eq(t.dims[1], want);
+    const int64_t *nz = t.data;
+    for (int i = 0, j = 0; i < 12; i++) {
+      if (x[i] == 0) continue;
+      ck_assert_int_eq(nz[j], i / 4);
+      ck_assert_int_eq(nz[want + j], i % 4);
+      j++;
+    }
+    ck_assert_int_eq(clcnn_session_output(s, "nz_shape", &t), CLCNN_OK);
+    ck_assert_int_eq(t.dims[0], 2);
+    ck_assert_int_eq(((int64_t *)t.data)[0], 2);
+    ck_assert_int_eq(((int64_t *)t.data)[1], want);
+    ck_assert_int_eq(clcnn_session_input(s, "nz", &t), CLCNN_OK); /* the last run's */
+    ck_assert_int_eq(t.dims[1], want);
+    ck_assert_ptr_null(t.data);
+    ck_assert_int_eq(clcnn_session_output(s, "r", &t), CLCNN_OK);
+    for (int i = 0; i < 12; i++) ck_assert_float_eq(((float *)t.data)[i], x[i] > 0 ? x[i] : 0);
+  }
+  clcnn_session_free(s);
+  clcnn_model_free(m);
+}
+END_TEST
+
+/* NonZero of a constant folds when the session is created: nothing per run. */
+START_TEST(nonzero_of_constant_folds) {
+  mb *b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_INT64, 1, (int64_t[]){1});
+  mb_init_i64(b, "c", 1, (int64_t[]){5}, (int64_t[]){0, 3, 0, 0, -1});
+  mb_node(b, "NonZero", "c", "nz", 0, NULL);
+  mb_node(b, "Add", "nz,x", "y", 0, NULL);
+  mb_output(b, "y");
+  clcnn_model *m = load(b);
+  clcnn_session *s = NULL;
+  ck_assert_msg(create(m, NULL, 0, NULL, 0, &s) == CLCNN_OK, "%s", clcnn_last_error());
+  ck_assert_ptr_null(s->tail_map);
+  clcnn_tensor t;
+  ck_assert_int_eq(clcnn_session_input(s, "y", &t), CLCNN_OK);
+  ck_assert_int_eq(t.rank, 2);
+  ck_assert_int_eq(t.dims[0], 1);
+  ck_assert_int_eq(t.dims[1], 2);
+  int64_t one = 10;
+  clcnn_tensor tx = {CLCNN_DTYPE_INT64, 1, {1}, &one};
+  ck_assert_int_eq(clcnn_session_set_input(s, "x", &tx), CLCNN_OK);
+  ck_assert_int_eq(clcnn_session_run(s), CLCNN_OK);
+  ck_assert_int_eq(clcnn_session_output(s, "y", &t), CLCNN_OK);
+  ck_assert_int_eq(((int64_t *)t.data)[0], 11);
+  ck_assert_int_eq(((int64_t *)t.data)[1], 14);
+  clcnn_session_free(s);
+  clcnn_model_free(m);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("shapes");
   TCase *tc = tcase_create("bound");
@@ -195,6 +295,11 @@ int main(void) {
   tcase_add_test(tc, bound_input_decides_the_shape);
   tcase_add_test(tc, bound_input_errors);
   suite_add_tcase(s, tc);
+  TCase *td = tcase_create("dynamic");
+  tcase_add_checked_fixture(td, setup, teardown);
+  tcase_add_test(td, nonzero_shape_changes_per_run);
+  tcase_add_test(td, nonzero_of_constant_folds);
+  suite_add_tcase(s, td);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
