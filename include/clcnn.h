@@ -275,7 +275,9 @@ typedef struct clcnn_session_options {
    *  explicit transfer steps. */
   const char *device;
   /** Non-zero: refuse to fall back to the CPU backend for any node; the error
-   *  lists every node that would have. */
+   *  lists every node that would have. The part of a graph whose shapes
+   *  depend on the data (NonZero, NonMaxSuppression and what is computed from
+   *  them) always runs on the CPU backend and is not refused. */
   int strict;
   /** Non-zero: collect per-node timings (see clcnn_session_profile()). */
   int profile;

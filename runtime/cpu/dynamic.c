@@ -3,6 +3,7 @@
  * dims into out[0].dims and the data densely for those dims. */
 #include "../ops/dynamic.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,10 +58,12 @@ typedef struct nms_box {
   int64_t index;
 } nms_box;
 
-/* Higher scores first; equal scores by lower box index. */
+/* Higher scores first; equal scores by lower box index; NaN last. */
 static int nms_order(const void *a, const void *b) {
   const nms_box *x = a, *y = b;
-  if (x->score != y->score) return x->score > y->score ? -1 : 1;
+  bool xn = isnan(x->score), yn = isnan(y->score);
+  if (xn != yn) return xn ? 1 : -1;
+  if (!xn && x->score != y->score) return x->score > y->score ? -1 : 1;
   return (x->index > y->index) - (x->index < y->index);
 }
 

@@ -47,8 +47,8 @@ static clcnn_status nms_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
   int64_t cpb;
   if ((st = op_attr_int(n, "center_point_box", 0, &cpb, err))) return st;
   if (cpb != 0 && cpb != 1)
-    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute 'center_point_box' = %lld is not 0 or 1",
-                   (long long)cpb);
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL,
+                   "attribute 'center_point_box' = %lld is not 0 or 1", (long long)cpb);
   p->center_point_box = (int)cpb;
   return CLCNN_OK;
 }
@@ -80,7 +80,8 @@ static clcnn_status nms_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   if (b->t.rank != 3 || b->t.dims[2] != 4 || s->t.rank != 3 || s->t.dims[0] != b->t.dims[0] ||
       s->t.dims[2] != b->t.dims[1])
     return err_set(err, CLCNN_ERROR_SHAPE,
-                   "boxes %s and scores %s are not [batches, boxes, 4] and [batches, classes, boxes]",
+                   "boxes %s and scores %s are not [batches, boxes, 4] and "
+                   "[batches, classes, boxes]",
                    shape_str(b->t.rank, b->t.dims, bs, sizeof bs),
                    shape_str(s->t.rank, s->t.dims, ss, sizeof ss));
   clcnn_status st;

@@ -4,6 +4,7 @@
  * per run after the static schedule). The detection head against
  * onnxruntime is tests/conformance/detection_ort.py. */
 #include <check.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -287,6 +288,46 @@ START_TEST(nonzero_of_constant_folds) {
 }
 END_TEST
 
+/* NonMaxSuppression's inputs are checked when the session is created; a
+ * NaN score neither crashes nor is selected ahead of real ones. */
+START_TEST(nms_checks_and_nan_scores) {
+  mb *b = mb_new(11);
+  mb_input(b, "boxes", CLCNN_DTYPE_FLOAT32, 3, (int64_t[]){1, 3, 5});
+  mb_input(b, "scores", CLCNN_DTYPE_FLOAT32, 3, (int64_t[]){1, 1, 3});
+  mb_node(b, "NonMaxSuppression", "boxes,scores", "sel", 0, NULL);
+  mb_output(b, "sel");
+  clcnn_model *m = load(b);
+  clcnn_session *s = NULL;
+  ck_assert_int_eq(create(m, NULL, 0, NULL, 0, &s), CLCNN_ERROR_SHAPE);
+  ck_assert_ptr_nonnull(strstr(clcnn_last_error(), "[batches, boxes, 4]"));
+  clcnn_model_free(m);
+
+  b = mb_new(11);
+  mb_input(b, "boxes", CLCNN_DTYPE_FLOAT32, 3, (int64_t[]){1, 3, 4});
+  mb_input(b, "scores", CLCNN_DTYPE_FLOAT32, 3, (int64_t[]){1, 1, 3});
+  mb_init_i64(b, "max", 1, (int64_t[]){1}, (int64_t[]){2});
+  mb_node(b, "NonMaxSuppression", "boxes,scores,max", "sel", 1,
+          (mb_attr[]){MB_INT("center_point_box", 1)});
+  mb_output(b, "sel");
+  m = load(b);
+  ck_assert_msg(create(m, NULL, 0, NULL, 0, &s) == CLCNN_OK, "%s", clcnn_last_error());
+  float boxes[12] = {0, 0, 1, 1, 5, 5, 1, 1, 10, 10, 1, 1}; /* three apart */
+  float scores[3] = {NAN, 0.5f, 0.7f};
+  clcnn_tensor tb = {CLCNN_DTYPE_FLOAT32, 3, {1, 3, 4}, boxes};
+  clcnn_tensor ts = {CLCNN_DTYPE_FLOAT32, 3, {1, 1, 3}, scores};
+  ck_assert_int_eq(clcnn_session_set_input(s, "boxes", &tb), CLCNN_OK);
+  ck_assert_int_eq(clcnn_session_set_input(s, "scores", &ts), CLCNN_OK);
+  ck_assert_msg(clcnn_session_run(s) == CLCNN_OK, "%s", clcnn_session_error(s));
+  clcnn_tensor t;
+  ck_assert_int_eq(clcnn_session_output(s, "sel", &t), CLCNN_OK);
+  ck_assert_int_eq(t.dims[0], 2);
+  ck_assert_int_eq(((int64_t *)t.data)[2], 2);
+  ck_assert_int_eq(((int64_t *)t.data)[5], 1);
+  clcnn_session_free(s);
+  clcnn_model_free(m);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("shapes");
   TCase *tc = tcase_create("bound");
@@ -299,6 +340,7 @@ int main(void) {
   tcase_add_checked_fixture(td, setup, teardown);
   tcase_add_test(td, nonzero_shape_changes_per_run);
   tcase_add_test(td, nonzero_of_constant_folds);
+  tcase_add_test(td, nms_checks_and_nan_scores);
   suite_add_tcase(s, td);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
