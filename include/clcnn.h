@@ -249,6 +249,19 @@ CLCNN_API clcnn_status clcnn_model_input_info(const clcnn_model *model, int inde
 CLCNN_API clcnn_status clcnn_model_output_info(const clcnn_model *model, int index,
                                                clcnn_io_info *info);
 
+/** Whether a session needs the *value* of input `index` when it is created,
+ *  not only its shape: the input decides shapes or parameters that clcnn
+ *  fixes per session (Reshape's shape, Slice's starts and ends, Resize's
+ *  scales and sizes, Pad's pads, Tile's repeats, Expand's shape, Split's
+ *  split, axes of Squeeze, Unsqueeze and the reductions, Range's bounds,
+ *  ConstantOfShape's shape), directly or through nodes that compute them.
+ *  Give such an input in clcnn_session_options.bound_inputs; without a value
+ *  clcnn_session_create() fails with UNSUPPORTED ("... must be a constant").
+ *  Writes 1 or 0 to `*needed`. Thread-safe. Errors: INVALID_ARGUMENT (NULL
+ *  argument, bad index), OUT_OF_MEMORY. */
+CLCNN_API clcnn_status clcnn_model_input_needs_value(const clcnn_model *model, int index,
+                                                     int *needed);
+
 /* ---------------------------------------------------------------- session */
 
 /** The concrete shape of one input for clcnn_session_create(). */
@@ -257,6 +270,13 @@ typedef struct clcnn_input_shape {
   int rank;
   int64_t dims[CLCNN_MAX_RANK];
 } clcnn_input_shape;
+
+/** A value for a model input given when a session is created: see
+ *  clcnn_session_options.bound_inputs. */
+typedef struct clcnn_bound_input {
+  const char *name;    /**< the model input's name */
+  clcnn_tensor value;  /**< its dtype, shape and data (densely packed, row-major) */
+} clcnn_bound_input;
 
 /** Session options. Fill with clcnn_session_options_default(). */
 typedef struct clcnn_session_options {
@@ -272,7 +292,9 @@ typedef struct clcnn_session_options {
    *  explicit transfer steps. */
   const char *device;
   /** Non-zero: refuse to fall back to the CPU backend for any node; the error
-   *  lists every node that would have. */
+   *  lists every node that would have. The part of a graph whose shapes
+   *  depend on the data (NonZero, NonMaxSuppression and what is computed from
+   *  them) always runs on the CPU backend and is not refused. */
   int strict;
   /** Non-zero: collect per-node timings (see clcnn_session_profile()). */
   int profile;
@@ -285,6 +307,22 @@ typedef struct clcnn_session_options {
    *  max|device - cpu| <= verify_tolerance * max(1, max|cpu|) on every
    *  output. 0: 1e-3. */
   double verify_tolerance;
+  /** Inputs whose values are given now, when the session is created, and
+   *  bound as constants of the session: what an input that decides shapes
+   *  needs (see clcnn_model_input_needs_value()), and allowed for any input
+   *  (the graph is then folded around it). Each value's dtype must be the
+   *  input's and its shape must fit the model's (the fixed dims equal);
+   *  it is the input's shape in the session (an entry for it in `shapes`
+   *  must agree). The array, the names and the data are read by
+   *  clcnn_session_create() only: the values are copied, the caller keeps
+   *  ownership. A bound input is not fed at run time:
+   *  clcnn_session_set_input() accepts exactly the bound value (and does
+   *  nothing) and refuses any other. Errors of clcnn_session_create():
+   *  NOT_FOUND (no input of that name), SHAPE (another dtype or shape),
+   *  INVALID_ARGUMENT (NULL name or data, a count < 0, an input bound
+   *  twice). NULL / 0: none. */
+  const clcnn_bound_input *bound_inputs;
+  int bound_input_count;
 } clcnn_session_options;
 
 CLCNN_API void clcnn_session_options_default(clcnn_session_options *opts);
@@ -312,7 +350,10 @@ CLCNN_API const char *clcnn_session_device(const clcnn_session *session);
  *  (see clcnn_session_input()): a float16 input of the model takes
  *  CLCNN_DTYPE_FLOAT16 data (IEEE half bit patterns), which the session widens
  *  to float32 for computing; a float16 output (clcnn_session_output()) is
- *  rounded back to half at the end. Errors: NOT_FOUND, SHAPE, INVALID_ARGUMENT. */
+ *  rounded back to half at the end. An input bound at session creation
+ *  (clcnn_session_options.bound_inputs) takes only its bound value, which
+ *  changes nothing; another value is INVALID_ARGUMENT (create a session with
+ *  the new value). Errors: NOT_FOUND, SHAPE, INVALID_ARGUMENT. */
 CLCNN_API clcnn_status clcnn_session_set_input(clcnn_session *session, const char *name,
                                                const clcnn_tensor *tensor);
 
@@ -320,12 +361,19 @@ CLCNN_API clcnn_status clcnn_session_set_input(clcnn_session *session, const cha
  *  INTERNAL; the session's message says which node failed. */
 CLCNN_API clcnn_status clcnn_session_run(clcnn_session *session);
 
-/** Views the concrete shape of input or output `name` (data NULL for inputs). */
+/** Views the concrete shape of input or output `name` (data NULL). An
+ *  output whose shape depends on the input values (computed from NonZero or
+ *  NonMaxSuppression) has it only after a run: before the first, its dims
+ *  are -1 (and its rank -1 where that is not known either); after a run,
+ *  the last run's shape. */
 CLCNN_API clcnn_status clcnn_session_input(const clcnn_session *session, const char *name,
                                            clcnn_tensor *view);
 
 /** Views output `name` after clcnn_session_run(). The data belongs to the
- *  session and stays valid until the next run or the session is freed.
+ *  session and stays valid until the next run or the session is freed. The
+ *  view has this run's shape, which for an output computed from NonZero or
+ *  NonMaxSuppression may change from run to run (such a part of the graph
+ *  runs on the CPU backend after the rest: docs/design-dynamic-shapes.md).
  *  Errors: NOT_FOUND, INVALID_ARGUMENT (no run yet). */
 CLCNN_API clcnn_status clcnn_session_output(const clcnn_session *session, const char *name,
                                             clcnn_tensor *view);

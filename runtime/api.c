@@ -278,3 +278,21 @@ clcnn_status clcnn_model_output_info(const clcnn_model *m, int i, clcnn_io_info 
   *info = m->outputs[i];
   return CLCNN_OK;
 }
+
+clcnn_status clcnn_model_input_needs_value(const clcnn_model *m, int i, int *needed) {
+  clcnn_err err = {0};
+  if (!m || !needed || i < 0 || i >= m->ninputs) {
+    err_set(&err, CLCNN_ERROR_INVALID_ARGUMENT,
+            "clcnn_model_input_needs_value: bad argument or index %d", i);
+    return api_fail(&err);
+  }
+  bool *need = malloc(sizeof(bool) * (size_t)(m->g.nvalues ? m->g.nvalues : 1));
+  if (!need) {
+    err_set(&err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+    return api_fail(&err);
+  }
+  graph_value_inputs(&m->g, need);
+  *needed = need[m->g.inputs[i]] ? 1 : 0;
+  free(need);
+  return CLCNN_OK;
+}

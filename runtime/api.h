@@ -84,6 +84,12 @@ struct clcnn_session {
   char **prof_text;           /* strings the profile entries point to */
   clcnn_verify_entry *ver;    /* verify mode: per device node of the last run */
   int nver, ver_first;
+  int *bound, nbound;         /* inputs bound to values at creation (now constants) */
+  /* The per_run nodes (data-dependent shapes: runtime/sched.c): their graph,
+   * its copy computed by the last run, and the value maps both ways. */
+  ir_graph tail, tail_run;
+  int *tail_map;              /* tail value -> session value; NULL: no tail */
+  int *tail_of;               /* session value -> tail value, or -1 */
 };
 
 /* Logging through the context's callback (never to stdout/stderr). */
@@ -103,6 +109,14 @@ clcnn_status model_load(clcnn_context *ctx, const void *data, size_t size, const
 /* Shape inference in topological order, folding every node whose inputs are
  * all constant by running it on the CPU backend. */
 clcnn_status graph_infer(ir_graph *g, clcnn_err *err);
+/* graph_infer() on a graph whose inputs are all constants, folding every
+ * node whatever its size: how the per-run part of a session runs. */
+clcnn_status graph_fold_all(ir_graph *g, clcnn_err *err);
+/* needed[v] for every value v: its value (not only its shape) decides the
+ * shapes or parameters of the graph at session creation, because it reaches
+ * an op_front.value_inputs input through nodes that must then fold. Shape and
+ * Size read only their input's shape. */
+void graph_value_inputs(const ir_graph *g, bool *needed);
 /* Optimisation passes on an inferred graph: identity/dropout removal,
  * Conv+BatchNormalization folding, activation fusion, dead node removal. */
 clcnn_status graph_optimize(ir_graph *g, clcnn_err *err);

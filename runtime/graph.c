@@ -240,55 +240,66 @@ static clcnn_status attr_clone(const ir_attr *s, ir_attr *d) {
   return CLCNN_OK;
 }
 
+/* Appends a copy of value `s` to dst (constant data shared, not owned);
+ * its index, or -1 (out of memory). */
+static int copy_value(ir_graph *dst, const ir_value *s) {
+  int k = ir_add_value(dst, s->name);
+  if (k < 0) return -1;
+  ir_value *d = &dst->values[k];
+  char *name = d->name;
+  *d = *s;
+  d->name = name;
+  d->owns_data = false;
+  for (int j = 0; j < CLCNN_MAX_RANK; j++) {
+    d->dim_names[j] = NULL;
+    if (s->dim_names[j] && !(d->dim_names[j] = dup_str(s->dim_names[j]))) return -1;
+  }
+  return k;
+}
+
+/* Appends a copy of node `s` (attributes and params copied); its inputs and
+ * outputs are s's through `vmap` (NULL: the same indices). */
+static int copy_node(ir_graph *dst, const ir_node *s, const int *vmap) {
+  int k = ir_add_node(dst, s->name, s->op_type, s->domain, s->nin, s->nout);
+  if (k < 0) return -1;
+  ir_node *d = &dst->nodes[k];
+  for (int i = 0; i < s->nin; i++) d->in[i] = vmap && s->in[i] >= 0 ? vmap[s->in[i]] : s->in[i];
+  for (int i = 0; i < s->nout; i++)
+    d->out[i] = vmap && s->out[i] >= 0 ? vmap[s->out[i]] : s->out[i];
+  d->op = s->op;
+  d->opset = s->opset;
+  d->act_op = s->act_op;
+  d->backend = s->backend;
+  d->dead = s->dead;
+  if (s->nattr) {
+    d->attr = calloc((size_t)s->nattr, sizeof(ir_attr));
+    if (!d->attr) return -1;
+    for (int a = 0; a < s->nattr; a++) {
+      d->nattr = a + 1;
+      if (attr_clone(&s->attr[a], &d->attr[a]) != CLCNN_OK) return -1;
+    }
+  }
+  const op_front *f = s->op >= 0 ? op_front_get(s->op) : NULL;
+  if (s->params && f && f->params_size) {
+    if (!(d->params = malloc(f->params_size))) return -1;
+    memcpy(d->params, s->params, f->params_size);
+  }
+  const op_front *af = s->act_op >= 0 ? op_front_get(s->act_op) : NULL;
+  if (s->act_params && af && af->params_size) {
+    if (!(d->act_params = malloc(af->params_size))) return -1;
+    memcpy(d->act_params, s->act_params, af->params_size);
+  }
+  return k;
+}
+
 clcnn_status ir_graph_clone(const ir_graph *src, ir_graph *dst, clcnn_err *err) {
   memset(dst, 0, sizeof *dst);
   dst->opset = src->opset;
   dst->ir_version = src->ir_version;
-  for (int i = 0; i < src->nvalues; i++) {
-    const ir_value *s = &src->values[i];
-    int k = ir_add_value(dst, s->name);
-    if (k < 0) goto oom;
-    ir_value *d = &dst->values[k];
-    char *name = d->name;
-    *d = *s;
-    d->name = name;
-    d->owns_data = false;
-    for (int j = 0; j < CLCNN_MAX_RANK; j++) {
-      d->dim_names[j] = NULL;
-      if (s->dim_names[j] && !(d->dim_names[j] = dup_str(s->dim_names[j]))) goto oom;
-    }
-  }
-  for (int i = 0; i < src->nnodes; i++) {
-    const ir_node *s = &src->nodes[i];
-    int k = ir_add_node(dst, s->name, s->op_type, s->domain, s->nin, s->nout);
-    if (k < 0) goto oom;
-    ir_node *d = &dst->nodes[k];
-    memcpy(d->in, s->in, sizeof(int) * (size_t)s->nin);
-    memcpy(d->out, s->out, sizeof(int) * (size_t)s->nout);
-    d->op = s->op;
-    d->opset = s->opset;
-    d->act_op = s->act_op;
-    d->backend = s->backend;
-    d->dead = s->dead;
-    if (s->nattr) {
-      d->attr = calloc((size_t)s->nattr, sizeof(ir_attr));
-      if (!d->attr) goto oom;
-      for (int a = 0; a < s->nattr; a++) {
-        d->nattr = a + 1;
-        if (attr_clone(&s->attr[a], &d->attr[a]) != CLCNN_OK) goto oom;
-      }
-    }
-    const op_front *f = s->op >= 0 ? op_front_get(s->op) : NULL;
-    if (s->params && f && f->params_size) {
-      if (!(d->params = malloc(f->params_size))) goto oom;
-      memcpy(d->params, s->params, f->params_size);
-    }
-    const op_front *af = s->act_op >= 0 ? op_front_get(s->act_op) : NULL;
-    if (s->act_params && af && af->params_size) {
-      if (!(d->act_params = malloc(af->params_size))) goto oom;
-      memcpy(d->act_params, s->act_params, af->params_size);
-    }
-  }
+  for (int i = 0; i < src->nvalues; i++)
+    if (copy_value(dst, &src->values[i]) < 0) goto oom;
+  for (int i = 0; i < src->nnodes; i++)
+    if (copy_node(dst, &src->nodes[i], NULL) < 0) goto oom;
   if (src->ninputs) {
     if (!(dst->inputs = malloc(sizeof(int) * (size_t)src->ninputs))) goto oom;
     memcpy(dst->inputs, src->inputs, sizeof(int) * (size_t)src->ninputs);
@@ -301,6 +312,60 @@ clcnn_status ir_graph_clone(const ir_graph *src, ir_graph *dst, clcnn_err *err) 
   dst->noutputs = src->noutputs;
   return CLCNN_OK;
 oom:
+  ir_graph_free(dst);
+  return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory copying the graph");
+}
+
+clcnn_status ir_graph_extract(const ir_graph *src, const bool *keep, ir_graph *dst, int **map,
+                              clcnn_err *err) {
+  memset(dst, 0, sizeof *dst);
+  *map = NULL;
+  dst->opset = src->opset;
+  dst->ir_version = src->ir_version;
+  int nv = src->nvalues ? src->nvalues : 1;
+  int *vmap = malloc(sizeof(int) * (size_t)nv);
+  bool *written = calloc((size_t)nv, sizeof(bool));
+  if (!vmap || !written) goto oom;
+  for (int v = 0; v < src->nvalues; v++) vmap[v] = -1;
+  for (int i = 0; i < src->nnodes; i++) {
+    const ir_node *n = &src->nodes[i];
+    if (!keep[i]) continue;
+    for (int pass = 0; pass < 2; pass++)
+      for (int k = 0; k < (pass ? n->nout : n->nin); k++) {
+        int v = pass ? n->out[k] : n->in[k];
+        if (v < 0) continue;
+        if (pass) written[v] = true;
+        if (vmap[v] < 0 && (vmap[v] = copy_value(dst, &src->values[v])) < 0) goto oom;
+      }
+  }
+  if (!(*map = malloc(sizeof(int) * (size_t)(dst->nvalues ? dst->nvalues : 1)))) goto oom;
+  if (!(dst->inputs = malloc(sizeof(int) * (size_t)(dst->nvalues ? dst->nvalues : 1)))) goto oom;
+  if (!(dst->outputs = malloc(sizeof(int) * (size_t)(dst->nvalues ? dst->nvalues : 1)))) goto oom;
+  for (int v = 0; v < src->nvalues; v++) {
+    if (vmap[v] < 0) continue;
+    ir_value *d = &dst->values[vmap[v]];
+    (*map)[vmap[v]] = v;
+    d->producer = -1;
+    d->is_input = !written[v] && !d->is_const;
+    d->is_output = written[v] && src->values[v].is_output;
+    if (d->is_input) dst->inputs[dst->ninputs++] = vmap[v];
+    if (d->is_output) dst->outputs[dst->noutputs++] = vmap[v];
+  }
+  for (int i = 0; i < src->nnodes; i++) {
+    if (!keep[i]) continue;
+    int k = copy_node(dst, &src->nodes[i], vmap);
+    if (k < 0) goto oom;
+    for (int j = 0; j < dst->nodes[k].nout; j++)
+      if (dst->nodes[k].out[j] >= 0) dst->values[dst->nodes[k].out[j]].producer = k;
+  }
+  free(vmap);
+  free(written);
+  return CLCNN_OK;
+oom:
+  free(vmap);
+  free(written);
+  free(*map);
+  *map = NULL;
   ir_graph_free(dst);
   return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory copying the graph");
 }

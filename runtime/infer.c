@@ -3,6 +3,7 @@
  * and its outputs become constants, which is what turns PyTorch's shape
  * subgraphs (Shape -> Gather -> Unsqueeze -> Concat -> Reshape) into plain
  * constants before any backend sees the graph. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,22 +34,40 @@ static clcnn_status fold_node(ir_graph *g, ir_node *n, clcnn_err *err) {
   for (int k = 0; k < n->nout; k++) {
     ir_value *v = ir_out(g, n, k);
     if (!v) continue;
-    if (st == CLCNN_OK)
-      ir_set_const(v, v->t.dtype, v->t.rank, v->t.dims, out[k].data);
-    else
+    if (st != CLCNN_OK) {
       free(out[k].data);
+      continue;
+    }
+    /* A dynamic output comes back with its actual dims, within the bound. */
+    size_t bytes = (size_t)shape_numel(out[k].rank, out[k].dims) * dtype_size(out[k].dtype);
+    void *data = out[k].data;
+    if (v->dynamic && bytes) data = realloc(data, bytes);
+    ir_set_const(v, out[k].dtype, out[k].rank, out[k].dims, data ? data : out[k].data);
+    v->dynamic = false;
   }
   if (st == CLCNN_OK) n->dead = true;
   return st;
 }
 
-clcnn_status graph_infer(ir_graph *g, clcnn_err *err) {
+/* Nodes fold when their inputs are all constant and their outputs at most
+ * `fold_max` bytes. A node that reads a dynamic value is left for the run
+ * (per_run, its outputs dynamic); so is one whose infer() marks an output
+ * dynamic (NonZero, NonMaxSuppression) unless it folds. */
+static clcnn_status infer_nodes(ir_graph *g, size_t fold_max, clcnn_err *err) {
   for (int i = 0; i < g->nnodes; i++) {
     ir_node *n = &g->nodes[i];
     if (n->dead) continue;
     if (n->op < 0)
       return err_set(err, CLCNN_ERROR_UNSUPPORTED, "node '%s': operator %s is not supported",
                      n->name, n->op_type);
+    bool after_dynamic = false;
+    for (int k = 0; k < n->nin; k++) after_dynamic |= ir_in(g, n, k) && ir_in(g, n, k)->dynamic;
+    if (after_dynamic) {
+      n->per_run = true;
+      for (int k = 0; k < n->nout; k++)
+        if (ir_out(g, n, k)) ir_out(g, n, k)->dynamic = true;
+      continue;
+    }
     bool all_const = true;
     for (int k = 0; k < n->nin; k++) {
       ir_value *v = ir_in(g, n, k);
@@ -84,18 +103,48 @@ clcnn_status graph_infer(ir_graph *g, clcnn_err *err) {
       n->dead = true;
       continue;
     }
-    if (all_const && out_bytes <= FOLD_MAX_BYTES) {
+    if (all_const && out_bytes <= fold_max) {
       st = fold_node(g, n, &e);
       if (st)
         return err_set(err, st, "node '%s' (%s): constant folding failed: %s", n->name,
                        n->op_type, e.msg);
     }
+    for (int k = 0; !n->dead && k < n->nout; k++)
+      if (ir_out(g, n, k) && ir_out(g, n, k)->dynamic) n->per_run = true;
   }
   for (int i = 0; i < g->noutputs; i++) {
     ir_value *v = &g->values[g->outputs[i]];
-    if (!v->shape_known && !v->is_const)
+    if (!v->shape_known && !v->is_const && !v->dynamic)
       return err_set(err, CLCNN_ERROR_INVALID_MODEL, "graph output '%s' is never computed",
                      v->name);
   }
   return CLCNN_OK;
+}
+
+clcnn_status graph_infer(ir_graph *g, clcnn_err *err) {
+  return infer_nodes(g, FOLD_MAX_BYTES, err);
+}
+
+clcnn_status graph_fold_all(ir_graph *g, clcnn_err *err) {
+  clcnn_status st = infer_nodes(g, SIZE_MAX, err);
+  for (int i = 0; st == CLCNN_OK && i < g->nnodes; i++)
+    if (!g->nodes[i].dead)
+      st = err_set(err, CLCNN_ERROR_INTERNAL, "node '%s' (%s) did not fold", g->nodes[i].name,
+                   g->nodes[i].op_type);
+  return st;
+}
+
+void graph_value_inputs(const ir_graph *g, bool *needed) {
+  for (int v = 0; v < g->nvalues; v++) needed[v] = false;
+  /* Nodes are in topological order: a node's readers come after it. */
+  for (int i = g->nnodes - 1; i >= 0; i--) {
+    const ir_node *n = &g->nodes[i];
+    if (n->dead || n->op < 0) continue;
+    uint32_t mask = op_value_inputs(n->op);
+    bool out_needed = false;
+    if (n->op != CLCNN_OP_SHAPE && n->op != CLCNN_OP_SIZE)
+      for (int k = 0; k < n->nout; k++) out_needed |= n->out[k] >= 0 && needed[n->out[k]];
+    for (int k = 0; k < n->nin; k++)
+      if (n->in[k] >= 0 && (out_needed || (k < 32 && (mask >> k & 1u)))) needed[n->in[k]] = true;
+  }
 }

@@ -84,6 +84,11 @@ typedef struct ir_value {
   bool is_output;      /* a graph output */
   bool shape_known;    /* set by shape inference */
   int producer;        /* index of the producing node, -1 if none */
+  /* The shape depends on input values, known only after a run: the output
+   * of NonZero or NonMaxSuppression (t.dims is then an upper bound) and
+   * every value computed from one (no shape before the run). Such values are
+   * computed per run by the per_run nodes (runtime/sched.c). */
+  bool dynamic;
 } ir_value;
 
 typedef struct ir_node {
@@ -102,6 +107,9 @@ typedef struct ir_node {
   void *act_params;    /* that activation's params */
   int backend;         /* index of the session backend that runs it (runtime/sched.c), -1 none */
   bool dead;           /* removed by a pass: skipped everywhere */
+  /* Writes a dynamic value: not in the static schedule; inferred with the
+   * actual shapes and run on the CPU backend at each run (runtime/sched.c). */
+  bool per_run;
 } ir_node;
 
 typedef struct ir_graph {
@@ -120,6 +128,13 @@ void ir_graph_free(ir_graph *g);
 /* Deep copy; constant data that `src` owns is shared, not copied, and marked
  * not owned in the copy (the source must outlive the copy). */
 clcnn_status ir_graph_clone(const ir_graph *src, ir_graph *dst, clcnn_err *err);
+/* The subgraph of the nodes with keep[i], in src's order, and the values
+ * they read or write, copied as ir_graph_clone() does. Its inputs are the
+ * non-constant values that its nodes read and none of them writes; its
+ * outputs the graph outputs of src that they write. (*map)[k] is the index
+ * in src of value k (malloc'd, the caller's). */
+clcnn_status ir_graph_extract(const ir_graph *src, const bool *keep, ir_graph *dst, int **map,
+                              clcnn_err *err);
 /* Adds a value; returns its index or -1 (out of memory). `name` is copied. */
 int ir_add_value(ir_graph *g, const char *name);
 /* Index of the value called `name`, or -1. */
@@ -220,6 +235,12 @@ typedef struct op_front {
 
 /* The front half of an operator (never NULL for a valid id). */
 const op_front *op_front_get(int op);
+/* Bit i set: the front half's infer() reads the value, not only the shape, of
+ * input i of `op` (Reshape's shape, Slice's starts, Resize's sizes, axes...),
+ * so it must be constant when the session is created. A graph input that
+ * reaches such an input through nodes that fold is a value input of the
+ * model (graph_value_inputs(), clcnn_model_input_needs_value()). */
+uint32_t op_value_inputs(int op);
 
 /* ----------------------------------------------------------- CPU backend */
 
@@ -240,7 +261,10 @@ typedef struct cpu_op {
   clcnn_status (*prepare)(cpu_node *cn, clcnn_err *err);
   /* Computes out[] from in[]. Omitted optional inputs have data == NULL and
    * dtype UNDEFINED. Output buffers are allocated by the caller with the
-   * shapes from infer(). Must not keep pointers to in/out after returning. */
+   * shapes from infer(). Must not keep pointers to in/out after returning.
+   * An output that infer() marked dynamic has the upper-bound shape on entry;
+   * run() writes its actual dims (same rank) into out[k].dims and its data
+   * densely for them. */
   clcnn_status (*run)(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
                       int nout, clcnn_err *err);
   /* Optional: frees cn->state. */

@@ -54,3 +54,35 @@ const op_front *op_front_get(int op) {
   }
   return f ? f : &missing_front;
 }
+
+/* One line per operator whose infer() reads input values (op_value_inputs). */
+#define IN(i) (1u << (i))
+static const uint32_t value_inputs[CLCNN_OP_COUNT] = {
+    [CLCNN_OP_RESHAPE] = IN(1),
+    [CLCNN_OP_EXPAND] = IN(1),
+    [CLCNN_OP_TILE] = IN(1),                                 /* repeats */
+    [CLCNN_OP_SLICE] = IN(1) | IN(2) | IN(3) | IN(4),        /* starts, ends, axes, steps */
+    [CLCNN_OP_PAD] = IN(1) | IN(3),                          /* pads, axes */
+    [CLCNN_OP_SPLIT] = IN(1),
+    [CLCNN_OP_SQUEEZE] = IN(1),
+    [CLCNN_OP_UNSQUEEZE] = IN(1),
+    [CLCNN_OP_RESIZE] = IN(1) | IN(2) | IN(3),               /* roi, scales, sizes */
+    [CLCNN_OP_UPSAMPLE] = IN(1),                             /* scales */
+    [CLCNN_OP_REDUCEMEAN] = IN(1),                           /* axes (opset 13/18) */
+    [CLCNN_OP_REDUCEMAX] = IN(1),
+    [CLCNN_OP_REDUCESUM] = IN(1),
+    [CLCNN_OP_REDUCEMIN] = IN(1),
+    [CLCNN_OP_REDUCEPROD] = IN(1),
+    [CLCNN_OP_REDUCEL1] = IN(1),
+    [CLCNN_OP_REDUCEL2] = IN(1),
+    [CLCNN_OP_REDUCESUMSQUARE] = IN(1),
+    [CLCNN_OP_REDUCELOGSUMEXP] = IN(1),
+    [CLCNN_OP_CONSTANT_OF_SHAPE] = IN(0),
+    [CLCNN_OP_RANGE] = IN(0) | IN(1) | IN(2),
+    [CLCNN_OP_DROPOUT] = IN(1) | IN(2),                      /* ratio, training_mode */
+};
+#undef IN
+
+uint32_t op_value_inputs(int op) {
+  return op >= 0 && op < CLCNN_OP_COUNT ? value_inputs[op] : 0;
+}

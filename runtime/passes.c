@@ -1,6 +1,7 @@
 /* Optimisation passes on an inferred graph (every shape known, constants
- * folded). Each pass rewires value indices and marks removed nodes dead;
- * nothing is deleted, so node indices stay valid. */
+ * folded; per_run nodes, whose shapes come with each run, are left alone).
+ * Each pass rewires value indices and marks removed nodes dead; nothing is
+ * deleted, so node indices stay valid. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +53,8 @@ static void replace_uses(ir_graph *g, int from, int to) {
 static void remove_identities(ir_graph *g) {
   for (int i = 0; i < g->nnodes; i++) {
     ir_node *n = &g->nodes[i];
-    if (n->dead || (n->op != CLCNN_OP_IDENTITY && n->op != CLCNN_OP_DROPOUT)) continue;
+    if (n->dead || n->per_run || (n->op != CLCNN_OP_IDENTITY && n->op != CLCNN_OP_DROPOUT))
+      continue;
     if (n->nin < 1 || n->in[0] < 0 || n->nout < 1 || n->out[0] < 0) continue;
     if (n->nout > 1 && n->out[1] >= 0 && graph_readers(g, n->out[1]) > 0) continue; /* mask used */
     int in = n->in[0], out = n->out[0];
@@ -77,12 +79,12 @@ static int add_const(ir_graph *g, const char *base, const char *suffix, int rank
 static clcnn_status fold_batchnorm(ir_graph *g, clcnn_err *err) {
   for (int i = 0; i < g->nnodes; i++) {
     ir_node *conv = &g->nodes[i];
-    if (conv->dead || conv->op != CLCNN_OP_CONV || conv->act_op >= 0) continue;
+    if (conv->dead || conv->per_run || conv->op != CLCNN_OP_CONV || conv->act_op >= 0) continue;
     if (conv->nout < 1 || conv->out[0] < 0) continue;
     int r = sole_reader(g, conv->out[0]);
     if (r < 0) continue;
     ir_node *bn = &g->nodes[r];
-    if (bn->op != CLCNN_OP_BATCHNORM || bn->in[0] != conv->out[0]) continue;
+    if (bn->op != CLCNN_OP_BATCHNORM || bn->per_run || bn->in[0] != conv->out[0]) continue;
     if (bn->nout > 1 && bn->out[1] >= 0) continue; /* training outputs */
     const ir_value *w = ir_in(g, conv, 1);
     const ir_value *bias = ir_in(g, conv, 2);
@@ -143,7 +145,7 @@ static clcnn_status fold_batchnorm(ir_graph *g, clcnn_err *err) {
 static clcnn_status fuse_activations(ir_graph *g, clcnn_err *err) {
   for (int i = 0; i < g->nnodes; i++) {
     ir_node *p = &g->nodes[i];
-    if (p->dead || p->act_op >= 0) continue;
+    if (p->dead || p->per_run || p->act_op >= 0) continue;
     if (p->op != CLCNN_OP_CONV && p->op != CLCNN_OP_CONV_TRANSPOSE && p->op != CLCNN_OP_GEMM &&
         p->op != CLCNN_OP_MATMUL)
       continue;
@@ -152,7 +154,8 @@ static clcnn_status fuse_activations(ir_graph *g, clcnn_err *err) {
     int r = sole_reader(g, p->out[0]);
     if (r < 0) continue;
     ir_node *act = &g->nodes[r];
-    if (!op_is_activation(act->op) || act->nin < 1 || act->in[0] != p->out[0]) continue;
+    if (!op_is_activation(act->op) || act->per_run || act->nin < 1 || act->in[0] != p->out[0])
+      continue;
     bool extra_inputs = false; /* Clip's min/max are folded into its params */
     for (int k = 1; k < act->nin; k++)
       if (act->in[k] >= 0 && !g->values[act->in[k]].is_const) extra_inputs = true;

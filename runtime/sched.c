@@ -10,7 +10,14 @@
  * destination holds the data, and each backend runs its own steps in order,
  * so a buffer is free for reuse right after its last step — the liveness
  * below is exact. Graph inputs keep their slots for the whole session (a
- * second run reads the inputs last set), graph outputs until read back. */
+ * second run reads the inputs last set), graph outputs until read back.
+ *
+ * Data-dependent shapes (docs/design-dynamic-shapes.md): the nodes marked
+ * per_run (NonZero, NonMaxSuppression and everything computed from their
+ * outputs) are not in the steps. They form the session's tail, a subgraph
+ * copied once; after the steps, each run copies it again, binds its inputs
+ * to the values the steps left on the host and folds it node by node on the
+ * CPU backend, with the actual shapes (run_tail). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +46,11 @@ static size_t value_bytes(const ir_value *v) {
 
 static bool is_graph_input(const ir_graph *g, int v) { return g->values[v].is_input; }
 
+/* A value that the steps compute (or the caller feeds) and the tail reads. */
+static bool tail_input(const ir_graph *g, int v) {
+  return v >= 0 && !g->values[v].is_const && !g->values[v].dynamic;
+}
+
 /* ------------------------------------------------------------- partition */
 
 /* Offers each live node to the backends in order; the first whose supports()
@@ -56,7 +68,7 @@ static clcnn_status partition(clcnn_session *s, clcnn_err *err) {
   for (int i = 0; i < g->nnodes; i++) g->nodes[i].backend = -1;
   for (int i = 0; i < g->nnodes; i++) {
     ir_node *n = &g->nodes[i];
-    if (n->dead) continue;
+    if (n->dead || n->per_run) continue;
     char why_all[1024] = "";
     for (int b = 0; b < s->nbackends && n->backend < 0; b++) {
       backend *be = s->backends[b];
@@ -101,7 +113,7 @@ static clcnn_status partition(clcnn_session *s, clcnn_err *err) {
   /* Verify mode runs every device node on the CPU backend too. */
   for (int i = 0; s->verify && i < g->nnodes; i++) {
     ir_node *n = &g->nodes[i];
-    if (n->dead || n->backend == s->host) continue;
+    if (n->dead || n->per_run || n->backend == s->host) continue;
     backend *cpu = s->backends[s->host];
     clcnn_err e = {0};
     const char *why = cpu->ops->supports(cpu, g, n);
@@ -161,7 +173,7 @@ static clcnn_status build_steps(clcnn_session *s, clcnn_err *err) {
       const ir_node *n = &g->nodes[i];
       if (n->dead) continue;
       for (int j = 0; j < n->nin; j++)
-        if (n->in[j] == v) readers |= 1u << n->backend;
+        if (n->in[j] == v) readers |= n->per_run ? host_bit : 1u << n->backend;
     }
     if (g->values[v].is_output) readers |= host_bit;
     /* The host first: a device's copy may have to go through it. */
@@ -176,7 +188,7 @@ static clcnn_status build_steps(clcnn_session *s, clcnn_err *err) {
   }
   for (int i = 0; i < g->nnodes; i++) {
     const ir_node *n = &g->nodes[i];
-    if (n->dead) continue;
+    if (n->dead || n->per_run) continue;
     int b = n->backend;
     for (int j = 0; j < n->nin; j++) {
       int v = n->in[j];
@@ -205,6 +217,19 @@ static clcnn_status build_steps(clcnn_session *s, clcnn_err *err) {
         valid[n->out[j]] = 1u << b;
         s->output_on[n->out[j]] = b;
       }
+  }
+  /* Last, what the tail reads comes to the host. */
+  for (int i = 0; i < g->nnodes; i++) {
+    const ir_node *n = &g->nodes[i];
+    if (n->dead || !n->per_run) continue;
+    for (int j = 0; j < n->nin; j++) {
+      int v = n->in[j];
+      if (!tail_input(g, v) || (valid[v] & host_bit)) continue;
+      st = add_step(s, &cap,
+                    (sched_step){STEP_TRANSFER, -1, v, s->host, first_bit(valid[v]), false}, err);
+      if (st) goto out;
+      valid[v] |= host_bit;
+    }
   }
 out:
   free(valid);
@@ -257,9 +282,15 @@ static clcnn_status plan_memory(clcnn_session *s, clcnn_err *err) {
   }
   for (int i = 0; i < g->noutputs; i++) {
     int v = g->outputs[i];
-    if (g->values[v].is_const) continue;
+    if (g->values[v].is_const || g->values[v].dynamic) continue; /* the tail's own */
     TOUCH(v, s->output_on[v], end);
     TOUCH(v, s->host, end); /* read back into it */
+  }
+  for (int i = 0; i < g->nnodes; i++) { /* the tail reads its inputs after the steps */
+    const ir_node *n = &g->nodes[i];
+    if (n->dead || !n->per_run) continue;
+    for (int j = 0; j < n->nin; j++)
+      if (tail_input(g, n->in[j])) TOUCH(n->in[j], s->host, end);
   }
   /* A graph input has a slot where something reads it (a node, a transfer,
    * the caller as an output), for the whole session; an input that nothing
@@ -307,7 +338,7 @@ static clcnn_status bind_constants(clcnn_session *s, clcnn_err *err) {
   if (!s->consts) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   for (int i = 0; i < g->nnodes; i++) {
     const ir_node *n = &g->nodes[i];
-    if (n->dead) continue;
+    if (n->dead || n->per_run) continue; /* the tail reads constants from the graph */
     for (int j = 0; j < n->nin; j++) {
       int v = n->in[j];
       if (v < 0 || !g->values[v].is_const) continue;
@@ -404,6 +435,43 @@ static clcnn_status setup_profile(clcnn_session *s, clcnn_err *err) {
   return CLCNN_OK;
 }
 
+/* ------------------------------------------------------------------ tail */
+
+/* The per_run nodes as a graph of their own, copied once per session: its
+ * inputs are the values the steps leave on the host; its own values have no
+ * shape until a run gives them one. */
+static clcnn_status build_tail(clcnn_session *s, clcnn_err *err) {
+  ir_graph *g = &s->g;
+  bool any = false;
+  for (int i = 0; i < g->nnodes; i++) any |= !g->nodes[i].dead && g->nodes[i].per_run;
+  if (!any) return CLCNN_OK;
+  bool *keep = calloc((size_t)g->nnodes, sizeof(bool));
+  s->tail_of = malloc(sizeof(int) * (size_t)g->nvalues);
+  if (!keep || !s->tail_of) {
+    free(keep);
+    return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  }
+  for (int i = 0; i < g->nnodes; i++) keep[i] = !g->nodes[i].dead && g->nodes[i].per_run;
+  clcnn_status st = ir_graph_extract(g, keep, &s->tail, &s->tail_map, err);
+  free(keep);
+  if (st) return st;
+  for (int v = 0; v < g->nvalues; v++) s->tail_of[v] = -1;
+  for (int k = 0; k < s->tail.nvalues; k++) {
+    ir_value *t = &s->tail.values[k];
+    s->tail_of[s->tail_map[k]] = k;
+    t->dynamic = false;
+    if (t->is_const || t->is_input) continue;
+    t->shape_known = false;
+    t->t.data = NULL;
+  }
+  int nper = 0;
+  for (int i = 0; i < g->nnodes; i++) nper += !g->nodes[i].dead && g->nodes[i].per_run;
+  ctx_log(s->ctx, CLCNN_LOG_INFO,
+          "%d nodes have data-dependent shapes or follow one: they run on the CPU backend at each "
+          "run, after the %d steps", nper, s->nsteps);
+  return CLCNN_OK;
+}
+
 /* ------------------------------------------------------------------ build */
 
 clcnn_status sched_build(clcnn_session *s, clcnn_err *err) {
@@ -412,6 +480,7 @@ clcnn_status sched_build(clcnn_session *s, clcnn_err *err) {
   if ((st = build_steps(s, err))) return st;
   if ((st = plan_memory(s, err))) return st;
   if ((st = bind_constants(s, err))) return st;
+  if ((st = build_tail(s, err))) return st;
   /* Step names serve the verify report too. */
   if ((s->profile || s->verify) && (st = setup_profile(s, err))) return st;
   if (s->verify) {
@@ -455,6 +524,10 @@ void sched_free(clcnn_session *s) {
   for (int i = 0; s->fallback_reason && i < s->g.nnodes; i++) free(s->fallback_reason[i]);
   free(s->fallback_reason);
   free(s->host_prepared);
+  ir_graph_free(&s->tail);
+  ir_graph_free(&s->tail_run);
+  free(s->tail_map);
+  free(s->tail_of);
 }
 
 /* -------------------------------------------------------------------- run */
@@ -619,6 +692,35 @@ static clcnn_status run_step(clcnn_session *s, int k, clcnn_err *err) {
   return CLCNN_OK;
 }
 
+/* The tail of this run: a fresh copy whose inputs are bound, as constants,
+ * to this run's values on the host, folded node by node on the CPU backend
+ * with the actual shapes. Its values are the outputs' views until the next
+ * run. */
+static clcnn_status run_tail(clcnn_session *s, clcnn_err *err) {
+  ir_graph_free(&s->tail_run);
+  memset(&s->tail_run, 0, sizeof s->tail_run);
+  clcnn_status st = ir_graph_clone(&s->tail, &s->tail_run, err);
+  if (st) return st;
+  ir_graph *rg = &s->tail_run;
+  for (int k = 0; k < rg->ninputs; k++) {
+    int tv = rg->inputs[k], v = s->tail_map[tv];
+    const ir_value *val = &s->g.values[v];
+    if (val->is_input) {
+      bool moved;
+      if ((st = stage_input(s, v, s->host, &moved, err))) return st;
+    }
+    void *data = host_ptr(s, v);
+    if (!data && value_bytes(val))
+      return err_set(err, CLCNN_ERROR_INTERNAL, "'%s' is not on the host", val->name);
+    ir_value *d = &rg->values[tv];
+    d->t = val->t;
+    d->t.data = data;
+    d->is_const = d->shape_known = true;
+    d->owns_data = d->dynamic = false;
+  }
+  return graph_fold_all(rg, err);
+}
+
 clcnn_status sched_run(clcnn_session *s, clcnn_err *err) {
   s->nver = 0;
   s->ver_first = -1;
@@ -648,6 +750,10 @@ clcnn_status sched_run(clcnn_session *s, clcnn_err *err) {
     int v = s->g.outputs[i];
     s->output_on_host[v] = s->output_on[v] == s->host;
   }
+  if (s->tail_map) {
+    clcnn_status st = run_tail(s, err);
+    if (st) return err_set(err, st, "data-dependent part: %s", err->msg);
+  }
   return CLCNN_OK;
 }
 
@@ -655,6 +761,13 @@ clcnn_status sched_value_to_host(clcnn_session *s, int v, clcnn_tensor *view, cl
   const ir_value *val = &s->g.values[v];
   *view = val->t;
   if (val->is_const) return CLCNN_OK;
+  if (val->dynamic) { /* computed by this run's tail */
+    int tv = s->tail_of ? s->tail_of[v] : -1;
+    if (tv < 0 || tv >= s->tail_run.nvalues || !s->tail_run.values[tv].is_const)
+      return err_set(err, CLCNN_ERROR_INTERNAL, "'%s' was not computed", val->name);
+    *view = s->tail_run.values[tv].t;
+    return CLCNN_OK;
+  }
   clcnn_status st = CLCNN_OK;
   if (is_graph_input(&s->g, v)) {
     bool moved;

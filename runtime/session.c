@@ -36,46 +36,113 @@ static int find_graph_output(const ir_graph *g, const char *name) {
   return -1;
 }
 
-/* Concrete shapes for every graph input: the caller's, else the model's with
- * open dimensions set to 1. */
-static clcnn_status bind_inputs(clcnn_session *s, const clcnn_input_shape *shapes, int nshapes,
+/* NOT_FOUND for an input the model does not have, listing those it has. */
+static clcnn_status no_such_input(const ir_graph *g, const char *name, clcnn_err *err) {
+  char names[1024] = "";
+  for (int k = 0; k < g->ninputs; k++) {
+    size_t l = strlen(names);
+    snprintf(names + l, sizeof names - l, "%s'%s'", k ? ", " : "", g->values[g->inputs[k]].name);
+  }
+  return err_set(err, CLCNN_ERROR_NOT_FOUND, "the model has no input '%s' (its inputs: %s)", name,
+                 names);
+}
+
+/* Whether a shape fits input `val` of the model: its rank (where the model
+ * gives one) and every fixed dimension. */
+static clcnn_status check_input_shape(const ir_value *val, int rank, const int64_t *dims,
+                                      clcnn_err *err) {
+  if (rank < 0 || rank > CLCNN_MAX_RANK || (val->t.rank != rank && val->t.rank > 0))
+    return err_set(err, CLCNN_ERROR_SHAPE, "input '%s' has rank %d in the model, not %d",
+                   val->name, val->t.rank, rank);
+  for (int d = 0; d < rank; d++) {
+    int64_t want = dims[d];
+    if (want < 0 || want > ((int64_t)1 << 31))
+      return err_set(err, CLCNN_ERROR_SHAPE, "input '%s': dimension %d = %lld is invalid",
+                     val->name, d, (long long)want);
+    if (val->t.rank && val->t.dims[d] >= 0 && val->t.dims[d] != want)
+      return err_set(err, CLCNN_ERROR_SHAPE,
+                     "input '%s': dimension %d is fixed to %lld by the model, not %lld", val->name,
+                     d, (long long)val->t.dims[d], (long long)want);
+  }
+  int64_t numel;
+  if (!shape_numel_checked(rank, dims, &numel))
+    return err_set(err, CLCNN_ERROR_SHAPE, "input '%s': %s has more than 2^34 elements",
+                   val->name, shape_str(rank, dims, (char[128]){0}, 128));
+  return CLCNN_OK;
+}
+
+/* Inputs given a value at creation (clcnn_session_options.bound_inputs)
+ * become constants of the session's graph (copied) and leave its list of
+ * inputs; s->bound keeps them for clcnn_session_set_input() and
+ * clcnn_session_input(). */
+static clcnn_status bind_values(clcnn_session *s, const clcnn_bound_input *b, int nb,
                                 clcnn_err *err) {
+  ir_graph *g = &s->g;
+  if (nb < 0 || (nb > 0 && !b))
+    return err_set(err, CLCNN_ERROR_INVALID_ARGUMENT,
+                   "bound_inputs is NULL or bound_input_count (%d) is negative", nb);
+  if (nb && !(s->bound = malloc(sizeof(int) * (size_t)nb)))
+    return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  for (int i = 0; i < nb; i++) {
+    const clcnn_tensor *t = &b[i].value;
+    if (!b[i].name)
+      return err_set(err, CLCNN_ERROR_INVALID_ARGUMENT, "bound input %d has no name", i);
+    for (int k = 0; k < s->nbound; k++)
+      if (!strcmp(g->values[s->bound[k]].name, b[i].name))
+        return err_set(err, CLCNN_ERROR_INVALID_ARGUMENT, "input '%s' is bound twice",
+                       b[i].name);
+    int v = find_graph_input(g, b[i].name);
+    if (v < 0) return no_such_input(g, b[i].name, err);
+    ir_value *val = &g->values[v];
+    if (t->dtype != val->t.dtype)
+      return err_set(err, CLCNN_ERROR_SHAPE, "bound input '%s' is %s, the model's input is %s",
+                     val->name, dtype_name(t->dtype), dtype_name(val->t.dtype));
+    clcnn_status st = check_input_shape(val, t->rank, t->dims, err);
+    if (st) return st;
+    if (val->shape_known) { /* the caller's shapes name it too */
+      bool same = val->t.rank == t->rank;
+      for (int d = 0; same && d < t->rank; d++) same = val->t.dims[d] == t->dims[d];
+      if (!same)
+        return err_set(err, CLCNN_ERROR_SHAPE,
+                       "input '%s': the bound value is %s, the shape given for it %s", val->name,
+                       shape_str(t->rank, t->dims, (char[128]){0}, 128),
+                       shape_str(val->t.rank, val->t.dims, (char[128]){0}, 128));
+    }
+    size_t bytes = (size_t)clcnn_tensor_numel(t) * dtype_size(t->dtype);
+    if (bytes && !t->data)
+      return err_set(err, CLCNN_ERROR_INVALID_ARGUMENT, "bound input '%s': data is NULL",
+                     val->name);
+    void *copy = malloc(bytes ? bytes : 1);
+    if (!copy) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+    if (bytes) memcpy(copy, t->data, bytes);
+    ir_set_const(val, t->dtype, t->rank, t->dims, copy);
+    val->is_input = false;
+    s->bound[s->nbound++] = v;
+    int kept = 0;
+    for (int k = 0; k < g->ninputs; k++)
+      if (g->inputs[k] != v) g->inputs[kept++] = g->inputs[k];
+    g->ninputs = kept;
+  }
+  return CLCNN_OK;
+}
+
+/* Concrete shapes for every graph input: the caller's, else the model's with
+ * open dimensions set to 1; values for the bound ones. */
+static clcnn_status bind_inputs(clcnn_session *s, const clcnn_input_shape *shapes, int nshapes,
+                                const clcnn_session_options *o, clcnn_err *err) {
   ir_graph *g = &s->g;
   for (int i = 0; i < nshapes; i++) {
     if (!shapes[i].name)
       return err_set(err, CLCNN_ERROR_INVALID_ARGUMENT, "input shape %d has no name", i);
     int v = find_graph_input(g, shapes[i].name);
-    if (v < 0) {
-      char names[1024] = "";
-      for (int k = 0; k < g->ninputs; k++) {
-        size_t l = strlen(names);
-        snprintf(names + l, sizeof names - l, "%s'%s'", k ? ", " : "", g->values[g->inputs[k]].name);
-      }
-      return err_set(err, CLCNN_ERROR_NOT_FOUND, "the model has no input '%s' (its inputs: %s)",
-                     shapes[i].name, names);
-    }
+    if (v < 0) return no_such_input(g, shapes[i].name, err);
     ir_value *val = &g->values[v];
-    if (shapes[i].rank < 0 || shapes[i].rank > CLCNN_MAX_RANK ||
-        (val->t.rank != shapes[i].rank && val->t.rank > 0))
-      return err_set(err, CLCNN_ERROR_SHAPE, "input '%s' has rank %d in the model, not %d",
-                     val->name, val->t.rank, shapes[i].rank);
-    for (int d = 0; d < shapes[i].rank; d++) {
-      int64_t want = shapes[i].dims[d];
-      if (want < 0 || want > ((int64_t)1 << 31))
-        return err_set(err, CLCNN_ERROR_SHAPE, "input '%s': dimension %d = %lld is invalid",
-                       val->name, d, (long long)want);
-      if (val->t.rank && val->t.dims[d] >= 0 && val->t.dims[d] != want)
-        return err_set(err, CLCNN_ERROR_SHAPE,
-                       "input '%s': dimension %d is fixed to %lld by the model, not %lld",
-                       val->name, d, (long long)val->t.dims[d], (long long)want);
-    }
-    int64_t numel;
-    if (!shape_numel_checked(shapes[i].rank, shapes[i].dims, &numel))
-      return err_set(err, CLCNN_ERROR_SHAPE,
-                     "input '%s': %s has more than 2^34 elements", val->name,
-                     shape_str(shapes[i].rank, shapes[i].dims, (char[128]){0}, 128));
+    clcnn_status st = check_input_shape(val, shapes[i].rank, shapes[i].dims, err);
+    if (st) return st;
     ir_set_shape(val, val->t.dtype, shapes[i].rank, shapes[i].dims);
   }
+  clcnn_status st = bind_values(s, o->bound_inputs, o->bound_input_count, err);
+  if (st) return st;
   for (int i = 0; i < g->ninputs; i++) {
     ir_value *val = &g->values[g->inputs[i]];
     if (val->shape_known) continue;
@@ -90,6 +157,13 @@ static clcnn_status bind_inputs(clcnn_session *s, const clcnn_input_shape *shape
   for (int i = 0; i < g->nvalues; i++) /* constants know their shape */
     if (g->values[i].is_const) g->values[i].shape_known = true;
   return CLCNN_OK;
+}
+
+/* The value index of input `name` if it was bound at creation, else -1. */
+static int find_bound_input(const clcnn_session *s, const char *name) {
+  for (int k = 0; k < s->nbound; k++)
+    if (!strcmp(s->g.values[s->bound[k]].name, name)) return s->bound[k];
+  return -1;
 }
 
 static int default_threads(const clcnn_context *ctx) {
@@ -183,7 +257,7 @@ static clcnn_status session_build(clcnn_session *s, const clcnn_session_options 
                                   void *native_queue, clcnn_err *err) {
   clcnn_status st = ir_graph_clone(&s->model->g, &s->g, err);
   if (st) return st;
-  if ((st = bind_inputs(s, shapes, nshapes, err))) return st;
+  if ((st = bind_inputs(s, shapes, nshapes, o, err))) return st;
   if ((st = graph_infer(&s->g, err))) return st;
   if ((st = graph_optimize(&s->g, err))) return st;
   const char *dev = o->device;
@@ -280,6 +354,9 @@ static clcnn_status interop_value(clcnn_session *s, const char *name, cl_mem buf
                         "the session was not created with clcnn_session_create_opencl(): use "
                         "host tensors");
   *v = input ? find_graph_input(&s->g, name) : find_graph_output(&s->g, name);
+  if (*v < 0 && input && find_bound_input(s, name) >= 0)
+    return session_fail(s, CLCNN_ERROR_INVALID_ARGUMENT,
+                        "input '%s' was bound to a value when the session was created", name);
   if (*v < 0)
     return session_fail(s, CLCNN_ERROR_NOT_FOUND, "the model has no %s '%s'",
                         input ? "input" : "output", name);
@@ -327,13 +404,14 @@ clcnn_status clcnn_session_get_output_buffer(clcnn_session *s, const char *name,
   backend *b = s->backends[s->native];
   const ir_value *val = &s->g.values[v];
   size_t bytes = value_size(val);
-  if (!val->is_const && !val->is_input && s->output_on[v] == s->native) {
+  if (!val->is_const && !val->is_input && !val->dynamic && s->output_on[v] == s->native) {
     backend_tensor t = sched_tensor(s, v, s->native);
     st = b->ops->native_copy(b, buffer, offset, &t, NULL, bytes, true, &e);
   } else { /* computed on the CPU backend (or a constant): from the host */
     clcnn_tensor h;
     st = sched_value_to_host(s, v, &h, &e);
-    if (!st) st = b->ops->native_copy(b, buffer, offset, NULL, h.data, bytes, true, &e);
+    bytes = (size_t)clcnn_tensor_numel(&h) * dtype_size(h.dtype); /* the actual shape's */
+    if (!st && bytes) st = b->ops->native_copy(b, buffer, offset, NULL, h.data, bytes, true, &e);
   }
   if (st) return session_fail(s, st, "output '%s': %s", name, e.msg);
   return CLCNN_OK;
@@ -361,6 +439,7 @@ void clcnn_session_free(clcnn_session *s) {
   sched_free(s);
   for (int b = s->nbackends - 1; b >= 0; b--) s->backends[b]->ops->destroy(s->backends[b]);
   ir_graph_free(&s->g);
+  free(s->bound);
   free(s);
 }
 
@@ -385,6 +464,17 @@ clcnn_status clcnn_session_set_input(clcnn_session *s, const char *name, const c
     return s ? session_fail(s, err.status, "%s", err.msg) : api_fail(&err);
   }
   int v = find_graph_input(&s->g, name);
+  if (v < 0 && (v = find_bound_input(s, name)) >= 0) {
+    const clcnn_tensor *c = &s->g.values[v].t;
+    size_t bytes = (size_t)clcnn_tensor_numel(c) * dtype_size(c->dtype);
+    bool same = t->dtype == c->dtype && t->rank == c->rank && (t->data || !bytes);
+    for (int d = 0; same && d < c->rank; d++) same = t->dims[d] == c->dims[d];
+    if (same && bytes) same = memcmp(t->data, c->data, bytes) == 0;
+    if (same) return CLCNN_OK;
+    return session_fail(s, CLCNN_ERROR_INVALID_ARGUMENT,
+                        "input '%s' was bound to a value when the session was created "
+                        "(bound_inputs): create a session for another value", name);
+  }
   if (v < 0) return session_fail(s, CLCNN_ERROR_NOT_FOUND, "the model has no input '%s'", name);
   const ir_value *val = &s->g.values[v];
   char want[128], got[128];
@@ -430,9 +520,17 @@ clcnn_status clcnn_session_input(const clcnn_session *s, const char *name, clcnn
     return api_fail(&err);
   }
   int v = find_graph_input(&s->g, name);
+  if (v < 0) v = find_bound_input(s, name);
   if (v < 0) v = find_graph_output(&s->g, name);
   if (v < 0) return session_fail(s, CLCNN_ERROR_NOT_FOUND, "no input or output '%s'", name);
-  *view = s->g.values[v].t;
+  const ir_value *val = &s->g.values[v];
+  *view = val->t;
+  clcnn_err e = {0};
+  if (val->dynamic && !(s->ran && sched_value_to_host((clcnn_session *)s, v, view, &e) == CLCNN_OK)) {
+    /* Known after a run: every dim -1, and the rank too where it is not known. */
+    view->rank = val->shape_known ? val->t.rank : -1;
+    for (int d = 0; d < CLCNN_MAX_RANK; d++) view->dims[d] = -1;
+  }
   view->data = NULL;
   return CLCNN_OK;
 }

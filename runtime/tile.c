@@ -105,6 +105,11 @@ clcnn_status clcnn_tiler_create(const clcnn_model *model, const clcnn_session_op
     }
     memcpy(&t->so, session_opts, session_opts->size);
     t->so.size = sizeof t->so;
+    if (t->so.bound_inputs || t->so.bound_input_count) { /* the tiles feed the one input */
+      err_set(&err, CLCNN_ERROR_INVALID_ARGUMENT,
+              "clcnn_tiler_create: session options with bound_inputs are not for a tiler");
+      goto fail;
+    }
   }
   if (opts) {
     if (opts->size < sizeof(size_t) || opts->size > sizeof t->o) {

@@ -186,11 +186,15 @@ int cli_info(int argc, char **argv) {
   }
   if (s) {
     double flops = 0;
-    int live = 0, on[SESSION_MAX_BACKENDS] = {0}, transfers = 0;
+    int live = 0, on[SESSION_MAX_BACKENDS] = {0}, transfers = 0, per_run = 0;
     for (int i = 0; i < s->g.nnodes; i++) {
       const ir_node *n = &s->g.nodes[i];
       if (n->dead || n->op < 0) continue;
       live++;
+      if (n->per_run) { /* shapes known only when it runs: no FLOPs either */
+        per_run++;
+        continue;
+      }
       if (n->backend >= 0 && n->backend < s->nbackends) on[n->backend]++;
       const op_front *f = op_front_get(n->op);
       if (f && f->flops) flops += f->flops(&s->g, n);
@@ -214,6 +218,11 @@ int cli_info(int argc, char **argv) {
     for (int b = 0; b < s->nbackends; b++) {
       size_t l = strlen(split);
       snprintf(split + l, sizeof split - l, "%s%d on %s", b ? ", " : "", on[b], s->backends[b]->name);
+    }
+    if (per_run) {
+      size_t l = strlen(split);
+      snprintf(split + l, sizeof split - l, ", %d on cpu per run (data-dependent shapes)",
+               per_run);
     }
     printf("%-12s%s: %d live node%s after optimisation (%s), %d transfer%s\n", "session",
            clcnn_session_device(s), live, live == 1 ? "" : "s", split, transfers,
@@ -242,6 +251,12 @@ int cli_info(int argc, char **argv) {
         const char *why = s->fallback_reason ? s->fallback_reason[sp->node] : NULL;
         printf("  %-14s %-22s %s%s%s\n", s->backends[sp->backend]->name, n->op_type, n->name,
                why ? "  -- " : "", why ? why : "");
+      }
+      for (int i = 0; i < s->g.nnodes; i++) {
+        const ir_node *n = &s->g.nodes[i];
+        if (!n->dead && n->per_run)
+          printf("  %-14s %-22s %s  -- per run: its shapes depend on the data\n", "cpu",
+                 n->op_type, n->name);
       }
     }
     clcnn_session_free(s);

@@ -629,9 +629,10 @@ out:
 
 /* ----------------------------------------------------------------- run */
 
-static int set_inputs(clcnn_session *s, const cli_input *in, int n) {
+/* Feeds every input but those bound at session creation. */
+static int set_inputs(clcnn_session *s, const cli_input *in, const bool *bound, int n) {
   for (int i = 0; i < n; i++)
-    if (clcnn_session_set_input(s, in[i].name, &in[i].t)) {
+    if (!bound[i] && clcnn_session_set_input(s, in[i].name, &in[i].t)) {
       cli_error("%s", clcnn_session_error(s));
       return CLI_FAIL;
     }
@@ -646,6 +647,7 @@ static int run_main(const run_args *a, clcnn_context *ctx) {
   cli_input_opts *io_opts = NULL;
   char **taken = NULL;
   double *times = NULL;
+  bool *bound = NULL; /* per input: bound to its value at session creation */
   int nin = 0, nout = 0;
 
   if (clcnn_model_load_file(ctx, a->model, &m)) {
@@ -700,24 +702,43 @@ static int run_main(const run_args *a, clcnn_context *ctx) {
     goto out;
   }
 
-  /* Inputs, and from them the session's shapes. */
+  /* Inputs, and from them the session's shapes. An input whose value
+   * decides shapes (Reshape's shape, Slice's starts...) is bound to its
+   * value when the session is created. */
   clcnn_input_shape *shapes = calloc((size_t)nin + 1, sizeof *shapes);
-  if (!shapes) {
+  clcnn_bound_input *values = calloc((size_t)nin + 1, sizeof *values);
+  if (!shapes || !values || !(bound = calloc((size_t)nin + 1, sizeof *bound))) {
     cli_error("out of memory");
+    free(shapes);
+    free(values);
     goto out;
   }
-  int nrandom = 0;
+  int nrandom = 0, nshapes = 0, nvalues = 0;
   for (int i = 0; i < nin; i++) {
     clcnn_io_info io;
     clcnn_model_input_info(m, i, &io);
+    int needs = 0;
+    if (clcnn_model_input_needs_value(m, i, &needs) == CLCNN_OK && needs && !io_opts[i].file) {
+      cli_error("input '%s' decides shapes in the model: give its value with --input %s=FILE",
+                io.name, io.name);
+      free(shapes);
+      free(values);
+      goto out;
+    }
     if (cli_input_make(&io, &io_opts[i], 0x5eedull * (uint64_t)i, &in[i])) {
       free(shapes);
+      free(values);
       goto out;
     }
     nrandom += in[i].random;
-    shapes[i].name = in[i].name;
-    shapes[i].rank = in[i].t.rank;
-    memcpy(shapes[i].dims, in[i].t.dims, sizeof shapes[i].dims);
+    if (needs) {
+      bound[i] = true;
+      values[nvalues++] = (clcnn_bound_input){in[i].name, in[i].t};
+      continue;
+    }
+    shapes[nshapes].name = in[i].name;
+    shapes[nshapes].rank = in[i].t.rank;
+    memcpy(shapes[nshapes++].dims, in[i].t.dims, sizeof shapes[0].dims);
   }
   if (nrandom)
     printf(
@@ -732,17 +753,20 @@ static int run_main(const run_args *a, clcnn_context *ctx) {
   so.profile = a->profile || a->profile_json;
   so.verify = a->verify;
   so.verify_tolerance = a->verify_tol;
+  so.bound_inputs = values;
+  so.bound_input_count = nvalues;
   double t0 = cli_now_ms();
-  clcnn_status st = clcnn_session_create(m, &so, shapes, nin, &s);
+  clcnn_status st = clcnn_session_create(m, &so, shapes, nshapes, &s);
   double create_ms = cli_now_ms() - t0;
   free(shapes);
+  free(values);
   if (st) {
     cli_error("%s", clcnn_last_error());
     goto out;
   }
 
   t0 = cli_now_ms();
-  if (set_inputs(s, in, nin)) goto out;
+  if (set_inputs(s, in, bound, nin)) goto out;
   if (clcnn_session_run(s)) {
     cli_error("%s", clcnn_session_error(s));
     goto out;
@@ -756,7 +780,7 @@ static int run_main(const run_args *a, clcnn_context *ctx) {
     }
     for (int r = 0; r < a->runs; r++) {
       t0 = cli_now_ms();
-      if (set_inputs(s, in, nin)) goto out;
+      if (set_inputs(s, in, bound, nin)) goto out;
       if (clcnn_session_run(s)) {
         cli_error("%s", clcnn_session_error(s));
         goto out;
@@ -770,8 +794,9 @@ static int run_main(const run_args *a, clcnn_context *ctx) {
   for (int i = 0; i < nin; i++) {
     char d[256];
     cli_dims_str(in[i].t.rank, in[i].t.dims, d, sizeof d);
-    printf("  %s  %s %s  %s\n", in[i].name, dtype_name(in[i].t.dtype), d,
-           in[i].random ? "(pseudo-random)" : io_opts[i].file);
+    printf("  %s  %s %s  %s%s\n", in[i].name, dtype_name(in[i].t.dtype), d,
+           in[i].random ? "(pseudo-random)" : io_opts[i].file,
+           bound[i] ? " (bound at session creation: it decides shapes)" : "");
   }
   if (a->output_dir && ensure_dir(a->output_dir)) goto out;
   printf("outputs\n");
@@ -835,6 +860,7 @@ out:
   free(in);
   free(io_opts);
   free(times);
+  free(bound);
   clcnn_model_free(m);
   return rc;
 }

@@ -162,59 +162,16 @@ static void model_ops(const clcnn_model *m, char *buf, size_t len) {
 
 /* clcnn specialises a session on static shapes (DESIGN.md decision 2), so
  * inputs that decide shapes (Reshape's shape, Slice's starts, Resize's
- * sizes, axes...) must be constants when the session is created. ONNX's node
- * tests feed them as graph inputs; bind every integer input of a case to its
- * test value as a constant, which is what an exporter does with them. */
-/* Resize's roi and scales (and Upsample's scales) and Range's start, limit
- * and delta are float inputs that decide the output shape. */
-static bool resize_parameter(const ir_graph *g, int v) {
-  bool used = false;
-  for (int i = 0; i < g->nnodes; i++) {
-    const ir_node *n = &g->nodes[i];
-    for (int k = 0; k < n->nin; k++) {
-      if (n->in[k] != v) continue;
-      if (n->op == CLCNN_OP_RANGE) {
-        used = true;
-        continue;
-      }
-      /* A float16 input is widened by a Cast first (graph_lower_float16). */
-      if (n->op == CLCNN_OP_CAST && n->out[0] >= 0 && resize_parameter(g, n->out[0])) {
-        used = true;
-        continue;
-      }
-      if (k == 0 || (n->op != CLCNN_OP_RESIZE && n->op != CLCNN_OP_UPSAMPLE)) return false;
-      used = true;
-    }
-  }
-  return used;
-}
-
-/* feed[k]: the test-data index of the model's k-th remaining input;
- * bound[k]: {test-data index, value index} of each bound one, ending in -1. */
-static int bind_integer_inputs(clcnn_model *m, const char *dir, int *feed, int (*bound)[2]) {
-  char path[4096];
-  int kept = 0, norig = m->g.ninputs, nbound = 0;
-  for (int i = 0; i < norig && i < MAX_IO; i++) {
-    int v = m->g.inputs[i];
-    ir_value *val = &m->g.values[v];
-    clcnn_tensor t;
-    snprintf(path, sizeof path, "%s/test_data_set_0/input_%d.pb", dir, i);
-    clcnn_err err = {0};
-    bool integer = val->t.dtype == CLCNN_DTYPE_INT64 || val->t.dtype == CLCNN_DTYPE_INT32;
-    if ((integer || resize_parameter(&m->g, v)) && onnx_tensor_load(path, &t, NULL, &err) == CLCNN_OK) {
-      ir_set_const(val, t.dtype, t.rank, t.dims, t.data);
-      val->is_input = false;
-      bound[nbound][0] = i;
-      bound[nbound++][1] = v;
-      continue;
-    }
-    feed[kept] = i;
-    m->g.inputs[kept] = v;
-    m->inputs[kept++] = m->inputs[i];
-  }
-  bound[nbound][0] = -1;
-  m->g.ninputs = m->ninputs = kept;
-  return norig;
+ * sizes, axes...) need their values when the session is created. ONNX's
+ * node tests feed them as graph inputs: the runner asks the library which
+ * inputs those are (clcnn_model_input_needs_value) and gives them their test
+ * values in clcnn_session_options.bound_inputs, as an application would. */
+static bool same_tensor(const clcnn_tensor *a, const clcnn_tensor *b) {
+  if (a->dtype != b->dtype || a->rank != b->rank) return false;
+  for (int d = 0; d < a->rank; d++)
+    if (a->dims[d] != b->dims[d]) return false;
+  size_t bytes = (size_t)clcnn_tensor_numel(a) * dtype_size(a->dtype);
+  return !bytes || memcmp(a->data, b->data, bytes) == 0;
 }
 
 static case_result run_case(clcnn_context *ctx, const char *dir, const char *device, char *ops,
@@ -237,16 +194,26 @@ static case_result run_case(clcnn_context *ctx, const char *dir, const char *dev
     return st == CLCNN_ERROR_UNSUPPORTED ? CASE_SKIP : CASE_FAIL;
   }
   model_ops(m, ops, opslen);
-  int feed[MAX_IO], bound[MAX_IO + 1][2];
-  int norig = bind_integer_inputs(m, dir, feed, bound);
   if (m->problems) {
     snprintf(why, len, "%s", m->problems);
     clcnn_model_free(m);
     return CASE_SKIP;
   }
+  int norig = m->ninputs;
+  if (norig > MAX_IO) {
+    snprintf(why, len, "the model has %d inputs; the runner takes at most %d", norig, MAX_IO);
+    clcnn_model_free(m);
+    return CASE_SKIP;
+  }
+  bool needs[MAX_IO] = {0};
+  for (int k = 0; k < norig && k < MAX_IO; k++) {
+    int nv = 0;
+    clcnn_model_input_needs_value(m, k, &nv);
+    needs[k] = nv != 0;
+  }
   case_result result = CASE_PASS;
   clcnn_session *s = NULL;
-  clcnn_tensor in[MAX_IO], want[MAX_IO];
+  clcnn_tensor in[MAX_IO], want[MAX_IO], bound[MAX_IO] = {{0}};
   char *want_names[MAX_IO] = {0};
   int nin = 0, nout = 0;
   for (int set = 0; result == CASE_PASS; set++) {
@@ -266,40 +233,44 @@ static case_result run_case(clcnn_context *ctx, const char *dir, const char *dev
                norig, m->noutputs);
       result = CASE_SKIP;
     }
-    /* A later data set with other values for a bound input would need
-     * another session: stop at the sets that fit. */
-    bool same_bound = true;
-    for (int k = 0; result == CASE_PASS && set > 0 && bound[k][0] >= 0; k++) {
-      const clcnn_tensor *c = &m->g.values[bound[k][1]].t, *t = &in[bound[k][0]];
-      size_t bytes = (size_t)clcnn_tensor_numel(t) * dtype_size(t->dtype);
-      if (c->dtype != t->dtype || clcnn_tensor_numel(c) != clcnn_tensor_numel(t) ||
-          (bytes && memcmp(c->data, t->data, bytes) != 0))
-        same_bound = false;
+    /* Other values for the bound inputs: another session. */
+    bool other = false;
+    for (int k = 0; result == CASE_PASS && s && k < norig; k++)
+      other |= needs[k] && !same_tensor(&bound[k], &in[k]);
+    if (other) {
+      clcnn_session_free(s);
+      s = NULL;
     }
-    if (!same_bound) {
-      for (int k = 0; k < nin; k++) free(in[k].data);
-      for (int k = 0; k < nout; k++) free(want[k].data);
-      free_names(want_names, nout);
-      break;
-    }
+    if (!s)
+      for (int k = 0; k < norig; k++) free(bound[k].data), bound[k].data = NULL;
     if (result == CASE_PASS && !s) {
       clcnn_input_shape shapes[MAX_IO];
-      for (int k = 0; k < m->ninputs; k++) {
-        shapes[k].name = m->inputs[k].name;
-        shapes[k].rank = in[feed[k]].rank;
-        memcpy(shapes[k].dims, in[feed[k]].dims, sizeof shapes[k].dims);
+      clcnn_bound_input values[MAX_IO];
+      int nshapes = 0, nvalues = 0;
+      for (int k = 0; k < norig; k++) {
+        if (needs[k]) {
+          values[nvalues++] = (clcnn_bound_input){m->inputs[k].name, in[k]};
+          bound[k] = in[k]; /* kept for the next set's comparison */
+          in[k].data = NULL;
+          continue;
+        }
+        shapes[nshapes].name = m->inputs[k].name;
+        shapes[nshapes].rank = in[k].rank;
+        memcpy(shapes[nshapes++].dims, in[k].dims, sizeof shapes[0].dims);
       }
       clcnn_session_options so;
       clcnn_session_options_default(&so);
       so.device = device;
-      st = clcnn_session_create(m, &so, shapes, m->ninputs, &s);
+      so.bound_inputs = values;
+      so.bound_input_count = nvalues;
+      st = clcnn_session_create(m, &so, shapes, nshapes, &s);
       if (st) {
         snprintf(why, len, "session: %s", clcnn_last_error());
         result = st == CLCNN_ERROR_UNSUPPORTED ? CASE_SKIP : CASE_FAIL;
       }
     }
-    for (int k = 0; result == CASE_PASS && k < m->ninputs; k++) {
-      if (clcnn_session_set_input(s, m->inputs[k].name, &in[feed[k]])) {
+    for (int k = 0; result == CASE_PASS && k < norig; k++) {
+      if (!needs[k] && clcnn_session_set_input(s, m->inputs[k].name, &in[k])) {
         snprintf(why, len, "set input: %s", clcnn_session_error(s));
         result = CASE_FAIL;
       }
@@ -346,6 +317,7 @@ static case_result run_case(clcnn_context *ctx, const char *dir, const char *dev
     for (int k = 0; k < nout; k++) free(want[k].data);
     free_names(want_names, nout);
   }
+  for (int k = 0; k < norig && k < MAX_IO; k++) free(bound[k].data);
   clcnn_session_free(s);
   clcnn_model_free(m);
   return result;

@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Data-dependent shapes against onnxruntime: SSD/YOLO-style post-processing.
+
+    detection_ort.py NODE_TESTS CLCNN CLI_NODE_CASES [--device D]
+
+Builds a small detection head (1x1 convolutions give boxes and class scores,
+NonMaxSuppression selects boxes, Gather picks the selected boxes and their
+classes and scores; NonZero, Shape and a Reshape of the selection besides) and
+data sets with different numbers of detections, whose expected outputs come
+from onnxruntime. Then runs them
+  - through the C runner (node_tests --models: one session, every data set a
+    run of it, so the counts change between runs of one session), and
+  - through `clcnn run` (cli_node_cases.py), one process per data set.
+Integer outputs must match exactly, float outputs within 1e-5 relative.
+Exit 0 pass, 1 fail, 77 when onnx, onnxruntime or numpy are missing.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+try:
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+except ImportError as e:  # pragma: no cover
+    print(f"SKIP: {e}")
+    sys.exit(77)
+
+C, H, W, CLASSES = 8, 6, 5, 3
+N = H * W  # candidate boxes
+
+
+def build_model():
+    rng = np.random.default_rng(7)
+    wb = rng.normal(0, 0.5, (4, C, 1, 1)).astype(np.float32)
+    ws = rng.normal(0, 0.8, (CLASSES, C, 1, 1)).astype(np.float32)
+    inits = [
+        numpy_helper.from_array(wb, "w_box"),
+        numpy_helper.from_array(ws, "w_cls"),
+        numpy_helper.from_array(np.array([1, 4, N], np.int64), "box_shape"),
+        numpy_helper.from_array(np.array([1, CLASSES, N], np.int64), "score_shape"),
+        numpy_helper.from_array(np.array([N, 4], np.int64), "flat_shape"),
+        numpy_helper.from_array(np.array([10], np.int64), "max_out"),
+        numpy_helper.from_array(np.array([0.3], np.float32), "iou"),
+        numpy_helper.from_array(np.array(2, np.int64), "col_box"),
+        numpy_helper.from_array(np.array(1, np.int64), "col_cls"),
+        numpy_helper.from_array(np.array([-1], np.int64), "minus1"),
+        numpy_helper.from_array(np.array(0.25, np.float32), "half"),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["x", "w_box"], ["box_map"]),
+        helper.make_node("Reshape", ["box_map", "box_shape"], ["box_cn"]),
+        helper.make_node("Transpose", ["box_cn"], ["boxes"], perm=[0, 2, 1]),
+        helper.make_node("Conv", ["x", "w_cls"], ["cls_map"]),
+        helper.make_node("Sigmoid", ["cls_map"], ["cls_sig"]),
+        helper.make_node("Reshape", ["cls_sig", "score_shape"], ["scores"]),
+        helper.make_node("NonMaxSuppression", ["boxes", "scores", "max_out", "iou", "score_thr"],
+                         ["selected"], center_point_box=1),
+        helper.make_node("Gather", ["selected", "col_box"], ["box_idx"], axis=1),
+        helper.make_node("Gather", ["selected", "col_cls"], ["cls_idx"], axis=1),
+        helper.make_node("Reshape", ["boxes", "flat_shape"], ["boxes_flat"]),
+        helper.make_node("Gather", ["boxes_flat", "box_idx"], ["det_boxes"], axis=0),
+        helper.make_node("Transpose", ["scores"], ["scores_t"], perm=[0, 2, 1]),
+        helper.make_node("Reshape", ["scores_t", "minus1"], ["scores_flat"]),
+        helper.make_node("Mul", ["box_idx", "n_classes"], ["base"]),
+        helper.make_node("Add", ["base", "cls_idx"], ["flat_idx"]),
+        helper.make_node("Gather", ["scores_flat", "flat_idx"], ["det_scores"], axis=0),
+        helper.make_node("Shape", ["selected"], ["count"]),
+        helper.make_node("Reshape", ["selected", "minus1"], ["selected_flat"]),
+        helper.make_node("Greater", ["cls_sig", "half"], ["hot"]),
+        helper.make_node("NonZero", ["hot"], ["hot_idx"]),
+        helper.make_node("Transpose", ["hot_idx"], ["hot_pos"], perm=[1, 0]),
+    ]
+    inits.append(numpy_helper.from_array(np.array(CLASSES, np.int64), "n_classes"))
+    graph = helper.make_graph(
+        nodes, "detection_head",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, C, H, W]),
+         helper.make_tensor_value_info("score_thr", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("det_boxes", TensorProto.FLOAT, None),
+         helper.make_tensor_value_info("det_scores", TensorProto.FLOAT, None),
+         helper.make_tensor_value_info("cls_idx", TensorProto.INT64, None),
+         helper.make_tensor_value_info("selected", TensorProto.INT64, None),
+         helper.make_tensor_value_info("count", TensorProto.INT64, None),
+         helper.make_tensor_value_info("selected_flat", TensorProto.INT64, None),
+         helper.make_tensor_value_info("hot_pos", TensorProto.INT64, None),
+         helper.make_tensor_value_info("cls_map", TensorProto.FLOAT, None)],
+        inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    return model
+
+
+def write_case(case_dir, model):
+    os.makedirs(case_dir)
+    onnx.save(model, os.path.join(case_dir, "model.onnx"))
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    outs = [o.name for o in model.graph.output]
+    rng = np.random.default_rng(11)
+    counts = []
+    # Score thresholds from none kept to many kept: the counts differ per run.
+    for k, thr in enumerate([0.5, 0.75, 0.999, 0.9]):
+        feeds = {"x": rng.normal(0, 1, (1, C, H, W)).astype(np.float32),
+                 "score_thr": np.array([thr], np.float32)}
+        res = sess.run(outs, feeds)
+        counts.append(res[3].shape[0])
+        d = os.path.join(case_dir, f"test_data_set_{k}")
+        os.makedirs(d)
+        for i, name in enumerate(["x", "score_thr"]):
+            onnx.save_tensor(numpy_helper.from_array(feeds[name], name),
+                             os.path.join(d, f"input_{i}.pb"))
+        for i, (name, arr) in enumerate(zip(outs, res)):
+            onnx.save_tensor(numpy_helper.from_array(arr, name), os.path.join(d, f"output_{i}.pb"))
+    return counts
+
+
+def main(argv):
+    device = "cpu"
+    args = []
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--device":
+            device = argv[i + 1]
+            i += 2
+        else:
+            args.append(argv[i])
+            i += 1
+    if len(args) != 3:
+        print(__doc__)
+        return 2
+    node_tests, clcnn, cli_cases = args
+    with tempfile.TemporaryDirectory(prefix="clcnn_detect.") as tmp:
+        counts = write_case(os.path.join(tmp, "test_detection_head"), build_model())
+        print(f"detections per data set (onnxruntime): {counts}")
+        if len(set(counts)) < 3 or 0 not in counts:
+            print("FAIL: the data sets do not vary the number of detections")
+            return 1
+        rc = 0
+        r = subprocess.run([node_tests, "--models", "1e-5", "--device", device, "--verbose", tmp],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        print(r.stdout, end="")
+        rc |= r.returncode != 0
+        r = subprocess.run([sys.executable, cli_cases, clcnn, tmp, "--device", device, "-v"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        print(r.stdout, end="")
+        rc |= r.returncode != 0
+    return 1 if rc else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
