@@ -16,6 +16,7 @@
  *    ITEMS  vectors per work-item along a row (contiguous)
  *    RPI    rows per work-item
  *    SCALE_DIV  divide the result by this (Mean's last step)
+ *    ACT_*  a fused activation after Add or Sum (common.cl)
  * Arguments ROWS, INNER (sizes are not options: steps of one kind share a
  * program whatever their shape).
  * Work: dimension 0 over chunks of VW*ITEMS of a row, dimension 1 over groups
@@ -25,6 +26,7 @@
 #define VEC CAT(float, VW)
 #define VLOAD CAT(vload, VW)
 #define VSTORE CAT(vstore, VW)
+#define ACTV CAT(act_apply, VW) /* a fused activation (ACT_*, common.cl) */
 
 #if defined(OP_ADD)
 #define BIN(T, a, b) ((a) + (b))
@@ -108,7 +110,7 @@ __kernel void binary_f32(__global const float *a, uint a_off, __global const flo
 #else
         const VEC v = BIN(VEC, va, vb);
 #endif
-        VSTORE(OUT(VEC, v), 0, yr + j);
+        VSTORE(ACTV(OUT(VEC, v)), 0, yr + j);
       } else {
         for (; j < INNER; j++) {
 #if ISA
@@ -126,7 +128,7 @@ __kernel void binary_f32(__global const float *a, uint a_off, __global const flo
 #else
           const float v = BIN(float, sa, sb);
 #endif
-          yr[j] = OUT(float, v);
+          yr[j] = act_apply(OUT(float, v));
         }
         break;
       }

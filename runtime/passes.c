@@ -146,8 +146,9 @@ static clcnn_status fuse_activations(ir_graph *g, clcnn_err *err) {
   for (int i = 0; i < g->nnodes; i++) {
     ir_node *p = &g->nodes[i];
     if (p->dead || p->per_run || p->act_op >= 0) continue;
+    /* Add and Sum: the Relu after a residual connection. */
     if (p->op != CLCNN_OP_CONV && p->op != CLCNN_OP_CONV_TRANSPOSE && p->op != CLCNN_OP_GEMM &&
-        p->op != CLCNN_OP_MATMUL)
+        p->op != CLCNN_OP_MATMUL && p->op != CLCNN_OP_ADD && p->op != CLCNN_OP_SUM)
       continue;
     if (p->nout < 1 || p->out[0] < 0 || g->values[p->out[0]].t.dtype != CLCNN_DTYPE_FLOAT32)
       continue;

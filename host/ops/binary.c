@@ -48,7 +48,8 @@ static const char *binary_check(const ocl_device_info *dev, const ir_graph *g,
   if (shape_numel(y->t.rank, y->t.dims) >= MAX_ELEMS) return "tensor too large (2^31 elements)";
   if (n->nin > MAX_STEPS + 1) return "more than 9 inputs are not supported on OpenCL";
   if (!is_variadic(n->op) && n->nin != 2) return "expects 2 inputs";
-  if (n->act_op >= 0) return "a fused activation on a binary node is not supported";
+  if (n->act_op >= 0 && !ocl_activation_supported(n->act_op))
+    return "its fused activation is not supported on OpenCL";
   return NULL;
 }
 
@@ -163,6 +164,9 @@ static clcnn_status binary_prepare(ocl_node *on, clcnn_err *err) {
                             : NULL;
     step_options(&p, op, gpu, scale, opts[k - 1], sizeof opts[k - 1], s->steps[k - 1].global,
                  s->steps[k - 1].sizes);
+    /* The fused activation (graph_optimize) runs in the last step. */
+    if (k == s->nsteps && n->act_op >= 0)
+      ocl_activation_options(n->act_op, n->act_params, opts[k - 1], sizeof opts[k - 1]);
     for (int j = 0; j < k - 1 && !s->steps[k - 1].k; j++)
       if (!strcmp(opts[j], opts[k - 1])) s->steps[k - 1].k = s->steps[j].k;
     if (!s->steps[k - 1].k) {

@@ -517,9 +517,8 @@ static clcnn_status binary_compute(const cpu_node *cn, const clcnn_tensor *in, i
 
 /* float16 operands are computed in float32: each float16 input (and a
  * float16 output) gets a float32 copy, rounded back at the end. */
-static clcnn_status binary_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
-                               int nout, clcnn_err *err) {
-  (void)nout;
+static clcnn_status binary_run_unfused(cpu_node *cn, const clcnn_tensor *in, int nin,
+                                       clcnn_tensor *out, clcnn_err *err) {
   bool half = false;
   for (int k = 0; k < nin; k++) half |= in[k].dtype == CLCNN_DTYPE_FLOAT16;
   half |= out[0].dtype == CLCNN_DTYPE_FLOAT16;
@@ -554,6 +553,17 @@ static clcnn_status binary_run(cpu_node *cn, const clcnn_tensor *in, int nin, cl
     for (int64_t i = 0; i < n; i++) ((uint16_t *)out[0].data)[i] = f16_from_double(f[i]);
   }
   for (int k = 0; k < nbufs; k++) free(bufs[k]);
+  return st;
+}
+
+/* Add and Sum may carry the activation that followed them (graph_optimize). */
+static clcnn_status binary_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                               int nout, clcnn_err *err) {
+  (void)nout;
+  clcnn_status st = binary_run_unfused(cn, in, nin, out, err);
+  if (st == CLCNN_OK && cn->n->act_op >= 0 && out[0].dtype == CLCNN_DTYPE_FLOAT32)
+    cpu_unary_apply(cn->n->act_op, cn->n->act_params, out[0].data, out[0].data,
+                    (size_t)clcnn_tensor_numel(&out[0]));
   return st;
 }
 

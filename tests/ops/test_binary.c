@@ -7,8 +7,10 @@
  * (both operands broadcast, short rows); the GPU form of the kernel is
  * checked on a few of them too (CLCNN_OCL_VARIANT=gpu). */
 #include <check.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "op_harness.h"
 
@@ -100,6 +102,89 @@ START_TEST(variadic) {
 }
 END_TEST
 
+/* Add or Sum of `n` same-shape inputs x0..x{n-1} (plus, with `bcast`, a
+ * [C, 1, 1] one), then `act`: graph_optimize fuses the activation into the
+ * Add/Sum (one profiled node). The OpenCL backend is compared with the CPU
+ * backend, and the CPU backend with relu/leaky-relu of the sum computed here. */
+static void add_then_act(const char *op, int n, bool bcast, const char *act, float alpha) {
+  enum { C = 5, H = 9, W = 13, E = C * H * W };
+  const int64_t dims[4] = {1, C, H, W}, cdims[3] = {C, 1, 1};
+  mb *b = mb_new(13);
+  char names[64] = "", buf[8];
+  ht_input ins[5];
+  static float data[5][E];
+  const int nin = n + (bcast ? 1 : 0);
+  for (int k = 0; k < nin; k++) {
+    snprintf(buf, sizeof buf, "x%d", k);
+    const bool c = bcast && k == n;
+    mb_input(b, buf, CLCNN_DTYPE_FLOAT32, c ? 3 : 4, c ? cdims : dims);
+    for (int i = 0; i < E; i++) data[k][i] = (float)((i * (7 + 2 * k) + 3 * k) % 17) / 8.0f - 1.0f;
+    ins[k] = (ht_input){.name = k == 0 ? "x0" : k == 1 ? "x1" : k == 2 ? "x2" : "x3",
+                        .rank = c ? 3 : 4, .data = data[k]};
+    for (int d = 0; d < (c ? 3 : 4); d++) ins[k].dims[d] = c ? cdims[d] : dims[d];
+    snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", k ? "," : "", buf);
+  }
+  mb_node(b, op, names, "t", 0, NULL);
+  mb_attr alpha_attr[] = {MB_FLOAT("alpha", alpha)};
+  mb_node(b, act, "t", "y", alpha != 0 ? 1 : 0, alpha_attr);
+  mb_output(b, "y");
+  size_t len;
+  uint8_t *bytes = mb_pack(b, &len);
+  ck_assert_msg(ht_run_model(op, bytes, len, ins, nin, TOL) == HT_PASS, "%s+%s: OpenCL differs",
+                op, act);
+  /* The CPU backend against the arithmetic done here, and the fusion seen. */
+  clcnn_context *ctx;
+  clcnn_model *m;
+  clcnn_session *s;
+  ck_assert_int_eq(clcnn_context_create(NULL, &ctx), CLCNN_OK);
+  ck_assert_int_eq(clcnn_model_load_memory(ctx, bytes, len, NULL, &m), CLCNN_OK);
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.device = "cpu";
+  so.profile = 1;
+  ck_assert_int_eq(clcnn_session_create(m, &so, NULL, 0, &s), CLCNN_OK);
+  for (int k = 0; k < nin; k++) {
+    clcnn_tensor t = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = ins[k].rank, .data = data[k]};
+    for (int d = 0; d < t.rank; d++) t.dims[d] = ins[k].dims[d];
+    ck_assert_int_eq(clcnn_session_set_input(s, ins[k].name, &t), CLCNN_OK);
+  }
+  ck_assert_int_eq(clcnn_session_run(s), CLCNN_OK);
+  clcnn_tensor y;
+  ck_assert_int_eq(clcnn_session_output(s, "y", &y), CLCNN_OK);
+  const float *got = y.data;
+  for (int i = 0; i < E; i++) {
+    float sum = 0;
+    for (int k = 0; k < n; k++) sum += data[k][i];
+    if (bcast) sum += data[n][i / (H * W)];
+    const float want = sum > 0 ? sum : sum * alpha;
+    ck_assert_msg(fabsf(got[i] - want) <= 1e-5f, "%s+%s [%d]: %g, want %g", op, act, i,
+                  (double)got[i], (double)want);
+  }
+  const clcnn_profile_entry *pe;
+  int np;
+  ck_assert_int_eq(clcnn_session_profile(s, &pe, &np), CLCNN_OK);
+  int nodes = 0;
+  for (int i = 0; i < np; i++) nodes += strcmp(pe[i].op, "Transfer") != 0;
+  ck_assert_msg(nodes == 1, "%s+%s: %d nodes ran, the activation is not fused", op, act, nodes);
+  clcnn_session_free(s);
+  clcnn_model_free(m);
+  clcnn_context_free(ctx);
+  free(bytes);
+  mb_free(b);
+}
+
+/* The residual Add (or Sum) and its Relu run as one node on both backends. */
+START_TEST(fused_activation) {
+  add_then_act("Add", 2, false, "Relu", 0);
+  add_then_act("Add", 1, true, "Relu", 0);
+  add_then_act("Sum", 3, false, "Relu", 0);
+  add_then_act("Sum", 2, true, "LeakyRelu", 0.1f);
+  setenv("CLCNN_OCL_VARIANT", "gpu", 1);
+  add_then_act("Add", 2, false, "LeakyRelu", 0.2f);
+  unsetenv("CLCNN_OCL_VARIANT");
+}
+END_TEST
+
 START_TEST(gpu_form) {
   setenv("CLCNN_OCL_VARIANT", "gpu", 1);
   run2("Add", IN(1, 3, 17, 19), IN(1, 3, 17, 19), TOL);
@@ -116,6 +201,7 @@ START_TEST(gpu_form) {
 END_TEST
 
 int main(void) {
-  const ht_test tests[] = {HT_TEST(add_sub_mul_div), HT_TEST(pow_prelu_max_min), HT_TEST(variadic), HT_TEST(gpu_form)};
+  const ht_test tests[] = {HT_TEST(add_sub_mul_div), HT_TEST(pow_prelu_max_min), HT_TEST(variadic), HT_TEST(gpu_form),
+                           HT_TEST(fused_activation)};
   return ht_main("ops-binary", tests, (int)(sizeof tests / sizeof *tests));
 }
