@@ -4,6 +4,7 @@
 #ifndef CLCNN_HOST_OCL_H
 #define CLCNN_HOST_OCL_H
 
+#include "devctx.h"
 #include "device.h"
 #include "kernel_options.h"
 #include "program_cache.h"
@@ -94,6 +95,16 @@ clcnn_status ocl_enqueue(ocl_node *on, cl_kernel k, cl_uint work_dim, const size
  *   ocl_args(k, err, sizeof(cl_mem), &x->mem, sizeof(cl_uint), &xoff, 0) */
 clcnn_status ocl_args(cl_kernel k, clcnn_err *err, ...);
 
+
+/* Which form of a kernel suits the node's device: true for the GPU form
+ * (work-groups sharing __local memory, coalesced vectors), false for the CPU
+ * form (one work-item per register tile, no __local memory or barriers). The
+ * device type decides, unless CLCNN_OCL_VARIANT was "gpu" or "cpu" when the
+ * context first used the device (to test both forms on one device). */
+bool ocl_gpu_variant(const ocl_node *on);
+
+/* The environment knobs of the node's context and device (host/devctx.h). */
+const ocl_knobs *ocl_node_knobs(const ocl_node *on);
 
 /* The session's device. */
 const ocl_device_info *ocl_node_device(const ocl_node *on);
