@@ -20,7 +20,9 @@ typedef struct ocl_tensor {
   size_t offset;   /* in bytes; always a multiple of 64 in the arena, 0 for constants */
 } ocl_tensor;
 
-/* Element offset of a tensor (kernels take offsets in elements). */
+/* Element offset of a tensor (kernels take offsets in elements). It fits:
+ * the runtime checked that every tensor of the node ends within 2^31
+ * elements (backend.max_elements, host/backend.c). */
 static inline cl_uint ocl_elem_offset(const ocl_tensor *t) {
   size_t es = dtype_size(t->dtype);
   return (cl_uint)(t->offset / (es ? es : 1));
@@ -128,5 +130,9 @@ int ocl_test_fail_pending(ocl_fault kind);
 bool ocl_fault_now(ocl_fault kind);
 /* The allocation hook alone (ocl_test_fail(OCL_FAULT_ALLOC, nth)). */
 void ocl_test_fail_allocation(int nth);
+/* Test hook: OpenCL backends opened from now on accept tensors ending at up
+ * to `n` elements of their buffer instead of 2^31 (0: back to 2^31), so that
+ * a test reaches the limit without allocating 8 GiB. */
+void ocl_test_index_limit(uint64_t n);
 
 #endif
