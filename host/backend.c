@@ -11,6 +11,15 @@
 
 #define DEV_ALIGN 256 /* >= CL_DEVICE_MEM_BASE_ADDR_ALIGN (bits/8) on real devices */
 
+/* The kernels take element offsets, counts and strides as 32-bit integers
+ * (uint and int both; 64-bit integer arithmetic is slow on GPUs, and 2^31
+ * floats are 8 GiB, more than most devices allocate in one buffer): every
+ * tensor must end within 2^31 elements of its buffer's start. The runtime
+ * checks it (backend.max_elements). A test lowers it (ocl_test_index_limit). */
+#define OCL_MAX_ELEMENTS ((uint64_t)1 << 31)
+static _Atomic uint64_t test_max_elements;
+void ocl_test_index_limit(uint64_t n) { test_max_elements = n; }
+
 /* ---------------------------------------------------------- op registry */
 
 #define OP(ID, NAME, FAM) extern const ocl_op *const ocl_ops_##FAM[CLCNN_OP_COUNT];
@@ -290,6 +299,8 @@ static clcnn_status open_on(const ocl_device_info *dev, cl_context app_ctx, cl_c
   snprintf(b->device, sizeof b->device, "%s", dev->name);
   size_t align = dev->mem_base_addr_align_bits / 8;
   b->align = align > DEV_ALIGN ? align : DEV_ALIGN;
+  uint64_t lim = test_max_elements;
+  b->max_elements = lim ? lim : OCL_MAX_ELEMENTS;
   be->dev = dev;
   be->profile = a->profile;
   be->nnodes = a->nnodes;

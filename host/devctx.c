@@ -50,7 +50,9 @@ struct ocl_devctx {
   cl_context ctx;
   bool app_owned;           /* the application's context: freed with its last session */
   int refs;                 /* sessions using it (under the registry's lock) */
-  ocl_cache_config cache;
+  ocl_cache_config cache;   /* its dir resolved from the environment once */
+  char cache_dir[OCL_CACHE_PATH_MAX];
+  ocl_knobs knobs;
   pthread_mutex_t lock;     /* the program list */
   program_entry *programs;
   int nprograms, cap;
@@ -219,6 +221,10 @@ clcnn_status ocl_devctx_acquire(clcnn_context *ctx, const ocl_device_info *dev,
   dc->registry = r;
   dc->cache = *cache; /* the strings are the context's, which outlives dc */
   dc->cache.defer_write = true;
+  /* CLCNN_CACHE_DIR, XDG_CACHE_HOME and HOME once, not at every build. */
+  if (!dc->cache.disabled && ocl_cache_dir(&dc->cache, dc->cache_dir, sizeof dc->cache_dir))
+    dc->cache.dir = dc->cache_dir;
+  ocl_knobs_read(&dc->knobs);
   if (app_context) {
     clRetainContext(app_context);
     dc->ctx = app_context;
@@ -263,6 +269,28 @@ void ocl_devctx_release(ocl_devctx *dc) {
 }
 
 cl_context ocl_devctx_context(const ocl_devctx *dc) { return dc->ctx; }
+const ocl_knobs *ocl_devctx_knobs(const ocl_devctx *dc) { return &dc->knobs; }
+
+static bool env_is(const char *name, const char *value) {
+  const char *v = getenv(name);
+  return v && !strcmp(v, value);
+}
+
+void ocl_knobs_read(ocl_knobs *k) {
+  memset(k, 0, sizeof *k);
+  k->variant = env_is("CLCNN_OCL_VARIANT", "gpu")   ? OCL_KNOB_GPU
+               : env_is("CLCNN_OCL_VARIANT", "cpu") ? OCL_KNOB_CPU
+                                                    : OCL_KNOB_AUTO;
+  k->conv = env_is("CLCNN_CONV", "im2col")   ? OCL_CONV_IM2COL
+            : env_is("CLCNN_CONV", "direct") ? OCL_CONV_DIRECT
+                                             : OCL_CONV_AUTO;
+  k->gemm = env_is("CLCNN_GEMM", "own")       ? OCL_GEMM_KNOB_OWN
+            : env_is("CLCNN_GEMM", "clblast") ? OCL_GEMM_KNOB_CLBLAST
+                                              : OCL_GEMM_KNOB_AUTO;
+  k->tune = env_is("CLCNN_TUNE", "1");
+  const char *dir = getenv("CLCNN_KERNEL_DIR");
+  if (dir) snprintf(k->kernel_dir, sizeof k->kernel_dir, "%s", dir);
+}
 
 extern const struct embedded_file {
   const char *name;
@@ -270,11 +298,11 @@ extern const struct embedded_file {
   size_t size;
 } clcnn_embedded_kernels[];
 
-/* One kernel file: CLCNN_KERNEL_DIR/FILE when set (kernel development),
- * else the copy embedded at build time. Returns malloc'd text. */
-static char *read_kernel_file(const char *file, size_t *size, clcnn_err *err) {
-  const char *dir = getenv("CLCNN_KERNEL_DIR");
-  if (dir && dir[0]) {
+/* One kernel file: DIR/FILE when `dir` is not empty (CLCNN_KERNEL_DIR, for
+ * kernel development), else the copy embedded at build time. Returns
+ * malloc'd text. */
+static char *read_kernel_file(const char *dir, const char *file, size_t *size, clcnn_err *err) {
+  if (dir[0]) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, file);
     FILE *f = fopen(path, "rb");
@@ -313,11 +341,11 @@ static char *read_kernel_file(const char *file, size_t *size, clcnn_err *err) {
 }
 
 /* common.cl, a newline, then FILE. */
-static char *kernel_source(const char *file, clcnn_err *err) {
+static char *kernel_source(const char *dir, const char *file, clcnn_err *err) {
   size_t n0 = 0, n1 = 0;
-  char *common = read_kernel_file("common.cl", &n0, err);
+  char *common = read_kernel_file(dir, "common.cl", &n0, err);
   if (!common) return NULL;
-  char *body = read_kernel_file(file, &n1, err);
+  char *body = read_kernel_file(dir, file, &n1, err);
   char *src = body ? malloc(n0 + n1 + 2) : NULL;
   if (src) {
     memcpy(src, common, n0);
@@ -356,7 +384,7 @@ clcnn_status ocl_devctx_program(ocl_devctx *dc, const char *file, const char *op
   if (ocl_fault_now(OCL_FAULT_BUILD))
     return err_set(err, CLCNN_ERROR_KERNEL_BUILD,
                    "building %s failed: CL_BUILD_PROGRAM_FAILURE (injected by the test hook)", file);
-  char *src = kernel_source(file, err);
+  char *src = kernel_source(dc->knobs.kernel_dir, file, err);
   if (!src) return err->status;
   char opts[4096];
   snprintf(opts, sizeof opts, "-cl-std=CL1.2 -cl-mad-enable -cl-no-signed-zeros %s", options);

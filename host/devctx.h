@@ -20,6 +20,24 @@
 typedef struct ocl_devctx ocl_devctx;
 typedef struct ocl_weights ocl_weights;
 
+/* The environment variables that steer the OpenCL backend (docs/environment.md),
+ * read once, when the devctx is created (the first session of a
+ * clcnn_context on a device): a change to the environment reaches the next
+ * clcnn_context, never a kernel choice in the middle of one. */
+typedef enum { OCL_KNOB_AUTO = 0, OCL_KNOB_CPU, OCL_KNOB_GPU } ocl_variant_knob;
+typedef enum { OCL_CONV_AUTO = 0, OCL_CONV_IM2COL, OCL_CONV_DIRECT } ocl_conv_knob;
+typedef enum { OCL_GEMM_KNOB_AUTO = 0, OCL_GEMM_KNOB_OWN, OCL_GEMM_KNOB_CLBLAST } ocl_gemm_knob;
+typedef struct ocl_knobs {
+  ocl_variant_knob variant; /* CLCNN_OCL_VARIANT: "cpu", "gpu"; else by device type */
+  ocl_conv_knob conv;       /* CLCNN_CONV: "im2col", "direct"; else chosen per layer */
+  ocl_gemm_knob gemm;       /* CLCNN_GEMM: "own", "clblast"; else chosen per layer */
+  bool tune;                /* CLCNN_TUNE=1: time both GEMMs of a layer at prepare */
+  char kernel_dir[OCL_CACHE_PATH_MAX]; /* CLCNN_KERNEL_DIR: .cl files from here; "": embedded */
+} ocl_knobs;
+
+/* Reads the knobs from the environment (what ocl_devctx_acquire does). */
+void ocl_knobs_read(ocl_knobs *k);
+
 /* The shared context of device `dev` in `ctx` (created on first use and
  * kept until clcnn_context_free), or, with `app_context`, the one for the
  * application's cl_context (retained; released with its last session).
@@ -31,6 +49,8 @@ clcnn_status ocl_devctx_acquire(clcnn_context *ctx, const ocl_device_info *dev,
                                 ocl_devctx **out, clcnn_err *err);
 void ocl_devctx_release(ocl_devctx *dc);
 cl_context ocl_devctx_context(const ocl_devctx *dc);
+/* The knobs read when the devctx was created. */
+const ocl_knobs *ocl_devctx_knobs(const ocl_devctx *dc);
 
 /* The program of kernels/FILE built with `options`: from memory, else from
  * the disk cache or source (ocl_program_build). The program stays the

@@ -93,7 +93,7 @@ bool ocl_device_fast_fma(const ocl_device_info *dev) {
 
 const size_t *ocl_cpu_local(const ocl_node *on) {
   static const size_t one[3] = {1, 1, 1};
-  return ocl_gpu_variant(ocl_node_device(on)) ? NULL : one;
+  return ocl_gpu_variant(on) ? NULL : one;
 }
 
 /* ------------------------------------------------------ own kernels */
@@ -148,7 +148,7 @@ static clcnn_status own_prepare(ocl_node *on, ocl_gemm_plan *p, clcnn_err *err) 
   const size_t batch = d->nb0 * d->nb1;
   const char *name = "gemm_f32";
   p->has_local = false;
-  if (ocl_gpu_variant(dev)) {
+  if (ocl_gpu_variant(on)) {
     /* 16 x 16 work-items computing 64 x 64 (8 x 8 and 32 x 32 on small
      * devices); tiny products take one dot per work-item. */
     int ts = dev->max_work_group_size >= 256 ? 64 : 32, wp = 4, tsk = 16;
@@ -180,7 +180,7 @@ static clcnn_status own_prepare(ocl_node *on, ocl_gemm_plan *p, clcnn_err *err) 
     p->global[1] = (d->m + (size_t)tm - 1) / (size_t)tm;
   }
   p->global[2] = batch;
-  if (!p->has_local && !ocl_gpu_variant(dev)) {
+  if (!p->has_local && !ocl_gpu_variant(on)) {
     /* One work-item per work-group (ocl_cpu_local). */
     p->local[0] = p->local[1] = p->local[2] = 1;
     p->has_local = true;
@@ -300,10 +300,6 @@ static double now_s(void) {
   return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-static bool env_is(const char *name, const char *value) {
-  const char *v = getenv(name);
-  return v && !strcmp(v, value);
-}
 static tune_entry *tune_cache;
 static int tune_count, tune_cap;
 
@@ -394,16 +390,17 @@ clcnn_status ocl_gemm_prepare(ocl_node *on, const ocl_gemm_desc *d, ocl_gemm_pla
   char key[2048];
 #if CLCNN_HAVE_CLBLAST
   if (impl == OCL_GEMM_AUTO) {
-    if (env_is("CLCNN_GEMM", "own"))
+    const ocl_gemm_knob knob = ocl_node_knobs(on)->gemm; /* CLCNN_GEMM */
+    if (knob == OCL_GEMM_KNOB_OWN)
       impl = OCL_GEMM_OWN;
-    else if (env_is("CLCNN_GEMM", "clblast"))
+    else if (knob == OCL_GEMM_KNOB_CLBLAST)
       impl = OCL_GEMM_CLBLAST;
   }
   if (impl == OCL_GEMM_AUTO && d->k == 0) impl = OCL_GEMM_OWN;
   if (impl == OCL_GEMM_AUTO) {
     tune_key(on, d, key, sizeof key);
     impl = tune_lookup(key);
-    if (impl == OCL_GEMM_AUTO && env_is("CLCNN_TUNE", "1")) tune = true;
+    if (impl == OCL_GEMM_AUTO && ocl_node_knobs(on)->tune) tune = true; /* CLCNN_TUNE */
     if (impl == OCL_GEMM_AUTO && !tune)
       impl = ocl_node_device(on)->type == OCL_DEVICE_GPU ? OCL_GEMM_CLBLAST : OCL_GEMM_OWN;
   }

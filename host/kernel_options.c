@@ -40,13 +40,6 @@ char *ocl_float_literal(float v, char out[OCL_FLOAT_LITERAL_MAX]) {
   return out;
 }
 
-bool ocl_gpu_variant(const struct ocl_device_info *dev) {
-  const char *v = getenv("CLCNN_OCL_VARIANT");
-  if (v && !strcmp(v, "gpu")) return true;
-  if (v && !strcmp(v, "cpu")) return false;
-  return dev && dev->type == OCL_DEVICE_GPU;
-}
-
 /* The -D name of each activation and which parameters it reads. */
 enum { P_ALPHA = 1, P_BETA = 2, P_GAMMA = 4, P_MINMAX = 8 };
 

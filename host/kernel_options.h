@@ -51,12 +51,4 @@ bool ocl_activation_supported(int act_op);
 #define OCL_FLOAT_LITERAL_MAX 32
 char *ocl_float_literal(float v, char out[OCL_FLOAT_LITERAL_MAX]);
 
-/* Which form of a kernel suits the device: true for the GPU form (work-groups
- * sharing __local memory, coalesced vectors), false for the CPU form (one
- * work-item per register tile, no __local memory or barriers). The device
- * type decides, unless the environment variable CLCNN_OCL_VARIANT is "gpu"
- * or "cpu" (to test both forms on one device). */
-struct ocl_device_info;
-bool ocl_gpu_variant(const struct ocl_device_info *dev);
-
 #endif /* CLCNN_HOST_KERNEL_OPTIONS_H */

@@ -10,6 +10,15 @@
 const ocl_device_info *ocl_node_device(const ocl_node *on) { return on->be->dev; }
 cl_context ocl_node_context(const ocl_node *on) { return on->be->ctx; }
 cl_command_queue ocl_node_queue(const ocl_node *on) { return on->be->queue; }
+const ocl_knobs *ocl_node_knobs(const ocl_node *on) { return ocl_devctx_knobs(on->be->dc); }
+
+bool ocl_gpu_variant(const ocl_node *on) {
+  switch (ocl_node_knobs(on)->variant) {
+    case OCL_KNOB_GPU: return true;
+    case OCL_KNOB_CPU: return false;
+    default: return on->be->dev->type == OCL_DEVICE_GPU;
+  }
+}
 
 static clcnn_status cl_fail(clcnn_err *err, clcnn_status st, cl_int code, const char *what) {
   return err_set(err, st, "%s failed: %s (%d)", what, ocl_error_str(code), (int)code);

@@ -4,6 +4,7 @@
 #ifndef CLCNN_HOST_OCL_H
 #define CLCNN_HOST_OCL_H
 
+#include "devctx.h"
 #include "device.h"
 #include "kernel_options.h"
 #include "program_cache.h"
@@ -19,7 +20,9 @@ typedef struct ocl_tensor {
   size_t offset;   /* in bytes; always a multiple of 64 in the arena, 0 for constants */
 } ocl_tensor;
 
-/* Element offset of a tensor (kernels take offsets in elements). */
+/* Element offset of a tensor (kernels take offsets in elements). It fits:
+ * the runtime checked that every tensor of the node ends within 2^31
+ * elements (backend.max_elements, host/backend.c). */
 static inline cl_uint ocl_elem_offset(const ocl_tensor *t) {
   size_t es = dtype_size(t->dtype);
   return (cl_uint)(t->offset / (es ? es : 1));
@@ -101,6 +104,16 @@ clcnn_status ocl_args(cl_kernel k, clcnn_err *err, ...);
 clcnn_status ocl_size_args(cl_kernel k, cl_uint first, const int64_t *v, int n, clcnn_err *err);
 
 
+/* Which form of a kernel suits the node's device: true for the GPU form
+ * (work-groups sharing __local memory, coalesced vectors), false for the CPU
+ * form (one work-item per register tile, no __local memory or barriers). The
+ * device type decides, unless CLCNN_OCL_VARIANT was "gpu" or "cpu" when the
+ * context first used the device (to test both forms on one device). */
+bool ocl_gpu_variant(const ocl_node *on);
+
+/* The environment knobs of the node's context and device (host/devctx.h). */
+const ocl_knobs *ocl_node_knobs(const ocl_node *on);
+
 /* The session's device. */
 const ocl_device_info *ocl_node_device(const ocl_node *on);
 cl_context ocl_node_context(const ocl_node *on);
@@ -123,5 +136,9 @@ int ocl_test_fail_pending(ocl_fault kind);
 bool ocl_fault_now(ocl_fault kind);
 /* The allocation hook alone (ocl_test_fail(OCL_FAULT_ALLOC, nth)). */
 void ocl_test_fail_allocation(int nth);
+/* Test hook: OpenCL backends opened from now on accept tensors ending at up
+ * to `n` elements of their buffer instead of 2^31 (0: back to 2^31), so that
+ * a test reaches the limit without allocating 8 GiB. */
+void ocl_test_index_limit(uint64_t n);
 
 #endif

@@ -54,7 +54,10 @@ __kernel void fill_flat_any(__global T *y, uint y_off, uint n) {
  *   TO_HALF          the destination is half (vstore_half_rte: nearest even;
  *                    NaN is 0x7e00 with the sign, as on the CPU)
  *   TO_BOOL          the destination is bool: x != 0
- *   SAT              float to integer: toward zero, saturated, NaN -> 0
+ *   SAT              float to integer: toward zero, saturated, NaN -> 0 (the
+ *                    NaN test is explicit: OpenCL C says convert_*_sat(NaN)
+ *                    is 0, but not every implementation does it; Oclgrind
+ *                    21.10 gives the most negative integer)
  *   ROUND_HALF       float to float, rounded to the nearest half float
  *   (otherwise)      a C conversion: integers wrap or extend, integers to
  *                    float round to nearest. */
@@ -86,7 +89,11 @@ __kernel void fill_flat_any(__global T *y, uint y_off, uint n) {
 #if defined(TO_BOOL)
 #define CAST_STORE(i, v) (y[i] = (v) != 0 ? (DST_T)1 : (DST_T)0)
 #elif defined(SAT)
-#define CAST_STORE(i, v) (y[i] = CAT(CAT(convert_, DST_T), _sat_rtz)(v))
+#define CAST_STORE(i, v)                                                       \
+  {                                                                            \
+    float v_ = (v);                                                            \
+    y[i] = isnan(v_) ? (DST_T)0 : CAT(CAT(convert_, DST_T), _sat_rtz)(v_);     \
+  }
 #elif defined(ROUND_HALF)
 /* float to float through half precision (a Cast to float16 computed in
  * float32): the nearest half, ties to even, as a float. Scaling by powers

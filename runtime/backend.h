@@ -91,6 +91,12 @@ struct backend {
   char device[256];     /* the device's name (clcnn_session_device) */
   bool host_memory;     /* buffers are host pointers */
   size_t align;         /* alignment of arena offsets (0: 64 bytes) */
+  /* Kernels index a buffer with 32-bit integers: every tensor a node of this
+   * backend reads or writes must end (element offset in its buffer plus its
+   * element count) at or before this many elements. The runtime checks each
+   * one when the session is planned, so that no offset, count or stride a
+   * kernel receives can wrap. 0: no limit. */
+  uint64_t max_elements;
   void *impl;           /* the backend's own state */
 };
 

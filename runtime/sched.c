@@ -472,6 +472,42 @@ static clcnn_status build_tail(clcnn_session *s, clcnn_err *err) {
   return CLCNN_OK;
 }
 
+/* Every tensor a node reads or writes on a backend with 32-bit kernel
+ * indexing ends within backend.max_elements of its buffer's start: the
+ * element offsets, counts and strides its kernels take all fit. The one
+ * check of that kind, made once the memory plan has fixed every offset. */
+static clcnn_status check_index_limits(const clcnn_session *s, clcnn_err *err) {
+  const ir_graph *g = &s->g;
+  for (int k = 0; k < s->nsteps; k++) {
+    const sched_step *sp = &s->steps[k];
+    if (sp->kind != STEP_NODE) continue;
+    const backend *be = s->backends[sp->backend];
+    if (!be->max_elements) continue;
+    const ir_node *n = &g->nodes[sp->node];
+    for (int j = 0; j < n->nin + n->nout; j++) {
+      int v = j < n->nin ? n->in[j] : n->out[j - n->nin];
+      if (v < 0) continue;
+      backend_tensor t = sched_tensor(s, v, sp->backend);
+      if (!t.buf) continue;
+      const size_t es = dtype_size(t.dtype) ? dtype_size(t.dtype) : 1;
+      /* numel is at most 2^34 (shape_numel_checked) and the offset is inside
+       * an allocated buffer: no overflow in 64 bits. */
+      const uint64_t end = (uint64_t)(t.offset / es) + (uint64_t)shape_numel(t.rank, t.dims);
+      if (end > be->max_elements)
+        return err_set(err, CLCNN_ERROR_UNSUPPORTED,
+                       "node '%s' (%s) on %s: its %s '%s' ends at element %llu of its buffer "
+                       "(offset %llu + %lld elements); the kernels of %s index with 32 bits, "
+                       "up to %llu elements",
+                       n->name, n->op_type, be->name, j < n->nin ? "input" : "output",
+                       g->values[v].name, (unsigned long long)end,
+                       (unsigned long long)(t.offset / es),
+                       (long long)shape_numel(t.rank, t.dims), be->name,
+                       (unsigned long long)be->max_elements);
+    }
+  }
+  return CLCNN_OK;
+}
+
 /* ------------------------------------------------------------------ build */
 
 clcnn_status sched_build(clcnn_session *s, clcnn_err *err) {
@@ -481,6 +517,7 @@ clcnn_status sched_build(clcnn_session *s, clcnn_err *err) {
   if ((st = plan_memory(s, err))) return st;
   if ((st = bind_constants(s, err))) return st;
   if ((st = build_tail(s, err))) return st;
+  if ((st = check_index_limits(s, err))) return st;
   /* Step names serve the verify report too. */
   if ((s->profile || s->verify) && (st = setup_profile(s, err))) return st;
   if (s->verify) {

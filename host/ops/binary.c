@@ -133,7 +133,7 @@ static clcnn_status binary_prepare(ocl_node *on, clcnn_err *err) {
   const ir_graph *g = on->g;
   const ir_node *n = on->n;
   const ir_value *y = ir_out(g, n, 0);
-  const bool gpu = ocl_gpu_variant(ocl_node_device(on));
+  const bool gpu = ocl_gpu_variant(on);
   binary_state *s = calloc(1, sizeof *s);
   if (!s) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   on->state = s;

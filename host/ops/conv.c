@@ -66,12 +66,7 @@ static void geom3_from(const window_geom *g, geom3 *o) {
   }
 }
 
-static bool env_is(const char *name, const char *value) {
-  const char *v = getenv(name);
-  return v && !strcmp(v, value);
-}
-
-static int choose_path(const ocl_device_info *dev, const ir_node *n) {
+static int choose_path(const ocl_node *on, const ir_node *n) {
   const conv_params *p = n->params;
   if (n->op == CLCNN_OP_CONV_TRANSPOSE) return PATH_CONVT;
   if (p->depthwise && p->geom.nspatial <= 2) return PATH_DEPTHWISE;
@@ -79,9 +74,10 @@ static int choose_path(const ocl_device_info *dev, const ir_node *n) {
   bool stride1 = true;
   for (int i = 0; i < p->geom.nspatial; i++) stride1 &= p->geom.strides[i] == 1;
   bool direct_ok = stride1 && p->geom.nspatial <= 2;
-  if (env_is("CLCNN_CONV", "im2col")) return PATH_IM2COL;
-  if (direct_ok && env_is("CLCNN_CONV", "direct")) return PATH_DIRECT;
-  return direct_ok && !ocl_gpu_variant(dev) ? PATH_DIRECT : PATH_IM2COL;
+  const ocl_conv_knob knob = ocl_node_knobs(on)->conv; /* CLCNN_CONV */
+  if (knob == OCL_CONV_IM2COL) return PATH_IM2COL;
+  if (direct_ok && knob == OCL_CONV_DIRECT) return PATH_DIRECT;
+  return direct_ok && !ocl_gpu_variant(on) ? PATH_DIRECT : PATH_IM2COL;
 }
 
 /* ----------------------------------------------------------------- check */
@@ -124,7 +120,7 @@ static clcnn_status reserve(ocl_node *on, conv_state *s, size_t floats, clcnn_er
 static clcnn_status prepare_depthwise(ocl_node *on, conv_state *s, const geom3 *g, bool bias,
                                       clcnn_err *err) {
   const conv_params *p = on->n->params;
-  const bool gpu = ocl_gpu_variant(ocl_node_device(on));
+  const bool gpu = ocl_gpu_variant(on);
   int vw = gpu ? 1 : g->out[2] >= 16 && !(g->s[2] > 2) ? 8 : 4;
   char o[2048] = "";
   ocl_opt(o, sizeof o, "-DC=%lld -DCOUT=%lld -DMULT=%lld", (long long)p->in_channels,
@@ -189,7 +185,7 @@ static clcnn_status prepare_direct(ocl_node *on, conv_state *s, const geom3 *g, 
   clcnn_status st = reserve(on, s, (size_t)floats, err);
   if (st) return st;
   /* The padded copy: a row per work-item on CPUs, an element on GPUs. */
-  const int pvw = ocl_gpu_variant(dev) ? 1 : (int)PW;
+  const int pvw = ocl_gpu_variant(on) ? 1 : (int)PW;
   s->pad_global[0] = (size_t)((PW + pvw - 1) / pvw);
   s->pad_global[1] = (size_t)PH;
   s->pad_global[2] = (size_t)images;
@@ -271,7 +267,7 @@ static clcnn_status prepare_im2col(ocl_node *on, conv_state *s, const geom3 *g, 
   int64_t last = rows - (rows - 1) / band * band;
   if (last != band && (st = im2col_plan(on, last * ow, bias, &s->plan_last, err))) return st;
   /* GPUs: one element per work-item; CPUs: one output row. */
-  const bool gpu = ocl_gpu_variant(ocl_node_device(on));
+  const bool gpu = ocl_gpu_variant(on);
   /* The kernel's geometry is an option, the sizes arguments. */
   char o[2048] = "-DVW=1";
   window_options(g, o, sizeof o);
@@ -328,7 +324,7 @@ static clcnn_status conv_prepare(ocl_node *on, clcnn_err *err) {
   const bool bias = ir_in(on->g, n, 2) != NULL;
   s->in_image = p->in_channels * p->geom.in_size;
   s->out_image = p->out_channels * p->geom.out_size;
-  s->path = choose_path(ocl_node_device(on), n);
+  s->path = choose_path(on, n);
   switch (s->path) {
     case PATH_DEPTHWISE: return prepare_depthwise(on, s, &g, bias, err);
     case PATH_GEMM: return prepare_gemm(on, s, bias, err);

@@ -66,7 +66,7 @@ static clcnn_status gemm_prepare(ocl_node *on, clcnn_err *err) {
   ocl_gemm_desc d;
   bool tb = p->trans_b != 0;
   const ir_value *b = ir_in(on->g, n, 1);
-  if (tb && b->is_const && b->t.data && !ocl_gpu_variant(ocl_node_device(on)) && p->m > 1) {
+  if (tb && b->is_const && b->t.data && !ocl_gpu_variant(on) && p->m > 1) {
     /* [N, K] -> [K, N]. With M == 1 the dot-product kernel reads the
      * transposed weights once, as they are. */
     const float *src = b->t.data;

@@ -101,7 +101,7 @@ static const char *bits_type(size_t es) {
  * vectorises within it), 16 bytes on GPUs so that neighbouring work-items
  * touch neighbouring addresses. Always 2..16 (vload2..vload16). */
 static int vec_width(const ocl_node *on, size_t es) {
-  int bytes = ocl_gpu_variant(ocl_node_device(on)) ? 16 : 64;
+  int bytes = ocl_gpu_variant(on) ? 16 : 64;
   int vw = bytes / (int)es;
   return vw < 2 ? 2 : vw > 16 ? 16 : vw;
 }
@@ -198,7 +198,7 @@ static clcnn_status prepare_strided(ocl_node *on, nd_map *m, size_t es, clcnn_er
   s->work_dim = 3;
   s->global[2] = (size_t)outer;
   const ocl_device_info *dev = ocl_node_device(on);
-  if (ocl_gpu_variant(dev) && dev->max_work_group_size >= 64) {
+  if (ocl_gpu_variant(on) && dev->max_work_group_size >= 64) {
     int ts = dev->max_work_group_size >= 256 ? 32 : 16;
     ocl_opt(opts, sizeof opts, "-DTS=%d", ts);
     s->has_local = true;

@@ -80,7 +80,7 @@ static clcnn_status batchnorm_prepare(ocl_node *on, clcnn_err *err) {
   const ir_graph *g = on->g;
   const ir_node *n = on->n;
   const batchnorm_params *p = n->params;
-  const bool gpu = ocl_gpu_variant(ocl_node_device(on));
+  const bool gpu = ocl_gpu_variant(on);
   bn_state *s = calloc(1, sizeof *s);
   if (!s) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   on->state = s;
@@ -237,7 +237,7 @@ static clcnn_status rownorm_prepare(ocl_node *on, clcnn_err *err) {
   const ir_graph *g = on->g;
   const ir_node *n = on->n;
   const ocl_device_info *dev = ocl_node_device(on);
-  const bool gpu = ocl_gpu_variant(dev);
+  const bool gpu = ocl_gpu_variant(on);
   rownorm_state *s = calloc(1, sizeof *s);
   if (!s) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   on->state = s;
@@ -322,7 +322,7 @@ static const char *lrn_check(const ocl_device_info *dev, const ir_graph *g, cons
 
 static clcnn_status lrn_prepare(ocl_node *on, clcnn_err *err) {
   const lrn_params *p = on->n->params;
-  const bool gpu = ocl_gpu_variant(ocl_node_device(on));
+  const bool gpu = ocl_gpu_variant(on);
   lrn_state *s = calloc(1, sizeof *s);
   if (!s) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   on->state = s;

@@ -57,7 +57,7 @@ static clcnn_status pool_prepare(ocl_node *on, clcnn_err *err) {
   pool_state *s = calloc(1, sizeof *s);
   if (!s) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   on->state = s;
-  const bool gpu = ocl_gpu_variant(ocl_node_device(on));
+  const bool gpu = ocl_gpu_variant(on);
   const int64_t planes = p->batch * p->channels;
   char o[2048] = "";
   if (p->global) {

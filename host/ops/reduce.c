@@ -43,7 +43,7 @@ static clcnn_status reduce_prepare(ocl_node *on, clcnn_err *err) {
   const ir_node *n = on->n;
   const reduce_params *p = n->params;
   const ocl_device_info *dev = ocl_node_device(on);
-  const bool gpu = ocl_gpu_variant(dev);
+  const bool gpu = ocl_gpu_variant(on);
   reduce_state *s = calloc(1, sizeof *s);
   if (!s) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   on->state = s;

@@ -269,7 +269,7 @@ static clcnn_status prepare_nearest(ocl_node *on, resize_state *s, clcnn_err *er
                   tab ? sizeof(int32_t) * (size_t)(tlen ? tlen : 1) : sizeof tlen, &s->itab, err);
   free(tab);
   if (st) return st;
-  int vw = ocl_gpu_variant(ocl_node_device(on)) ? 16 / (int)es : 64 / (int)es;
+  int vw = ocl_gpu_variant(on) ? 16 / (int)es : 64 / (int)es;
   vw = vw < 2 ? 2 : vw > 16 ? 16 : vw;
   char opts[2048] = "";
   int64_t outer = 1;
@@ -343,7 +343,7 @@ static clcnn_status prepare_interp(ocl_node *on, resize_state *s, clcnn_err *err
   bool w_first = !id_h && !id_w && p->scale[aw] < p->scale[ah];
   /* The H pass sums like interp_row1() when it runs over one column. */
   bool h_row1 = (w_first || id_w ? wo : wi) == 1;
-  const bool gpu = ocl_gpu_variant(ocl_node_device(on));
+  const bool gpu = ocl_gpu_variant(on);
   int vw = gpu ? 1 : 8;
   float e = p->extrapolation_value;
   uint32_t ebits;

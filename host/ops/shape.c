@@ -29,7 +29,7 @@ static const char *bits_type(size_t es) {
 /* Elements per work-item: 64 bytes on CPUs, 16 on GPUs (neighbouring
  * work-items on neighbouring addresses). 2..16. */
 static int vec_width(const ocl_node *on, size_t es) {
-  int bytes = ocl_gpu_variant(ocl_node_device(on)) ? 16 : 64;
+  int bytes = ocl_gpu_variant(on) ? 16 : 64;
   int vw = bytes / (int)(es ? es : 1);
   return vw < 2 ? 2 : vw > 16 ? 16 : vw;
 }

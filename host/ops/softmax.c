@@ -30,7 +30,7 @@ static const char *softmax_check(const ocl_device_info *dev, const ir_graph *g,
 static clcnn_status softmax_prepare(ocl_node *on, clcnn_err *err) {
   const softmax_params *p = on->n->params;
   const ocl_device_info *dev = ocl_node_device(on);
-  const bool gpu = ocl_gpu_variant(dev);
+  const bool gpu = ocl_gpu_variant(on);
   softmax_state *s = calloc(1, sizeof *s);
   if (!s) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   on->state = s;

@@ -43,7 +43,7 @@ static const char *unary_check(const ocl_device_info *dev, const ir_graph *g, co
 static clcnn_status unary_prepare(ocl_node *on, clcnn_err *err) {
   const ir_value *y = ir_out(on->g, on->n, 0);
   const int64_t n = shape_numel(y->t.rank, y->t.dims);
-  const bool gpu = ocl_gpu_variant(ocl_node_device(on));
+  const bool gpu = ocl_gpu_variant(on);
   /* CPU: a work-item takes 4 float8 (128 bytes); GPU: one float4, so that
    * neighbouring work-items read neighbouring vectors. */
   const int vw = gpu ? 4 : 8, items = gpu ? 1 : 4;

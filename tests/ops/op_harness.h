@@ -59,8 +59,21 @@ ht_result ht_run(const char *op_type, int opset, const ht_input *inputs, int nin
 ht_result ht_run_model(const char *desc, const uint8_t *bytes, size_t len, const ht_input *inputs,
                        int nin, float tol);
 
-/* Whether an OpenCL device is present (else the suite exits 77). */
+/* Whether an OpenCL device is present (else the suite exits 77). Call it
+ * first: it also records the CLCNN_* knobs the tests set (ht_env_restore).
+ *
+ * Small-shapes mode, for slow simulated devices (the oclgrind suite): with
+ * CLCNN_TEST_MAX_ELEMS=N in the environment, a case whose inputs (weights
+ * included) and outputs hold more than N elements in all runs on the CPU
+ * backend only, and counts as passed; how many cases ran on the device and
+ * how many were left out is printed at exit. */
 bool ht_have_opencl(void);
+
+/* Sets CLCNN_OCL_VARIANT, CLCNN_CONV, CLCNN_GEMM and CLCNN_TUNE back to the
+ * values they had when the test started (unset if they were unset): tests
+ * that set one call it afterwards, so that a suite that runs the whole test
+ * under, say, CLCNN_GEMM=own keeps it. */
+void ht_env_restore(void);
 
 /* The main() of an op test: exits 77 without OpenCL, else runs each test
  * function in its own test case of suite `name` (600 s each) and returns 0

@@ -196,7 +196,7 @@ START_TEST(gpu_form) {
                        (ht_input){.name = "B", HT_DIMS(3, 5, 1)},
                        (ht_input){.name = "C", HT_DIMS(7)}};
   ck_assert(ht_run("Mean", 13, three, 3, 1, NULL, 0, TOL) == HT_PASS);
-  unsetenv("CLCNN_OCL_VARIANT");
+  ht_env_restore();
 }
 END_TEST
 

@@ -171,11 +171,7 @@ END_TEST
 
 /* Tests run in this process (CK_NOFORK): a child forked after OpenCL was
  * initialised lacks PoCL's worker threads and waits for them forever. */
-static void restore_env(void) {
-  unsetenv("CLCNN_OCL_VARIANT");
-  unsetenv("CLCNN_GEMM");
-  unsetenv("CLCNN_TUNE");
-}
+static void restore_env(void) { ht_env_restore(); }
 
 int main(void) {
   if (!ht_have_opencl()) {

@@ -115,7 +115,7 @@ START_TEST(gpu_form) {
   ht_attr a[1] = {HT_INT("size", 3)};
   ht_input x = X(1, 7, 5, 9);
   expect("LRN", 13, &x, 1, 1, a, 1, TOL_LRN);
-  unsetenv("CLCNN_OCL_VARIANT");
+  ht_env_restore();
 }
 END_TEST
 

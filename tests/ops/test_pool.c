@@ -107,7 +107,7 @@ END_TEST
 
 /* Tests run in this process (CK_NOFORK): a child forked after OpenCL was
  * initialised lacks PoCL's worker threads and waits for them forever. */
-static void restore_env(void) { unsetenv("CLCNN_OCL_VARIANT"); }
+static void restore_env(void) { ht_env_restore(); }
 
 int main(void) {
   if (!ht_have_opencl()) {

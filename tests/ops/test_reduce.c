@@ -80,7 +80,7 @@ START_TEST(gpu_form) {
     run_input(ops[o], IN(2, 3, 7, 17), a02, 2, 0, 0);
     run_input(ops[o], IN(3, 1000), last, 1, 0, 0);
   }
-  unsetenv("CLCNN_OCL_VARIANT");
+  ht_env_restore();
 }
 END_TEST
 

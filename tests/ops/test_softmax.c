@@ -44,7 +44,7 @@ START_TEST(gpu_form) {
   run_axis("LogSoftmax", 13, IN(7, 33), -1);
   run_axis("Softmax", 13, IN(3, 1), -1);
   run_axis("Softmax", 13, IN(2, 3, 7, 17), 2);
-  unsetenv("CLCNN_OCL_VARIANT");
+  ht_env_restore();
 }
 END_TEST
 

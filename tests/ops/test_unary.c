@@ -95,7 +95,7 @@ START_TEST(gpu_form) {
     run1(ops[o], 13, IN(1, 3, 17, 19), NULL, 0);
     run1(ops[o], 13, IN(7), NULL, 0);
   }
-  unsetenv("CLCNN_OCL_VARIANT");
+  ht_env_restore();
 }
 END_TEST
 

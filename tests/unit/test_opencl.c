@@ -732,6 +732,58 @@ START_TEST(faults_injected_at_every_site) {
 }
 END_TEST
 
+/* Kernels index buffers with 32 bits: a tensor that ends past the limit
+ * (2^31 elements, lowered here by the test hook) is refused when the session
+ * is created, naming the node; at the limit it runs. Relu -> Relu on N
+ * floats (N * 4 a multiple of the arena's 256-byte alignment): x, the
+ * intermediate and y are all live at the second node, so the arena holds
+ * them at element offsets 0, N and 2N, and the last ends at element 3N. */
+START_TEST(index_limit) {
+  enum { N = 1024 };
+  mb *b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 2, (int64_t[]){1, N});
+  mb_node(b, "Relu", "x", "t", 0, NULL);
+  mb_node(b, "Relu", "t", "y", 0, NULL);
+  mb_output(b, "y");
+  size_t len;
+  uint8_t *bytes = mb_pack(b, &len);
+  clcnn_model *m = NULL;
+  ck_assert_int_eq(clcnn_model_load_memory(ctx, bytes, len, NULL, &m), CLCNN_OK);
+  free(bytes);
+  mb_free(b);
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.device = "opencl";
+  so.strict = 1;
+  static float x[N];
+  for (int i = 0; i < N; i++) x[i] = (float)(i % 7) - 3.0f;
+  /* The smallest limit that fails. */
+  ocl_test_index_limit(3 * N - 1);
+  clcnn_session *s = NULL;
+  ck_assert_int_eq(clcnn_session_create(m, &so, NULL, 0, &s), CLCNN_ERROR_UNSUPPORTED);
+  ck_assert_ptr_null(s);
+  const char *msg = clcnn_last_error();
+  ck_assert_msg(strstr(msg, "(Relu) on opencl") && strstr(msg, "ends at element 3072") &&
+                    strstr(msg, "32 bits, up to 3071 elements"),
+                "%s", msg);
+  /* The largest tensor end that passes: exactly at the limit. */
+  ocl_test_index_limit(3 * N);
+  ck_assert_msg(clcnn_session_create(m, &so, NULL, 0, &s) == CLCNN_OK, "%s", clcnn_last_error());
+  ocl_test_index_limit(0);
+  clcnn_tensor t = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = 2, .dims = {1, N}, .data = x};
+  ck_assert_int_eq(clcnn_session_set_input(s, "x", &t), CLCNN_OK);
+  ck_assert_msg(clcnn_session_run(s) == CLCNN_OK, "%s", clcnn_session_error(s));
+  clcnn_tensor y;
+  ck_assert_int_eq(clcnn_session_output(s, "y", &y), CLCNN_OK);
+  for (int i = 0; i < N; i++) ck_assert_float_eq(((const float *)y.data)[i], x[i] > 0 ? x[i] : 0);
+  clcnn_session_free(s);
+  /* Back to the real limit: the same session plan is far inside it. */
+  ck_assert_int_eq(clcnn_session_create(m, &so, NULL, 0, &s), CLCNN_OK);
+  clcnn_session_free(s);
+  clcnn_model_free(m);
+}
+END_TEST
+
 START_TEST(no_such_device) {
   clcnn_session_options so;
   clcnn_session_options_default(&so);
@@ -771,6 +823,7 @@ int main(int argc, char **argv) {
   tcase_add_test(tc, kernel_build_failure_falls_back);
   tcase_add_test(tc, allocation_failure_injected);
   tcase_add_test(tc, faults_injected_at_every_site);
+  tcase_add_test(tc, index_limit);
   tcase_add_test(tc, no_such_device);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
