@@ -57,7 +57,7 @@ typedef enum clcnn_status {
   CLCNN_ERROR_KERNEL_BUILD = -8,     /**< an OpenCL program failed to build */
   CLCNN_ERROR_NOT_FOUND = -9,        /**< no input/output with that name */
   CLCNN_ERROR_INTERNAL = -10,        /**< a bug in clcnn: please report it */
-  CLCNN_ERROR_CANCELLED = -11        /**< the caller cancelled (clcnn_tiler_run()) */
+  CLCNN_ERROR_CANCELLED = -11        /**< the caller cancelled (a cancel flag, a progress callback) */
 } clcnn_status;
 
 /** Element types, with ONNX's TensorProto.DataType numbers. float32 is the
@@ -268,6 +268,20 @@ typedef struct clcnn_session_options {
    *  max|device - cpu| <= verify_tolerance * max(1, max|cpu|) on every
    *  output. 0: 1e-3. */
   double verify_tolerance;
+  /** NULL, or a flag that another thread may set non-zero to stop a run of
+   *  this session: clcnn_session_run() reads it with an atomic load before
+   *  each step of its schedule (each node and each transfer) and returns
+   *  CLCNN_ERROR_CANCELLED, with no work left in flight, at the first step
+   *  that finds it set. A step that has begun finishes first (one operator
+   *  is not interrupted), so a run stops within one node's time; on an
+   *  OpenCL device a session with a flag therefore waits for each node
+   *  before it queues the next (a little time per node). The flag
+   *  belongs to the caller, must outlive the session and is never written
+   *  by the library: clear it before the next run, which then runs
+   *  normally (the inputs last set are kept). Store to it atomically (a C11
+   *  atomic_int, or __atomic_store_n); this is the one thing about a session
+   *  that another thread may touch while it runs. */
+  const volatile int *cancel;
 } clcnn_session_options;
 
 CLCNN_API void clcnn_session_options_default(clcnn_session_options *opts);
@@ -297,7 +311,8 @@ CLCNN_API clcnn_status clcnn_session_set_input(clcnn_session *session, const cha
                                                const clcnn_tensor *tensor);
 
 /** Runs the graph on the inputs last set. Errors: DEVICE, OUT_OF_MEMORY,
- *  INTERNAL; the session's message says which node failed. */
+ *  INTERNAL (the session's message says which node failed), CANCELLED (the
+ *  session options' `cancel` flag was set; the outputs are not computed). */
 CLCNN_API clcnn_status clcnn_session_run(clcnn_session *session);
 
 /** Views the concrete shape of input or output `name` (data NULL for inputs). */
@@ -490,8 +505,11 @@ typedef struct clcnn_tile_options {
   clcnn_progress_fn progress; /**< NULL: none */
   void *progress_user;
   /** NULL, or a flag that another thread may set non-zero to cancel; it is
-   *  read with an atomic load between tiles (a running tile finishes first).
-   *  Store to it atomically (a C11 atomic_int, or __atomic_store_n). */
+   *  read with an atomic load between tiles and, where the session options
+   *  give no `cancel` flag of their own, between the steps of each tile's
+   *  session run too, so a large tile of a large model stops within one
+   *  node's time. Store to it atomically (a C11 atomic_int, or
+   *  __atomic_store_n). */
   const volatile int *cancel;
 } clcnn_tile_options;
 

@@ -61,6 +61,7 @@ struct clcnn_session {
   clcnn_err err;
   char device[256];
   bool strict, profile, verify, ran;
+  const volatile int *cancel; /* the options' flag, read between steps (NULL: none) */
   double verify_tolerance;
   /* Backends in the order nodes are offered to them; the CPU backend last. */
   backend *backends[SESSION_MAX_BACKENDS];

@@ -236,6 +236,7 @@ static clcnn_status session_create(const clcnn_model *model, const clcnn_session
   s->strict = o.strict != 0;
   s->profile = o.profile != 0;
   s->verify = o.verify != 0;
+  s->cancel = o.cancel;
   s->verify_tolerance = o.verify_tolerance > 0 ? o.verify_tolerance : 1e-3;
   s->ver_first = -1;
   clcnn_status st = session_build(s, &o, shapes, shape_count, cl_ctx, cl_queue, &err);
