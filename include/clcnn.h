@@ -282,6 +282,10 @@ typedef struct clcnn_session_options {
    *  atomic_int, or __atomic_store_n); this is the one thing about a session
    *  that another thread may touch while it runs. */
   const volatile int *cancel;
+  /** Inputs that take images (clcnn_session_set_input_image()): NULL, or
+   *  `image_input_count` entries, each naming one input (at most 8). */
+  const struct clcnn_image_input *image_inputs;
+  int image_input_count;
 } clcnn_session_options;
 
 CLCNN_API void clcnn_session_options_default(clcnn_session_options *opts);
@@ -430,14 +434,41 @@ typedef struct clcnn_image_options {
 /** Fills `opts` with defaults: mean 0, std 1, range 1, RGB order. */
 CLCNN_API void clcnn_image_options_default(clcnn_image_options *opts);
 
+/** An input of a session that takes images: the conversion of
+ *  clcnn_image_to_tensor() (same channel mapping, scale, mean, std and
+ *  order) becomes part of the session's graph — a Cast, a Transpose from
+ *  interleaved to planar and a 1x1 convolution ahead of the model — so it
+ *  runs where the model runs: on the device for an OpenCL session, and only
+ *  the image's own samples cross the bus (a quarter of the float tensor for
+ *  8-bit images). The input is then uint8 (or float32) [1, H, W, channels]
+ *  for clcnn_session_input() and clcnn_session_set_input(); its H and W are
+ *  the model input's, as given to clcnn_session_create(). */
+typedef struct clcnn_image_input {
+  const char *name;   /**< the model's input: float32 [1, C, H, W] with C 1..4 */
+  clcnn_pixel_type type; /**< CLCNN_PIXEL_UINT8 or CLCNN_PIXEL_FLOAT32 (16-bit
+                              images: convert them with clcnn_image_to_tensor()) */
+  int channels;       /**< the images' channels: 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA */
+  const clcnn_image_options *opts; /**< NULL: defaults; read at session creation */
+} clcnn_image_input;
+
+/** Copies `image` into image input `name` of `session` (declared in
+ *  clcnn_session_options.image_inputs); its type, channels, width and height
+ *  must be the input's. The rows are packed (the stride may be anything
+ *  clcnn_image allows); the conversion runs with the session's next run.
+ *  Errors: INVALID_ARGUMENT (not an image input, a bad image), NOT_FOUND,
+ *  SHAPE (another size, type or channel count). */
+CLCNN_API clcnn_status clcnn_session_set_input_image(clcnn_session *session, const char *name,
+                                                     const clcnn_image *image);
+
 /** Converts `image` into `tensor`, a float32 NCHW view [1, C, H, W] (or
  *  [C, H, W]) whose H and W are the image's and whose data the caller
  *  allocated. Channels map by what the tensor has: C = 3 or 4 takes the
  *  image's color (gray is repeated into R, G, B); C = 1 or 2 takes gray (the
  *  Rec. 601 luma 0.299 R + 0.587 G + 0.114 B of a color image); C = 2 or 4
  *  takes the alpha last (1.0, opaque, for an image without alpha); C = 1 or
- *  3 drops the image's alpha. Runs on the host, on the calling thread
- *  (converting on a session's device is left for a later version).
+ *  3 drops the image's alpha. Runs on the host, on the calling thread (a
+ *  session's image input, clcnn_image_input, does the same conversion on
+ *  the session's device).
  *  `opts` may be NULL for defaults. Thread-safe: it touches only its
  *  arguments. Errors: INVALID_ARGUMENT (NULL pointer, a bad type, channel
  *  count, stride or option), SHAPE (the tensor is not float32 [1,] C, H, W

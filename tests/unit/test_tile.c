@@ -518,6 +518,141 @@ START_TEST(tiled_progress_and_cancel) {
 }
 END_TEST
 
+/* ------------------------------------------------ image inputs (graph) */
+
+/* An image input (the conversion as Cast, Transpose and a 1x1 Conv in the
+ * session's graph) gives what clcnn_image_to_tensor() and a plain session
+ * give, for 8-bit RGBA with mean/std/BGR/range, 8-bit gray and float RGB
+ * images with row padding; on an OpenCL device the conversion runs there and
+ * only the 8-bit samples cross (the transfer's bytes in the profile). */
+static void check_image_input(const char *device, bool on_device) {
+  clcnn_model *m = tile_model(1);
+  struct {
+    clcnn_pixel_type type;
+    int c;
+    bool fancy;
+  } cases[] = {{CLCNN_PIXEL_UINT8, 4, true}, {CLCNN_PIXEL_UINT8, 1, false},
+               {CLCNN_PIXEL_FLOAT32, 3, true}};
+  int w = 37, h = 23;
+  for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+    clcnn_image_options io;
+    clcnn_image_options_default(&io);
+    if (cases[ci].fancy) {
+      io.range = 255;
+      io.order = CLCNN_CHANNEL_ORDER_BGR;
+      for (int k = 0; k < 3; k++) {
+        io.mean[k] = 100.0f + 10 * k;
+        io.std[k] = 50.0f + 5 * k;
+      }
+    }
+    clcnn_session_options so;
+    clcnn_session_options_default(&so);
+    so.device = device;
+    clcnn_input_shape sh = {"x", 4, {1, 3, h, w}};
+    clcnn_session *plain = NULL, *s = NULL;
+    ck_assert_msg(clcnn_session_create(m, &so, &sh, 1, &plain) == CLCNN_OK, "%s",
+                  clcnn_last_error());
+    clcnn_image_input ii = {"x", cases[ci].type, cases[ci].c, &io};
+    so.image_inputs = &ii;
+    so.image_input_count = 1;
+    so.profile = 1;
+    ck_assert_msg(clcnn_session_create(m, &so, &sh, 1, &s) == CLCNN_OK, "%s", clcnn_last_error());
+    clcnn_tensor v;
+    ck_assert_int_eq(clcnn_session_input(s, "x", &v), CLCNN_OK);
+    ck_assert_int_eq(v.dtype, cases[ci].type == CLCNN_PIXEL_UINT8 ? CLCNN_DTYPE_UINT8
+                                                                  : CLCNN_DTYPE_FLOAT32);
+    ck_assert(v.rank == 4 && v.dims[1] == h && v.dims[2] == w && v.dims[3] == cases[ci].c);
+    float *x = malloc(sizeof(float) * 3 * (size_t)w * h);
+    for (int round = 0; round < 2; round++) { /* a second image into the same session */
+      clcnn_image img = make_image(cases[ci].type, w, h, cases[ci].c, 5);
+      clcnn_tensor in = {CLCNN_DTYPE_FLOAT32, 4, {1, 3, h, w}, x}, ref, out;
+      ck_assert_int_eq(clcnn_image_to_tensor(&img, &io, &in), CLCNN_OK);
+      ck_assert_int_eq(clcnn_session_set_input(plain, "x", &in), CLCNN_OK);
+      ck_assert_int_eq(clcnn_session_run(plain), CLCNN_OK);
+      ck_assert_int_eq(clcnn_session_output(plain, "y", &ref), CLCNN_OK);
+      ck_assert_msg(clcnn_session_set_input_image(s, "x", &img) == CLCNN_OK, "%s",
+                    clcnn_session_error(s));
+      ck_assert_msg(clcnn_session_run(s) == CLCNN_OK, "%s", clcnn_session_error(s));
+      ck_assert_int_eq(clcnn_session_output(s, "y", &out), CLCNN_OK);
+      double worst = 0, scale = 1;
+      for (int64_t i = 0; i < clcnn_tensor_numel(&ref); i++) {
+        float a = ((float *)out.data)[i], b = ((float *)ref.data)[i];
+        worst = fmax(worst, fabs((double)a - b));
+        scale = fmax(scale, fabs((double)b));
+      }
+      ck_assert_msg(worst <= 1e-5 * scale, "%s, case %zu: the image input differs by %g (of %g)",
+                    device, ci, worst, scale);
+      free(img.data);
+    }
+    /* Where the conversion ran, and what crossed. */
+    const clcnn_profile_entry *pe;
+    int np;
+    ck_assert_int_eq(clcnn_session_profile(s, &pe, &np), CLCNN_OK);
+    bool convert_seen = false, moved = false;
+    size_t sample = cases[ci].type == CLCNN_PIXEL_UINT8 ? 1 : 4;
+    for (int i = 0; i < np; i++) {
+      if (!strcmp(pe[i].node, "x/image_convert")) {
+        convert_seen = true;
+        ck_assert_msg(!on_device || strcmp(pe[i].backend, "cpu") != 0,
+                      "the conversion ran on %s", pe[i].backend);
+      }
+      if (!strcmp(pe[i].op, "Transfer") && !strcmp(pe[i].node, "x") && pe[i].bytes) {
+        ck_assert_uint_eq(pe[i].bytes, (size_t)w * h * cases[ci].c * sample);
+        moved = true;
+      }
+    }
+    ck_assert(convert_seen);
+    ck_assert(moved == on_device); /* the image went to the device as it is */
+    free(x);
+    clcnn_session_free(s);
+    /* Not an image input; wrong images. */
+    clcnn_image img = make_image(cases[ci].type, w, h, cases[ci].c, 0);
+    ck_assert_int_eq(clcnn_session_set_input_image(plain, "x", &img),
+                     CLCNN_ERROR_INVALID_ARGUMENT);
+    clcnn_session_free(plain);
+    free(img.data);
+  }
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.device = device;
+  clcnn_input_shape sh = {"x", 4, {1, 3, h, w}};
+  clcnn_image_input ii = {"x", CLCNN_PIXEL_UINT8, 3, NULL};
+  so.image_inputs = &ii;
+  so.image_input_count = 1;
+  clcnn_session *s = NULL;
+  ck_assert_int_eq(clcnn_session_create(m, &so, &sh, 1, &s), CLCNN_OK);
+  clcnn_image img = make_image(CLCNN_PIXEL_UINT8, w, h, 4, 0);
+  ck_assert_int_eq(clcnn_session_set_input_image(s, "x", &img), CLCNN_ERROR_SHAPE);
+  img.channels = 3;
+  img.width = w - 1;
+  ck_assert_int_eq(clcnn_session_set_input_image(s, "x", &img), CLCNN_ERROR_SHAPE);
+  ck_assert_int_eq(clcnn_session_set_input_image(s, "nope", &img), CLCNN_ERROR_NOT_FOUND);
+  free(img.data);
+  clcnn_session_free(s);
+  ii.type = CLCNN_PIXEL_UINT16;
+  ck_assert_int_eq(clcnn_session_create(m, &so, &sh, 1, &s), CLCNN_ERROR_UNSUPPORTED);
+  ii.type = CLCNN_PIXEL_UINT8;
+  ii.name = "nope";
+  ck_assert_int_eq(clcnn_session_create(m, &so, &sh, 1, &s), CLCNN_ERROR_NOT_FOUND);
+  ii.name = "x";
+  ii.channels = 5;
+  ck_assert_int_eq(clcnn_session_create(m, &so, &sh, 1, &s), CLCNN_ERROR_INVALID_ARGUMENT);
+  clcnn_model_free(m);
+}
+
+START_TEST(image_input_cpu) { check_image_input("cpu", false); }
+END_TEST
+
+START_TEST(image_input_opencl) {
+  const char *dev = opencl_device();
+  if (!dev) {
+    printf("note: no OpenCL device: image inputs on OpenCL are skipped\n");
+    return;
+  }
+  check_image_input(dev, true);
+}
+END_TEST
+
 /* ------------------------------------------------- cancel inside a run */
 
 /* `depth` 3x3 convolutions of 16 channels (one weight shared: the model
@@ -705,6 +840,8 @@ int main(void) {
   tcase_add_test(tc, tiled_image_many_rows);
   tcase_add_test(tc, tiled_fixed_size_model);
   tcase_add_test(tc, tiled_progress_and_cancel);
+  tcase_add_test(tc, image_input_cpu);
+  tcase_add_test(tc, image_input_opencl);
   tcase_add_test(tc, cancel_inside_a_run_cpu);
   tcase_add_test(tc, cancel_inside_a_run_opencl);
   suite_add_tcase(s, tc);
