@@ -10,8 +10,8 @@
 #                                        <= 2 of 255 (clcnn rounds R, G, B first)
 #   5. RGB 16-bit                      vs clcnn run --output-depth 16 <= 2 of 65535
 #   6. a rectangle selected: inside as in 1 (<= 1), outside unchanged (0)
-#   7. a model that does not exist: the procedure fails with clcnn's message,
-#      GIMP goes on (no crash), the next command runs.
+#   7. a model that does not exist, a device that does not: the procedure
+#      fails with clcnn's message, GIMP goes on (no crash), the next command runs.
 # GIMP gets a profile of its own (GIMP2_DIRECTORY) whose plug-in path holds
 # only script-fu, file-png and this plug-in, so that it starts in seconds.
 #
@@ -100,6 +100,10 @@ GIMP2_DIRECTORY=$P gimp -i -d -f -c \
              (layer (car (gimp-image-get-active-layer image))))
         (plug-in-clcnn-filter RUN-NONINTERACTIVE image layer \"$T/missing.onnx\" \"cpu\" 0 -1)
         (gimp-image-delete image))" \
+  -b "(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE \"$NOISY\" \"$NOISY\")))
+             (layer (car (gimp-image-get-active-layer image))))
+        (plug-in-clcnn-filter RUN-NONINTERACTIVE image layer \"$MODEL\" \"no-such-device\" 0 -1)
+        (gimp-image-delete image))" \
   -b "(gimp-message \"after the failure\")" \
   -b '(gimp-quit 0)' > "$T/gimp.log" 2>&1
 rc=$?
@@ -132,11 +136,12 @@ if "$DIFF" "$T/rgb.png" "$NOISY" 8 color > /dev/null 2>&1; then
   echo "FAIL the filtered picture is within 8 of its input: the filter did not run"
   fails=$((fails + 1))
 fi
-if grep -q "missing.onnx" "$T/gimp.log" && grep -q "after the failure" "$T/gimp.log" &&
-  ! grep -qi "crash" "$T/gimp.log"; then
-  echo "ok   a missing model: an error with clcnn's message, GIMP goes on"
+if grep -q "failed: clcnn: .*missing.onnx" "$T/gimp.log" &&
+  grep -q "failed: clcnn: .*no-such-device" "$T/gimp.log" &&
+  grep -q "after the failure" "$T/gimp.log" && ! grep -qi "crash" "$T/gimp.log"; then
+  echo "ok   a missing model, an unknown device: errors with clcnn's message, GIMP goes on"
 else
-  echo "FAIL a missing model: no clcnn message, or GIMP did not go on"
+  echo "FAIL a missing model or an unknown device: no clcnn message, or GIMP did not go on"
   fails=$((fails + 1))
 fi
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
