@@ -563,8 +563,8 @@ typedef struct clcnn_tiler clcnn_tiler;
  *  when the first image comes, so errors of the model or the device may come
  *  from clcnn_tiler_output_shape() or clcnn_tiler_run() too. On error `*out`
  *  is NULL and clcnn_last_error() says why. Thread-safe with respect to the
- *  model. Errors: INVALID_ARGUMENT (a bad option; tiles other than the
- *  model's fixed H and W; a model without exactly one input, or whose input
+ *  model. Errors: INVALID_ARGUMENT (a bad option; image inputs in the
+ *  session options; tiles other than the model's fixed H and W; a model without exactly one input, or whose input
  *  is not float32 [1, C, H, W]), NOT_FOUND (no such input or output),
  *  OUT_OF_MEMORY. */
 CLCNN_API clcnn_status clcnn_tiler_create(const clcnn_model *model,

@@ -96,6 +96,12 @@ clcnn_status clcnn_tiler_create(const clcnn_model *model, const clcnn_session_op
     }
     memcpy(&t->so, session_opts, session_opts->size);
     t->so.size = sizeof t->so;
+    if (t->so.image_input_count) {
+      err_set(&err, CLCNN_ERROR_INVALID_ARGUMENT,
+              "clcnn_tiler_create: the session options name image inputs; a tiler feeds its "
+              "sessions tiles (clcnn_tiler_run_image() converts images itself)");
+      goto fail;
+    }
   }
   if (opts) {
     if (opts->size < sizeof(size_t) || opts->size > sizeof t->o) {

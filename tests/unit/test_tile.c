@@ -511,6 +511,11 @@ START_TEST(tiled_progress_and_cancel) {
   out.dims[3] = w + 1;
   ck_assert_int_eq(clcnn_tiled_run(m, &so, &to, &in, &out), CLCNN_ERROR_SHAPE);
   ck_assert_int_eq(clcnn_tiler_create(NULL, &so, &to, &t), CLCNN_ERROR_INVALID_ARGUMENT);
+  clcnn_image_input ii = {"x", CLCNN_PIXEL_UINT8, 3, NULL};
+  so.image_inputs = &ii;
+  so.image_input_count = 1;
+  ck_assert_int_eq(clcnn_tiler_create(m, &so, &to, &t), CLCNN_ERROR_INVALID_ARGUMENT);
+  ck_assert_ptr_null(t);
   clcnn_tiler_free(NULL);
   free(x);
   free(y);
