@@ -391,46 +391,35 @@ clcnn_status image_input_graph(ir_graph *g, const clcnn_image_input *ii, int *in
 
   /* The model's input becomes the output of the conversion; the image takes
    * its name and its place among the graph's inputs. */
-  char *name = strdup(ii->name), *renamed = malloc(strlen(ii->name) + 16);
-  if (!name || !renamed) {
-    free(name);
-    free(renamed);
-    return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
-  }
-  sprintf(renamed, "%s/image_tensor", ii->name);
+  char nm[512];
+  snprintf(nm, sizeof nm, "%s/image_tensor", ii->name);
+  char *renamed = strdup(nm);
+  if (!renamed) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   free(g->values[v].name);
   g->values[v].name = renamed;
   g->values[v].is_input = false;
-  int img = ir_add_value(g, name), flt, planar, wv, bv;
-  free(name);
+  int img = ir_add_value(g, ii->name), flt = img, planar, wv, bv, n;
   if (img < 0) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   g->inputs[gi] = img;
   g->values[img].is_input = true;
   ir_set_shape(&g->values[img],
                ii->type == CLCNN_PIXEL_UINT8 ? CLCNN_DTYPE_UINT8 : CLCNN_DTYPE_FLOAT32, 4,
                (int64_t[]){1, h, w, ic});
-  char prefix[512];
-  snprintf(prefix, sizeof prefix, "%s", ii->name);
-  int n;
-  if (ii->type == CLCNN_PIXEL_UINT8) {
-    if ((flt = add_named(g, prefix, "/image_float")) < 0)
+  if (ii->type == CLCNN_PIXEL_UINT8) { /* 8-bit samples to float, as they are */
+    if ((flt = add_named(g, ii->name, "/image_float")) < 0)
       return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
-    char nm[512];
-    snprintf(nm, sizeof nm, "%s/image_cast", prefix);
+    snprintf(nm, sizeof nm, "%s/image_cast", ii->name);
     if ((n = add_node(g, nm, "Cast", img, -1, -1, flt, err)) < 0 ||
         (st = add_attr_ints(&g->nodes[n], "to", IR_ATTR_INT, (int64_t[]){CLCNN_DTYPE_FLOAT32}, 1,
                             err)) ||
         (st = parse_node(g, n, err)))
       return st ? st : err->status;
-  } else {
-    flt = img;
   }
-  char nm[512];
-  if ((planar = add_named(g, prefix, "/image_planar")) < 0 ||
-      (wv = add_named(g, prefix, "/image_weights")) < 0 ||
-      (bv = add_named(g, prefix, "/image_bias")) < 0)
+  if ((planar = add_named(g, ii->name, "/image_planar")) < 0 ||
+      (wv = add_named(g, ii->name, "/image_weights")) < 0 ||
+      (bv = add_named(g, ii->name, "/image_bias")) < 0)
     return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
-  snprintf(nm, sizeof nm, "%s/image_transpose", prefix);
+  snprintf(nm, sizeof nm, "%s/image_transpose", ii->name);
   if ((n = add_node(g, nm, "Transpose", flt, -1, -1, planar, err)) < 0 ||
       (st = add_attr_ints(&g->nodes[n], "perm", IR_ATTR_INTS, (int64_t[]){0, 3, 1, 2}, 4, err)) ||
       (st = parse_node(g, n, err)))
@@ -449,7 +438,7 @@ clcnn_status image_input_graph(ir_graph *g, const clcnn_image_input *ii, int *in
   }
   ir_set_const(&g->values[wv], CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){tc, ic, 1, 1}, wd);
   ir_set_const(&g->values[bv], CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){tc}, bd);
-  snprintf(nm, sizeof nm, "%s/image_convert", prefix);
+  snprintf(nm, sizeof nm, "%s/image_convert", ii->name);
   if ((n = add_node(g, nm, "Conv", planar, wv, bv, v, err)) < 0 || (st = parse_node(g, n, err)))
     return st ? st : err->status;
   g->values[v].shape_known = false; /* inferred from the conversion now */
