@@ -57,7 +57,7 @@ typedef enum clcnn_status {
   CLCNN_ERROR_KERNEL_BUILD = -8,     /**< an OpenCL program failed to build */
   CLCNN_ERROR_NOT_FOUND = -9,        /**< no input/output with that name */
   CLCNN_ERROR_INTERNAL = -10,        /**< a bug in clcnn: please report it */
-  CLCNN_ERROR_CANCELLED = -11        /**< the caller cancelled (clcnn_tiler_run()) */
+  CLCNN_ERROR_CANCELLED = -11        /**< the caller cancelled (a cancel flag, a progress callback) */
 } clcnn_status;
 
 /** Element types, with ONNX's TensorProto.DataType numbers. float32 is the
@@ -323,6 +323,24 @@ typedef struct clcnn_session_options {
    *  twice). NULL / 0: none. */
   const clcnn_bound_input *bound_inputs;
   int bound_input_count;
+  /** NULL, or a flag that another thread may set non-zero to stop a run of
+   *  this session: clcnn_session_run() reads it with an atomic load before
+   *  each step of its schedule (each node and each transfer) and returns
+   *  CLCNN_ERROR_CANCELLED, with no work left in flight, at the first step
+   *  that finds it set. A step that has begun finishes first (one operator
+   *  is not interrupted), so a run stops within one node's time; on an
+   *  OpenCL device a session with a flag therefore waits for each node
+   *  before it queues the next (a little time per node). The flag
+   *  belongs to the caller, must outlive the session and is never written
+   *  by the library: clear it before the next run, which then runs
+   *  normally (the inputs last set are kept). Store to it atomically (a C11
+   *  atomic_int, or __atomic_store_n); this is the one thing about a session
+   *  that another thread may touch while it runs. */
+  const volatile int *cancel;
+  /** Inputs that take images (clcnn_session_set_input_image()): NULL, or
+   *  `image_input_count` entries, each naming one input (at most 8). */
+  const struct clcnn_image_input *image_inputs;
+  int image_input_count;
 } clcnn_session_options;
 
 CLCNN_API void clcnn_session_options_default(clcnn_session_options *opts);
@@ -358,7 +376,8 @@ CLCNN_API clcnn_status clcnn_session_set_input(clcnn_session *session, const cha
                                                const clcnn_tensor *tensor);
 
 /** Runs the graph on the inputs last set. Errors: DEVICE, OUT_OF_MEMORY,
- *  INTERNAL; the session's message says which node failed. */
+ *  INTERNAL (the session's message says which node failed), CANCELLED (the
+ *  session options' `cancel` flag was set; the outputs are not computed). */
 CLCNN_API clcnn_status clcnn_session_run(clcnn_session *session);
 
 /** Views the concrete shape of input or output `name` (data NULL). An
@@ -493,14 +512,41 @@ typedef struct clcnn_image_options {
 /** Fills `opts` with defaults: mean 0, std 1, range 1, RGB order. */
 CLCNN_API void clcnn_image_options_default(clcnn_image_options *opts);
 
+/** An input of a session that takes images: the conversion of
+ *  clcnn_image_to_tensor() (same channel mapping, scale, mean, std and
+ *  order) becomes part of the session's graph — a Cast, a Transpose from
+ *  interleaved to planar and a 1x1 convolution ahead of the model — so it
+ *  runs where the model runs: on the device for an OpenCL session, and only
+ *  the image's own samples cross the bus (a quarter of the float tensor for
+ *  8-bit images). The input is then uint8 (or float32) [1, H, W, channels]
+ *  for clcnn_session_input() and clcnn_session_set_input(); its H and W are
+ *  the model input's, as given to clcnn_session_create(). */
+typedef struct clcnn_image_input {
+  const char *name;   /**< the model's input: float32 [1, C, H, W] with C 1..4 */
+  clcnn_pixel_type type; /**< CLCNN_PIXEL_UINT8 or CLCNN_PIXEL_FLOAT32 (16-bit
+                              images: convert them with clcnn_image_to_tensor()) */
+  int channels;       /**< the images' channels: 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA */
+  const clcnn_image_options *opts; /**< NULL: defaults; read at session creation */
+} clcnn_image_input;
+
+/** Copies `image` into image input `name` of `session` (declared in
+ *  clcnn_session_options.image_inputs); its type, channels, width and height
+ *  must be the input's. The rows are packed (the stride may be anything
+ *  clcnn_image allows); the conversion runs with the session's next run.
+ *  Errors: INVALID_ARGUMENT (not an image input, a bad image), NOT_FOUND,
+ *  SHAPE (another size, type or channel count). */
+CLCNN_API clcnn_status clcnn_session_set_input_image(clcnn_session *session, const char *name,
+                                                     const clcnn_image *image);
+
 /** Converts `image` into `tensor`, a float32 NCHW view [1, C, H, W] (or
  *  [C, H, W]) whose H and W are the image's and whose data the caller
  *  allocated. Channels map by what the tensor has: C = 3 or 4 takes the
  *  image's color (gray is repeated into R, G, B); C = 1 or 2 takes gray (the
  *  Rec. 601 luma 0.299 R + 0.587 G + 0.114 B of a color image); C = 2 or 4
  *  takes the alpha last (1.0, opaque, for an image without alpha); C = 1 or
- *  3 drops the image's alpha. Runs on the host, on the calling thread
- *  (converting on a session's device is left for a later version).
+ *  3 drops the image's alpha. Runs on the host, on the calling thread (a
+ *  session's image input, clcnn_image_input, does the same conversion on
+ *  the session's device).
  *  `opts` may be NULL for defaults. Thread-safe: it touches only its
  *  arguments. Errors: INVALID_ARGUMENT (NULL pointer, a bad type, channel
  *  count, stride or option), SHAPE (the tensor is not float32 [1,] C, H, W
@@ -568,8 +614,11 @@ typedef struct clcnn_tile_options {
   clcnn_progress_fn progress; /**< NULL: none */
   void *progress_user;
   /** NULL, or a flag that another thread may set non-zero to cancel; it is
-   *  read with an atomic load between tiles (a running tile finishes first).
-   *  Store to it atomically (a C11 atomic_int, or __atomic_store_n). */
+   *  read with an atomic load between tiles and, where the session options
+   *  give no `cancel` flag of their own, between the steps of each tile's
+   *  session run too, so a large tile of a large model stops within one
+   *  node's time. Store to it atomically (a C11 atomic_int, or
+   *  __atomic_store_n). */
   const volatile int *cancel;
 } clcnn_tile_options;
 
@@ -592,8 +641,8 @@ typedef struct clcnn_tiler clcnn_tiler;
  *  when the first image comes, so errors of the model or the device may come
  *  from clcnn_tiler_output_shape() or clcnn_tiler_run() too. On error `*out`
  *  is NULL and clcnn_last_error() says why. Thread-safe with respect to the
- *  model. Errors: INVALID_ARGUMENT (a bad option; tiles other than the
- *  model's fixed H and W; a model without exactly one input, or whose input
+ *  model. Errors: INVALID_ARGUMENT (a bad option; image inputs in the
+ *  session options; tiles other than the model's fixed H and W; a model without exactly one input, or whose input
  *  is not float32 [1, C, H, W]), NOT_FOUND (no such input or output),
  *  OUT_OF_MEMORY. */
 CLCNN_API clcnn_status clcnn_tiler_create(const clcnn_model *model,

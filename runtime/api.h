@@ -40,6 +40,7 @@ struct clcnn_model {
 /* ---------------------------------------------------------------- the plan */
 
 #define SESSION_MAX_BACKENDS 8
+#define SESSION_MAX_IMAGE_INPUTS 8
 
 typedef enum sched_step_kind { STEP_NODE = 0, STEP_TRANSFER = 1 } sched_step_kind;
 
@@ -61,6 +62,9 @@ struct clcnn_session {
   clcnn_err err;
   char device[256];
   bool strict, profile, verify, ran;
+  const volatile int *cancel; /* the options' flag, read between steps (NULL: none) */
+  int image_inputs[SESSION_MAX_IMAGE_INPUTS]; /* graph inputs that take images */
+  int nimage_inputs;
   double verify_tolerance;
   /* Backends in the order nodes are offered to them; the CPU backend last. */
   backend *backends[SESSION_MAX_BACKENDS];

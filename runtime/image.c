@@ -261,3 +261,187 @@ clcnn_status clcnn_tensor_to_image(const clcnn_tensor *tensor, const clcnn_image
     return api_fail(&err);
   return CLCNN_OK;
 }
+
+/* ---------------------------------------------------------- image inputs */
+
+/* The conversion of image_to_planes() as an affine map of the image's
+ * samples: tensor channel k = sum_j w[k][j] * sample_j + b[k], samples as
+ * stored (0..255 for 8 bits). */
+static void image_affine(int img_c, clcnn_pixel_type type, int tc, const clcnn_image_options *o,
+                         float w[4][4], float b[4]) {
+  float scale = type == CLCNN_PIXEL_UINT8 ? 1.0f / 255.0f
+                : type == CLCNN_PIXEL_UINT16 ? 1.0f / 65535.0f : 1.0f;
+  int map[4];
+  channel_map(tc, o->order, map);
+  for (int k = 0; k < tc; k++) {
+    float coef[4] = {0}, cst = 0; /* the RGBA channel: samples' weights and a constant */
+    int r = map[k];
+    if (r == 3) { /* alpha */
+      if (img_c == 2 || img_c == 4) coef[img_c - 1] = 1;
+      else cst = 1;
+    } else if (img_c <= 2) { /* gray into R, G, B or luma */
+      coef[0] = 1;
+    } else if (r >= 0) {
+      coef[r] = 1;
+    } else { /* luma of a color image */
+      coef[0] = 0.299f, coef[1] = 0.587f, coef[2] = 0.114f;
+    }
+    float mul = o->range / o->std[k], add = -o->mean[k] / o->std[k];
+    for (int j = 0; j < img_c; j++) w[k][j] = coef[j] * scale * mul;
+    b[k] = cst * mul + add;
+  }
+}
+
+static clcnn_status add_attr_ints(ir_node *n, const char *name, ir_attr_type type,
+                                  const int64_t *v, size_t count, clcnn_err *err) {
+  ir_attr *a = realloc(n->attr, sizeof *a * (size_t)(n->nattr + 1));
+  if (!a) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  n->attr = a;
+  a = &a[n->nattr];
+  memset(a, 0, sizeof *a);
+  a->name = strdup(name);
+  a->type = type;
+  if (type == IR_ATTR_INT) a->i = v[0];
+  else if ((a->ints = malloc(sizeof *a->ints * count))) {
+    memcpy(a->ints, v, sizeof *a->ints * count);
+    a->n = count;
+  }
+  n->nattr++;
+  if (!a->name || (type != IR_ATTR_INT && !a->ints))
+    return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  return CLCNN_OK;
+}
+
+/* A node `op_type` (default domain) from value `in` (plus `in2`, `in3` when
+ * >= 0) to value `out`, parsed like an imported one. */
+static int add_node(ir_graph *g, const char *name, const char *op_type, int in, int in2, int in3,
+                    int out, clcnn_err *err) {
+  int nin = in3 >= 0 ? 3 : in2 >= 0 ? 2 : 1;
+  int i = ir_add_node(g, name, op_type, "", nin, 1);
+  if (i < 0) {
+    err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+    return -1;
+  }
+  ir_node *n = &g->nodes[i];
+  n->in[0] = in;
+  if (nin > 1) n->in[1] = in2;
+  if (nin > 2) n->in[2] = in3;
+  n->out[0] = out;
+  n->op = op_lookup("", op_type);
+  n->opset = g->opset;
+  n->act_op = -1;
+  n->backend = -1;
+  g->values[out].producer = i;
+  return i;
+}
+
+static clcnn_status parse_node(ir_graph *g, int i, clcnn_err *err) {
+  ir_node *n = &g->nodes[i];
+  const op_front *f = op_front_get(n->op);
+  if (f->params_size && !(n->params = calloc(1, f->params_size)))
+    return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  clcnn_err e = {0};
+  if (f->parse(g, n, &e))
+    return err_set(err, CLCNN_ERROR_INTERNAL, "image input: node '%s': %s", n->name, e.msg);
+  return CLCNN_OK;
+}
+
+/* A value called "<base><suffix>". */
+static int add_named(ir_graph *g, const char *base, const char *suffix) {
+  char name[512];
+  snprintf(name, sizeof name, "%s%s", base, suffix);
+  return ir_add_value(g, name);
+}
+
+clcnn_status image_input_graph(ir_graph *g, const clcnn_image_input *ii, int *input,
+                               clcnn_err *err) {
+  if (!ii->name)
+    return err_set(err, CLCNN_ERROR_INVALID_ARGUMENT, "image input: no name");
+  int gi = -1;
+  for (int i = 0; i < g->ninputs; i++)
+    if (strcmp(g->values[g->inputs[i]].name, ii->name) == 0) gi = i;
+  if (gi < 0)
+    return err_set(err, CLCNN_ERROR_NOT_FOUND, "image input '%s': the model has no such input",
+                   ii->name);
+  int v = g->inputs[gi];
+  const clcnn_tensor *t = &g->values[v].t;
+  if (t->dtype != CLCNN_DTYPE_FLOAT32 || t->rank != 4 || t->dims[0] != 1 || t->dims[1] < 1 ||
+      t->dims[1] > 4)
+    return err_set(err, CLCNN_ERROR_SHAPE,
+                   "image input '%s': the model's input must be float32 [1, C, H, W] with C 1 "
+                   "to 4",
+                   ii->name);
+  if (ii->type == CLCNN_PIXEL_UINT16)
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED,
+                   "image input '%s': 16-bit images are not converted in the graph yet (use "
+                   "clcnn_image_to_tensor())",
+                   ii->name);
+  if (ii->type != CLCNN_PIXEL_UINT8 && ii->type != CLCNN_PIXEL_FLOAT32)
+    return err_set(err, CLCNN_ERROR_INVALID_ARGUMENT, "image input '%s': bad type %d", ii->name,
+                   (int)ii->type);
+  if (ii->channels < 1 || ii->channels > 4)
+    return err_set(err, CLCNN_ERROR_INVALID_ARGUMENT,
+                   "image input '%s': %d channels (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA)",
+                   ii->name, ii->channels);
+  clcnn_image_options o;
+  clcnn_status st = image_opts_resolve(ii->opts, &o, err);
+  if (st) return st;
+  int tc = (int)t->dims[1], ic = ii->channels;
+  int64_t h = t->dims[2], w = t->dims[3];
+
+  /* The model's input becomes the output of the conversion; the image takes
+   * its name and its place among the graph's inputs. */
+  char nm[512];
+  snprintf(nm, sizeof nm, "%s/image_tensor", ii->name);
+  char *renamed = strdup(nm);
+  if (!renamed) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  free(g->values[v].name);
+  g->values[v].name = renamed;
+  g->values[v].is_input = false;
+  int img = ir_add_value(g, ii->name), flt = img, planar, wv, bv, n;
+  if (img < 0) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  g->inputs[gi] = img;
+  g->values[img].is_input = true;
+  ir_set_shape(&g->values[img],
+               ii->type == CLCNN_PIXEL_UINT8 ? CLCNN_DTYPE_UINT8 : CLCNN_DTYPE_FLOAT32, 4,
+               (int64_t[]){1, h, w, ic});
+  if (ii->type == CLCNN_PIXEL_UINT8) { /* 8-bit samples to float, as they are */
+    if ((flt = add_named(g, ii->name, "/image_float")) < 0)
+      return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+    snprintf(nm, sizeof nm, "%s/image_cast", ii->name);
+    if ((n = add_node(g, nm, "Cast", img, -1, -1, flt, err)) < 0 ||
+        (st = add_attr_ints(&g->nodes[n], "to", IR_ATTR_INT, (int64_t[]){CLCNN_DTYPE_FLOAT32}, 1,
+                            err)) ||
+        (st = parse_node(g, n, err)))
+      return st ? st : err->status;
+  }
+  if ((planar = add_named(g, ii->name, "/image_planar")) < 0 ||
+      (wv = add_named(g, ii->name, "/image_weights")) < 0 ||
+      (bv = add_named(g, ii->name, "/image_bias")) < 0)
+    return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  snprintf(nm, sizeof nm, "%s/image_transpose", ii->name);
+  if ((n = add_node(g, nm, "Transpose", flt, -1, -1, planar, err)) < 0 ||
+      (st = add_attr_ints(&g->nodes[n], "perm", IR_ATTR_INTS, (int64_t[]){0, 3, 1, 2}, 4, err)) ||
+      (st = parse_node(g, n, err)))
+    return st ? st : err->status;
+  float a[4][4], b4[4];
+  image_affine(ic, ii->type, tc, &o, a, b4);
+  float *wd = malloc(sizeof *wd * (size_t)(tc * ic)), *bd = malloc(sizeof *bd * (size_t)tc);
+  if (!wd || !bd) {
+    free(wd);
+    free(bd);
+    return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  }
+  for (int k = 0; k < tc; k++) {
+    for (int j = 0; j < ic; j++) wd[k * ic + j] = a[k][j];
+    bd[k] = b4[k];
+  }
+  ir_set_const(&g->values[wv], CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){tc, ic, 1, 1}, wd);
+  ir_set_const(&g->values[bv], CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){tc}, bd);
+  snprintf(nm, sizeof nm, "%s/image_convert", ii->name);
+  if ((n = add_node(g, nm, "Conv", planar, wv, bv, v, err)) < 0 || (st = parse_node(g, n, err)))
+    return st ? st : err->status;
+  g->values[v].shape_known = false; /* inferred from the conversion now */
+  *input = img;
+  return ir_toposort(g, err);
+}

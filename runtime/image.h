@@ -21,4 +21,13 @@ clcnn_status planes_to_image(const float *src, int channels, size_t plane, size_
 /* A view of the rectangle (x, y, w, h) of a checked image. */
 clcnn_image image_crop(const clcnn_image *img, size_t stride, int x, int y, int w, int h);
 
+/* Puts the conversion of image input `ii` ahead of the graph (after the
+ * inputs' shapes are bound, before inference): the model's input `ii->name`
+ * becomes the output of Cast (8-bit images), Transpose (NHWC to NCHW) and a
+ * 1x1 Conv that applies the channel mapping, scale, mean and std; a new graph
+ * input of that name, uint8 or float32 [1, H, W, channels], takes its place.
+ * `*input` is the new input's value. */
+clcnn_status image_input_graph(ir_graph *g, const clcnn_image_input *ii, int *input,
+                               clcnn_err *err);
+
 #endif

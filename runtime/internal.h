@@ -38,6 +38,9 @@ typedef struct clcnn_err {
 /* Sets status and message (printf format); returns `status`. */
 clcnn_status err_set(clcnn_err *e, clcnn_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* True when `flag` is non-NULL and set (an atomic acquire load): the cancel
+ * flags that another thread may set while a run goes on. */
+bool flag_is_set(const volatile int *flag);
 /* Appends "; " and a message to an existing one (to list several problems at
  * once), keeping the first error status. Returns the status kept. */
 clcnn_status err_append(clcnn_err *e, clcnn_status status, const char *fmt, ...)

@@ -758,11 +758,28 @@ static clcnn_status run_tail(clcnn_session *s, clcnn_err *err) {
   return graph_fold_all(rg, err);
 }
 
+/* With a cancel flag (clcnn_session_options.cancel), each step starts when
+ * the one before has finished (a device's queue holds one node at a time,
+ * at the cost of a wait per node), and only while the flag is clear: a run
+ * stops within one node's time. */
+static clcnn_status cancel_point(clcnn_session *s, int k, clcnn_err *err) {
+  if (!s->cancel) return CLCNN_OK;
+  backend *prev = k > 0 ? s->backends[s->steps[k - 1].backend] : NULL;
+  clcnn_err e = {0};
+  clcnn_status st;
+  if (prev && prev->ops->synchronize && (st = prev->ops->synchronize(prev, &e)))
+    return err_set(err, st, "%s: %s", prev->name, e.msg);
+  if (flag_is_set(s->cancel))
+    return err_set(err, CLCNN_ERROR_CANCELLED, "run cancelled after %d of %d steps", k, s->nsteps);
+  return CLCNN_OK;
+}
+
 clcnn_status sched_run(clcnn_session *s, clcnn_err *err) {
   s->nver = 0;
   s->ver_first = -1;
   for (int k = 0; k < s->nsteps; k++) {
-    clcnn_status st = run_step(s, k, err);
+    clcnn_status st = cancel_point(s, k, err);
+    if (!st) st = run_step(s, k, err);
     if (st) {
       /* Leave no work in flight that reads or writes the session's buffers. */
       for (int b = 0; b < s->nbackends; b++) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "image.h"
 #include "clcnn_config.h"
 #if CLCNN_HAVE_OPENCL
 #include "clcnn_opencl.h"
@@ -258,6 +259,15 @@ static clcnn_status session_build(clcnn_session *s, const clcnn_session_options 
   clcnn_status st = ir_graph_clone(&s->model->g, &s->g, err);
   if (st) return st;
   if ((st = bind_inputs(s, shapes, nshapes, o, err))) return st;
+  if (o->image_input_count < 0 || o->image_input_count > SESSION_MAX_IMAGE_INPUTS ||
+      (o->image_input_count && !o->image_inputs))
+    return err_set(err, CLCNN_ERROR_INVALID_ARGUMENT,
+                   "clcnn_session_options: %d image inputs (at most %d, and a list of them)",
+                   o->image_input_count, SESSION_MAX_IMAGE_INPUTS);
+  for (int i = 0; i < o->image_input_count; i++)
+    if ((st = image_input_graph(&s->g, &o->image_inputs[i], &s->image_inputs[s->nimage_inputs++],
+                                err)))
+      return st;
   if ((st = graph_infer(&s->g, err))) return st;
   if ((st = graph_optimize(&s->g, err))) return st;
   const char *dev = o->device;
@@ -310,6 +320,7 @@ static clcnn_status session_create(const clcnn_model *model, const clcnn_session
   s->strict = o.strict != 0;
   s->profile = o.profile != 0;
   s->verify = o.verify != 0;
+  s->cancel = o.cancel;
   s->verify_tolerance = o.verify_tolerance > 0 ? o.verify_tolerance : 1e-3;
   s->ver_first = -1;
   clcnn_status st = session_build(s, &o, shapes, shape_count, cl_ctx, cl_queue, &err);
@@ -497,6 +508,54 @@ clcnn_status clcnn_session_set_input(clcnn_session *s, const char *name, const c
   s->input_on[v] = 1u << s->host;
   s->ran = false;
   return CLCNN_OK;
+}
+
+clcnn_status clcnn_session_set_input_image(clcnn_session *s, const char *name,
+                                           const clcnn_image *img) {
+  if (!s || !name || !img) {
+    clcnn_err err;
+    err_set(&err, CLCNN_ERROR_INVALID_ARGUMENT, "clcnn_session_set_input_image: NULL argument");
+    return s ? session_fail(s, err.status, "%s", err.msg) : api_fail(&err);
+  }
+  int v = find_graph_input(&s->g, name);
+  if (v < 0) return session_fail(s, CLCNN_ERROR_NOT_FOUND, "the model has no input '%s'", name);
+  bool image = false;
+  for (int i = 0; i < s->nimage_inputs; i++) image |= s->image_inputs[i] == v;
+  if (!image)
+    return session_fail(s, CLCNN_ERROR_INVALID_ARGUMENT,
+                        "input '%s' takes tensors: name it in clcnn_session_options.image_inputs "
+                        "to give it images",
+                        name);
+  clcnn_err err = {0};
+  size_t stride;
+  if (image_check(img, &stride, &err)) return session_fail(s, err.status, "%s", err.msg);
+  const clcnn_tensor *t = &s->g.values[v].t;
+  clcnn_pixel_type want = t->dtype == CLCNN_DTYPE_UINT8 ? CLCNN_PIXEL_UINT8 : CLCNN_PIXEL_FLOAT32;
+  if (img->type != want || img->channels != t->dims[3] || img->height != t->dims[1] ||
+      img->width != t->dims[2])
+    return session_fail(s, CLCNN_ERROR_SHAPE,
+                        "image input '%s' takes %s images of %lldx%lld with %lld channels, not "
+                        "%s %dx%d with %d",
+                        name, want == CLCNN_PIXEL_UINT8 ? "8-bit" : "float", (long long)t->dims[2],
+                        (long long)t->dims[1], (long long)t->dims[3],
+                        img->type == CLCNN_PIXEL_UINT8 ? "8-bit"
+                        : img->type == CLCNN_PIXEL_UINT16 ? "16-bit" : "float",
+                        img->width, img->height, img->channels);
+  size_t row = (size_t)img->width * (size_t)img->channels * dtype_size(t->dtype);
+  clcnn_tensor in = *t;
+  in.data = img->data;
+  void *packed = NULL;
+  if (stride != row) { /* rows apart: packed here first */
+    if (!(packed = malloc(row * (size_t)img->height)))
+      return session_fail(s, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory (an image of %dx%d)",
+                          img->width, img->height);
+    for (int y = 0; y < img->height; y++)
+      memcpy((char *)packed + row * (size_t)y, (const char *)img->data + stride * (size_t)y, row);
+    in.data = packed;
+  }
+  clcnn_status st = clcnn_session_set_input(s, name, &in);
+  free(packed);
+  return st;
 }
 
 clcnn_status clcnn_session_run(clcnn_session *s) {

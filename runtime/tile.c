@@ -61,15 +61,6 @@ void clcnn_tile_options_default(clcnn_tile_options *o) {
 }
 
 
-static bool cancelled(const volatile int *flag) {
-  if (!flag) return false;
-#if defined(__GNUC__)
-  return __atomic_load_n(flag, __ATOMIC_ACQUIRE) != 0;
-#else
-  return *flag != 0;
-#endif
-}
-
 void clcnn_tiler_free(clcnn_tiler *t) {
   if (!t) return;
   for (int i = 0; i < 2; i++) clcnn_session_free(t->sess[i].s);
@@ -110,6 +101,12 @@ clcnn_status clcnn_tiler_create(const clcnn_model *model, const clcnn_session_op
               "clcnn_tiler_create: session options with bound_inputs are not for a tiler");
       goto fail;
     }
+    if (t->so.image_input_count) {
+      err_set(&err, CLCNN_ERROR_INVALID_ARGUMENT,
+              "clcnn_tiler_create: the session options name image inputs; a tiler feeds its "
+              "sessions tiles (clcnn_tiler_run_image() converts images itself)");
+      goto fail;
+    }
   }
   if (opts) {
     if (opts->size < sizeof(size_t) || opts->size > sizeof t->o) {
@@ -123,6 +120,7 @@ clcnn_status clcnn_tiler_create(const clcnn_model *model, const clcnn_session_op
   }
   if (t->so.device && !(t->device = strdup(t->so.device))) goto oom;
   t->so.device = t->device;
+  if (!t->so.cancel) t->so.cancel = t->o.cancel; /* a tile's run stops between its steps */
 
   /* The model: one float32 input [1, C, H, W]. */
   if (clcnn_model_input_count(model) != 1) {
@@ -489,7 +487,7 @@ static clcnn_status run_tiles(clcnn_tiler *t, plan *p, job *j, clcnn_err *err) {
     axis_tile_weights(ay, ramp, ty);
     for (int tx = 0; tx < ax->n; tx++) {
       int x0 = ax->pos[tx];
-      if (cancelled(t->o.cancel))
+      if (flag_is_set(t->o.cancel))
         return err_set(err, CLCNN_ERROR_CANCELLED, "tiled run: cancelled after %d of %d tiles",
                        done, total);
       /* The tile's input. */

@@ -17,6 +17,15 @@ clcnn_status err_set(clcnn_err *e, clcnn_status status, const char *fmt, ...) {
   return status;
 }
 
+bool flag_is_set(const volatile int *flag) {
+  if (!flag) return false;
+#if defined(__GNUC__)
+  return __atomic_load_n(flag, __ATOMIC_ACQUIRE) != 0;
+#else
+  return *flag != 0;
+#endif
+}
+
 clcnn_status err_append(clcnn_err *e, clcnn_status status, const char *fmt, ...) {
   if (!e) return status;
   if (e->status == CLCNN_OK) e->status = status;

@@ -308,15 +308,17 @@ static bool is_image(const uint8_t *m, size_t n) {
 static int image_load(const char *path, const clcnn_io_info *io, const cli_input_opts *o,
                       clcnn_tensor *out) {
 #if CLCNN_HAVE_STB
-  /* Channels: 1 for a model that wants grey images, else RGB. */
-  int ch = (io->rank == 4 && io->dims[1] == 1) ? 1 : 3;
+  /* Channels as the model wants them: 1 gray, 2 gray + alpha, 4 RGBA (an
+   * opaque alpha where the file has none), else RGB. */
+  int ch = io->rank == 4 && io->dims[1] >= 1 && io->dims[1] <= 4 ? (int)io->dims[1] : 3;
+  if (o->have_shape && o->rank == 4 && o->dims[1] >= 1 && o->dims[1] <= 4) ch = (int)o->dims[1];
   if (io->rank != 4 && io->rank > 0) {
     cli_error("input '%s': an image needs a rank-4 NCHW input, the model's is rank %d", io->name,
               io->rank);
     return CLI_FAIL;
   }
-  if (io->rank == 4 && io->dims[1] >= 0 && io->dims[1] != 1 && io->dims[1] != 3) {
-    cli_error("input '%s': an image gives 1 or 3 channels, the model wants %lld (NCHW)", io->name,
+  if (io->rank == 4 && io->dims[1] >= 0 && (io->dims[1] < 1 || io->dims[1] > 4)) {
+    cli_error("input '%s': an image gives 1 to 4 channels, the model wants %lld (NCHW)", io->name,
               (long long)io->dims[1]);
     return CLI_FAIL;
   }

@@ -11,7 +11,8 @@ $SUDO apt-get install -y -q --no-install-recommends \
   build-essential meson ninja-build pkg-config \
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo libclblast-dev \
   check libprotobuf-c-dev protobuf-c-compiler libonnx-dev nettle-dev \
-  libopenblas-dev libdnnl-dev libstb-dev python3 python3-pip oclgrind
+  libopenblas-dev libdnnl-dev libstb-dev python3 python3-pip oclgrind \
+  gimp libgimp2.0-dev
 # onnx 1.22 is the last release whose wheel ships the backend node test data.
 PY_PKGS="onnx==1.22.0 onnxruntime numpy"
 if ! python3 -m pip install -q $PY_PKGS 2>/dev/null; then

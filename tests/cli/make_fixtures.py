@@ -69,3 +69,24 @@ g = h.make_graph([h.make_node("Relu", ["x"], ["y"], name="relu0")], "minus_one",
                  [h.make_tensor_value_info("y", T.FLOAT, None)])
 onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 13)]),
           os.path.join(here, "minus_one.onnx"))  # -1 is not checker-valid
+
+# rgba.onnx: a 4-channel (RGBA) image model with two outputs: "rgba" (the
+# input, through Relu) and "alpha" (its fourth channel, by Slice).
+g = h.make_graph(
+    [h.make_node("Relu", ["x"], ["rgba"], name="relu0"),
+     h.make_node("Slice", ["x", "s0", "s1", "axis"], ["alpha"], name="slice0")],
+    "rgba",
+    [h.make_tensor_value_info("x", T.FLOAT, [1, 4, "H", "W"])],
+    [h.make_tensor_value_info("rgba", T.FLOAT, [1, 4, "H", "W"]),
+     h.make_tensor_value_info("alpha", T.FLOAT, [1, 1, "H", "W"])],
+    [h.make_tensor("s0", T.INT64, [1], [3]), h.make_tensor("s1", T.INT64, [1], [4]),
+     h.make_tensor("axis", T.INT64, [1], [1])])
+save(h.make_model(g, opset_imports=[h.make_opsetid("", 13)]), "rgba.onnx")
+
+# tiny_rgba.png: 11x7 RGBA, alpha rising by row from 0 (row 0) to 255 (row 6).
+img = np.random.default_rng(1).integers(0, 256, (7, 11, 4), dtype=np.uint8)
+img[:, :, 3] = np.round(np.arange(7) * 255 / 6).astype(np.uint8)[:, None]
+raw = b"".join(b"\x00" + img[y].tobytes() for y in range(img.shape[0]))
+with open(os.path.join(here, "tiny_rgba.png"), "wb") as f:
+    f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 11, 7, 8, 6, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))

@@ -306,6 +306,24 @@ if [ -f "$DEN" ] && [ -f "$UP" ] && [ -f "$NOISY" ] &&
   run_rc 2 "run --output-depth 12" -- run "$DEN" --device cpu --input "$NOISY" --output-image "$T/x.png" --output-depth 12
   run_rc fail "run --tile with too much overlap" -- run "$DEN" --device cpu --input "$NOISY" --tile 64x64 --overlap 40
   run_rc fail "run --tile without an image" -- run "$DEN" --device cpu --tile 64x64
+  # A 4-channel (RGBA) model (tests/cli/rgba.onnx: Relu, and Slice of the
+  # alpha) on an RGBA PNG whose alpha rises from 0 to 255: the whole-image
+  # input keeps the alpha, as the tiled one does (the same PNG; the tensors
+  # differ by the tiler's blending, 6e-8); an RGB PNG gets an opaque alpha.
+  # (The fixture's alpha mean is 892 / 7 / 255.)
+  RGBA=$FIX/rgba.onnx
+  run_rc 0 "run a 4-channel model on an RGBA PNG" -- run "$RGBA" --device cpu \
+      --input "$FIX/tiny_rgba.png" --output-image "$T/rgba_whole.png" --output-dir "$T/rgba_whole" &&
+    expect_out 'x  float32 1x4x7x11' "run RGBA: a 4-channel input" &&
+    expect_out 'alpha  float32 1x1x7x11  min 0  mean 0.49972  max 1' "run RGBA: the alpha kept" &&
+    expect_png "$T/rgba_whole.png" "11 7 8" "run RGBA --output-image"
+  run_rc 0 "run a 4-channel model on an RGBA PNG, tiled" -- run "$RGBA" --device cpu \
+      --input "$FIX/tiny_rgba.png" --tile 8x8 --overlap 2 --output-image "$T/rgba_tiled.png" &&
+    if cmp -s "$T/rgba_whole.png" "$T/rgba_tiled.png"; then ok; else
+      bad "run RGBA: the whole-image and the tiled runs differ"; fi
+  run_rc 0 "run a 4-channel model on an RGB PNG" -- run "$RGBA" --device cpu \
+      --input "$FIX/tiny.png" --output-dir "$T/rgba_rgb" &&
+    expect_out 'alpha  float32 1x1x7x11  min 1  mean 1  max 1' "run RGBA on RGB: an opaque alpha"
   run_rc fail "run --output-image of a classifier" -- run "$SAMPLE" --device cpu --output-image "$T/logits.png"
 else
   echo "note: no stb or no examples/denoise.onnx: the --tile/--output-image checks are skipped"

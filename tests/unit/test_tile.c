@@ -5,9 +5,13 @@
  * overlap, for x1 and x2 models, image sizes that are not multiples of the
  * tile or smaller than it, on the CPU backend and on an OpenCL device (that
  * part is skipped without one); cancellation from the progress callback and
- * from a flag. Uses the public API only. */
+ * from a flag, between tiles and, from another thread, inside a run (a
+ * session's and a tile's), after which the next run is right. Uses the
+ * public API only. */
 #include <check.h>
 #include <math.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,10 +150,10 @@ END_TEST
 
 /* ------------------------------------------------------------- models */
 
-static void conv(mb *b, const char *in, const char *w, const char *bias, const char *out, int co,
-                 int ci) {
+static void conv_scaled(mb *b, const char *in, const char *w, const char *bias, const char *out,
+                        int co, int ci, float scale) {
   float *wt = malloc(sizeof(float) * (size_t)co * ci * 9), bs[64];
-  for (int i = 0; i < co * ci * 9; i++) wt[i] = frand() - 0.5f;
+  for (int i = 0; i < co * ci * 9; i++) wt[i] = scale * (frand() - 0.5f);
   for (int i = 0; i < co; i++) bs[i] = 0.2f * (frand() - 0.5f);
   mb_init_f32(b, w, 4, (int64_t[]){co, ci, 3, 3}, wt);
   mb_init_f32(b, bias, 1, (int64_t[]){co}, bs);
@@ -157,6 +161,11 @@ static void conv(mb *b, const char *in, const char *w, const char *bias, const c
   snprintf(ins, sizeof ins, "%s,%s,%s", in, w, bias);
   mb_node(b, "Conv", ins, out, 1, (mb_attr[]){MB_INTS("pads", 1, 1, 1, 1)});
   free(wt);
+}
+
+static void conv(mb *b, const char *in, const char *w, const char *bias, const char *out, int co,
+                 int ci) {
+  conv_scaled(b, in, w, bias, out, co, ci, 1.0f);
 }
 
 /* x1: Conv-Relu-Conv (receptive radius 2); x2: Conv-DepthToSpace-Conv. */
@@ -502,10 +511,324 @@ START_TEST(tiled_progress_and_cancel) {
   out.dims[3] = w + 1;
   ck_assert_int_eq(clcnn_tiled_run(m, &so, &to, &in, &out), CLCNN_ERROR_SHAPE);
   ck_assert_int_eq(clcnn_tiler_create(NULL, &so, &to, &t), CLCNN_ERROR_INVALID_ARGUMENT);
+  clcnn_image_input ii = {"x", CLCNN_PIXEL_UINT8, 3, NULL};
+  so.image_inputs = &ii;
+  so.image_input_count = 1;
+  ck_assert_int_eq(clcnn_tiler_create(m, &so, &to, &t), CLCNN_ERROR_INVALID_ARGUMENT);
+  ck_assert_ptr_null(t);
   clcnn_tiler_free(NULL);
   free(x);
   free(y);
   clcnn_model_free(m);
+}
+END_TEST
+
+/* ------------------------------------------------ image inputs (graph) */
+
+/* An image input (the conversion as Cast, Transpose and a 1x1 Conv in the
+ * session's graph) gives what clcnn_image_to_tensor() and a plain session
+ * give, for 8-bit RGBA with mean/std/BGR/range, 8-bit gray and float RGB
+ * images with row padding; on an OpenCL device the conversion runs there and
+ * only the 8-bit samples cross (the transfer's bytes in the profile). */
+static void check_image_input(const char *device, bool on_device) {
+  clcnn_model *m = tile_model(1);
+  struct {
+    clcnn_pixel_type type;
+    int c;
+    bool fancy;
+  } cases[] = {{CLCNN_PIXEL_UINT8, 4, true}, {CLCNN_PIXEL_UINT8, 1, false},
+               {CLCNN_PIXEL_FLOAT32, 3, true}};
+  int w = 37, h = 23;
+  for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+    clcnn_image_options io;
+    clcnn_image_options_default(&io);
+    if (cases[ci].fancy) {
+      io.range = 255;
+      io.order = CLCNN_CHANNEL_ORDER_BGR;
+      for (int k = 0; k < 3; k++) {
+        io.mean[k] = 100.0f + 10 * k;
+        io.std[k] = 50.0f + 5 * k;
+      }
+    }
+    clcnn_session_options so;
+    clcnn_session_options_default(&so);
+    so.device = device;
+    clcnn_input_shape sh = {"x", 4, {1, 3, h, w}};
+    clcnn_session *plain = NULL, *s = NULL;
+    ck_assert_msg(clcnn_session_create(m, &so, &sh, 1, &plain) == CLCNN_OK, "%s",
+                  clcnn_last_error());
+    clcnn_image_input ii = {"x", cases[ci].type, cases[ci].c, &io};
+    so.image_inputs = &ii;
+    so.image_input_count = 1;
+    so.profile = 1;
+    ck_assert_msg(clcnn_session_create(m, &so, &sh, 1, &s) == CLCNN_OK, "%s", clcnn_last_error());
+    clcnn_tensor v;
+    ck_assert_int_eq(clcnn_session_input(s, "x", &v), CLCNN_OK);
+    ck_assert_int_eq(v.dtype, cases[ci].type == CLCNN_PIXEL_UINT8 ? CLCNN_DTYPE_UINT8
+                                                                  : CLCNN_DTYPE_FLOAT32);
+    ck_assert(v.rank == 4 && v.dims[1] == h && v.dims[2] == w && v.dims[3] == cases[ci].c);
+    float *x = malloc(sizeof(float) * 3 * (size_t)w * h);
+    for (int round = 0; round < 2; round++) { /* a second image into the same session */
+      clcnn_image img = make_image(cases[ci].type, w, h, cases[ci].c, 5);
+      clcnn_tensor in = {CLCNN_DTYPE_FLOAT32, 4, {1, 3, h, w}, x}, ref, out;
+      ck_assert_int_eq(clcnn_image_to_tensor(&img, &io, &in), CLCNN_OK);
+      ck_assert_int_eq(clcnn_session_set_input(plain, "x", &in), CLCNN_OK);
+      ck_assert_int_eq(clcnn_session_run(plain), CLCNN_OK);
+      ck_assert_int_eq(clcnn_session_output(plain, "y", &ref), CLCNN_OK);
+      ck_assert_msg(clcnn_session_set_input_image(s, "x", &img) == CLCNN_OK, "%s",
+                    clcnn_session_error(s));
+      ck_assert_msg(clcnn_session_run(s) == CLCNN_OK, "%s", clcnn_session_error(s));
+      ck_assert_int_eq(clcnn_session_output(s, "y", &out), CLCNN_OK);
+      double worst = 0, scale = 1;
+      for (int64_t i = 0; i < clcnn_tensor_numel(&ref); i++) {
+        float a = ((float *)out.data)[i], b = ((float *)ref.data)[i];
+        worst = fmax(worst, fabs((double)a - b));
+        scale = fmax(scale, fabs((double)b));
+      }
+      ck_assert_msg(worst <= 1e-5 * scale, "%s, case %zu: the image input differs by %g (of %g)",
+                    device, ci, worst, scale);
+      free(img.data);
+    }
+    /* Where the conversion ran, and what crossed. */
+    const clcnn_profile_entry *pe;
+    int np;
+    ck_assert_int_eq(clcnn_session_profile(s, &pe, &np), CLCNN_OK);
+    bool convert_seen = false, moved = false;
+    size_t sample = cases[ci].type == CLCNN_PIXEL_UINT8 ? 1 : 4;
+    for (int i = 0; i < np; i++) {
+      if (!strcmp(pe[i].node, "x/image_convert")) {
+        convert_seen = true;
+        ck_assert_msg(!on_device || strcmp(pe[i].backend, "cpu") != 0,
+                      "the conversion ran on %s", pe[i].backend);
+      }
+      if (!strcmp(pe[i].op, "Transfer") && !strcmp(pe[i].node, "x") && pe[i].bytes) {
+        ck_assert_uint_eq(pe[i].bytes, (size_t)w * h * cases[ci].c * sample);
+        moved = true;
+      }
+    }
+    ck_assert(convert_seen);
+    ck_assert(moved == on_device); /* the image went to the device as it is */
+    free(x);
+    clcnn_session_free(s);
+    /* Not an image input; wrong images. */
+    clcnn_image img = make_image(cases[ci].type, w, h, cases[ci].c, 0);
+    ck_assert_int_eq(clcnn_session_set_input_image(plain, "x", &img),
+                     CLCNN_ERROR_INVALID_ARGUMENT);
+    clcnn_session_free(plain);
+    free(img.data);
+  }
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.device = device;
+  clcnn_input_shape sh = {"x", 4, {1, 3, h, w}};
+  clcnn_image_input ii = {"x", CLCNN_PIXEL_UINT8, 3, NULL};
+  so.image_inputs = &ii;
+  so.image_input_count = 1;
+  clcnn_session *s = NULL;
+  ck_assert_int_eq(clcnn_session_create(m, &so, &sh, 1, &s), CLCNN_OK);
+  clcnn_image img = make_image(CLCNN_PIXEL_UINT8, w, h, 4, 0);
+  ck_assert_int_eq(clcnn_session_set_input_image(s, "x", &img), CLCNN_ERROR_SHAPE);
+  img.channels = 3;
+  img.width = w - 1;
+  ck_assert_int_eq(clcnn_session_set_input_image(s, "x", &img), CLCNN_ERROR_SHAPE);
+  ck_assert_int_eq(clcnn_session_set_input_image(s, "nope", &img), CLCNN_ERROR_NOT_FOUND);
+  free(img.data);
+  clcnn_session_free(s);
+  ii.type = CLCNN_PIXEL_UINT16;
+  ck_assert_int_eq(clcnn_session_create(m, &so, &sh, 1, &s), CLCNN_ERROR_UNSUPPORTED);
+  ii.type = CLCNN_PIXEL_UINT8;
+  ii.name = "nope";
+  ck_assert_int_eq(clcnn_session_create(m, &so, &sh, 1, &s), CLCNN_ERROR_NOT_FOUND);
+  ii.name = "x";
+  ii.channels = 5;
+  ck_assert_int_eq(clcnn_session_create(m, &so, &sh, 1, &s), CLCNN_ERROR_INVALID_ARGUMENT);
+  clcnn_model_free(m);
+}
+
+START_TEST(image_input_cpu) { check_image_input("cpu", false); }
+END_TEST
+
+START_TEST(image_input_opencl) {
+  const char *dev = opencl_device();
+  if (!dev) {
+    printf("note: no OpenCL device: image inputs on OpenCL are skipped\n");
+    return;
+  }
+  check_image_input(dev, true);
+}
+END_TEST
+
+/* ------------------------------------------------- cancel inside a run */
+
+/* `depth` 3x3 convolutions of 16 channels (one weight shared: the model
+ * builder holds 64 initializers and nodes) between a 3- and a 16-channel
+ * one: a run of many steps, each short. The weights are scaled for a gain
+ * of about 0.5; the biases keep the values away from zero. */
+static clcnn_model *long_model(int depth) {
+  mb *b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){1, 3, -1, -1});
+  conv(b, "x", "w0", "b0", "h0", 16, 3);
+  conv_scaled(b, "h0", "w", "b", "h1", 16, 16, 0.15f);
+  char nodes[80];
+  for (int i = 2; i <= depth; i++) {
+    char in[16], out[16];
+    snprintf(in, sizeof in, "h%d", i - 1);
+    snprintf(out, sizeof out, "h%d", i);
+    snprintf(nodes, sizeof nodes, "%s,w,b", in);
+    mb_node(b, "Conv", nodes, out, 1, (mb_attr[]){MB_INTS("pads", 1, 1, 1, 1)});
+  }
+  snprintf(nodes, sizeof nodes, "h%d", depth);
+  conv_scaled(b, nodes, "wz", "bz", "y", 3, 16, 0.15f);
+  mb_output(b, "y");
+  size_t len;
+  uint8_t *bytes = mb_pack(b, &len);
+  mb_free(b);
+  clcnn_model *m = NULL;
+  ck_assert_msg(clcnn_model_load_memory(ctx, bytes, len, NULL, &m) == CLCNN_OK, "%s",
+                clcnn_last_error());
+  free(bytes);
+  return m;
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Another thread: waits until `started` is set, then `delay_ms`, then sets
+ * `flag` and notes when. */
+typedef struct canceller {
+  int flag, started;
+  double delay_ms, set_at;
+  pthread_t thread;
+} canceller;
+
+static void *cancel_later(void *p) {
+  canceller *c = p;
+  while (!__atomic_load_n(&c->started, __ATOMIC_ACQUIRE)) nanosleep(&(struct timespec){0, 100000}, NULL);
+  double until = now_ms() + c->delay_ms;
+  while (now_ms() < until) nanosleep(&(struct timespec){0, 100000}, NULL);
+  c->set_at = now_ms();
+  __atomic_store_n(&c->flag, 1, __ATOMIC_RELEASE);
+  return NULL;
+}
+
+static void canceller_start(canceller *c, double delay_ms) {
+  __atomic_store_n(&c->flag, 0, __ATOMIC_RELEASE);
+  __atomic_store_n(&c->started, 0, __ATOMIC_RELEASE);
+  c->delay_ms = delay_ms;
+  ck_assert_int_eq(pthread_create(&c->thread, NULL, cancel_later, c), 0);
+}
+
+/* The k of "run cancelled after k of N steps" in `msg`, or -1. */
+static int steps_done(const char *msg) {
+  const char *p = strstr(msg, "run cancelled after ");
+  return p ? atoi(p + strlen("run cancelled after ")) : -1;
+}
+
+static int tiler_started(void *user, int done, int total) {
+  (void)total;
+  if (done == 0) __atomic_store_n((int *)user, 1, __ATOMIC_RELEASE);
+  return 0;
+}
+
+static void check_cancel_inside(const char *device, int H, int W) {
+  enum { DEPTH = 60 };
+  clcnn_model *m = long_model(DEPTH);
+  size_t n = (size_t)3 * H * W;
+  float *x = malloc(n * sizeof *x), *ref = malloc(n * sizeof *ref), *y = malloc(n * sizeof *y);
+  for (size_t i = 0; i < n; i++) x[i] = frand();
+  canceller c = {0};
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.device = device;
+  so.cancel = &c.flag;
+  clcnn_input_shape sh = {"x", 4, {1, 3, H, W}};
+  clcnn_session *s = NULL;
+  ck_assert_msg(clcnn_session_create(m, &so, &sh, 1, &s) == CLCNN_OK, "%s", clcnn_last_error());
+  clcnn_tensor in = {CLCNN_DTYPE_FLOAT32, 4, {1, 3, H, W}, x}, out;
+  ck_assert_int_eq(clcnn_session_set_input(s, "x", &in), CLCNN_OK);
+  /* The reference, and how long a whole run takes (the first run warms up). */
+  ck_assert_int_eq(clcnn_session_run(s), CLCNN_OK);
+  double t0 = now_ms();
+  ck_assert_int_eq(clcnn_session_run(s), CLCNN_OK);
+  double full = now_ms() - t0;
+  ck_assert_int_eq(clcnn_session_output(s, "y", &out), CLCNN_OK);
+  memcpy(ref, out.data, n * sizeof *ref);
+
+  /* Set before the run: nothing runs, the outputs are not there. */
+  c.flag = 1;
+  ck_assert_int_eq(clcnn_session_run(s), CLCNN_ERROR_CANCELLED);
+  ck_assert_int_eq(steps_done(clcnn_session_error(s)), 0);
+  ck_assert_int_eq(clcnn_session_output(s, "y", &out), CLCNN_ERROR_INVALID_ARGUMENT);
+
+  /* Set by another thread while the run goes on: it stops at the next step. */
+  canceller_start(&c, full / 10 < 20 ? full / 10 : 20);
+  __atomic_store_n(&c.started, 1, __ATOMIC_RELEASE);
+  clcnn_status st = clcnn_session_run(s);
+  double back = now_ms() - c.set_at;
+  pthread_join(c.thread, NULL);
+  ck_assert_msg(st == CLCNN_ERROR_CANCELLED, "status %d: %s", st, clcnn_session_error(s));
+  int k = steps_done(clcnn_session_error(s));
+  printf("%s: a whole run %.1f ms; cancelled after %d steps, %.2f ms after the flag was set\n",
+         device, full, k, back);
+  ck_assert_msg(k >= 1, "%s", clcnn_session_error(s)); /* in the middle of the run */
+  ck_assert_msg(back < full / 2, "the run went on for %.1f ms after the flag (a run: %.1f ms)",
+                back, full);
+  /* The next run is right. */
+  c.flag = 0;
+  ck_assert_int_eq(clcnn_session_run(s), CLCNN_OK);
+  ck_assert_int_eq(clcnn_session_output(s, "y", &out), CLCNN_OK);
+  ck_assert(memcmp(out.data, ref, n * sizeof *ref) == 0);
+  clcnn_session_free(s);
+
+  /* A tiler with one tile as large as the image: its flag stops the tile's
+   * run; the tiler runs right afterwards. */
+  clcnn_session_options_default(&so);
+  so.device = device;
+  clcnn_tile_options to;
+  clcnn_tile_options_default(&to);
+  to.tile_width = W;
+  to.tile_height = H;
+  to.cancel = &c.flag;
+  to.progress = tiler_started;
+  to.progress_user = &c.started;
+  clcnn_tiler *t = NULL;
+  clcnn_tensor ot = {CLCNN_DTYPE_FLOAT32, 4, {1, 3, H, W}, y};
+  ck_assert_int_eq(clcnn_tiler_create(m, &so, &to, &t), CLCNN_OK);
+  ck_assert_msg(clcnn_tiler_run(t, &in, &ot) == CLCNN_OK, "%s", clcnn_last_error()); /* warm */
+  canceller_start(&c, full / 10 < 20 ? full / 10 : 20);
+  st = clcnn_tiler_run(t, &in, &ot);
+  back = now_ms() - c.set_at;
+  pthread_join(c.thread, NULL);
+  ck_assert_msg(st == CLCNN_ERROR_CANCELLED, "status %d: %s", st, clcnn_last_error());
+  printf("%s: tiler: %s (%.2f ms after the flag)\n", device, clcnn_last_error(), back);
+  ck_assert_msg(steps_done(clcnn_last_error()) >= 1, "%s", clcnn_last_error());
+  ck_assert_msg(back < full / 2, "the tile went on for %.1f ms after the flag", back);
+  c.flag = 0;
+  memset(y, 0, n * sizeof *y);
+  ck_assert_int_eq(clcnn_tiler_run(t, &in, &ot), CLCNN_OK);
+  double worst = 0;
+  for (size_t i = 0; i < n; i++) worst = fmax(worst, fabs((double)y[i] - ref[i]));
+  ck_assert_msg(worst <= 1e-6, "the tiler after a cancel differs by %g", worst);
+  clcnn_tiler_free(t);
+  free(x);
+  free(ref);
+  free(y);
+  clcnn_model_free(m);
+}
+
+START_TEST(cancel_inside_a_run_cpu) { check_cancel_inside("cpu", 64, 64); }
+END_TEST
+
+START_TEST(cancel_inside_a_run_opencl) {
+  const char *dev = opencl_device();
+  if (!dev) {
+    printf("note: no OpenCL device: cancelling an OpenCL run is skipped\n");
+    return;
+  }
+  check_cancel_inside(dev, 128, 128);
 }
 END_TEST
 
@@ -522,6 +845,10 @@ int main(void) {
   tcase_add_test(tc, tiled_image_many_rows);
   tcase_add_test(tc, tiled_fixed_size_model);
   tcase_add_test(tc, tiled_progress_and_cancel);
+  tcase_add_test(tc, image_input_cpu);
+  tcase_add_test(tc, image_input_opencl);
+  tcase_add_test(tc, cancel_inside_a_run_cpu);
+  tcase_add_test(tc, cancel_inside_a_run_opencl);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
