@@ -49,6 +49,11 @@ clcnn_status graph_infer(ir_graph *g, clcnn_err *err) {
     if (n->op < 0)
       return err_set(err, CLCNN_ERROR_UNSUPPORTED, "node '%s': operator %s is not supported",
                      n->name, n->op_type);
+    if (n->op == CLCNN_OP_IF) { /* its branch's nodes come next */
+      clcnn_status st = control_inline_if(g, i, err);
+      if (st) return st;
+      continue;
+    }
     bool all_const = true;
     for (int k = 0; k < n->nin; k++) {
       ir_value *v = ir_in(g, n, k);

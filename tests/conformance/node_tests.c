@@ -160,15 +160,17 @@ static void model_ops(const clcnn_model *m, char *buf, size_t len) {
  * sizes, axes...) must be constants when the session is created. ONNX's node
  * tests feed them as graph inputs; bind every integer input of a case to its
  * test value as a constant, which is what an exporter does with them. */
-/* Resize's roi and scales (and Upsample's scales) and Range's start, limit
- * and delta are float inputs that decide the output shape. */
+/* Resize's roi and scales (and Upsample's scales), Range's start, limit
+ * and delta and OneHot's depth are float inputs that decide the output
+ * shape; If's condition (bool) decides which branch is the graph. */
 static bool resize_parameter(const ir_graph *g, int v) {
   bool used = false;
   for (int i = 0; i < g->nnodes; i++) {
     const ir_node *n = &g->nodes[i];
     for (int k = 0; k < n->nin; k++) {
       if (n->in[k] != v) continue;
-      if (n->op == CLCNN_OP_RANGE) {
+      if (n->op == CLCNN_OP_RANGE || (n->op == CLCNN_OP_ONEHOT && k == 1) ||
+          (n->op == CLCNN_OP_IF && k == 0)) {
         used = true;
         continue;
       }
