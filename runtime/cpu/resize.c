@@ -475,7 +475,9 @@ static int grid_taps(const gridsample_params *p, float gv, int64_t size, int64_t
     return count;
   }
   if (p->mode == GRID_NEAREST) x = nearbyint(x);
-  if (x < lo || x > hi) {
+  /* Cubic pads each tap only (as PyTorch and onnxruntime; ONNX's reference
+   * would also clamp the point, which only border and reflection see). */
+  if (p->mode != GRID_CUBIC && (x < lo || x > hi)) {
     if (p->padding == GRID_BORDER) x = x < 0 ? 0 : x > (double)(size - 1) ? (double)(size - 1) : x;
     else if (p->padding == GRID_REFLECTION) x = grid_reflect(x, lo, hi);
   }

@@ -101,7 +101,8 @@ static inline double resize_coord(int coord, double x, double scale, int64_t in_
  * reference: the point is unnormalized (align_corners: -1 and 1 are the
  * centres of the corner elements, else their outer edges), rounded half to
  * even for nearest; outside [lo, hi] (0 and D-1 with align_corners, else
- * -0.5 and D-0.5) it is clamped (border) or reflected (reflection); then
+ * -0.5 and D-0.5) it is clamped (border) or reflected (reflection) but for
+ * cubic (as PyTorch and onnxruntime); then
  * each tap (1, 2 or 4 per dim: nearest, linear, cubic with a = -0.75)
  * outside the tensor reads 0 (zeros), the nearest element (border) or its
  * reflection. */
