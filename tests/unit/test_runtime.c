@@ -469,6 +469,52 @@ START_TEST(if_needs_constant_condition) {
 }
 END_TEST
 
+/* The operators of the indexing, reduce (TopK, CumSum) and gemm (Einsum)
+ * families fold when their inputs are constant: no node is left to run, and
+ * the values are the ONNX ones (worked out by hand). */
+START_TEST(index_ops_fold) {
+  mb *b = mb_new(18);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){1});
+  mb_init_f32(b, "v", 1, (int64_t[]){5}, (float[]){3, 1, 3, 0, 2});
+  mb_init_i64(b, "k", 1, (int64_t[]){1}, (int64_t[]){3});
+  mb_init_i64(b, "ax", 0, NULL, (int64_t[]){0});
+  mb_init_i64(b, "idx", 2, (int64_t[]){2, 1}, (int64_t[]){-1, 1});
+  mb_init_f32(b, "m", 2, (int64_t[]){2, 2}, (float[]){1, 2, 3, 4});
+  mb_node(b, "TopK", "v,k", "tv,ti", 0, NULL);     /* 3, 3, 2 at 0, 2, 4 */
+  mb_node(b, "CumSum", "v,ax", "cs", 1, (mb_attr[]){MB_INT("exclusive", 1)});
+  mb_node(b, "GatherND", "m,idx", "g", 0, NULL);   /* rows 1 and 1 */
+  mb_node(b, "ScatterND", "m,idx,g", "sc", 1, (mb_attr[]){MB_STRING("reduction", "add")});
+  mb_node(b, "Einsum", "m,m", "e", 1, (mb_attr[]){MB_STRING("equation", "ij,jk")});
+  mb_node(b, "Add", "x,tv", "y", 0, NULL);
+  const char *outs[] = {"ti", "cs", "sc", "e", "y"};
+  for (int i = 0; i < 5; i++) mb_output(b, outs[i]);
+  clcnn_model *m = load(b);
+  clcnn_session *s = cpu_session(m, NULL, 0);
+  ck_assert_int_eq(live_nodes(s, CLCNN_OP_TOPK) + live_nodes(s, CLCNN_OP_CUMSUM) +
+                       live_nodes(s, CLCNN_OP_GATHER_ND) + live_nodes(s, CLCNN_OP_SCATTER_ND) +
+                       live_nodes(s, CLCNN_OP_EINSUM),
+                   0);
+  float x[1] = {0};
+  clcnn_tensor in = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = 1, .dims = {1}, .data = x};
+  ck_assert_int_eq(clcnn_session_set_input(s, "x", &in), CLCNN_OK);
+  ck_assert_int_eq(clcnn_session_run(s), CLCNN_OK);
+  clcnn_tensor t;
+  ck_assert_int_eq(clcnn_session_output(s, "ti", &t), CLCNN_OK);
+  const int64_t want_ti[3] = {0, 2, 4};
+  for (int i = 0; i < 3; i++) ck_assert_int_eq(((int64_t *)t.data)[i], want_ti[i]);
+  ck_assert_int_eq(clcnn_session_output(s, "cs", &t), CLCNN_OK);
+  const float want_cs[5] = {0, 3, 4, 7, 7}, want_sc[4] = {1, 2, 9, 12}, want_e[4] = {7, 10, 15, 22};
+  for (int i = 0; i < 5; i++) ck_assert_float_eq(((float *)t.data)[i], want_cs[i]);
+  ck_assert_int_eq(clcnn_session_output(s, "sc", &t), CLCNN_OK);
+  for (int i = 0; i < 4; i++) ck_assert_float_eq(((float *)t.data)[i], want_sc[i]);
+  ck_assert_int_eq(clcnn_session_output(s, "e", &t), CLCNN_OK);
+  for (int i = 0; i < 4; i++) ck_assert_float_eq(((float *)t.data)[i], want_e[i]);
+  clcnn_session_free(s);
+  clcnn_model_free(m);
+  mb_free(b);
+}
+END_TEST
+
 START_TEST(conv_bn_relu_folds_and_fuses) {
   mb *b = mb_new(13);
   mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){1, 2, 1, 1});
@@ -609,6 +655,7 @@ int main(void) {
   tcase_add_test(tc, range_lengths);
   tcase_add_test(tc, if_inlines_taken_branch);
   tcase_add_test(tc, if_needs_constant_condition);
+  tcase_add_test(tc, index_ops_fold);
   tcase_add_test(tc, conv_bn_relu_folds_and_fuses);
   tcase_add_test(tc, identity_and_dropout_removed);
   tcase_add_test(tc, planner_reuses_and_never_overlaps);
