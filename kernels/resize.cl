@@ -334,3 +334,140 @@ __kernel void resize_interp_nchw_f32(__global const float *x, uint x_off,
   }
 }
 #endif
+
+/* ------------------------------------------------------------ gridsample */
+
+/* GridSample of float32, as the CPU backend (runtime/cpu/resize.c, whose
+ * comments give the rules): GS_R spatial dims (2 or 3) of sizes GS_D0..,
+ * GS_C channels, GS_P points per image; GS_MODE 0 linear, 1 nearest, 2
+ * cubic; GS_PAD 0 zeros, 1 border, 2 reflection; GS_ALIGN align_corners.
+ * Work-item: one point of one image, every channel. */
+#ifdef K_gridsample_f32
+#ifndef GS_D1
+#define GS_D1 1
+#endif
+#ifndef GS_D2
+#define GS_D2 1
+#endif
+#define GS_TAPS (GS_MODE == 1 ? 1 : GS_MODE == 0 ? 2 : 4)
+
+static float gs_reflect(float x, float lo, float hi) {
+  float range = hi - lo;
+  if (range <= 0.0f) return lo;
+  if (x < lo) {
+    float dx = lo - x, k = floor(dx / range), rem = dx - k * range;
+    return fmod(k, 2.0f) == 0.0f ? lo + rem : hi - rem;
+  }
+  if (x > hi) {
+    float dx = x - hi, k = floor(dx / range), rem = dx - k * range;
+    return fmod(k, 2.0f) == 0.0f ? hi - rem : lo + rem;
+  }
+  return x;
+}
+
+/* The element a tap at integer position i reads, or -1 for a zero. */
+static int gs_tap(float i, int size, float lo, float hi) {
+#if GS_PAD == 1
+  return i < 0.0f ? 0 : i > (float)(size - 1) ? size - 1 : (int)i;
+#elif GS_PAD == 2
+  int k = (int)gs_reflect(i, lo, hi);
+  return k < 0 ? 0 : k >= size ? size - 1 : k;
+#else
+  return i >= 0.0f && i < (float)size ? (int)i : -1;
+#endif
+}
+
+static int gs_taps(float g, int size, int *idx, float *w) {
+#if GS_ALIGN
+  const float lo = 0.0f, hi = (float)(size - 1);
+  float x = (g + 1.0f) * 0.5f * (float)(size - 1);
+#else
+  const float lo = -0.5f, hi = (float)size - 0.5f;
+  float x = ((g + 1.0f) * (float)size - 1.0f) * 0.5f;
+#endif
+  if (!isfinite(x)) {
+    for (int k = 0; k < GS_TAPS; k++) idx[k] = -1, w[k] = 0.0f;
+    return GS_TAPS;
+  }
+#if GS_MODE == 1
+  x = rint(x);
+#endif
+#if GS_MODE != 2
+  if (x < lo || x > hi) {
+#if GS_PAD == 1
+    x = clamp(x, 0.0f, (float)(size - 1));
+#elif GS_PAD == 2
+    x = gs_reflect(x, lo, hi);
+#endif
+  }
+#endif
+  const float lim = (float)size + 8.0f;
+  x = clamp(x, -lim, lim);
+#if GS_MODE == 1
+  idx[0] = gs_tap(trunc(x), size, lo, hi);
+  w[0] = 1.0f;
+#else
+  float x0 = floor(x), t = x - x0;
+#if GS_MODE == 0
+  w[0] = 1.0f - t;
+  w[1] = t;
+  float first = x0;
+#else
+  const float a = -0.75f;
+  float u = t + 1.0f;
+  w[0] = ((a * u - 5.0f * a) * u + 8.0f * a) * u - 4.0f * a;
+  w[1] = ((a + 2.0f) * t - (a + 3.0f)) * t * t + 1.0f;
+  u = 1.0f - t;
+  w[2] = ((a + 2.0f) * u - (a + 3.0f)) * u * u + 1.0f;
+  u = 2.0f - t;
+  w[3] = ((a * u - 5.0f * a) * u + 8.0f * a) * u - 4.0f * a;
+  float first = x0 - 1.0f;
+#endif
+  for (int k = 0; k < GS_TAPS; k++) idx[k] = gs_tap(first + (float)k, size, lo, hi);
+#endif
+  return GS_TAPS;
+}
+
+__kernel void gridsample_f32(__global const float *x, uint x_off, __global const float *grid,
+                             uint g_off, __global float *y, uint y_off) {
+  const int pt = (int)get_global_id(0), b = (int)get_global_id(1);
+  if (pt >= GS_P) return;
+  const int dims[3] = {GS_D0, GS_D1, GS_D2};
+  const int plane = GS_D0 * GS_D1 * GS_D2;
+  int stride[3];
+  stride[GS_R - 1] = 1;
+  for (int d = GS_R - 2; d >= 0; d--) stride[d] = stride[d + 1] * dims[d + 1];
+  __global const float *gp = grid + g_off + (b * GS_P + pt) * GS_R;
+  int idx[3][4];
+  float w[3][4];
+  for (int d = 0; d < GS_R; d++) gs_taps(gp[GS_R - 1 - d], dims[d], idx[d], w[d]);
+  int total = 1;
+  for (int d = 0; d < GS_R; d++) total *= GS_TAPS;
+  int off[64];
+  float wt[64];
+  int m = 0;
+  for (int t = 0; t < total; t++) {
+    int rest = t, o = 0;
+    float wv = 1.0f;
+    bool zero = false;
+    for (int d = GS_R - 1; d >= 0; d--) {
+      int k = rest % GS_TAPS;
+      rest /= GS_TAPS;
+      if (idx[d][k] < 0) zero = true;
+      o += idx[d][k] * stride[d];
+      wv *= w[d][k];
+    }
+    if (zero || wv == 0.0f) continue;
+    off[m] = o;
+    wt[m++] = wv;
+  }
+  __global const float *xb = x + x_off + b * GS_C * plane;
+  __global float *yb = y + y_off + b * GS_C * GS_P + pt;
+  for (int c = 0; c < GS_C; c++) {
+    __global const float *xc = xb + c * plane;
+    float acc = 0.0f;
+    for (int k = 0; k < m; k++) acc += wt[k] * xc[off[k]];
+    yb[c * GS_P] = acc;
+  }
+}
+#endif

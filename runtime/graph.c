@@ -24,6 +24,10 @@ static void attr_free(ir_attr *a) {
     free(a->t->data);
     free(a->t);
   }
+  if (a->graph) {
+    ir_graph_free(a->graph);
+    free(a->graph);
+  }
 }
 
 static void node_free(ir_node *n) {
@@ -237,6 +241,26 @@ static clcnn_status attr_clone(const ir_attr *s, ir_attr *d) {
     if (!d->t->data) return CLCNN_ERROR_OUT_OF_MEMORY;
     if (bytes) memcpy(d->t->data, s->t->data, bytes);
   }
+  if (s->graph) {
+    clcnn_err e = {0};
+    if (!(d->graph = calloc(1, sizeof *d->graph))) return CLCNN_ERROR_OUT_OF_MEMORY;
+    if (ir_graph_clone(s->graph, d->graph, &e) != CLCNN_OK) {
+      free(d->graph);
+      d->graph = NULL;
+      return CLCNN_ERROR_OUT_OF_MEMORY;
+    }
+  }
+  return CLCNN_OK;
+}
+
+clcnn_status ir_node_copy_attrs(ir_node *dst, const ir_node *src) {
+  if (!src->nattr) return CLCNN_OK;
+  dst->attr = calloc((size_t)src->nattr, sizeof(ir_attr));
+  if (!dst->attr) return CLCNN_ERROR_OUT_OF_MEMORY;
+  for (int a = 0; a < src->nattr; a++) {
+    dst->nattr = a + 1;
+    if (attr_clone(&src->attr[a], &dst->attr[a]) != CLCNN_OK) return CLCNN_ERROR_OUT_OF_MEMORY;
+  }
   return CLCNN_OK;
 }
 
@@ -271,14 +295,7 @@ static int copy_node(ir_graph *dst, const ir_node *s, const int *vmap) {
   d->act_op = s->act_op;
   d->backend = s->backend;
   d->dead = s->dead;
-  if (s->nattr) {
-    d->attr = calloc((size_t)s->nattr, sizeof(ir_attr));
-    if (!d->attr) return -1;
-    for (int a = 0; a < s->nattr; a++) {
-      d->nattr = a + 1;
-      if (attr_clone(&s->attr[a], &d->attr[a]) != CLCNN_OK) return -1;
-    }
-  }
+  if (ir_node_copy_attrs(d, s) != CLCNN_OK) return -1;
   const op_front *f = s->op >= 0 ? op_front_get(s->op) : NULL;
   if (s->params && f && f->params_size) {
     if (!(d->params = malloc(f->params_size))) return -1;

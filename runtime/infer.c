@@ -60,6 +60,11 @@ static clcnn_status infer_nodes(ir_graph *g, size_t fold_max, clcnn_err *err) {
     if (n->op < 0)
       return err_set(err, CLCNN_ERROR_UNSUPPORTED, "node '%s': operator %s is not supported",
                      n->name, n->op_type);
+    if (n->op == CLCNN_OP_IF) { /* its branch's nodes come next */
+      clcnn_status st = control_inline_if(g, i, err);
+      if (st) return st;
+      continue;
+    }
     bool after_dynamic = false;
     for (int k = 0; k < n->nin; k++) after_dynamic |= ir_in(g, n, k) && ir_in(g, n, k)->dynamic;
     if (after_dynamic) {

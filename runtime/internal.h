@@ -72,6 +72,7 @@ typedef struct ir_attr {
   int64_t *ints;
   char **strings;
   clcnn_tensor *t;      /* TENSOR: dense data, owned */
+  struct ir_graph *graph; /* GRAPH: the subgraph (If's branches), owned; NULL for others */
 } ir_attr;
 
 /* A value: a graph input, an initializer/constant, or a node output.
@@ -152,6 +153,23 @@ clcnn_status ir_toposort(ir_graph *g, clcnn_err *err);
 /* Gives value `v` constant data (takes ownership of `data`, allocated with
  * malloc), sets dtype and dims. */
 void ir_set_const(ir_value *v, clcnn_dtype dtype, int rank, const int64_t *dims, void *data);
+
+/* Copies src's attributes (subgraphs included) into dst, which has none. */
+clcnn_status ir_node_copy_attrs(ir_node *dst, const ir_node *src);
+
+/* If (runtime/ops/control.c). A branch is a subgraph whose inputs
+ * (g->inputs) are the outer values it reads, by name. An If node's inputs
+ * are its condition and then the outer values its branches read: the
+ * distinct names of then_branch's inputs followed by those of else_branch
+ * not already listed, which control_if_outer_name(n, 0 ..
+ * control_if_outer_count(n) - 1) gives in that order. */
+int control_if_outer_count(const ir_node *n);
+const char *control_if_outer_name(const ir_node *n, int p);
+/* Replaces If node `node`, whose condition is a constant, by the nodes of
+ * the branch it takes (parsed here) and an Identity per output, right after
+ * it in g->nodes (so that shape inference goes on with them). A condition
+ * that is not constant is UNSUPPORTED, naming the node. */
+clcnn_status control_inline_if(ir_graph *g, int node, clcnn_err *err);
 
 /* Attribute access. Each returns `def` (or -1 / NULL) when the attribute is
  * absent. ir_attr_ints/floats copy at most `max` elements and return the

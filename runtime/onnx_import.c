@@ -207,8 +207,15 @@ static char *dup_bytes(const uint8_t *p, size_t n) {
   return s;
 }
 
+/* Subgraphs nest at most this deep (an If inside a branch of an If...):
+ * a hostile model cannot exhaust the stack. */
+#define MAX_SUBGRAPH_DEPTH 16
+
+static clcnn_status import_body(const Onnx__GraphProto *gp, const char *base_dir, ir_graph *g,
+                                int depth, clcnn_err *err, clcnn_err *problems);
+
 static clcnn_status import_attr(const Onnx__AttributeProto *ap, ir_attr *a, const char *base_dir,
-                                clcnn_err *err) {
+                                int opset, int depth, clcnn_err *err, clcnn_err *problems) {
   memset(a, 0, sizeof *a);
   a->name = dup_bytes((const uint8_t *)(ap->name ? ap->name : ""), strlen(ap->name ? ap->name : ""));
   if (!a->name) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
@@ -251,10 +258,22 @@ static clcnn_status import_attr(const Onnx__AttributeProto *ap, ir_attr *a, cons
       if (st) return st;
       break;
     }
-    case IR_ATTR_GRAPH:
-      /* Kept as a type only: the operators that take subgraphs are not
-       * supported, and their front halves say so. */
+    case IR_ATTR_GRAPH: {
+      /* A subgraph (If's branches): imported whole; its nodes are parsed
+       * only when a branch is inlined (runtime/ops/control.c), so that a
+       * branch that is never taken cannot make the model fail. */
+      if (!ap->g) return err_set(err, CLCNN_ERROR_INVALID_MODEL, "graph attribute without a graph");
+      if (depth >= MAX_SUBGRAPH_DEPTH)
+        return err_set(err, CLCNN_ERROR_UNSUPPORTED, "subgraphs nest more than %d deep",
+                       MAX_SUBGRAPH_DEPTH);
+      if (!(a->graph = calloc(1, sizeof *a->graph)))
+        return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+      a->graph->opset = opset;
+      clcnn_err e = {0};
+      clcnn_status st = import_body(ap->g, base_dir, a->graph, depth + 1, &e, problems);
+      if (st) return err_set(err, st, "subgraph '%s': %s", a->name, e.msg);
       break;
+    }
     default:
       /* Sparse tensors, type protos and lists of graphs/tensors: recorded by
        * type so that front halves can refuse them by name. */
@@ -303,10 +322,51 @@ static clcnn_status import_type(const Onnx__ValueInfoProto *vi, ir_value *v, boo
   return CLCNN_OK;
 }
 
+/* The values a subgraph reads that nothing in it defines (no initializer,
+ * no node output) belong to an enclosing graph: they become its inputs. */
+static clcnn_status collect_outer_values(ir_graph *g, clcnn_err *err) {
+  bool *made = calloc((size_t)(g->nvalues ? g->nvalues : 1), sizeof(bool));
+  int *inputs = realloc(g->inputs, sizeof(int) * (size_t)(g->nvalues ? g->nvalues : 1));
+  if (!made || !inputs) {
+    free(made);
+    return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  }
+  g->inputs = inputs;
+  for (int i = 0; i < g->nnodes; i++)
+    for (int k = 0; k < g->nodes[i].nout; k++)
+      if (g->nodes[i].out[k] >= 0) made[g->nodes[i].out[k]] = true;
+  for (int v = 0; v < g->nvalues; v++) {
+    ir_value *val = &g->values[v];
+    if (made[v] || val->is_const || val->is_input) continue;
+    val->is_input = true;
+    g->inputs[g->ninputs++] = v;
+  }
+  free(made);
+  return CLCNN_OK;
+}
+
+/* If node k of g reads, after its condition, every outer value that its
+ * branches read, in the order of control_if_outer_name(): so that the outer
+ * graph's order puts their producers first. */
+static clcnn_status add_implicit_inputs(ir_graph *g, int k, clcnn_err *err) {
+  int extra = control_if_outer_count(&g->nodes[k]);
+  if (!extra) return CLCNN_OK;
+  ir_node *n = &g->nodes[k];
+  int *in = realloc(n->in, sizeof(int) * (size_t)(n->nin + extra));
+  if (!in) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  n->in = in;
+  for (int p = 0; p < extra; p++) {
+    int v = value_for_name(g, control_if_outer_name(&g->nodes[k], p));
+    if (v < 0) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+    n = &g->nodes[k];
+    n->in[n->nin++] = v;
+  }
+  return CLCNN_OK;
+}
+
 static clcnn_status import_graph(const Onnx__ModelProto *mp, const char *base_dir, ir_graph *g,
                                  clcnn_err *err, clcnn_err *problems) {
   const Onnx__GraphProto *gp = mp->graph;
-  clcnn_status st;
   /* Opsets: the default domain is what we run; other domains are only an
    * error if a node uses them (reported per node below). */
   g->opset = -1;
@@ -328,7 +388,21 @@ static clcnn_status import_graph(const Onnx__ModelProto *mp, const char *base_di
     return err_set(err, CLCNN_ERROR_UNSUPPORTED,
                    "default-domain opset %d is not supported (7 to 27 are)", g->opset);
   g->ir_version = mp->has_ir_version ? mp->ir_version : 0;
+  return import_body(gp, base_dir, g, 0, err, problems);
+}
 
+/* A graph's initializers, inputs, nodes and outputs into g (g->opset set).
+ * A subgraph (depth > 0) may read values of the enclosing graphs by name:
+ * those become its inputs (g->inputs, is_input), in order of first use, and
+ * an If node lists the outer values its branches read after its condition,
+ * so that the outer graph's order puts their producers first. */
+static clcnn_status import_body(const Onnx__GraphProto *gp, const char *base_dir, ir_graph *g,
+                                int depth, clcnn_err *err, clcnn_err *problems) {
+  clcnn_status st;
+  const bool sub = depth > 0;
+  if (sub && gp->n_input)
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED,
+                   "subgraphs with inputs (Loop and Scan bodies) are not supported");
   for (size_t i = 0; i < gp->n_initializer; i++) {
     const Onnx__TensorProto *tp = gp->initializer[i];
     if (!tp->name || !tp->name[0])
@@ -394,7 +468,8 @@ static clcnn_status import_graph(const Onnx__ModelProto *mp, const char *base_di
       if (!n->attr) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
       for (size_t j = 0; j < np->n_attribute; j++) {
         n->nattr = (int)j + 1;
-        st = import_attr(np->attribute[j], &n->attr[j], base_dir, err);
+        st = import_attr(np->attribute[j], &n->attr[j], base_dir, g->opset, depth, err, problems);
+        n = &g->nodes[k];
         if (st == CLCNN_ERROR_UNSUPPORTED) {
           err_append(problems, st, "node '%s' (%s): %s", n->name, n->op_type, err->msg);
           err->status = CLCNN_OK;
@@ -408,17 +483,29 @@ static clcnn_status import_graph(const Onnx__ModelProto *mp, const char *base_di
     }
     n->op = op_lookup(n->domain, n->op_type);
     n->opset = g->opset;
+    if (n->op == CLCNN_OP_IF && (st = add_implicit_inputs(g, k, err))) return st;
   }
 
   g->outputs = malloc(sizeof(int) * (gp->n_output ? gp->n_output : 1));
   if (!g->outputs) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   for (size_t i = 0; i < gp->n_output; i++) {
     const Onnx__ValueInfoProto *vi = gp->output[i];
+    if (sub) { /* a branch may return an outer value as it is */
+      int v = vi->name && vi->name[0] ? value_for_name(g, vi->name) : -1;
+      if (v < 0)
+        return err_set(err, CLCNN_ERROR_INVALID_MODEL, "subgraph output %zu has no name", i);
+      g->outputs[g->noutputs++] = v;
+      continue;
+    }
     int v = vi->name ? ir_find_value(g, vi->name) : -1;
     if (v < 0)
       return err_set(err, CLCNN_ERROR_INVALID_MODEL, "graph output '%s' is produced by no node",
                      vi->name ? vi->name : "");
     g->values[v].is_output = true;
+    if (vi->type && vi->type->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE)
+      err_append(problems, CLCNN_ERROR_UNSUPPORTED,
+                 "graph output '%s' is not a dense tensor (sequences, maps and optionals are "
+                 "not supported)", vi->name);
     /* Keep the declared symbolic names for describing the model; the shape
      * itself comes from inference. */
     if (vi->type && vi->type->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE &&
@@ -445,6 +532,7 @@ static clcnn_status import_graph(const Onnx__ModelProto *mp, const char *base_di
   }
   if (g->noutputs == 0)
     return err_set(err, CLCNN_ERROR_INVALID_MODEL, "the graph has no outputs");
+  if (sub && (st = collect_outer_values(g, err))) return st;
   return ir_toposort(g, err);
 }
 

@@ -80,6 +80,11 @@ static const uint32_t value_inputs[CLCNN_OP_COUNT] = {
     [CLCNN_OP_CONSTANT_OF_SHAPE] = IN(0),
     [CLCNN_OP_RANGE] = IN(0) | IN(1) | IN(2),
     [CLCNN_OP_DROPOUT] = IN(1) | IN(2),                      /* ratio, training_mode */
+    [CLCNN_OP_TOPK] = IN(1),                                 /* K */
+    [CLCNN_OP_CUMSUM] = IN(1),                               /* axis */
+    [CLCNN_OP_ONEHOT] = IN(1),                               /* depth */
+    [CLCNN_OP_IF] = IN(0),                                   /* the condition */
+    [CLCNN_OP_TRILU] = IN(1),                                /* k */
 };
 #undef IN
 

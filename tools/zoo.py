@@ -42,6 +42,8 @@ SEEDS = {
     "unet": 1200,
     "style": 1300,
     "pnet": 1400,
+    "detect_head": 1500,
+    "stn": 1600,
 }
 
 
@@ -332,7 +334,10 @@ class Builder:
         graph = helper.make_graph(
             self.nodes, name,
             [helper.make_tensor_value_info(in_name, TensorProto.FLOAT, in_shape)],
-            [helper.make_tensor_value_info(pub, TensorProto.FLOAT, shape)
+            # An output without a shape gets its type from inference too
+            # (an integer output: class ids).
+            [helper.make_tensor_value_info(pub, TensorProto.FLOAT if shape else
+                                           TensorProto.UNDEFINED, shape)
              for _, pub, shape in outputs],
             initializer=self.inits)
         opset = [helper.make_opsetid("", self.opset)]
@@ -572,6 +577,69 @@ def pnet(b, x):
     return [(s, "scores", None), (r, "boxes", None)]
 
 
+def detect_head(b, x, classes=6, k=10):
+    """The end of a single-stage detector as YOLO/SSD exports write it: a
+    strided conv trunk, per-anchor class scores (Sigmoid) and boxes, the k
+    anchors with the best score (ReduceMax, TopK), their boxes (GatherElements
+    over the indices expanded to 4 columns) and class ids (ArgMax, then
+    GatherND with batch_dims 1), and an If on the batch size (Shape, Gather,
+    Equal: folded at load) choosing between two forms of the box output."""
+    y = b.conv_bn(x, 3, 16, 3, "trunk1", stride=2)
+    y = b.conv_bn(y, 16, 32, 3, "trunk2", stride=2)
+    s = b.conv(y, 32, classes, 1, "cls", pad=0, bias=True)
+    r = b.conv(y, 32, 4, 1, "box", pad=0, bias=True)
+    s = b.op("Reshape", [s, b.const("shape_cls", np.array([1, classes, -1], np.int64))], "cls")
+    s = b.op("Sigmoid", [b.op("Transpose", [s], "cls", perm=[0, 2, 1])], "cls")
+    r = b.op("Reshape", [r, b.const("shape_box", np.array([1, 4, -1], np.int64))], "box")
+    r = b.op("Transpose", [r], "box", perm=[0, 2, 1])
+    best = b.op("ReduceMax", [s], "select", axes=[2], keepdims=0)
+    vals, idx = b.op("TopK", [best, b.const("k", np.array([k], np.int64))], "select", n_out=2,
+                     axis=1)
+    idx3 = b.op("Unsqueeze", [idx, b.const("axes_2", np.array([2], np.int64))], "select")
+    idx4 = b.op("Expand", [idx3, b.const("shape_k4", np.array([1, k, 4], np.int64))], "select")
+    boxes = b.op("GatherElements", [r, idx4], "select", axis=1)
+    cls = b.op("ArgMax", [s], "select", axis=2, keepdims=0)
+    cls_k = b.op("GatherND", [cls, idx3], "select", batch_dims=1)
+    # If (batch == 1): the boxes as they are, else scaled (never taken here).
+    n0 = b.op("Gather", [b.op("Shape", [x], "batch"), b.const("zero", np.array(0, np.int64))],
+              "batch", axis=0)
+    one = b.op("Equal", [n0, b.const("one", np.array(1, np.int64))], "batch")
+    then_g = helper.make_graph([helper.make_node("Identity", [boxes], ["boxes_then"])], "then",
+                               [], [helper.make_tensor_value_info("boxes_then", TensorProto.FLOAT,
+                                                                  None)])
+    two = b.const("two", np.array(2.0, np.float32))
+    else_g = helper.make_graph([helper.make_node("Mul", [boxes, two], ["boxes_else"])], "else",
+                               [], [helper.make_tensor_value_info("boxes_else", TensorProto.FLOAT,
+                                                                  None)])
+    boxes = b.op("If", [one], "batch", then_branch=then_g, else_branch=else_g)
+    return [(vals, "scores", None), (boxes, "boxes", None), (cls_k, "classes", None)]
+
+
+def stn(b, x):
+    """Spatial transformer (an imaging warp): a small localisation net
+    predicts an affine transform (Gemm to 6 values near the identity), the
+    sampling grid is the pixel centres times that transform (Einsum, a
+    batched matrix product), GridSample warps the image (bilinear, border
+    padding), a conv follows. Needs opset 16 (GridSample)."""
+    n, c, h, w = 1, 3, b.image_size, b.image_size
+    loc = b.conv_bn(x, 3, 8, 3, "loc1", stride=4)
+    loc = b.gap_flatten(loc, "loc")
+    wt = (b.rng.standard_normal((6, 8)) * 0.05).astype(np.float32)
+    bias = np.array([0.9, 0.1, 0.05, -0.1, 1.1, -0.05], np.float32)
+    theta = b.op("Gemm", [loc, b.param("loc.fc.weight", wt), b.param("loc.fc.bias", bias)],
+                 "loc", transB=1)
+    theta = b.op("Reshape", [theta, b.const("shape_theta", np.array([n, 2, 3], np.int64))], "loc")
+    xs = (2 * np.arange(w) + 1) / w - 1
+    ys = (2 * np.arange(h) + 1) / h - 1
+    gx, gy = np.meshgrid(xs, ys)
+    base = np.stack([gx.ravel(), gy.ravel(), np.ones(h * w)], axis=1).astype(np.float32)
+    grid = b.op("Einsum", [theta, b.const("base_grid", base)], "grid", equation="bij,pj->bpi")
+    grid = b.op("Reshape", [grid, b.const("shape_grid", np.array([n, h, w, 2], np.int64))], "grid")
+    y = b.op("GridSample", [x, grid], "warp", mode="bilinear", padding_mode="border",
+             align_corners=0)
+    return b.conv(y, c, c, 3, "out", bias=True)
+
+
 # name -> (builder fn, kind). kind picks input/output convention.
 MODELS = {
     "resnet18": (lambda b, x: resnet(b, x, 18), "classifier"),
@@ -583,7 +651,12 @@ MODELS = {
     "unet": (unet, "image"),
     "style": (style, "image"),
     "pnet": (pnet, "detector"),
+    "detect_head": (detect_head, "detector"),
+    "stn": (stn, "image"),
 }
+
+# Models that need a newer opset than the zoo's lowest: skipped below it.
+MIN_OPSET = {"stn": 16}
 
 # Input H x W of the detector: not square, and odd conv1 output height so
 # the ceil-mode pool has a partial window.
@@ -602,6 +675,7 @@ def build(name, opset, size=224, image_size=128):
         if size % 8:
             raise ValueError(f"{name}: image size must be a multiple of 8 (got {size})")
     b = Builder(opset, SEEDS[name])
+    b.image_size = size
     in_shape = [1, 3, *DETECTOR_HW] if kind == "detector" else [1, 3, size, size]
     # Input moments: N(0,1) normalised image, U(0,1) pixels, or MTCNN's
     # (pixel - 127.5) / 128, about U(-1,1).
@@ -784,6 +858,7 @@ def main(argv=None):
 
     jobs = [(name, opset, False) for name in names for opset in opsets]
     jobs += [(name, opset, True) for name in names for opset in multi]
+    jobs = [j for j in jobs if j[1] >= MIN_OPSET.get(j[0], 0)]
     t_all = time.time()
     for name, opset, is_multi in jobs:
         case = f"{name}_multi_op{opset}" if is_multi else f"{name}_op{opset}"

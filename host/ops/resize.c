@@ -1,5 +1,5 @@
-/* OpenCL backend: the resize family (Resize, Upsample). Kernels in
- * kernels/resize.cl.
+/* OpenCL backend: the resize family (Resize, Upsample, GridSample). Kernels
+ * in kernels/resize.cl (GridSample: with 2 or 3 spatial dims, every mode).
  *
  * Nearest mode runs on the device for every element type, every rank and
  * every nearest_mode and coordinate_transformation_mode. Linear and cubic
@@ -400,11 +400,61 @@ static clcnn_status resize_run(ocl_node *on, const ocl_tensor *in, int nin, cons
   return ocl_enqueue(on, s->k, s->interp ? 3 : 2, s->global, NULL, err);
 }
 
+/* ------------------------------------------------------------ GridSample */
+
+typedef struct gridsample_state {
+  cl_kernel k;
+  size_t global[2];
+} gridsample_state;
+
+static const char *gridsample_check(const ocl_device_info *dev, const ir_graph *g,
+                                    const ir_node *n) {
+  (void)dev;
+  const gridsample_params *p = n->params;
+  const ir_value *x = ir_in(g, n, 0), *grid = ir_in(g, n, 1);
+  if (!x || !grid) return "an input is missing";
+  if (p->r < 2 || p->r > 3) return "GridSample runs on OpenCL for 2 and 3 spatial dims";
+  if (clcnn_tensor_numel(&x->t) >= INT_MAX || clcnn_tensor_numel(&grid->t) >= INT_MAX ||
+      p->n * p->c * p->points >= INT_MAX)
+    return "tensors of 2^31 elements or more are not supported on OpenCL";
+  return NULL;
+}
+
+static clcnn_status gridsample_prepare(ocl_node *on, clcnn_err *err) {
+  const gridsample_params *p = on->n->params;
+  gridsample_state *s = calloc(1, sizeof *s);
+  if (!s) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  on->state = s;
+  s->global[0] = (size_t)p->points;
+  s->global[1] = (size_t)p->n;
+  if (!p->points || !p->n || !p->c) return CLCNN_OK;
+  char opts[512] = "";
+  ocl_opt(opts, sizeof opts, "-DGS_R=%d -DGS_MODE=%d -DGS_PAD=%d -DGS_ALIGN=%d -DGS_C=%lld -DGS_P=%lld",
+          p->r, p->mode, p->padding, p->align_corners, (long long)p->c, (long long)p->points);
+  for (int d = 0; d < p->r; d++) ocl_opt(opts, sizeof opts, "-DGS_D%d=%lld", d, (long long)p->in[d]);
+  return ocl_kernel(on, "resize.cl", "gridsample_f32", opts, &s->k, err);
+}
+
+static clcnn_status gridsample_run(ocl_node *on, const ocl_tensor *in, int nin,
+                                   const ocl_tensor *out, int nout, clcnn_err *err) {
+  (void)nin, (void)nout;
+  gridsample_state *s = on->state;
+  if (!s->k) return CLCNN_OK;
+  cl_uint xo = ocl_elem_offset(&in[0]), go = ocl_elem_offset(&in[1]), yo = ocl_elem_offset(&out[0]);
+  clcnn_status st = ocl_args(s->k, err, sizeof(cl_mem), &in[0].mem, sizeof(cl_uint), &xo,
+                             sizeof(cl_mem), &in[1].mem, sizeof(cl_uint), &go, sizeof(cl_mem),
+                             &out[0].mem, sizeof(cl_uint), &yo, (size_t)0);
+  if (st) return st;
+  return ocl_enqueue(on, s->k, 2, s->global, NULL, err);
+}
+
 /* ----------------------------------------------------------------- table */
 
 static const ocl_op resize_ocl = {resize_check, resize_prepare, resize_run, NULL};
+static const ocl_op gridsample_ocl = {gridsample_check, gridsample_prepare, gridsample_run, NULL};
 
 const ocl_op *const ocl_ops_resize[CLCNN_OP_COUNT] = {
     [CLCNN_OP_RESIZE] = &resize_ocl,
     [CLCNN_OP_UPSAMPLE] = &resize_ocl,
+    [CLCNN_OP_GRIDSAMPLE] = &gridsample_ocl,
 };

@@ -201,10 +201,115 @@ static clcnn_status matmul_run(cpu_node *cn, const clcnn_tensor *in, int nin, cl
   return CLCNN_OK;
 }
 
+/* ---------------------------------------------------------------- Einsum */
+
+/* dst (contiguous, in the order of `labels`) = src read with each label's
+ * stride: a transpose, or a diagonal where strides were added up. */
+static void einsum_gather(const float *src, float *dst, const einsum_params *p, int nl,
+                          const int *labels, const int64_t *strides) {
+  int64_t idx[EINSUM_MAX_LABELS] = {0}, total = 1, off = 0;
+  for (int i = 0; i < nl; i++) total *= p->size[labels[i]];
+  for (int64_t e = 0; e < total; e++) {
+    dst[e] = src[off];
+    for (int i = nl - 1; i >= 0; i--) {
+      int l = labels[i];
+      off += strides[l];
+      if (++idx[i] < p->size[l]) break;
+      off -= strides[l] * p->size[l];
+      idx[i] = 0;
+    }
+  }
+}
+
+/* Batched matrix product: A as [batch, m, k], B as [batch, k, n] (gathered
+ * contiguous), C as [batch, m, n], then C into the output's order. */
+static clcnn_status einsum_gemm(cpu_node *cn, const einsum_params *p, const float *a,
+                                const float *b, float *y, clcnn_err *err) {
+  int la[EINSUM_MAX_LABELS], lb[EINSUM_MAX_LABELS], lc[EINSUM_MAX_LABELS], na = 0, nb = 0, nc = 0;
+  int64_t batch = 1, m = 1, n = 1, k = 1;
+  for (int i = 0; i < p->nb; i++) {
+    la[na++] = lb[nb++] = lc[nc++] = p->bl[i];
+    batch *= p->size[p->bl[i]];
+  }
+  for (int i = 0; i < p->nm; i++) la[na++] = lc[nc++] = p->ml[i], m *= p->size[p->ml[i]];
+  for (int i = 0; i < p->nk; i++) la[na++] = p->kl[i], k *= p->size[p->kl[i]];
+  for (int i = 0; i < p->nk; i++) lb[nb++] = p->kl[i];
+  for (int i = 0; i < p->nn; i++) lb[nb++] = lc[nc++] = p->nl[i], n *= p->size[p->nl[i]];
+  float *ta = malloc(sizeof(float) * (size_t)(batch * m * k + batch * k * n + batch * m * n + 1));
+  if (!ta) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  float *tb = ta + batch * m * k, *tc = tb + batch * k * n;
+  einsum_gather(a, ta, p, na, la, p->stride[0]);
+  einsum_gather(b, tb, p, nb, lb, p->stride[1]);
+  for (int64_t i = 0; i < batch; i++)
+    cpu_sgemm(cn->nthreads, false, false, m, n, k, 1.0f, ta + i * m * k, k, tb + i * k * n, n, 0.0f,
+              tc + i * m * n, n);
+  /* C's strides per label, then the output in its own order. */
+  int64_t cs[EINSUM_MAX_LABELS] = {0}, acc = 1;
+  for (int i = nc - 1; i >= 0; i--) cs[lc[i]] = acc, acc *= p->size[lc[i]];
+  einsum_gather(tc, y, p, p->nout, p->out_label, cs);
+  free(ta);
+  return CLCNN_OK;
+}
+
+/* Any equation: for each output element, the sum over the summed labels of
+ * the product of the inputs (in double). */
+#define EINSUM_LOOP(T)                                                                \
+  do {                                                                                \
+    const T *x[EINSUM_MAX_INPUTS];                                                    \
+    for (int i = 0; i < p->nin; i++) x[i] = in[i].data;                               \
+    T *y = out[0].data;                                                               \
+    int64_t oi[CLCNN_MAX_RANK] = {0}, ooff[EINSUM_MAX_INPUTS] = {0}, ny = 1, ns = 1;  \
+    for (int d = 0; d < p->nout; d++) ny *= p->size[p->out_label[d]];                 \
+    for (int s = 0; s < p->nsum; s++) ns *= p->size[p->sum_label[s]];                 \
+    for (int64_t e = 0; e < ny; e++) {                                                \
+      int64_t si[EINSUM_MAX_LABELS] = {0}, soff[EINSUM_MAX_INPUTS];                   \
+      for (int i = 0; i < p->nin; i++) soff[i] = ooff[i];                             \
+      double acc = 0;                                                                 \
+      for (int64_t t = 0; t < ns; t++) {                                              \
+        double prod = 1;                                                              \
+        for (int i = 0; i < p->nin; i++) prod *= (double)x[i][soff[i]];               \
+        acc += prod;                                                                  \
+        for (int s = p->nsum - 1; s >= 0; s--) {                                      \
+          int l = p->sum_label[s];                                                    \
+          for (int i = 0; i < p->nin; i++) soff[i] += p->stride[i][l];                \
+          if (++si[s] < p->size[l]) break;                                            \
+          for (int i = 0; i < p->nin; i++) soff[i] -= p->stride[i][l] * p->size[l];   \
+          si[s] = 0;                                                                  \
+        }                                                                             \
+      }                                                                               \
+      y[e] = (T)acc;                                                                  \
+      for (int d = p->nout - 1; d >= 0; d--) {                                        \
+        int l = p->out_label[d];                                                      \
+        for (int i = 0; i < p->nin; i++) ooff[i] += p->stride[i][l];                  \
+        if (++oi[d] < p->size[l]) break;                                              \
+        for (int i = 0; i < p->nin; i++) ooff[i] -= p->stride[i][l] * p->size[l];     \
+        oi[d] = 0;                                                                    \
+      }                                                                               \
+    }                                                                                 \
+  } while (0)
+
+static clcnn_status einsum_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                               int nout, clcnn_err *err) {
+  (void)nin, (void)nout;
+  const einsum_params *p = cn->n->params;
+  size_t ybytes = (size_t)clcnn_tensor_numel(&out[0]) * dtype_size(out[0].dtype);
+  for (int l = 0; l < p->nlabels; l++)
+    if (p->size[l] == 0) { /* an empty sum: zeros */
+      if (ybytes) memset(out[0].data, 0, ybytes);
+      return CLCNN_OK;
+    }
+  if (p->gemm) return einsum_gemm(cn, p, in[0].data, in[1].data, out[0].data, err);
+  if (out[0].dtype == CLCNN_DTYPE_FLOAT64) EINSUM_LOOP(double);
+  else EINSUM_LOOP(float);
+  return CLCNN_OK;
+}
+
 static const cpu_op gemm_cpu = {NULL, NULL, gemm_run, NULL};
+static const cpu_op einsum_cpu = {NULL, NULL, einsum_run, NULL};
 static const cpu_op matmul_cpu = {NULL, NULL, matmul_run, NULL};
 
 const cpu_op *const cpu_ops_gemm[CLCNN_OP_COUNT] = {
     [CLCNN_OP_GEMM] = &gemm_cpu,
     [CLCNN_OP_MATMUL] = &matmul_cpu,
+    [CLCNN_OP_EINSUM] = &einsum_cpu,
 };

@@ -258,10 +258,92 @@ static clcnn_status lrn_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn
 
 static const cpu_op lrn_cpu = {NULL, NULL, lrn_run, NULL};
 
+/* -------------------------------------------------------- LpNormalization */
+
+static clcnn_status lpnorm_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                               int nout, clcnn_err *err) {
+  (void)nin, (void)nout, (void)err;
+  const lpnorm_params *p = cn->n->params;
+  const float *x = in[0].data;
+  float *y = out[0].data;
+  const int64_t len = p->len, inner = p->inner;
+  for (int64_t o = 0; o < p->outer; o++)
+    for (int64_t j = 0; j < inner; j++) {
+      const float *xs = x + o * len * inner + j;
+      float *ys = y + o * len * inner + j;
+      double acc = 0;
+      for (int64_t t = 0; t < len; t++) {
+        double v = xs[t * inner];
+        acc += p->p == 1 ? fabs(v) : v * v;
+      }
+      double norm = p->p == 1 ? acc : sqrt(acc);
+      float inv = norm != 0 ? (float)(1.0 / norm) : 0.0f;
+      for (int64_t t = 0; t < len; t++) ys[t * inner] = xs[t * inner] * inv;
+    }
+  return CLCNN_OK;
+}
+
+static const cpu_op lpnorm_cpu = {NULL, NULL, lpnorm_run, NULL};
+
+/* ---------------------------------------------- MeanVarianceNormalization */
+
+/* The statistics group of every element: the index over the dims that are
+ * not reduced. Two passes: mean, then the mean squared deviation. */
+static clcnn_status mvn_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                            int nout, clcnn_err *err) {
+  (void)nin, (void)nout;
+  const mvn_params *p = cn->n->params;
+  const clcnn_tensor *xt = &in[0];
+  const float *x = xt->data;
+  float *y = out[0].data;
+  const int r = xt->rank;
+  const int64_t n = clcnn_tensor_numel(xt);
+  int64_t gstride[CLCNN_MAX_RANK], groups = 1;
+  for (int d = r - 1; d >= 0; d--) {
+    gstride[d] = (p->mask >> d) & 1 ? 0 : groups;
+    if (!((p->mask >> d) & 1)) groups *= xt->dims[d];
+  }
+  if (n == 0) return CLCNN_OK;
+  double *sum = calloc((size_t)groups * 2, sizeof(double));
+  int64_t *gid = malloc(sizeof(int64_t) * (size_t)n);
+  if (!sum || !gid) {
+    free(sum);
+    free(gid);
+    return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  }
+  double *dev = sum + groups;
+  int64_t idx[CLCNN_MAX_RANK] = {0}, gi = 0;
+  for (int64_t i = 0; i < n; i++) {
+    gid[i] = gi;
+    sum[gi] += x[i];
+    for (int d = r - 1; d >= 0; d--) {
+      gi += gstride[d];
+      if (++idx[d] < xt->dims[d]) break;
+      gi -= gstride[d] * xt->dims[d];
+      idx[d] = 0;
+    }
+  }
+  const double count = (double)(n / groups);
+  for (int64_t k = 0; k < groups; k++) sum[k] /= count;
+  for (int64_t i = 0; i < n; i++) {
+    double d = x[i] - sum[gid[i]];
+    dev[gid[i]] += d * d;
+  }
+  for (int64_t k = 0; k < groups; k++) dev[k] = 1.0 / (sqrt(dev[k] / count) + 1e-9);
+  for (int64_t i = 0; i < n; i++) y[i] = (float)((x[i] - sum[gid[i]]) * dev[gid[i]]);
+  free(sum);
+  free(gid);
+  return CLCNN_OK;
+}
+
+static const cpu_op mvn_cpu = {NULL, NULL, mvn_run, NULL};
+
 const cpu_op *const cpu_ops_norm[CLCNN_OP_COUNT] = {
     [CLCNN_OP_BATCHNORM] = &batchnorm_cpu,
     [CLCNN_OP_INSTANCENORM] = &instancenorm_cpu,
     [CLCNN_OP_LAYERNORM] = &layernorm_cpu,
     [CLCNN_OP_GROUPNORM] = &groupnorm_cpu,
     [CLCNN_OP_LRN] = &lrn_cpu,
+    [CLCNN_OP_LPNORM] = &lpnorm_cpu,
+    [CLCNN_OP_MVN] = &mvn_cpu,
 };

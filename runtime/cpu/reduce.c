@@ -1,6 +1,6 @@
 /* CPU backend: the reduce family (ReduceMean, ReduceMax, ReduceSum,
  * ReduceMin; ReduceProd, ReduceL1, ReduceL2, ReduceSumSquare and
- * ReduceLogSumExp below; ArgMax and ArgMin).
+ * ReduceLogSumExp below; ArgMax and ArgMin; TopK and CumSum at the end).
  * Works on the merged view from the front half (alternating kept/reduced
  * dims): [K, R] reduces contiguous rows, [K1, R, K2] accumulates rows of K2,
  * anything else walks the input once with an odometer. Float sums are
@@ -401,7 +401,138 @@ static clcnn_status reduce_run(cpu_node *cn, const clcnn_tensor *in, int nin, cl
   }
 }
 
+/* ------------------------------------------------------------------ TopK */
+
+/* One row's candidates: the key and its index along the axis. Sorted by
+ * key (largest or smallest first), then by index, so that ties keep the
+ * lower index first (as onnxruntime); NaN counts as the largest value. */
+typedef struct topk_f {
+  double v;
+  int64_t i;
+} topk_f;
+typedef struct topk_i {
+  int64_t v;
+  int64_t i;
+} topk_i;
+
+static int cmp_f_desc(const void *a, const void *b) {
+  const topk_f *x = a, *y = b;
+  bool xn = x->v != x->v, yn = y->v != y->v;
+  if (xn != yn) return xn ? -1 : 1;
+  if (!xn && x->v != y->v) return x->v > y->v ? -1 : 1;
+  return (x->i > y->i) - (x->i < y->i);
+}
+static int cmp_f_asc(const void *a, const void *b) {
+  const topk_f *x = a, *y = b;
+  bool xn = x->v != x->v, yn = y->v != y->v;
+  if (xn != yn) return xn ? 1 : -1;
+  if (!xn && x->v != y->v) return x->v < y->v ? -1 : 1;
+  return (x->i > y->i) - (x->i < y->i);
+}
+static int cmp_i_desc(const void *a, const void *b) {
+  const topk_i *x = a, *y = b;
+  if (x->v != y->v) return x->v > y->v ? -1 : 1;
+  return (x->i > y->i) - (x->i < y->i);
+}
+static int cmp_i_asc(const void *a, const void *b) {
+  const topk_i *x = a, *y = b;
+  if (x->v != y->v) return x->v < y->v ? -1 : 1;
+  return (x->i > y->i) - (x->i < y->i);
+}
+
+#define TOPK_ROWS(T, C, KEY, CMP)                                                    \
+  do {                                                                               \
+    const T *xs = x->data;                                                           \
+    T *ys = out[0].data;                                                             \
+    for (int64_t o = 0; o < p->outer; o++)                                           \
+      for (int64_t j = 0; j < p->inner; j++) {                                       \
+        const T *row = xs + o * p->len * p->inner + j;                               \
+        C *c = buf;                                                                  \
+        for (int64_t t = 0; t < p->len; t++) c[t] = (C){(KEY)row[t * p->inner], t};  \
+        qsort(c, (size_t)p->len, sizeof(C), CMP);                                    \
+        int64_t base = o * p->k * p->inner + j;                                      \
+        for (int64_t t = 0; t < p->k; t++) {                                         \
+          ys[base + t * p->inner] = row[c[t].i * p->inner];                          \
+          if (yi) yi[base + t * p->inner] = c[t].i;                                  \
+        }                                                                            \
+      }                                                                              \
+  } while (0)
+
+static clcnn_status topk_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                             int nout, clcnn_err *err) {
+  (void)nin;
+  const topk_params *p = cn->n->params;
+  const clcnn_tensor *x = &in[0];
+  int64_t *yi = nout > 1 ? out[1].data : NULL;
+  if (p->k == 0 || p->outer == 0 || p->inner == 0) return CLCNN_OK;
+  void *buf = malloc(sizeof(topk_f) * (size_t)p->len);
+  if (!buf) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  switch (x->dtype) {
+    case CLCNN_DTYPE_FLOAT32:
+      TOPK_ROWS(float, topk_f, double, p->largest ? cmp_f_desc : cmp_f_asc);
+      break;
+    case CLCNN_DTYPE_FLOAT64:
+      TOPK_ROWS(double, topk_f, double, p->largest ? cmp_f_desc : cmp_f_asc);
+      break;
+    case CLCNN_DTYPE_INT64:
+      TOPK_ROWS(int64_t, topk_i, int64_t, p->largest ? cmp_i_desc : cmp_i_asc);
+      break;
+    case CLCNN_DTYPE_INT32:
+      TOPK_ROWS(int32_t, topk_i, int64_t, p->largest ? cmp_i_desc : cmp_i_asc);
+      break;
+    default:
+      free(buf);
+      return err_set(err, CLCNN_ERROR_UNSUPPORTED, "type %s is not supported",
+                     dtype_name(x->dtype));
+  }
+  free(buf);
+  return CLCNN_OK;
+}
+
+/* ---------------------------------------------------------------- CumSum */
+
+#define CUMSUM_ROWS(T, ACC)                                                  \
+  do {                                                                       \
+    const T *xs = in[0].data;                                                \
+    T *ys = out[0].data;                                                     \
+    for (int64_t o = 0; o < p->outer; o++)                                   \
+      for (int64_t j = 0; j < p->inner; j++) {                               \
+        ACC acc = 0;                                                         \
+        for (int64_t s = 0; s < p->len; s++) {                               \
+          int64_t t = p->reverse ? p->len - 1 - s : s;                       \
+          int64_t at = (o * p->len + t) * p->inner + j;                      \
+          ACC v = (ACC)xs[at];                                               \
+          if (p->exclusive) {                                                \
+            ys[at] = (T)acc;                                                 \
+            acc += v;                                                        \
+          } else {                                                           \
+            acc += v;                                                        \
+            ys[at] = (T)acc;                                                 \
+          }                                                                  \
+        }                                                                    \
+      }                                                                      \
+  } while (0)
+
+static clcnn_status cumsum_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                               int nout, clcnn_err *err) {
+  (void)nin, (void)nout;
+  const cumsum_params *p = cn->n->params;
+  switch (in[0].dtype) {
+    case CLCNN_DTYPE_FLOAT32: CUMSUM_ROWS(float, double); break;
+    case CLCNN_DTYPE_FLOAT64: CUMSUM_ROWS(double, double); break;
+    /* integers wrap as two's complement, in unsigned arithmetic */
+    case CLCNN_DTYPE_INT64: CUMSUM_ROWS(int64_t, uint64_t); break;
+    case CLCNN_DTYPE_INT32: CUMSUM_ROWS(int32_t, uint32_t); break;
+    default:
+      return err_set(err, CLCNN_ERROR_UNSUPPORTED, "type %s is not supported",
+                     dtype_name(in[0].dtype));
+  }
+  return CLCNN_OK;
+}
+
 static const cpu_op reduce_cpu = {NULL, NULL, reduce_run, NULL};
+static const cpu_op topk_cpu = {NULL, NULL, topk_run, NULL};
+static const cpu_op cumsum_cpu = {NULL, NULL, cumsum_run, NULL};
 
 const cpu_op *const cpu_ops_reduce[CLCNN_OP_COUNT] = {
     [CLCNN_OP_REDUCEMEAN] = &reduce_cpu,
@@ -415,4 +546,6 @@ const cpu_op *const cpu_ops_reduce[CLCNN_OP_COUNT] = {
     [CLCNN_OP_REDUCELOGSUMEXP] = &reduce_cpu,
     [CLCNN_OP_ARGMAX] = &reduce_cpu,
     [CLCNN_OP_ARGMIN] = &reduce_cpu,
+    [CLCNN_OP_TOPK] = &topk_cpu,
+    [CLCNN_OP_CUMSUM] = &cumsum_cpu,
 };

@@ -410,9 +410,158 @@ static clcnn_status resize_run(cpu_node *cn, const clcnn_tensor *in, int nin, cl
   return CLCNN_OK;
 }
 
+/* ------------------------------------------------------------ GridSample */
+
+/* Points are independent: split them over threads when there are many. */
+#ifdef _OPENMP
+#define GRID_PRAGMA(x) _Pragma(#x)
+#define GRID_PARALLEL_FOR(nt, items)                                                     \
+  GRID_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1 && (items) * p->c >= PAR_MIN_ELEMS) \
+                  schedule(static))
+#else
+#define GRID_PARALLEL_FOR(nt, items)
+#endif
+
+/* x reflected into [lo, hi] by the nearer border, repeatedly. */
+static double grid_reflect(double x, double lo, double hi) {
+  double range = hi - lo;
+  if (range <= 0) return lo;
+  if (x < lo) {
+    double dx = lo - x, k = floor(dx / range), rem = dx - k * range;
+    return fmod(k, 2.0) == 0 ? lo + rem : hi - rem;
+  }
+  if (x > hi) {
+    double dx = x - hi, k = floor(dx / range), rem = dx - k * range;
+    return fmod(k, 2.0) == 0 ? hi - rem : lo + rem;
+  }
+  return x;
+}
+
+/* The element a tap at integer position i reads along a dim of `size`
+ * elements, or -1 for a zero. */
+static int64_t grid_tap(const gridsample_params *p, double i, int64_t size, double lo, double hi) {
+  switch (p->padding) {
+    case GRID_BORDER: return i < 0 ? 0 : i > (double)(size - 1) ? size - 1 : (int64_t)i;
+    case GRID_REFLECTION: {
+      int64_t k = (int64_t)grid_reflect(i, lo, hi);
+      return k < 0 ? 0 : k >= size ? size - 1 : k;
+    }
+    default: return i >= 0 && i < (double)size ? (int64_t)i : -1;
+  }
+}
+
+static void cubic_coeffs(double t, double *w) {
+  const double a = -0.75;
+  double x = t + 1;
+  w[0] = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
+  x = t;
+  w[1] = ((a + 2) * x - (a + 3)) * x * x + 1;
+  x = 1 - t;
+  w[2] = ((a + 2) * x - (a + 3)) * x * x + 1;
+  x = 2 - t;
+  w[3] = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
+}
+
+/* The taps of one normalized coordinate along a dim: count, elements (-1:
+ * zero) and weights. */
+static int grid_taps(const gridsample_params *p, float gv, int64_t size, int64_t *idx, double *w) {
+  const double lo = p->align_corners ? 0.0 : -0.5;
+  const double hi = p->align_corners ? (double)(size - 1) : (double)size - 0.5;
+  const int count = p->mode == GRID_NEAREST ? 1 : p->mode == GRID_LINEAR ? 2 : 4;
+  double x = p->align_corners ? (gv + 1.0) / 2.0 * (double)(size - 1)
+                              : ((gv + 1.0) * (double)size - 1.0) / 2.0;
+  if (!isfinite(x)) {
+    for (int k = 0; k < count; k++) idx[k] = -1, w[k] = 0;
+    return count;
+  }
+  if (p->mode == GRID_NEAREST) x = nearbyint(x);
+  /* Cubic pads each tap only (as PyTorch and onnxruntime; ONNX's reference
+   * would also clamp the point, which only border and reflection see). */
+  if (p->mode != GRID_CUBIC && (x < lo || x > hi)) {
+    if (p->padding == GRID_BORDER) x = x < 0 ? 0 : x > (double)(size - 1) ? (double)(size - 1) : x;
+    else if (p->padding == GRID_REFLECTION) x = grid_reflect(x, lo, hi);
+  }
+  /* Far outside, every tap reads a zero or the border: keep floor() in range. */
+  const double lim = (double)size + 8;
+  if (x < -lim) x = -lim;
+  if (x > lim) x = lim;
+  if (p->mode == GRID_NEAREST) {
+    idx[0] = grid_tap(p, trunc(x), size, lo, hi);
+    w[0] = 1;
+    return 1;
+  }
+  double x0 = floor(x), t = x - x0;
+  if (p->mode == GRID_LINEAR) {
+    w[0] = 1 - t;
+    w[1] = t;
+  } else {
+    cubic_coeffs(t, w);
+  }
+  double first = p->mode == GRID_LINEAR ? x0 : x0 - 1;
+  for (int k = 0; k < count; k++) idx[k] = grid_tap(p, first + k, size, lo, hi);
+  return count;
+}
+
+static clcnn_status gridsample_run(cpu_node *cn, const clcnn_tensor *in, int nin,
+                                   clcnn_tensor *out, int nout, clcnn_err *err) {
+  (void)nin, (void)nout, (void)err;
+  const gridsample_params *p = cn->n->params;
+  const float *x = in[0].data, *grid = in[1].data;
+  float *y = out[0].data;
+  const int r = p->r;
+  int64_t plane = 1, stride[3];
+  for (int d = r - 1; d >= 0; d--) {
+    stride[d] = plane;
+    plane *= p->in[d];
+  }
+  const int64_t items = p->n * p->points;
+  GRID_PARALLEL_FOR(cn->nthreads, items)
+  for (int64_t it = 0; it < items; it++) {
+    const int64_t b = it / p->points, pt = it % p->points;
+    const float *gp = grid + it * r;
+    /* Per dim taps; their products are the points' elements and weights. */
+    int64_t idx[3][4], off[64];
+    double w[3][4], wt[64];
+    int cnt[3], total = 1;
+    for (int d = 0; d < r; d++) {
+      cnt[d] = grid_taps(p, gp[r - 1 - d], p->in[d], idx[d], w[d]);
+      total *= cnt[d];
+    }
+    int m = 0;
+    for (int t = 0; t < total; t++) {
+      int rest = t;
+      int64_t o = 0;
+      double wv = 1;
+      bool zero = false;
+      for (int d = r - 1; d >= 0; d--) {
+        int k = rest % cnt[d];
+        rest /= cnt[d];
+        if (idx[d][k] < 0) zero = true;
+        o += idx[d][k] * stride[d];
+        wv *= w[d][k];
+      }
+      if (zero || wv == 0) continue;
+      off[m] = o;
+      wt[m++] = wv;
+    }
+    const float *xb = x + b * p->c * plane;
+    float *yb = y + b * p->c * p->points + pt;
+    for (int64_t c = 0; c < p->c; c++) {
+      const float *xc = xb + c * plane;
+      double acc = 0;
+      for (int k = 0; k < m; k++) acc += wt[k] * xc[off[k]];
+      yb[c * p->points] = (float)acc;
+    }
+  }
+  return CLCNN_OK;
+}
+
+static const cpu_op gridsample_cpu = {NULL, NULL, gridsample_run, NULL};
+
 static const cpu_op resize_cpu = {NULL, resize_prepare, resize_run, resize_release};
 
 const cpu_op *const cpu_ops_resize[CLCNN_OP_COUNT] = {
     [CLCNN_OP_RESIZE] = &resize_cpu,
     [CLCNN_OP_UPSAMPLE] = &resize_cpu,
+    [CLCNN_OP_GRIDSAMPLE] = &gridsample_cpu,
 };

@@ -152,9 +152,35 @@ static clcnn_status softmax_run(cpu_node *cn, const clcnn_tensor *in, int nin, c
   return CLCNN_OK;
 }
 
+/* Hardmax: 1 at the first largest element of each [outer, n, inner] row
+ * along n (NaN never wins, as in onnxruntime), 0 elsewhere. */
+static clcnn_status hardmax_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                                int nout, clcnn_err *err) {
+  (void)nin, (void)nout, (void)err;
+  const softmax_params *p = cn->n->params;
+  const int64_t n = p->n, inner = p->inner;
+  const float *x = in[0].data;
+  float *y = out[0].data;
+  if (n == 0) return CLCNN_OK;
+  for (int64_t o = 0; o < p->outer; o++)
+    for (int64_t j = 0; j < inner; j++) {
+      const float *xs = x + o * n * inner + j;
+      float *ys = y + o * n * inner + j;
+      int64_t best = 0;
+      for (int64_t t = 1; t < n; t++)
+        if (xs[t * inner] > xs[best * inner] || (xs[best * inner] != xs[best * inner] &&
+                                                 xs[t * inner] == xs[t * inner]))
+          best = t;
+      for (int64_t t = 0; t < n; t++) ys[t * inner] = t == best ? 1.0f : 0.0f;
+    }
+  return CLCNN_OK;
+}
+
 static const cpu_op softmax_cpu = {NULL, NULL, softmax_run, NULL};
+static const cpu_op hardmax_cpu = {NULL, NULL, hardmax_run, NULL};
 
 const cpu_op *const cpu_ops_softmax[CLCNN_OP_COUNT] = {
     [CLCNN_OP_SOFTMAX] = &softmax_cpu,
     [CLCNN_OP_LOGSOFTMAX] = &softmax_cpu,
+    [CLCNN_OP_HARDMAX] = &hardmax_cpu,
 };

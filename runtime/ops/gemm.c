@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "shape.h"
 
 /* Largest tensor (elements) accepted, and the largest matrix dim (the CPU
  * GEMM takes int sizes). */
@@ -227,11 +228,214 @@ static double matmul_flops(const ir_graph *g, const ir_node *n) {
   return 2.0 * (double)p->batch_count * (double)p->m * (double)p->n * (double)p->k;
 }
 
+/* ---------------------------------------------------------------- Einsum */
+
+static bool is_label(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+/* One term of the equation, s[0 .. len), into out (letters and
+ * EINSUM_ELLIPSIS). */
+static clcnn_status einsum_term(const char *s, size_t len, char *out, int *count, clcnn_err *err) {
+  int k = 0;
+  bool ellipsis = false;
+  for (size_t i = 0; i < len; i++) {
+    char c = s[i];
+    if (c == ' ') continue;
+    if (c == '.') {
+      if (ellipsis || i + 2 >= len || s[i + 1] != '.' || s[i + 2] != '.')
+        return err_set(err, CLCNN_ERROR_INVALID_MODEL, "a term has a malformed or second ellipsis");
+      ellipsis = true;
+      i += 2;
+      c = EINSUM_ELLIPSIS;
+    } else if (!is_label(c)) {
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "'%c' is not a label (letters only)", c);
+    }
+    if (k >= CLCNN_MAX_RANK)
+      return err_set(err, CLCNN_ERROR_UNSUPPORTED, "a term has more than %d labels", CLCNN_MAX_RANK);
+    out[k++] = c;
+  }
+  *count = k;
+  return CLCNN_OK;
+}
+
+static clcnn_status einsum_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
+  (void)g;
+  einsum_params *p = n->params;
+  if (n->nin < 1 || n->nin > EINSUM_MAX_INPUTS)
+    return err_set(err, n->nin < 1 ? CLCNN_ERROR_INVALID_MODEL : CLCNN_ERROR_UNSUPPORTED,
+                   "has %d inputs; 1 to %d are supported", n->nin, EINSUM_MAX_INPUTS);
+  for (int i = 0; i < n->nin; i++)
+    if (n->in[i] < 0) return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input %d is missing", i);
+  if (n->nout != 1 || n->out[0] < 0)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "expects 1 output, got %d", n->nout);
+  const ir_attr *a = ir_attr_find(n, "equation");
+  if (!a || a->type != IR_ATTR_STRING || !a->s)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute 'equation' (a string) is required");
+  const char *eq = a->s, *arrow = strstr(eq, "->");
+  size_t lhs = arrow ? (size_t)(arrow - eq) : strlen(eq);
+  p->nin = 0;
+  clcnn_status st;
+  for (size_t start = 0;;) {
+    size_t end = start;
+    while (end < lhs && eq[end] != ',') end++;
+    if (p->nin >= n->nin)
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "the equation '%s' has more terms than the %d inputs",
+                     eq, n->nin);
+    if ((st = einsum_term(eq + start, end - start, p->term[p->nin], &p->nterm[p->nin], err)))
+      return st;
+    p->nin++;
+    if (end >= lhs) break;
+    start = end + 1;
+  }
+  if (p->nin != n->nin)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "the equation '%s' has %d terms for %d inputs", eq,
+                   p->nin, n->nin);
+  p->explicit_out = arrow != NULL;
+  p->nout_term = 0;
+  if (arrow && (st = einsum_term(arrow + 2, strlen(arrow + 2), p->out_term, &p->nout_term, err)))
+    return st;
+  for (int i = 0; i < p->nout_term; i++)
+    for (int j = 0; j < i; j++)
+      if (p->out_term[i] == p->out_term[j])
+        return err_set(err, CLCNN_ERROR_INVALID_MODEL, "the output repeats a label");
+  return CLCNN_OK;
+}
+
+/* Label id of a letter or of ellipsis dim j (codes below 'A'). */
+static int label_find(int *ids, int *count, int code) {
+  for (int i = 0; i < *count; i++)
+    if (ids[i] == code) return i;
+  if (*count >= EINSUM_MAX_LABELS) return -1;
+  ids[*count] = code;
+  return (*count)++;
+}
+
+static clcnn_status einsum_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
+  einsum_params *p = n->params;
+  const ir_value *x0 = ir_in(g, n, 0);
+  const clcnn_dtype dt = x0->t.dtype;
+  if (dt != CLCNN_DTYPE_FLOAT32 && dt != CLCNN_DTYPE_FLOAT64)
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "inputs of type %s are not supported",
+                   dtype_name(dt));
+  /* Ellipsis rank: the largest that any input gives it. */
+  int erank = 0, ell[EINSUM_MAX_INPUTS];
+  for (int i = 0; i < p->nin; i++) {
+    const ir_value *x = ir_in(g, n, i);
+    if (x->t.dtype != dt)
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input %d is %s, input 0 %s", i,
+                     dtype_name(x->t.dtype), dtype_name(dt));
+    bool has = memchr(p->term[i], EINSUM_ELLIPSIS, (size_t)p->nterm[i]) != NULL;
+    int letters = p->nterm[i] - (has ? 1 : 0);
+    ell[i] = x->t.rank - letters;
+    if ((!has && ell[i] != 0) || ell[i] < 0)
+      return err_set(err, CLCNN_ERROR_SHAPE, "input %d has rank %d; term %d has %d labels", i,
+                     x->t.rank, i, letters);
+    if (ell[i] > erank) erank = ell[i];
+  }
+  int ids[EINSUM_MAX_LABELS], count = 0, occurs[EINSUM_MAX_LABELS] = {0};
+  for (int l = 0; l < EINSUM_MAX_LABELS; l++) p->size[l] = -1;
+  memset(p->stride, 0, sizeof p->stride);
+  for (int i = 0; i < p->nin; i++) {
+    const ir_value *x = ir_in(g, n, i);
+    int64_t st[CLCNN_MAX_RANK], acc = 1;
+    for (int d = x->t.rank - 1; d >= 0; d--) st[d] = acc, acc *= x->t.dims[d];
+    int d = 0;
+    for (int t = 0; t < p->nterm[i]; t++) {
+      int dims_here = p->term[i][t] == EINSUM_ELLIPSIS ? ell[i] : 1;
+      for (int e = 0; e < dims_here; e++, d++) {
+        int code = p->term[i][t] == EINSUM_ELLIPSIS ? 2 + (erank - ell[i] + e) : p->term[i][t];
+        int l = label_find(ids, &count, code);
+        if (l < 0)
+          return err_set(err, CLCNN_ERROR_UNSUPPORTED, "more than %d labels", EINSUM_MAX_LABELS);
+        int64_t sz = x->t.dims[d];
+        occurs[l]++;
+        if (code < 'A') { /* ellipsis dims broadcast */
+          if (sz == 1) continue; /* stride 0 */
+          if (p->size[l] > 1 && p->size[l] != sz)
+            return err_set(err, CLCNN_ERROR_SHAPE, "the ellipsis dims do not broadcast (%lld, %lld)",
+                           (long long)p->size[l], (long long)sz);
+        } else if (p->size[l] >= 0 && p->size[l] != sz) {
+          return err_set(err, CLCNN_ERROR_SHAPE, "label '%c' has sizes %lld and %lld", code,
+                         (long long)p->size[l], (long long)sz);
+        }
+        p->size[l] = sz;
+        p->stride[i][l] += st[d];
+      }
+    }
+  }
+  for (int l = 0; l < count; l++)
+    if (p->size[l] < 0) p->size[l] = 1; /* an ellipsis dim of size 1 everywhere */
+  p->nlabels = count;
+  /* Output labels (an explicit output without the ellipsis sums its dims). */
+  p->nout = 0;
+  bool in_out[EINSUM_MAX_LABELS] = {false};
+  int out_codes[2 * CLCNN_MAX_RANK], nc = 0;
+  if (p->explicit_out) {
+    for (int t = 0; t < p->nout_term; t++) {
+      if (p->out_term[t] == EINSUM_ELLIPSIS)
+        for (int e = 0; e < erank; e++) out_codes[nc++] = 2 + e;
+      else
+        out_codes[nc++] = p->out_term[t];
+    }
+  } else {
+    for (int e = 0; e < erank; e++) out_codes[nc++] = 2 + e;
+    for (int c = 'A'; c <= 'z'; c++) {
+      if (!is_label((char)c)) continue;
+      for (int l = 0; l < count; l++)
+        if (ids[l] == c && occurs[l] == 1 && nc < 2 * CLCNN_MAX_RANK) out_codes[nc++] = c;
+    }
+  }
+  if (nc > CLCNN_MAX_RANK)
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "the output would have rank %d", nc);
+  int64_t od[CLCNN_MAX_RANK];
+  for (int t = 0; t < nc; t++) {
+    int l = -1;
+    for (int k = 0; k < count && l < 0; k++)
+      if (ids[k] == out_codes[t]) l = k;
+    if (l < 0)
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "output label '%c' is in no input",
+                     out_codes[t] >= 'A' ? out_codes[t] : '.');
+    in_out[l] = true;
+    p->out_label[p->nout++] = l;
+    od[t] = p->size[l];
+  }
+  p->nsum = 0;
+  for (int l = 0; l < count; l++)
+    if (!in_out[l]) p->sum_label[p->nsum++] = l;
+  /* The batched GEMM form. */
+  p->gemm = p->nin == 2 && dt == CLCNN_DTYPE_FLOAT32;
+  p->nb = p->nm = p->nn = p->nk = 0;
+  for (int i = 0; i < 2 && p->gemm; i++) /* no repeated letters (diagonals) */
+    for (int t = 0; t < p->nterm[i] && p->gemm; t++)
+      for (int u = 0; u < t; u++)
+        if (p->term[i][t] == p->term[i][u]) p->gemm = 0;
+  for (int l = 0; l < count && p->gemm; l++) {
+    bool a = p->stride[0][l] != 0, b = p->stride[1][l] != 0;
+    if (p->size[l] == 1) continue; /* size 1: no dim at all */
+    if (a && b && in_out[l]) p->bl[p->nb++] = l;
+    else if (a && !b && in_out[l]) p->ml[p->nm++] = l;
+    else if (!a && b && in_out[l]) p->nl[p->nn++] = l;
+    else if (a && b && !in_out[l]) p->kl[p->nk++] = l;
+    else p->gemm = 0; /* a label only one input has, summed: not a product */
+  }
+  return op_set_output(g, n, 0, dt, nc, od, err);
+}
+
+static double einsum_flops(const ir_graph *g, const ir_node *n) {
+  (void)g;
+  const einsum_params *p = n->params;
+  double f = 1;
+  for (int l = 0; l < p->nlabels; l++) f *= (double)p->size[l];
+  return f * p->nin;
+}
+
 static const op_front gemm_front = {sizeof(gemm_params), gemm_parse, gemm_infer, gemm_flops};
+static const op_front einsum_front = {sizeof(einsum_params), einsum_parse, einsum_infer,
+                                      einsum_flops};
 static const op_front matmul_front = {sizeof(matmul_params), matmul_parse, matmul_infer,
                                       matmul_flops};
 
 const op_front *const op_front_gemm[CLCNN_OP_COUNT] = {
     [CLCNN_OP_GEMM] = &gemm_front,
     [CLCNN_OP_MATMUL] = &matmul_front,
+    [CLCNN_OP_EINSUM] = &einsum_front,
 };

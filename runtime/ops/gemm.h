@@ -41,5 +41,41 @@ typedef struct matmul_params {
  * family (MatMulInteger, QLinearMatMul). */
 clcnn_status matmul_resolve(const clcnn_tensor *a, const clcnn_tensor *b, matmul_params *p,
                             int *out_rank, int64_t *out_dims, clcnn_err *err);
+/* Einsum: the equation is parsed into per-input labels (parse) and, with
+ * the shapes, into one list of distinct labels with their sizes and each
+ * input's stride along each (infer). A label is a letter, or one dim of the
+ * ellipsis (broadcast, right-aligned, across the inputs). A label that an
+ * input repeats reads its diagonal (the strides add up). The output holds
+ * the listed labels (implicit: the ellipsis, then the letters that occur
+ * once, in ASCII order); every other label is summed over. float32 and
+ * float64. */
+#define EINSUM_MAX_INPUTS 8
+#define EINSUM_MAX_LABELS 32
+#define EINSUM_ELLIPSIS 1 /* in a term: where the ellipsis stands */
+
+typedef struct einsum_params {
+  /* parse: letters as their characters, EINSUM_ELLIPSIS for "..." */
+  int nin;
+  int nterm[EINSUM_MAX_INPUTS];
+  char term[EINSUM_MAX_INPUTS][CLCNN_MAX_RANK + 1];
+  int explicit_out;
+  int nout_term;
+  char out_term[CLCNN_MAX_RANK + 1];
+  /* infer */
+  int nlabels;
+  int64_t size[EINSUM_MAX_LABELS];
+  int64_t stride[EINSUM_MAX_INPUTS][EINSUM_MAX_LABELS]; /* 0: the input lacks the label */
+  int nout;                        /* output rank */
+  int out_label[CLCNN_MAX_RANK];   /* label of each output dim */
+  int nsum;                        /* labels summed over */
+  int sum_label[EINSUM_MAX_LABELS];
+  /* Two float32 inputs whose labels are batch (both and the output), m (A
+   * and the output), n (B and the output) or k (both, summed), none repeated:
+   * a batched matrix product after transposes. */
+  int gemm;
+  int nb, nm, nn, nk;
+  int bl[EINSUM_MAX_LABELS], ml[EINSUM_MAX_LABELS], nl[EINSUM_MAX_LABELS],
+      kl[EINSUM_MAX_LABELS];
+} einsum_params;
 
 #endif /* CLCNN_OPS_GEMM_H */

@@ -1,5 +1,6 @@
 /* Front half of the norm family: BatchNormalization (inference),
- * InstanceNormalization, LayerNormalization, GroupNormalization and LRN.
+ * InstanceNormalization, LayerNormalization, GroupNormalization, LRN,
+ * LpNormalization and MeanVarianceNormalization.
  * Attributes, validation and shape inference. */
 #include "norm.h"
 
@@ -442,10 +443,104 @@ static double lrn_flops(const ir_graph *g, const ir_node *n) {
 
 static const op_front lrn_front = {sizeof(lrn_params), lrn_parse, lrn_infer, lrn_flops};
 
+/* -------------------------------------------------------- LpNormalization */
+
+static clcnn_status lpnorm_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
+  (void)g;
+  lpnorm_params *p = n->params;
+  static const char *const names[] = {"axis", "p", NULL};
+  int64_t pv = 2;
+  clcnn_status st = check_arity(n, 1, 1, 1, 1, err);
+  if (st || (st = check_attr_names(n, names, err)) ||
+      (st = get_int(n, "axis", -1, &p->axis_attr, err)) || (st = get_int(n, "p", 2, &pv, err)))
+    return st;
+  if (pv != 1 && pv != 2)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute 'p' = %lld: only 1 and 2 are valid",
+                   (long long)pv);
+  p->p = (int)pv;
+  return CLCNN_OK;
+}
+
+static clcnn_status lpnorm_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
+  lpnorm_params *p = n->params;
+  const ir_value *x = ir_in(g, n, 0);
+  clcnn_status st = need_float(x, "input", err);
+  if (st) return st;
+  int r = x->t.rank;
+  if (r < 1) return err_set(err, CLCNN_ERROR_SHAPE, "input must have rank >= 1");
+  if (p->axis_attr < -r || p->axis_attr >= r)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "axis %lld is out of range for rank %d",
+                   (long long)p->axis_attr, r);
+  p->axis = (int)(p->axis_attr < 0 ? p->axis_attr + r : p->axis_attr);
+  p->outer = dims_product(&x->t, 0, p->axis);
+  p->len = x->t.dims[p->axis];
+  p->inner = dims_product(&x->t, p->axis + 1, r);
+  ir_set_shape(ir_out(g, n, 0), CLCNN_DTYPE_FLOAT32, r, x->t.dims);
+  return CLCNN_OK;
+}
+
+static double lpnorm_flops(const ir_graph *g, const ir_node *n) { return numel_flops(g, n, 3); }
+
+static const op_front lpnorm_front = {sizeof(lpnorm_params), lpnorm_parse, lpnorm_infer,
+                                      lpnorm_flops};
+
+/* ---------------------------------------------- MeanVarianceNormalization */
+
+static clcnn_status mvn_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
+  (void)g;
+  mvn_params *p = n->params;
+  static const char *const names[] = {"axes", NULL};
+  clcnn_status st = check_arity(n, 1, 1, 1, 1, err);
+  if (st || (st = check_attr_names(n, names, err))) return st;
+  const ir_attr *a = ir_attr_find(n, "axes");
+  if (a && a->type != IR_ATTR_INTS)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute 'axes' must be a list of ints");
+  int k = ir_attr_ints(n, "axes", p->axes, CLCNN_MAX_RANK);
+  if (k == -2)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute 'axes' has more than %d entries",
+                   CLCNN_MAX_RANK);
+  if (k < 0) {
+    static const int64_t def[3] = {0, 2, 3};
+    memcpy(p->axes, def, sizeof def);
+    k = 3;
+  }
+  p->naxes = k;
+  return CLCNN_OK;
+}
+
+static clcnn_status mvn_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
+  mvn_params *p = n->params;
+  const ir_value *x = ir_in(g, n, 0);
+  clcnn_status st = need_float(x, "X", err);
+  if (st) return st;
+  int r = x->t.rank;
+  p->mask = 0;
+  for (int i = 0; i < p->naxes; i++) {
+    int64_t a = p->axes[i];
+    if (a < -r || a >= r)
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "axis %lld is out of range for rank %d",
+                     (long long)a, r);
+    if (a < 0) a += r;
+    if (p->mask & (1u << a))
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "axis %lld is repeated", (long long)a);
+    p->mask |= 1u << a;
+  }
+  if (dims_product(&x->t, 0, r) < 0)
+    return err_set(err, CLCNN_ERROR_SHAPE, "input X has an invalid shape");
+  ir_set_shape(ir_out(g, n, 0), CLCNN_DTYPE_FLOAT32, r, x->t.dims);
+  return CLCNN_OK;
+}
+
+static double mvn_flops(const ir_graph *g, const ir_node *n) { return numel_flops(g, n, 5); }
+
+static const op_front mvn_front = {sizeof(mvn_params), mvn_parse, mvn_infer, mvn_flops};
+
 const op_front *const op_front_norm[CLCNN_OP_COUNT] = {
     [CLCNN_OP_BATCHNORM] = &batchnorm_front,
     [CLCNN_OP_INSTANCENORM] = &instancenorm_front,
     [CLCNN_OP_LAYERNORM] = &layernorm_front,
     [CLCNN_OP_GROUPNORM] = &groupnorm_front,
     [CLCNN_OP_LRN] = &lrn_front,
+    [CLCNN_OP_LPNORM] = &lpnorm_front,
+    [CLCNN_OP_MVN] = &mvn_front,
 };

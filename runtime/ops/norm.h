@@ -1,6 +1,6 @@
 /* Parameters of the norm family (BatchNormalization, InstanceNormalization,
- * LayerNormalization, GroupNormalization, LRN), shared by the front half and
- * every backend. Flat structs: they are copied with memcpy. */
+ * LayerNormalization, GroupNormalization, LRN, LpNormalization,
+ * MeanVarianceNormalization), shared by the front half and every backend. Flat structs: they are copied with memcpy. */
 #ifndef CLCNN_OPS_NORM_H
 #define CLCNN_OPS_NORM_H
 
@@ -59,6 +59,25 @@ typedef struct lrn_params {
   /* Set by infer: */
   int64_t batch, channels, inner;
 } lrn_params;
+
+/* LpNormalization: y = x / ||x||_p along `axis` (p = 1 or 2), the input
+ * viewed as [outer, len, inner]; a zero norm gives 0 (as onnxruntime). */
+typedef struct lpnorm_params {
+  int64_t axis_attr;
+  int p;
+  /* Set by infer: */
+  int axis;
+  int64_t outer, len, inner;
+} lpnorm_params;
+
+/* MeanVarianceNormalization: y = (x - mean) / (sqrt(var) + 1e-9), with mean
+ * and (population) variance over `axes` (default 0, 2, 3). */
+typedef struct mvn_params {
+  int naxes;
+  int64_t axes[CLCNN_MAX_RANK];
+  /* Set by infer: */
+  uint32_t mask; /* bit i: input dim i is reduced */
+} mvn_params;
 
 /* For an inference BatchNormalization node whose scale, B, mean and var
  * inputs are constant: per-channel y = x * scale[c] + shift[c], c <

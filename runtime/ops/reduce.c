@@ -1,6 +1,7 @@
 /* Front half of the reduce family (ReduceMean, ReduceMax, ReduceSum,
  * ReduceMin, ReduceProd, ReduceL1, ReduceL2, ReduceSumSquare,
- * ReduceLogSumExp; ArgMax, ArgMin): attributes, validation, shape inference.
+ * ReduceLogSumExp; ArgMax, ArgMin; TopK, CumSum): attributes, validation,
+ * shape inference.
  * Axes are an attribute before opset 18 (13 for ReduceSum) and an optional
  * constant input from then on. */
 #include "reduce.h"
@@ -225,7 +226,127 @@ static double reduce_flops(const ir_graph *g, const ir_node *n) {
   return x ? (double)shape_numel(x->t.rank, x->t.dims) : 0;
 }
 
+/* ------------------------------------------------------- TopK, CumSum */
+
+static bool axis_type_ok(clcnn_dtype dt) {
+  return dt == CLCNN_DTYPE_FLOAT32 || dt == CLCNN_DTYPE_FLOAT64 || dt == CLCNN_DTYPE_INT64 ||
+         dt == CLCNN_DTYPE_INT32;
+}
+
+/* [outer, len, inner] around a normalized axis. */
+static void axis_view(const ir_value *x, int axis, int64_t *outer, int64_t *len, int64_t *inner) {
+  *outer = shape_numel(axis, x->t.dims);
+  *len = x->t.dims[axis];
+  *inner = shape_numel(x->t.rank - axis - 1, x->t.dims + axis + 1);
+}
+
+static clcnn_status topk_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
+  (void)g;
+  topk_params *p = n->params;
+  const bool k_input = n->opset >= 10;
+  if (n->nin != (k_input ? 2 : 1) || n->in[0] < 0 || (k_input && n->in[1] < 0))
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "expects %d inputs, got %d", k_input ? 2 : 1,
+                   n->nin);
+  if (n->nout != 2 || n->out[0] < 0)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "expects 2 outputs, got %d", n->nout);
+  for (int i = 0; i < n->nattr; i++) {
+    const char *name = n->attr[i].name;
+    bool known = !strcmp(name, "axis") || (!k_input && !strcmp(name, "k")) ||
+                 (n->opset >= 11 && (!strcmp(name, "largest") || !strcmp(name, "sorted")));
+    if (!known)
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "unknown attribute '%s' (opset %d)", name,
+                     n->opset);
+    if (n->attr[i].type != IR_ATTR_INT)
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute '%s' must be an int", name);
+  }
+  if (!k_input && !ir_attr_find(n, "k"))
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute 'k' is required before opset 10");
+  p->axis_attr = ir_attr_int(n, "axis", -1);
+  p->k_attr = ir_attr_int(n, "k", 0);
+  p->largest = ir_attr_int(n, "largest", 1) != 0;
+  p->sorted = ir_attr_int(n, "sorted", 1) != 0;
+  return CLCNN_OK;
+}
+
+static clcnn_status topk_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
+  topk_params *p = n->params;
+  const ir_value *x = ir_in(g, n, 0);
+  const int r = x->t.rank;
+  if (!axis_type_ok(x->t.dtype))
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "input of type %s is not supported",
+                   dtype_name(x->t.dtype));
+  if (r < 1) return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input must have rank >= 1");
+  if (p->axis_attr < -r || p->axis_attr >= r)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "axis %lld is out of range for rank %d",
+                   (long long)p->axis_attr, r);
+  p->axis = (int)(p->axis_attr < 0 ? p->axis_attr + r : p->axis_attr);
+  p->k = p->k_attr;
+  if (n->opset >= 10) {
+    const ir_value *kv = ir_in(g, n, 1);
+    if (!kv->is_const || !kv->t.data)
+      return err_set(err, CLCNN_ERROR_UNSUPPORTED, "input 'K' must be a constant");
+    if (kv->t.dtype != CLCNN_DTYPE_INT64 || clcnn_tensor_numel(&kv->t) != 1 || kv->t.rank > 1)
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input 'K' must be one int64");
+    p->k = tensor_get_i64(&kv->t, 0);
+  }
+  axis_view(x, p->axis, &p->outer, &p->len, &p->inner);
+  if (p->k < 0 || p->k > p->len)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "k = %lld is not in 0..%lld (axis %d)",
+                   (long long)p->k, (long long)p->len, p->axis);
+  int64_t od[CLCNN_MAX_RANK];
+  memcpy(od, x->t.dims, sizeof od);
+  od[p->axis] = p->k;
+  ir_set_shape(ir_out(g, n, 0), x->t.dtype, r, od);
+  if (ir_out(g, n, 1)) ir_set_shape(ir_out(g, n, 1), CLCNN_DTYPE_INT64, r, od);
+  return CLCNN_OK;
+}
+
+static clcnn_status cumsum_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
+  (void)g;
+  cumsum_params *p = n->params;
+  if (n->nin != 2 || n->in[0] < 0 || n->in[1] < 0)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "expects 2 inputs, got %d", n->nin);
+  if (n->nout != 1 || n->out[0] < 0)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "expects 1 output, got %d", n->nout);
+  for (int i = 0; i < n->nattr; i++) {
+    const char *name = n->attr[i].name;
+    if (strcmp(name, "exclusive") && strcmp(name, "reverse"))
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "unknown attribute '%s'", name);
+    if (n->attr[i].type != IR_ATTR_INT)
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute '%s' must be an int", name);
+  }
+  p->exclusive = ir_attr_int(n, "exclusive", 0) != 0;
+  p->reverse = ir_attr_int(n, "reverse", 0) != 0;
+  return CLCNN_OK;
+}
+
+static clcnn_status cumsum_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
+  cumsum_params *p = n->params;
+  const ir_value *x = ir_in(g, n, 0), *a = ir_in(g, n, 1);
+  const int r = x->t.rank;
+  if (!axis_type_ok(x->t.dtype))
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "input of type %s is not supported",
+                   dtype_name(x->t.dtype));
+  if (r < 1) return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input must have rank >= 1");
+  if (!a->is_const || !a->t.data)
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "input 'axis' must be a constant");
+  if ((a->t.dtype != CLCNN_DTYPE_INT64 && a->t.dtype != CLCNN_DTYPE_INT32) ||
+      clcnn_tensor_numel(&a->t) != 1 || a->t.rank > 1)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input 'axis' must be one int64 or int32");
+  int64_t axis = tensor_get_i64(&a->t, 0);
+  if (axis < -r || axis >= r)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "axis %lld is out of range for rank %d",
+                   (long long)axis, r);
+  p->axis = (int)(axis < 0 ? axis + r : axis);
+  axis_view(x, p->axis, &p->outer, &p->len, &p->inner);
+  ir_set_shape(ir_out(g, n, 0), x->t.dtype, r, x->t.dims);
+  return CLCNN_OK;
+}
+
 static const op_front reduce_front = {sizeof(reduce_params), reduce_parse, reduce_infer,
+                                      reduce_flops};
+static const op_front topk_front = {sizeof(topk_params), topk_parse, topk_infer, NULL};
+static const op_front cumsum_front = {sizeof(cumsum_params), cumsum_parse, cumsum_infer,
                                       reduce_flops};
 
 const op_front *const op_front_reduce[CLCNN_OP_COUNT] = {
@@ -240,4 +361,6 @@ const op_front *const op_front_reduce[CLCNN_OP_COUNT] = {
     [CLCNN_OP_REDUCELOGSUMEXP] = &reduce_front,
     [CLCNN_OP_ARGMAX] = &reduce_front,
     [CLCNN_OP_ARGMIN] = &reduce_front,
+    [CLCNN_OP_TOPK] = &topk_front,
+    [CLCNN_OP_CUMSUM] = &cumsum_front,
 };

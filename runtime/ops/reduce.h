@@ -1,7 +1,7 @@
 /* Parameters of the reduce family (ReduceMean, ReduceMax, ReduceSum,
  * ReduceMin, ReduceProd, ReduceL1, ReduceL2, ReduceSumSquare,
- * ReduceLogSumExp, ArgMax, ArgMin), shared by the front half and every
- * backend.
+ * ReduceLogSumExp, ArgMax, ArgMin; TopK and CumSum at the end), shared by
+ * the front half and every backend.
  *
  * Element types: float32, float64, int64 and int32 for all but ReduceL2 and
  * ReduceLogSumExp (floats only); ReduceMax, ReduceMin, ArgMax and ArgMin
@@ -40,5 +40,30 @@ typedef struct reduce_params {
   int axis;                    /* infer: normalized */
   int64_t outer, len, inner;   /* infer: the view around the axis */
 } reduce_params;
+
+/* TopK: the k largest (or smallest) elements along `axis`, sorted (ties:
+ * the lower index first, as onnxruntime), and their int64 indices. The input
+ * is viewed as [outer, len, inner]; k is an attribute before opset 10 and a
+ * constant input from then on. float32, float64, int64, int32. */
+typedef struct topk_params {
+  int64_t axis_attr;
+  int64_t k_attr; /* opset < 10 */
+  int largest;
+  int sorted; /* 0 is allowed; the output is sorted all the same */
+  /* infer */
+  int axis;
+  int64_t k;
+  int64_t outer, len, inner;
+} topk_params;
+
+/* CumSum(x, axis): running sums along the axis (a constant scalar input),
+ * optionally exclusive (each sum leaves out its own element) and reverse
+ * (from the end). float32 (summed in double), float64, int64, int32. */
+typedef struct cumsum_params {
+  int exclusive, reverse;
+  /* infer */
+  int axis;
+  int64_t outer, len, inner;
+} cumsum_params;
 
 #endif /* CLCNN_OPS_REDUCE_H */

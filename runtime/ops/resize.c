@@ -284,7 +284,79 @@ static const op_front resize_front = {sizeof(resize_params), resize_parse, resiz
 static const op_front upsample_front = {sizeof(resize_params), upsample_parse, resize_infer,
                                         resize_flops};
 
+/* ------------------------------------------------------------ GridSample */
+
+static clcnn_status gridsample_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
+  (void)g;
+  gridsample_params *p = n->params;
+  clcnn_status st = op_arity(n, 2, 2, 1, 1, err);
+  if (st) return st;
+  /* Opset 20 renamed bilinear and bicubic to linear and cubic. */
+  const bool v20 = n->opset >= 20;
+  const char *mode, *pad;
+  int64_t ac;
+  if ((st = op_attr_string(n, "mode", v20 ? "linear" : "bilinear", &mode, err)) ||
+      (st = op_attr_string(n, "padding_mode", "zeros", &pad, err)) ||
+      (st = op_attr_int(n, "align_corners", 0, &ac, err)))
+    return st;
+  if (!strcmp(mode, v20 ? "linear" : "bilinear")) p->mode = GRID_LINEAR;
+  else if (!strcmp(mode, "nearest")) p->mode = GRID_NEAREST;
+  else if (!strcmp(mode, v20 ? "cubic" : "bicubic")) p->mode = GRID_CUBIC;
+  else
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute 'mode' = '%s' is not valid in opset %d",
+                   mode, n->opset);
+  if (!strcmp(pad, "zeros")) p->padding = GRID_ZEROS;
+  else if (!strcmp(pad, "border")) p->padding = GRID_BORDER;
+  else if (!strcmp(pad, "reflection")) p->padding = GRID_REFLECTION;
+  else
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute 'padding_mode' = '%s' is not valid",
+                   pad);
+  p->align_corners = ac != 0;
+  return CLCNN_OK;
+}
+
+static clcnn_status gridsample_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
+  gridsample_params *p = n->params;
+  const ir_value *x = op_data_input(g, n, 0, err);
+  if (!x) return err->status;
+  const ir_value *grid = op_data_input(g, n, 1, err);
+  if (!grid) return err->status;
+  char a[160], b[160];
+  if (x->t.dtype != CLCNN_DTYPE_FLOAT32 || grid->t.dtype != CLCNN_DTYPE_FLOAT32)
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "X and grid must be float32 (%s, %s)",
+                   dtype_name(x->t.dtype), dtype_name(grid->t.dtype));
+  int r = x->t.rank - 2;
+  if (r < 1 || r > 3 || (n->opset < 20 && r != 2))
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED,
+                   "X has rank %d; 4-D (and from opset 20 3-D and 5-D) inputs are supported",
+                   x->t.rank);
+  if (grid->t.rank != r + 2 || grid->t.dims[0] != x->t.dims[0] || grid->t.dims[r + 1] != r)
+    return err_set(err, CLCNN_ERROR_SHAPE, "grid %s does not fit X %s: [N, spatial..., %d] expected",
+                   shape_str(grid->t.rank, grid->t.dims, a, sizeof a),
+                   shape_str(x->t.rank, x->t.dims, b, sizeof b), r);
+  p->r = r;
+  p->n = x->t.dims[0];
+  p->c = x->t.dims[1];
+  for (int d = 0; d < r; d++) p->in[d] = x->t.dims[2 + d];
+  p->points = shape_numel(r, grid->t.dims + 1);
+  int64_t od[CLCNN_MAX_RANK] = {p->n, p->c};
+  for (int d = 0; d < r; d++) od[2 + d] = grid->t.dims[1 + d];
+  return op_set_output(g, n, 0, CLCNN_DTYPE_FLOAT32, r + 2, od, err);
+}
+
+static double gridsample_flops(const ir_graph *g, const ir_node *n) {
+  const gridsample_params *p = n->params;
+  const ir_value *y = ir_out(g, n, 0);
+  if (!p || !y) return 0;
+  double taps = p->mode == GRID_NEAREST ? 1 : p->mode == GRID_LINEAR ? 2 : 4;
+  return 2.0 * pow(taps, p->r) * (double)clcnn_tensor_numel(&y->t);
+}
+
+static const op_front gridsample_front = {sizeof(gridsample_params), gridsample_parse,
+                                          gridsample_infer, gridsample_flops};
+
 const op_front *const op_front_resize[CLCNN_OP_COUNT] = {
     [CLCNN_OP_RESIZE] = &resize_front,
     [CLCNN_OP_UPSAMPLE] = &upsample_front,
+    [CLCNN_OP_GRIDSAMPLE] = &gridsample_front,
 };

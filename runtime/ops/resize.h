@@ -95,4 +95,29 @@ static inline double resize_coord(int coord, double x, double scale, int64_t in_
   }
 }
 
+/* GridSample: X [N, C, D_1 .. D_r] sampled at the points of grid
+ * [N, O_1 .. O_r, r] (normalized to [-1, 1]; the last component is the
+ * innermost dim, as x before y) into [N, C, O_1 .. O_r], r = 1..3. As ONNX's
+ * reference: the point is unnormalized (align_corners: -1 and 1 are the
+ * centres of the corner elements, else their outer edges), rounded half to
+ * even for nearest; outside [lo, hi] (0 and D-1 with align_corners, else
+ * -0.5 and D-0.5) it is clamped (border) or reflected (reflection) but for
+ * cubic (as PyTorch and onnxruntime); then
+ * each tap (1, 2 or 4 per dim: nearest, linear, cubic with a = -0.75)
+ * outside the tensor reads 0 (zeros), the nearest element (border) or its
+ * reflection. */
+typedef enum grid_mode { GRID_LINEAR = 0, GRID_NEAREST = 1, GRID_CUBIC = 2 } grid_mode;
+typedef enum grid_padding { GRID_ZEROS = 0, GRID_BORDER = 1, GRID_REFLECTION = 2 } grid_padding;
+
+typedef struct gridsample_params {
+  int mode;    /* grid_mode */
+  int padding; /* grid_padding */
+  int align_corners;
+  /* infer */
+  int r;                         /* spatial dims */
+  int64_t n, c;                  /* batch and channels */
+  int64_t in[3];                 /* D_1 .. D_r */
+  int64_t points;                /* O_1 * .. * O_r */
+} gridsample_params;
+
 #endif /* CLCNN_OPS_RESIZE_H */

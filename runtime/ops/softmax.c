@@ -1,4 +1,4 @@
-/* Front half of the softmax family (Softmax, LogSoftmax): attributes,
+/* Front half of the softmax family (Softmax, LogSoftmax, Hardmax): attributes,
  * validation, shape inference. */
 #include "softmax.h"
 
@@ -76,4 +76,5 @@ static const op_front softmax_front = {sizeof(softmax_params), softmax_parse, so
 const op_front *const op_front_softmax[CLCNN_OP_COUNT] = {
     [CLCNN_OP_SOFTMAX] = &softmax_front,
     [CLCNN_OP_LOGSOFTMAX] = &softmax_front,
+    [CLCNN_OP_HARDMAX] = &softmax_front, /* the same axis rules, opset 13 included */
 };

@@ -235,6 +235,7 @@ void mb_node(mb *b, const char *op_type, const char *inputs, const char *outputs
         p->floats = keep_blob(b, malloc(sizeof(float) * 16));
         memcpy(p->floats, attrs[a].floats, sizeof(float) * 16);
         break;
+      case 5: p->g = attrs[a].graph ? &attrs[a].graph->graph : NULL; break;
       case 7:
         p->n_ints = (size_t)attrs[a].n;
         p->ints = keep_blob(b, malloc(sizeof(int64_t) * 16));

@@ -22,18 +22,22 @@ typedef struct mb mb;
 
 typedef struct mb_attr {
   const char *name;
-  int type; /* ONNX AttributeType: 1 float, 2 int, 3 string, 6 floats, 7 ints */
+  int type; /* ONNX AttributeType: 1 float, 2 int, 3 string, 5 graph, 6 floats, 7 ints */
   float f;
   int64_t i;
   const char *s;
   int n;
   int64_t ints[16];
   float floats[16];
+  struct mb *graph; /* type 5: another builder's graph (it must outlive mb_pack) */
 } mb_attr;
 
 #define MB_INT(nm, v) ((mb_attr){.name = nm, .type = 2, .i = (v)})
 #define MB_FLOAT(nm, v) ((mb_attr){.name = nm, .type = 1, .f = (v)})
 #define MB_STRING(nm, v) ((mb_attr){.name = nm, .type = 3, .s = (v)})
+/* A subgraph (If's branches): the nodes, initializers and outputs of `sub`,
+ * which may read the enclosing graph's values by name. */
+#define MB_GRAPH(nm, sub) ((mb_attr){.name = nm, .type = 5, .graph = (sub)})
 #define MB_INTS(nm, ...) ((mb_attr){.name = nm, .type = 7, \
     .n = (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), .ints = {__VA_ARGS__}})
 #define MB_FLOATS(nm, ...) ((mb_attr){.name = nm, .type = 6, \

@@ -1,4 +1,4 @@
-/* OpenCL vs CPU: the resize family (Resize, Upsample). Nearest mode only
+/* OpenCL vs CPU: the resize family (Resize, Upsample, GridSample). Nearest mode only
  * moves elements: tolerance 0. Linear and cubic modes use the CPU's own
  * tables of indices and weights and its order of operations; the device may
  * fuse a multiply and an add (-cl-mad-enable), hence a tolerance of 1e-5
@@ -139,7 +139,34 @@ START_TEST(cubic) {
 }
 END_TEST
 
+/* GridSample: the device computes in float what the CPU computes in double
+ * (coordinates, weights, sums), hence 1e-4. The grid reaches past [-1, 1]
+ * so that every padding mode matters. 25 kernel builds: about 2 minutes on
+ * PoCL when its cache is cold, 1 s warm. */
+START_TEST(gridsample) {
+  const char *modes16[] = {"bilinear", "nearest", "bicubic"};
+  const char *modes20[] = {"linear", "nearest", "cubic"};
+  const char *pads[] = {"zeros", "border", "reflection"};
+  ht_input in2[2] = {HT_INPUT("X", 2, 3, 7, 9),
+                     {.name = "grid", HT_DIMS(2, 5, 6, 2), .lo = -1.3f, .hi = 1.3f}};
+  ht_input in3[2] = {HT_INPUT("X", 1, 2, 4, 5, 6),
+                     {.name = "grid", HT_DIMS(1, 3, 4, 5, 3), .lo = -1.2f, .hi = 1.2f}};
+  for (int m = 0; m < 3; m++)
+    for (int pd = 0; pd < 3; pd++)
+      for (int ac = 0; ac < 2; ac++) {
+        ht_attr a[] = {HT_STRING("mode", modes16[m]), HT_STRING("padding_mode", pads[pd]),
+                       HT_INT("align_corners", ac)};
+        expect_pass("GridSample", 16, in2, 2, a, 3, 1e-4f);
+        /* Volumes (opset 20 names): fewer variants, each is a kernel build. */
+        if (ac != (m == 1) || (m == 2 && pd != 2)) continue;
+        a[0] = (ht_attr)HT_STRING("mode", modes20[m]);
+        expect_pass("GridSample", 22, in3, 2, a, 3, 1e-4f);
+      }
+}
+END_TEST
+
 int main(void) {
-  const ht_test tests[] = {HT_TEST(nearest), HT_TEST(linear), HT_TEST(cubic)};
+  const ht_test tests[] = {HT_TEST(nearest), HT_TEST(linear), HT_TEST(cubic),
+                           HT_TEST(gridsample)};
   return ht_main("ops-resize", tests, (int)(sizeof tests / sizeof *tests));
 }

@@ -373,6 +373,148 @@ END_TEST
 
 /* Conv -> BatchNormalization -> Relu becomes one Conv with a fused Relu,
  * and computes what the three nodes compute (checked by hand for 1x1). */
+/* If whose condition folds at session creation (Shape -> Gather -> Equal,
+ * as exporters write "is the batch 1"): the taken branch is inlined and
+ * reads an outer value; a nested If inside it reads a value of the main
+ * graph two levels up. Both branches are imported, but only the one taken
+ * is checked: the other names an operator clcnn lacks. */
+START_TEST(if_inlines_taken_branch) {
+  float x[4] = {-2, -1, 1, 2}, y[4];
+  clcnn_tensor in[1] = {{.dtype = CLCNN_DTYPE_FLOAT32, .rank = 2, .dims = {1, 4}, .data = x}};
+  const char *names[1] = {"x"};
+  for (int batch1 = 0; batch1 < 2; batch1++) {
+    mb *inner_then = mb_new(13), *inner_else = mb_new(13), *then_b = mb_new(13),
+       *else_b = mb_new(13), *b = mb_new(13);
+    mb_node(inner_then, "Neg", "r", "n", 0, NULL); /* r: then_b's value */
+    mb_output(inner_then, "n");
+    mb_node(inner_else, "NoSuchOp", "x", "z", 0, NULL);
+    mb_output(inner_else, "z");
+    mb_init_f32(then_b, "two", 0, NULL, (float[]){2.0f});
+    mb_node(then_b, "Relu", "x", "r", 0, NULL);
+    mb_node(then_b, "If", "c", "ir", 2,
+            (mb_attr[]){MB_GRAPH("then_branch", inner_then), MB_GRAPH("else_branch", inner_else)});
+    mb_node(then_b, "Mul", "ir,two", "t", 0, NULL);
+    mb_output(then_b, "t");
+    mb_node(else_b, "Sigmoid", "x", "e", 0, NULL);
+    mb_output(else_b, "e");
+    mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 2, (int64_t[]){batch1 ? 1 : 2, 4});
+    mb_init_i64(b, "zero", 0, NULL, (int64_t[]){0});
+    mb_init_i64(b, "one", 0, NULL, (int64_t[]){1});
+    mb_node(b, "Shape", "x", "s", 0, NULL);
+    mb_node(b, "Gather", "s,zero", "n0", 0, NULL);
+    mb_node(b, "Equal", "n0,one", "c", 0, NULL);
+    mb_node(b, "If", "c", "y", 2,
+            (mb_attr[]){MB_GRAPH("then_branch", then_b), MB_GRAPH("else_branch", else_b)});
+    mb_output(b, "y");
+    if (batch1) {
+      clcnn_tensor info;
+      run_model(b, 1, names, in, "y", &info, y, sizeof y);
+      ck_assert_int_eq(info.rank, 2);
+      for (int i = 0; i < 4; i++) ck_assert_float_eq(y[i], x[i] > 0 ? -2 * x[i] : 0.0f);
+    } else { /* batch 2: the else branch, Sigmoid */
+      float x2[8], y2[8];
+      for (int i = 0; i < 8; i++) x2[i] = (float)i - 4;
+      clcnn_tensor in2[1] = {{.dtype = CLCNN_DTYPE_FLOAT32, .rank = 2, .dims = {2, 4}, .data = x2}};
+      clcnn_tensor info;
+      run_model(b, 1, names, in2, "y", &info, y2, sizeof y2);
+      for (int i = 0; i < 8; i++) ck_assert_float_eq_tol(y2[i], 1.0f / (1.0f + expf(-x2[i])), 1e-6f);
+    }
+    mb_free(b), mb_free(then_b), mb_free(else_b), mb_free(inner_then), mb_free(inner_else);
+  }
+}
+END_TEST
+
+/* An If whose condition is computed from data: a clear UNSUPPORTED at
+ * session creation that names the node; an unknown operator in the branch
+ * taken names that node. */
+START_TEST(if_needs_constant_condition) {
+  mb *then_b = mb_new(13), *else_b = mb_new(13), *b = mb_new(13);
+  mb_node(then_b, "Relu", "x", "r", 0, NULL);
+  mb_output(then_b, "r");
+  mb_node(else_b, "Mystery", "x", "m", 0, NULL);
+  mb_output(else_b, "m");
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){4});
+  mb_input(b, "flag", CLCNN_DTYPE_BOOL, 0, NULL);
+  mb_init(b, "no", CLCNN_DTYPE_BOOL, 0, NULL, (uint8_t[]){0});
+  mb_node(b, "If", "flag", "y", 2,
+          (mb_attr[]){MB_GRAPH("then_branch", then_b), MB_GRAPH("else_branch", else_b)});
+  mb_node(b, "If", "no", "y2", 2,
+          (mb_attr[]){MB_GRAPH("then_branch", then_b), MB_GRAPH("else_branch", else_b)});
+  mb_output(b, "y");
+  mb_output(b, "y2");
+  clcnn_model *m = load(b);
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.device = "cpu";
+  clcnn_session *s = NULL;
+  ck_assert_int_eq(clcnn_session_create(m, &so, NULL, 0, &s), CLCNN_ERROR_UNSUPPORTED);
+  ck_assert_ptr_null(s);
+  const char *why = clcnn_last_error();
+  ck_assert_msg(strstr(why, "node 'n0' (If)") && strstr(why, "'flag' is not a constant"), "%s", why);
+  clcnn_model_free(m);
+  mb_free(b);
+  /* The constant condition alone: the else branch, whose operator is unknown. */
+  b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){4});
+  mb_init(b, "no", CLCNN_DTYPE_BOOL, 0, NULL, (uint8_t[]){0});
+  mb_node(b, "If", "no", "y2", 2,
+          (mb_attr[]){MB_GRAPH("then_branch", then_b), MB_GRAPH("else_branch", else_b)});
+  mb_output(b, "y2");
+  m = load(b);
+  ck_assert_int_eq(clcnn_session_create(m, &so, NULL, 0, &s), CLCNN_ERROR_UNSUPPORTED);
+  why = clcnn_last_error();
+  ck_assert_msg(strstr(why, "Mystery") && strstr(why, "If 'n0'"), "%s", why);
+  clcnn_model_free(m);
+  mb_free(b), mb_free(then_b), mb_free(else_b);
+}
+END_TEST
+
+/* The operators of the indexing, reduce (TopK, CumSum) and gemm (Einsum)
+ * families fold when their inputs are constant: no node is left to run, and
+ * the values are the ONNX ones (worked out by hand). */
+START_TEST(index_ops_fold) {
+  mb *b = mb_new(18);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){1});
+  mb_init_f32(b, "v", 1, (int64_t[]){5}, (float[]){3, 1, 3, 0, 2});
+  mb_init_i64(b, "k", 1, (int64_t[]){1}, (int64_t[]){3});
+  mb_init_i64(b, "ax", 0, NULL, (int64_t[]){0});
+  mb_init_i64(b, "idx", 2, (int64_t[]){2, 1}, (int64_t[]){-1, 1});
+  mb_init_f32(b, "m", 2, (int64_t[]){2, 2}, (float[]){1, 2, 3, 4});
+  mb_node(b, "TopK", "v,k", "tv,ti", 0, NULL);     /* 3, 3, 2 at 0, 2, 4 */
+  mb_node(b, "CumSum", "v,ax", "cs", 1, (mb_attr[]){MB_INT("exclusive", 1)});
+  mb_node(b, "GatherND", "m,idx", "g", 0, NULL);   /* rows 1 and 1 */
+  mb_node(b, "ScatterND", "m,idx,g", "sc", 1, (mb_attr[]){MB_STRING("reduction", "add")});
+  mb_node(b, "Einsum", "m,m", "e", 1, (mb_attr[]){MB_STRING("equation", "ij,jk")});
+  mb_node(b, "Add", "x,tv", "y", 0, NULL);
+  const char *outs[] = {"ti", "cs", "sc", "e", "y"};
+  for (int i = 0; i < 5; i++) mb_output(b, outs[i]);
+  clcnn_model *m = load(b);
+  clcnn_session *s = cpu_session(m, NULL, 0);
+  ck_assert_int_eq(live_nodes(s, CLCNN_OP_TOPK) + live_nodes(s, CLCNN_OP_CUMSUM) +
+                       live_nodes(s, CLCNN_OP_GATHER_ND) + live_nodes(s, CLCNN_OP_SCATTER_ND) +
+                       live_nodes(s, CLCNN_OP_EINSUM),
+                   0);
+  float x[1] = {0};
+  clcnn_tensor in = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = 1, .dims = {1}, .data = x};
+  ck_assert_int_eq(clcnn_session_set_input(s, "x", &in), CLCNN_OK);
+  ck_assert_int_eq(clcnn_session_run(s), CLCNN_OK);
+  clcnn_tensor t;
+  ck_assert_int_eq(clcnn_session_output(s, "ti", &t), CLCNN_OK);
+  const int64_t want_ti[3] = {0, 2, 4};
+  for (int i = 0; i < 3; i++) ck_assert_int_eq(((int64_t *)t.data)[i], want_ti[i]);
+  ck_assert_int_eq(clcnn_session_output(s, "cs", &t), CLCNN_OK);
+  const float want_cs[5] = {0, 3, 4, 7, 7}, want_sc[4] = {1, 2, 9, 12}, want_e[4] = {7, 10, 15, 22};
+  for (int i = 0; i < 5; i++) ck_assert_float_eq(((float *)t.data)[i], want_cs[i]);
+  ck_assert_int_eq(clcnn_session_output(s, "sc", &t), CLCNN_OK);
+  for (int i = 0; i < 4; i++) ck_assert_float_eq(((float *)t.data)[i], want_sc[i]);
+  ck_assert_int_eq(clcnn_session_output(s, "e", &t), CLCNN_OK);
+  for (int i = 0; i < 4; i++) ck_assert_float_eq(((float *)t.data)[i], want_e[i]);
+  clcnn_session_free(s);
+  clcnn_model_free(m);
+  mb_free(b);
+}
+END_TEST
+
 START_TEST(conv_bn_relu_folds_and_fuses) {
   mb *b = mb_new(13);
   mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){1, 2, 1, 1});
@@ -511,6 +653,9 @@ int main(void) {
   tcase_add_test(tc, argmax_ties_and_keepdims);
   tcase_add_test(tc, depth_to_space_modes);
   tcase_add_test(tc, range_lengths);
+  tcase_add_test(tc, if_inlines_taken_branch);
+  tcase_add_test(tc, if_needs_constant_condition);
+  tcase_add_test(tc, index_ops_fold);
   tcase_add_test(tc, conv_bn_relu_folds_and_fuses);
   tcase_add_test(tc, identity_and_dropout_removed);
   tcase_add_test(tc, planner_reuses_and_never_overlaps);
