@@ -9,11 +9,15 @@
 
 clcnn_status err_set(clcnn_err *e, clcnn_status status, const char *fmt, ...) {
   if (!e) return status;
-  e->status = status;
+  /* Through a copy: callers may pass e->msg itself as an argument, to put
+   * context in front of a message ("transfer of 'x': %s", e->msg). */
+  char msg[sizeof e->msg];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+  vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  memcpy(e->msg, msg, sizeof msg);
+  e->status = status;
   return status;
 }
 
