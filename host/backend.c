@@ -142,6 +142,8 @@ static clcnn_status ocl_upload_tensor(backend *b, const backend_tensor *dst, con
   /* Blocking: the host slot may be overwritten by the next CPU node. */
   if (ocl_fault_now(OCL_FAULT_TRANSFER))
     return cl_fail(err, CLCNN_ERROR_DEVICE, CL_OUT_OF_RESOURCES, "clEnqueueWriteBuffer");
+  if (ocl_device_lost_now(false))
+    return cl_fail(err, CLCNN_ERROR_DEVICE, CL_DEVICE_NOT_AVAILABLE, "clEnqueueWriteBuffer");
   cl_int rc = clEnqueueWriteBuffer(impl(b)->queue, (cl_mem)dst->buf, CL_TRUE, dst->offset, bytes,
                                    src, 0, NULL, NULL);
   return rc == CL_SUCCESS ? CLCNN_OK : cl_fail(err, CLCNN_ERROR_DEVICE, rc, "clEnqueueWriteBuffer");
@@ -151,6 +153,8 @@ static clcnn_status ocl_download_tensor(backend *b, void *dst, const backend_ten
                                         size_t bytes, clcnn_err *err) {
   if (ocl_fault_now(OCL_FAULT_TRANSFER))
     return cl_fail(err, CLCNN_ERROR_DEVICE, CL_OUT_OF_RESOURCES, "clEnqueueReadBuffer");
+  if (ocl_device_lost_now(false))
+    return cl_fail(err, CLCNN_ERROR_DEVICE, CL_DEVICE_NOT_AVAILABLE, "clEnqueueReadBuffer");
   cl_int rc = clEnqueueReadBuffer(impl(b)->queue, (cl_mem)src->buf, CL_TRUE, src->offset, bytes,
                                   dst, 0, NULL, NULL);
   return rc == CL_SUCCESS ? CLCNN_OK : cl_fail(err, CLCNN_ERROR_DEVICE, rc, "clEnqueueReadBuffer");
@@ -183,6 +187,7 @@ static clcnn_status ocl_run(backend *b, const ir_graph *g, int node, const backe
 static clcnn_status ocl_synchronize(backend *b, clcnn_err *err) {
   ocl_backend *be = impl(b);
   cl_int rc = clFinish(be->queue);
+  if (rc == CL_SUCCESS && ocl_device_lost_now(false)) rc = CL_DEVICE_NOT_AVAILABLE;
   if (rc != CL_SUCCESS) return cl_fail(err, CLCNN_ERROR_DEVICE, rc, "clFinish");
   if (be->profile) ocl_node_collect_times(be);
   ocl_devctx_write_cache(be->dc);

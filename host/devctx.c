@@ -22,6 +22,16 @@ bool ocl_fault_now(ocl_fault kind) {
   return fault_countdown[kind] > 0 && --fault_countdown[kind] == 0;
 }
 
+static _Atomic int lost_after = -1; /* enqueues left before the loss; -1: never */
+void ocl_test_device_lost(int after) { lost_after = after; }
+bool ocl_device_lost_now(bool counts) {
+  int left = lost_after;
+  if (left < 0) return false;
+  if (left == 0) return true;
+  if (counts) lost_after = left - 1;
+  return false;
+}
+
 cl_mem ocl_create_buffer(cl_context ctx, cl_mem_flags flags, size_t bytes, void *host,
                          cl_int *rc) {
   if (ocl_fault_now(OCL_FAULT_ALLOC)) {

@@ -103,6 +103,8 @@ clcnn_status ocl_enqueue(ocl_node *on, cl_kernel k, cl_uint work_dim, const size
   ocl_backend *be = on->be;
   if (ocl_fault_now(OCL_FAULT_ENQUEUE))
     return cl_fail(err, CLCNN_ERROR_DEVICE, CL_OUT_OF_RESOURCES, "clEnqueueNDRangeKernel");
+  if (ocl_device_lost_now(true))
+    return cl_fail(err, CLCNN_ERROR_DEVICE, CL_DEVICE_NOT_AVAILABLE, "clEnqueueNDRangeKernel");
   cl_int rc = clEnqueueNDRangeKernel(be->queue, k, work_dim, NULL, g, local, 0, NULL,
                                      be->profile ? &ev : NULL);
   if (rc != CL_SUCCESS) return cl_fail(err, CLCNN_ERROR_DEVICE, rc, "clEnqueueNDRangeKernel");

@@ -136,6 +136,14 @@ int ocl_test_fail_pending(ocl_fault kind);
 bool ocl_fault_now(ocl_fault kind);
 /* The allocation hook alone (ocl_test_fail(OCL_FAULT_ALLOC, nth)). */
 void ocl_test_fail_allocation(int nth);
+/* Test hook: the device "goes away" after `after` more kernel enqueues
+ * (-1: it is back): from then on every enqueue, transfer and clFinish fails
+ * with CL_DEVICE_NOT_AVAILABLE, as a driver reports a GPU that was reset or
+ * unplugged. */
+void ocl_test_device_lost(int after);
+/* True once the device is gone (ocl_test_device_lost); `counts` says whether
+ * this call is an enqueue that counts towards it. */
+bool ocl_device_lost_now(bool counts);
 /* Test hook: OpenCL backends opened from now on accept tensors ending at up
  * to `n` elements of their buffer instead of 2^31 (0: back to 2^31), so that
  * a test reaches the limit without allocating 8 GiB. */

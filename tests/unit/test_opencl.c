@@ -784,6 +784,39 @@ START_TEST(index_limit) {
 }
 END_TEST
 
+/* A device that goes away in the middle of a run (a GPU reset, an eGPU
+ * unplugged): the run returns DEVICE with the driver's error and does not
+ * hang, later runs fail the same way, the session frees cleanly, and once the
+ * device is back a new session gives the right answer. */
+START_TEST(device_lost_mid_run) {
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.device = "opencl";
+  clcnn_session *s;
+  ck_assert_msg(clcnn_session_create(model, &so, NULL, 0, &s) == CLCNN_OK, "%s",
+                clcnn_last_error());
+  float want[4], got[4];
+  reference(want);
+  run_and_get(s, got);
+  ocl_test_device_lost(1); /* the second kernel of the next run finds it gone */
+  clcnn_tensor t = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = 4, .dims = {1, 4, 9, 9}, .data = input};
+  ck_assert_int_eq(clcnn_session_set_input(s, "x", &t), CLCNN_OK);
+  for (int r = 0; r < 2; r++) {
+    ck_assert_int_eq(clcnn_session_run(s), CLCNN_ERROR_DEVICE);
+    ck_assert_msg(strstr(clcnn_session_error(s), "CL_DEVICE_NOT_AVAILABLE"), "%s",
+                  clcnn_session_error(s));
+  }
+  clcnn_tensor y;
+  ck_assert_int_ne(clcnn_session_output(s, "y", &y), CLCNN_OK); /* nothing stale */
+  clcnn_session_free(s);
+  ocl_test_device_lost(-1);
+  ck_assert_int_eq(clcnn_session_create(model, &so, NULL, 0, &s), CLCNN_OK);
+  run_and_get(s, got);
+  for (int i = 0; i < 4; i++) ck_assert_float_eq_tol(got[i], want[i], 1e-4f);
+  clcnn_session_free(s);
+}
+END_TEST
+
 START_TEST(no_such_device) {
   clcnn_session_options so;
   clcnn_session_options_default(&so);
@@ -824,6 +857,7 @@ int main(int argc, char **argv) {
   tcase_add_test(tc, allocation_failure_injected);
   tcase_add_test(tc, faults_injected_at_every_site);
   tcase_add_test(tc, index_limit);
+  tcase_add_test(tc, device_lost_mid_run);
   tcase_add_test(tc, no_such_device);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
