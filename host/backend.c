@@ -250,8 +250,9 @@ static void ocl_destroy(backend *b) {
   ocl_backend *be = impl(b);
   if (be) {
     if (be->queue) clFinish(be->queue);
-    for (int i = 0; be->nodes && i < be->nnodes; i++) ocl_release(b, i);
-    for (int v = 0; be->const_mem && v < be->nvalues; v++)
+    /* Also after a failed open, where any of the arrays may be missing. */
+    for (int i = 0; be->nodes && be->prepared && i < be->nnodes; i++) ocl_release(b, i);
+    for (int v = 0; be->const_mem && be->const_private && v < be->nvalues; v++)
       if (be->const_mem[v] && be->const_private[v]) clReleaseMemObject(be->const_mem[v]);
     if (be->queue) clReleaseCommandQueue(be->queue);
     ocl_devctx_release(be->dc);
