@@ -268,6 +268,11 @@ typedef struct clcnn_session_options {
    *  max|device - cpu| <= verify_tolerance * max(1, max|cpu|) on every
    *  output. 0: 1e-3. */
   double verify_tolerance;
+  /** The largest element count of any tensor of the session: the inputs and
+   *  every value shape inference gives. A larger one fails creation with
+   *  SHAPE. 0: 2^34. Lower it to bound the memory an untrusted model can make
+   *  a session ask for. */
+  int64_t max_tensor_elements;
 } clcnn_session_options;
 
 CLCNN_API void clcnn_session_options_default(clcnn_session_options *opts);

@@ -70,10 +70,11 @@ static clcnn_status bind_inputs(clcnn_session *s, const clcnn_input_shape *shape
                        val->name, d, (long long)val->t.dims[d], (long long)want);
     }
     int64_t numel;
-    if (!shape_numel_checked(shapes[i].rank, shapes[i].dims, &numel))
+    if (!shape_numel_within(shapes[i].rank, shapes[i].dims, graph_max_elements(g), &numel))
       return err_set(err, CLCNN_ERROR_SHAPE,
-                     "input '%s': %s has more than 2^34 elements", val->name,
-                     shape_str(shapes[i].rank, shapes[i].dims, (char[128]){0}, 128));
+                     "input '%s': %s has more than %s elements", val->name,
+                     shape_str(shapes[i].rank, shapes[i].dims, (char[128]){0}, 128),
+                     elements_str(graph_max_elements(g), (char[32]){0}, 32));
     ir_set_shape(val, val->t.dtype, shapes[i].rank, shapes[i].dims);
   }
   for (int i = 0; i < g->ninputs; i++) {
@@ -82,9 +83,10 @@ static clcnn_status bind_inputs(clcnn_session *s, const clcnn_input_shape *shape
     int64_t dims[CLCNN_MAX_RANK];
     for (int d = 0; d < val->t.rank; d++) dims[d] = val->t.dims[d] >= 0 ? val->t.dims[d] : 1;
     int64_t numel;
-    if (!shape_numel_checked(val->t.rank, dims, &numel))
-      return err_set(err, CLCNN_ERROR_SHAPE, "input '%s': %s has more than 2^34 elements",
-                     val->name, shape_str(val->t.rank, dims, (char[128]){0}, 128));
+    if (!shape_numel_within(val->t.rank, dims, graph_max_elements(g), &numel))
+      return err_set(err, CLCNN_ERROR_SHAPE, "input '%s': %s has more than %s elements",
+                     val->name, shape_str(val->t.rank, dims, (char[128]){0}, 128),
+                     elements_str(graph_max_elements(g), (char[32]){0}, 32));
     ir_set_shape(val, val->t.dtype, val->t.rank, dims);
   }
   for (int i = 0; i < g->nvalues; i++) /* constants know their shape */
@@ -183,6 +185,7 @@ static clcnn_status session_build(clcnn_session *s, const clcnn_session_options 
                                   void *native_queue, clcnn_err *err) {
   clcnn_status st = ir_graph_clone(&s->model->g, &s->g, err);
   if (st) return st;
+  s->g.max_elements = o->max_tensor_elements;
   if ((st = bind_inputs(s, shapes, nshapes, err))) return st;
   if ((st = graph_infer(&s->g, err))) return st;
   if ((st = graph_optimize(&s->g, err))) return st;
@@ -220,6 +223,10 @@ static clcnn_status session_create(const clcnn_model *model, const clcnn_session
   }
   if (o.verify_tolerance < 0 || o.verify_tolerance != o.verify_tolerance) {
     err_set(&err, CLCNN_ERROR_INVALID_ARGUMENT, "verify_tolerance must be >= 0");
+    return api_fail(&err);
+  }
+  if (o.max_tensor_elements < 0) {
+    err_set(&err, CLCNN_ERROR_INVALID_ARGUMENT, "max_tensor_elements must be >= 0");
     return api_fail(&err);
   }
   if (model->problems) {

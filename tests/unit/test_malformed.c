@@ -179,6 +179,52 @@ START_TEST(huge_dimension) {
 }
 END_TEST
 
+/* A session's own element limit (max_tensor_elements): on its inputs and on
+ * what shape inference gives (an Expand whose output is 64x larger). */
+START_TEST(session_element_limit) {
+  mb *b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 2, (int64_t[]){-1, 1});
+  mb_init_i64(b, "shape", 1, (int64_t[]){2}, (int64_t[]){1, 64});
+  mb_node(b, "Expand", "x,shape", "y", 0, NULL);
+  mb_output(b, "y");
+  size_t len;
+  uint8_t *bytes = mb_pack(b, &len);
+  clcnn_model *m;
+  ck_assert_int_eq(clcnn_model_load_memory(ctx, bytes, len, NULL, &m), CLCNN_OK);
+  clcnn_session *s = NULL;
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.device = "cpu";
+  so.max_tensor_elements = 1000;
+  /* The largest that passes: 15 x 64 = 960 elements. */
+  clcnn_input_shape sh = {"x", 2, {15, 1}};
+  ck_assert_msg(clcnn_session_create(m, &so, &sh, 1, &s) == CLCNN_OK, "%s", clcnn_last_error());
+  clcnn_session_free(s);
+  s = NULL;
+  /* 16 x 64 = 1024: the input fits, Expand's output does not. */
+  sh.dims[0] = 16;
+  ck_assert_int_eq(clcnn_session_create(m, &so, &sh, 1, &s), CLCNN_ERROR_SHAPE);
+  ck_assert_ptr_null(s);
+  ck_assert_msg(strstr(clcnn_last_error(), "Expand") && strstr(clcnn_last_error(), "1000"), "%s",
+                clcnn_last_error());
+  /* An input over the limit; a power of two is written as one. */
+  so.max_tensor_elements = 512;
+  sh.dims[0] = 513;
+  ck_assert_int_eq(clcnn_session_create(m, &so, &sh, 1, &s), CLCNN_ERROR_SHAPE);
+  ck_assert_msg(strstr(clcnn_last_error(), "'x'") && strstr(clcnn_last_error(), "2^9"), "%s",
+                clcnn_last_error());
+  so.max_tensor_elements = -1;
+  ck_assert_int_eq(clcnn_session_create(m, &so, &sh, 1, &s), CLCNN_ERROR_INVALID_ARGUMENT);
+  /* 0 is the default limit. */
+  so.max_tensor_elements = 0;
+  ck_assert_msg(clcnn_session_create(m, &so, &sh, 1, &s) == CLCNN_OK, "%s", clcnn_last_error());
+  clcnn_session_free(s);
+  clcnn_model_free(m);
+  free(bytes);
+  mb_free(b);
+}
+END_TEST
+
 START_TEST(external_data_escapes) {
   char dir[] = "/tmp/clcnn-ext-XXXXXX";
   ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -397,6 +443,7 @@ int main(int argc, char **argv) {
   tcase_add_test(tc, empty_and_null);
   tcase_add_test(tc, wrong_wire_type);
   tcase_add_test(tc, huge_dimension);
+  tcase_add_test(tc, session_element_limit);
   tcase_add_test(tc, external_data_escapes);
   tcase_add_test(tc, cycle_and_missing_input);
   tcase_add_test(tc, unsupported_listed_at_once);
