@@ -3,6 +3,7 @@
  * normalisation into NCHW float32), and deterministic pseudo-random data. */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,7 +155,14 @@ int cli_npy_load(const char *path, clcnn_tensor *out, char *why, size_t why_len)
     snprintf(why, why_len, "%s", err.msg);
     return -1;
   }
-  const uint8_t *b = buf;
+  int rc = cli_npy_parse(buf, size, out, why, why_len);
+  free(buf);
+  return rc;
+}
+
+int cli_npy_parse(const void *data, size_t size, clcnn_tensor *out, char *why, size_t why_len) {
+  memset(out, 0, sizeof *out);
+  const uint8_t *b = data;
   int rc = -1;
 #define FAIL(...)                        \
   do {                                   \
@@ -254,7 +262,6 @@ int cli_npy_load(const char *path, clcnn_tensor *out, char *why, size_t why_len)
   rc = 0;
 #undef FAIL
 done:
-  free(buf);
   return rc;
 }
 
@@ -299,9 +306,10 @@ static bool is_image(const uint8_t *m, size_t n) {
          (n >= 2 && m[0] == 'B' && m[1] == 'M');
 }
 
-/* Loads an image into a [1, C, H, W] float32 tensor for input `io`. */
-static int image_load(const char *path, const clcnn_io_info *io, const cli_input_opts *o,
-                      clcnn_tensor *out) {
+/* Decodes an image (`size` bytes; `path` names it in messages) into a
+ * [1, C, H, W] float32 tensor for input `io`. */
+static int image_load(const char *path, const uint8_t *data, size_t size, const clcnn_io_info *io,
+                      const cli_input_opts *o, clcnn_tensor *out) {
 #if CLCNN_HAVE_STB
   /* Channels: 1 for a model that wants grey images, else RGB. */
   int ch = (io->rank == 4 && io->dims[1] == 1) ? 1 : 3;
@@ -324,10 +332,15 @@ static int image_load(const char *path, const clcnn_io_info *io, const cli_input
     cli_error("--mean/--std: give 1 or %d values for a %d-channel input", ch, ch);
     return CLI_FAIL;
   }
+  if (size > INT_MAX) {
+    cli_error("image '%s' is too large (%zu bytes)", path, size);
+    return CLI_FAIL;
+  }
   int w, h, c;
   /* 16-bit PNGs keep their precision. */
-  bool deep = stbi_is_16_bit(path);
-  void *px = deep ? (void *)stbi_load_16(path, &w, &h, &c, ch) : (void *)stbi_load(path, &w, &h, &c, ch);
+  bool deep = stbi_is_16_bit_from_memory(data, (int)size);
+  void *px = deep ? (void *)stbi_load_16_from_memory(data, (int)size, &w, &h, &c, ch)
+                  : (void *)stbi_load_from_memory(data, (int)size, &w, &h, &c, ch);
   if (!px) {
     const char *r = stbi_failure_reason();
     cli_error("cannot decode image '%s': %s", path, r ? r : "unknown reason");
@@ -388,6 +401,8 @@ static int image_load(const char *path, const clcnn_io_info *io, const cli_input
   out->data = dst;
   return CLI_OK;
 #else
+  (void)data;
+  (void)size;
   (void)io;
   (void)o;
   (void)out;
@@ -435,7 +450,6 @@ static bool same_dims(int ra, const int64_t *a, int rb, const int64_t *b) {
 int cli_input_make(const clcnn_io_info *io, const cli_input_opts *o, uint64_t seed, cli_input *in) {
   memset(in, 0, sizeof *in);
   in->name = io->name;
-  char why[512];
   if (!o->file) {
     clcnn_tensor *t = &in->t;
     t->dtype = io->dtype;
@@ -480,32 +494,40 @@ int cli_input_make(const clcnn_io_info *io, const cli_input_opts *o, uint64_t se
     cli_error("input '%s': '%s' is not a regular file", io->name, o->file);
     return CLI_FAIL;
   }
-  uint8_t magic[8] = {0};
-  size_t nmagic = 0;
-  FILE *f = fopen(o->file, "rb");
-  if (!f) {
-    cli_error("input '%s': cannot open '%s': %s", io->name, o->file, strerror(errno));
+  void *buf;
+  size_t size;
+  clcnn_err err = {0};
+  if (onnx_read_file(o->file, &buf, &size, &err)) {
+    cli_error("input '%s': %s", io->name, err.msg);
     return CLI_FAIL;
   }
-  nmagic = fread(magic, 1, sizeof magic, f);
-  fclose(f);
-  if (nmagic >= 6 && memcmp(magic, "\x93NUMPY", 6) == 0) {
-    if (cli_npy_load(o->file, &in->t, why, sizeof why)) {
-      cli_error("input '%s': %s: %s", io->name, o->file, why);
+  int rc = cli_input_from_memory(io, o, o->file, buf, size, in);
+  free(buf);
+  return rc;
+}
+
+int cli_input_from_memory(const clcnn_io_info *io, const cli_input_opts *o, const char *file,
+                          const uint8_t *data, size_t size, cli_input *in) {
+  memset(in, 0, sizeof *in);
+  in->name = io->name;
+  char why[512];
+  if (size >= 6 && memcmp(data, "\x93NUMPY", 6) == 0) {
+    if (cli_npy_parse(data, size, &in->t, why, sizeof why)) {
+      cli_error("input '%s': %s: %s", io->name, file, why);
       return CLI_FAIL;
     }
-  } else if (is_image(magic, nmagic)) {
-    if (image_load(o->file, io, o, &in->t)) return CLI_FAIL;
+  } else if (is_image(data, size)) {
+    if (image_load(file, data, size, io, o, &in->t)) return CLI_FAIL;
   } else {
     clcnn_err err = {0};
-    if (onnx_tensor_load(o->file, &in->t, NULL, &err)) {
+    if (onnx_tensor_decode_bytes(data, size, file, &in->t, NULL, &err)) {
       cli_error("input '%s': %s (not a .npy file or an image either)", io->name, err.msg);
       return CLI_FAIL;
     }
   }
   if (o->have_shape && !same_dims(o->rank, o->dims, in->t.rank, in->t.dims)) {
     char a[128], b[128];
-    cli_error("input '%s': '%s' has shape %s, --shape says %s", io->name, o->file,
+    cli_error("input '%s': '%s' has shape %s, --shape says %s", io->name, file,
               (cli_dims_str(in->t.rank, in->t.dims, a, sizeof a), a),
               (cli_dims_str(o->rank, o->dims, b, sizeof b), b));
     cli_input_free(in);
@@ -514,7 +536,7 @@ int cli_input_make(const clcnn_io_info *io, const cli_input_opts *o, uint64_t se
   if (in->t.dtype != io->dtype) {
     clcnn_dtype from = in->t.dtype;
     if (cli_tensor_convert(&in->t, io->dtype, why, sizeof why)) {
-      cli_error("input '%s': '%s' holds %s, the model wants %s: %s", io->name, o->file,
+      cli_error("input '%s': '%s' holds %s, the model wants %s: %s", io->name, file,
                 dtype_name(from), dtype_name(io->dtype), why);
       cli_input_free(in);
       return CLI_FAIL;
