@@ -3,6 +3,7 @@
  * normalisation into NCHW float32), and deterministic pseudo-random data. */
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -62,6 +63,21 @@ static void tensor_put(clcnn_tensor *t, int64_t i, double v) {
   }
 }
 
+/* The finite values a type holds; false for bool (any value converts). */
+static bool value_range(clcnn_dtype d, double *lo, double *hi) {
+  switch (d) {
+    case CLCNN_DTYPE_FLOAT32: *lo = -FLT_MAX, *hi = FLT_MAX; return true;
+    case CLCNN_DTYPE_FLOAT64: *lo = -DBL_MAX, *hi = DBL_MAX; return true;
+    /* 2^63 is a double; the largest double below it is the largest int64
+     * that a double reaching here (an integer) can be. */
+    case CLCNN_DTYPE_INT64: *lo = -9223372036854775808.0, *hi = 9223372036854774784.0; return true;
+    case CLCNN_DTYPE_INT32: *lo = INT32_MIN, *hi = INT32_MAX; return true;
+    case CLCNN_DTYPE_INT8: *lo = INT8_MIN, *hi = INT8_MAX; return true;
+    case CLCNN_DTYPE_UINT8: *lo = 0, *hi = UINT8_MAX; return true;
+    default: return false;
+  }
+}
+
 int cli_tensor_convert(clcnn_tensor *t, clcnn_dtype to, char *why, size_t why_len) {
   if (t->dtype == to) return 0;
   if (!convertible(t->dtype) || !convertible(to)) {
@@ -90,6 +106,16 @@ int cli_tensor_convert(clcnn_tensor *t, clcnn_dtype to, char *why, size_t why_le
     if (to != CLCNN_DTYPE_FLOAT32 && to != CLCNN_DTYPE_FLOAT64 && to != CLCNN_DTYPE_BOOL &&
         (v != v || v != floor(v))) {
       snprintf(why, why_len, "value %g is not an integer (the input is %s)", v, dtype_name(to));
+      free(o.data);
+      return -1;
+    }
+    /* A value out of the type's range has no conversion (C leaves it
+     * undefined): refuse it rather than wrap or saturate. Infinities are
+     * floats' own. */
+    double lo, hi;
+    bool is_float = to == CLCNN_DTYPE_FLOAT32 || to == CLCNN_DTYPE_FLOAT64;
+    if (value_range(to, &lo, &hi) && (v < lo || v > hi) && !(is_float && isinf(v))) {
+      snprintf(why, why_len, "value %g does not fit %s", v, dtype_name(to));
       free(o.data);
       return -1;
     }
