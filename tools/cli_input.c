@@ -363,6 +363,14 @@ static int image_load(const char *path, const uint8_t *data, size_t size, const 
     return CLI_FAIL;
   }
   int w, h, c;
+  /* The size from the header first: a file of a few bytes can claim
+   * millions of pixels, which stb_image would allocate and decode (from
+   * nothing: it reads zeros past the end of a BMP) before the check below. */
+  if (stbi_info_from_memory(data, (int)size, &w, &h, &c) &&
+      (w <= 0 || h <= 0 || (int64_t)w * h > ((int64_t)1 << 28))) {
+    cli_error("image '%s' is %dx%d: too large", path, w, h);
+    return CLI_FAIL;
+  }
   /* 16-bit PNGs keep their precision. */
   bool deep = stbi_is_16_bit_from_memory(data, (int)size);
   void *px = deep ? (void *)stbi_load_16_from_memory(data, (int)size, &w, &h, &c, ch)

@@ -221,6 +221,11 @@ if grep -q '^#define CLCNN_HAVE_STB 1' "$(dirname "$CLCNN")/../clcnn_config.h" 2
     expect_out '1x3x7x11' "run names.onnx --input PNG native size"
   head -c 60 "$FIX/tiny.png" >"$T/broken.png"
   run_rc fail "run truncated PNG" -- run "$N" --device cpu --input "$T/broken.png"
+  # A 54-byte BMP header that claims 20000x20000 pixels and has none: refused
+  # from its header, before anything is decoded or allocated.
+  printf 'BM\066\000\000\000\000\000\000\000\066\000\000\000\050\000\000\000\040\116\000\000\040\116\000\000\001\000\030\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' >"$T/huge.bmp"
+  run_rc fail "run BMP claiming 20000x20000 pixels" -- run "$N" --device cpu --input "$T/huge.bmp" &&
+    { grep -q '20000x20000: too large' "$T/err" || bad "huge BMP: $(cat "$T/err")"; }
 fi
 run_rc fail "run --output-dir that is a file" -- run "$N" --device cpu --output-dir "$FIX/x.npy"
 run_rc fail "run --std 0" -- run "$N" --device cpu --std 0
