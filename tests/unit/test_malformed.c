@@ -225,6 +225,43 @@ START_TEST(session_element_limit) {
 }
 END_TEST
 
+/* Slice with a negative step on an empty axis is empty (numpy:
+ * np.zeros((2, 0))[:, -1:-10:-1].shape == (2, 0)); it gave one element,
+ * read from nothing (found by fuzz_model: two runs disagreed). */
+START_TEST(slice_empty_axis_negative_step) {
+  const int64_t starts[][1] = {{-1}, {5}, {0}}, ends[][1] = {{-10}, {-10}, {-1}};
+  for (int k = 0; k < 3; k++) {
+    mb *b = mb_new(13);
+    mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 2, (int64_t[]){2, 0});
+    mb_init_i64(b, "starts", 1, (int64_t[]){1}, starts[k]);
+    mb_init_i64(b, "ends", 1, (int64_t[]){1}, ends[k]);
+    mb_init_i64(b, "axes", 1, (int64_t[]){1}, (int64_t[]){1});
+    mb_init_i64(b, "steps", 1, (int64_t[]){1}, (int64_t[]){-3});
+    mb_node(b, "Slice", "x,starts,ends,axes,steps", "y", 0, NULL);
+    mb_output(b, "y");
+    size_t len;
+    uint8_t *bytes = mb_pack(b, &len);
+    clcnn_model *m;
+    ck_assert_int_eq(clcnn_model_load_memory(ctx, bytes, len, NULL, &m), CLCNN_OK);
+    clcnn_session_options so;
+    clcnn_session_options_default(&so);
+    so.device = "cpu";
+    clcnn_session *s = NULL;
+    ck_assert_msg(clcnn_session_create(m, &so, NULL, 0, &s) == CLCNN_OK, "%s", clcnn_last_error());
+    clcnn_tensor y;
+    ck_assert_int_eq(clcnn_session_run(s), CLCNN_OK);
+    ck_assert_int_eq(clcnn_session_output(s, "y", &y), CLCNN_OK);
+    ck_assert_int_eq(y.rank, 2);
+    ck_assert_int_eq(y.dims[0], 2);
+    ck_assert_int_eq(y.dims[1], 0);
+    clcnn_session_free(s);
+    clcnn_model_free(m);
+    free(bytes);
+    mb_free(b);
+  }
+}
+END_TEST
+
 START_TEST(external_data_escapes) {
   char dir[] = "/tmp/clcnn-ext-XXXXXX";
   ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -444,6 +481,7 @@ int main(int argc, char **argv) {
   tcase_add_test(tc, wrong_wire_type);
   tcase_add_test(tc, huge_dimension);
   tcase_add_test(tc, session_element_limit);
+  tcase_add_test(tc, slice_empty_axis_negative_step);
   tcase_add_test(tc, external_data_escapes);
   tcase_add_test(tc, cycle_and_missing_input);
   tcase_add_test(tc, unsupported_listed_at_once);
