@@ -332,6 +332,64 @@ static bool is_image(const uint8_t *m, size_t n) {
          (n >= 2 && m[0] == 'B' && m[1] == 'M');
 }
 
+#if CLCNN_HAVE_STB
+/* stb_image before 2.28 (Debian 12 has a 2022 snapshot) writes past its
+ * Huffman tables when a JPEG's DHT segment gives one table more than 256
+ * codes (found by fuzz_cli_inputs under ASan). This walks the markers the
+ * way stb reads them (bytes past the end read as 0, a stray 0xFF 0x00 in
+ * coded data is data) and says whether every table stb would build fits.
+ * It may look at more tables than stb does, never at fewer. */
+static bool jpeg_tables_fit(const uint8_t *p, size_t n) {
+#define AT(k) ((k) < n ? p[k] : 0)
+  if (n < 2 || p[0] != 0xff || p[1] != 0xd8) return true; /* not a JPEG */
+  size_t i = 2;
+  while (i < n) {
+    if (p[i] != 0xff) { /* coded data, or bytes stb skips to the next marker */
+      i++;
+      continue;
+    }
+    while (i < n && p[i] == 0xff) i++; /* fill bytes */
+    if (i >= n) break;
+    uint8_t m = p[i++];
+    if (m == 0x00 || m == 0x01 || (m >= 0xd0 && m <= 0xd8)) continue; /* no length */
+    if (m == 0xd9) break;                                              /* EOI */
+    size_t len = (size_t)AT(i) << 8 | AT(i + 1);
+    if (len < 2) break; /* stb stops here */
+    if (m == 0xc4) {
+      long left = (long)len - 2;
+      size_t at = i + 2;
+      while (left > 0) {
+        uint8_t q = AT(at);
+        if ((q >> 4) > 1 || (q & 15) > 3) return true; /* stb refuses the segment */
+        unsigned codes = 0;
+        for (size_t k = 1; k <= 16; k++) codes += AT(at + k);
+        if (codes > 256) return false;
+        at += 17 + codes;
+        left -= 17 + (long)codes;
+      }
+      if (left != 0) return true; /* stb refuses the segment */
+    }
+    i += len;
+  }
+  return true;
+#undef AT
+}
+#endif
+
+bool cli_image_header(const uint8_t *data, size_t size, int *w, int *h) {
+#if CLCNN_HAVE_STB
+  int c;
+  return is_image(data, size) && size <= INT_MAX && jpeg_tables_fit(data, size) &&
+         stbi_info_from_memory(data, (int)size, w, h, &c);
+#else
+  (void)data;
+  (void)size;
+  (void)w;
+  (void)h;
+  return false;
+#endif
+}
+
 /* Decodes an image (`size` bytes; `path` names it in messages) into a
  * [1, C, H, W] float32 tensor for input `io`. */
 static int image_load(const char *path, const uint8_t *data, size_t size, const clcnn_io_info *io,
@@ -362,11 +420,15 @@ static int image_load(const char *path, const uint8_t *data, size_t size, const 
     cli_error("image '%s' is too large (%zu bytes)", path, size);
     return CLI_FAIL;
   }
+  if (!jpeg_tables_fit(data, size)) {
+    cli_error("cannot decode image '%s': a JPEG Huffman table has more than 256 codes", path);
+    return CLI_FAIL;
+  }
   int w, h, c;
   /* The size from the header first: a file of a few bytes can claim
    * millions of pixels, which stb_image would allocate and decode (from
    * nothing: it reads zeros past the end of a BMP) before the check below. */
-  if (stbi_info_from_memory(data, (int)size, &w, &h, &c) &&
+  if (cli_image_header(data, size, &w, &h) &&
       (w <= 0 || h <= 0 || (int64_t)w * h > ((int64_t)1 << 28))) {
     cli_error("image '%s' is %dx%d: too large", path, w, h);
     return CLI_FAIL;

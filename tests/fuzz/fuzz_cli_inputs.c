@@ -12,11 +12,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "clcnn_config.h"
-
-#if CLCNN_HAVE_STB
-#include <stb/stb_image.h>
-#endif
 
 /* Images of more pixels than this that the CLI would still decode (up to
  * 2^28) are skipped: seconds of work per input (a 56-byte BMP can claim 31
@@ -86,12 +81,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   /* The file's bytes in a heap block of their own: ASan sees overreads. */
   size_t n = size - 1;
-#if CLCNN_HAVE_STB
-  int w, h, c;
-  if (stbi_info_from_memory(data + 1, (int)n, &w, &h, &c) && (int64_t)w * h > FUZZ_MAX_PIXELS &&
+  int w, h;
+  if (cli_image_header(data + 1, n, &w, &h) && (int64_t)w * h > FUZZ_MAX_PIXELS &&
       (int64_t)w * h <= ((int64_t)1 << 28))
     return 0;
-#endif
   uint8_t *file = malloc(n ? n : 1);
   if (!file) return 0;
   if (n) memcpy(file, data + 1, n);

@@ -263,6 +263,23 @@ cli("gray.png", 8, png(4, 4, 1, range(0, 256, 16)))
 cli("gray_size.png", 8 | 32, png(4, 4, 1, range(0, 256, 16)))
 cli("rgba.png", 0, png(3, 2, 4, range(0, 240, 10)))
 cli("rgb16.png", 0, png(2, 2, 3, range(24), depth=16))
+
+
+def jpeg_grey8x8():
+    """A baseline JPEG of one grey 8x8 block: one-code Huffman tables (DC
+    category 0, AC end-of-block), so the scan is the two bits 00."""
+    def seg(marker, body):
+        return b"\xff" + bytes([marker]) + struct.pack(">H", len(body) + 2) + body
+    dqt = seg(0xDB, b"\x00" + b"\x01" * 64)
+    sof = seg(0xC0, b"\x08" + struct.pack(">HH", 8, 8) + b"\x01\x01\x11\x00")
+    one_code = bytes([1] + [0] * 15) + b"\x00"
+    dht = seg(0xC4, b"\x00" + one_code + b"\x10" + one_code)
+    sos = seg(0xDA, b"\x01\x01\x00\x00\x3f\x00")
+    return b"\xff\xd8" + dqt + sof + dht + sos + b"\x3f" + b"\xff\xd9"
+
+
+cli("grey.jpg", 8, jpeg_grey8x8())
+cli("grey_to_rgb_size.jpg", 32, jpeg_grey8x8())
 cli("rgb.bmp", 0, bmp(3, 2, range(0, 180, 10)))
 cli("gray_to_rgb.bmp", 8, bmp(2, 2, range(12)))
 
