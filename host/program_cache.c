@@ -33,7 +33,7 @@
  *   88  the binary                                                      */
 #define ENTRY_MAGIC "CLCNNPRG"
 #define ENTRY_VERSION 1u
-#define ENTRY_HEADER 88u
+#define ENTRY_HEADER OCL_CACHE_ENTRY_HEADER
 #define ENTRY_MAX_BINARY ((uint64_t)1 << 30) /* sanity bound: 1 GiB */
 
 /* Room kept in an error message for callers that prefix it (node name...). */
@@ -200,6 +200,20 @@ static bool write_all(int fd, const uint8_t *buf, size_t n) {
   return true;
 }
 
+const char *ocl_cache_entry_check(const uint8_t *buf, size_t size,
+                                  const uint8_t key[OCL_CACHE_KEY_SIZE]) {
+  if (size < ENTRY_HEADER + 1 || size - ENTRY_HEADER > ENTRY_MAX_BINARY) return "bad size";
+  if (memcmp(buf, ENTRY_MAGIC, 8) != 0) return "bad magic";
+  if (get_u32(buf + 8) != ENTRY_VERSION || get_u32(buf + 12) != ENTRY_HEADER)
+    return "unknown format version";
+  if (memcmp(buf + 16, key, OCL_CACHE_KEY_SIZE) != 0) return "key mismatch";
+  if (get_u64(buf + 48) != size - ENTRY_HEADER) return "length mismatch (truncated?)";
+  uint8_t sum[SHA256_DIGEST_SIZE];
+  ocl_sha256(buf + ENTRY_HEADER, size - ENTRY_HEADER, sum);
+  if (memcmp(sum, buf + 56, sizeof sum) != 0) return "checksum mismatch";
+  return NULL;
+}
+
 typedef enum load_result { LOAD_MISS, LOAD_OK, LOAD_BAD } load_result;
 
 /* Reads and verifies an entry. On LOAD_OK, *file is the malloc'd file and the
@@ -235,22 +249,7 @@ static load_result load_entry(const char *path, const uint8_t key[OCL_CACHE_KEY_
   }
   bool ok = read_all(fd, buf, size);
   close(fd);
-  const char *bad = NULL;
-  uint8_t sum[SHA256_DIGEST_SIZE];
-  if (!ok)
-    bad = "read failed";
-  else if (memcmp(buf, ENTRY_MAGIC, 8) != 0)
-    bad = "bad magic";
-  else if (get_u32(buf + 8) != ENTRY_VERSION || get_u32(buf + 12) != ENTRY_HEADER)
-    bad = "unknown format version";
-  else if (memcmp(buf + 16, key, OCL_CACHE_KEY_SIZE) != 0)
-    bad = "key mismatch";
-  else if (get_u64(buf + 48) != size - ENTRY_HEADER)
-    bad = "length mismatch (truncated?)";
-  else {
-    ocl_sha256(buf + ENTRY_HEADER, size - ENTRY_HEADER, sum);
-    if (memcmp(sum, buf + 56, sizeof sum) != 0) bad = "checksum mismatch";
-  }
+  const char *bad = ok ? ocl_cache_entry_check(buf, size, key) : "read failed";
   if (bad) {
     free(buf);
     snprintf(why, why_len, "%s", bad);

@@ -83,6 +83,16 @@ void ocl_cache_key(const ocl_device_info *info, const char *source, const char *
  * sessions share). */
 void ocl_sha256(const void *data, size_t len, uint8_t out[OCL_CACHE_KEY_SIZE]);
 
+/* Bytes of a cache entry before its binary. */
+#define OCL_CACHE_ENTRY_HEADER 88u
+/* Verifies the `size` bytes of a cache entry read from disk against `key`:
+ * size, magic, format version, key, binary length and checksum. NULL when
+ * the entry is good (its binary is the size - OCL_CACHE_ENTRY_HEADER bytes
+ * from buf + OCL_CACHE_ENTRY_HEADER), else what is wrong. Calls no OpenCL
+ * function (tests/fuzz/fuzz_cache_entry.c). */
+const char *ocl_cache_entry_check(const uint8_t *buf, size_t size,
+                                  const uint8_t key[OCL_CACHE_KEY_SIZE]);
+
 /* The cache directory that `cfg` (may be NULL) selects, into buf. False (buf
  * "") when the cache is disabled, no directory can be found (no $HOME) or the
  * path does not fit. Does not create anything. */

@@ -341,6 +341,11 @@ typedef struct clcnn_session_options {
    *  `image_input_count` entries, each naming one input (at most 8). */
   const struct clcnn_image_input *image_inputs;
   int image_input_count;
+  /** The largest element count of any tensor of the session: the inputs and
+   *  every value shape inference gives. A larger one fails creation with
+   *  SHAPE. 0: 2^34. Lower it to bound the memory an untrusted model can make
+   *  a session ask for. */
+  int64_t max_tensor_elements;
 } clcnn_session_options;
 
 CLCNN_API void clcnn_session_options_default(clcnn_session_options *opts);

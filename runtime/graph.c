@@ -313,6 +313,7 @@ clcnn_status ir_graph_clone(const ir_graph *src, ir_graph *dst, clcnn_err *err) 
   memset(dst, 0, sizeof *dst);
   dst->opset = src->opset;
   dst->ir_version = src->ir_version;
+  dst->max_elements = src->max_elements;
   for (int i = 0; i < src->nvalues; i++)
     if (copy_value(dst, &src->values[i]) < 0) goto oom;
   for (int i = 0; i < src->nnodes; i++)
@@ -339,6 +340,7 @@ clcnn_status ir_graph_extract(const ir_graph *src, const bool *keep, ir_graph *d
   *map = NULL;
   dst->opset = src->opset;
   dst->ir_version = src->ir_version;
+  dst->max_elements = src->max_elements;
   int nv = src->nvalues ? src->nvalues : 1;
   int *vmap = malloc(sizeof(int) * (size_t)nv);
   bool *written = calloc((size_t)nv, sizeof(bool));

@@ -96,11 +96,12 @@ static clcnn_status infer_nodes(ir_graph *g, size_t fold_max, clcnn_err *err) {
         return err_set(err, CLCNN_ERROR_INTERNAL, "node '%s' (%s): output %d has no shape",
                        n->name, n->op_type, k);
       int64_t numel;
-      if (!shape_numel_checked(v->t.rank, v->t.dims, &numel))
+      if (!shape_numel_within(v->t.rank, v->t.dims, graph_max_elements(g), &numel))
         return err_set(err, CLCNN_ERROR_SHAPE,
                        "node '%s' (%s): output '%s' would have an invalid or huge shape "
-                       "(more than 2^34 elements)",
-                       n->name, n->op_type, v->name);
+                       "(more than %s elements)",
+                       n->name, n->op_type, v->name,
+                       elements_str(graph_max_elements(g), (char[32]){0}, 32));
       out_bytes += (size_t)numel * dtype_size(v->t.dtype);
       if (!v->is_const) outputs_const = false;
     }

@@ -125,6 +125,9 @@ typedef struct ir_graph {
   int *outputs, noutputs;
   int opset;              /* default-domain opset */
   int64_t ir_version;
+  /* The largest element count of any value (a session's
+   * max_tensor_elements); 0: CLCNN_MAX_ELEMENTS. */
+  int64_t max_elements;
 } ir_graph;
 
 /* Graph building and lookup (runtime/graph.c). */
@@ -213,6 +216,14 @@ int64_t shape_numel(int rank, const int64_t *dims);
 /* The element count of a shape whose dims are all >= 0 and whose product is
  * at most CLCNN_MAX_ELEMENTS, checked without overflow; false otherwise. */
 bool shape_numel_checked(int rank, const int64_t *dims, int64_t *numel);
+/* The same against `limit` elements (0 or more than CLCNN_MAX_ELEMENTS:
+ * CLCNN_MAX_ELEMENTS). */
+bool shape_numel_within(int rank, const int64_t *dims, int64_t limit, int64_t *numel);
+/* The element limit of the values of `g` (its max_elements, else
+ * CLCNN_MAX_ELEMENTS). */
+int64_t graph_max_elements(const ir_graph *g);
+/* An element count as text: "2^34" for a power of two, else the number. */
+char *elements_str(int64_t n, char *buf, size_t len);
 /* "1x3x224x224" into buf; returns buf. */
 char *shape_str(int rank, const int64_t *dims, char *buf, size_t len);
 /* Multidirectional (numpy) broadcast of a and b into out. Returns false if

@@ -625,10 +625,18 @@ clcnn_status onnx_tensor_load(const char *path, clcnn_tensor *out, char **name, 
   if (name) *name = NULL;
   clcnn_status st = onnx_read_file(path, &buf, &size, err);
   if (st) return st;
-  Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, size, buf);
+  st = onnx_tensor_decode_bytes(buf, size, path, out, name, err);
   free(buf);
-  if (!tp) return err_set(err, CLCNN_ERROR_INVALID_MODEL, "'%s' is not an ONNX TensorProto", path);
-  st = onnx_tensor_decode(tp, NULL, out, err);
+  return st;
+}
+
+clcnn_status onnx_tensor_decode_bytes(const void *data, size_t size, const char *what,
+                                      clcnn_tensor *out, char **name, clcnn_err *err) {
+  memset(out, 0, sizeof *out);
+  if (name) *name = NULL;
+  Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, size, data);
+  if (!tp) return err_set(err, CLCNN_ERROR_INVALID_MODEL, "'%s' is not an ONNX TensorProto", what);
+  clcnn_status st = onnx_tensor_decode(tp, NULL, out, err);
   if (st == CLCNN_OK && name && tp->name) {
     *name = dup_bytes((const uint8_t *)tp->name, strlen(tp->name));
     if (!*name) {

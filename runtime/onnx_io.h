@@ -22,6 +22,10 @@ clcnn_status onnx_read_file(const char *path, void **data, size_t *size, clcnn_e
 
 /* Reads a TensorProto .pb file; out->data and *name (if name) are malloc'd. */
 clcnn_status onnx_tensor_load(const char *path, clcnn_tensor *out, char **name, clcnn_err *err);
+/* The same on the `size` bytes of a serialized TensorProto in memory
+ * (`what` names them in messages). */
+clcnn_status onnx_tensor_decode_bytes(const void *data, size_t size, const char *what,
+                                      clcnn_tensor *out, char **name, clcnn_err *err);
 
 /* Writes a tensor as a TensorProto .pb file (raw data). */
 clcnn_status onnx_tensor_save(const char *path, const char *name, const clcnn_tensor *t,

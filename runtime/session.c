@@ -50,8 +50,8 @@ static clcnn_status no_such_input(const ir_graph *g, const char *name, clcnn_err
 
 /* Whether a shape fits input `val` of the model: its rank (where the model
  * gives one) and every fixed dimension. */
-static clcnn_status check_input_shape(const ir_value *val, int rank, const int64_t *dims,
-                                      clcnn_err *err) {
+static clcnn_status check_input_shape(const ir_graph *g, const ir_value *val, int rank,
+                                      const int64_t *dims, clcnn_err *err) {
   if (rank < 0 || rank > CLCNN_MAX_RANK || (val->t.rank != rank && val->t.rank > 0))
     return err_set(err, CLCNN_ERROR_SHAPE, "input '%s' has rank %d in the model, not %d",
                    val->name, val->t.rank, rank);
@@ -66,9 +66,10 @@ static clcnn_status check_input_shape(const ir_value *val, int rank, const int64
                      d, (long long)val->t.dims[d], (long long)want);
   }
   int64_t numel;
-  if (!shape_numel_checked(rank, dims, &numel))
-    return err_set(err, CLCNN_ERROR_SHAPE, "input '%s': %s has more than 2^34 elements",
-                   val->name, shape_str(rank, dims, (char[128]){0}, 128));
+  if (!shape_numel_within(rank, dims, graph_max_elements(g), &numel))
+    return err_set(err, CLCNN_ERROR_SHAPE, "input '%s': %s has more than %s elements", val->name,
+                   shape_str(rank, dims, (char[128]){0}, 128),
+                   elements_str(graph_max_elements(g), (char[32]){0}, 32));
   return CLCNN_OK;
 }
 
@@ -98,7 +99,7 @@ static clcnn_status bind_values(clcnn_session *s, const clcnn_bound_input *b, in
     if (t->dtype != val->t.dtype)
       return err_set(err, CLCNN_ERROR_SHAPE, "bound input '%s' is %s, the model's input is %s",
                      val->name, dtype_name(t->dtype), dtype_name(val->t.dtype));
-    clcnn_status st = check_input_shape(val, t->rank, t->dims, err);
+    clcnn_status st = check_input_shape(g, val, t->rank, t->dims, err);
     if (st) return st;
     if (val->shape_known) { /* the caller's shapes name it too */
       bool same = val->t.rank == t->rank;
@@ -138,7 +139,7 @@ static clcnn_status bind_inputs(clcnn_session *s, const clcnn_input_shape *shape
     int v = find_graph_input(g, shapes[i].name);
     if (v < 0) return no_such_input(g, shapes[i].name, err);
     ir_value *val = &g->values[v];
-    clcnn_status st = check_input_shape(val, shapes[i].rank, shapes[i].dims, err);
+    clcnn_status st = check_input_shape(g, val, shapes[i].rank, shapes[i].dims, err);
     if (st) return st;
     ir_set_shape(val, val->t.dtype, shapes[i].rank, shapes[i].dims);
   }
@@ -150,9 +151,10 @@ static clcnn_status bind_inputs(clcnn_session *s, const clcnn_input_shape *shape
     int64_t dims[CLCNN_MAX_RANK];
     for (int d = 0; d < val->t.rank; d++) dims[d] = val->t.dims[d] >= 0 ? val->t.dims[d] : 1;
     int64_t numel;
-    if (!shape_numel_checked(val->t.rank, dims, &numel))
-      return err_set(err, CLCNN_ERROR_SHAPE, "input '%s': %s has more than 2^34 elements",
-                     val->name, shape_str(val->t.rank, dims, (char[128]){0}, 128));
+    if (!shape_numel_within(val->t.rank, dims, graph_max_elements(g), &numel))
+      return err_set(err, CLCNN_ERROR_SHAPE, "input '%s': %s has more than %s elements",
+                     val->name, shape_str(val->t.rank, dims, (char[128]){0}, 128),
+                     elements_str(graph_max_elements(g), (char[32]){0}, 32));
     ir_set_shape(val, val->t.dtype, val->t.rank, dims);
   }
   for (int i = 0; i < g->nvalues; i++) /* constants know their shape */
@@ -258,6 +260,7 @@ static clcnn_status session_build(clcnn_session *s, const clcnn_session_options 
                                   void *native_queue, clcnn_err *err) {
   clcnn_status st = ir_graph_clone(&s->model->g, &s->g, err);
   if (st) return st;
+  s->g.max_elements = o->max_tensor_elements;
   if ((st = bind_inputs(s, shapes, nshapes, o, err))) return st;
   if (o->image_input_count < 0 || o->image_input_count > SESSION_MAX_IMAGE_INPUTS ||
       (o->image_input_count && !o->image_inputs))
@@ -304,6 +307,10 @@ static clcnn_status session_create(const clcnn_model *model, const clcnn_session
   }
   if (o.verify_tolerance < 0 || o.verify_tolerance != o.verify_tolerance) {
     err_set(&err, CLCNN_ERROR_INVALID_ARGUMENT, "verify_tolerance must be >= 0");
+    return api_fail(&err);
+  }
+  if (o.max_tensor_elements < 0) {
+    err_set(&err, CLCNN_ERROR_INVALID_ARGUMENT, "max_tensor_elements must be >= 0");
     return api_fail(&err);
   }
   if (model->problems) {

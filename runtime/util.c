@@ -120,15 +120,36 @@ int64_t shape_numel(int rank, const int64_t *dims) {
 }
 
 bool shape_numel_checked(int rank, const int64_t *dims, int64_t *numel) {
+  return shape_numel_within(rank, dims, CLCNN_MAX_ELEMENTS, numel);
+}
+
+bool shape_numel_within(int rank, const int64_t *dims, int64_t limit, int64_t *numel) {
   if (rank < 0 || rank > CLCNN_MAX_RANK) return false;
+  if (limit <= 0 || limit > CLCNN_MAX_ELEMENTS) limit = CLCNN_MAX_ELEMENTS;
   int64_t total = 1;
   for (int i = 0; i < rank; i++) {
-    if (dims[i] < 0 || dims[i] > CLCNN_MAX_ELEMENTS) return false;
-    if (dims[i] && total > CLCNN_MAX_ELEMENTS / dims[i]) return false;
+    if (dims[i] < 0 || dims[i] > limit) return false;
+    if (dims[i] && total > limit / dims[i]) return false;
     total *= dims[i];
   }
   *numel = total;
   return true;
+}
+
+int64_t graph_max_elements(const ir_graph *g) {
+  return g->max_elements > 0 && g->max_elements < CLCNN_MAX_ELEMENTS ? g->max_elements
+                                                                      : CLCNN_MAX_ELEMENTS;
+}
+
+char *elements_str(int64_t n, char *buf, size_t len) {
+  if (n > 0 && (n & (n - 1)) == 0) {
+    int k = 0;
+    while (((int64_t)1 << k) != n) k++;
+    snprintf(buf, len, "2^%d", k);
+  } else {
+    snprintf(buf, len, "%lld", (long long)n);
+  }
+  return buf;
 }
 
 char *shape_str(int rank, const int64_t *dims, char *buf, size_t len) {

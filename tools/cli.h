@@ -105,11 +105,21 @@ typedef struct cli_input_opts {
  * pseudo-random data of the --shape or the model's shape (open dims = 1).
  * `seed` makes the random data deterministic. Prints its error. */
 int cli_input_make(const clcnn_io_info *io, const cli_input_opts *o, uint64_t seed, cli_input *in);
+/* The same for the `size` bytes of a file's content (`file` names it in
+ * messages): the readers behind cli_input_make(), on memory. */
+int cli_input_from_memory(const clcnn_io_info *io, const cli_input_opts *o, const char *file,
+                          const uint8_t *data, size_t size, cli_input *in);
 void cli_input_free(cli_input *in);
 
 /* Strict .npy reader (v1/v2/v3; <f4 <f8 <f2 <i8 <i4 |u1 |b1; C order). On error
  * returns non-zero with `why` filled. */
 int cli_npy_load(const char *path, clcnn_tensor *out, char *why, size_t why_len);
+/* True when `data` is an image that the CLI would give to stb_image (PNG,
+ * JPEG, BMP; no JPEG table stb would overflow on), with the width and
+ * height its header claims. Decodes nothing. */
+bool cli_image_header(const uint8_t *data, size_t size, int *w, int *h);
+/* The same reader on the `size` bytes of a .npy file in memory. */
+int cli_npy_parse(const void *data, size_t size, clcnn_tensor *out, char *why, size_t why_len);
 /* Converts `t` in place to dtype `to` (numeric types only). */
 int cli_tensor_convert(clcnn_tensor *t, clcnn_dtype to, char *why, size_t why_len);
 /* Element i of a tensor as a double (0 for types it cannot read). */

@@ -3,6 +3,8 @@
  * normalisation into NCHW float32), and deterministic pseudo-random data. */
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +66,21 @@ static void tensor_put(clcnn_tensor *t, int64_t i, double v) {
   }
 }
 
+/* The finite values a type holds; false for bool (any value converts). */
+static bool value_range(clcnn_dtype d, double *lo, double *hi) {
+  switch (d) {
+    case CLCNN_DTYPE_FLOAT32: *lo = -FLT_MAX, *hi = FLT_MAX; return true;
+    case CLCNN_DTYPE_FLOAT64: *lo = -DBL_MAX, *hi = DBL_MAX; return true;
+    /* 2^63 is a double; the largest double below it is the largest int64
+     * that a double reaching here (an integer) can be. */
+    case CLCNN_DTYPE_INT64: *lo = -9223372036854775808.0, *hi = 9223372036854774784.0; return true;
+    case CLCNN_DTYPE_INT32: *lo = INT32_MIN, *hi = INT32_MAX; return true;
+    case CLCNN_DTYPE_INT8: *lo = INT8_MIN, *hi = INT8_MAX; return true;
+    case CLCNN_DTYPE_UINT8: *lo = 0, *hi = UINT8_MAX; return true;
+    default: return false;
+  }
+}
+
 int cli_tensor_convert(clcnn_tensor *t, clcnn_dtype to, char *why, size_t why_len) {
   if (t->dtype == to) return 0;
   if (!convertible(t->dtype) || !convertible(to)) {
@@ -93,6 +110,16 @@ int cli_tensor_convert(clcnn_tensor *t, clcnn_dtype to, char *why, size_t why_le
         to != CLCNN_DTYPE_BOOL &&
         (v != v || v != floor(v))) {
       snprintf(why, why_len, "value %g is not an integer (the input is %s)", v, dtype_name(to));
+      free(o.data);
+      return -1;
+    }
+    /* A value out of the type's range has no conversion (C leaves it
+     * undefined): refuse it rather than wrap or saturate. Infinities are
+     * floats' own. */
+    double lo, hi;
+    bool is_float = to == CLCNN_DTYPE_FLOAT32 || to == CLCNN_DTYPE_FLOAT64;
+    if (value_range(to, &lo, &hi) && (v < lo || v > hi) && !(is_float && isinf(v))) {
+      snprintf(why, why_len, "value %g does not fit %s", v, dtype_name(to));
       free(o.data);
       return -1;
     }
@@ -158,7 +185,14 @@ int cli_npy_load(const char *path, clcnn_tensor *out, char *why, size_t why_len)
     snprintf(why, why_len, "%s", err.msg);
     return -1;
   }
-  const uint8_t *b = buf;
+  int rc = cli_npy_parse(buf, size, out, why, why_len);
+  free(buf);
+  return rc;
+}
+
+int cli_npy_parse(const void *data, size_t size, clcnn_tensor *out, char *why, size_t why_len) {
+  memset(out, 0, sizeof *out);
+  const uint8_t *b = data;
   int rc = -1;
 #define FAIL(...)                        \
   do {                                   \
@@ -259,7 +293,6 @@ int cli_npy_load(const char *path, clcnn_tensor *out, char *why, size_t why_len)
   rc = 0;
 #undef FAIL
 done:
-  free(buf);
   return rc;
 }
 
@@ -304,9 +337,68 @@ static bool is_image(const uint8_t *m, size_t n) {
          (n >= 2 && m[0] == 'B' && m[1] == 'M');
 }
 
-/* Loads an image into a [1, C, H, W] float32 tensor for input `io`. */
-static int image_load(const char *path, const clcnn_io_info *io, const cli_input_opts *o,
-                      clcnn_tensor *out) {
+#if CLCNN_HAVE_STB
+/* stb_image before 2.28 (Debian 12 has a 2022 snapshot) writes past its
+ * Huffman tables when a JPEG's DHT segment gives one table more than 256
+ * codes (found by fuzz_cli_inputs under ASan). This walks the markers the
+ * way stb reads them (bytes past the end read as 0, a stray 0xFF 0x00 in
+ * coded data is data) and says whether every table stb would build fits.
+ * It may look at more tables than stb does, never at fewer. */
+static bool jpeg_tables_fit(const uint8_t *p, size_t n) {
+#define AT(k) ((k) < n ? p[k] : 0)
+  if (n < 2 || p[0] != 0xff || p[1] != 0xd8) return true; /* not a JPEG */
+  size_t i = 2;
+  while (i < n) {
+    if (p[i] != 0xff) { /* coded data, or bytes stb skips to the next marker */
+      i++;
+      continue;
+    }
+    while (i < n && p[i] == 0xff) i++; /* fill bytes */
+    if (i >= n) break;
+    uint8_t m = p[i++];
+    if (m == 0x00 || m == 0x01 || (m >= 0xd0 && m <= 0xd8)) continue; /* no length */
+    if (m == 0xd9) break;                                              /* EOI */
+    size_t len = (size_t)AT(i) << 8 | AT(i + 1);
+    if (len < 2) break; /* stb stops here */
+    if (m == 0xc4) {
+      long left = (long)len - 2;
+      size_t at = i + 2;
+      while (left > 0) {
+        uint8_t q = AT(at);
+        if ((q >> 4) > 1 || (q & 15) > 3) return true; /* stb refuses the segment */
+        unsigned codes = 0;
+        for (size_t k = 1; k <= 16; k++) codes += AT(at + k);
+        if (codes > 256) return false;
+        at += 17 + codes;
+        left -= 17 + (long)codes;
+      }
+      if (left != 0) return true; /* stb refuses the segment */
+    }
+    i += len;
+  }
+  return true;
+#undef AT
+}
+#endif
+
+bool cli_image_header(const uint8_t *data, size_t size, int *w, int *h) {
+#if CLCNN_HAVE_STB
+  int c;
+  return is_image(data, size) && size <= INT_MAX && jpeg_tables_fit(data, size) &&
+         stbi_info_from_memory(data, (int)size, w, h, &c);
+#else
+  (void)data;
+  (void)size;
+  (void)w;
+  (void)h;
+  return false;
+#endif
+}
+
+/* Decodes an image (`size` bytes; `path` names it in messages) into a
+ * [1, C, H, W] float32 tensor for input `io`. */
+static int image_load(const char *path, const uint8_t *data, size_t size, const clcnn_io_info *io,
+                      const cli_input_opts *o, clcnn_tensor *out) {
 #if CLCNN_HAVE_STB
   /* Channels as the model wants them: 1 gray, 2 gray + alpha, 4 RGBA (an
    * opaque alpha where the file has none), else RGB. */
@@ -331,10 +423,27 @@ static int image_load(const char *path, const clcnn_io_info *io, const cli_input
     cli_error("--mean/--std: give 1 or %d values for a %d-channel input", ch, ch);
     return CLI_FAIL;
   }
+  if (size > INT_MAX) {
+    cli_error("image '%s' is too large (%zu bytes)", path, size);
+    return CLI_FAIL;
+  }
+  if (!jpeg_tables_fit(data, size)) {
+    cli_error("cannot decode image '%s': a JPEG Huffman table has more than 256 codes", path);
+    return CLI_FAIL;
+  }
   int w, h, c;
+  /* The size from the header first: a file of a few bytes can claim
+   * millions of pixels, which stb_image would allocate and decode (from
+   * nothing: it reads zeros past the end of a BMP) before the check below. */
+  if (cli_image_header(data, size, &w, &h) &&
+      (w <= 0 || h <= 0 || (int64_t)w * h > ((int64_t)1 << 28))) {
+    cli_error("image '%s' is %dx%d: too large", path, w, h);
+    return CLI_FAIL;
+  }
   /* 16-bit PNGs keep their precision. */
-  bool deep = stbi_is_16_bit(path);
-  void *px = deep ? (void *)stbi_load_16(path, &w, &h, &c, ch) : (void *)stbi_load(path, &w, &h, &c, ch);
+  bool deep = stbi_is_16_bit_from_memory(data, (int)size);
+  void *px = deep ? (void *)stbi_load_16_from_memory(data, (int)size, &w, &h, &c, ch)
+                  : (void *)stbi_load_from_memory(data, (int)size, &w, &h, &c, ch);
   if (!px) {
     const char *r = stbi_failure_reason();
     cli_error("cannot decode image '%s': %s", path, r ? r : "unknown reason");
@@ -395,6 +504,8 @@ static int image_load(const char *path, const clcnn_io_info *io, const cli_input
   out->data = dst;
   return CLI_OK;
 #else
+  (void)data;
+  (void)size;
   (void)io;
   (void)o;
   (void)out;
@@ -442,7 +553,6 @@ static bool same_dims(int ra, const int64_t *a, int rb, const int64_t *b) {
 int cli_input_make(const clcnn_io_info *io, const cli_input_opts *o, uint64_t seed, cli_input *in) {
   memset(in, 0, sizeof *in);
   in->name = io->name;
-  char why[512];
   if (!o->file) {
     clcnn_tensor *t = &in->t;
     t->dtype = io->dtype;
@@ -487,32 +597,40 @@ int cli_input_make(const clcnn_io_info *io, const cli_input_opts *o, uint64_t se
     cli_error("input '%s': '%s' is not a regular file", io->name, o->file);
     return CLI_FAIL;
   }
-  uint8_t magic[8] = {0};
-  size_t nmagic = 0;
-  FILE *f = fopen(o->file, "rb");
-  if (!f) {
-    cli_error("input '%s': cannot open '%s': %s", io->name, o->file, strerror(errno));
+  void *buf;
+  size_t size;
+  clcnn_err err = {0};
+  if (onnx_read_file(o->file, &buf, &size, &err)) {
+    cli_error("input '%s': %s", io->name, err.msg);
     return CLI_FAIL;
   }
-  nmagic = fread(magic, 1, sizeof magic, f);
-  fclose(f);
-  if (nmagic >= 6 && memcmp(magic, "\x93NUMPY", 6) == 0) {
-    if (cli_npy_load(o->file, &in->t, why, sizeof why)) {
-      cli_error("input '%s': %s: %s", io->name, o->file, why);
+  int rc = cli_input_from_memory(io, o, o->file, buf, size, in);
+  free(buf);
+  return rc;
+}
+
+int cli_input_from_memory(const clcnn_io_info *io, const cli_input_opts *o, const char *file,
+                          const uint8_t *data, size_t size, cli_input *in) {
+  memset(in, 0, sizeof *in);
+  in->name = io->name;
+  char why[512];
+  if (size >= 6 && memcmp(data, "\x93NUMPY", 6) == 0) {
+    if (cli_npy_parse(data, size, &in->t, why, sizeof why)) {
+      cli_error("input '%s': %s: %s", io->name, file, why);
       return CLI_FAIL;
     }
-  } else if (is_image(magic, nmagic)) {
-    if (image_load(o->file, io, o, &in->t)) return CLI_FAIL;
+  } else if (is_image(data, size)) {
+    if (image_load(file, data, size, io, o, &in->t)) return CLI_FAIL;
   } else {
     clcnn_err err = {0};
-    if (onnx_tensor_load(o->file, &in->t, NULL, &err)) {
+    if (onnx_tensor_decode_bytes(data, size, file, &in->t, NULL, &err)) {
       cli_error("input '%s': %s (not a .npy file or an image either)", io->name, err.msg);
       return CLI_FAIL;
     }
   }
   if (o->have_shape && !same_dims(o->rank, o->dims, in->t.rank, in->t.dims)) {
     char a[128], b[128];
-    cli_error("input '%s': '%s' has shape %s, --shape says %s", io->name, o->file,
+    cli_error("input '%s': '%s' has shape %s, --shape says %s", io->name, file,
               (cli_dims_str(in->t.rank, in->t.dims, a, sizeof a), a),
               (cli_dims_str(o->rank, o->dims, b, sizeof b), b));
     cli_input_free(in);
@@ -521,7 +639,7 @@ int cli_input_make(const clcnn_io_info *io, const cli_input_opts *o, uint64_t se
   if (in->t.dtype != io->dtype) {
     clcnn_dtype from = in->t.dtype;
     if (cli_tensor_convert(&in->t, io->dtype, why, sizeof why)) {
-      cli_error("input '%s': '%s' holds %s, the model wants %s: %s", io->name, o->file,
+      cli_error("input '%s': '%s' holds %s, the model wants %s: %s", io->name, file,
                 dtype_name(from), dtype_name(io->dtype), why);
       cli_input_free(in);
       return CLI_FAIL;

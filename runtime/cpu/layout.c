@@ -459,6 +459,7 @@ static clcnn_status pad_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn
   const int64_t *lmap = map + at[last];
   /* The output range of the last axis that copies a contiguous input run. */
   int64_t lo = p->begin[last] > 0 ? p->begin[last] : 0;
+  if (lo > n) lo = n; /* a negative end pad crops into the begin pad */
   int64_t hi = d[last] + p->begin[last];
   if (hi > n) hi = n;
   if (hi < lo) hi = lo;

@@ -235,7 +235,8 @@ static clcnn_status slice_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
       e = e < -1 ? -1 : e > d - 1 ? d - 1 : e;
       /* -step without overflow for INT64_MIN */
       uint64_t nstep = (uint64_t)(-(step + 1)) + 1;
-      count = s > e ? (int64_t)((uint64_t)(s - e - 1) / nstep) + 1 : 0;
+      /* An empty axis stays empty (the clamps above meet at 0 and -1). */
+      count = d > 0 && s > e ? (int64_t)((uint64_t)(s - e - 1) / nstep) + 1 : 0;
     }
     if (count == 0) s = 0;
     if (count <= 1) step = 1; /* keeps step * stride small for the backends */

@@ -222,6 +222,22 @@ if grep -q '^#define CLCNN_HAVE_STB 1' "$(dirname "$CLCNN")/../clcnn_config.h" 2
     expect_out '1x3x7x11' "run names.onnx --input PNG native size"
   head -c 60 "$FIX/tiny.png" >"$T/broken.png"
   run_rc fail "run truncated PNG" -- run "$N" --device cpu --input "$T/broken.png"
+  # A 54-byte BMP header that claims 20000x20000 pixels and has none: refused
+  # from its header, before anything is decoded or allocated.
+  printf 'BM\066\000\000\000\000\000\000\000\066\000\000\000\050\000\000\000\040\116\000\000\040\116\000\000\001\000\030\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' >"$T/huge.bmp"
+  run_rc fail "run BMP claiming 20000x20000 pixels" -- run "$N" --device cpu --input "$T/huge.bmp" &&
+    { grep -q '20000x20000: too large' "$T/err" || bad "huge BMP: $(cat "$T/err")"; }
+  # A valid 8x8 grey baseline JPEG (its decoded value is 128/255), then a
+  # 13-byte JPEG whose Huffman table has more than 256 codes: stb_image
+  # before 2.28 writes past its tables; refused before stb sees it.
+  tail -c +2 "$SRC/tests/fuzz/corpus/fuzz_cli_inputs/regress_jpeg_huffman_over_256_codes.jpg" \
+    >"$T/huffman.jpg"
+  tail -c +2 "$SRC/tests/fuzz/corpus/fuzz_cli_inputs/grey.jpg" >"$T/grey.jpg"
+  run_rc 0 "run names.onnx --input JPEG" -- run "$N" --device cpu --input "$T/grey.jpg" &&
+    expect_out 'out/put:0  float32 1x3x8x8  min 0.501961' "run names.onnx --input JPEG"
+  run_rc fail "run JPEG with a Huffman table of more than 256 codes" -- run "$N" --device cpu \
+    --input "$T/huffman.jpg" &&
+    { grep -q 'more than 256 codes' "$T/err" || bad "Huffman JPEG: $(cat "$T/err")"; }
 fi
 run_rc fail "run --output-dir that is a file" -- run "$N" --device cpu --output-dir "$FIX/x.npy"
 run_rc fail "run --std 0" -- run "$N" --device cpu --std 0

@@ -179,6 +179,144 @@ START_TEST(huge_dimension) {
 }
 END_TEST
 
+/* A session's own element limit (max_tensor_elements): on its inputs and on
+ * what shape inference gives (an Expand whose output is 64x larger). */
+START_TEST(session_element_limit) {
+  mb *b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 2, (int64_t[]){-1, 1});
+  mb_init_i64(b, "shape", 1, (int64_t[]){2}, (int64_t[]){1, 64});
+  mb_node(b, "Expand", "x,shape", "y", 0, NULL);
+  mb_output(b, "y");
+  size_t len;
+  uint8_t *bytes = mb_pack(b, &len);
+  clcnn_model *m;
+  ck_assert_int_eq(clcnn_model_load_memory(ctx, bytes, len, NULL, &m), CLCNN_OK);
+  clcnn_session *s = NULL;
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.device = "cpu";
+  so.max_tensor_elements = 1000;
+  /* The largest that passes: 15 x 64 = 960 elements. */
+  clcnn_input_shape sh = {"x", 2, {15, 1}};
+  ck_assert_msg(clcnn_session_create(m, &so, &sh, 1, &s) == CLCNN_OK, "%s", clcnn_last_error());
+  clcnn_session_free(s);
+  s = NULL;
+  /* 16 x 64 = 1024: the input fits, Expand's output does not. */
+  sh.dims[0] = 16;
+  ck_assert_int_eq(clcnn_session_create(m, &so, &sh, 1, &s), CLCNN_ERROR_SHAPE);
+  ck_assert_ptr_null(s);
+  ck_assert_msg(strstr(clcnn_last_error(), "Expand") && strstr(clcnn_last_error(), "1000"), "%s",
+                clcnn_last_error());
+  /* An input over the limit; a power of two is written as one. */
+  so.max_tensor_elements = 512;
+  sh.dims[0] = 513;
+  ck_assert_int_eq(clcnn_session_create(m, &so, &sh, 1, &s), CLCNN_ERROR_SHAPE);
+  ck_assert_msg(strstr(clcnn_last_error(), "'x'") && strstr(clcnn_last_error(), "2^9"), "%s",
+                clcnn_last_error());
+  so.max_tensor_elements = -1;
+  ck_assert_int_eq(clcnn_session_create(m, &so, &sh, 1, &s), CLCNN_ERROR_INVALID_ARGUMENT);
+  /* 0 is the default limit. */
+  so.max_tensor_elements = 0;
+  ck_assert_msg(clcnn_session_create(m, &so, &sh, 1, &s) == CLCNN_OK, "%s", clcnn_last_error());
+  clcnn_session_free(s);
+  clcnn_model_free(m);
+  free(bytes);
+  mb_free(b);
+}
+END_TEST
+
+/* Slice with a negative step on an empty axis is empty (numpy:
+ * np.zeros((2, 0))[:, -1:-10:-1].shape == (2, 0)); it gave one element,
+ * read from nothing (found by fuzz_model: two runs disagreed). */
+START_TEST(slice_empty_axis_negative_step) {
+  const int64_t starts[][1] = {{-1}, {5}, {0}}, ends[][1] = {{-10}, {-10}, {-1}};
+  for (int k = 0; k < 3; k++) {
+    mb *b = mb_new(13);
+    mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 2, (int64_t[]){2, 0});
+    mb_init_i64(b, "starts", 1, (int64_t[]){1}, starts[k]);
+    mb_init_i64(b, "ends", 1, (int64_t[]){1}, ends[k]);
+    mb_init_i64(b, "axes", 1, (int64_t[]){1}, (int64_t[]){1});
+    mb_init_i64(b, "steps", 1, (int64_t[]){1}, (int64_t[]){-3});
+    mb_node(b, "Slice", "x,starts,ends,axes,steps", "y", 0, NULL);
+    mb_output(b, "y");
+    size_t len;
+    uint8_t *bytes = mb_pack(b, &len);
+    clcnn_model *m;
+    ck_assert_int_eq(clcnn_model_load_memory(ctx, bytes, len, NULL, &m), CLCNN_OK);
+    clcnn_session_options so;
+    clcnn_session_options_default(&so);
+    so.device = "cpu";
+    clcnn_session *s = NULL;
+    ck_assert_msg(clcnn_session_create(m, &so, NULL, 0, &s) == CLCNN_OK, "%s", clcnn_last_error());
+    clcnn_tensor y;
+    ck_assert_int_eq(clcnn_session_run(s), CLCNN_OK);
+    ck_assert_int_eq(clcnn_session_output(s, "y", &y), CLCNN_OK);
+    ck_assert_int_eq(y.rank, 2);
+    ck_assert_int_eq(y.dims[0], 2);
+    ck_assert_int_eq(y.dims[1], 0);
+    clcnn_session_free(s);
+    clcnn_model_free(m);
+    free(bytes);
+    mb_free(b);
+  }
+}
+END_TEST
+
+/* Pad whose negative end crops into its begin pad: the output is all pad
+ * value (numpy: np.pad(x, (5, 0), constant_values=7)[:-6]). The CPU kernel
+ * wrote the begin pad past the end of each row (found by fuzz_model under
+ * ASan). */
+START_TEST(pad_end_crops_into_begin) {
+  static const struct {
+    int rank;
+    int64_t dims[2], pads[4], out[2];
+    float want[3];
+  } cases[] = {
+      {1, {3}, {5, -6}, {2}, {7, 7}},                    /* [1 2 3] -> [7 7] */
+      {1, {3}, {2, -2}, {3}, {7, 7, 1}},                 /* [1 2 3] -> [7 7 1] */
+      {2, {2, 0}, {0, 2, 0, -1}, {2, 1}, {7, 7}},        /* an empty axis */
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+    int r = cases[k].rank;
+    mb *b = mb_new(13);
+    mb_input(b, "x", CLCNN_DTYPE_FLOAT32, r, cases[k].dims);
+    mb_init_i64(b, "pads", 1, (int64_t[]){2 * r}, cases[k].pads);
+    mb_init_f32(b, "v", 0, NULL, (float[]){7});
+    mb_node(b, "Pad", "x,pads,v", "y", 0, NULL);
+    mb_output(b, "y");
+    size_t len;
+    uint8_t *bytes = mb_pack(b, &len);
+    clcnn_model *m;
+    ck_assert_int_eq(clcnn_model_load_memory(ctx, bytes, len, NULL, &m), CLCNN_OK);
+    clcnn_session_options so;
+    clcnn_session_options_default(&so);
+    so.device = "cpu";
+    clcnn_session *s = NULL;
+    ck_assert_msg(clcnn_session_create(m, &so, NULL, 0, &s) == CLCNN_OK, "%s", clcnn_last_error());
+    float x[3] = {1, 2, 3};
+    clcnn_tensor in = {CLCNN_DTYPE_FLOAT32, r, {0}, x};
+    memcpy(in.dims, cases[k].dims, sizeof cases[k].dims);
+    ck_assert_int_eq(clcnn_session_set_input(s, "x", &in), CLCNN_OK);
+    ck_assert_int_eq(clcnn_session_run(s), CLCNN_OK);
+    clcnn_tensor y;
+    ck_assert_int_eq(clcnn_session_output(s, "y", &y), CLCNN_OK);
+    ck_assert_int_eq(y.rank, r);
+    int64_t n = 1;
+    for (int a = 0; a < r; a++) {
+      ck_assert_int_eq(y.dims[a], cases[k].out[a]);
+      n *= y.dims[a];
+    }
+    for (int64_t i = 0; i < n; i++)
+      ck_assert_msg(((float *)y.data)[i] == cases[k].want[i], "case %zu, element %lld: %g", k,
+                    (long long)i, ((float *)y.data)[i]);
+    clcnn_session_free(s);
+    clcnn_model_free(m);
+    free(bytes);
+    mb_free(b);
+  }
+}
+END_TEST
+
 START_TEST(external_data_escapes) {
   char dir[] = "/tmp/clcnn-ext-XXXXXX";
   ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -397,6 +535,9 @@ int main(int argc, char **argv) {
   tcase_add_test(tc, empty_and_null);
   tcase_add_test(tc, wrong_wire_type);
   tcase_add_test(tc, huge_dimension);
+  tcase_add_test(tc, session_element_limit);
+  tcase_add_test(tc, slice_empty_axis_negative_step);
+  tcase_add_test(tc, pad_end_crops_into_begin);
   tcase_add_test(tc, external_data_escapes);
   tcase_add_test(tc, cycle_and_missing_input);
   tcase_add_test(tc, unsupported_listed_at_once);
