@@ -44,6 +44,7 @@ SEEDS = {
     "pnet": 1400,
     "detect_head": 1500,
     "stn": 1600,
+    "sr2x": 1702,
 }
 
 
@@ -640,6 +641,17 @@ def stn(b, x):
     return b.conv(y, c, c, 3, "out", bias=True)
 
 
+def sr2x(b, x):
+    """A x2 super-resolution net in ESPCN's shape, as PyTorch exports
+    nn.PixelShuffle(2): convolutions to 4 x 3 channels, then DepthToSpace
+    (CRD mode, blocksize 2). The output is twice the input's size."""
+    y = b.relu(b.conv(x, 3, 32, 5, "conv1", bias=True), "relu1")
+    y = b.relu(b.conv(y, 32, 32, 3, "conv2", bias=True), "relu2")
+    y = b.conv(y, 32, 12, 3, "conv3", bias=True)
+    y = b.op("DepthToSpace", [y], "shuffle", blocksize=2, mode="CRD")
+    return [(y, "output", None)]
+
+
 # name -> (builder fn, kind). kind picks input/output convention.
 MODELS = {
     "resnet18": (lambda b, x: resnet(b, x, 18), "classifier"),
@@ -653,6 +665,7 @@ MODELS = {
     "pnet": (pnet, "detector"),
     "detect_head": (detect_head, "detector"),
     "stn": (stn, "image"),
+    "sr2x": (sr2x, "image"),
 }
 
 # Models that need a newer opset than the zoo's lowest: skipped below it.
@@ -689,7 +702,8 @@ def build(name, opset, size=224, image_size=128):
     if kind == "classifier":
         outs = [(out, "logits", [1, 1000])]
     elif kind == "image":
-        outs = [(out, "output", in_shape)]
+        # An image-to-image net of another size (sr2x) gives its outputs.
+        outs = out if isinstance(out, list) else [(out, "output", in_shape)]
     else:
         outs = out
     model = b.model(name, "input", in_shape, outs)
