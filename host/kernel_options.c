@@ -98,3 +98,13 @@ void ocl_activation_options(int act_op, const void *act_params, char *buf, size_
     ocl_opt(buf, len, "-DACT_GELU_TANH");
 }
 
+
+const char *ocl_bits_type(size_t es) {
+  switch (es) {
+    case 1: return "uchar";
+    case 2: return "ushort";
+    case 4: return "uint";
+    case 8: return "ulong";
+    default: return NULL;
+  }
+}

@@ -51,4 +51,9 @@ bool ocl_activation_supported(int act_op);
 #define OCL_FLOAT_LITERAL_MAX 32
 char *ocl_float_literal(float v, char out[OCL_FLOAT_LITERAL_MAX]);
 
+/* The OpenCL unsigned integer type of an element size in bytes ("uchar",
+ * "ushort", "uint", "ulong"), or NULL: the type that moves elements of any
+ * type of that size unchanged. */
+const char *ocl_bits_type(size_t es);
+
 #endif /* CLCNN_HOST_KERNEL_OPTIONS_H */

@@ -14,16 +14,6 @@
 #include "../../runtime/ops/indexing.h"
 #include "../kernel_options.h"
 
-static const char *bits_type(size_t es) {
-  switch (es) {
-    case 1: return "uchar";
-    case 2: return "ushort";
-    case 4: return "uint";
-    case 8: return "ulong";
-    default: return NULL;
-  }
-}
-
 typedef struct gather_state {
   cl_kernel k;
   cl_mem src;
@@ -37,7 +27,7 @@ static const char *gather_elements_check(const ocl_device_info *dev, const ir_gr
   if (!x || !idx) return "an input is missing";
   if (!idx->is_const || !idx->t.data)
     return "GatherElements runs on OpenCL only with constant indices";
-  if (!bits_type(dtype_size(x->t.dtype))) return "this data type is not supported on OpenCL";
+  if (!ocl_bits_type(dtype_size(x->t.dtype))) return "this data type is not supported on OpenCL";
   if (clcnn_tensor_numel(&x->t) >= INT_MAX || clcnn_tensor_numel(&idx->t) >= INT_MAX)
     return "tensors of 2^31 elements or more are not supported on OpenCL";
   return NULL;
@@ -79,7 +69,7 @@ static clcnn_status gather_elements_prepare(ocl_node *on, clcnn_err *err) {
   free(src);
   if (st) return st;
   char opts[128] = "";
-  ocl_opt(opts, sizeof opts, "-DT=%s", bits_type(dtype_size(x->t.dtype)));
+  ocl_opt(opts, sizeof opts, "-DT=%s", ocl_bits_type(dtype_size(x->t.dtype)));
   return ocl_kernel(on, "indexing.cl", "gather_elements_any", opts, &s->k, err);
 }
 

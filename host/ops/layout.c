@@ -86,17 +86,6 @@ static void nd_collapse(nd_map *m) {
   }
 }
 
-/* The unsigned integer type of an element size, or NULL. */
-static const char *bits_type(size_t es) {
-  switch (es) {
-    case 1: return "uchar";
-    case 2: return "ushort";
-    case 4: return "uint";
-    case 8: return "ulong";
-    default: return NULL;
-  }
-}
-
 /* Elements one work-item moves: 64 bytes on CPUs (a cache line; PoCL
  * vectorises within it), 16 bytes on GPUs so that neighbouring work-items
  * touch neighbouring addresses. Always 2..16 (vload2..vload16). */
@@ -111,7 +100,7 @@ static size_t ceil_div(int64_t a, int64_t b) { return (size_t)((a + b - 1) / b);
 /* "-DT=uint -DVW=16" for the node's element size. */
 static void type_options(const ocl_node *on, size_t es, char *opts, size_t len, int *vw) {
   *vw = vec_width(on, es);
-  ocl_opt(opts, len, "-DT=%s -DVW=%d", bits_type(es), *vw);
+  ocl_opt(opts, len, "-DT=%s -DVW=%d", ocl_bits_type(es), *vw);
 }
 
 /* Shared checks: element sizes the kernels move, sizes that int indices
@@ -120,14 +109,14 @@ static const char *check_io(const ir_graph *g, const ir_node *n, int data_inputs
   for (int i = 0; i < data_inputs && i < n->nin; i++) {
     const ir_value *v = ir_in(g, n, i);
     if (!v) continue;
-    if (!bits_type(dtype_size(v->t.dtype))) return "this data type is not supported on OpenCL";
+    if (!ocl_bits_type(dtype_size(v->t.dtype))) return "this data type is not supported on OpenCL";
     if (shape_numel(v->t.rank, v->t.dims) >= INT_MAX)
       return "tensors of 2^31 elements or more are not supported on OpenCL";
   }
   for (int k = 0; k < n->nout; k++) {
     const ir_value *v = ir_out(g, n, k);
     if (!v) continue;
-    if (!bits_type(dtype_size(v->t.dtype))) return "this data type is not supported on OpenCL";
+    if (!ocl_bits_type(dtype_size(v->t.dtype))) return "this data type is not supported on OpenCL";
     if (shape_numel(v->t.rank, v->t.dims) >= INT_MAX)
       return "tensors of 2^31 elements or more are not supported on OpenCL";
   }

@@ -15,17 +15,6 @@
 #include "../../runtime/ops/shape.h"
 #include "../kernel_options.h"
 
-/* The unsigned integer type of an element size, or NULL. */
-static const char *bits_type(size_t es) {
-  switch (es) {
-    case 1: return "uchar";
-    case 2: return "ushort";
-    case 4: return "uint";
-    case 8: return "ulong";
-    default: return NULL;
-  }
-}
-
 /* Elements per work-item: 64 bytes on CPUs, 16 on GPUs (neighbouring
  * work-items on neighbouring addresses). 2..16. */
 static int vec_width(const ocl_node *on, size_t es) {
@@ -79,10 +68,10 @@ static const char *copy_check(const ocl_device_info *dev, const ir_graph *g, con
   (void)dev;
   const ir_value *x = ir_in(g, n, 0), *y = ir_out(g, n, 0);
   if (!x || !y) return "the data input or output is missing";
-  if (!bits_type(dtype_size(x->t.dtype))) return "this data type is not supported on OpenCL";
+  if (!ocl_bits_type(dtype_size(x->t.dtype))) return "this data type is not supported on OpenCL";
   if (too_big(x)) return "tensors of 2^31 elements or more are not supported on OpenCL";
   const ir_value *mask = ir_out(g, n, 1);
-  if (mask && (!bits_type(dtype_size(mask->t.dtype)) || too_big(mask)))
+  if (mask && (!ocl_bits_type(dtype_size(mask->t.dtype)) || too_big(mask)))
     return "this Dropout mask type is not supported on OpenCL";
   return NULL;
 }
@@ -96,7 +85,7 @@ static clcnn_status copy_prepare(ocl_node *on, clcnn_err *err) {
   s->n = (cl_uint)shape_numel(x->t.rank, x->t.dims);
   s->vw = vec_width(on, es);
   char opts[256] = "";
-  ocl_opt(opts, sizeof opts, "-DT=%s -DVW=%d", bits_type(es), s->vw);
+  ocl_opt(opts, sizeof opts, "-DT=%s -DVW=%d", ocl_bits_type(es), s->vw);
   clcnn_status st = ocl_kernel(on, "shape.cl", "copy_flat_any", opts, &s->copy, err);
   if (st) return st;
   const ir_value *mask = ir_out(on->g, on->n, 1);
@@ -109,7 +98,7 @@ static clcnn_status copy_prepare(ocl_node *on, clcnn_err *err) {
     s->n_mask = (cl_uint)shape_numel(mask->t.rank, mask->t.dims);
     s->vw_mask = vec_width(on, ms);
     char mopts[256] = "";
-    ocl_opt(mopts, sizeof mopts, "-DT=%s -DVW=%d -DFILLV=0x%llx%s", bits_type(ms), s->vw_mask,
+    ocl_opt(mopts, sizeof mopts, "-DT=%s -DVW=%d -DFILLV=0x%llx%s", ocl_bits_type(ms), s->vw_mask,
             (unsigned long long)bits, ms == 8 ? "UL" : "u");
     st = ocl_kernel(on, "shape.cl", "fill_flat_any", mopts, &s->fill, err);
   }
@@ -159,7 +148,7 @@ static const char *cast_check(const ocl_device_info *dev, const ir_graph *g, con
   if (p->round_half && (from == CLCNN_DTYPE_INT64 || from == CLCNN_DTYPE_INT32))
     return "Cast from int32/int64 to float16 is not supported on OpenCL";
   if (from == to && !p->round_half)
-    return bits_type(dtype_size(from)) ? NULL : "this data type is not supported on OpenCL";
+    return ocl_bits_type(dtype_size(from)) ? NULL : "this data type is not supported on OpenCL";
   if (!cast_type_ok(from) || !cast_type_ok(to))
     return "Cast from or to this type is not supported on OpenCL";
   /* Integers wider than 24 bits would round twice on the way to half (once
