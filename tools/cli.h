@@ -115,8 +115,9 @@ void cli_input_free(cli_input *in);
  * returns non-zero with `why` filled. */
 int cli_npy_load(const char *path, clcnn_tensor *out, char *why, size_t why_len);
 /* True when `data` is an image that the CLI would give to stb_image (PNG,
- * JPEG, BMP; no JPEG table stb would overflow on), with the width and
- * height its header claims. Decodes nothing. */
+ * JPEG or BMP that passes the CLI's checks: no JPEG table stb overflows on,
+ * no PNG chunk past the end of the file), with the width and height its
+ * header claims. Decodes nothing. */
 bool cli_image_header(const uint8_t *data, size_t size, int *w, int *h);
 /* The same reader on the `size` bytes of a .npy file in memory. */
 int cli_npy_parse(const void *data, size_t size, clcnn_tensor *out, char *why, size_t why_len);

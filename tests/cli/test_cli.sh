@@ -232,6 +232,11 @@ if grep -q '^#define CLCNN_HAVE_STB 1' "$(dirname "$CLCNN")/../clcnn_config.h" 2
   # before 2.28 writes past its tables; refused before stb sees it.
   tail -c +2 "$SRC/tests/fuzz/corpus/fuzz_cli_inputs/regress_jpeg_huffman_over_256_codes.jpg" \
     >"$T/huffman.jpg"
+  # A 92-byte PNG whose IDAT chunk claims 2 GiB: stb_image would allocate it.
+  tail -c +2 "$SRC/tests/fuzz/corpus/fuzz_cli_inputs/regress_png_idat_claims_2gib.png" >"$T/idat.png"
+  run_rc fail "run PNG with a chunk past the end of the file" -- run "$N" --device cpu \
+    --input "$T/idat.png" &&
+    { grep -q 'PNG chunk runs past the end' "$T/err" || bad "IDAT PNG: $(cat "$T/err")"; }
   tail -c +2 "$SRC/tests/fuzz/corpus/fuzz_cli_inputs/grey.jpg" >"$T/grey.jpg"
   run_rc 0 "run names.onnx --input JPEG" -- run "$N" --device cpu --input "$T/grey.jpg" &&
     expect_out 'out/put:0  float32 1x3x8x8  min 0.501961' "run names.onnx --input JPEG"
