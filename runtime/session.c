@@ -346,6 +346,11 @@ clcnn_status clcnn_session_create(const clcnn_model *model, const clcnn_session_
   return session_create(model, opts, NULL, NULL, shapes, shape_count, out);
 }
 
+/* Bytes of a value of the session's graph. */
+static size_t value_size(const ir_value *v) {
+  return (size_t)shape_numel(v->t.rank, v->t.dims) * dtype_size(v->t.dtype);
+}
+
 #if CLCNN_HAVE_OPENCL
 clcnn_status clcnn_session_create_opencl(const clcnn_model *model,
                                          const clcnn_session_options *opts, cl_context context,
@@ -382,10 +387,6 @@ static clcnn_status interop_value(clcnn_session *s, const char *name, cl_mem buf
     return session_fail(s, CLCNN_ERROR_INVALID_ARGUMENT,
                         "output '%s' is not computed yet: call clcnn_session_run() first", name);
   return CLCNN_OK;
-}
-
-static size_t value_size(const ir_value *v) {
-  return (size_t)shape_numel(v->t.rank, v->t.dims) * dtype_size(v->t.dtype);
 }
 
 clcnn_status clcnn_session_set_input_buffer(clcnn_session *s, const char *name, cl_mem buffer,

@@ -71,6 +71,8 @@ int cli_devices(int argc, char **argv) {
       for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
         printf("    %s\n", line);
     }
+#else
+    (void)verbose; /* the probed details come from the OpenCL backend */
 #endif
     printf("\n");
   }
