@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # The fuzz suite: builds clcnn's libFuzzer targets (tests/fuzz/*.c) with
 # clang, AddressSanitizer and UndefinedBehaviorSanitizer in BUILD_DIR, then
-# runs each on its stored corpus (tests/fuzz/corpus/TARGET/) for a short
-# fixed time. Any crash, leak, timeout, out-of-memory or sanitizer report
+# runs each on its stored corpus (tests/fuzz/corpus/TARGET/) and then for a
+# fixed number of mutated inputs from a fixed seed: the same inputs on every
+# run, so the suite is a regression test that cannot fail at random (longer,
+# random runs are for finding bugs: docs/testing.md). SECONDS_PER_TARGET
+# caps the time. Any crash, leak, timeout, out-of-memory or sanitizer report
 # fails the suite; the input that caused it is kept in BUILD_DIR/artifacts/.
 # Skips (77) where clang cannot link libFuzzer.
 #   run.sh SOURCE_ROOT BUILD_DIR [SECONDS_PER_TARGET]
-# FUZZ_SECONDS overrides the time per target (default 15).
+# FUZZ_SECONDS overrides the time cap per target (default 60), FUZZ_RUNS the
+# number of inputs (default: per target, about 10 s each here), FUZZ_SEED the
+# seed (default 1).
 set -euo pipefail
 src=$1 out=$2
-secs=${3:-${FUZZ_SECONDS:-15}}
+secs=${3:-${FUZZ_SECONDS:-60}}
+seed=${FUZZ_SEED:-1}
 clang=${FUZZ_CC:-clang}
 probe=$(mktemp -d)
 trap 'rm -rf "$probe"' EXIT
@@ -44,8 +50,15 @@ for t in "${targets[@]}"; do
   dict=()
   [ "$t" = fuzz_model ] && dict=(-dict="$src/tests/fuzz/onnx.dict")
   [ "$t" = fuzz_cli_inputs ] && dict=(-dict="$src/tests/fuzz/cli_inputs.dict")
-  echo "== $t: $(ls "$corpus" | wc -l) stored inputs, ${secs}s"
-  if ! "$out/tests/fuzz/$t" "$work" "$corpus" "${dict[@]}" -max_total_time="$secs" \
+  case $t in
+    fuzz_model) runs=100000 ;;
+    fuzz_cli_inputs) runs=60000 ;;
+    *) runs=2000000 ;;
+  esac
+  runs=${FUZZ_RUNS:-$runs}
+  echo "== $t: $(ls "$corpus" | wc -l) stored inputs, then $runs inputs from seed $seed (at most ${secs}s)"
+  if ! "$out/tests/fuzz/$t" "$work" "$corpus" "${dict[@]}" -seed="$seed" -runs="$runs" \
+      -max_total_time="$secs" \
       -timeout=10 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 \
       -artifact_prefix="$out/artifacts/$t-" >"$out/$t.log" 2>&1; then
     echo "FAIL: $t (log: $out/$t.log)"
