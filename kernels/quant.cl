@@ -10,6 +10,13 @@
 #define QPARAM(i) 0u
 #endif
 
+/* The zero point of parameter c, as a float (0 without HAS_ZP). */
+#ifdef HAS_ZP
+#define ZERO_POINT(c) ((float)z[z_off + (c)])
+#else
+#define ZERO_POINT(c) 0.0f
+#endif
+
 #ifdef K_quantize_f32
 /* y = saturate(rint(x / scale) + zero_point); NaN gives the zero point. */
 __kernel void quantize_f32(__global const float *x, uint x_off, __global const float *s,
@@ -18,11 +25,7 @@ __kernel void quantize_f32(__global const float *x, uint x_off, __global const f
   uint i = (uint)get_global_id(0);
   if (i >= n) return;
   uint c = QPARAM(i);
-#ifdef HAS_ZP
-  float zp = (float)z[z_off + c];
-#else
-  float zp = 0.0f;
-#endif
+  float zp = ZERO_POINT(c);
   float q = x[x_off + i] / s[s_off + c];
   float r = isnan(q) ? zp : clamp(rint(q) + zp, (float)QMIN, (float)QMAX);
   y[y_off + i] = (QT)(int)r;
@@ -37,11 +40,7 @@ __kernel void dequantize_f32(__global const QT *x, uint x_off, __global const fl
   uint i = (uint)get_global_id(0);
   if (i >= n) return;
   uint c = QPARAM(i);
-#ifdef HAS_ZP
-  float zp = (float)z[z_off + c];
-#else
-  float zp = 0.0f;
-#endif
+  float zp = ZERO_POINT(c);
   y[y_off + i] = ((float)x[x_off + i] - zp) * s[s_off + c];
 }
 #endif
