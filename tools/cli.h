@@ -114,13 +114,30 @@ void cli_input_free(cli_input *in);
 /* Strict .npy reader (v1/v2/v3; <f4 <f8 <f2 <i8 <i4 |u1 |b1; C order). On error
  * returns non-zero with `why` filled. */
 int cli_npy_load(const char *path, clcnn_tensor *out, char *why, size_t why_len);
-/* True when `data` is an image that the CLI would give to stb_image (PNG,
- * JPEG or BMP that passes the CLI's checks: no JPEG table stb overflows on,
- * no PNG chunk past the end of the file), with the width and height its
- * header claims. Decodes nothing. */
-bool cli_image_header(const uint8_t *data, size_t size, int *w, int *h);
 /* The same reader on the `size` bytes of a .npy file in memory. */
 int cli_npy_parse(const void *data, size_t size, clcnn_tensor *out, char *why, size_t why_len);
+
+/* Images (tools/cli_image.c: PNG, JPEG and BMP through a copy of stb_image
+ * whose failed assertions become errors). */
+#define CLI_IMAGE_MAX_PIXELS ((int64_t)1 << 28)
+typedef struct cli_pixels {
+  void *data; /* h rows of w pixels of c interleaved channels, uint8 or uint16 */
+  int w, h, c;
+  bool deep; /* uint16 samples (16-bit PNG) */
+} cli_pixels;
+/* True when `data` starts like a PNG, JPEG or BMP file. */
+bool cli_is_image(const uint8_t *data, size_t size);
+/* True when `data` is an image that the CLI would decode (PNG, JPEG or BMP
+ * that passes the CLI's checks: no JPEG table stb overflows on, no PNG chunk
+ * past the end of the file), with the width and height its header claims.
+ * Decodes no pixels. */
+bool cli_image_header(const uint8_t *data, size_t size, int *w, int *h);
+/* Decodes `size` bytes into `out` with `channels` channels (0: the file's).
+ * Refuses images of more than CLI_IMAGE_MAX_PIXELS pixels from their header.
+ * On error returns CLI_FAIL with `why` filled and nothing to free. */
+int cli_image_decode(const uint8_t *data, size_t size, int channels, cli_pixels *out, char *why,
+                     size_t why_len);
+void cli_pixels_free(cli_pixels *p);
 /* Converts `t` in place to dtype `to` (numeric types only). */
 int cli_tensor_convert(clcnn_tensor *t, clcnn_dtype to, char *why, size_t why_len);
 /* Element i of a tensor as a double (0 for types it cannot read). */

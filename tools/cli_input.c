@@ -1,5 +1,5 @@
 /* Inputs for `clcnn run` and `clcnn bench`: TensorProto .pb files, .npy
- * arrays (a small strict reader), images (stb_image, bilinear resize,
+ * arrays (a small strict reader), images (tools/cli_image.c, bilinear resize,
  * normalisation into NCHW float32), and deterministic pseudo-random data. */
 #include <ctype.h>
 #include <errno.h>
@@ -14,10 +14,6 @@
 #include "cli.h"
 #include "clcnn_config.h"
 #include "onnx_io.h"
-
-#if CLCNN_HAVE_STB
-#include <stb/stb_image.h>
-#endif
 
 #define MAX_ELEMS ((int64_t)1 << 34) /* 16 Gi elements: far beyond any input */
 
@@ -331,96 +327,6 @@ static void resize_bilinear_chw(const float *src, int sw, int sh, int c, float *
 }
 #endif
 
-static bool is_image(const uint8_t *m, size_t n) {
-  return (n >= 8 && memcmp(m, "\x89PNG\r\n\x1a\n", 8) == 0) ||
-         (n >= 3 && m[0] == 0xff && m[1] == 0xd8 && m[2] == 0xff) ||
-         (n >= 2 && m[0] == 'B' && m[1] == 'M');
-}
-
-#if CLCNN_HAVE_STB
-/* stb_image before 2.28 (Debian 12 has a 2022 snapshot) writes past its
- * Huffman tables when a JPEG's DHT segment gives one table more than 256
- * codes (found by fuzz_cli_inputs under ASan). This walks the markers the
- * way stb reads them (bytes past the end read as 0, a stray 0xFF 0x00 in
- * coded data is data) and says whether every table stb would build fits.
- * It may look at more tables than stb does, never at fewer. */
-static bool jpeg_tables_fit(const uint8_t *p, size_t n) {
-#define AT(k) ((k) < n ? p[k] : 0)
-  if (n < 2 || p[0] != 0xff || p[1] != 0xd8) return true; /* not a JPEG */
-  size_t i = 2;
-  while (i < n) {
-    if (p[i] != 0xff) { /* coded data, or bytes stb skips to the next marker */
-      i++;
-      continue;
-    }
-    while (i < n && p[i] == 0xff) i++; /* fill bytes */
-    if (i >= n) break;
-    uint8_t m = p[i++];
-    if (m == 0x00 || m == 0x01 || (m >= 0xd0 && m <= 0xd8)) continue; /* no length */
-    if (m == 0xd9) break;                                              /* EOI */
-    size_t len = (size_t)AT(i) << 8 | AT(i + 1);
-    if (len < 2) break; /* stb stops here */
-    if (m == 0xc4) {
-      long left = (long)len - 2;
-      size_t at = i + 2;
-      while (left > 0) {
-        uint8_t q = AT(at);
-        if ((q >> 4) > 1 || (q & 15) > 3) return true; /* stb refuses the segment */
-        unsigned codes = 0;
-        for (size_t k = 1; k <= 16; k++) codes += AT(at + k);
-        if (codes > 256) return false;
-        at += 17 + codes;
-        left -= 17 + (long)codes;
-      }
-      if (left != 0) return true; /* stb refuses the segment */
-    }
-    i += len;
-  }
-  return true;
-#undef AT
-}
-
-/* stb_image grows its buffer for a PNG's IDAT chunk to the length the chunk
- * claims before reading it: a 93-byte file made it allocate 2 GiB (found by
- * fuzz_cli_inputs). True when every chunk up to IEND lies inside the file,
- * so that stb's buffer stays within twice the file's size. */
-static bool png_chunks_fit(const uint8_t *p, size_t n) {
-  if (n < 8 || memcmp(p, "\x89PNG\r\n\x1a\n", 8) != 0) return true; /* not a PNG */
-  size_t at = 8;
-  while (n - at >= 8) {
-    uint32_t len = (uint32_t)p[at] << 24 | (uint32_t)p[at + 1] << 16 | (uint32_t)p[at + 2] << 8 |
-                   p[at + 3];
-    if (len > n - at - 8) return false;
-    if (memcmp(p + at + 4, "IEND", 4) == 0) return true;
-    at += 8 + (size_t)len;
-    at = n - at >= 4 ? at + 4 : n; /* the CRC */
-  }
-  return true;
-}
-
-/* Why stb_image must not see `data` (NULL: it may). */
-static const char *image_refused(const uint8_t *data, size_t size) {
-  if (size > INT_MAX) return "the file is larger than 2 GiB";
-  if (!jpeg_tables_fit(data, size)) return "a JPEG Huffman table has more than 256 codes";
-  if (!png_chunks_fit(data, size)) return "a PNG chunk runs past the end of the file";
-  return NULL;
-}
-#endif
-
-bool cli_image_header(const uint8_t *data, size_t size, int *w, int *h) {
-#if CLCNN_HAVE_STB
-  int c;
-  return is_image(data, size) && !image_refused(data, size) &&
-         stbi_info_from_memory(data, (int)size, w, h, &c);
-#else
-  (void)data;
-  (void)size;
-  (void)w;
-  (void)h;
-  return false;
-#endif
-}
-
 /* Decodes an image (`size` bytes; `path` names it in messages) into a
  * [1, C, H, W] float32 tensor for input `io`. */
 static int image_load(const char *path, const uint8_t *data, size_t size, const clcnn_io_info *io,
@@ -449,34 +355,13 @@ static int image_load(const char *path, const uint8_t *data, size_t size, const 
     cli_error("--mean/--std: give 1 or %d values for a %d-channel input", ch, ch);
     return CLI_FAIL;
   }
-  const char *refused = image_refused(data, size);
-  if (refused) {
-    cli_error("cannot decode image '%s': %s", path, refused);
+  cli_pixels img;
+  char why[256];
+  if (cli_image_decode(data, size, ch, &img, why, sizeof why)) {
+    cli_error("cannot decode image '%s': %s", path, why);
     return CLI_FAIL;
   }
-  int w, h, c;
-  /* The size from the header first: a file of a few bytes can claim
-   * millions of pixels, which stb_image would allocate and decode (from
-   * nothing: it reads zeros past the end of a BMP) before the check below. */
-  if (cli_image_header(data, size, &w, &h) &&
-      (w <= 0 || h <= 0 || (int64_t)w * h > ((int64_t)1 << 28))) {
-    cli_error("image '%s' is %dx%d: too large", path, w, h);
-    return CLI_FAIL;
-  }
-  /* 16-bit PNGs keep their precision. */
-  bool deep = stbi_is_16_bit_from_memory(data, (int)size);
-  void *px = deep ? (void *)stbi_load_16_from_memory(data, (int)size, &w, &h, &c, ch)
-                  : (void *)stbi_load_from_memory(data, (int)size, &w, &h, &c, ch);
-  if (!px) {
-    const char *r = stbi_failure_reason();
-    cli_error("cannot decode image '%s': %s", path, r ? r : "unknown reason");
-    return CLI_FAIL;
-  }
-  if (w <= 0 || h <= 0 || (int64_t)w * h > ((int64_t)1 << 28)) {
-    stbi_image_free(px);
-    cli_error("image '%s' is %dx%d: too large", path, w, h);
-    return CLI_FAIL;
-  }
+  int w = img.w, h = img.h;
   /* Target size: --size, else --shape, else the model's H, W, else the image's. */
   int64_t th = h, tw = w;
   if (o->size_w > 0) {
@@ -490,7 +375,7 @@ static int image_load(const char *path, const uint8_t *data, size_t size, const 
     if (io->dims[3] > 0) tw = io->dims[3];
   }
   if (th <= 0 || tw <= 0 || th * tw > ((int64_t)1 << 28)) {
-    stbi_image_free(px);
+    cli_pixels_free(&img);
     cli_error("input '%s': cannot resize the image to %lldx%lld", io->name, (long long)tw,
               (long long)th);
     return CLI_FAIL;
@@ -501,15 +386,15 @@ static int image_load(const char *path, const uint8_t *data, size_t size, const 
   if (!src || !dst) {
     free(src);
     free(dst);
-    stbi_image_free(px);
+    cli_pixels_free(&img);
     cli_error("out of memory loading image '%s'", path);
     return CLI_FAIL;
   }
-  if (deep)
-    for (size_t i = 0; i < n; i++) src[i] = ((const uint16_t *)px)[i] / 65535.0f;
+  if (img.deep)
+    for (size_t i = 0; i < n; i++) src[i] = ((const uint16_t *)img.data)[i] / 65535.0f;
   else
-    for (size_t i = 0; i < n; i++) src[i] = ((const unsigned char *)px)[i] / 255.0f;
-  stbi_image_free(px);
+    for (size_t i = 0; i < n; i++) src[i] = ((const unsigned char *)img.data)[i] / 255.0f;
+  cli_pixels_free(&img);
   resize_bilinear_chw(src, w, h, ch, dst, (int)tw, (int)th);
   free(src);
   size_t plane = (size_t)th * (size_t)tw;
@@ -642,7 +527,7 @@ int cli_input_from_memory(const clcnn_io_info *io, const cli_input_opts *o, cons
       cli_error("input '%s': %s: %s", io->name, file, why);
       return CLI_FAIL;
     }
-  } else if (is_image(data, size)) {
+  } else if (cli_is_image(data, size)) {
     if (image_load(file, data, size, io, o, &in->t)) return CLI_FAIL;
   } else {
     clcnn_err err = {0};

@@ -13,7 +13,6 @@
 #include "onnx_io.h"
 
 #if CLCNN_HAVE_STB
-#include <stb/stb_image.h>
 #include <stb/stb_image_write.h>
 /* In libstb (stb_image_write.c) but not declared by its header. */
 unsigned char *stbi_zlib_compress(unsigned char *data, int data_len, int *out_len, int quality);
@@ -514,23 +513,31 @@ static int tile_progress(void *user, int done, int total) {
 static int load_image_tensor(const run_args *a, const char *path, const clcnn_io_info *io,
                              clcnn_tensor *t) {
 #if CLCNN_HAVE_STB
-  int w, h, c;
-  bool deep = stbi_is_16_bit(path);
-  void *px = deep ? (void *)stbi_load_16(path, &w, &h, &c, 0) : (void *)stbi_load(path, &w, &h, &c, 0);
-  if (!px) {
-    const char *r = stbi_failure_reason();
-    cli_error("--tile: cannot decode image '%s': %s (--tile takes PNG, JPEG or BMP images)", path,
-              r ? r : "unknown reason");
+  void *file;
+  size_t size;
+  clcnn_err err = {0};
+  if (onnx_read_file(path, &file, &size, &err)) {
+    cli_error("--tile: %s", err.msg);
     return CLI_FAIL;
   }
+  cli_pixels px;
+  char why[256];
+  int drc = cli_image_decode(file, size, 0, &px, why, sizeof why);
+  free(file);
+  if (drc) {
+    cli_error("--tile: cannot decode image '%s': %s (--tile takes PNG, JPEG or BMP images)", path,
+              why);
+    return CLI_FAIL;
+  }
+  int w = px.w, h = px.h, c = px.c;
   int mc = io->rank == 4 && io->dims[1] > 0 ? (int)io->dims[1] : c <= 2 ? 1 : 3;
   if (mc > 4 || !mean_std_fit(a, mc) || (int64_t)w * h * mc > ((int64_t)1 << 31)) {
     if (mc > 4) cli_error("--tile: input '%s' has %d channels; an image gives 1 to 4", io->name, mc);
     else if ((int64_t)w * h * mc > ((int64_t)1 << 31)) cli_error("image '%s' is too large", path);
-    stbi_image_free(px);
+    cli_pixels_free(&px);
     return CLI_FAIL;
   }
-  clcnn_image img = {px, w, h, c, deep ? CLCNN_PIXEL_UINT16 : CLCNN_PIXEL_UINT8, 0};
+  clcnn_image img = {px.data, w, h, c, px.deep ? CLCNN_PIXEL_UINT16 : CLCNN_PIXEL_UINT8, 0};
   clcnn_image_options o;
   image_opts_from_args(a, mc, &o);
   *t = (clcnn_tensor){CLCNN_DTYPE_FLOAT32, 4, {1, mc, h, w}, NULL};
@@ -539,10 +546,10 @@ static int load_image_tensor(const run_args *a, const char *path, const clcnn_io
     cli_error("image '%s': %s", path, t->data ? clcnn_last_error() : "out of memory");
     free(t->data);
     t->data = NULL;
-    stbi_image_free(px);
+    cli_pixels_free(&px);
     return CLI_FAIL;
   }
-  stbi_image_free(px);
+  cli_pixels_free(&px);
   return CLI_OK;
 #else
   (void)a, (void)io, (void)t;

@@ -243,6 +243,18 @@ if grep -q '^#define CLCNN_HAVE_STB 1' "$(dirname "$CLCNN")/../clcnn_config.h" 2
   run_rc fail "run JPEG with a Huffman table of more than 256 codes" -- run "$N" --device cpu \
     --input "$T/huffman.jpg" &&
     { grep -q 'more than 256 codes' "$T/err" || bad "Huffman JPEG: $(cat "$T/err")"; }
+  # A JPEG whose scan uses a Huffman table it never defines: Debian's
+  # stb_image decodes it with a table it never filled and, depending on what
+  # the heap held, failed its own assertion and aborted (fuzzer, in CI).
+  tail -c +2 "$SRC/tests/fuzz/corpus/fuzz_cli_inputs/regress_jpeg_scan_uses_undefined_huffman_table.jpg" \
+    >"$T/undef.jpg"
+  for how in "--input" "--tile 8x8 --input"; do
+    # shellcheck disable=SC2086
+    run_rc fail "run $how JPEG whose scan uses an undefined Huffman table" -- run "$N" \
+      --device cpu $how "$T/undef.jpg" &&
+      { grep -q 'Huffman table that the file does not define' "$T/err" ||
+        bad "undefined-table JPEG ($how): $(cat "$T/err")"; }
+  done
 fi
 run_rc fail "run --output-dir that is a file" -- run "$N" --device cpu --output-dir "$FIX/x.npy"
 run_rc fail "run --std 0" -- run "$N" --device cpu --std 0
