@@ -23,6 +23,11 @@ typedef enum op_id {
 int op_lookup(const char *domain, const char *op_type);
 /* ONNX name of an operator id ("?" for an invalid id). */
 const char *op_name(int op);
+/* True when some version of operator `op`'s ONNX schema defines an attribute
+ * called `name` (runtime/op_attrs.def). */
+bool op_attr_known(int op, const char *name);
+/* The attribute names of `op`, comma-separated, into buf ("none" if it has none). */
+void op_attr_list(int op, char *buf, size_t len);
 
 /* ---------------------------------------------------------------- errors */
 

@@ -551,6 +551,21 @@ static void parse_nodes(ir_graph *g, clcnn_err *problems) {
                    n->name, n->op_type);
       continue;
     }
+    /* An attribute no version of the operator defines is a mistake (a
+     * misspelt `perm` would silently give the default); onnxruntime
+     * refuses such nodes too. */
+    int bad = -1;
+    for (int j = 0; j < n->nattr && bad < 0; j++)
+      if (n->attr[j].name && !op_attr_known(n->op, n->attr[j].name)) bad = j;
+    if (bad >= 0) {
+      char known[512];
+      op_attr_list(n->op, known, sizeof known);
+      err_append(problems, CLCNN_ERROR_INVALID_MODEL,
+                 "node '%s' (%s): unknown attribute '%s' (%s takes: %s)", n->name, n->op_type,
+                 n->attr[bad].name, n->op_type, known);
+      n->op = -1; /* never reaches a backend */
+      continue;
+    }
     const op_front *f = op_front_get(n->op);
     if (f->params_size && !n->params) {
       n->params = calloc(1, f->params_size);

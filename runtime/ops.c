@@ -1,4 +1,5 @@
 /* The operator registry: everything here is generated from ops.def. */
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
@@ -24,6 +25,29 @@ int op_lookup(const char *domain, const char *op_type) {
 
 const char *op_name(int op) {
   return (op >= 0 && op < CLCNN_OP_COUNT) ? op_names[op] : "?";
+}
+
+/* NULL-terminated attribute names per operator, from ONNX's schemas. */
+static const char *const *const op_attrs[CLCNN_OP_COUNT] = {
+#define ATTRS(ID, ...) [CLCNN_OP_##ID] = (const char *const[]){__VA_ARGS__},
+#include "op_attrs.def"
+#undef ATTRS
+};
+
+bool op_attr_known(int op, const char *name) {
+  if (op < 0 || op >= CLCNN_OP_COUNT || !op_attrs[op]) return false;
+  for (const char *const *a = op_attrs[op]; *a; a++)
+    if (strcmp(*a, name) == 0) return true;
+  return false;
+}
+
+void op_attr_list(int op, char *buf, size_t len) {
+  size_t at = 0;
+  buf[0] = 0;
+  if (op >= 0 && op < CLCNN_OP_COUNT && op_attrs[op])
+    for (const char *const *a = op_attrs[op]; *a && at < len; a++)
+      at += (size_t)snprintf(buf + at, len - at, "%s%s", at ? ", " : "", *a);
+  if (!buf[0]) snprintf(buf, len, "none");
 }
 
 /* A node with no params and one output whose shape equals its first input's. */

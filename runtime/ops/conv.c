@@ -23,17 +23,6 @@ int64_t window_numel(int rank, const int64_t *dims) {
   return p > NUMEL_MAX ? -1 : p;
 }
 
-static clcnn_status check_attr_names(const ir_node *n, const char *const *names, clcnn_err *err) {
-  for (int i = 0; i < n->nattr; i++) {
-    bool known = false;
-    for (const char *const *s = names; *s && !known; s++) known = strcmp(n->attr[i].name, *s) == 0;
-    if (!known)
-      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "unknown attribute '%s' (opset %d)",
-                     n->attr[i].name, n->opset);
-  }
-  return CLCNN_OK;
-}
-
 static clcnn_status check_arity(const ir_node *n, int min_in, int max_in, int max_out,
                                 clcnn_err *err) {
   if (n->nin < min_in || n->nin > max_in)
@@ -236,17 +225,10 @@ clcnn_status window_resolve(const window_attrs *a, int nspatial, const int64_t *
 
 /* ------------------------------------------------------------ Conv family */
 
-static const char *const conv_attr_names[] = {"auto_pad", "dilations", "group", "kernel_shape",
-                                              "pads",     "strides",   NULL};
-static const char *const convt_attr_names[] = {"auto_pad",     "dilations",      "group",
-                                               "kernel_shape", "output_padding", "output_shape",
-                                               "pads",         "strides",        NULL};
-
 static clcnn_status conv_parse_common(const ir_node *n, conv_params *p, bool transpose,
                                       clcnn_err *err) {
   clcnn_status st = check_arity(n, 2, 3, 1, err);
   if (st) return st;
-  if ((st = check_attr_names(n, transpose ? convt_attr_names : conv_attr_names, err))) return st;
   if ((st = window_parse(n, &p->win, err))) return st;
   if ((st = get_int(n, "group", 1, &p->group, err))) return st;
   if (p->group < 1 || p->group > ((int64_t)1 << 31))

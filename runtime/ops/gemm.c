@@ -21,17 +21,6 @@ static int64_t numel_checked(int rank, const int64_t *dims) {
   return p;
 }
 
-static clcnn_status check_attr_names(const ir_node *n, const char *const *names, clcnn_err *err) {
-  for (int i = 0; i < n->nattr; i++) {
-    bool known = false;
-    for (const char *const *s = names; *s && !known; s++) known = strcmp(n->attr[i].name, *s) == 0;
-    if (!known)
-      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "unknown attribute '%s' (opset %d)",
-                     n->attr[i].name, n->opset);
-  }
-  return CLCNN_OK;
-}
-
 static clcnn_status check_arity(const ir_node *n, int min_in, int max_in, clcnn_err *err) {
   if (n->nin < min_in || n->nin > max_in)
     return err_set(err, CLCNN_ERROR_INVALID_MODEL, "expects %d to %d inputs, got %d", min_in,
@@ -61,11 +50,9 @@ static clcnn_status need_float(const ir_value *v, const char *what, clcnn_err *e
 static clcnn_status gemm_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
   (void)g;
   gemm_params *p = n->params;
-  static const char *const names[] = {"alpha", "beta", "transA", "transB", NULL};
   /* C is required before opset 11. */
   clcnn_status st = check_arity(n, n->opset >= 11 ? 2 : 3, 3, err);
   if (st) return st;
-  if ((st = check_attr_names(n, names, err))) return st;
   static const char *const fnames[2] = {"alpha", "beta"};
   float *fv[2] = {&p->alpha, &p->beta};
   for (int i = 0; i < 2; i++) {
@@ -152,10 +139,7 @@ static double gemm_flops(const ir_graph *g, const ir_node *n) {
 
 static clcnn_status matmul_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
   (void)g;
-  static const char *const names[] = {NULL};
-  clcnn_status st = check_arity(n, 2, 2, err);
-  if (st) return st;
-  return check_attr_names(n, names, err);
+  return check_arity(n, 2, 2, err);
 }
 
 clcnn_status matmul_resolve(const clcnn_tensor *at, const clcnn_tensor *bt, matmul_params *p,

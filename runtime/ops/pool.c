@@ -5,17 +5,6 @@
 
 #include "pool.h"
 
-static clcnn_status check_attr_names(const ir_node *n, const char *const *names, clcnn_err *err) {
-  for (int i = 0; i < n->nattr; i++) {
-    bool known = false;
-    for (const char *const *s = names; *s && !known; s++) known = strcmp(n->attr[i].name, *s) == 0;
-    if (!known)
-      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "unknown attribute '%s' (opset %d)",
-                     n->attr[i].name, n->opset);
-  }
-  return CLCNN_OK;
-}
-
 /* A 0/1 int attribute. */
 static clcnn_status get_flag(const ir_node *n, const char *name, int *out, clcnn_err *err) {
   const ir_attr *a = ir_attr_find(n, name);
@@ -41,29 +30,19 @@ static clcnn_status check_io(const ir_node *n, int max_out, clcnn_err *err) {
 static clcnn_status pool_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
   (void)g;
   pool_params *p = n->params;
-  static const char *const max_names[] = {"auto_pad", "ceil_mode",     "dilations", "kernel_shape",
-                                          "pads",     "storage_order", "strides",   NULL};
-  static const char *const avg_names[] = {
-      "auto_pad",     "ceil_mode", "count_include_pad", "dilations",
-      "kernel_shape", "pads",      "strides",           NULL};
-  static const char *const lp_names[] = {"auto_pad", "ceil_mode", "dilations", "kernel_shape",
-                                         "p",        "pads",      "strides",   NULL};
   clcnn_status st;
   switch (n->op) {
     case CLCNN_OP_MAXPOOL:
       p->kind = POOL_MAX;
       st = check_io(n, n->opset >= 8 ? 2 : 1, err);
-      if (!st) st = check_attr_names(n, max_names, err);
       break;
     case CLCNN_OP_AVERAGEPOOL:
       p->kind = POOL_AVG;
       st = check_io(n, 1, err);
-      if (!st) st = check_attr_names(n, avg_names, err);
       break;
     default:
       p->kind = POOL_LP;
       st = check_io(n, 1, err);
-      if (!st) st = check_attr_names(n, lp_names, err);
       break;
   }
   if (st) return st;
@@ -156,10 +135,8 @@ static double pool_flops(const ir_graph *g, const ir_node *n) {
 static clcnn_status global_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
   (void)g;
   pool_params *p = n->params;
-  static const char *const names[] = {NULL};
   clcnn_status st = check_io(n, 1, err);
   if (st) return st;
-  if ((st = check_attr_names(n, names, err))) return st;
   p->kind = n->op == CLCNN_OP_GLOBALMAXPOOL ? POOL_MAX : POOL_AVG;
   p->global = 1;
   return CLCNN_OK;

@@ -523,6 +523,43 @@ START_TEST(bad_attributes) {
 }
 END_TEST
 
+/* An attribute that no version of the operator defines is refused at load,
+ * named, with the ones the operator takes (a misspelt `perm` used to be
+ * ignored: Transpose then reversed the axes); one that only an old opset
+ * defined (BatchNormalization's `spatial`) still loads. */
+START_TEST(unknown_attribute_refused) {
+  mb *b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 3, (int64_t[]){2, 3, 4});
+  mb_node(b, "Transpose", "x", "y", 1, (mb_attr[]){MB_INTS("pe\xc6m", 0, 2, 1)});
+  mb_output(b, "y");
+  size_t len;
+  uint8_t *bytes = mb_pack(b, &len);
+  ck_assert_int_eq(load_fails(bytes, len, NULL), CLCNN_ERROR_INVALID_MODEL);
+  const char *msg = clcnn_last_error();
+  ck_assert_msg(strstr(msg, "unknown attribute 'pe\xc6m'") && strstr(msg, "takes: perm"), "%s",
+                msg);
+  free(bytes);
+  mb_free(b);
+
+  b = mb_new(7);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){1, 2, 2, 2});
+  for (int i = 0; i < 4; i++) {
+    static const char *names[4] = {"s", "bias", "mean", "var"};
+    mb_init_f32(b, names[i], 1, (int64_t[]){2}, (const float[]){1.0f, 1.0f});
+  }
+  mb_node(b, "BatchNormalization", "x,s,bias,mean,var", "y", 2,
+          (mb_attr[]){MB_INT("spatial", 1), MB_FLOAT("epsilon", 1e-5f)});
+  mb_output(b, "y");
+  bytes = mb_pack(b, &len);
+  clcnn_model *m = NULL;
+  ck_assert_msg(clcnn_model_load_memory(ctx, bytes, len, NULL, &m) == CLCNN_OK, "%s",
+                clcnn_last_error());
+  clcnn_model_free(m);
+  free(bytes);
+  mb_free(b);
+}
+END_TEST
+
 int main(int argc, char **argv) {
   snprintf(sample_path, sizeof sample_path, "%s",
            argc > 1 ? argv[1] : "examples/sample_cnn.onnx");
@@ -543,6 +580,7 @@ int main(int argc, char **argv) {
   tcase_add_test(tc, unsupported_listed_at_once);
   tcase_add_test(tc, wrong_input_name_and_shape);
   tcase_add_test(tc, bad_attributes);
+  tcase_add_test(tc, unknown_attribute_refused);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
