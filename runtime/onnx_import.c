@@ -122,6 +122,8 @@ clcnn_status onnx_tensor_decode(const void *proto, const char *base_dir, clcnn_t
       case CLCNN_DTYPE_FLOAT32: have = tp->n_float_data; break;
       case CLCNN_DTYPE_INT64: have = tp->n_int64_data; break;
       case CLCNN_DTYPE_FLOAT64: have = tp->n_double_data; break;
+      case CLCNN_DTYPE_UINT32:
+      case CLCNN_DTYPE_UINT64: have = tp->n_uint64_data; break;
       case CLCNN_DTYPE_INT32:
       case CLCNN_DTYPE_INT8:
       case CLCNN_DTYPE_UINT8:
@@ -158,6 +160,12 @@ clcnn_status onnx_tensor_decode(const void *proto, const char *base_dir, clcnn_t
         break;
       case CLCNN_DTYPE_FLOAT64:
         if (bytes) memcpy(data, tp->double_data, bytes);
+        break;
+      case CLCNN_DTYPE_UINT64:
+        if (bytes) memcpy(data, tp->uint64_data, bytes);
+        break;
+      case CLCNN_DTYPE_UINT32:
+        for (size_t i = 0; i < n; i++) ((uint32_t *)data)[i] = (uint32_t)tp->uint64_data[i];
         break;
       default:
         for (size_t i = 0; i < (bits ? bytes : n); i++) {

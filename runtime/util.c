@@ -60,6 +60,8 @@ size_t dtype_size(clcnn_dtype dt) {
     case CLCNN_DTYPE_INT2: return 1; /* one element per byte (clcnn.h) */
     case CLCNN_DTYPE_INT32: return 4;
     case CLCNN_DTYPE_INT64: return 8;
+    case CLCNN_DTYPE_UINT32: return 4;
+    case CLCNN_DTYPE_UINT64: return 8;
     case CLCNN_DTYPE_BOOL: return 1;
     case CLCNN_DTYPE_FLOAT16: return 2;
     case CLCNN_DTYPE_FLOAT64: return 8;
@@ -85,6 +87,8 @@ bool dtype_int_range(clcnn_dtype dt, int64_t *lo, int64_t *hi) {
     case CLCNN_DTYPE_INT16: *lo = -32768, *hi = 32767; return true;
     case CLCNN_DTYPE_INT32: *lo = INT32_MIN, *hi = INT32_MAX; return true;
     case CLCNN_DTYPE_INT64: *lo = INT64_MIN, *hi = INT64_MAX; return true;
+    case CLCNN_DTYPE_UINT32: *lo = 0, *hi = UINT32_MAX; return true;
+    case CLCNN_DTYPE_UINT64: *lo = 0, *hi = INT64_MAX; return true; /* as far as int64 goes */
     case CLCNN_DTYPE_UINT4: *lo = 0, *hi = 15; return true;
     case CLCNN_DTYPE_INT4: *lo = -8, *hi = 7; return true;
     case CLCNN_DTYPE_UINT2: *lo = 0, *hi = 3; return true;
@@ -106,6 +110,8 @@ const char *dtype_name(clcnn_dtype dt) {
     case CLCNN_DTYPE_INT2: return "int2";
     case CLCNN_DTYPE_INT32: return "int32";
     case CLCNN_DTYPE_INT64: return "int64";
+    case CLCNN_DTYPE_UINT32: return "uint32";
+    case CLCNN_DTYPE_UINT64: return "uint64";
     case CLCNN_DTYPE_BOOL: return "bool";
     case CLCNN_DTYPE_FLOAT16: return "float16";
     case CLCNN_DTYPE_FLOAT64: return "float64";
@@ -204,6 +210,11 @@ int64_t tensor_get_i64(const clcnn_tensor *t, int64_t i) {
     case CLCNN_DTYPE_UINT2: return ((const uint8_t *)t->data)[i];
     case CLCNN_DTYPE_INT16: return ((const int16_t *)t->data)[i];
     case CLCNN_DTYPE_UINT16: return ((const uint16_t *)t->data)[i];
+    case CLCNN_DTYPE_UINT32: return ((const uint32_t *)t->data)[i];
+    case CLCNN_DTYPE_UINT64: { /* saturated: shape values never come near */
+      uint64_t v = ((const uint64_t *)t->data)[i];
+      return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+    }
     case CLCNN_DTYPE_BOOL: return ((const uint8_t *)t->data)[i] != 0;
     case CLCNN_DTYPE_FLOAT32: return (int64_t)((const float *)t->data)[i];
     case CLCNN_DTYPE_FLOAT64: return (int64_t)((const double *)t->data)[i];
@@ -216,6 +227,7 @@ double tensor_get_f64(const clcnn_tensor *t, int64_t i) {
     case CLCNN_DTYPE_FLOAT32: return ((const float *)t->data)[i];
     case CLCNN_DTYPE_FLOAT16: return f16_to_float(((const uint16_t *)t->data)[i]);
     case CLCNN_DTYPE_FLOAT64: return ((const double *)t->data)[i];
+    case CLCNN_DTYPE_UINT64: return (double)((const uint64_t *)t->data)[i];
     default: return (double)tensor_get_i64(t, i);
   }
 }

@@ -111,8 +111,8 @@ int cli_input_from_memory(const clcnn_io_info *io, const cli_input_opts *o, cons
                           const uint8_t *data, size_t size, cli_input *in);
 void cli_input_free(cli_input *in);
 
-/* Strict .npy reader (v1/v2/v3; <f4 <f8 <f2 <i8 <i4 |u1 |b1; C order). On error
- * returns non-zero with `why` filled. */
+/* Strict .npy reader (v1/v2/v3; <f4 <f8 <f2 <i8 <i4 <i2 |i1 <u8 <u4 <u2 |u1 |b1; C
+ * order). On error returns non-zero with `why` filled. */
 int cli_npy_load(const char *path, clcnn_tensor *out, char *why, size_t why_len);
 /* The same reader on the `size` bytes of a .npy file in memory. */
 int cli_npy_parse(const void *data, size_t size, clcnn_tensor *out, char *why, size_t why_len);

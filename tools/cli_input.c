@@ -20,18 +20,7 @@
 /* ------------------------------------------------------------- tensors */
 
 double cli_tensor_get(const clcnn_tensor *t, int64_t i) {
-  if (!t->data) return 0;
-  switch (t->dtype) {
-    case CLCNN_DTYPE_FLOAT32: return ((const float *)t->data)[i];
-    case CLCNN_DTYPE_FLOAT64: return ((const double *)t->data)[i];
-    case CLCNN_DTYPE_FLOAT16: return f16_to_float(((const uint16_t *)t->data)[i]);
-    case CLCNN_DTYPE_INT64: return (double)((const int64_t *)t->data)[i];
-    case CLCNN_DTYPE_INT32: return ((const int32_t *)t->data)[i];
-    case CLCNN_DTYPE_INT8: return ((const int8_t *)t->data)[i];
-    case CLCNN_DTYPE_UINT8: return ((const uint8_t *)t->data)[i];
-    case CLCNN_DTYPE_BOOL: return ((const uint8_t *)t->data)[i] != 0;
-    default: return 0;
-  }
+  return t->data ? tensor_get_f64(t, i) : 0;
 }
 
 static bool convertible(clcnn_dtype d) {
@@ -43,6 +32,10 @@ static bool convertible(clcnn_dtype d) {
     case CLCNN_DTYPE_INT32:
     case CLCNN_DTYPE_INT8:
     case CLCNN_DTYPE_UINT8:
+    case CLCNN_DTYPE_INT16:
+    case CLCNN_DTYPE_UINT16:
+    case CLCNN_DTYPE_UINT32:
+    case CLCNN_DTYPE_UINT64:
     case CLCNN_DTYPE_BOOL: return true;
     default: return false;
   }
@@ -57,6 +50,10 @@ static void tensor_put(clcnn_tensor *t, int64_t i, double v) {
     case CLCNN_DTYPE_INT32: ((int32_t *)t->data)[i] = (int32_t)v; break;
     case CLCNN_DTYPE_INT8: ((int8_t *)t->data)[i] = (int8_t)v; break;
     case CLCNN_DTYPE_UINT8: ((uint8_t *)t->data)[i] = (uint8_t)v; break;
+    case CLCNN_DTYPE_INT16: ((int16_t *)t->data)[i] = (int16_t)v; break;
+    case CLCNN_DTYPE_UINT16: ((uint16_t *)t->data)[i] = (uint16_t)v; break;
+    case CLCNN_DTYPE_UINT32: ((uint32_t *)t->data)[i] = (uint32_t)v; break;
+    case CLCNN_DTYPE_UINT64: ((uint64_t *)t->data)[i] = (uint64_t)v; break;
     case CLCNN_DTYPE_BOOL: ((uint8_t *)t->data)[i] = v != 0; break;
     default: break;
   }
@@ -73,6 +70,11 @@ static bool value_range(clcnn_dtype d, double *lo, double *hi) {
     case CLCNN_DTYPE_INT32: *lo = INT32_MIN, *hi = INT32_MAX; return true;
     case CLCNN_DTYPE_INT8: *lo = INT8_MIN, *hi = INT8_MAX; return true;
     case CLCNN_DTYPE_UINT8: *lo = 0, *hi = UINT8_MAX; return true;
+    case CLCNN_DTYPE_INT16: *lo = INT16_MIN, *hi = INT16_MAX; return true;
+    case CLCNN_DTYPE_UINT16: *lo = 0, *hi = UINT16_MAX; return true;
+    case CLCNN_DTYPE_UINT32: *lo = 0, *hi = UINT32_MAX; return true;
+    /* The largest double below 2^64, as for int64 above. */
+    case CLCNN_DTYPE_UINT64: *lo = 0, *hi = 18446744073709549568.0; return true;
     default: return false;
   }
 }
@@ -265,13 +267,17 @@ int cli_npy_parse(const void *data, size_t size, clcnn_tensor *out, char *why, s
     const char *descr;
     clcnn_dtype dtype;
   } types[] = {{"<f4", CLCNN_DTYPE_FLOAT32}, {"<f8", CLCNN_DTYPE_FLOAT64},
-               {"<f2", CLCNN_DTYPE_FLOAT16},
-               {"<i8", CLCNN_DTYPE_INT64},   {"<i4", CLCNN_DTYPE_INT32},
+               {"<f2", CLCNN_DTYPE_FLOAT16}, {"<i8", CLCNN_DTYPE_INT64},
+               {"<i4", CLCNN_DTYPE_INT32},   {"<i2", CLCNN_DTYPE_INT16},
+               {"|i1", CLCNN_DTYPE_INT8},    {"<u8", CLCNN_DTYPE_UINT64},
+               {"<u4", CLCNN_DTYPE_UINT32},  {"<u2", CLCNN_DTYPE_UINT16},
                {"|u1", CLCNN_DTYPE_UINT8},   {"|b1", CLCNN_DTYPE_BOOL}};
   clcnn_dtype dt = CLCNN_DTYPE_UNDEFINED;
   for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
     if (strcmp(descr, types[i].descr) == 0) dt = types[i].dtype;
-  if (!dt) FAIL(".npy dtype '%s' is not supported (<f4 <f8 <f2 <i8 <i4 |u1 |b1 are)", descr);
+  if (!dt)
+    FAIL(".npy dtype '%s' is not supported (<f4 <f8 <f2 <i8 <i4 <i2 |i1 <u8 <u4 <u2 |u1 |b1 are)",
+         descr);
   int64_t numel = 1;
   for (int i = 0; i < rank; i++) {
     if (dims[i] && numel > MAX_ELEMS / dims[i]) FAIL(".npy shape is too large");

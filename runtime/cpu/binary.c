@@ -133,7 +133,14 @@ static inline int32_t div_i32(int32_t a, int32_t b) {
   return b == 0 ? 0 : b == -1 ? (int32_t)(0u - (uint32_t)a) : a / b;
 }
 static inline int8_t div_i8(int8_t a, int8_t b) { return b == 0 ? 0 : (int8_t)(a / b); }
-static inline uint8_t div_u8(uint8_t a, uint8_t b) { return b == 0 ? 0 : (uint8_t)(a / b); }
+static inline int16_t div_i16(int16_t a, int16_t b) { return b == 0 ? 0 : (int16_t)(a / b); }
+#define UDIV(P, T) \
+  static inline T div_##P(T a, T b) { return b == 0 ? 0 : (T)(a / b); }
+UDIV(u8, uint8_t)
+UDIV(u16, uint16_t)
+UDIV(u32, uint32_t)
+UDIV(u64, uint64_t)
+#undef UDIV
 
 /* Integer remainders: x mod 0 gives 0 (and x mod -1 is 0, where C's
  * MIN % -1 would trap). fmod: the sign of the dividend (C's %); mod: the
@@ -149,9 +156,17 @@ static inline uint8_t div_u8(uint8_t a, uint8_t b) { return b == 0 ? 0 : (uint8_
 INT_MOD(i64, int64_t)
 INT_MOD(i32, int32_t)
 INT_MOD(i8, int8_t)
+INT_MOD(i16, int16_t)
 #undef INT_MOD
-static inline uint8_t fmod_u8(uint8_t a, uint8_t b) { return b == 0 ? 0 : (uint8_t)(a % b); }
-static inline uint8_t mod_u8(uint8_t a, uint8_t b) { return fmod_u8(a, b); }
+/* Unsigned: both remainders are C's. */
+#define UINT_MOD(P, T)                                                                  \
+  static inline T fmod_##P(T a, T b) { return b == 0 ? 0 : (T)(a % b); }              \
+  static inline T mod_##P(T a, T b) { return fmod_##P(a, b); }
+UINT_MOD(u8, uint8_t)
+UINT_MOD(u16, uint16_t)
+UINT_MOD(u32, uint32_t)
+UINT_MOD(u64, uint64_t)
+#undef UINT_MOD
 
 /* Integers wrap on overflow (computed unsigned: no undefined behaviour). */
 #define INT_KERNELS(P, T, U)                        \
@@ -167,6 +182,10 @@ INT_KERNELS(i64, int64_t, uint64_t)
 INT_KERNELS(i32, int32_t, uint32_t)
 INT_KERNELS(i8, int8_t, uint32_t)
 INT_KERNELS(u8, uint8_t, uint32_t)
+INT_KERNELS(i16, int16_t, uint32_t)
+INT_KERNELS(u16, uint16_t, uint32_t)
+INT_KERNELS(u32, uint32_t, uint32_t)
+INT_KERNELS(u64, uint64_t, uint64_t)
 #undef INT_KERNELS
 
 /* Comparisons (output bool, one byte 0 or 1) of every computing type; bool
@@ -183,6 +202,10 @@ CMP_KERNELS(i64, int64_t)
 CMP_KERNELS(i32, int32_t)
 CMP_KERNELS(i8, int8_t)
 CMP_KERNELS(u8, uint8_t)
+CMP_KERNELS(i16, int16_t)
+CMP_KERNELS(u16, uint16_t)
+CMP_KERNELS(u32, uint32_t)
+CMP_KERNELS(u64, uint64_t)
 #undef CMP_KERNELS
 
 /* Logic on bool bytes (any non-zero byte is true). */
@@ -227,11 +250,18 @@ static inline double load_f64(const void *p, clcnn_dtype t, int64_t i) {
   switch (t) {
     case CLCNN_DTYPE_FLOAT32: return ((const float *)p)[i];
     case CLCNN_DTYPE_INT64: return (double)((const int64_t *)p)[i];
+    case CLCNN_DTYPE_UINT64: return (double)((const uint64_t *)p)[i];
+    case CLCNN_DTYPE_UINT32: return ((const uint32_t *)p)[i];
     default: return ((const int32_t *)p)[i];
   }
 }
 static inline int64_t load_i64(const void *p, clcnn_dtype t, int64_t i) {
-  return t == CLCNN_DTYPE_INT64 ? ((const int64_t *)p)[i] : ((const int32_t *)p)[i];
+  switch (t) {
+    case CLCNN_DTYPE_INT64:
+    case CLCNN_DTYPE_UINT64: return ((const int64_t *)p)[i]; /* the bits: powers wrap */
+    case CLCNN_DTYPE_UINT32: return ((const uint32_t *)p)[i];
+    default: return ((const int32_t *)p)[i];
+  }
 }
 static int64_t ipow(int64_t base, int64_t e) {
   if (e < 0) return base == 1 ? 1 : base == -1 ? ((e & 1) ? -1 : 1) : 0;
@@ -298,6 +328,10 @@ static const row_fn *find_kernels(int op, clcnn_dtype dt, int fmod_flag) {
     case CLCNN_DTYPE_INT32: BY_TYPE(i32)
     case CLCNN_DTYPE_INT8: BY_TYPE(i8)
     case CLCNN_DTYPE_UINT8: BY_TYPE(u8)
+    case CLCNN_DTYPE_INT16: BY_TYPE(i16)
+    case CLCNN_DTYPE_UINT16: BY_TYPE(u16)
+    case CLCNN_DTYPE_UINT32: BY_TYPE(u32)
+    case CLCNN_DTYPE_UINT64: BY_TYPE(u64)
     case CLCNN_DTYPE_BOOL:
       switch (op) {
         case CLCNN_OP_AND: return b_and;

@@ -448,7 +448,7 @@ static int cmp_i_asc(const void *a, const void *b) {
       for (int64_t j = 0; j < p->inner; j++) {                                       \
         const T *row = xs + o * p->len * p->inner + j;                               \
         C *c = buf;                                                                  \
-        for (int64_t t = 0; t < p->len; t++) c[t] = (C){(KEY)row[t * p->inner], t};  \
+        for (int64_t t = 0; t < p->len; t++) c[t] = (C){KEY(row[t * p->inner]), t};  \
         qsort(c, (size_t)p->len, sizeof(C), CMP);                                    \
         int64_t base = o * p->k * p->inner + j;                                      \
         for (int64_t t = 0; t < p->k; t++) {                                         \
@@ -457,6 +457,9 @@ static int cmp_i_asc(const void *a, const void *b) {
         }                                                                            \
       }                                                                              \
   } while (0)
+
+/* uint64 as an int64 key of the same order. */
+static inline int64_t u64_key(uint64_t v) { return (int64_t)(v ^ ((uint64_t)1 << 63)); }
 
 static clcnn_status topk_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
                              int nout, clcnn_err *err) {
@@ -469,16 +472,19 @@ static clcnn_status topk_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
   if (!buf) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   switch (x->dtype) {
     case CLCNN_DTYPE_FLOAT32:
-      TOPK_ROWS(float, topk_f, double, p->largest ? cmp_f_desc : cmp_f_asc);
+      TOPK_ROWS(float, topk_f, (double), p->largest ? cmp_f_desc : cmp_f_asc);
       break;
     case CLCNN_DTYPE_FLOAT64:
-      TOPK_ROWS(double, topk_f, double, p->largest ? cmp_f_desc : cmp_f_asc);
+      TOPK_ROWS(double, topk_f, (double), p->largest ? cmp_f_desc : cmp_f_asc);
       break;
     case CLCNN_DTYPE_INT64:
-      TOPK_ROWS(int64_t, topk_i, int64_t, p->largest ? cmp_i_desc : cmp_i_asc);
+      TOPK_ROWS(int64_t, topk_i, (int64_t), p->largest ? cmp_i_desc : cmp_i_asc);
       break;
     case CLCNN_DTYPE_INT32:
-      TOPK_ROWS(int32_t, topk_i, int64_t, p->largest ? cmp_i_desc : cmp_i_asc);
+      TOPK_ROWS(int32_t, topk_i, (int64_t), p->largest ? cmp_i_desc : cmp_i_asc);
+      break;
+    case CLCNN_DTYPE_UINT64:
+      TOPK_ROWS(uint64_t, topk_i, u64_key, p->largest ? cmp_i_desc : cmp_i_asc);
       break;
     default:
       free(buf);

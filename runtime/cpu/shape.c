@@ -141,6 +141,12 @@ static void read_i(clcnn_dtype dt, const void *src, size_t n, int64_t *v) {
     case CLCNN_DTYPE_UINT16:
       for (size_t i = 0; i < n; i++) v[i] = ((const uint16_t *)src)[i];
       break;
+    case CLCNN_DTYPE_UINT32:
+      for (size_t i = 0; i < n; i++) v[i] = ((const uint32_t *)src)[i];
+      break;
+    case CLCNN_DTYPE_UINT64: /* the bits: exact for the integer casts, which wrap */
+      memcpy(v, src, n * sizeof(int64_t));
+      break;
     case CLCNN_DTYPE_BOOL:
       for (size_t i = 0; i < n; i++) v[i] = ((const uint8_t *)src)[i] != 0;
       break;
@@ -185,6 +191,18 @@ static void write_from_f(clcnn_dtype dt, const double *d, size_t n, void *dst) {
       break;
     case CLCNN_DTYPE_UINT16:
       for (size_t i = 0; i < n; i++) ((uint16_t *)dst)[i] = (uint16_t)f2i(d[i], 0.0, 65535.0);
+      break;
+    case CLCNN_DTYPE_UINT32:
+      for (size_t i = 0; i < n; i++)
+        ((uint32_t *)dst)[i] = (uint32_t)f2i(d[i], 0.0, 4294967295.0);
+      break;
+    case CLCNN_DTYPE_UINT64:
+      for (size_t i = 0; i < n; i++) {
+        double v = d[i];
+        ((uint64_t *)dst)[i] = !(v > 0.0)                  ? 0
+                               : v >= 18446744073709551615.0 ? UINT64_MAX
+                                                             : (uint64_t)v;
+      }
       break;
     case CLCNN_DTYPE_INT4:
     case CLCNN_DTYPE_UINT4:
@@ -232,6 +250,10 @@ static void write_from_i(clcnn_dtype dt, const int64_t *v, size_t n, void *dst) 
     case CLCNN_DTYPE_UINT16:
       for (size_t i = 0; i < n; i++) ((uint16_t *)dst)[i] = (uint16_t)(uint64_t)v[i];
       break;
+    case CLCNN_DTYPE_UINT32:
+      for (size_t i = 0; i < n; i++) ((uint32_t *)dst)[i] = (uint32_t)(uint64_t)v[i];
+      break;
+    case CLCNN_DTYPE_UINT64: memcpy(dst, v, n * sizeof(int64_t)); break;
     case CLCNN_DTYPE_INT4:
     case CLCNN_DTYPE_UINT4:
     case CLCNN_DTYPE_INT2:
@@ -310,6 +332,9 @@ static clcnn_status cast_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
     size_t n = count - at < CAST_CHUNK ? count - at : CAST_CHUNK;
     if (fsrc) {
       read_f(from, src + at * es_in, n, buf.f);
+      write_from_f(to, buf.f, n, dst + at * es_out);
+    } else if (from == CLCNN_DTYPE_UINT64 && is_float_type(to)) { /* beyond int64's range */
+      for (size_t i = 0; i < n; i++) buf.f[i] = (double)((const uint64_t *)src)[at + i];
       write_from_f(to, buf.f, n, dst + at * es_out);
     } else {
       read_i(from, src + at * es_in, n, buf.i);

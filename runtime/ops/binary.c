@@ -87,8 +87,9 @@ static clcnn_status binary_parse(const ir_graph *g, ir_node *n, clcnn_err *err) 
 }
 
 static bool is_int_type(clcnn_dtype dt) {
-  return dt == CLCNN_DTYPE_INT64 || dt == CLCNN_DTYPE_INT32 || dt == CLCNN_DTYPE_INT8 ||
-         dt == CLCNN_DTYPE_UINT8;
+  return dt == CLCNN_DTYPE_INT64 || dt == CLCNN_DTYPE_INT32 || dt == CLCNN_DTYPE_INT16 ||
+         dt == CLCNN_DTYPE_INT8 || dt == CLCNN_DTYPE_UINT64 || dt == CLCNN_DTYPE_UINT32 ||
+         dt == CLCNN_DTYPE_UINT16 || dt == CLCNN_DTYPE_UINT8;
 }
 
 /* Whether operator `op` computes in type dt (Pow: the base's type; Where:
@@ -171,7 +172,8 @@ static clcnn_status binary_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   for (int i = where ? 2 : 1; i < n->nin; i++) {
     clcnn_dtype di = ir_in(g, n, i)->t.dtype;
     if (n->op == CLCNN_OP_POW) {
-      if (di != CLCNN_DTYPE_FLOAT32 && di != CLCNN_DTYPE_INT64 && di != CLCNN_DTYPE_INT32)
+      if (di != CLCNN_DTYPE_FLOAT32 && di != CLCNN_DTYPE_INT64 && di != CLCNN_DTYPE_INT32 &&
+          di != CLCNN_DTYPE_UINT64 && di != CLCNN_DTYPE_UINT32)
         return err_set(err, CLCNN_ERROR_UNSUPPORTED, "exponent type %s is not supported",
                        dtype_name(di));
     } else if (di != dt) {

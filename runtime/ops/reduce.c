@@ -272,7 +272,7 @@ static clcnn_status topk_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   topk_params *p = n->params;
   const ir_value *x = ir_in(g, n, 0);
   const int r = x->t.rank;
-  if (!axis_type_ok(x->t.dtype))
+  if (!axis_type_ok(x->t.dtype) && x->t.dtype != CLCNN_DTYPE_UINT64)
     return err_set(err, CLCNN_ERROR_UNSUPPORTED, "input of type %s is not supported",
                    dtype_name(x->t.dtype));
   if (r < 1) return err_set(err, CLCNN_ERROR_INVALID_MODEL, "input must have rank >= 1");
