@@ -573,3 +573,44 @@ clcnn_status ocl_program_build(cl_context ctx, cl_device_id dev, const ocl_devic
   free(r);
   return st;
 }
+
+/* ------------------------------------------------------------ small data */
+
+/* The entry path of `key` in the cache that cfg selects, creating the
+ * directory; false when the cache is off or unusable. */
+static bool data_path(const ocl_cache_config *cfg, const uint8_t key[OCL_CACHE_KEY_SIZE],
+                      char *dir, char *path, ocl_build_report *r) {
+  if (!ocl_cache_dir(cfg, dir, OCL_CACHE_PATH_MAX) || !ensure_dir(dir, r)) return false;
+  char kh[2 * OCL_CACHE_KEY_SIZE + 1];
+  hex(key, OCL_CACHE_KEY_SIZE, kh);
+  int w = snprintf(path, OCL_CACHE_PATH_MAX, "%s/%s.bin", dir, kh);
+  return w > 0 && w < OCL_CACHE_PATH_MAX;
+}
+
+bool ocl_cache_data_read(const ocl_cache_config *cfg, const uint8_t key[OCL_CACHE_KEY_SIZE],
+                         void *buf, size_t cap, size_t *len) {
+  char dir[OCL_CACHE_PATH_MAX], path[OCL_CACHE_PATH_MAX], why[256];
+  ocl_build_report r;
+  memset(&r, 0, sizeof r);
+  *len = 0;
+  if (!data_path(cfg, key, dir, path, &r)) return false;
+  uint8_t *file = NULL;
+  size_t n = 0;
+  if (load_entry(path, key, &file, &n, why, sizeof why) != LOAD_OK) return false;
+  bool ok = n <= cap;
+  if (ok) {
+    memcpy(buf, file + ENTRY_HEADER, n);
+    *len = n;
+  }
+  free(file);
+  return ok;
+}
+
+bool ocl_cache_data_write(const ocl_cache_config *cfg, const uint8_t key[OCL_CACHE_KEY_SIZE],
+                          const void *data, size_t len) {
+  char dir[OCL_CACHE_PATH_MAX], path[OCL_CACHE_PATH_MAX];
+  ocl_build_report r;
+  memset(&r, 0, sizeof r);
+  return len > 0 && data_path(cfg, key, dir, path, &r) &&
+         write_entry(dir, path, key, data, len, &r);
+}

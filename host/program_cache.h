@@ -93,6 +93,17 @@ void ocl_sha256(const void *data, size_t len, uint8_t out[OCL_CACHE_KEY_SIZE]);
 const char *ocl_cache_entry_check(const uint8_t *buf, size_t size,
                                   const uint8_t key[OCL_CACHE_KEY_SIZE]);
 
+/* Small data of clcnn's own kept beside the programs (a device's measured
+ * peak): an entry like a program's, same header, checksum and atomic
+ * write, whose payload is `len` bytes under `key` (make it with
+ * ocl_cache_key() from a string of its own). Read: false on a miss, a
+ * damaged entry or one larger than `cap`. Nothing is reported: the data can
+ * always be made again. */
+bool ocl_cache_data_read(const ocl_cache_config *cfg, const uint8_t key[OCL_CACHE_KEY_SIZE],
+                         void *buf, size_t cap, size_t *len);
+bool ocl_cache_data_write(const ocl_cache_config *cfg, const uint8_t key[OCL_CACHE_KEY_SIZE],
+                          const void *data, size_t len);
+
 /* The cache directory that `cfg` (may be NULL) selects, into buf. False (buf
  * "") when the cache is disabled, no directory can be found (no $HOME) or the
  * path does not fit. Does not create anything. */

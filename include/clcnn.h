@@ -196,6 +196,27 @@ typedef struct clcnn_device_info {
  *  the CPU backend is still given), OUT_OF_MEMORY. */
 CLCNN_API clcnn_status clcnn_devices(const clcnn_device_info **devices, int *count);
 
+/** A device's peak rates as clcnn measures them with small kernels of its
+ *  own: the ceilings against which clcnn run --profile places each layer. */
+typedef struct clcnn_device_peak {
+  double fp32_gflops;   /**< FP32 multiply-adds on registers, GFLOP/s (one counts 2) */
+  double fp16_gflops;   /**< the same in half precision (cl_khr_fp16); 0 where absent */
+  double bandwidth_gbs; /**< a streaming copy of a large buffer: bytes read plus
+                             written per second, GB/s */
+  int from_cache;       /**< 1: read from the cache directory, not measured by this call */
+} clcnn_device_peak;
+
+/** The peak rates of `device` (a device string as clcnn_session_options.device
+ *  takes: "best", "opencl:0", an id, "cpu" for the CPU backend with the
+ *  context's threads). An OpenCL device's are kept in the context's cache
+ *  directory (keyed by device, driver and clcnn version, like kernel
+ *  binaries) and read from there unless `remeasure` is non-zero; measuring
+ *  takes about a second per device and is best done on an idle machine.
+ *  Errors: INVALID_ARGUMENT, DEVICE (no such device, or an OpenCL call
+ *  failed), KERNEL_BUILD, OUT_OF_MEMORY. */
+CLCNN_API clcnn_status clcnn_device_peak_get(clcnn_context *ctx, const char *device,
+                                             int remeasure, clcnn_device_peak *out);
+
 /* ---------------------------------------------------------------- tensors */
 
 /** A tensor view: shape plus a pointer to densely packed, row-major data.
@@ -443,6 +464,9 @@ typedef struct clcnn_profile_entry {
   double flops;         /**< floating point operations of the node */
   size_t bytes;         /**< bytes a transfer moved (0 for nodes, and for a transfer skipped
                              because the destination already held the value) */
+  size_t io_bytes;      /**< a node: the bytes of its inputs and outputs, the least memory
+                             traffic it can have (with `flops`, where it sits on the
+                             device's roofline); 0 for a transfer */
 } clcnn_profile_entry;
 
 /** Per-node profile of the last run. `*entries` belongs to the session and is

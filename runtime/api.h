@@ -102,6 +102,8 @@ void ctx_log(const clcnn_context *ctx, clcnn_log_level level, const char *fmt, .
 
 /* Records `err` as the calling thread's last error; returns its status. */
 clcnn_status api_fail(const clcnn_err *err);
+/* The CPU threads of `ctx`: its num_threads option, else one per online CPU. */
+int context_threads(const clcnn_context *ctx);
 
 /* Loads a model. With `permissive`, unsupported operators do not fail the
  * load: they are kept (op = -1) and listed in model->problems, which is what

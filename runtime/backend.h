@@ -129,6 +129,12 @@ clcnn_status device_backend_open_native(void *native_context, void *native_queue
 /* The devices of the device backends this build has, for clcnn_devices():
  * a malloc'd array of malloc'd strings, the caller's. */
 clcnn_status device_backend_list(clcnn_device_info **out, int *count, clcnn_err *err);
+/* clcnn_device_peak_get() for a device of a device backend (`spec` as for
+ * device_backend_open; a->ctx, cache_dir and disable_cache are read). */
+clcnn_status device_backend_peak(const char *spec, const backend_open_args *a, bool remeasure,
+                                 clcnn_device_peak *out, clcnn_err *err);
+/* The CPU backend's peak with `threads` threads (runtime/cpu/peak.c). */
+clcnn_status cpu_backend_peak(int threads, clcnn_device_peak *out, clcnn_err *err);
 
 /* State that backends keep per context or per model and share between
  * sessions: created under a lock on first use, freed with the context or the

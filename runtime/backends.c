@@ -13,6 +13,9 @@ clcnn_status ocl_backend_open_native(void *context, void *queue, const backend_o
                                      backend **out, clcnn_err *err);
 /* host/device.c */
 clcnn_status ocl_devices_public(clcnn_device_info **out, int *count, clcnn_err *err);
+/* host/peak.c */
+clcnn_status ocl_device_peak(const char *spec, const backend_open_args *a, bool remeasure,
+                             clcnn_device_peak *out, clcnn_err *err);
 #endif
 
 clcnn_status device_backend_list(clcnn_device_info **out, int *count, clcnn_err *err) {
@@ -47,5 +50,16 @@ clcnn_status device_backend_open_native(void *context, void *queue, const backen
 #else
   (void)context, (void)queue, (void)a;
   return err_set(err, CLCNN_ERROR_DEVICE, "this clcnn was built without OpenCL");
+#endif
+}
+
+clcnn_status device_backend_peak(const char *spec, const backend_open_args *a, bool remeasure,
+                                 clcnn_device_peak *out, clcnn_err *err) {
+#if CLCNN_HAVE_OPENCL
+  return ocl_device_peak(spec, a, remeasure, out, err);
+#else
+  (void)a, (void)remeasure, (void)out;
+  return err_set(err, CLCNN_ERROR_DEVICE,
+                 "device '%s' is not available: this clcnn was built without OpenCL", spec);
 #endif
 }

@@ -63,3 +63,22 @@ clcnn_status clcnn_devices(const clcnn_device_info **out, int *count) {
   pthread_mutex_unlock(&devices_lock);
   return st ? api_fail(&err) : CLCNN_OK;
 }
+
+clcnn_status clcnn_device_peak_get(clcnn_context *ctx, const char *device, int remeasure,
+                                   clcnn_device_peak *out) {
+  clcnn_err err = {0};
+  if (!ctx || !out) {
+    err_set(&err, CLCNN_ERROR_INVALID_ARGUMENT, "clcnn_device_peak_get: NULL argument");
+    return api_fail(&err);
+  }
+  memset(out, 0, sizeof *out);
+  const char *spec = device && device[0] ? device : "best";
+  backend_open_args a = {.ctx = ctx, .threads = context_threads(ctx),
+                         .cache_dir = ctx->opts.cache_dir,
+                         .disable_cache = ctx->opts.disable_cache != 0};
+  clcnn_status st = CLCNN_OK;
+  if (strcmp(spec, "cpu") != 0) st = device_backend_peak(spec, &a, remeasure != 0, out, &err);
+  /* "cpu", or a spec that names no OpenCL device but allows the CPU backend. */
+  if (!st && out->fp32_gflops == 0) st = cpu_backend_peak(a.threads, out, &err);
+  return st ? api_fail(&err) : CLCNN_OK;
+}

@@ -405,6 +405,7 @@ static clcnn_status setup_profile(clcnn_session *s, clcnn_err *err) {
     char op[128], shape[128] = "", where[160];
     const ir_value *o;
     double flops = 0;
+    size_t io_bytes = 0;
     const char *node;
     if (sp->kind == STEP_NODE) {
       const ir_node *nd = &g->nodes[sp->node];
@@ -415,6 +416,10 @@ static clcnn_status setup_profile(clcnn_session *s, clcnn_err *err) {
       const op_front *f = op_front_get(nd->op);
       flops = f->flops ? f->flops(g, nd) : 0;
       node = nd->name;
+      for (int j = 0; j < nd->nin; j++)
+        if (nd->in[j] >= 0) io_bytes += value_bytes(&g->values[nd->in[j]]);
+      for (int j = 0; j < nd->nout; j++)
+        if (nd->out[j] >= 0) io_bytes += value_bytes(&g->values[nd->out[j]]);
     } else {
       snprintf(op, sizeof op, "Transfer");
       snprintf(where, sizeof where, "%s->%s", s->backends[sp->from]->name,
@@ -430,7 +435,8 @@ static clcnn_status setup_profile(clcnn_session *s, clcnn_err *err) {
       return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
     s->prof[k] = (clcnn_profile_entry){.node = node, .op = s->prof_text[3 * k],
                                        .backend = s->prof_text[3 * k + 2],
-                                       .shape = s->prof_text[3 * k + 1], .flops = flops};
+                                       .shape = s->prof_text[3 * k + 1], .flops = flops,
+                                       .io_bytes = io_bytes};
   }
   return CLCNN_OK;
 }

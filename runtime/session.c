@@ -169,7 +169,7 @@ static int find_bound_input(const clcnn_session *s, const char *name) {
   return -1;
 }
 
-static int default_threads(const clcnn_context *ctx) {
+int context_threads(const clcnn_context *ctx) {
   if (ctx->opts.num_threads > 0) return ctx->opts.num_threads;
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? (int)n : 1;
@@ -198,7 +198,7 @@ static clcnn_status add_backend(clcnn_session *s, backend *b, clcnn_err *err) {
 static clcnn_status open_backends(clcnn_session *s, const char *spec, void *native_ctx,
                                   void *native_queue, clcnn_err *err) {
   backend_open_args a = {.ctx = s->ctx, .model = s->model, .nnodes = s->g.nnodes,
-                         .nvalues = s->g.nvalues, .threads = default_threads(s->ctx),
+                         .nvalues = s->g.nvalues, .threads = context_threads(s->ctx),
                          .profile = s->profile, .cache_dir = s->ctx->opts.cache_dir,
                          .disable_cache = s->ctx->opts.disable_cache != 0};
   clcnn_status st;

@@ -1,6 +1,8 @@
-/* `clcnn devices [--verbose]`: every device a session can run on, from the
- * public API (clcnn_devices()), and which one "best" picks; --verbose adds
- * everything probed about each OpenCL device. */
+/* `clcnn devices [--verbose] [--peak [--remeasure]]`: every device a session
+ * can run on, from the public API (clcnn_devices()), and which one "best"
+ * picks; --verbose adds everything probed about each OpenCL device, --peak
+ * each device's measured peak rates (clcnn_device_peak_get(): cached for
+ * OpenCL devices, --remeasure measures again). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,15 +25,27 @@ static const char *type_str(clcnn_device_type t) {
 }
 
 int cli_devices(int argc, char **argv) {
-  bool verbose = false;
+  bool verbose = false, peak = false, remeasure = false;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--verbose")) {
       verbose = true;
+    } else if (!strcmp(argv[i], "--peak")) {
+      peak = true;
+    } else if (!strcmp(argv[i], "--remeasure")) {
+      remeasure = peak = true;
     } else {
-      cli_error("devices: unknown argument '%s' (usage: clcnn devices [--verbose])", argv[i]);
+      cli_error("devices: unknown argument '%s' (usage: clcnn devices [--verbose] [--peak "
+                "[--remeasure]])",
+                argv[i]);
       return CLI_USAGE;
     }
   }
+  clcnn_context *ctx = NULL;
+  if (peak && clcnn_context_create(NULL, &ctx) != CLCNN_OK) {
+    cli_error("%s", clcnn_last_error());
+    return CLI_FAIL;
+  }
+  int rc = CLI_OK;
   const clcnn_device_info *d;
   int n = 0;
   if (clcnn_devices(&d, &n) != CLCNN_OK)
@@ -59,6 +73,20 @@ int cli_devices(int argc, char **argv) {
            cli_bytes_str((double)d[i].global_memory_bytes, g, sizeof g),
            cli_bytes_str((double)d[i].max_allocation_bytes, a, sizeof a));
     printf("  fp16:            %s\n", d[i].fp16 ? "yes" : "no");
+    clcnn_device_peak pk;
+    if (peak && d[i].available) {
+      if (clcnn_device_peak_get(ctx, d[i].id, remeasure, &pk) != CLCNN_OK) {
+        cli_error("%s: cannot measure its peak: %s", d[i].id, clcnn_last_error());
+        rc = CLI_FAIL;
+      } else {
+        printf("  peak fp32:       %.1f GFLOP/s\n", pk.fp32_gflops);
+        if (pk.fp16_gflops > 0) printf("  peak fp16:       %.1f GFLOP/s\n", pk.fp16_gflops);
+        printf("  peak bandwidth:  %.1f GB/s (copy, read + write)%s\n", pk.bandwidth_gbs,
+               pk.from_cache ? "  [cached; --remeasure to measure again]" : "");
+        printf("  balance:         %.1f FLOP/byte (layers below it are memory-bound)\n",
+               pk.fp32_gflops / pk.bandwidth_gbs);
+      }
+    }
 #if CLCNN_HAVE_OPENCL
     const ocl_device_info *devs;
     int count;
@@ -82,5 +110,6 @@ int cli_devices(int argc, char **argv) {
     printf("best: the CPU backend\n");
   printf("Select a device with --device (or CLCNN_DEVICE): cpu, best, gpu, cpu-opencl,\n"
          "opencl:N, a name substring, or the id above.\n");
-  return CLI_OK;
+  clcnn_context_free(ctx);
+  return rc;
 }

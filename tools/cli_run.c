@@ -265,30 +265,101 @@ static int cmp_entry_ms(const void *a, const void *b) {
 
 static double gflops(double flops, double ms) { return ms > 0 ? flops / (ms * 1e6) : 0; }
 
-static void print_profile_row(int k, const clcnn_profile_entry *e, double total) {
-  char rate[32];
+/* The peak rates of the backends a profile names ("cpu", "opencl",
+ * "opencl:N"; "opencl" is the session's --device), from
+ * clcnn_device_peak_get(): cached for OpenCL devices, measured once
+ * otherwise (a note says so). A backend whose peak cannot be had gets none. */
+#define PROFILE_PEAKS 8
+typedef struct profile_peaks {
+  clcnn_context *ctx;
+  const char *device; /* the session's --device */
+  int n;
+  char name[PROFILE_PEAKS][32];
+  clcnn_device_peak peak[PROFILE_PEAKS];
+  bool ok[PROFILE_PEAKS];
+} profile_peaks;
+
+static const clcnn_device_peak *peak_of(profile_peaks *pp, const char *be) {
+  if (!pp || !strcmp(be, "Transfer")) return NULL;
+  for (int i = 0; i < pp->n; i++)
+    if (!strcmp(pp->name[i], be)) return pp->ok[i] ? &pp->peak[i] : NULL;
+  if (pp->n == PROFILE_PEAKS) return NULL;
+  int i = pp->n++;
+  snprintf(pp->name[i], sizeof pp->name[i], "%s", be);
+  const char *spec = !strcmp(be, "opencl") ? (pp->device ? pp->device : "best") : be;
+  clcnn_device_peak cached;
+  if (strcmp(spec, "cpu") && clcnn_device_peak_get(pp->ctx, spec, 0, &cached) == CLCNN_OK &&
+      cached.from_cache) {
+    pp->peak[i] = cached;
+    pp->ok[i] = true;
+    return &pp->peak[i];
+  }
+  cli_note("measuring the peak of %s for the roofline columns (once%s)", be,
+           strcmp(spec, "cpu") ? "; kept in the cache" : "");
+  pp->ok[i] = clcnn_device_peak_get(pp->ctx, spec, 0, &pp->peak[i]) == CLCNN_OK &&
+              pp->peak[i].fp32_gflops > 0 && pp->peak[i].bandwidth_gbs > 0;
+  if (!pp->ok[i]) cli_note("no peak for %s: %s", be, clcnn_last_error());
+  return pp->ok[i] ? &pp->peak[i] : NULL;
+}
+
+/* Where a node sits on its device's roofline: its intensity (FLOP per byte
+ * of inputs and outputs) against the device's balance (peak FLOP/s over
+ * bandwidth) says whether compute or memory bounds it, and `roof` is its
+ * speed as a share of that bound. */
+static void roofline(const clcnn_profile_entry *e, const clcnn_device_peak *pk, char *bound,
+                     size_t blen, char *roof, size_t rlen) {
+  snprintf(bound, blen, "-");
+  snprintf(roof, rlen, "-");
+  if (!pk || e->ms <= 0 || !strcmp(e->op, "Transfer") || (!e->flops && !e->io_bytes)) return;
+  double balance = pk->fp32_gflops / pk->bandwidth_gbs; /* FLOP/byte */
+  double intensity = e->io_bytes ? e->flops / (double)e->io_bytes : 1e30;
+  bool compute = intensity >= balance;
+  double ceiling = compute ? pk->fp32_gflops : intensity * pk->bandwidth_gbs; /* GFLOP/s */
+  double achieved = gflops(e->flops, e->ms);
+  if (!e->flops) { /* data movement only: against the bandwidth */
+    ceiling = pk->bandwidth_gbs;
+    achieved = (double)e->io_bytes / (e->ms * 1e6);
+  }
+  snprintf(bound, blen, "%s", compute ? "compute" : "memory");
+  snprintf(roof, rlen, "%.0f%%", ceiling > 0 ? 100 * achieved / ceiling : 0);
+}
+
+static void print_profile_row(int k, const clcnn_profile_entry *e, double total,
+                              profile_peaks *pp) {
+  char rate[32], bound[16], roof[16];
   if (!strcmp(e->op, "Transfer")) /* bandwidth, not FLOPs */
     snprintf(rate, sizeof rate, "%.2f GB/s", e->ms > 0 ? (double)e->bytes / (e->ms * 1e6) : 0);
   else
     snprintf(rate, sizeof rate, "%.2f", gflops(e->flops, e->ms));
-  printf("%4d  %-32.32s %-20.20s %-14.14s %-16.16s %9.3f %12s %10zu %6.1f%%\n", k, e->node, e->op,
-         e->backend, e->shape, e->ms, rate, e->bytes, total > 0 ? 100 * e->ms / total : 0);
+  roofline(e, peak_of(pp, strcmp(e->op, "Transfer") ? e->backend : "Transfer"), bound,
+           sizeof bound, roof, sizeof roof);
+  printf("%4d  %-32.32s %-20.20s %-14.14s %-16.16s %9.3f %12s %10zu %6.1f%% %8s %6s\n", k,
+         e->node, e->op, e->backend, e->shape, e->ms, rate, e->bytes,
+         total > 0 ? 100 * e->ms / total : 0, bound, roof);
 }
 
-static void print_profile(const clcnn_profile_entry *e, int n) {
+static void print_profile(const clcnn_profile_entry *e, int n, profile_peaks *pp) {
   double total = 0, flops = 0;
   for (int i = 0; i < n; i++) total += e[i].ms, flops += e[i].flops;
-  printf("\nprofile (last run, %d steps in run order: nodes and transfers)\n", n);
-  printf("%4s  %-32s %-20s %-14s %-16s %9s %12s %10s %7s\n", "#", "node", "op", "backend", "shape",
-         "ms", "GFLOP/s", "bytes", "time");
-  for (int i = 0; i < n; i++) print_profile_row(i, &e[i], total);
-  printf("total: %.3f ms, %.4g GFLOP, %.2f GFLOP/s\n", total, flops / 1e9, gflops(flops, total));
+  printf("\nprofile (last run, %d steps in run order: nodes and transfers; bound and roof: the\n"
+         "device's roofline from `clcnn devices --peak`, roof = speed / the bound's ceiling)\n",
+         n);
+  printf("%4s  %-32s %-20s %-14s %-16s %9s %12s %10s %7s %8s %6s\n", "#", "node", "op",
+         "backend", "shape", "ms", "GFLOP/s", "bytes", "time", "bound", "roof");
+  for (int i = 0; i < n; i++) print_profile_row(i, &e[i], total, pp);
+  printf("total: %.3f ms, %.4g GFLOP, %.2f GFLOP/s", total, flops / 1e9, gflops(flops, total));
+  const clcnn_device_peak *pk = n ? peak_of(pp, e[n - 1].backend) : NULL;
+  if (pk && total > 0)
+    printf(" (%.1f%% of %s's %.1f GFLOP/s peak)", 100 * gflops(flops, total) / pk->fp32_gflops,
+           e[n - 1].backend, pk->fp32_gflops);
+  printf("\n");
   const clcnn_profile_entry **order = malloc(sizeof *order * (size_t)(n ? n : 1));
   if (!order) return;
   for (int i = 0; i < n; i++) order[i] = &e[i];
   qsort(order, (size_t)n, sizeof *order, cmp_entry_ms);
   printf("\ntop %d by time\n", n < 10 ? n : 10);
-  for (int i = 0; i < n && i < 10; i++) print_profile_row((int)(order[i] - e), order[i], total);
+  for (int i = 0; i < n && i < 10; i++)
+    print_profile_row((int)(order[i] - e), order[i], total, pp);
   free(order);
 }
 
@@ -325,7 +396,7 @@ static int write_profile_json(const char *path, const char *model, const char *d
     cli_json_number(f, e[i].ms);
     fprintf(f, ", \"flops\": ");
     cli_json_number(f, e[i].flops);
-    fprintf(f, ", \"bytes\": %zu", e[i].bytes);
+    fprintf(f, ", \"bytes\": %zu, \"io_bytes\": %zu", e[i].bytes, e[i].io_bytes);
     fprintf(f, ", \"gflops_per_s\": ");
     cli_json_number(f, gflops(e[i].flops, e[i].ms));
     fprintf(f, "}");
@@ -849,7 +920,8 @@ static int run_main(const run_args *a, clcnn_context *ctx) {
       cli_error("%s", clcnn_session_error(s));
       goto out;
     }
-    if (a->profile) print_profile(e, n);
+    profile_peaks pp = {.ctx = ctx, .device = a->device};
+    if (a->profile) print_profile(e, n, &pp);
     if (a->profile_json &&
         write_profile_json(a->profile_json, a->model, clcnn_session_device(s), e, n))
       goto out;

@@ -121,6 +121,8 @@ if run_rc 0 "run sample" -- run "$SAMPLE" --device cpu --input "$SAMPLE_DATA/inp
   expect_out 'top-5' "run sample"
   expect_out 'median of 3 runs' "run sample"
   expect_out '^total: ' "run sample --profile"
+  # The roofline columns: every Conv row is placed against the CPU's peak.
+  expect_out '^ *[0-9]*  /stem.conv/Conv .* \(compute\|memory\) *[0-9]*%$' "run --profile: bound and roof"
   if [ $HAVE_PY = yes ] && [ -s "$T/sample_out/logits.pb" ]; then
     if python3 - "$T/sample_out/logits.pb" "$SAMPLE_DATA/output_0.pb" "$T/profile.json" <<'EOF'
 import json, sys
@@ -264,6 +266,14 @@ run_rc fail "run --std 0" -- run "$N" --device cpu --std 0
 run_rc 0 "devices" -- devices && expect_out '^  id:              cpu$' "devices: the CPU backend's id" &&
   expect_out '^best: ' "devices: the best device"
 run_rc 0 "devices --verbose" -- devices --verbose
+# --peak: each device's measured rates (the CPU backend's always; OpenCL ones
+# cached in the cache directory, which CLCNN_CACHE_DIR points at here).
+CLCNN_CACHE_DIR=$T/peak-cache
+export CLCNN_CACHE_DIR
+run_rc 0 "devices --peak" -- devices --peak &&
+  expect_out '^  peak fp32: *[0-9.]* GFLOP/s$' "devices --peak: a FP32 peak" &&
+  expect_out '^  peak bandwidth: *[0-9.]* GB/s' "devices --peak: a bandwidth"
+unset CLCNN_CACHE_DIR
 run_rc 2 "devices with a bad argument" -- devices --nope
 
 # On an OpenCL device (skipped without one): the schedule and its transfers in

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #endif
 #include <check.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -477,6 +478,83 @@ START_TEST(test_public_devices) {
 }
 END_TEST
 
+/* clcnn_device_peak_get(): plausible rates for the first OpenCL device and
+ * the CPU backend; the OpenCL one is kept in the cache directory and read
+ * back equal (to the 6 digits it is stored with), measured again with
+ * `remeasure`, after its entry is damaged, and always when the cache is
+ * off; bad arguments and unknown devices are errors. */
+static void check_plausible(const clcnn_device_peak *p) {
+  ck_assert_msg(p->fp32_gflops > 0.1 && p->fp32_gflops < 1e6, "fp32 %g", p->fp32_gflops);
+  ck_assert_msg(p->bandwidth_gbs > 0.05 && p->bandwidth_gbs < 1e5, "bw %g", p->bandwidth_gbs);
+  ck_assert(p->fp16_gflops >= 0);
+}
+
+START_TEST(test_peak) {
+  char dir[] = "/tmp/clcnn-peak-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  clcnn_options o;
+  clcnn_options_default(&o);
+  o.cache_dir = dir;
+  clcnn_context *ctx;
+  ck_assert_int_eq(clcnn_context_create(&o, &ctx), CLCNN_OK);
+  clcnn_device_peak a, b;
+  ck_assert_msg(clcnn_device_peak_get(ctx, "opencl:0", 0, &a) == CLCNN_OK, "%s",
+                clcnn_last_error());
+  check_plausible(&a);
+  ck_assert_int_eq(a.from_cache, 0);
+  ck_assert_int_eq(clcnn_device_peak_get(ctx, "opencl:0", 0, &b), CLCNN_OK);
+  ck_assert_int_eq(b.from_cache, 1);
+  ck_assert_double_eq_tol(b.fp32_gflops, a.fp32_gflops, 1e-5 * a.fp32_gflops);
+  ck_assert_double_eq_tol(b.bandwidth_gbs, a.bandwidth_gbs, 1e-5 * a.bandwidth_gbs);
+  ck_assert_int_eq(clcnn_device_peak_get(ctx, "opencl:0", 1, &b), CLCNN_OK);
+  ck_assert_int_eq(b.from_cache, 0);
+  /* The peak's entry is the small one beside peak.cl's programs; flipping a
+   * byte of it makes the next call measure again (and write a good one). */
+  char entry[4096] = "";
+  struct stat st;
+  DIR *d = opendir(dir);
+  ck_assert_ptr_nonnull(d);
+  for (struct dirent *e; (e = readdir(d));) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    if (e->d_name[0] != '.' && stat(path, &st) == 0 && st.st_size < 256)
+      snprintf(entry, sizeof entry, "%s", path);
+  }
+  closedir(d);
+  ck_assert_msg(entry[0], "no small cache entry in %s", dir);
+  ck_assert_int_eq(stat(entry, &st), 0);
+  ck_assert_int_lt(st.st_size, 256);
+  FILE *f = fopen(entry, "r+b");
+  ck_assert_ptr_nonnull(f);
+  fseek(f, -3, SEEK_END);
+  fputc('#', f);
+  fclose(f);
+  ck_assert_int_eq(clcnn_device_peak_get(ctx, "opencl:0", 0, &b), CLCNN_OK);
+  ck_assert_int_eq(b.from_cache, 0);
+  ck_assert_int_eq(clcnn_device_peak_get(ctx, "opencl:0", 0, &b), CLCNN_OK);
+  ck_assert_int_eq(b.from_cache, 1);
+  /* The CPU backend: measured every time. */
+  ck_assert_int_eq(clcnn_device_peak_get(ctx, "cpu", 0, &b), CLCNN_OK);
+  check_plausible(&b);
+  ck_assert_int_eq(b.from_cache, 0);
+  ck_assert_int_eq(clcnn_device_peak_get(ctx, "no-such-device-anywhere", 0, &b),
+                   CLCNN_ERROR_DEVICE);
+  ck_assert(strlen(clcnn_last_error()) > 0);
+  ck_assert_int_eq(clcnn_device_peak_get(NULL, "cpu", 0, &b), CLCNN_ERROR_INVALID_ARGUMENT);
+  ck_assert_int_eq(clcnn_device_peak_get(ctx, "cpu", 0, NULL), CLCNN_ERROR_INVALID_ARGUMENT);
+  clcnn_context_free(ctx);
+  /* No cache: measured each time. */
+  o.disable_cache = 1;
+  ck_assert_int_eq(clcnn_context_create(&o, &ctx), CLCNN_OK);
+  ck_assert_int_eq(clcnn_device_peak_get(ctx, "opencl:0", 0, &b), CLCNN_OK);
+  ck_assert_int_eq(b.from_cache, 0);
+  clcnn_context_free(ctx);
+  char cmd[4200];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 START_TEST(test_no_icd) {
   char dir[] = "/tmp/clcnn-no-icd-XXXXXX";
   ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -549,6 +627,7 @@ int main(int argc, char **argv) {
     tcase_add_test(real, test_list_threads);
     tcase_add_test(real, test_select_real);
     tcase_add_test(real, test_public_devices);
+    tcase_add_test(real, test_peak);
     suite_add_tcase(s, real);
   }
   SRunner *sr = srunner_create(s);
