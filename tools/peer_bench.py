@@ -288,7 +288,8 @@ def run_clcnn(clcnn, model_path, device, runs, warmup, timeout):
     cmd = [clcnn, "bench", model_path, "--device", device, "--runs", str(runs),
            "--warmup", str(warmup), "--json", json_path]
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                           preexec_fn=_child_guard())
         res = None
         try:
             with open(json_path) as f:
