@@ -174,10 +174,15 @@ def _worker_runner(kind, model_path, feeds, threads):
 
 def _worker_main(argv):
     kind, model_path, feeds_path, threads = argv[0], argv[1], argv[2], int(argv[3])
+    # The answers go to the original stdout; whatever the runtime prints to
+    # file descriptor 1 goes to stderr instead of into them.
+    answers = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
 
     def send(obj):
-        sys.stdout.write(json.dumps(obj) + "\n")
-        sys.stdout.flush()
+        answers.write(json.dumps(obj) + "\n")
+        answers.flush()
 
     try:
         with np.load(feeds_path) as z:
@@ -362,7 +367,10 @@ class Peer:
             self.err.seek(0)
             tail = [x for x in self.err.read().splitlines() if x.strip()][-1:] or [""]
             raise PeerError(f"{self.kind}: worker exited ({code}): {tail[0][:200]}")
-        msg = json.loads(line)
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            raise PeerError(f"{self.kind}: unreadable answer {line.strip()[:80]!r}") from None
         if "error" in msg:
             raise PeerError(f"{self.kind}: {msg['error']}")
         return msg
