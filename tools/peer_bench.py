@@ -41,7 +41,7 @@ which they did not run cannot pass for one.
 Peak RSS per runtime, each in a process of its own, measured quiet once per
 model: a peer's process reports its high-water mark (/proc/self/status
 VmHWM) and its RSS after importing the runtime, before the model (base); for
-clcnn, after the timed rounds, one `clcnn run MODEL --device D --runs 20`
+clcnn, after the timed rounds, one `clcnn run MODEL --device D --runs 10`
 (one session, like the peers) is sampled for VmHWM while it runs. `model RSS`
 is peak minus base: for the peers without the Python interpreter, numpy and
 the runtime's own libraries, for clcnn the whole process (base 0, its
@@ -632,11 +632,11 @@ def bench_model(model_path, a, devices, peers, tmpdir, busy):
             w.kill()
 
     if os.path.exists(a.clcnn):
-        for d in devices:  # one session, like the peers; 20 runs keep it alive to be read
+        for d in devices:  # one session, like the peers; 10 runs keep it alive to be read
             k = f"clcnn:{d}"
             if k in errors:
                 continue
-            peak, err = run_peak_rss([a.clcnn, "run", model_path, "--device", d, "--runs", "20"],
+            peak, err = run_peak_rss([a.clcnn, "run", model_path, "--device", d, "--runs", "10"],
                                      a.timeout)
             if err:
                 notes.append(f"clcnn run --device {d} (for its peak RSS): {err}")
@@ -929,7 +929,7 @@ def write_markdown(path, rows, a, command, peers, missing):
                      if a.busy else ", quiet") + "; value = median of per-round medians; a "
         "ratio below 1 means clcnn is faster or smaller",
         "- Peak RSS: each runtime in a process of its own, its high-water mark (VmHWM); "
-        "the peers' worker processes, and `clcnn run MODEL --runs 20` for clcnn; base = "
+        "the peers' worker processes, and `clcnn run MODEL --runs 10` for clcnn; base = "
         "the peer's process after importing the runtime, before the model (Python, numpy "
         "and the runtime's libraries), 0 for clcnn (its libraries stay in); model RSS = "
         "peak - base", "",
