@@ -646,7 +646,8 @@ def bench_model(model_path, a, devices, peers, tmpdir, busy):
         s = {}
         for ld in loads:
             x = st[k][ld]
-            s[ld] = {"median_ms": _median(x["rounds"]), "min_ms": min(x["all"]) if x["all"] else None,
+            s[ld] = {"median_ms": _median(x["rounds"]),
+                     "min_ms": min(x["all"]) if x["all"] else None,
                      "max_ms": max(x["maxs"]) if x["maxs"] else None,
                      "round_medians_ms": x["rounds"]}
         s["busy/quiet"] = _ratio(s.get("busy", {}).get("median_ms"), s["quiet"]["median_ms"])
