@@ -61,7 +61,7 @@ bool cli_parse_floats(const char *s, float *out, int max, int *count, const char
 
 double cli_now_ms(void);
 double cli_median(const double *v, int n); /* n > 0 */
-/* Peak resident set size of this process in bytes (getrusage). */
+/* Peak resident set size of this process in bytes (VmHWM, else getrusage). */
 size_t cli_peak_rss(void);
 /* A file name made from a tensor name: characters outside [A-Za-z0-9._-]
  * become '_'; empty, "." and ".." become "_" etc. `out` holds `len` bytes. */
