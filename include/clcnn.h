@@ -87,6 +87,7 @@ typedef enum clcnn_dtype {
   CLCNN_DTYPE_FLOAT64 = 11,
   CLCNN_DTYPE_UINT32 = 12,
   CLCNN_DTYPE_UINT64 = 13,
+  CLCNN_DTYPE_BFLOAT16 = 16, /**< bfloat16 bit patterns; computed in float32, like float16 */
   CLCNN_DTYPE_UINT4 = 21, /**< one element per byte, 0..15 */
   CLCNN_DTYPE_INT4 = 22,  /**< one element per byte, -8..7 */
   CLCNN_DTYPE_UINT2 = 25, /**< one element per byte, 0..3 */

@@ -248,6 +248,10 @@ uint16_t f16_from_double(double v);
 float f16_round(double v);
 /* bfloat16 (the top half of a float32) -> float, exact. */
 float bf16_to_float(uint16_t b);
+/* The nearest bfloat16 (ties to even; NaN stays NaN), and that value as a
+ * float. */
+uint16_t bf16_from_float(float f);
+float bf16_round(double v);
 
 /* ------------------------------------------------- operator front halves */
 

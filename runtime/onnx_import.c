@@ -90,9 +90,7 @@ clcnn_status onnx_tensor_decode(const void *proto, const char *base_dir, clcnn_t
   const Onnx__TensorProto *tp = proto;
   memset(out, 0, sizeof *out);
   const char *name = tp->name ? tp->name : "";
-  /* bfloat16 is read as 16-bit words and widened to float32 below. */
-  const bool bf16 = tp->data_type == ONNX_DTYPE_BFLOAT16;
-  clcnn_dtype dt = bf16 ? CLCNN_DTYPE_UINT16 : (clcnn_dtype)tp->data_type;
+  clcnn_dtype dt = (clcnn_dtype)tp->data_type;
   size_t es = dtype_size(dt);
   /* Sub-byte types are stored packed (the first element in the lowest bits)
    * and held one element per byte (clcnn.h). */
@@ -130,7 +128,8 @@ clcnn_status onnx_tensor_decode(const void *proto, const char *base_dir, clcnn_t
       case CLCNN_DTYPE_INT16:
       case CLCNN_DTYPE_UINT16:
       case CLCNN_DTYPE_BOOL:
-      case CLCNN_DTYPE_FLOAT16: have = tp->n_int32_data; break;
+      case CLCNN_DTYPE_FLOAT16:
+      case CLCNN_DTYPE_BFLOAT16: have = tp->n_int32_data; break;
       case CLCNN_DTYPE_INT4:
       case CLCNN_DTYPE_UINT4:
       case CLCNN_DTYPE_INT2:
@@ -177,15 +176,11 @@ clcnn_status onnx_tensor_decode(const void *proto, const char *base_dir, clcnn_t
         break;
     }
   }
-  if (st == CLCNN_OK && (bits || bf16)) { /* widen in place, from the end */
-    size_t wide = n * (bf16 ? 4 : 1);
-    void *w = realloc(data, wide ? wide : 1);
+  if (st == CLCNN_OK && bits) { /* widen in place, from the end */
+    void *w = realloc(data, n ? n : 1);
     if (!w) st = err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory for tensor '%s'", name);
     else data = w;
-    if (st == CLCNN_OK && bf16) {
-      for (size_t i = n; i-- > 0;) ((float *)data)[i] = bf16_to_float(((uint16_t *)data)[i]);
-      dt = CLCNN_DTYPE_FLOAT32;
-    } else if (st == CLCNN_OK) {
+    if (st == CLCNN_OK) {
       bool sign = dt == CLCNN_DTYPE_INT4 || dt == CLCNN_DTYPE_INT2;
       uint8_t *p = data;
       for (size_t i = n; i-- > 0;) {

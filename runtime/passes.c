@@ -182,13 +182,21 @@ clcnn_status graph_optimize(ir_graph *g, clcnn_err *err) {
   return st;
 }
 
-/* ----------------------------------------------------------- float16 */
+/* ------------------------------------------------- float16 and bfloat16 */
 
-/* New float32 data for float16 data of n elements (NULL: out of memory). */
-static float *widen_half(const void *src, int64_t n) {
+/* The 16-bit float types, which are stored as they are and computed in
+ * float32. */
+static bool low_float(clcnn_dtype dt) {
+  return dt == CLCNN_DTYPE_FLOAT16 || dt == CLCNN_DTYPE_BFLOAT16;
+}
+
+/* New float32 data for n elements of a low_float type (NULL: out of memory). */
+static float *widen_low(clcnn_dtype dt, const void *src, int64_t n) {
   float *d = malloc(sizeof(float) * (size_t)(n ? n : 1));
   if (!d) return NULL;
-  for (int64_t i = 0; i < n; i++) d[i] = f16_to_float(((const uint16_t *)src)[i]);
+  const uint16_t *h = src;
+  for (int64_t i = 0; i < n; i++)
+    d[i] = dt == CLCNN_DTYPE_BFLOAT16 ? bf16_to_float(h[i]) : f16_to_float(h[i]);
   return d;
 }
 
@@ -225,8 +233,8 @@ clcnn_status graph_lower_float16(ir_graph *g, clcnn_err *err) {
   /* Weights and constants: widened once, here, for every session. */
   for (int v = 0; v < g->nvalues; v++) {
     ir_value *val = &g->values[v];
-    if (!val->is_const || val->t.dtype != CLCNN_DTYPE_FLOAT16) continue;
-    float *d = widen_half(val->t.data, shape_numel(val->t.rank, val->t.dims));
+    if (!val->is_const || !low_float(val->t.dtype)) continue;
+    float *d = widen_low(val->t.dtype, val->t.data, shape_numel(val->t.rank, val->t.dims));
     if (!d) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory widening '%s'", val->name);
     if (val->owns_data) free(val->t.data);
     val->t.data = d;
@@ -238,8 +246,8 @@ clcnn_status graph_lower_float16(ir_graph *g, clcnn_err *err) {
     if (n->op == CLCNN_OP_CONSTANT) {
       for (int a = 0; a < n->nattr; a++) {
         clcnn_tensor *t = n->attr[a].type == IR_ATTR_TENSOR ? n->attr[a].t : NULL;
-        if (!t || t->dtype != CLCNN_DTYPE_FLOAT16) continue;
-        float *d = widen_half(t->data, clcnn_tensor_numel(t));
+        if (!t || !low_float(t->dtype)) continue;
+        float *d = widen_low(t->dtype, t->data, clcnn_tensor_numel(t));
         if (!d) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
         free(t->data);
         t->data = d;
@@ -247,25 +255,26 @@ clcnn_status graph_lower_float16(ir_graph *g, clcnn_err *err) {
       }
     } else if (n->op == CLCNN_OP_CONSTANT_OF_SHAPE && n->params) {
       constant_of_shape_params *p = n->params;
-      if (p->dtype != CLCNN_DTYPE_FLOAT16) continue;
+      if (!low_float(p->dtype)) continue;
       uint16_t h;
       memcpy(&h, p->value, 2);
-      float f = f16_to_float(h);
+      float f = p->dtype == CLCNN_DTYPE_BFLOAT16 ? bf16_to_float(h) : f16_to_float(h);
       memset(p->value, 0, sizeof p->value);
       memcpy(p->value, &f, 4);
       p->dtype = CLCNN_DTYPE_FLOAT32;
     } else if (n->op == CLCNN_OP_CAST && n->params) {
       cast_params *p = n->params;
-      if (p->to != CLCNN_DTYPE_FLOAT16) continue;
+      if (!low_float(p->to)) continue;
+      if (p->to == CLCNN_DTYPE_BFLOAT16) p->round_bf16 = 1;
+      else p->round_half = 1;
       p->to = CLCNN_DTYPE_FLOAT32;
-      p->round_half = 1;
     }
   }
-  /* float16 graph inputs: the caller's half floats are widened by a Cast
-   * that everything else reads. */
+  /* float16 and bfloat16 graph inputs: the caller's values are widened by
+   * a Cast that everything else reads. */
   for (int i = 0; i < g->ninputs; i++) {
     int v = g->inputs[i];
-    if (g->values[v].t.dtype != CLCNN_DTYPE_FLOAT16) continue;
+    if (!low_float(g->values[v].t.dtype)) continue;
     int w = add_named_value(g, g->values[v].name, ":float32");
     if (w < 0) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
     replace_uses(g, v, w);
@@ -273,12 +282,13 @@ clcnn_status graph_lower_float16(ir_graph *g, clcnn_err *err) {
     if (st) return st;
     changed = true;
   }
-  /* float16 graph outputs (as the model declares them): computed in float32
-   * and narrowed by a last Cast. */
+  /* float16 and bfloat16 graph outputs (as the model declares them):
+   * computed in float32 and narrowed by a last Cast. */
   for (int i = 0; i < g->noutputs; i++) {
     int v = g->outputs[i];
     ir_value *val = &g->values[v];
-    if (val->t.dtype != CLCNN_DTYPE_FLOAT16 || val->is_input) continue;
+    const clcnn_dtype low = val->t.dtype;
+    if (!low_float(low) || val->is_input) continue;
     bool rewired = false;
     for (int k = 0; k < i; k++) rewired |= g->outputs[k] == v;
     if (rewired) continue; /* listed twice */
@@ -293,13 +303,13 @@ clcnn_status graph_lower_float16(ir_graph *g, clcnn_err *err) {
       wv->owns_data = val->owns_data;
       val->t.data = NULL;
       val->is_const = val->owns_data = false;
-      val->t.dtype = CLCNN_DTYPE_FLOAT16;
+      val->t.dtype = low;
     } else {
       for (int k = 0; k < g->nnodes; k++)
         for (int o = 0; o < g->nodes[k].nout; o++)
           if (g->nodes[k].out[o] == v) g->nodes[k].out[o] = w;
     }
-    clcnn_status st = add_cast(g, w, v, CLCNN_DTYPE_FLOAT16, err);
+    clcnn_status st = add_cast(g, w, v, low, err);
     if (st) return st;
     changed = true;
   }

@@ -64,6 +64,7 @@ size_t dtype_size(clcnn_dtype dt) {
     case CLCNN_DTYPE_UINT64: return 8;
     case CLCNN_DTYPE_BOOL: return 1;
     case CLCNN_DTYPE_FLOAT16: return 2;
+    case CLCNN_DTYPE_BFLOAT16: return 2;
     case CLCNN_DTYPE_FLOAT64: return 8;
     default: return 0;
   }
@@ -114,6 +115,7 @@ const char *dtype_name(clcnn_dtype dt) {
     case CLCNN_DTYPE_UINT64: return "uint64";
     case CLCNN_DTYPE_BOOL: return "bool";
     case CLCNN_DTYPE_FLOAT16: return "float16";
+    case CLCNN_DTYPE_BFLOAT16: return "bfloat16";
     case CLCNN_DTYPE_FLOAT64: return "float64";
     default: return "undefined";
   }
@@ -226,6 +228,7 @@ double tensor_get_f64(const clcnn_tensor *t, int64_t i) {
   switch (t->dtype) {
     case CLCNN_DTYPE_FLOAT32: return ((const float *)t->data)[i];
     case CLCNN_DTYPE_FLOAT16: return f16_to_float(((const uint16_t *)t->data)[i]);
+    case CLCNN_DTYPE_BFLOAT16: return bf16_to_float(((const uint16_t *)t->data)[i]);
     case CLCNN_DTYPE_FLOAT64: return ((const double *)t->data)[i];
     case CLCNN_DTYPE_UINT64: return (double)((const uint64_t *)t->data)[i];
     default: return (double)tensor_get_i64(t, i);
@@ -285,3 +288,13 @@ float bf16_to_float(uint16_t b) {
   memcpy(&f, &u, 4);
   return f;
 }
+
+uint16_t bf16_from_float(float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40); /* a quiet NaN */
+  u += 0x7fffu + ((u >> 16) & 1); /* to nearest, ties to even (overflow gives inf) */
+  return (uint16_t)(u >> 16);
+}
+
+float bf16_round(double v) { return bf16_to_float(bf16_from_float((float)v)); }

@@ -9,6 +9,11 @@ each form as the reference.
                                  writes with keep_io_types=False)
     OUT/fp16/cnn_fp16_io32/      the same with float32 inputs and outputs and a
                                  Cast at each (keep_io_types=True)
+    OUT/bf16/cnn_bf16_storage/   bfloat16 weights, input and output, each
+                                 through a Cast to or from float32, which the
+                                 operators compute in (how bfloat16 checkpoints
+                                 are exported for runtimes whose kernels are
+                                 float32; onnxruntime's CPU kernels are)
     OUT/qdq/cnn_qdq_per_channel/ quantized by onnxruntime.quantization's
                                  quantize_static, QDQ format, int8 activations,
                                  per-channel int8 weights
@@ -116,6 +121,38 @@ def to_float16(model, keep_io_types):
     return m
 
 
+def to_bf16_storage(model):
+    """Every float32 initializer, the input and the output stored as
+    bfloat16, each through a Cast, the operators left in float32."""
+    import ml_dtypes
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    g = m.graph
+    casts = []
+    for i, t in enumerate(g.initializer):
+        if t.data_type != TensorProto.FLOAT:
+            continue
+        name = t.name
+        a = numpy_helper.to_array(t).astype(ml_dtypes.bfloat16)
+        g.initializer[i].CopyFrom(numpy_helper.from_array(a, name + "_bf16"))
+        casts.append(helper.make_node("Cast", [name + "_bf16"], [name], to=TensorProto.FLOAT))
+    for vi in g.input:
+        for n in g.node:
+            n.input[:] = [vi.name + "_f32" if x == vi.name else x for x in n.input]
+        casts.append(helper.make_node("Cast", [vi.name], [vi.name + "_f32"], to=TensorProto.FLOAT))
+        vi.type.tensor_type.elem_type = TensorProto.BFLOAT16
+    for vi in g.output:
+        for n in g.node:
+            n.output[:] = [vi.name + "_f32" if x == vi.name else x for x in n.output]
+        g.node.append(helper.make_node("Cast", [vi.name + "_f32"], [vi.name],
+                                       to=TensorProto.BFLOAT16))
+        vi.type.tensor_type.elem_type = TensorProto.BFLOAT16
+    for c in reversed(casts):
+        g.node.insert(0, c)
+    onnx.checker.check_model(m)
+    return m
+
+
 class Calibration:
     """quantize_static's calibration data: a few seeded inputs."""
 
@@ -140,21 +177,45 @@ def quantize(model, rng, fmt, per_channel, activation_type):
         return onnx.load(dst)
 
 
+def float_io(model):
+    """The model with a float32 input and output around its bfloat16 ones
+    (Casts): onnxruntime's Python API takes and gives no bfloat16 arrays."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    g = m.graph
+    vi, vo = g.input[0], g.output[0]
+    g.node.insert(0, helper.make_node("Cast", [vi.name + "_as_f32"], [vi.name],
+                                      to=TensorProto.BFLOAT16))
+    vi.name += "_as_f32"
+    vi.type.tensor_type.elem_type = TensorProto.FLOAT
+    g.node.append(helper.make_node("Cast", [vo.name], [vo.name + "_as_f32"], to=TensorProto.FLOAT))
+    vo.name += "_as_f32"
+    vo.type.tensor_type.elem_type = TensorProto.FLOAT
+    return m
+
+
 def write_case(out, name, model, x):
     d = os.path.join(out, name)
     os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
     onnx.save(model, os.path.join(d, "model.onnx"))
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
-    sess = ort.InferenceSession(model.SerializeToString(), opts,
+    bf16 = model.graph.input[0].type.tensor_type.elem_type == TensorProto.BFLOAT16
+    sess = ort.InferenceSession((float_io(model) if bf16 else model).SerializeToString(), opts,
                                 providers=["CPUExecutionProvider"])
     inp = sess.get_inputs()[0]
     feed = x.astype(np.float16) if inp.type == "tensor(float16)" else x
     y = sess.run(None, {inp.name: feed})[0]
+    if bf16:  # both exact in bfloat16: the Casts rounded them
+        import ml_dtypes
+        inp = model.graph.input[0]
+        feed = x.astype(ml_dtypes.bfloat16)
+        y = y.astype(ml_dtypes.bfloat16)
     with open(os.path.join(d, "test_data_set_0", "input_0.pb"), "wb") as f:
         f.write(numpy_helper.from_array(feed, inp.name).SerializeToString())
     with open(os.path.join(d, "test_data_set_0", "output_0.pb"), "wb") as f:
-        f.write(numpy_helper.from_array(y, sess.get_outputs()[0].name).SerializeToString())
+        f.write(numpy_helper.from_array(y, (model.graph.output[0] if bf16 else
+                                            sess.get_outputs()[0]).name).SerializeToString())
 
 
 def main():
@@ -169,6 +230,7 @@ def main():
     fp16 = os.path.join(args.out, "fp16")
     write_case(fp16, "cnn_fp16", to_float16(model, False), x)
     write_case(fp16, "cnn_fp16_io32", to_float16(model, True), x)
+    write_case(os.path.join(args.out, "bf16"), "cnn_bf16_storage", to_bf16_storage(model), x)
     qdq = os.path.join(args.out, "qdq")
     write_case(qdq, "cnn_qdq_per_channel",
                quantize(model, np.random.default_rng(SEED + 2), QuantFormat.QDQ, True,

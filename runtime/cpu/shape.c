@@ -95,7 +95,8 @@ static clcnn_status cos_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn
 enum { CAST_CHUNK = 1024 };
 
 static bool is_float_type(clcnn_dtype dt) {
-  return dt == CLCNN_DTYPE_FLOAT32 || dt == CLCNN_DTYPE_FLOAT64 || dt == CLCNN_DTYPE_FLOAT16;
+  return dt == CLCNN_DTYPE_FLOAT32 || dt == CLCNN_DTYPE_FLOAT64 || dt == CLCNN_DTYPE_FLOAT16 ||
+         dt == CLCNN_DTYPE_BFLOAT16;
 }
 
 /* Saturating float -> int64, truncating toward zero; NaN -> 0. */
@@ -114,6 +115,9 @@ static void read_f(clcnn_dtype dt, const void *src, size_t n, double *d) {
     case CLCNN_DTYPE_FLOAT64: memcpy(d, src, n * sizeof(double)); break;
     case CLCNN_DTYPE_FLOAT16:
       for (size_t i = 0; i < n; i++) d[i] = f16_to_float(((const uint16_t *)src)[i]);
+      break;
+    case CLCNN_DTYPE_BFLOAT16:
+      for (size_t i = 0; i < n; i++) d[i] = bf16_to_float(((const uint16_t *)src)[i]);
       break;
     default: break;
   }
@@ -166,6 +170,9 @@ static void write_from_f(clcnn_dtype dt, const double *d, size_t n, void *dst) {
     case CLCNN_DTYPE_FLOAT64: memcpy(dst, d, n * sizeof(double)); break;
     case CLCNN_DTYPE_FLOAT16:
       for (size_t i = 0; i < n; i++) ((uint16_t *)dst)[i] = f16_from_double(d[i]);
+      break;
+    case CLCNN_DTYPE_BFLOAT16: /* through float: bfloat16 is a rounded float */
+      for (size_t i = 0; i < n; i++) ((uint16_t *)dst)[i] = bf16_from_float((float)d[i]);
       break;
     case CLCNN_DTYPE_INT64:
       for (size_t i = 0; i < n; i++) {
@@ -234,6 +241,9 @@ static void write_from_i(clcnn_dtype dt, const int64_t *v, size_t n, void *dst) 
     case CLCNN_DTYPE_FLOAT16:
       for (size_t i = 0; i < n; i++) ((uint16_t *)dst)[i] = f16_from_double((double)v[i]);
       break;
+    case CLCNN_DTYPE_BFLOAT16:
+      for (size_t i = 0; i < n; i++) ((uint16_t *)dst)[i] = bf16_from_float((float)v[i]);
+      break;
     case CLCNN_DTYPE_INT64: memcpy(dst, v, n * sizeof(int64_t)); break;
     case CLCNN_DTYPE_INT32:
       for (size_t i = 0; i < n; i++) ((int32_t *)dst)[i] = (int32_t)(uint32_t)(uint64_t)v[i];
@@ -283,7 +293,8 @@ static clcnn_status cast_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
                    dtype_name(from), dtype_name(to));
   size_t count = (size_t)clcnn_tensor_numel(&in[0]);
   const cast_params *p = cn->n->params;
-  if (p && p->round_half && to == CLCNN_DTYPE_FLOAT32) { /* a lowered Cast to float16 */
+  if (p && (p->round_half || p->round_bf16) && to == CLCNN_DTYPE_FLOAT32) {
+    /* a lowered Cast to float16 or bfloat16 */
     double buf[CAST_CHUNK];
     int64_t ibuf[CAST_CHUNK];
     for (size_t at = 0; at < count; at += CAST_CHUNK) {
@@ -294,7 +305,8 @@ static clcnn_status cast_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
         read_i(from, (const uint8_t *)in[0].data + at * es_in, n, ibuf);
         for (size_t i = 0; i < n; i++) buf[i] = (double)ibuf[i];
       }
-      for (size_t i = 0; i < n; i++) ((float *)out[0].data)[at + i] = f16_round(buf[i]);
+      for (size_t i = 0; i < n; i++)
+        ((float *)out[0].data)[at + i] = p->round_bf16 ? bf16_round(buf[i]) : f16_round(buf[i]);
     }
     return CLCNN_OK;
   }

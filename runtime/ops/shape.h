@@ -66,6 +66,7 @@ typedef struct cast_params {
    * float32 and the output holds each value rounded to the nearest half
    * float, once, from the source type. */
   int round_half;
+  int round_bf16; /* the same for a Cast to bfloat16 */
 } cast_params;
 
 /* Range(start, limit, delta): scalars of one type (float32, float64,

@@ -48,12 +48,17 @@ def compare(got, want):
         return f"dtype {got.dtype}, expected {want.dtype}"
     if got.shape != want.shape:
         return f"shape {got.shape}, expected {want.shape}"
-    if want.dtype.kind == "f":
+    # bfloat16 (ml_dtypes, numpy kind "V") compares as a float too, to one
+    # unit of its 8-bit mantissa.
+    bf16 = want.dtype.name == "bfloat16"
+    if want.dtype.kind == "f" or bf16:
         g = got.astype(np.float64)
         w = want.astype(np.float64)
         both_nan = np.isnan(g) & np.isnan(w)
         same_inf = np.isinf(w) & (g == w)
-        ok = (np.abs(g - w) <= 1e-5 + 1e-3 * np.abs(w)) | both_nan | same_inf
+        rtol = 8e-3 if bf16 else 1e-3
+        with np.errstate(invalid="ignore"):  # inf - inf: same_inf decides
+            ok = (np.abs(g - w) <= 1e-5 + rtol * np.abs(w)) | both_nan | same_inf
         if not ok.all():
             i = int(np.argmin(ok.reshape(-1)))
             return f"element {i} is {g.reshape(-1)[i]:.8g}, expected {w.reshape(-1)[i]:.8g}"

@@ -69,7 +69,9 @@ static bool compare(const clcnn_tensor *got, const clcnn_tensor *want, char *why
   }
   int64_t n = clcnn_tensor_numel(want);
   const bool floats = want->dtype == CLCNN_DTYPE_FLOAT32 || want->dtype == CLCNN_DTYPE_FLOAT64 ||
-                      want->dtype == CLCNN_DTYPE_FLOAT16;
+                      want->dtype == CLCNN_DTYPE_FLOAT16 || want->dtype == CLCNN_DTYPE_BFLOAT16;
+  /* bfloat16 keeps 8 bits: one unit is 2^-8 of the value. */
+  const double rtol = want->dtype == CLCNN_DTYPE_BFLOAT16 ? 8e-3 : 1e-3;
   if (model_rtol > 0 && floats) {
     double scale = 0, worst = 0;
     int64_t at = 0;
@@ -89,7 +91,7 @@ static bool compare(const clcnn_tensor *got, const clcnn_tensor *want, char *why
       double g = tensor_get_f64(got, i), w = tensor_get_f64(want, i);
       if (isnan(w) && isnan(g)) continue;
       if (isinf(w) && g == w) continue;
-      if (!(fabs(g - w) <= 1e-5 + 1e-3 * fabs(w))) {
+      if (!(fabs(g - w) <= 1e-5 + rtol * fabs(w))) {
         snprintf(why, len, "element %lld is %.8g, expected %.8g", (long long)i, g, w);
         return false;
       }

@@ -7,6 +7,8 @@
 # DEVICE and each output is compared with onnxruntime's:
 #   float16: max|clcnn - onnxruntime| <= 2e-3 * max|onnxruntime| (clcnn
 #            computes in float32 and rounds once; two units of a half)
+#   bfloat16 storage (bfloat16 weights, input and output through Casts):
+#            1e-2 (the output is rounded to bfloat16: 2^-8 a unit)
 #   QDQ:     max|clcnn - onnxruntime| <= 2e-2 * max|onnxruntime| (onnxruntime
 #            runs integer kernels with its own requantization, clcnn
 #            simulates in float32: a quantum of the output is about
@@ -25,12 +27,13 @@ stamp=$(sha1sum <"$src/tools/make_lowp.py" | cut -d' ' -f1)
   flock 9
   if [ "$(cat "$out/.complete" 2>/dev/null)" != "$stamp" ]; then
     rm -f "$out/.complete"
-    rm -rf "$out/fp16" "$out/qdq"
+    rm -rf "$out/fp16" "$out/bf16" "$out/qdq"
     python3 "$src/tools/make_lowp.py" --out "$out"
     echo "$stamp" >"$out/.complete"
   fi
 ) 9>"$out/.lock"
 status=0
 "$runner" --models 2e-3 --verbose --device "$device" "$out/fp16" || status=1
+"$runner" --models 1e-2 --verbose --device "$device" "$out/bf16" || status=1
 "$runner" --models 2e-2 --verbose --device "$device" "$out/qdq" || status=1
 exit $status
