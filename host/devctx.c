@@ -286,6 +286,8 @@ static bool env_is(const char *name, const char *value) {
   return v && !strcmp(v, value);
 }
 
+const ocl_cache_config *ocl_devctx_cache(const ocl_devctx *dc) { return &dc->cache; }
+
 void ocl_knobs_read(ocl_knobs *k) {
   memset(k, 0, sizeof *k);
   k->variant = env_is("CLCNN_OCL_VARIANT", "gpu")   ? OCL_KNOB_GPU

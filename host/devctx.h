@@ -51,6 +51,8 @@ void ocl_devctx_release(ocl_devctx *dc);
 cl_context ocl_devctx_context(const ocl_devctx *dc);
 /* The knobs read when the devctx was created. */
 const ocl_knobs *ocl_devctx_knobs(const ocl_devctx *dc);
+/* Its program cache's configuration (the directory resolved once). */
+const ocl_cache_config *ocl_devctx_cache(const ocl_devctx *dc);
 
 /* The program of kernels/FILE built with `options`: from memory, else from
  * the disk cache or source (ocl_program_build). The program stays the

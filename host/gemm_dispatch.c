@@ -314,16 +314,49 @@ static void tune_key(const ocl_node *on, const ocl_gemm_desc *d, char *key, size
            d->bias_cs, d->act_op);
 }
 
-static ocl_gemm_impl tune_lookup(const char *key) {
+static void tune_remember(const char *key, ocl_gemm_impl impl);
+
+/* A choice on disk: an entry of the program cache under the SHA-256 of the
+ * key (which names the device and driver; the clcnn version is hashed in
+ * too), holding "clcnn-gemm own" or "clcnn-gemm clblast". */
+#define TUNE_WHAT "clcnn gemm choice v1"
+static ocl_gemm_impl tune_read(const ocl_node *on, const char *key) {
+  uint8_t h[OCL_CACHE_KEY_SIZE];
+  ocl_cache_key(ocl_node_device(on), TUNE_WHAT, key, h);
+  char text[64];
+  size_t len;
+  /* The context's cache, else the default one: a context with a cache of
+   * its own (clcnn bench's, for cold starts) still uses `clcnn tune`'s
+   * choices. */
+  const ocl_cache_config *cfg = ocl_node_cache(on), dflt = {0};
+  if (!ocl_cache_data_read(cfg, h, text, sizeof text - 1, &len) &&
+      (cfg->disabled || !ocl_cache_data_read(&dflt, h, text, sizeof text - 1, &len)))
+    return OCL_GEMM_AUTO;
+  text[len] = 0;
+  if (!strcmp(text, "clcnn-gemm own\n")) return OCL_GEMM_OWN;
+  if (!strcmp(text, "clcnn-gemm clblast\n")) return OCL_GEMM_CLBLAST;
+  return OCL_GEMM_AUTO;
+}
+
+static void tune_write(const ocl_node *on, const char *key, ocl_gemm_impl impl) {
+  uint8_t h[OCL_CACHE_KEY_SIZE];
+  ocl_cache_key(ocl_node_device(on), TUNE_WHAT, key, h);
+  const char *text = impl == OCL_GEMM_CLBLAST ? "clcnn-gemm clblast\n" : "clcnn-gemm own\n";
+  ocl_cache_data_write(ocl_node_cache(on), h, text, strlen(text));
+}
+
+/* This process's choice, else the one on disk (remembered for the process). */
+static ocl_gemm_impl tune_lookup(const ocl_node *on, const char *key) {
   ocl_gemm_impl r = OCL_GEMM_AUTO;
   pthread_mutex_lock(&tune_lock);
   for (int i = 0; i < tune_count; i++)
     if (!strcmp(tune_cache[i].key, key)) r = tune_cache[i].impl;
   pthread_mutex_unlock(&tune_lock);
+  if (r == OCL_GEMM_AUTO && (r = tune_read(on, key)) != OCL_GEMM_AUTO) tune_remember(key, r);
   return r;
 }
 
-static void tune_store(const char *key, ocl_gemm_impl impl) {
+static void tune_remember(const char *key, ocl_gemm_impl impl) {
   pthread_mutex_lock(&tune_lock);
   if (tune_count == tune_cap) {
     int cap = tune_cap ? 2 * tune_cap : 32;
@@ -399,7 +432,7 @@ clcnn_status ocl_gemm_prepare(ocl_node *on, const ocl_gemm_desc *d, ocl_gemm_pla
   if (impl == OCL_GEMM_AUTO && d->k == 0) impl = OCL_GEMM_OWN;
   if (impl == OCL_GEMM_AUTO) {
     tune_key(on, d, key, sizeof key);
-    impl = tune_lookup(key);
+    impl = tune_lookup(on, key);
     if (impl == OCL_GEMM_AUTO && ocl_node_knobs(on)->tune) tune = true; /* CLCNN_TUNE */
     if (impl == OCL_GEMM_AUTO && !tune)
       impl = ocl_node_device(on)->type == OCL_DEVICE_GPU ? OCL_GEMM_CLBLAST : OCL_GEMM_OWN;
@@ -442,7 +475,8 @@ clcnn_status ocl_gemm_prepare(ocl_node *on, const ocl_gemm_desc *d, ocl_gemm_pla
     return err_set(err, CLCNN_ERROR_DEVICE, "timing the matrix product %zux%zux%zu failed",
                    d->m, d->n, d->k);
   *plan = (t_blas >= 0 && (t_own < 0 || t_blas < t_own)) ? blas : own;
-  tune_store(key, plan->impl);
+  tune_remember(key, plan->impl);
+  tune_write(on, key, plan->impl);
   return CLCNN_OK;
 #else
   (void)st;

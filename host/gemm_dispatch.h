@@ -13,8 +13,12 @@
  *   ocl_gemm(on, &state->gemm, w, w_off, x, x_off, y, y_off, b, b_off, err);  // run()
  *
  * The choice (DESIGN.md decision 7): with CLCNN_TUNE=1 in the environment
- * both implementations are timed once per (device, product shape) and the
- * faster kept for the process; otherwise CLBlast on GPUs and clcnn's own
+ * (what `clcnn tune MODEL` sets) both implementations are timed once per
+ * (device, product shape) and the faster kept for the process and in the
+ * cache directory (an entry like a program's, keyed by device, driver,
+ * clcnn version and product), where later sessions and processes find it
+ * (also from a context with a cache directory of its own, which falls back
+ * to the default one for these); otherwise CLBlast on GPUs and clcnn's own
  * kernel elsewhere (CLBlast compiles its kernels for many seconds on first
  * use on CPU devices). CLCNN_GEMM=own or CLCNN_GEMM=clblast forces one (for
  * tests and benchmarks). CLBlast is only there when the build found it

@@ -11,6 +11,7 @@ const ocl_device_info *ocl_node_device(const ocl_node *on) { return on->be->dev;
 cl_context ocl_node_context(const ocl_node *on) { return on->be->ctx; }
 cl_command_queue ocl_node_queue(const ocl_node *on) { return on->be->queue; }
 const ocl_knobs *ocl_node_knobs(const ocl_node *on) { return ocl_devctx_knobs(on->be->dc); }
+const ocl_cache_config *ocl_node_cache(const ocl_node *on) { return ocl_devctx_cache(on->be->dc); }
 
 bool ocl_gpu_variant(const ocl_node *on) {
   switch (ocl_node_knobs(on)->variant) {

@@ -113,6 +113,8 @@ bool ocl_gpu_variant(const ocl_node *on);
 
 /* The environment knobs of the node's context and device (host/devctx.h). */
 const ocl_knobs *ocl_node_knobs(const ocl_node *on);
+/* The program cache of the node's device context (tuning choices live there too). */
+const ocl_cache_config *ocl_node_cache(const ocl_node *on);
 
 /* The session's device. */
 const ocl_device_info *ocl_node_device(const ocl_node *on);

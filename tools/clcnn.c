@@ -63,8 +63,14 @@ static const char usage_text[] =
     "      --device X|all        a device, or one row per device (default: best)\n"
     "      --runs N (20)  --warmup N (3)  --batch N (first dim of every input)\n"
     "      --json FILE           the results as a JSON array of objects\n"
-    "  devices [--verbose]       every device with its id (which --device takes), type,\n"
-    "                            memory and fp16; --verbose adds what was probed\n"
+    "  tune MODEL [--device X] [--runs N]\n"
+    "      time clcnn's GEMM kernels and CLBlast on every matrix product of the model\n"
+    "      and keep the faster of each in the cache directory for later sessions;\n"
+    "      prints the median run time (of N, default 10) before and after\n"
+    "  devices [--verbose] [--peak [--remeasure]]\n"
+    "                            every device with its id (which --device takes), type,\n"
+    "                            memory and fp16; --verbose adds what was probed, --peak\n"
+    "                            the measured FP32/fp16 GFLOP/s and bandwidth (cached)\n"
     "  demo [MODEL]              run the sample model on the best device and on the CPU\n"
     "                            backend, check they agree, and benchmark both\n"
     "  help                      this text\n"
@@ -91,6 +97,7 @@ static const cli_command commands[] = {
     {"bench", cli_bench},
     {"devices", cli_devices},
     {"demo", cli_demo},
+    {"tune", cli_tune},
     {"help", cli_help},
 };
 

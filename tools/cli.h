@@ -21,6 +21,7 @@ int cli_run(int argc, char **argv);
 int cli_bench(int argc, char **argv);
 int cli_devices(int argc, char **argv);
 int cli_demo(int argc, char **argv);
+int cli_tune(int argc, char **argv);
 
 /* ------------------------------------------------------------ messages */
 

@@ -288,6 +288,16 @@ if "$CLCNN" run "$SAMPLE" --device opencl >/dev/null 2>&1; then
     expect_out 'Transfer' "run --profile: a Transfer row"
   run_rc 0 "run --verify on the real kernels" -- run "$SAMPLE" --device opencl --verify &&
     expect_out 'device nodes agree with the CPU backend' "run --verify: all agree"
+  # tune: both GEMMs timed per product (CLBlast compiles on PoCL: ~15 s), the
+  # choices stored as cache entries; without CLBlast it says so and fails.
+  if run_rc 0 "tune sample" -- tune "$SAMPLE" --device opencl --runs 2 ||
+     grep -q 'built without CLBlast' "$T/err"; then
+    if [ -s "$T/out" ]; then
+      expect_out '^after    median of 2 runs' "tune: the run time after"
+      n=$(grep -l 'clcnn-gemm \(own\|clblast\)' "$T/cache"/*.bin 2>/dev/null | wc -l)
+      [ "$n" -ge 1 ] || bad "tune: no GEMM choice in the cache directory"
+    fi
+  fi
   mkdir -p "$T/kernels"
   cp "$SRC"/kernels/*.cl "$T/kernels/"
   sed 's/^#define ACT_BODY(T) return x < ACT_K(T, 0.0f) ? ACT_K(T, 0.0f) : x;$/#define ACT_BODY(T) return x < ACT_K(T, 0.0f) ? ACT_K(T, 0.0f) : x + ACT_K(T, 0.25f);/' \
