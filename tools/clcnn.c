@@ -216,6 +216,19 @@ void cli_json_number(FILE *f, double v) {
 
 /* ------------------------------------------------------------- options */
 
+bool cli_model_arg(const char *cmd, const char *arg, const char **model) {
+  if (arg[0] == '-' && arg[1]) {
+    cli_error("%s: unknown option '%s' (see 'clcnn help')", cmd, arg);
+    return false;
+  }
+  if (*model) {
+    cli_error("%s: more than one model given ('%s' and '%s')", cmd, *model, arg);
+    return false;
+  }
+  *model = arg;
+  return true;
+}
+
 int cli_opt(int argc, char **argv, int *i, const char *name, const char **value) {
   const char *a = argv[*i];
   size_t len = strlen(name);

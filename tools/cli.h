@@ -44,6 +44,10 @@ void cli_json_number(FILE *f, double v);
  * VALUE, advances *i past it and returns 1; returns 0 if argv[*i] is another
  * argument; -1 (after cli_error) when the value is missing. */
 int cli_opt(int argc, char **argv, int *i, const char *name, const char **value);
+/* An argument of subcommand `cmd` that is no known option: the model's
+ * path, once. False (after cli_error) for an unknown option or a second
+ * model. */
+bool cli_model_arg(const char *cmd, const char *arg, const char **model);
 /* Parses a whole-string integer in [lo, hi]; false (after cli_error naming
  * `what`) otherwise. */
 bool cli_parse_int(const char *s, long long lo, long long hi, const char *what, long long *out);
@@ -111,6 +115,12 @@ int cli_input_make(const clcnn_io_info *io, const cli_input_opts *o, uint64_t se
 int cli_input_from_memory(const clcnn_io_info *io, const cli_input_opts *o, const char *file,
                           const uint8_t *data, size_t size, cli_input *in);
 void cli_input_free(cli_input *in);
+/* Pseudo-random tensors for every input of `m` (seed 0x5eed * index), of the
+ * model's shapes with open dims 1 and, with batch > 0, the first dim
+ * `batch`: what bench and tune time. *out (count entries) is freed with
+ * cli_inputs_free(). Prints its error. */
+int cli_inputs_random(const clcnn_model *m, long long batch, cli_input **out, int *count);
+void cli_inputs_free(cli_input *in, int count);
 
 /* Strict .npy reader (v1/v2/v3; <f4 <f8 <f2 <i8 <i4 <i2 |i1 <u8 <u4 <u2 |u1 |b1; C
  * order). On error returns non-zero with `why` filled. */

@@ -279,14 +279,8 @@ int cli_bench(int argc, char **argv) {
     } else if ((r = cli_opt(argc, argv, &i, "--json", &v)) != 0) {
       if (r < 0) return CLI_USAGE;
       a.json = v;
-    } else if (argv[i][0] == '-' && argv[i][1]) {
-      cli_error("bench: unknown option '%s' (see 'clcnn help')", argv[i]);
+    } else if (!cli_model_arg("bench", argv[i], &a.model)) {
       return CLI_USAGE;
-    } else if (a.model) {
-      cli_error("bench: more than one model given ('%s' and '%s')", a.model, argv[i]);
-      return CLI_USAGE;
-    } else {
-      a.model = argv[i];
     }
   }
   if (!a.model) {
@@ -327,26 +321,14 @@ int cli_bench(int argc, char **argv) {
     cli_error("%s", clcnn_last_error());
     goto out;
   }
-  nin = clcnn_model_input_count(m);
-  in = calloc((size_t)nin + 1, sizeof *in);
+  if (cli_inputs_random(m, a.batch, &in, &nin)) goto out;
   shapes = calloc((size_t)nin + 1, sizeof *shapes);
   rows = calloc((size_t)ndev + 1, sizeof *rows);
-  if (!in || !shapes || !rows) {
+  if (!shapes || !rows) {
     cli_error("out of memory");
     goto out;
   }
-  /* Pseudo-random inputs of the model's shapes (open dims 1), with the
-   * first dim set by --batch. */
   for (int i = 0; i < nin; i++) {
-    clcnn_io_info io;
-    clcnn_model_input_info(m, i, &io);
-    cli_input_opts o;
-    memset(&o, 0, sizeof o);
-    o.have_shape = true;
-    o.rank = io.rank;
-    for (int d = 0; d < io.rank; d++) o.dims[d] = io.dims[d] >= 0 ? io.dims[d] : 1;
-    if (a.batch && io.rank > 0) o.dims[0] = a.batch;
-    if (cli_input_make(&io, &o, 0x5eedull * (uint64_t)i, &in[i])) goto out;
     shapes[i].name = in[i].name;
     shapes[i].rank = in[i].t.rank;
     memcpy(shapes[i].dims, in[i].t.dims, sizeof shapes[i].dims);
@@ -368,8 +350,7 @@ int cli_bench(int argc, char **argv) {
     rc = CLI_OK;
   }
 out:
-  for (int i = 0; in && i < nin; i++) cli_input_free(&in[i]);
-  free(in);
+  cli_inputs_free(in, nin);
   free(shapes);
   free(rows);
   clcnn_model_free(m);

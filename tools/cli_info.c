@@ -86,14 +86,8 @@ int cli_info(int argc, char **argv) {
       shape_args[nshape_args++] = v;
     } else if (strcmp(argv[i], "--strict") == 0) {
       strict = true;
-    } else if (argv[i][0] == '-' && argv[i][1]) {
-      cli_error("info: unknown option '%s' (see 'clcnn help')", argv[i]);
+    } else if (!cli_model_arg("info", argv[i], &path)) {
       return CLI_USAGE;
-    } else if (path) {
-      cli_error("info: more than one model given ('%s' and '%s')", path, argv[i]);
-      return CLI_USAGE;
-    } else {
-      path = argv[i];
     }
   }
   if (!path) {

@@ -568,3 +568,35 @@ void cli_input_free(cli_input *in) {
   free(in->t.data);
   in->t.data = NULL;
 }
+
+int cli_inputs_random(const clcnn_model *m, long long batch, cli_input **out, int *count) {
+  int n = clcnn_model_input_count(m);
+  *count = 0;
+  *out = calloc((size_t)n + 1, sizeof **out);
+  if (!*out) {
+    cli_error("out of memory");
+    return CLI_FAIL;
+  }
+  for (int i = 0; i < n; i++) {
+    clcnn_io_info io;
+    clcnn_model_input_info(m, i, &io);
+    cli_input_opts o;
+    memset(&o, 0, sizeof o);
+    o.have_shape = true;
+    o.rank = io.rank;
+    for (int d = 0; d < io.rank; d++) o.dims[d] = io.dims[d] >= 0 ? io.dims[d] : 1;
+    if (batch > 0 && io.rank > 0) o.dims[0] = batch;
+    if (cli_input_make(&io, &o, 0x5eedull * (uint64_t)i, &(*out)[i])) {
+      cli_inputs_free(*out, i);
+      *out = NULL;
+      return CLI_FAIL;
+    }
+    *count = i + 1;
+  }
+  return CLI_OK;
+}
+
+void cli_inputs_free(cli_input *in, int count) {
+  for (int i = 0; in && i < count; i++) cli_input_free(&in[i]);
+  free(in);
+}

@@ -133,14 +133,8 @@ static int parse_args(int argc, char **argv, run_args *a) {
       a->profile_json = v;
     } else if (strcmp(argv[i], "--profile") == 0) {
       a->profile = true;
-    } else if (argv[i][0] == '-' && argv[i][1]) {
-      cli_error("run: unknown option '%s' (see 'clcnn help')", argv[i]);
+    } else if (!cli_model_arg("run", argv[i], &a->model)) {
       return CLI_USAGE;
-    } else if (a->model) {
-      cli_error("run: more than one model given ('%s' and '%s')", a->model, argv[i]);
-      return CLI_USAGE;
-    } else {
-      a->model = argv[i];
     }
   }
   if (!a->model) {

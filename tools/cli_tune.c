@@ -69,14 +69,8 @@ int cli_tune(int argc, char **argv) {
     } else if ((r = cli_opt(argc, argv, &i, "--runs", &v)) != 0) {
       if (r < 0 || !cli_parse_int(v, 1, 100000, "--runs", &x)) return CLI_USAGE;
       a.runs = (int)x;
-    } else if (argv[i][0] == '-' && argv[i][1]) {
-      cli_error("tune: unknown option '%s' (see 'clcnn help')", argv[i]);
+    } else if (!cli_model_arg("tune", argv[i], &a.model)) {
       return CLI_USAGE;
-    } else if (a.model) {
-      cli_error("tune: more than one model given ('%s' and '%s')", a.model, argv[i]);
-      return CLI_USAGE;
-    } else {
-      a.model = argv[i];
     }
   }
   if (!a.model) {
@@ -88,7 +82,6 @@ int cli_tune(int argc, char **argv) {
             CLCNN_HAVE_OPENCL ? "CLBlast" : "OpenCL");
   return CLI_FAIL;
 #else
-  /* The inputs: pseudo-random, of the model's shapes (open dims 1). */
   clcnn_context *ctx = NULL;
   clcnn_model *m = NULL;
   cli_input *in = NULL;
@@ -97,19 +90,7 @@ int cli_tune(int argc, char **argv) {
     cli_error("%s", clcnn_last_error());
     goto out;
   }
-  nin = clcnn_model_input_count(m);
-  in = calloc((size_t)nin + 1, sizeof *in);
-  if (!in) {
-    cli_error("out of memory");
-    goto out;
-  }
-  for (int i = 0; i < nin; i++) {
-    clcnn_io_info io;
-    clcnn_model_input_info(m, i, &io);
-    cli_input_opts o;
-    memset(&o, 0, sizeof o);
-    if (cli_input_make(&io, &o, 0x5eedull * (uint64_t)i, &in[i])) goto out;
-  }
+  if (cli_inputs_random(m, 0, &in, &nin)) goto out;
   double before, after, tuning, create_before, create_after;
   if (timed_session(&a, in, nin, &before, &create_before)) goto out;
   /* A context made while CLCNN_TUNE=1 times every product its sessions
@@ -130,8 +111,7 @@ int cli_tune(int argc, char **argv) {
          a.runs, after, create_after, after > 0 ? before / after : 0);
   rc = CLI_OK;
 out:
-  for (int i = 0; in && i < nin; i++) cli_input_free(&in[i]);
-  free(in);
+  cli_inputs_free(in, nin);
   clcnn_model_free(m);
   clcnn_context_free(ctx);
   return rc;
