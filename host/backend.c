@@ -98,7 +98,11 @@ static clcnn_status ocl_constant(backend *b, const ir_graph *g, int v, backend_t
                    be->dev->name, (unsigned long long)be->dev->max_alloc_size);
   clcnn_status st = CLCNN_OK;
   if (be->weights && bytes) {
-    st = ocl_weights_get(be->weights, val->t.data, bytes, &be->const_mem[v], err);
+    /* A value the session does not own is the model's (shared by its
+     * sessions, immutable): found by address. */
+    st = val->owns_data ? ocl_weights_get(be->weights, val->t.data, bytes, &be->const_mem[v], err)
+                        : ocl_weights_get_model(be->weights, val->t.data, bytes,
+                                                &be->const_mem[v], err);
     if (st == CLCNN_OK) be->const_shared_bytes += bytes;
   } else {
     cl_int rc;

@@ -450,6 +450,7 @@ typedef struct weight_entry {
   uint8_t hash[OCL_CACHE_KEY_SIZE];
   size_t bytes;
   cl_mem mem;
+  const void *model_data; /* the model's bytes it was made from (ocl_weights_get_model), or NULL */
 } weight_entry;
 
 struct ocl_weights {
@@ -483,14 +484,21 @@ ocl_weights *ocl_weights_of(const clcnn_model *model, ocl_devctx *dc) {
   return model_attachment(model, dc->ctx, weights_create, dc->ctx, weights_free);
 }
 
-clcnn_status ocl_weights_get(ocl_weights *w, const void *data, size_t bytes, cl_mem *out,
-                             clcnn_err *err) {
-  uint8_t hash[OCL_CACHE_KEY_SIZE];
-  ocl_sha256(data, bytes, hash);
+/* The buffer holding `bytes` of `data`: an entry with those contents (for
+ * model data: from that address), else a new one. */
+static clcnn_status weights_get(ocl_weights *w, const void *data, size_t bytes, bool model_data,
+                                cl_mem *out, clcnn_err *err) {
   clcnn_status st = CLCNN_OK;
+  /* Model data is found by address only (hashing a model's weights cost a
+   * first session a fifth of its creation); derived data, such as weights
+   * a kernel packs its own way, by the SHA-256 of its bytes. */
+  uint8_t hash[OCL_CACHE_KEY_SIZE] = {0};
+  if (!model_data) ocl_sha256(data, bytes, hash);
   pthread_mutex_lock(&w->lock);
   for (int i = 0; i < w->count; i++)
-    if (w->items[i].bytes == bytes && !memcmp(w->items[i].hash, hash, sizeof hash)) {
+    if (w->items[i].bytes == bytes &&
+        (model_data ? w->items[i].model_data == data
+                    : !w->items[i].model_data && !memcmp(w->items[i].hash, hash, sizeof hash))) {
       *out = w->items[i].mem;
       goto done;
     }
@@ -512,10 +520,21 @@ clcnn_status ocl_weights_get(ocl_weights *w, const void *data, size_t bytes, cl_
                  bytes, ocl_error_str(rc), (int)rc);
     goto done;
   }
-  w->items[w->count++] = (weight_entry){.bytes = bytes, .mem = m};
+  w->items[w->count++] =
+      (weight_entry){.bytes = bytes, .mem = m, .model_data = model_data ? data : NULL};
   memcpy(w->items[w->count - 1].hash, hash, sizeof hash);
   *out = m;
 done:
   pthread_mutex_unlock(&w->lock);
   return st;
+}
+
+clcnn_status ocl_weights_get(ocl_weights *w, const void *data, size_t bytes, cl_mem *out,
+                             clcnn_err *err) {
+  return weights_get(w, data, bytes, false, out, err);
+}
+
+clcnn_status ocl_weights_get_model(ocl_weights *w, const void *data, size_t bytes, cl_mem *out,
+                                   clcnn_err *err) {
+  return weights_get(w, data, bytes, true, out, err);
 }

@@ -80,6 +80,11 @@ ocl_weights *ocl_weights_of(const clcnn_model *model, ocl_devctx *dc);
  * Errors: OUT_OF_MEMORY. */
 clcnn_status ocl_weights_get(ocl_weights *w, const void *data, size_t bytes, cl_mem *out,
                              clcnn_err *err);
+/* The same for data that the model owns (immutable while the store lives,
+ * which is the model's life): found again by its address without hashing
+ * it, so that a later session of the model pays nothing for its weights. */
+clcnn_status ocl_weights_get_model(ocl_weights *w, const void *data, size_t bytes, cl_mem *out,
+                                   clcnn_err *err);
 
 /* clCreateBuffer, with the test hook that makes the n-th allocation fail. */
 cl_mem ocl_create_buffer(cl_context ctx, cl_mem_flags flags, size_t bytes, void *host,

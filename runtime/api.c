@@ -177,6 +177,10 @@ clcnn_status model_load(clcnn_context *ctx, const void *data, size_t size, const
     }
   }
   if (st == CLCNN_OK) st = graph_lower_float16(&m->g, err);
+  /* Once per model what needs no shapes (BatchNormalization folded into
+   * the Conv before it): sessions then share the folded weights, which
+   * device backends find again by address instead of hashing them. */
+  if (st == CLCNN_OK) st = graph_fold_at_load(&m->g, err);
   if (st == CLCNN_OK) {
     m->ninputs = m->g.ninputs;
     m->noutputs = m->g.noutputs;

@@ -137,6 +137,10 @@ clcnn_status graph_optimize(ir_graph *g, clcnn_err *err);
  * narrows float32 values for the layers it keeps in half, as it does for
  * any float32 model. */
 clcnn_status graph_lower_float16(ir_graph *g, clcnn_err *err);
+/* What graph_optimize does that needs no shapes (Conv+BatchNormalization
+ * folding), done once when a model loads so that its sessions share the
+ * result. */
+clcnn_status graph_fold_at_load(ir_graph *g, clcnn_err *err);
 /* Number of live nodes reading value v (graph outputs count as a reader). */
 int graph_readers(const ir_graph *g, int v);
 

@@ -175,6 +175,8 @@ static clcnn_status fuse_activations(ir_graph *g, clcnn_err *err) {
   return CLCNN_OK;
 }
 
+clcnn_status graph_fold_at_load(ir_graph *g, clcnn_err *err) { return fold_batchnorm(g, err); }
+
 clcnn_status graph_optimize(ir_graph *g, clcnn_err *err) {
   remove_identities(g);
   clcnn_status st = fold_batchnorm(g, err);
