@@ -238,6 +238,12 @@ out:
 
 /* ------------------------------------------------------------ memory plan */
 
+/* Operators whose output is their input's bytes under another shape. */
+static bool is_view_op(int op) {
+  return op == CLCNN_OP_RESHAPE || op == CLCNN_OP_FLATTEN || op == CLCNN_OP_SQUEEZE ||
+         op == CLCNN_OP_UNSQUEEZE;
+}
+
 /* One liveness analysis over the steps: the buffer of value v on backend b
  * lives from the step that writes it there (its node, or a transfer to b) to
  * the last step that reads it there (a node, or a transfer from b). Graph
@@ -249,10 +255,11 @@ static clcnn_status plan_memory(clcnn_session *s, clcnn_err *err) {
   int *first = malloc(sizeof(int) * cells), *last = malloc(sizeof(int) * cells);
   plan_item *items = malloc(sizeof(plan_item) * cells);
   int *item_cell = malloc(sizeof(int) * cells);
+  int *root = malloc(sizeof(int) * cells);
   size_t *offsets = malloc(sizeof(size_t) * cells);
   s->slot = malloc(sizeof(size_t) * cells);
   clcnn_status st = CLCNN_OK;
-  if (!first || !last || !items || !item_cell || !offsets || !s->slot) {
+  if (!first || !last || !items || !item_cell || !root || !offsets || !s->slot) {
     st = err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory planning memory");
     goto out;
   }
@@ -306,11 +313,39 @@ static clcnn_status plan_memory(clcnn_session *s, clcnn_err *err) {
     }
   }
 #undef TOUCH
+  /* Views: the output of a Reshape, Flatten, Squeeze or Unsqueeze holds the
+   * same bytes in the same order as its input, so on the backend that runs
+   * it the two share one buffer, which lives as long as both; the node's
+   * copy then finds source and destination the same and does nothing.
+   * (Values are written once, by their producer or a transfer, and no
+   * operator runs in place, so nothing writes the shared bytes while both
+   * are live.) */
+  for (size_t c = 0; c < cells; c++) root[c] = (int)c;
+  for (int k = 0; k < s->nsteps; k++) {
+    const sched_step *sp = &s->steps[k];
+    if (sp->kind != STEP_NODE) continue;
+    const ir_node *n = &g->nodes[sp->node];
+    if (!is_view_op(n->op) || n->per_run || n->nin < 1 || n->nout < 1) continue;
+    int x = n->in[0], y = n->out[0];
+    if (x < 0 || y < 0 || g->values[x].is_const || g->values[y].is_const ||
+        g->values[y].dynamic || g->values[x].t.dtype != g->values[y].t.dtype ||
+        value_bytes(&g->values[x]) != value_bytes(&g->values[y]))
+      continue;
+    size_t cx = (size_t)x * (size_t)nb + (size_t)sp->backend;
+    size_t cy = (size_t)y * (size_t)nb + (size_t)sp->backend;
+    root[cy] = root[cx]; /* steps are in order: cx's root is final */
+  }
+  for (size_t c = 0; c < cells; c++) {
+    size_t r = (size_t)root[c];
+    if (r == c || first[c] < 0) continue;
+    if (first[r] < 0 || first[c] < first[r]) first[r] = first[c];
+    if (last[c] > last[r]) last[r] = last[c];
+  }
   for (int b = 0; b < nb; b++) {
     int n = 0;
     for (int v = 0; v < nv; v++) {
       size_t c = (size_t)v * (size_t)nb + (size_t)b;
-      if (first[c] < 0 || g->values[v].is_const) continue;
+      if (first[c] < 0 || g->values[v].is_const || root[c] != (int)c) continue;
       items[n] = (plan_item){value_bytes(&g->values[v]), first[c], last[c]};
       item_cell[n++] = (int)c;
     }
@@ -318,6 +353,10 @@ static clcnn_status plan_memory(clcnn_session *s, clcnn_err *err) {
     st = plan_arena(items, n, be->align ? be->align : 64, offsets, &s->arena_bytes[b], err);
     if (st) goto out;
     for (int i = 0; i < n; i++) s->slot[item_cell[i]] = offsets[i];
+    for (int v = 0; v < nv; v++) { /* views take their root's place */
+      size_t c = (size_t)v * (size_t)nb + (size_t)b;
+      if (root[c] != (int)c && first[c] >= 0) s->slot[c] = s->slot[root[c]];
+    }
     if (!n && b != s->host) continue;
     if ((st = be->ops->alloc(be, s->arena_bytes[b], &s->arena[b], err))) goto out;
   }
@@ -326,6 +365,7 @@ out:
   free(last);
   free(items);
   free(item_cell);
+  free(root);
   free(offsets);
   return st;
 }

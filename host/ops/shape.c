@@ -34,6 +34,7 @@ typedef struct flat_state {
   cl_kernel fill;   /* Dropout's mask */
   cl_uint n, n_mask;
   int vw, vw_mask;
+  bool view; /* a copy that the memory plan may give the same place as its source */
 } flat_state;
 
 static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
@@ -43,7 +44,9 @@ static clcnn_status run_flat(ocl_node *on, const ocl_tensor *in, int nin, const 
   (void)nin;
   flat_state *s = on->state;
   clcnn_status st;
-  if (s->copy && s->n) {
+  const bool in_place = s->view && in[0].mem == out[0].mem &&
+                        ocl_elem_offset(&in[0]) == ocl_elem_offset(&out[0]); /* a view: done */
+  if (s->copy && s->n && !in_place) {
     cl_uint xo = ocl_elem_offset(&in[0]), yo = ocl_elem_offset(&out[0]);
     st = ocl_args(s->copy, err, sizeof(cl_mem), &in[0].mem, sizeof(cl_uint), &xo, sizeof(cl_mem),
                   &out[0].mem, sizeof(cl_uint), &yo, sizeof(cl_uint), &s->n, (size_t)0);
@@ -82,6 +85,7 @@ static clcnn_status copy_prepare(ocl_node *on, clcnn_err *err) {
   on->state = s;
   const ir_value *x = ir_in(on->g, on->n, 0);
   size_t es = dtype_size(x->t.dtype);
+  s->view = on->n->op != CLCNN_OP_DROPOUT;
   s->n = (cl_uint)shape_numel(x->t.rank, x->t.dims);
   s->vw = vec_width(on, es);
   char opts[256] = "";

@@ -738,6 +738,78 @@ END_TEST
  * floats (N * 4 a multiple of the arena's 256-byte alignment): x, the
  * intermediate and y are all live at the second node, so the arena holds
  * them at element offsets 0, N and 2N, and the last ends at element 3N. */
+/* Reshape, Flatten, Squeeze and Unsqueeze share their input's buffer (the
+ * memory plan's views): a chain of them, a view whose input is read again
+ * after it (by Neg, so both live together), a view that is a graph output, a
+ * view of the graph input, and (forced) a view of a value that crossed from
+ * the device to the CPU backend; on the CPU backend and on the device, each
+ * session run twice, against values computed here. */
+START_TEST(views_share_buffers) {
+  enum { N = 2 * 3 * 4 };
+  mb *b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 3, (int64_t[]){2, 3, 4});
+  mb_init_i64(b, "s6x4", 1, (int64_t[]){2}, (const int64_t[]){6, 4});
+  mb_init_i64(b, "ax0", 1, (int64_t[]){1}, (const int64_t[]){0});
+  mb_node(b, "Sigmoid", "x", "sg", 0, NULL);
+  mb_node(b, "Reshape", "sg,s6x4", "r", 0, NULL);        /* 6x4 */
+  mb_node(b, "Unsqueeze", "r,ax0", "u", 0, NULL);        /* 1x6x4 */
+  mb_node(b, "Flatten", "u", "f", 1, (mb_attr[]){MB_INT("axis", 1)}); /* 1x24 */
+  mb_node(b, "Relu", "f", "y1", 0, NULL);
+  mb_node(b, "Neg", "sg", "y2", 0, NULL);                /* sg read after its views */
+  mb_node(b, "Squeeze", "u,ax0", "y3", 0, NULL);         /* a view as a graph output */
+  mb_node(b, "Reshape", "x,s6x4", "xr", 0, NULL);        /* a view of the graph input */
+  mb_node(b, "Abs", "xr", "y4", 0, NULL);
+  mb_output(b, "y1");
+  mb_output(b, "y2");
+  mb_output(b, "y3");
+  mb_output(b, "y4");
+  size_t len;
+  uint8_t *bytes = mb_pack(b, &len);
+  clcnn_model *m = NULL;
+  ck_assert_int_eq(clcnn_model_load_memory(ctx, bytes, len, NULL, &m), CLCNN_OK);
+  free(bytes);
+  mb_free(b);
+  float x[N], sg[N];
+  for (int i = 0; i < N; i++) {
+    x[i] = (float)((i * 7) % 11 - 5) / 2.0f;
+    sg[i] = 1.0f / (1.0f + expf(-x[i]));
+  }
+  static const int refuse_unsqueeze[] = {CLCNN_OP_UNSQUEEZE, -1}; /* on the CPU backend */
+  const char *devices[3] = {"cpu", "opencl", "opencl"};
+  for (int d = 0; d < 3; d++) {
+    clcnn_session_options so;
+    clcnn_session_options_default(&so);
+    so.device = devices[d];
+    if (d == 2) sched_set_test_refuse(refuse_ops, (void *)refuse_unsqueeze);
+    clcnn_session *s = NULL;
+    ck_assert_msg(clcnn_session_create(m, &so, NULL, 0, &s) == CLCNN_OK, "%s", clcnn_last_error());
+    sched_set_test_refuse(NULL, NULL);
+    for (int run = 0; run < 2; run++) {
+      clcnn_tensor t = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = 3, .dims = {2, 3, 4}, .data = x};
+      ck_assert_int_eq(clcnn_session_set_input(s, "x", &t), CLCNN_OK);
+      ck_assert_msg(clcnn_session_run(s) == CLCNN_OK, "%s", clcnn_session_error(s));
+      clcnn_tensor y[4];
+      static const char *names[4] = {"y1", "y2", "y3", "y4"};
+      for (int k = 0; k < 4; k++) ck_assert_int_eq(clcnn_session_output(s, names[k], &y[k]), CLCNN_OK);
+      ck_assert_int_eq(y[0].rank, 2);
+      ck_assert_int_eq(y[0].dims[1], N);
+      ck_assert_int_eq(y[2].rank, 2);
+      ck_assert_int_eq(y[2].dims[0], 6);
+      for (int i = 0; i < N; i++) {
+        const float *y1 = y[0].data, *y2 = y[1].data, *y3 = y[2].data, *y4 = y[3].data;
+        ck_assert_msg(fabsf(y1[i] - sg[i]) < 1e-5f, "%s run %d: y1[%d] %g, want %g", devices[d], run,
+                      i, y1[i], sg[i]);
+        ck_assert_msg(fabsf(y2[i] + sg[i]) < 1e-5f, "%s: y2[%d]", devices[d], i);
+        ck_assert_msg(fabsf(y3[i] - sg[i]) < 1e-5f, "%s: y3[%d]", devices[d], i);
+        ck_assert_msg(y4[i] == fabsf(x[i]), "%s: y4[%d]", devices[d], i);
+      }
+    }
+    clcnn_session_free(s);
+  }
+  clcnn_model_free(m);
+}
+END_TEST
+
 START_TEST(index_limit) {
   enum { N = 1024 };
   mb *b = mb_new(13);
@@ -846,6 +918,7 @@ int main(int argc, char **argv) {
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 600);
   tcase_add_test(tc, interop_context_queue_buffers);
+  tcase_add_test(tc, views_share_buffers);
   tcase_add_test(tc, interop_input_read_on_cpu);
   tcase_add_test(tc, interop_output_made_on_cpu);
   tcase_add_test(tc, interop_two_outputs);
