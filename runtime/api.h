@@ -53,6 +53,8 @@ typedef struct sched_step {
   int from;          /* STEP_TRANSFER: the source */
   bool input_stage;  /* a graph input brought to `backend` at the start of a run: skipped
                         when `backend` still holds the input last set */
+  bool in_place;     /* STEP_NODE: a Concat whose inputs the memory plan placed inside
+                        its output: nothing to run */
 } sched_step;
 
 struct clcnn_session {

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "ops/layout.h"
 
 static _Thread_local sched_refuse_fn test_refuse;
 static _Thread_local void *test_refuse_user;
@@ -181,7 +182,7 @@ static clcnn_status build_steps(clcnn_session *s, clcnn_err *err) {
       for (int b = 0; b < s->nbackends; b++) {
         if (!(readers & (1u << b)) || (pass == 0) != (b == s->host)) continue;
         st = add_step(s, &cap,
-                      (sched_step){STEP_TRANSFER, -1, v, b, s->host, true}, err);
+                      (sched_step){STEP_TRANSFER, -1, v, b, s->host, true, false}, err);
         if (st) goto out;
       }
     valid[v] = readers | host_bit;
@@ -200,17 +201,17 @@ static clcnn_status build_steps(clcnn_session *s, clcnn_err *err) {
       }
       if (!(valid[v] & host_bit)) { /* device -> host, then (maybe) host -> device */
         st = add_step(s, &cap,
-                      (sched_step){STEP_TRANSFER, -1, v, s->host, first_bit(valid[v]), false}, err);
+                      (sched_step){STEP_TRANSFER, -1, v, s->host, first_bit(valid[v]), false, false}, err);
         if (st) goto out;
         valid[v] |= host_bit;
       }
       if (b != s->host) {
-        st = add_step(s, &cap, (sched_step){STEP_TRANSFER, -1, v, b, s->host, false}, err);
+        st = add_step(s, &cap, (sched_step){STEP_TRANSFER, -1, v, b, s->host, false, false}, err);
         if (st) goto out;
         valid[v] |= 1u << b;
       }
     }
-    st = add_step(s, &cap, (sched_step){STEP_NODE, i, -1, b, b, false}, err);
+    st = add_step(s, &cap, (sched_step){STEP_NODE, i, -1, b, b, false, false}, err);
     if (st) goto out;
     for (int j = 0; j < n->nout; j++)
       if (n->out[j] >= 0) {
@@ -226,7 +227,7 @@ static clcnn_status build_steps(clcnn_session *s, clcnn_err *err) {
       int v = n->in[j];
       if (!tail_input(g, v) || (valid[v] & host_bit)) continue;
       st = add_step(s, &cap,
-                    (sched_step){STEP_TRANSFER, -1, v, s->host, first_bit(valid[v]), false}, err);
+                    (sched_step){STEP_TRANSFER, -1, v, s->host, first_bit(valid[v]), false, false}, err);
       if (st) goto out;
       valid[v] |= host_bit;
     }
@@ -244,6 +245,54 @@ static bool is_view_op(int op) {
          op == CLCNN_OP_UNSQUEEZE;
 }
 
+/* Concat in place: where every dimension before the axis is 1 (a batch of
+ * one concatenated along channels, as Inception's and GoogLeNet's blocks
+ * are), each input is one contiguous stretch of the output, so its producer
+ * can write it there: the input's buffer on the Concat's backend becomes
+ * that stretch of the output's (root and offset, with the views' rules), and
+ * the Concat has nothing left to do. All inputs or none: each must be a value
+ * of its own (no view of it, not a graph input or a constant, in no other
+ * Concat placed so, once in this one), and each stretch must start at the
+ * backend's alignment. Cells are value * nbackends + backend. */
+static void concat_in_place(clcnn_session *s, int *root, size_t *offset) {
+  ir_graph *g = &s->g;
+  const int nb = s->nbackends;
+  const size_t cells = (size_t)g->nvalues * (size_t)nb;
+  for (int k = 0; k < s->nsteps; k++) {
+    sched_step *sp = &s->steps[k];
+    if (sp->kind != STEP_NODE) continue;
+    const ir_node *n = &g->nodes[sp->node];
+    if (n->op != CLCNN_OP_CONCAT || n->per_run || n->nout < 1 || n->out[0] < 0 || n->nin < 1)
+      continue;
+    const ir_value *y = &g->values[n->out[0]];
+    const concat_params *p = n->params;
+    const size_t cy = (size_t)n->out[0] * (size_t)nb + (size_t)sp->backend;
+    if (y->is_const || y->dynamic || root[cy] != (int)cy || !p) continue;
+    bool ok = p->axis >= 0 && p->axis < y->t.rank;
+    for (int d = 0; ok && d < p->axis; d++) ok = y->t.dims[d] == 1;
+    const size_t align = s->backends[sp->backend]->align ? s->backends[sp->backend]->align : 64;
+    size_t at = 0;
+    for (int j = 0; ok && j < n->nin; j++) {
+      const int x = n->in[j];
+      const size_t cx = (size_t)x * (size_t)nb + (size_t)sp->backend;
+      ok = x >= 0 && !g->values[x].is_const && !g->values[x].is_input &&
+           g->values[x].t.dtype == y->t.dtype && root[cx] == (int)cx && at % align == 0;
+      for (int i = 0; ok && i < j; i++) ok = n->in[i] != x;
+      for (size_t c = 0; ok && c < cells; c++) ok = c == cx || root[c] != (int)cx;
+      if (ok) at += value_bytes(&g->values[x]);
+    }
+    if (!ok || at != value_bytes(y)) continue;
+    at = 0;
+    for (int j = 0; j < n->nin; j++) {
+      const size_t cx = (size_t)n->in[j] * (size_t)nb + (size_t)sp->backend;
+      root[cx] = (int)cy;
+      offset[cx] = at;
+      at += value_bytes(&g->values[n->in[j]]);
+    }
+    sp->in_place = true;
+  }
+}
+
 /* One liveness analysis over the steps: the buffer of value v on backend b
  * lives from the step that writes it there (its node, or a transfer to b) to
  * the last step that reads it there (a node, or a transfer from b). Graph
@@ -256,10 +305,11 @@ static clcnn_status plan_memory(clcnn_session *s, clcnn_err *err) {
   plan_item *items = malloc(sizeof(plan_item) * cells);
   int *item_cell = malloc(sizeof(int) * cells);
   int *root = malloc(sizeof(int) * cells);
+  size_t *offset = malloc(sizeof(size_t) * cells); /* a cell's place in its root's buffer */
   size_t *offsets = malloc(sizeof(size_t) * cells);
   s->slot = malloc(sizeof(size_t) * cells);
   clcnn_status st = CLCNN_OK;
-  if (!first || !last || !items || !item_cell || !root || !offsets || !s->slot) {
+  if (!first || !last || !items || !item_cell || !root || !offset || !offsets || !s->slot) {
     st = err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory planning memory");
     goto out;
   }
@@ -320,7 +370,7 @@ static clcnn_status plan_memory(clcnn_session *s, clcnn_err *err) {
    * (Values are written once, by their producer or a transfer, and no
    * operator runs in place, so nothing writes the shared bytes while both
    * are live.) */
-  for (size_t c = 0; c < cells; c++) root[c] = (int)c;
+  for (size_t c = 0; c < cells; c++) root[c] = (int)c, offset[c] = 0;
   for (int k = 0; k < s->nsteps; k++) {
     const sched_step *sp = &s->steps[k];
     if (sp->kind != STEP_NODE) continue;
@@ -335,6 +385,7 @@ static clcnn_status plan_memory(clcnn_session *s, clcnn_err *err) {
     size_t cy = (size_t)y * (size_t)nb + (size_t)sp->backend;
     root[cy] = root[cx]; /* steps are in order: cx's root is final */
   }
+  concat_in_place(s, root, offset);
   for (size_t c = 0; c < cells; c++) {
     size_t r = (size_t)root[c];
     if (r == c || first[c] < 0) continue;
@@ -355,7 +406,7 @@ static clcnn_status plan_memory(clcnn_session *s, clcnn_err *err) {
     for (int i = 0; i < n; i++) s->slot[item_cell[i]] = offsets[i];
     for (int v = 0; v < nv; v++) { /* views take their root's place */
       size_t c = (size_t)v * (size_t)nb + (size_t)b;
-      if (root[c] != (int)c && first[c] >= 0) s->slot[c] = s->slot[root[c]];
+      if (root[c] != (int)c && first[c] >= 0) s->slot[c] = s->slot[root[c]] + offset[c];
     }
     if (!n && b != s->host) continue;
     if ((st = be->ops->alloc(be, s->arena_bytes[b], &s->arena[b], err))) goto out;
@@ -366,6 +417,7 @@ out:
   free(items);
   free(item_cell);
   free(root);
+  free(offset);
   free(offsets);
   return st;
 }
@@ -450,7 +502,7 @@ static clcnn_status setup_profile(clcnn_session *s, clcnn_err *err) {
     if (sp->kind == STEP_NODE) {
       const ir_node *nd = &g->nodes[sp->node];
       if (nd->act_op >= 0) snprintf(op, sizeof op, "%s+%s", nd->op_type, op_name(nd->act_op));
-      else snprintf(op, sizeof op, "%s", nd->op_type);
+      else snprintf(op, sizeof op, "%s%s", nd->op_type, sp->in_place ? " (in place)" : "");
       snprintf(where, sizeof where, "%s", s->backends[sp->backend]->name);
       o = ir_out(g, nd, 0);
       const op_front *f = op_front_get(nd->op);
@@ -768,9 +820,9 @@ static clcnn_status run_step(clcnn_session *s, int k, clcnn_err *err) {
   for (int j = 0; j < n->nin; j++) in[j] = sched_tensor(s, n->in[j], sp->backend);
   for (int j = 0; j < n->nout; j++) out[j] = sched_tensor(s, n->out[j], sp->backend);
   clcnn_err e = {0};
-  st = be->ops->run(be, g, sp->node, in, n->nin, out, n->nout, &e);
+  st = sp->in_place ? CLCNN_OK : be->ops->run(be, g, sp->node, in, n->nin, out, n->nout, &e);
   if (st) return err_set(err, st, "node '%s' (%s) on %s: %s", n->name, n->op_type, be->name, e.msg);
-  if (pe && !be->ops->node_ms) pe->ms = now_ms() - t0;
+  if (pe && !be->ops->node_ms) pe->ms = sp->in_place ? 0 : now_ms() - t0;
   if (s->verify && sp->backend != s->host) return verify_node(s, k, err);
   return CLCNN_OK;
 }

@@ -810,6 +810,92 @@ START_TEST(views_share_buffers) {
 }
 END_TEST
 
+/* Concat in place: a batch-one Concat along channels whose inputs the memory
+ * plan puts inside its output (one of them also read after it), next to
+ * Concats that must copy (batch 2; the same input twice; a graph input; a
+ * value already placed by an earlier Concat), on the CPU backend, the device,
+ * and the device with the Concats forced onto the CPU backend; two runs
+ * each, against values computed here. */
+START_TEST(concat_in_place) {
+  enum { C = 4, HW = 16, N1 = C * HW }; /* 256 bytes an input: aligned on every backend */
+  mb *b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){1, C, 4, 4});
+  mb_input(b, "z", CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){2, C, 4, 4});
+  mb_node(b, "Relu", "x", "a", 0, NULL);
+  mb_node(b, "Sigmoid", "x", "s", 0, NULL);
+  mb_node(b, "Abs", "x", "t", 0, NULL);
+  mb_node(b, "Concat", "a,s,t", "c1", 1, (mb_attr[]){MB_INT("axis", 1)});  /* in place */
+  mb_node(b, "Neg", "s", "y2", 0, NULL);                                    /* s read after */
+  mb_node(b, "Concat", "a,a", "c2", 1, (mb_attr[]){MB_INT("axis", 1)});    /* twice: copies */
+  mb_node(b, "Concat", "x,t", "c3", 1, (mb_attr[]){MB_INT("axis", 1)});    /* graph input */
+  mb_node(b, "Relu", "z", "zr", 0, NULL);
+  mb_node(b, "Concat", "zr,zr", "c4", 1, (mb_attr[]){MB_INT("axis", 1)});  /* batch 2 */
+  mb_node(b, "Exp", "c1", "y1", 0, NULL);
+  const char *outs[] = {"y1", "y2", "c2", "c3", "c4"};
+  for (int i = 0; i < 5; i++) mb_output(b, outs[i]);
+  size_t len;
+  uint8_t *bytes = mb_pack(b, &len);
+  clcnn_model *m = NULL;
+  ck_assert_int_eq(clcnn_model_load_memory(ctx, bytes, len, NULL, &m), CLCNN_OK);
+  free(bytes);
+  mb_free(b);
+  float x[N1], z[2 * N1], a[N1], sg[N1], t[N1];
+  for (int i = 0; i < N1; i++) {
+    x[i] = (float)((i * 5) % 13 - 6) / 3.0f;
+    a[i] = x[i] > 0 ? x[i] : 0;
+    sg[i] = 1.0f / (1.0f + expf(-x[i]));
+    t[i] = fabsf(x[i]);
+  }
+  for (int i = 0; i < 2 * N1; i++) z[i] = (float)((i * 3) % 7 - 3);
+  static const int refuse_concat[] = {CLCNN_OP_CONCAT, -1};
+  const char *devices[3] = {"cpu", "opencl", "opencl"};
+  for (int d = 0; d < 3; d++) {
+    clcnn_session_options so;
+    clcnn_session_options_default(&so);
+    so.device = devices[d];
+    so.profile = 1;
+    if (d == 2) sched_set_test_refuse(refuse_ops, (void *)refuse_concat);
+    clcnn_session *s = NULL;
+    ck_assert_msg(clcnn_session_create(m, &so, NULL, 0, &s) == CLCNN_OK, "%s", clcnn_last_error());
+    sched_set_test_refuse(NULL, NULL);
+    for (int run = 0; run < 2; run++) {
+      clcnn_tensor tx = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = 4, .dims = {1, C, 4, 4}, .data = x};
+      clcnn_tensor tz = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = 4, .dims = {2, C, 4, 4}, .data = z};
+      ck_assert_int_eq(clcnn_session_set_input(s, "x", &tx), CLCNN_OK);
+      ck_assert_int_eq(clcnn_session_set_input(s, "z", &tz), CLCNN_OK);
+      ck_assert_msg(clcnn_session_run(s) == CLCNN_OK, "%s", clcnn_session_error(s));
+      clcnn_tensor y[5];
+      for (int k = 0; k < 5; k++) ck_assert_int_eq(clcnn_session_output(s, outs[k], &y[k]), CLCNN_OK);
+      const float *y1 = y[0].data, *y2 = y[1].data, *c2 = y[2].data, *c3 = y[3].data,
+                  *c4 = y[4].data;
+      for (int i = 0; i < N1; i++) {
+        const float parts[3] = {a[i], sg[i], t[i]};
+        for (int p = 0; p < 3; p++)
+          ck_assert_msg(fabsf(y1[p * N1 + i] - expf(parts[p])) < 1e-4f * expf(parts[p]),
+                        "%s run %d: y1[%d]", devices[d], run, p * N1 + i);
+        ck_assert_msg(fabsf(y2[i] + sg[i]) < 1e-6f, "%s: y2[%d]", devices[d], i);
+        ck_assert_msg(c2[i] == a[i] && c2[N1 + i] == a[i], "%s: c2[%d]", devices[d], i);
+        ck_assert_msg(c3[i] == x[i] && c3[N1 + i] == t[i], "%s: c3[%d]", devices[d], i);
+      }
+      for (int n = 0; n < 2; n++)
+        for (int i = 0; i < N1; i++) {
+          float r = z[n * N1 + i] > 0 ? z[n * N1 + i] : 0;
+          ck_assert_msg(c4[n * 2 * N1 + i] == r && c4[n * 2 * N1 + N1 + i] == r, "%s: c4",
+                        devices[d]);
+        }
+    }
+    /* Exactly the first Concat ran in place (the profile says so). */
+    const clcnn_profile_entry *e;
+    int n = 0, in_place = 0;
+    ck_assert_int_eq(clcnn_session_profile(s, &e, &n), CLCNN_OK);
+    for (int i = 0; i < n; i++) in_place += strstr(e[i].op, "(in place)") != NULL;
+    ck_assert_msg(in_place == 1, "%s: %d Concats in place, expected 1", devices[d], in_place);
+    clcnn_session_free(s);
+  }
+  clcnn_model_free(m);
+}
+END_TEST
+
 START_TEST(index_limit) {
   enum { N = 1024 };
   mb *b = mb_new(13);
@@ -919,6 +1005,7 @@ int main(int argc, char **argv) {
   tcase_set_timeout(tc, 600);
   tcase_add_test(tc, interop_context_queue_buffers);
   tcase_add_test(tc, views_share_buffers);
+  tcase_add_test(tc, concat_in_place);
   tcase_add_test(tc, interop_input_read_on_cpu);
   tcase_add_test(tc, interop_output_made_on_cpu);
   tcase_add_test(tc, interop_two_outputs);
