@@ -641,6 +641,77 @@ START_TEST(session_reports_memory) {
 }
 END_TEST
 
+/* The float8 and float4 conversions against values of ONNX's tables (the
+ * types' definitions and Cast's saturate rules), and every code's round
+ * trip: decoding then encoding gives the code back (NaN codes: a NaN). */
+START_TEST(float8_conversions) {
+  const clcnn_dtype E4M3FN = CLCNN_DTYPE_FLOAT8E4M3FN, E4M3FNUZ = CLCNN_DTYPE_FLOAT8E4M3FNUZ,
+                    E5M2 = CLCNN_DTYPE_FLOAT8E5M2, E5M2FNUZ = CLCNN_DTYPE_FLOAT8E5M2FNUZ,
+                    E2M1 = CLCNN_DTYPE_FLOAT4E2M1, E8M0 = CLCNN_DTYPE_FLOAT8E8M0;
+  const struct {
+    clcnn_dtype dt;
+    double v;
+    int sat, mode;
+    unsigned want;
+  } cases[] = {
+      /* E4M3FN: max 448, min subnormal 2^-9, NaN S.1111.111, -0 kept */
+      {E4M3FN, 448, 1, 0, 0x7e}, {E4M3FN, 0x1p-9, 1, 0, 0x01}, {E4M3FN, -0.0, 1, 0, 0x80},
+      {E4M3FN, 464, 0, 0, 0x7e}, /* half way to 480: ties to even */
+      {E4M3FN, 480, 1, 0, 0x7e}, {E4M3FN, 480, 0, 0, 0x7f}, {E4M3FN, INFINITY, 1, 0, 0x7e},
+      {E4M3FN, INFINITY, 0, 0, 0x7f}, {E4M3FN, -INFINITY, 0, 0, 0xff}, {E4M3FN, NAN, 1, 0, 0x7f},
+      {E4M3FN, 0x1p-11, 1, 0, 0x00}, /* a quarter of the smallest subnormal */
+      /* E4M3FNUZ: max 240, min subnormal 2^-10, one NaN 0x80, no -0 */
+      {E4M3FNUZ, 240, 1, 0, 0x7f}, {E4M3FNUZ, -240, 1, 0, 0xff}, {E4M3FNUZ, 0x1p-10, 1, 0, 0x01},
+      {E4M3FNUZ, -0.0, 1, 0, 0x00}, {E4M3FNUZ, -0x1p-13, 1, 0, 0x00}, {E4M3FNUZ, 1e6, 1, 0, 0x7f},
+      {E4M3FNUZ, 1e6, 0, 0, 0x80}, {E4M3FNUZ, -INFINITY, 0, 0, 0x80}, {E4M3FNUZ, NAN, 1, 0, 0x80},
+      /* E5M2: max 57344, min subnormal 2^-16, infinities */
+      {E5M2, 57344, 1, 0, 0x7b}, {E5M2, 0x1p-16, 1, 0, 0x01}, {E5M2, 1e6, 1, 0, 0x7b},
+      {E5M2, 1e6, 0, 0, 0x7c}, {E5M2, -1e6, 0, 0, 0xfc}, {E5M2, INFINITY, 1, 0, 0x7b},
+      {E5M2, -INFINITY, 0, 0, 0xfc}, {E5M2, -0.0, 1, 0, 0x80},
+      /* E5M2FNUZ: max 57344, min subnormal 2^-17, one NaN 0x80 */
+      {E5M2FNUZ, 57344, 1, 0, 0x7f}, {E5M2FNUZ, 0x1p-17, 1, 0, 0x01}, {E5M2FNUZ, 1e6, 0, 0, 0x80},
+      {E5M2FNUZ, -0.0, 1, 0, 0x00},
+      /* E2M1: 0, 0.5, 1, 1.5, 2, 3, 4, 6; always saturates */
+      {E2M1, 6, 1, 0, 0x7}, {E2M1, 0.5, 1, 0, 0x1}, {E2M1, 0.25, 1, 0, 0x0},
+      {E2M1, 0.75, 1, 0, 0x2},
+      {E2M1, 2.5, 1, 0, 0x4}, {E2M1, 5, 1, 0, 0x6}, {E2M1, 100, 0, 0, 0x7}, {E2M1, -100, 1, 0, 0xf},
+      {E2M1, -0.0, 1, 0, 0x8}, {E2M1, INFINITY, 1, 0, 0x7},
+      /* E8M0: 2^(b - 127); round_mode up / down / nearest; saturate at 254 */
+      {E8M0, 1.0, 1, F8_ROUND_UP, 127}, {E8M0, 1.1, 1, F8_ROUND_UP, 128},
+      {E8M0, 1.1, 1, F8_ROUND_DOWN, 127}, {E8M0, 1.1, 1, F8_ROUND_NEAREST, 127},
+      {E8M0, 1.5, 1, F8_ROUND_NEAREST, 128}, {E8M0, 0.125, 1, F8_ROUND_UP, 124},
+      {E8M0, 0x1.8p127, 1, F8_ROUND_UP, 254}, {E8M0, 0x1.8p127, 0, F8_ROUND_UP, 255},
+      {E8M0, NAN, 1, F8_ROUND_UP, 255}, {E8M0, 0.0, 1, F8_ROUND_UP, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    unsigned got = f8_from_double(cases[i].dt, cases[i].v, cases[i].sat, cases[i].mode);
+    ck_assert_msg(got == cases[i].want, "%s from %g (saturate %d, mode %d): 0x%02x, want 0x%02x",
+                  dtype_name(cases[i].dt), cases[i].v, cases[i].sat, cases[i].mode, got,
+                  cases[i].want);
+  }
+  ck_assert_float_eq(f8_to_float(E4M3FN, 0x7e), 448.0f);
+  ck_assert(isnan(f8_to_float(E4M3FN, 0xff)));
+  ck_assert_float_eq(f8_to_float(E4M3FNUZ, 0x01), 0x1p-10f);
+  ck_assert(isnan(f8_to_float(E4M3FNUZ, 0x80)));
+  ck_assert(isinf(f8_to_float(E5M2, 0xfc)) && f8_to_float(E5M2, 0xfc) < 0);
+  ck_assert(isnan(f8_to_float(E5M2, 0x7e)));
+  ck_assert_float_eq(f8_to_float(E5M2FNUZ, 0x7f), 57344.0f);
+  ck_assert_float_eq(f8_to_float(E2M1, 0xf), -6.0f);
+  ck_assert_float_eq(f8_to_float(E8M0, 0), 0x1p-127f);
+  ck_assert(isnan(f8_to_float(E8M0, 0xff)));
+  const clcnn_dtype all[] = {E4M3FN, E4M3FNUZ, E5M2, E5M2FNUZ, E2M1, E8M0};
+  for (size_t t = 0; t < sizeof all / sizeof *all; t++) {
+    unsigned codes = all[t] == E2M1 ? 16 : 256;
+    for (unsigned b = 0; b < codes; b++) {
+      float f = f8_to_float(all[t], (uint8_t)b);
+      unsigned back = f8_from_double(all[t], f, 0, F8_ROUND_DOWN);
+      if (isnan(f)) ck_assert(isnan(f8_to_float(all[t], (uint8_t)back)));
+      else ck_assert_msg(back == b, "%s 0x%02x -> %g -> 0x%02x", dtype_name(all[t]), b, f, back);
+    }
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("runtime");
   TCase *tc = tcase_create("runtime");
@@ -660,6 +731,7 @@ int main(void) {
   tcase_add_test(tc, identity_and_dropout_removed);
   tcase_add_test(tc, planner_reuses_and_never_overlaps);
   tcase_add_test(tc, session_reports_memory);
+  tcase_add_test(tc, float8_conversions);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
