@@ -66,6 +66,12 @@ size_t dtype_size(clcnn_dtype dt) {
     case CLCNN_DTYPE_FLOAT16: return 2;
     case CLCNN_DTYPE_BFLOAT16: return 2;
     case CLCNN_DTYPE_FLOAT64: return 8;
+    case CLCNN_DTYPE_FLOAT8E4M3FN:
+    case CLCNN_DTYPE_FLOAT8E4M3FNUZ:
+    case CLCNN_DTYPE_FLOAT8E5M2:
+    case CLCNN_DTYPE_FLOAT8E5M2FNUZ:
+    case CLCNN_DTYPE_FLOAT8E8M0:
+    case CLCNN_DTYPE_FLOAT4E2M1: return 1; /* one element per byte */
     default: return 0;
   }
 }
@@ -73,7 +79,8 @@ size_t dtype_size(clcnn_dtype dt) {
 int dtype_packed_bits(clcnn_dtype dt) {
   switch (dt) {
     case CLCNN_DTYPE_UINT4:
-    case CLCNN_DTYPE_INT4: return 4;
+    case CLCNN_DTYPE_INT4:
+    case CLCNN_DTYPE_FLOAT4E2M1: return 4;
     case CLCNN_DTYPE_UINT2:
     case CLCNN_DTYPE_INT2: return 2;
     default: return 0;
