@@ -9,6 +9,7 @@
 
 #include "api.h"
 #include "ops/norm.h"
+#include "ops/quant.h"
 #include "ops/shape.h"
 
 int graph_readers(const ir_graph *g, int v) {
@@ -205,6 +206,30 @@ static float *widen_low(clcnn_dtype dt, const void *src, int64_t n) {
   return d;
 }
 
+/* The float8 / float4 type that value v holds before lowering (its own
+ * type, or what the Cast or QuantizeLinear that writes it produces), else
+ * UNDEFINED. */
+static clcnn_dtype f8_type_of(const ir_graph *g, int v) {
+  if (v < 0) return CLCNN_DTYPE_UNDEFINED;
+  if (dtype_is_f8(g->values[v].t.dtype)) return g->values[v].t.dtype;
+  for (int i = 0; i < g->nnodes; i++) {
+    const ir_node *n = &g->nodes[i];
+    if (n->nout < 1 || n->out[0] != v || !n->params) continue;
+    if (n->op == CLCNN_OP_CAST) {
+      const cast_params *p = n->params;
+      return dtype_is_f8(p->to) ? p->to : p->round_f8;
+    }
+    if (n->op == CLCNN_OP_QUANTIZE_LINEAR) {
+      const qdq_params *p = n->params;
+      if (p->lowp) return p->lowp;
+      if (dtype_is_f8(p->output_dtype)) return p->output_dtype;
+      return n->nin > 2 ? f8_type_of(g, n->in[2]) : CLCNN_DTYPE_UNDEFINED;
+    }
+    return CLCNN_DTYPE_UNDEFINED;
+  }
+  return CLCNN_DTYPE_UNDEFINED;
+}
+
 /* A value named after `base` with `suffix`, unique in the graph. */
 static int add_named_value(ir_graph *g, const char *base, const char *suffix) {
   char name[600];
@@ -238,6 +263,17 @@ static clcnn_status add_cast(ir_graph *g, int from, int to, clcnn_dtype dt, clcn
 
 clcnn_status graph_lower_float16(ir_graph *g, clcnn_err *err) {
   bool changed = false;
+  /* Float8 and float4 quantization, read while the types are still there:
+   * QuantizeLinear and DequantizeLinear work on float32 holding the
+   * quantized type's values (qdq_params.lowp). */
+  for (int i = 0; i < g->nnodes; i++) {
+    ir_node *n = &g->nodes[i];
+    if ((n->op != CLCNN_OP_QUANTIZE_LINEAR && n->op != CLCNN_OP_DEQUANTIZE_LINEAR) || !n->params)
+      continue;
+    qdq_params *p = n->params;
+    p->lowp = f8_type_of(g, n->op == CLCNN_OP_QUANTIZE_LINEAR ? n->out[0] : n->in[0]);
+    if (!p->lowp && n->nin > 2) p->lowp = f8_type_of(g, n->in[2]);
+  }
   /* CastLike to a low float type (of a constant or graph input) rounds like
    * a Cast to it. */
   for (int i = 0; i < g->nnodes; i++) {

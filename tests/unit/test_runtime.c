@@ -712,6 +712,41 @@ START_TEST(float8_conversions) {
 }
 END_TEST
 
+/* A float8 QDQ pair on an activation and a DequantizeLinear of float8
+ * weights: float32 inside, rounded to E4M3FN (ties to even) with saturate,
+ * or to NaN beyond 448 without it. */
+START_TEST(float8_qdq_chain) {
+  float x[4] = {1.0f, 100.0f, 1000.0f, -3.3f}, y[4];
+  const uint8_t w[4] = {0x38, 0x40, 0xb8, 0x00}; /* 1, 2, -1, 0 */
+  const uint8_t zero = 0;
+  clcnn_tensor in = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = 1, .dims = {4}, .data = x};
+  const char *names[1] = {"x"};
+  for (int sat = 1; sat >= 0; sat--) {
+    mb *b = mb_new(21);
+    mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){4});
+    mb_init_f32(b, "s", 0, NULL, (float[]){2.0f});
+    mb_init(b, "zp", CLCNN_DTYPE_FLOAT8E4M3FN, 0, NULL, &zero);
+    mb_init(b, "w", CLCNN_DTYPE_FLOAT8E4M3FN, 1, (int64_t[]){4}, w);
+    mb_node(b, "QuantizeLinear", "x,s,zp", "q", 1, (mb_attr[]){MB_INT("saturate", sat)});
+    mb_node(b, "DequantizeLinear", "q,s", "dq", 0, NULL); /* its type: from q's writer */
+    mb_node(b, "DequantizeLinear", "w,s", "dw", 0, NULL);
+    mb_node(b, "Add", "dq,dw", "y", 0, NULL);
+    mb_output(b, "y");
+    clcnn_tensor info;
+    run_model(b, 1, names, &in, "y", &info, y, sizeof y);
+    ck_assert_int_eq(info.dtype, CLCNN_DTYPE_FLOAT32);
+    /* x / 2 = 0.5, 50 -> 48, 500 -> 448 (or NaN), -1.65 -> -1.625; times 2,
+     * plus 2 * w */
+    ck_assert_float_eq(y[0], 1.0f + 2.0f);
+    ck_assert_float_eq(y[1], 96.0f + 4.0f);
+    if (sat) ck_assert_float_eq(y[2], 896.0f - 2.0f);
+    else ck_assert(isnan(y[2]));
+    ck_assert_float_eq(y[3], -3.25f);
+    mb_free(b);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("runtime");
   TCase *tc = tcase_create("runtime");
@@ -732,6 +767,7 @@ int main(void) {
   tcase_add_test(tc, planner_reuses_and_never_overlaps);
   tcase_add_test(tc, session_reports_memory);
   tcase_add_test(tc, float8_conversions);
+  tcase_add_test(tc, float8_qdq_chain);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
