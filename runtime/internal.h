@@ -257,8 +257,9 @@ float bf16_round(double v);
  * Cast defines them: to nearest, ties to even; out of range (infinity
  * included) with `saturate` the largest finite value, without it infinity
  * (E5M2) or NaN (the others); FNUZ types have no -0; FLOAT4E2M1 always
- * saturates. FLOAT8E8M0 keeps a float's exponent only (no sign) and rounds
- * by `round_mode` (F8_ROUND_*, ONNX's Cast 24 attribute). */
+ * saturates. FLOAT8E8M0 is a power of two (2^-127 to 2^127) rounded by
+ * `round_mode` (F8_ROUND_*, ONNX's Cast 24 attribute); out of range (0 and
+ * negative values included) it saturates to an end or becomes NaN. */
 bool dtype_is_f8(clcnn_dtype dt);
 enum { F8_ROUND_UP = 0, F8_ROUND_DOWN = 1, F8_ROUND_NEAREST = 2 };
 float f8_to_float(clcnn_dtype dt, uint8_t b);

@@ -254,7 +254,6 @@ static clcnn_status add_cast(ir_graph *g, int from, int to, clcnn_dtype dt, clcn
   /* to a float8 type: the values are that type's already (exact either
    * way), and infinity and NaN stay what they are */
   p->saturate = !dtype_is_f8(dt);
-  p->round_mode = F8_ROUND_DOWN; /* float8e8m0: exact for 2^-127, a float32 subnormal */
   n->params = p;
   n->in[0] = from;
   n->out[0] = to;

@@ -375,28 +375,25 @@ float f8_to_float(clcnn_dtype dt, uint8_t b) {
   return (float)(neg ? -v : v);
 }
 
-/* FLOAT8E8M0 from a float's exponent bits (the sign is ignored; ONNX's
- * reference: `up` rounds any fraction up, `nearest` rounds up from half way,
- * at exponent 0 only above it; saturate keeps 254 from rounding into NaN). */
-static uint8_t e8m0_from_float(float x, bool saturate, int round_mode) {
-  uint32_t u;
-  memcpy(&u, &x, 4);
-  uint32_t e = (u >> 23) & 0xffu;
-  if (e == 0xffu) return 0xff;
-  bool up = false;
-  if (round_mode == F8_ROUND_UP) {
-    up = (u & 0x7fffffu) != 0;
-  } else if (round_mode == F8_ROUND_NEAREST) {
-    bool g = u & 0x400000u, r = u & 0x200000u, s = u & 0x1fffffu;
-    up = g && (r || s || e > 0);
-  }
-  if (up && !(saturate && e == 0xfeu)) e++;
-  return (uint8_t)e;
+/* FLOAT8E8M0 (2^-127 to 2^127 and NaN), as the table of ONNX's Cast gives
+ * it (onnxruntime agrees): `up` rounds any fraction up, `down` truncates,
+ * `nearest` rounds up from half way (1.5 * 2^e and above); out of range (0,
+ * negative values, infinity, or rounded past 2^127) with saturate the
+ * nearest end, without it NaN. */
+static uint8_t e8m0_from_double(double v, bool saturate, int round_mode) {
+  if (v != v) return 0xff;
+  if (!(v >= 0x1p-127 && v <= 0x1p127)) return saturate ? (v > 1 ? 0xfe : 0x00) : 0xff;
+  int ex;
+  const double m = 2.0 * frexp(v, &ex); /* v = m * 2^(ex - 1), m in [1, 2) */
+  int e = ex - 1;
+  if (m > 1.0 && (round_mode == F8_ROUND_UP || (round_mode == F8_ROUND_NEAREST && m >= 1.5))) e++;
+  if (e > 127) return saturate ? 0xfe : 0xff;
+  return (uint8_t)(e + 127);
 }
 
 uint8_t f8_from_double(clcnn_dtype dt, double v, bool saturate, int round_mode) {
   const f8_format *f = f8_format_of(dt);
-  if (!f) return dt == CLCNN_DTYPE_FLOAT8E8M0 ? e8m0_from_float((float)v, saturate, round_mode) : 0;
+  if (!f) return dt == CLCNN_DTYPE_FLOAT8E8M0 ? e8m0_from_double(v, saturate, round_mode) : 0;
   const unsigned sbit = 1u << (f->ebits + f->mbits), top = (1u << f->ebits) - 1;
   const unsigned sign = signbit(v) ? sbit : 0;
   const double a = fabs(v), max = f8_max(f);

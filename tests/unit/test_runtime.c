@@ -676,12 +676,16 @@ START_TEST(float8_conversions) {
       {E2M1, 0.75, 1, 0, 0x2},
       {E2M1, 2.5, 1, 0, 0x4}, {E2M1, 5, 1, 0, 0x6}, {E2M1, 100, 0, 0, 0x7}, {E2M1, -100, 1, 0, 0xf},
       {E2M1, -0.0, 1, 0, 0x8}, {E2M1, INFINITY, 1, 0, 0x7},
-      /* E8M0: 2^(b - 127); round_mode up / down / nearest; saturate at 254 */
+      /* E8M0: 2^(b - 127); round_mode up / down / nearest; out of range:
+       * saturated to 0 or 254, or NaN (Cast's table) */
       {E8M0, 1.0, 1, F8_ROUND_UP, 127}, {E8M0, 1.1, 1, F8_ROUND_UP, 128},
       {E8M0, 1.1, 1, F8_ROUND_DOWN, 127}, {E8M0, 1.1, 1, F8_ROUND_NEAREST, 127},
       {E8M0, 1.5, 1, F8_ROUND_NEAREST, 128}, {E8M0, 0.125, 1, F8_ROUND_UP, 124},
       {E8M0, 0x1.8p127, 1, F8_ROUND_UP, 254}, {E8M0, 0x1.8p127, 0, F8_ROUND_UP, 255},
       {E8M0, NAN, 1, F8_ROUND_UP, 255}, {E8M0, 0.0, 1, F8_ROUND_UP, 0},
+      {E8M0, 0.0, 0, F8_ROUND_NEAREST, 255}, {E8M0, INFINITY, 1, F8_ROUND_UP, 254},
+      {E8M0, INFINITY, 0, F8_ROUND_UP, 255}, {E8M0, 0x1p-127, 1, F8_ROUND_UP, 0},
+      {E8M0, -2.0, 0, F8_ROUND_UP, 255},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     unsigned got = f8_from_double(cases[i].dt, cases[i].v, cases[i].sat, cases[i].mode);
