@@ -56,6 +56,7 @@ static clcnn_status quantize_run(cpu_node *cn, const clcnn_tensor *in, int nin, 
   if (p->lowp) { /* float8 / float4 held in float32: x / scale + zp, rounded as Cast does */
     const float *zf = z ? z->data : NULL;
     float *y = out[0].data;
+    QUANT_PARALLEL_FOR(cn->nthreads)
     for (int64_t o = 0; o < outer; o++)
       for (int64_t k = 0; k < n; k++)
         for (int64_t i = 0; i < inner; i++) {
@@ -87,6 +88,7 @@ static clcnn_status dequantize_run(cpu_node *cn, const clcnn_tensor *in, int nin
   const int64_t outer = p->outer, n = p->n, inner = p->inner;
   if (p->lowp) { /* float8 / float4 held in float32 */
     const float *x = in[0].data, *zf = z ? z->data : NULL;
+    QUANT_PARALLEL_FOR(cn->nthreads)
     for (int64_t o = 0; o < outer; o++)
       for (int64_t k = 0; k < n; k++)
         for (int64_t i = 0; i < inner; i++) {
