@@ -72,7 +72,13 @@ typedef enum clcnn_status {
  *  for INT4 and INT2 (int8_t -8..7 and -2..1), zero-extended for UINT4 and
  *  UINT2 (uint8_t 0..15 and 0..3). ONNX's packed form (two or four elements
  *  per byte) is unpacked when a model or a TensorProto file is read and
- *  packed again when one is written. */
+ *  packed again when one is written. FLOAT4E2M1 is held the same way: one
+ *  4-bit code (sign, 2 exponent bits, 1 mantissa bit) in the low bits of
+ *  each byte.
+ *
+ *  The 8-bit float types (FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2,
+ *  FLOAT8E5M2FNUZ, FLOAT8E8M0) and FLOAT4E2M1 are bit patterns as ONNX
+ *  defines them; like float16 they are computed in float32 inside a model. */
 typedef enum clcnn_dtype {
   CLCNN_DTYPE_UNDEFINED = 0,
   CLCNN_DTYPE_FLOAT32 = 1,
@@ -88,8 +94,14 @@ typedef enum clcnn_dtype {
   CLCNN_DTYPE_UINT32 = 12,
   CLCNN_DTYPE_UINT64 = 13,
   CLCNN_DTYPE_BFLOAT16 = 16, /**< bfloat16 bit patterns; computed in float32, like float16 */
+  CLCNN_DTYPE_FLOAT8E4M3FN = 17,   /**< 8-bit float, bias 7, no infinity, max 448 */
+  CLCNN_DTYPE_FLOAT8E4M3FNUZ = 18, /**< bias 8, no infinity or -0, one NaN (0x80), max 240 */
+  CLCNN_DTYPE_FLOAT8E5M2 = 19,     /**< bias 15, IEEE-like (infinity, NaNs), max 57344 */
+  CLCNN_DTYPE_FLOAT8E5M2FNUZ = 20, /**< bias 16, no infinity or -0, one NaN (0x80), max 57344 */
   CLCNN_DTYPE_UINT4 = 21, /**< one element per byte, 0..15 */
   CLCNN_DTYPE_INT4 = 22,  /**< one element per byte, -8..7 */
+  CLCNN_DTYPE_FLOAT4E2M1 = 23, /**< one 4-bit code per byte, bias 1, no infinity or NaN, max 6 */
+  CLCNN_DTYPE_FLOAT8E8M0 = 24, /**< an exponent only: 2^(b - 127), 0xff is NaN */
   CLCNN_DTYPE_UINT2 = 25, /**< one element per byte, 0..3 */
   CLCNN_DTYPE_INT2 = 26   /**< one element per byte, -2..1 */
 } clcnn_dtype;

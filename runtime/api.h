@@ -137,7 +137,11 @@ clcnn_status graph_optimize(ir_graph *g, clcnn_err *err);
  * that the model declares float16 is narrowed by a last Cast. The model's
  * inputs and outputs keep their float16 type. A later fp16 precision
  * narrows float32 values for the layers it keeps in half, as it does for
- * any float32 model. */
+ * any float32 model. bfloat16, the float8 types and float4e2m1 are lowered
+ * the same way (cast_params.round_bf16 / round_f8); a QuantizeLinear to or
+ * DequantizeLinear from a float8 / float4 type works on float32 holding
+ * that type's values (qdq_params.lowp), and a CastLike to a low type rounds
+ * like the Cast. */
 clcnn_status graph_lower_float16(ir_graph *g, clcnn_err *err);
 /* What graph_optimize does that needs no shapes (Conv+BatchNormalization
  * folding), done once when a model loads so that its sessions share the

@@ -252,6 +252,20 @@ float bf16_to_float(uint16_t b);
  * float. */
 uint16_t bf16_from_float(float f);
 float bf16_round(double v);
+/* The 8-bit float types (FLOAT8E4M3FN, FLOAT8E4M3FNUZ, FLOAT8E5M2,
+ * FLOAT8E5M2FNUZ, FLOAT8E8M0) and FLOAT4E2M1 (one code per byte), as ONNX's
+ * Cast defines them: to nearest, ties to even; out of range (infinity
+ * included) with `saturate` the largest finite value, without it infinity
+ * (E5M2) or NaN (the others); FNUZ types have no -0; FLOAT4E2M1 always
+ * saturates. FLOAT8E8M0 is a power of two (2^-127 to 2^127) rounded by
+ * `round_mode` (F8_ROUND_*, ONNX's Cast 24 attribute); out of range (0 and
+ * negative values included) it saturates to an end or becomes NaN. */
+bool dtype_is_f8(clcnn_dtype dt);
+enum { F8_ROUND_UP = 0, F8_ROUND_DOWN = 1, F8_ROUND_NEAREST = 2 };
+float f8_to_float(clcnn_dtype dt, uint8_t b);
+uint8_t f8_from_double(clcnn_dtype dt, double v, bool saturate, int round_mode);
+/* v rounded to dt, as a float (f8_to_float of f8_from_double). */
+float f8_round(clcnn_dtype dt, double v, bool saturate, int round_mode);
 
 /* ------------------------------------------------- operator front halves */
 

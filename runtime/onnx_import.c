@@ -129,11 +129,17 @@ clcnn_status onnx_tensor_decode(const void *proto, const char *base_dir, clcnn_t
       case CLCNN_DTYPE_UINT16:
       case CLCNN_DTYPE_BOOL:
       case CLCNN_DTYPE_FLOAT16:
-      case CLCNN_DTYPE_BFLOAT16: have = tp->n_int32_data; break;
+      case CLCNN_DTYPE_BFLOAT16:
+      case CLCNN_DTYPE_FLOAT8E4M3FN:
+      case CLCNN_DTYPE_FLOAT8E4M3FNUZ:
+      case CLCNN_DTYPE_FLOAT8E5M2:
+      case CLCNN_DTYPE_FLOAT8E5M2FNUZ:
+      case CLCNN_DTYPE_FLOAT8E8M0: have = tp->n_int32_data; break;
       case CLCNN_DTYPE_INT4:
       case CLCNN_DTYPE_UINT4:
       case CLCNN_DTYPE_INT2:
-      case CLCNN_DTYPE_UINT2: have = tp->n_int32_data; break; /* one packed byte each */
+      case CLCNN_DTYPE_UINT2:
+      case CLCNN_DTYPE_FLOAT4E2M1: have = tp->n_int32_data; break; /* one packed byte each */
       default: break;
     }
     if (have != (bits ? bytes : n))

@@ -9,6 +9,7 @@
 
 #include "api.h"
 #include "ops/norm.h"
+#include "ops/quant.h"
 #include "ops/shape.h"
 
 int graph_readers(const ir_graph *g, int v) {
@@ -186,20 +187,49 @@ clcnn_status graph_optimize(ir_graph *g, clcnn_err *err) {
 
 /* ------------------------------------------------- float16 and bfloat16 */
 
-/* The 16-bit float types, which are stored as they are and computed in
- * float32. */
+/* The 16-, 8- and 4-bit float types, which are stored as they are and
+ * computed in float32. */
 static bool low_float(clcnn_dtype dt) {
-  return dt == CLCNN_DTYPE_FLOAT16 || dt == CLCNN_DTYPE_BFLOAT16;
+  return dt == CLCNN_DTYPE_FLOAT16 || dt == CLCNN_DTYPE_BFLOAT16 || dtype_is_f8(dt);
+}
+
+/* Element i of low_float data as a float, exact. */
+static float low_get(clcnn_dtype dt, const void *src, int64_t i) {
+  if (dtype_is_f8(dt)) return f8_to_float(dt, ((const uint8_t *)src)[i]);
+  const uint16_t h = ((const uint16_t *)src)[i];
+  return dt == CLCNN_DTYPE_BFLOAT16 ? bf16_to_float(h) : f16_to_float(h);
 }
 
 /* New float32 data for n elements of a low_float type (NULL: out of memory). */
 static float *widen_low(clcnn_dtype dt, const void *src, int64_t n) {
   float *d = malloc(sizeof(float) * (size_t)(n ? n : 1));
   if (!d) return NULL;
-  const uint16_t *h = src;
-  for (int64_t i = 0; i < n; i++)
-    d[i] = dt == CLCNN_DTYPE_BFLOAT16 ? bf16_to_float(h[i]) : f16_to_float(h[i]);
+  for (int64_t i = 0; i < n; i++) d[i] = low_get(dt, src, i);
   return d;
+}
+
+/* The float8 / float4 type that value v holds before lowering (its own
+ * type, or what the Cast or QuantizeLinear that writes it produces), else
+ * UNDEFINED. */
+static clcnn_dtype f8_type_of(const ir_graph *g, int v) {
+  if (v < 0) return CLCNN_DTYPE_UNDEFINED;
+  if (dtype_is_f8(g->values[v].t.dtype)) return g->values[v].t.dtype;
+  for (int i = 0; i < g->nnodes; i++) {
+    const ir_node *n = &g->nodes[i];
+    if (n->nout < 1 || n->out[0] != v || !n->params) continue;
+    if (n->op == CLCNN_OP_CAST) {
+      const cast_params *p = n->params;
+      return dtype_is_f8(p->to) ? p->to : p->round_f8;
+    }
+    if (n->op == CLCNN_OP_QUANTIZE_LINEAR) {
+      const qdq_params *p = n->params;
+      if (p->lowp) return p->lowp;
+      if (dtype_is_f8(p->output_dtype)) return p->output_dtype;
+      return n->nin > 2 ? f8_type_of(g, n->in[2]) : CLCNN_DTYPE_UNDEFINED;
+    }
+    return CLCNN_DTYPE_UNDEFINED;
+  }
+  return CLCNN_DTYPE_UNDEFINED;
 }
 
 /* A value named after `base` with `suffix`, unique in the graph. */
@@ -223,7 +253,9 @@ static clcnn_status add_cast(ir_graph *g, int from, int to, clcnn_dtype dt, clcn
   cast_params *p = calloc(1, sizeof *p);
   if (!p) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   p->to = dt;
-  p->saturate = 1;
+  /* to a float8 type: the values are that type's already (exact either
+   * way), and infinity and NaN stay what they are */
+  p->saturate = !dtype_is_f8(dt);
   n->params = p;
   n->in[0] = from;
   n->out[0] = to;
@@ -232,6 +264,28 @@ static clcnn_status add_cast(ir_graph *g, int from, int to, clcnn_dtype dt, clcn
 
 clcnn_status graph_lower_float16(ir_graph *g, clcnn_err *err) {
   bool changed = false;
+  /* Float8 and float4 quantization, read while the types are still there:
+   * QuantizeLinear and DequantizeLinear work on float32 holding the
+   * quantized type's values (qdq_params.lowp). */
+  for (int i = 0; i < g->nnodes; i++) {
+    ir_node *n = &g->nodes[i];
+    if ((n->op != CLCNN_OP_QUANTIZE_LINEAR && n->op != CLCNN_OP_DEQUANTIZE_LINEAR) || !n->params)
+      continue;
+    qdq_params *p = n->params;
+    p->lowp = f8_type_of(g, n->op == CLCNN_OP_QUANTIZE_LINEAR ? n->out[0] : n->in[0]);
+    if (!p->lowp && n->nin > 2) p->lowp = f8_type_of(g, n->in[2]);
+  }
+  /* CastLike to a low float type (of a constant or graph input) rounds like
+   * a Cast to it. */
+  for (int i = 0; i < g->nnodes; i++) {
+    ir_node *n = &g->nodes[i];
+    if (n->op != CLCNN_OP_CAST_LIKE || !n->params || n->nin < 2 || n->in[1] < 0) continue;
+    cast_params *p = n->params;
+    const clcnn_dtype like = g->values[n->in[1]].t.dtype;
+    if (dtype_is_f8(like)) p->round_f8 = like;
+    else if (like == CLCNN_DTYPE_BFLOAT16) p->round_bf16 = 1;
+    else if (like == CLCNN_DTYPE_FLOAT16) p->round_half = 1;
+  }
   /* Weights and constants: widened once, here, for every session. */
   for (int v = 0; v < g->nvalues; v++) {
     ir_value *val = &g->values[v];
@@ -258,16 +312,15 @@ clcnn_status graph_lower_float16(ir_graph *g, clcnn_err *err) {
     } else if (n->op == CLCNN_OP_CONSTANT_OF_SHAPE && n->params) {
       constant_of_shape_params *p = n->params;
       if (!low_float(p->dtype)) continue;
-      uint16_t h;
-      memcpy(&h, p->value, 2);
-      float f = p->dtype == CLCNN_DTYPE_BFLOAT16 ? bf16_to_float(h) : f16_to_float(h);
+      float f = low_get(p->dtype, p->value, 0);
       memset(p->value, 0, sizeof p->value);
       memcpy(p->value, &f, 4);
       p->dtype = CLCNN_DTYPE_FLOAT32;
     } else if (n->op == CLCNN_OP_CAST && n->params) {
       cast_params *p = n->params;
       if (!low_float(p->to)) continue;
-      if (p->to == CLCNN_DTYPE_BFLOAT16) p->round_bf16 = 1;
+      if (dtype_is_f8(p->to)) p->round_f8 = p->to;
+      else if (p->to == CLCNN_DTYPE_BFLOAT16) p->round_bf16 = 1;
       else p->round_half = 1;
       p->to = CLCNN_DTYPE_FLOAT32;
     }

@@ -66,6 +66,12 @@ size_t dtype_size(clcnn_dtype dt) {
     case CLCNN_DTYPE_FLOAT16: return 2;
     case CLCNN_DTYPE_BFLOAT16: return 2;
     case CLCNN_DTYPE_FLOAT64: return 8;
+    case CLCNN_DTYPE_FLOAT8E4M3FN:
+    case CLCNN_DTYPE_FLOAT8E4M3FNUZ:
+    case CLCNN_DTYPE_FLOAT8E5M2:
+    case CLCNN_DTYPE_FLOAT8E5M2FNUZ:
+    case CLCNN_DTYPE_FLOAT8E8M0:
+    case CLCNN_DTYPE_FLOAT4E2M1: return 1; /* one element per byte */
     default: return 0;
   }
 }
@@ -73,7 +79,8 @@ size_t dtype_size(clcnn_dtype dt) {
 int dtype_packed_bits(clcnn_dtype dt) {
   switch (dt) {
     case CLCNN_DTYPE_UINT4:
-    case CLCNN_DTYPE_INT4: return 4;
+    case CLCNN_DTYPE_INT4:
+    case CLCNN_DTYPE_FLOAT4E2M1: return 4;
     case CLCNN_DTYPE_UINT2:
     case CLCNN_DTYPE_INT2: return 2;
     default: return 0;
@@ -117,6 +124,12 @@ const char *dtype_name(clcnn_dtype dt) {
     case CLCNN_DTYPE_FLOAT16: return "float16";
     case CLCNN_DTYPE_BFLOAT16: return "bfloat16";
     case CLCNN_DTYPE_FLOAT64: return "float64";
+    case CLCNN_DTYPE_FLOAT8E4M3FN: return "float8e4m3fn";
+    case CLCNN_DTYPE_FLOAT8E4M3FNUZ: return "float8e4m3fnuz";
+    case CLCNN_DTYPE_FLOAT8E5M2: return "float8e5m2";
+    case CLCNN_DTYPE_FLOAT8E5M2FNUZ: return "float8e5m2fnuz";
+    case CLCNN_DTYPE_FLOAT4E2M1: return "float4e2m1";
+    case CLCNN_DTYPE_FLOAT8E8M0: return "float8e8m0";
     default: return "undefined";
   }
 }
@@ -231,6 +244,12 @@ double tensor_get_f64(const clcnn_tensor *t, int64_t i) {
     case CLCNN_DTYPE_BFLOAT16: return bf16_to_float(((const uint16_t *)t->data)[i]);
     case CLCNN_DTYPE_FLOAT64: return ((const double *)t->data)[i];
     case CLCNN_DTYPE_UINT64: return (double)((const uint64_t *)t->data)[i];
+    case CLCNN_DTYPE_FLOAT8E4M3FN:
+    case CLCNN_DTYPE_FLOAT8E4M3FNUZ:
+    case CLCNN_DTYPE_FLOAT8E5M2:
+    case CLCNN_DTYPE_FLOAT8E5M2FNUZ:
+    case CLCNN_DTYPE_FLOAT8E8M0:
+    case CLCNN_DTYPE_FLOAT4E2M1: return f8_to_float(t->dtype, ((const uint8_t *)t->data)[i]);
     default: return (double)tensor_get_i64(t, i);
   }
 }
@@ -298,3 +317,117 @@ uint16_t bf16_from_float(float f) {
 }
 
 float bf16_round(double v) { return bf16_to_float(bf16_from_float((float)v)); }
+
+/* -------------------------------------------- 8-bit and 4-bit floats */
+
+/* The layout of a small float format and what its top patterns mean
+ * (ONNX's Cast: the float8 tables; FLOAT4E2M1: no infinity, no NaN). */
+typedef enum { F8_IEEE, F8_FN, F8_FNUZ, F8_FINITE } f8_kind;
+typedef struct f8_format {
+  int ebits, mbits, bias;
+  f8_kind kind; /* IEEE: the top exponent holds inf and NaNs; FN: only S.1111.111 is NaN;
+                   FNUZ: 0x80 is the one NaN and there is no -0; FINITE: neither */
+} f8_format;
+
+static const f8_format *f8_format_of(clcnn_dtype dt) {
+  static const f8_format e4m3fn = {4, 3, 7, F8_FN}, e4m3fnuz = {4, 3, 8, F8_FNUZ},
+                         e5m2 = {5, 2, 15, F8_IEEE}, e5m2fnuz = {5, 2, 16, F8_FNUZ},
+                         e2m1 = {2, 1, 1, F8_FINITE};
+  switch (dt) {
+    case CLCNN_DTYPE_FLOAT8E4M3FN: return &e4m3fn;
+    case CLCNN_DTYPE_FLOAT8E4M3FNUZ: return &e4m3fnuz;
+    case CLCNN_DTYPE_FLOAT8E5M2: return &e5m2;
+    case CLCNN_DTYPE_FLOAT8E5M2FNUZ: return &e5m2fnuz;
+    case CLCNN_DTYPE_FLOAT4E2M1: return &e2m1;
+    default: return NULL;
+  }
+}
+
+bool dtype_is_f8(clcnn_dtype dt) {
+  return f8_format_of(dt) != NULL || dt == CLCNN_DTYPE_FLOAT8E8M0;
+}
+
+/* The largest finite value of a format. */
+static double f8_max(const f8_format *f) {
+  const int top = (1 << f->ebits) - 1; /* the all-ones exponent */
+  switch (f->kind) {
+    case F8_IEEE: return ldexp(2.0 - ldexp(1.0, -f->mbits), top - 1 - f->bias);
+    case F8_FN: return ldexp(2.0 - ldexp(2.0, -f->mbits), top - f->bias);
+    default: return ldexp(2.0 - ldexp(1.0, -f->mbits), top - f->bias);
+  }
+}
+
+float f8_to_float(clcnn_dtype dt, uint8_t b) {
+  const f8_format *f = f8_format_of(dt);
+  if (!f) { /* FLOAT8E8M0: 2^(b - 127); 0xff is NaN */
+    if (dt != CLCNN_DTYPE_FLOAT8E8M0 || b == 0xff) return NAN;
+    return ldexpf(1.0f, (int)b - 127);
+  }
+  const unsigned sbit = 1u << (f->ebits + f->mbits), code = b & (2 * sbit - 1);
+  const unsigned e = (code >> f->mbits) & ((1u << f->ebits) - 1), m = code & ((1u << f->mbits) - 1);
+  const bool neg = code & sbit;
+  if (f->kind == F8_FNUZ && code == sbit) return NAN;
+  if (f->kind == F8_FN && (code & (sbit - 1)) == sbit - 1) return neg ? -NAN : NAN;
+  if (f->kind == F8_IEEE && e == (1u << f->ebits) - 1)
+    return m ? (neg ? -NAN : NAN) : neg ? -INFINITY : INFINITY;
+  double v = e ? ldexp(1.0 + ldexp((double)m, -f->mbits), (int)e - f->bias)
+               : ldexp((double)m, 1 - f->bias - f->mbits);
+  return (float)(neg ? -v : v);
+}
+
+/* FLOAT8E8M0 (2^-127 to 2^127 and NaN), as the table of ONNX's Cast gives
+ * it (onnxruntime agrees): `up` rounds any fraction up, `down` truncates,
+ * `nearest` rounds up from half way (1.5 * 2^e and above); out of range (0,
+ * negative values, infinity, or rounded past 2^127) with saturate the
+ * nearest end, without it NaN. */
+static uint8_t e8m0_from_double(double v, bool saturate, int round_mode) {
+  if (v != v) return 0xff;
+  if (!(v >= 0x1p-127 && v <= 0x1p127)) return saturate ? (v > 1 ? 0xfe : 0x00) : 0xff;
+  int ex;
+  const double m = 2.0 * frexp(v, &ex); /* v = m * 2^(ex - 1), m in [1, 2) */
+  int e = ex - 1;
+  if (m > 1.0 && (round_mode == F8_ROUND_UP || (round_mode == F8_ROUND_NEAREST && m >= 1.5))) e++;
+  if (e > 127) return saturate ? 0xfe : 0xff;
+  return (uint8_t)(e + 127);
+}
+
+uint8_t f8_from_double(clcnn_dtype dt, double v, bool saturate, int round_mode) {
+  const f8_format *f = f8_format_of(dt);
+  if (!f) return dt == CLCNN_DTYPE_FLOAT8E8M0 ? e8m0_from_double(v, saturate, round_mode) : 0;
+  const unsigned sbit = 1u << (f->ebits + f->mbits), top = (1u << f->ebits) - 1;
+  const unsigned sign = signbit(v) ? sbit : 0;
+  const double a = fabs(v), max = f8_max(f);
+  /* the patterns of NaN and of the largest finite value, unsigned */
+  const unsigned nan = f->kind == F8_FNUZ ? sbit
+                       : f->kind == F8_FN ? sbit - 1
+                                          : (top << f->mbits) | (1u << (f->mbits - 1));
+  const unsigned maxcode = f->kind == F8_IEEE ? ((top - 1) << f->mbits) | ((1u << f->mbits) - 1)
+                           : f->kind == F8_FN ? sbit - 2
+                                              : sbit - 1;
+  /* NaN; FLOAT4E2M1 has none and ONNX's reference data gives -0 */
+  if (a != a) return (uint8_t)(f->kind == F8_FINITE ? sbit : f->kind == F8_FNUZ ? nan : sign | nan);
+  if (a == 0) return f->kind == F8_FNUZ ? 0 : (uint8_t)sign;
+  /* a in units of the spacing q of its binade (the smallest binade for
+   * subnormals), rounded to nearest, ties to even */
+  double r = 0;
+  int ex = 0, emin = 1 - f->bias;
+  if (a <= max * 2) { /* else: overflow (and a / q could be huge) */
+    (void)frexp(a, &ex);
+    ex = ex - 1 < emin ? emin : ex - 1; /* a = 1.x * 2^ex, or subnormal */
+    r = nearbyint(ldexp(a, f->mbits - ex));
+  }
+  if (a > max * 2 || ldexp(r, ex - f->mbits) > max) { /* overflow, infinity included */
+    if (saturate || f->kind == F8_FINITE) return (uint8_t)(sign | maxcode);
+    if (f->kind == F8_IEEE) return (uint8_t)(sign | (top << f->mbits));
+    return (uint8_t)(f->kind == F8_FNUZ ? nan : sign | nan);
+  }
+  if (r == 0) return f->kind == F8_FNUZ ? 0 : (uint8_t)sign;
+  unsigned n = (unsigned)r, one = 1u << f->mbits;
+  if (n < one) return (uint8_t)(sign | n); /* subnormal */
+  if (n >= 2 * one) n >>= 1, ex++;         /* rounded up into the next binade */
+  return (uint8_t)(sign | ((unsigned)(ex + f->bias) << f->mbits) | (n - one));
+}
+
+float f8_round(clcnn_dtype dt, double v, bool saturate, int round_mode) {
+  return f8_to_float(dt, f8_from_double(dt, v, saturate, round_mode));
+}

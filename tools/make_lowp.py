@@ -19,6 +19,9 @@ each form as the reference.
                                  per-channel int8 weights
     OUT/qdq/cnn_qdq_per_tensor/  the same with uint8 activations and
                                  per-tensor weights
+    OUT/qdq/cnn_qdq_float8/      the same with float8e4m3fn activations and
+                                 weights (opset 19, 'distribution'
+                                 calibration, which float8 needs)
 
 (onnxruntime's QOperator format is not written: it uses its own com.microsoft
 operators, QLinearAdd, QGemm, QLinearGlobalAveragePool, besides QLinearConv;
@@ -167,13 +170,17 @@ class Calibration:
         pass
 
 
-def quantize(model, rng, fmt, per_channel, activation_type):
-    from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
+def quantize(model, rng, fmt, per_channel, activation_type, weight_type=None):
+    from onnxruntime.quantization import CalibrationMethod, QuantType, quantize_static
+    weight_type = weight_type or QuantType.QInt8
+    extra = {}
+    if weight_type == QuantType.QFLOAT8E4M3FN:
+        extra["calibrate_method"] = CalibrationMethod.Distribution
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = os.path.join(tmp, "f32.onnx"), os.path.join(tmp, "q.onnx")
         onnx.save(model, src)
         quantize_static(src, dst, Calibration(rng), quant_format=fmt, per_channel=per_channel,
-                        activation_type=activation_type, weight_type=QuantType.QInt8)
+                        activation_type=activation_type, weight_type=weight_type, **extra)
         return onnx.load(dst)
 
 
@@ -238,6 +245,9 @@ def main():
     write_case(qdq, "cnn_qdq_per_tensor",
                quantize(model, np.random.default_rng(SEED + 2), QuantFormat.QDQ, False,
                         QuantType.QUInt8), x)
+    write_case(qdq, "cnn_qdq_float8",
+               quantize(model, np.random.default_rng(SEED + 2), QuantFormat.QDQ, False,
+                        QuantType.QFLOAT8E4M3FN, QuantType.QFLOAT8E4M3FN), x)
 
 
 if __name__ == "__main__":

@@ -150,6 +150,8 @@ static const char *cast_check(const ocl_device_info *dev, const ir_graph *g, con
   const cast_params *p = n->params;
   if (too_big(x)) return "tensors of 2^31 elements or more are not supported on OpenCL";
   if (p->round_bf16) return "Cast to bfloat16 is not supported on OpenCL";
+  if (p->round_f8 || dtype_is_f8(from) || dtype_is_f8(to))
+    return "Cast to or from the float8 and float4 types is not supported on OpenCL";
   if (p->round_half && (from == CLCNN_DTYPE_INT64 || from == CLCNN_DTYPE_INT32))
     return "Cast from int32/int64 to float16 is not supported on OpenCL";
   if (from == to && !p->round_half)

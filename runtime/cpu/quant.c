@@ -52,8 +52,21 @@ static clcnn_status quantize_run(cpu_node *cn, const clcnn_tensor *in, int nin, 
   const float *x = in[0].data, *s = in[1].data;
   const clcnn_tensor *z = nin > 2 && in[2].data ? &in[2] : NULL;
   int64_t lo, hi;
-  dtype_int_range(p->qtype, &lo, &hi);
   const int64_t outer = p->outer, n = p->n, inner = p->inner;
+  if (p->lowp) { /* float8 / float4 held in float32: x / scale + zp, rounded as Cast does */
+    const float *zf = z ? z->data : NULL;
+    float *y = out[0].data;
+    QUANT_PARALLEL_FOR(cn->nthreads)
+    for (int64_t o = 0; o < outer; o++)
+      for (int64_t k = 0; k < n; k++)
+        for (int64_t i = 0; i < inner; i++) {
+          int64_t at = (o * n + k) * inner + i, pi = qdq_param_index(p, o, k, i);
+          float q = x[at] / s[pi] + (zf ? zf[pi] : 0.0f);
+          y[at] = f8_round(p->lowp, q, p->saturate != 0, F8_ROUND_UP);
+        }
+    return CLCNN_OK;
+  }
+  dtype_int_range(p->qtype, &lo, &hi);
   QUANT_PARALLEL_FOR(cn->nthreads)
   for (int64_t o = 0; o < outer; o++)
     for (int64_t k = 0; k < n; k++)
@@ -73,6 +86,17 @@ static clcnn_status dequantize_run(cpu_node *cn, const clcnn_tensor *in, int nin
   const clcnn_tensor *z = nin > 2 && in[2].data ? &in[2] : NULL;
   float *y = out[0].data;
   const int64_t outer = p->outer, n = p->n, inner = p->inner;
+  if (p->lowp) { /* float8 / float4 held in float32 */
+    const float *x = in[0].data, *zf = z ? z->data : NULL;
+    QUANT_PARALLEL_FOR(cn->nthreads)
+    for (int64_t o = 0; o < outer; o++)
+      for (int64_t k = 0; k < n; k++)
+        for (int64_t i = 0; i < inner; i++) {
+          int64_t at = (o * n + k) * inner + i, pi = qdq_param_index(p, o, k, i);
+          y[at] = (x[at] - (zf ? zf[pi] : 0.0f)) * s[pi];
+        }
+    return CLCNN_OK;
+  }
   QUANT_PARALLEL_FOR(cn->nthreads)
   for (int64_t o = 0; o < outer; o++)
     for (int64_t k = 0; k < n; k++)

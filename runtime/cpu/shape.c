@@ -96,7 +96,7 @@ enum { CAST_CHUNK = 1024 };
 
 static bool is_float_type(clcnn_dtype dt) {
   return dt == CLCNN_DTYPE_FLOAT32 || dt == CLCNN_DTYPE_FLOAT64 || dt == CLCNN_DTYPE_FLOAT16 ||
-         dt == CLCNN_DTYPE_BFLOAT16;
+         dt == CLCNN_DTYPE_BFLOAT16 || dtype_is_f8(dt);
 }
 
 /* Saturating float -> int64, truncating toward zero; NaN -> 0. */
@@ -119,7 +119,10 @@ static void read_f(clcnn_dtype dt, const void *src, size_t n, double *d) {
     case CLCNN_DTYPE_BFLOAT16:
       for (size_t i = 0; i < n; i++) d[i] = bf16_to_float(((const uint16_t *)src)[i]);
       break;
-    default: break;
+    default:
+      if (dtype_is_f8(dt))
+        for (size_t i = 0; i < n; i++) d[i] = f8_to_float(dt, ((const uint8_t *)src)[i]);
+      break;
   }
 }
 
@@ -293,20 +296,35 @@ static clcnn_status cast_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
                    dtype_name(from), dtype_name(to));
   size_t count = (size_t)clcnn_tensor_numel(&in[0]);
   const cast_params *p = cn->n->params;
-  if (p && (p->round_half || p->round_bf16) && to == CLCNN_DTYPE_FLOAT32) {
-    /* a lowered Cast to float16 or bfloat16 */
+  const bool lowered = p && (p->round_half || p->round_bf16 || p->round_f8);
+  if ((lowered && to == CLCNN_DTYPE_FLOAT32) || dtype_is_f8(to)) {
+    /* a lowered Cast to float16, bfloat16, float8 or float4 (float32
+     * holding the rounded values), or a Cast to float8 or float4 */
+    const bool sat = p ? p->saturate != 0 : true;
+    const int mode = p ? p->round_mode : F8_ROUND_UP;
     double buf[CAST_CHUNK];
     int64_t ibuf[CAST_CHUNK];
     for (size_t at = 0; at < count; at += CAST_CHUNK) {
       size_t n = count - at < CAST_CHUNK ? count - at : CAST_CHUNK;
       if (is_float_type(from)) {
         read_f(from, (const uint8_t *)in[0].data + at * es_in, n, buf);
+      } else if (from == CLCNN_DTYPE_UINT64) {
+        for (size_t i = 0; i < n; i++) buf[i] = (double)((const uint64_t *)in[0].data)[at + i];
       } else {
         read_i(from, (const uint8_t *)in[0].data + at * es_in, n, ibuf);
         for (size_t i = 0; i < n; i++) buf[i] = (double)ibuf[i];
       }
-      for (size_t i = 0; i < n; i++)
-        ((float *)out[0].data)[at + i] = p->round_bf16 ? bf16_round(buf[i]) : f16_round(buf[i]);
+      if (dtype_is_f8(to)) {
+        uint8_t *b = (uint8_t *)out[0].data + at;
+        for (size_t i = 0; i < n; i++) b[i] = f8_from_double(to, buf[i], sat, mode);
+      } else if (p->round_f8) {
+        float *y = (float *)out[0].data + at;
+        for (size_t i = 0; i < n; i++) y[i] = f8_round(p->round_f8, buf[i], sat, mode);
+      } else {
+        float *y = (float *)out[0].data + at;
+        for (size_t i = 0; i < n; i++)
+          y[i] = p->round_bf16 ? bf16_round(buf[i]) : f16_round(buf[i]);
+      }
     }
     return CLCNN_OK;
   }

@@ -20,7 +20,12 @@ static bool quant_type(clcnn_dtype dt) {
     case CLCNN_DTYPE_INT4:
     case CLCNN_DTYPE_UINT4:
     case CLCNN_DTYPE_INT2:
-    case CLCNN_DTYPE_UINT2: return true;
+    case CLCNN_DTYPE_UINT2:
+    case CLCNN_DTYPE_FLOAT8E4M3FN:
+    case CLCNN_DTYPE_FLOAT8E4M3FNUZ:
+    case CLCNN_DTYPE_FLOAT8E5M2:
+    case CLCNN_DTYPE_FLOAT8E5M2FNUZ:
+    case CLCNN_DTYPE_FLOAT4E2M1: return true;
     default: return false;
   }
 }
@@ -47,6 +52,8 @@ static clcnn_status qdq_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
   int64_t v;
   if ((st = op_attr_int(n, "axis", 1, &p->axis_attr, err))) return st;
   if ((st = op_attr_int(n, "block_size", 0, &p->block_size, err))) return st;
+  if ((st = op_attr_int(n, "saturate", 1, &v, err))) return st;
+  p->saturate = quantize ? (int)v : 1;
   if (p->block_size < 0)
     return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute 'block_size' must be >= 0");
   if ((st = op_attr_int(n, "output_dtype", 0, &v, err))) return st;
@@ -132,6 +139,14 @@ static clcnn_status quantize_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
                    "needed", dtype_name(x->t.dtype));
   if ((st = need_float_scale(s, "y_scale", err))) return st;
   clcnn_dtype qt = p->output_dtype ? p->output_dtype : CLCNN_DTYPE_UINT8;
+  if (p->lowp) { /* float8 / float4, computed in float32 (a float32 zero point) */
+    if (z && z->t.dtype != CLCNN_DTYPE_FLOAT32)
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "the zero point is %s but the output is %s",
+                     dtype_name(z->t.dtype), dtype_name(p->lowp));
+    if ((st = qdq_layout(g, n, p, err))) return st;
+    p->qtype = p->lowp;
+    return op_set_output(g, n, 0, CLCNN_DTYPE_FLOAT32, x->t.rank, x->t.dims, err);
+  }
   if (z) {
     if (p->output_dtype && z->t.dtype != p->output_dtype)
       return err_set(err, CLCNN_ERROR_INVALID_MODEL,
@@ -139,7 +154,7 @@ static clcnn_status quantize_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
                      dtype_name(p->output_dtype));
     qt = z->t.dtype;
   }
-  if (!quant_type(qt))
+  if (!quant_type(qt) || dtype_is_f8(qt)) /* float8 / float4 have lowp set at load */
     return err_set(err, CLCNN_ERROR_UNSUPPORTED, "quantization to %s is not supported",
                    dtype_name(qt));
   if ((st = qdq_layout(g, n, p, err))) return st;
@@ -154,15 +169,16 @@ static clcnn_status dequantize_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
   if (!s) return err->status;
   const ir_value *z = ir_in(g, n, 2);
   clcnn_status st;
-  if (!quant_type(x->t.dtype) && x->t.dtype != CLCNN_DTYPE_INT32)
+  const clcnn_dtype xt = p->lowp && x->t.dtype == CLCNN_DTYPE_FLOAT32 ? p->lowp : x->t.dtype;
+  if ((!quant_type(xt) && xt != CLCNN_DTYPE_INT32) || (dtype_is_f8(xt) && !p->lowp))
     return err_set(err, CLCNN_ERROR_UNSUPPORTED, "dequantization of %s is not supported",
-                   dtype_name(x->t.dtype));
+                   dtype_name(xt));
   if ((st = need_float_scale(s, "x_scale", err))) return st;
   if (z && z->t.dtype != x->t.dtype)
     return err_set(err, CLCNN_ERROR_INVALID_MODEL, "the zero point is %s but x is %s",
                    dtype_name(z->t.dtype), dtype_name(x->t.dtype));
   if ((st = qdq_layout(g, n, p, err))) return st;
-  p->qtype = x->t.dtype;
+  p->qtype = xt;
   return op_set_output(g, n, 0, CLCNN_DTYPE_FLOAT32, x->t.rank, x->t.dims, err);
 }
 

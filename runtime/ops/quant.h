@@ -7,6 +7,8 @@
  *   QuantizeLinear    y = saturate(rint(x / scale) + zero_point), the
  *                     division in float32, rint ties to even, saturated to
  *                     the range of the quantized type;
+ *                     float8 and float4 (lowp): y = x / scale + zero_point in
+ *                     float32, rounded to the type as Cast does (saturate);
  *   DequantizeLinear  y = (float(x) - float(zero_point)) * scale;
  *   integer products  exact int32 sums of (x - x_zp) * (w - w_zp);
  *   QLinear*          y = saturate(rint(acc * m + y_zp)) with the multiplier
@@ -36,11 +38,17 @@ typedef struct qdq_params {
   int64_t axis_attr;        /* default 1 */
   int64_t block_size;       /* 0: not blocked */
   clcnn_dtype output_dtype; /* QuantizeLinear 21+ / DequantizeLinear 23+; UNDEFINED: absent */
+  int saturate;             /* QuantizeLinear 19+, for the float8 types; default 1 */
+  /* A float8 or float4 quantized type (dtype_is_f8) that graph_lower_float16
+   * made float32: QuantizeLinear's output and DequantizeLinear's input (and
+   * the zero point) are float32 tensors holding values of this type. */
+  clcnn_dtype lowp;
   /* Resolved by infer. */
   int mode;                 /* qdq_mode */
   int64_t outer, n, inner;
   int64_t nblocks;          /* QDQ_BLOCKED: the scale's size along the axis */
-  clcnn_dtype qtype;        /* the quantized type: Quantize's output, Dequantize's input */
+  clcnn_dtype qtype;        /* the quantized type: Quantize's output, Dequantize's input
+                               (lowp where set: the tensors are float32) */
   int has_zero_point;
 } qdq_params;
 

@@ -441,6 +441,22 @@ static const char *onnx_type_name(int64_t t) {
   return t >= 0 && t < (int64_t)(sizeof names / sizeof *names) ? names[t] : "an unknown type";
 }
 
+/* Cast's and CastLike's 'saturate' (opset 19) and 'round_mode' (opset 24),
+ * which apply to the float8 types. */
+static clcnn_status cast_parse_rounding(const ir_node *n, cast_params *p, clcnn_err *err) {
+  int64_t sat = 1;
+  clcnn_status st;
+  if (n->opset >= 19 && (st = op_attr_int(n, "saturate", 1, &sat, err))) return st;
+  p->saturate = (int)sat;
+  const char *mode = "up";
+  if (n->opset >= 24 && (st = op_attr_string(n, "round_mode", "up", &mode, err))) return st;
+  if (!strcmp(mode, "up")) p->round_mode = F8_ROUND_UP;
+  else if (!strcmp(mode, "down")) p->round_mode = F8_ROUND_DOWN;
+  else if (!strcmp(mode, "nearest")) p->round_mode = F8_ROUND_NEAREST;
+  else return err_set(err, CLCNN_ERROR_INVALID_MODEL, "unknown round_mode '%s'", mode);
+  return CLCNN_OK;
+}
+
 static clcnn_status cast_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
   (void)g;
   cast_params *p = n->params;
@@ -448,15 +464,13 @@ static clcnn_status cast_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
   if (st) return st;
   if (!ir_attr_find(n, "to"))
     return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute 'to' is required");
-  int64_t to, sat = 1;
+  int64_t to;
   if ((st = op_attr_int(n, "to", 0, &to, err))) return st;
-  if (n->opset >= 19 && (st = op_attr_int(n, "saturate", 1, &sat, err))) return st;
   if (to < 0 || to > 64 || !dtype_size((clcnn_dtype)to))
     return err_set(err, CLCNN_ERROR_UNSUPPORTED, "cast to %s (type %lld) is not supported",
                    onnx_type_name(to), (long long)to);
   p->to = (clcnn_dtype)to;
-  p->saturate = (int)sat;
-  return CLCNN_OK;
+  return cast_parse_rounding(n, p, err);
 }
 
 static clcnn_status cast_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
@@ -473,10 +487,7 @@ static clcnn_status castlike_parse(const ir_graph *g, ir_node *n, clcnn_err *err
   cast_params *p = n->params;
   clcnn_status st = op_arity(n, 2, 2, 1, 1, err);
   if (st) return st;
-  int64_t sat = 1;
-  if (n->opset >= 19 && (st = op_attr_int(n, "saturate", 1, &sat, err))) return st;
-  p->saturate = (int)sat;
-  return CLCNN_OK;
+  return cast_parse_rounding(n, p, err);
 }
 
 static clcnn_status castlike_infer(ir_graph *g, ir_node *n, clcnn_err *err) {

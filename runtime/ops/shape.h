@@ -61,12 +61,16 @@ typedef struct constant_of_shape_params {
  * infer). */
 typedef struct cast_params {
   clcnn_dtype to;
-  int saturate; /* opset 19; only meaningful for float8 types, unused here */
+  int saturate;   /* opset 19; for the float8 types (f8_from_double) */
+  int round_mode; /* opset 24 (F8_ROUND_*); for float8e8m0 */
   /* A Cast to float16 computed in float32 (graph_lower_float16): `to` is
    * float32 and the output holds each value rounded to the nearest half
    * float, once, from the source type. */
   int round_half;
   int round_bf16; /* the same for a Cast to bfloat16 */
+  /* The same for a Cast to a float8 or float4 type (dtype_is_f8): the type,
+   * rounded to with saturate and round_mode; UNDEFINED: none. */
+  clcnn_dtype round_f8;
 } cast_params;
 
 /* Range(start, limit, delta): scalars of one type (float32, float64,

@@ -63,6 +63,16 @@ def compare(got, want):
             i = int(np.argmin(ok.reshape(-1)))
             return f"element {i} is {g.reshape(-1)[i]:.8g}, expected {w.reshape(-1)[i]:.8g}"
         return None
+    # The float8 and float4 types (ml_dtypes) compare as their values,
+    # exactly: the sign of zero counts, any NaN matches any NaN.
+    if want.dtype.name.startswith(("float8", "float4")):
+        g = got.astype(np.float64).reshape(-1)
+        w = want.astype(np.float64).reshape(-1)
+        ok = (np.isnan(g) & np.isnan(w)) | ((g == w) & (np.signbit(g) == np.signbit(w)))
+        if not ok.all():
+            i = int(np.argmin(ok))
+            return f"element {i} is {g[i]:.8g}, expected {w[i]:.8g}"
+        return None
     if not np.array_equal(got, want):
         i = int(np.argmin((got == want).reshape(-1)))
         return f"element {i} is {got.reshape(-1)[i]}, expected {want.reshape(-1)[i]}"

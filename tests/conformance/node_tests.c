@@ -95,6 +95,17 @@ static bool compare(const clcnn_tensor *got, const clcnn_tensor *want, char *why
         snprintf(why, len, "element %lld is %.8g, expected %.8g", (long long)i, g, w);
         return false;
       }
+    } else if (dtype_is_f8(want->dtype)) {
+      /* float8 / float4: the same value exactly, the sign of zero included;
+       * any NaN matches any NaN (the formats have several, E4M3FN's and
+       * E5M2's signed) */
+      double g = tensor_get_f64(got, i), w = tensor_get_f64(want, i);
+      if (isnan(w) && isnan(g)) continue;
+      if (g != w || signbit(g) != signbit(w)) {
+        snprintf(why, len, "element %lld is %.8g (0x%02x), expected %.8g (0x%02x)", (long long)i,
+                 g, ((const uint8_t *)got->data)[i], w, ((const uint8_t *)want->data)[i]);
+        return false;
+      }
     } else {
       size_t es = dtype_size(want->dtype);
       if (memcmp((const char *)got->data + i * es, (const char *)want->data + i * es, es) != 0) {

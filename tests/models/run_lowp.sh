@@ -13,7 +13,9 @@
 #            runs integer kernels with its own requantization, clcnn
 #            simulates in float32: a quantum of the output is about
 #            range / 255, and a flipped rounding upstream may move it by one
-#            or two)
+#            or two; the float8 model (cnn_qdq_float8) is computed by
+#            onnxruntime in float32 between its Q/DQ pairs too, and matches
+#            much closer)
 #   run_lowp.sh SOURCE_ROOT OUT_DIR NODE_TESTS DEVICE
 set -euo pipefail
 src=$1 out=$2 runner=$3 device=$4

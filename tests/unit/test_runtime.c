@@ -641,6 +641,116 @@ START_TEST(session_reports_memory) {
 }
 END_TEST
 
+/* The float8 and float4 conversions against values of ONNX's tables (the
+ * types' definitions and Cast's saturate rules), and every code's round
+ * trip: decoding then encoding gives the code back (NaN codes: a NaN). */
+START_TEST(float8_conversions) {
+  const clcnn_dtype E4M3FN = CLCNN_DTYPE_FLOAT8E4M3FN, E4M3FNUZ = CLCNN_DTYPE_FLOAT8E4M3FNUZ,
+                    E5M2 = CLCNN_DTYPE_FLOAT8E5M2, E5M2FNUZ = CLCNN_DTYPE_FLOAT8E5M2FNUZ,
+                    E2M1 = CLCNN_DTYPE_FLOAT4E2M1, E8M0 = CLCNN_DTYPE_FLOAT8E8M0;
+  const struct {
+    clcnn_dtype dt;
+    double v;
+    int sat, mode;
+    unsigned want;
+  } cases[] = {
+      /* E4M3FN: max 448, min subnormal 2^-9, NaN S.1111.111, -0 kept */
+      {E4M3FN, 448, 1, 0, 0x7e}, {E4M3FN, 0x1p-9, 1, 0, 0x01}, {E4M3FN, -0.0, 1, 0, 0x80},
+      {E4M3FN, 464, 0, 0, 0x7e}, /* half way to 480: ties to even */
+      {E4M3FN, 480, 1, 0, 0x7e}, {E4M3FN, 480, 0, 0, 0x7f}, {E4M3FN, INFINITY, 1, 0, 0x7e},
+      {E4M3FN, INFINITY, 0, 0, 0x7f}, {E4M3FN, -INFINITY, 0, 0, 0xff}, {E4M3FN, NAN, 1, 0, 0x7f},
+      {E4M3FN, 0x1p-11, 1, 0, 0x00}, /* a quarter of the smallest subnormal */
+      /* E4M3FNUZ: max 240, min subnormal 2^-10, one NaN 0x80, no -0 */
+      {E4M3FNUZ, 240, 1, 0, 0x7f}, {E4M3FNUZ, -240, 1, 0, 0xff}, {E4M3FNUZ, 0x1p-10, 1, 0, 0x01},
+      {E4M3FNUZ, -0.0, 1, 0, 0x00}, {E4M3FNUZ, -0x1p-13, 1, 0, 0x00}, {E4M3FNUZ, 1e6, 1, 0, 0x7f},
+      {E4M3FNUZ, 1e6, 0, 0, 0x80}, {E4M3FNUZ, -INFINITY, 0, 0, 0x80}, {E4M3FNUZ, NAN, 1, 0, 0x80},
+      /* E5M2: max 57344, min subnormal 2^-16, infinities */
+      {E5M2, 57344, 1, 0, 0x7b}, {E5M2, 0x1p-16, 1, 0, 0x01}, {E5M2, 1e6, 1, 0, 0x7b},
+      {E5M2, 1e6, 0, 0, 0x7c}, {E5M2, -1e6, 0, 0, 0xfc}, {E5M2, INFINITY, 1, 0, 0x7b},
+      {E5M2, -INFINITY, 0, 0, 0xfc}, {E5M2, -0.0, 1, 0, 0x80},
+      /* E5M2FNUZ: max 57344, min subnormal 2^-17, one NaN 0x80 */
+      {E5M2FNUZ, 57344, 1, 0, 0x7f}, {E5M2FNUZ, 0x1p-17, 1, 0, 0x01}, {E5M2FNUZ, 1e6, 0, 0, 0x80},
+      {E5M2FNUZ, -0.0, 1, 0, 0x00},
+      /* E2M1: 0, 0.5, 1, 1.5, 2, 3, 4, 6; always saturates */
+      {E2M1, 6, 1, 0, 0x7}, {E2M1, 0.5, 1, 0, 0x1}, {E2M1, 0.25, 1, 0, 0x0},
+      {E2M1, 0.75, 1, 0, 0x2},
+      {E2M1, 2.5, 1, 0, 0x4}, {E2M1, 5, 1, 0, 0x6}, {E2M1, 100, 0, 0, 0x7}, {E2M1, -100, 1, 0, 0xf},
+      {E2M1, -0.0, 1, 0, 0x8}, {E2M1, INFINITY, 1, 0, 0x7},
+      /* E8M0: 2^(b - 127); round_mode up / down / nearest; out of range:
+       * saturated to 0 or 254, or NaN (Cast's table) */
+      {E8M0, 1.0, 1, F8_ROUND_UP, 127}, {E8M0, 1.1, 1, F8_ROUND_UP, 128},
+      {E8M0, 1.1, 1, F8_ROUND_DOWN, 127}, {E8M0, 1.1, 1, F8_ROUND_NEAREST, 127},
+      {E8M0, 1.5, 1, F8_ROUND_NEAREST, 128}, {E8M0, 0.125, 1, F8_ROUND_UP, 124},
+      {E8M0, 0x1.8p127, 1, F8_ROUND_UP, 254}, {E8M0, 0x1.8p127, 0, F8_ROUND_UP, 255},
+      {E8M0, NAN, 1, F8_ROUND_UP, 255}, {E8M0, 0.0, 1, F8_ROUND_UP, 0},
+      {E8M0, 0.0, 0, F8_ROUND_NEAREST, 255}, {E8M0, INFINITY, 1, F8_ROUND_UP, 254},
+      {E8M0, INFINITY, 0, F8_ROUND_UP, 255}, {E8M0, 0x1p-127, 1, F8_ROUND_UP, 0},
+      {E8M0, -2.0, 0, F8_ROUND_UP, 255},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    unsigned got = f8_from_double(cases[i].dt, cases[i].v, cases[i].sat, cases[i].mode);
+    ck_assert_msg(got == cases[i].want, "%s from %g (saturate %d, mode %d): 0x%02x, want 0x%02x",
+                  dtype_name(cases[i].dt), cases[i].v, cases[i].sat, cases[i].mode, got,
+                  cases[i].want);
+  }
+  ck_assert_float_eq(f8_to_float(E4M3FN, 0x7e), 448.0f);
+  ck_assert(isnan(f8_to_float(E4M3FN, 0xff)));
+  ck_assert_float_eq(f8_to_float(E4M3FNUZ, 0x01), 0x1p-10f);
+  ck_assert(isnan(f8_to_float(E4M3FNUZ, 0x80)));
+  ck_assert(isinf(f8_to_float(E5M2, 0xfc)) && f8_to_float(E5M2, 0xfc) < 0);
+  ck_assert(isnan(f8_to_float(E5M2, 0x7e)));
+  ck_assert_float_eq(f8_to_float(E5M2FNUZ, 0x7f), 57344.0f);
+  ck_assert_float_eq(f8_to_float(E2M1, 0xf), -6.0f);
+  ck_assert_float_eq(f8_to_float(E8M0, 0), 0x1p-127f);
+  ck_assert(isnan(f8_to_float(E8M0, 0xff)));
+  const clcnn_dtype all[] = {E4M3FN, E4M3FNUZ, E5M2, E5M2FNUZ, E2M1, E8M0};
+  for (size_t t = 0; t < sizeof all / sizeof *all; t++) {
+    unsigned codes = all[t] == E2M1 ? 16 : 256;
+    for (unsigned b = 0; b < codes; b++) {
+      float f = f8_to_float(all[t], (uint8_t)b);
+      unsigned back = f8_from_double(all[t], f, 0, F8_ROUND_DOWN);
+      if (isnan(f)) ck_assert(isnan(f8_to_float(all[t], (uint8_t)back)));
+      else ck_assert_msg(back == b, "%s 0x%02x -> %g -> 0x%02x", dtype_name(all[t]), b, f, back);
+    }
+  }
+}
+END_TEST
+
+/* A float8 QDQ pair on an activation and a DequantizeLinear of float8
+ * weights: float32 inside, rounded to E4M3FN (ties to even) with saturate,
+ * or to NaN beyond 448 without it. */
+START_TEST(float8_qdq_chain) {
+  float x[4] = {1.0f, 100.0f, 1000.0f, -3.3f}, y[4];
+  const uint8_t w[4] = {0x38, 0x40, 0xb8, 0x00}; /* 1, 2, -1, 0 */
+  const uint8_t zero = 0;
+  clcnn_tensor in = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = 1, .dims = {4}, .data = x};
+  const char *names[1] = {"x"};
+  for (int sat = 1; sat >= 0; sat--) {
+    mb *b = mb_new(21);
+    mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){4});
+    mb_init_f32(b, "s", 0, NULL, (float[]){2.0f});
+    mb_init(b, "zp", CLCNN_DTYPE_FLOAT8E4M3FN, 0, NULL, &zero);
+    mb_init(b, "w", CLCNN_DTYPE_FLOAT8E4M3FN, 1, (int64_t[]){4}, w);
+    mb_node(b, "QuantizeLinear", "x,s,zp", "q", 1, (mb_attr[]){MB_INT("saturate", sat)});
+    mb_node(b, "DequantizeLinear", "q,s", "dq", 0, NULL); /* its type: from q's writer */
+    mb_node(b, "DequantizeLinear", "w,s", "dw", 0, NULL);
+    mb_node(b, "Add", "dq,dw", "y", 0, NULL);
+    mb_output(b, "y");
+    clcnn_tensor info;
+    run_model(b, 1, names, &in, "y", &info, y, sizeof y);
+    ck_assert_int_eq(info.dtype, CLCNN_DTYPE_FLOAT32);
+    /* x / 2 = 0.5, 50 -> 48, 500 -> 448 (or NaN), -1.65 -> -1.625; times 2,
+     * plus 2 * w */
+    ck_assert_float_eq(y[0], 1.0f + 2.0f);
+    ck_assert_float_eq(y[1], 96.0f + 4.0f);
+    if (sat) ck_assert_float_eq(y[2], 896.0f - 2.0f);
+    else ck_assert(isnan(y[2]));
+    ck_assert_float_eq(y[3], -3.25f);
+    mb_free(b);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("runtime");
   TCase *tc = tcase_create("runtime");
@@ -660,6 +770,8 @@ int main(void) {
   tcase_add_test(tc, identity_and_dropout_removed);
   tcase_add_test(tc, planner_reuses_and_never_overlaps);
   tcase_add_test(tc, session_reports_memory);
+  tcase_add_test(tc, float8_conversions);
+  tcase_add_test(tc, float8_qdq_chain);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
