@@ -299,11 +299,14 @@ uint32_t op_value_inputs(int op);
 
 /* ----------------------------------------------------------- CPU backend */
 
+typedef struct cpu_pool cpu_pool; /* runtime/cpu/threadpool.h */
+
 typedef struct cpu_node {
   const ir_graph *g;
   const ir_node *n;
   void *state;   /* prepare()'s private data; release() frees it */
-  int nthreads;  /* threads the kernel may use */
+  int nthreads;  /* threads the kernel may use (per-thread scratch is sized by it) */
+  cpu_pool *pool; /* where its loops run (cpu_parallel_for); NULL: inline */
 } cpu_node;
 
 typedef struct cpu_op {
@@ -342,12 +345,14 @@ clcnn_status cpu_run_node(const ir_graph *g, const ir_node *n, const clcnn_tenso
                           clcnn_tensor *out, clcnn_err *err);
 
 /* C = alpha * op(A) * op(B) + beta * C, row-major, op = transpose when the
- * flag is set; CBLAS (OpenBLAS) where available, else a blocked loop. Uses
- * up to `nthreads` threads of the one OpenMP pool (the BLAS itself runs
- * single-threaded: two thread pools fighting over the cores cost 3-5x).
+ * flag is set; oneDNN or CBLAS (OpenBLAS) where available, else a blocked
+ * loop. Uses up to `nthreads` threads of `pool` (NULL: the calling thread
+ * alone); the library runs single-threaded inside each block: two thread
+ * pools fighting over the cores cost 3-5x. The blocks depend on nthreads
+ * only, not on how many threads take part, so results do too.
  * Defined in runtime/cpu/gemm_core.c. */
-void cpu_sgemm(int nthreads, bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-               const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
-               int64_t ldc);
+void cpu_sgemm(cpu_pool *pool, int nthreads, bool trans_a, bool trans_b, int64_t m, int64_t n,
+               int64_t k, float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
+               float beta, float *c, int64_t ldc);
 
 #endif /* CLCNN_INTERNAL_H */

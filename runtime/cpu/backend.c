@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../backend.h"
+#include "threadpool.h"
 
 #define CPU_ALIGN 64
 
@@ -14,7 +15,21 @@ typedef struct cpu_backend {
   bool *prepared;
   int nnodes;
   int threads;
+  cpu_pool *pool;      /* the context's (threadpool.h); NULL: loops run inline */
 } cpu_backend;
+
+/* The pool hangs off the context as an attachment: created by the first
+ * CPU backend of the context, shared by all its sessions, freed with it. */
+static const char pool_key = 0;
+
+static void *pool_create(void *arg) { return cpu_pool_create(*(const int *)arg); }
+
+static void pool_release(void *obj) { cpu_pool_free(obj); }
+
+cpu_pool *cpu_pool_of_context(clcnn_context *ctx, int nthreads) {
+  if (!ctx || nthreads <= 1) return NULL;
+  return context_attachment(ctx, &pool_key, pool_create, &nthreads, pool_release);
+}
 
 static const char *cpu_supports(backend *b, const ir_graph *g, const ir_node *n) {
   (void)b;
@@ -26,7 +41,8 @@ static const char *cpu_supports(backend *b, const ir_graph *g, const ir_node *n)
 static clcnn_status cpu_prepare(backend *b, const ir_graph *g, int node, clcnn_err *err) {
   cpu_backend *c = b->impl;
   const ir_node *n = &g->nodes[node];
-  c->nodes[node] = (cpu_node){.g = g, .n = n, .state = NULL, .nthreads = c->threads};
+  c->nodes[node] = (cpu_node){.g = g, .n = n, .state = NULL, .nthreads = c->threads,
+                              .pool = c->pool};
   const cpu_op *op = cpu_op_get(n->op);
   clcnn_status st = op->prepare ? op->prepare(&c->nodes[node], err) : CLCNN_OK;
   c->prepared[node] = true; /* release() frees partial state too */
@@ -142,6 +158,7 @@ clcnn_status cpu_backend_open(const backend_open_args *a, backend **out, clcnn_e
   }
   c->nnodes = a->nnodes;
   c->threads = a->threads > 0 ? a->threads : 1;
+  c->pool = cpu_pool_of_context(a->ctx, c->threads);
   b->ops = &cpu_backend_ops;
   b->impl = c;
   b->host_memory = true;

@@ -15,6 +15,7 @@
 
 #include "../internal.h"
 #include "../ops/binary.h"
+#include "threadpool.h"
 
 /* `omp simd` asks for vectorisation even at -O2 (where GCC's cost model
  * would not vectorise a loop that needs an epilogue). It is a hint: clang
@@ -362,59 +363,55 @@ static void row_offsets(const bcast_plan *p, int64_t row, int64_t *idx, int64_t 
   *ob = b;
 }
 
-/* y = f(a, b) over the plan; ea, eb, ey are element sizes in bytes. */
-static void bcast_exec(const bcast_plan *p, const row_fn fns[3], row_ctx ctx, const char *a,
-                       size_t ea, const char *b, size_t eb, char *y, size_t ey, int nthreads) {
-  const int r = p->rank;
-  const int64_t inner = p->dims[r - 1];
-  const int64_t isa = p->sa[r - 1], isb = p->sb[r - 1];
-  const row_fn fn = fns[isa ? (isb ? ROW_VV : ROW_VS) : (isb ? ROW_SV : ROW_VS)];
-  const bool ss = !isa && !isb;
-  ctx.sa = isa;
-  ctx.sb = isb;
-  int64_t rows = 1;
-  for (int d = 0; d < r - 1; d++) rows *= p->dims[d];
-  if (rows == 0 || inner == 0) return;
-  const int nt = rows * inner >= 2 * CHUNK ? nthreads : 1;
-  (void)nt;
+/* One broadcast binary node split over threads: tasks are pieces of long
+ * rows or runs of short rows, fixed by the shapes alone. */
+typedef struct bcast_task {
+  const bcast_plan *p;
+  row_fn fn;
+  row_ctx ctx;
+  bool ss;
+  const char *a, *b;
+  char *y;
+  size_t ea, eb, ey;
+  int64_t inner, isa, isb, segs, per, rows;
+} bcast_task;
 
-  if (inner >= CHUNK) { /* long rows: tasks are pieces of rows */
-    const int64_t segs = (inner + CHUNK - 1) / CHUNK;
-    const int64_t ntasks = rows * segs;
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(guided) num_threads(nt) if (nt > 1)
-#endif
-    for (int64_t t = 0; t < ntasks; t++) {
-      int64_t idx[CLCNN_MAX_RANK], oa, ob;
-      const int64_t row = t / segs, j0 = (t % segs) * CHUNK;
-      const int64_t len = inner - j0 < CHUNK ? inner - j0 : CHUNK;
-      row_offsets(p, row, idx, &oa, &ob);
-      const char *pa = a + (size_t)(oa + j0 * isa) * ea, *pb = b + (size_t)(ob + j0 * isb) * eb;
-      char *py = y + (size_t)(row * inner + j0) * ey;
-      if (ss)
-        row_ss(fn, pa, pb, py, ey, len, &ctx);
-      else
-        fn(pa, pb, py, len, &ctx);
-    }
-    return;
-  }
-  /* short rows: tasks are runs of rows, walked with an odometer */
-  const int64_t per = CHUNK / inner;
-  const int64_t ntasks = (rows + per - 1) / per;
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(guided) num_threads(nt) if (nt > 1)
-#endif
-  for (int64_t t = 0; t < ntasks; t++) {
+/* Long rows: task t is piece t % segs of row t / segs. */
+static void bcast_segments(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const bcast_task *k = arg;
+  for (int64_t t = begin; t < end; t++) {
     int64_t idx[CLCNN_MAX_RANK], oa, ob;
-    const int64_t r0 = t * per, r1 = rows - r0 < per ? rows : r0 + per;
+    const int64_t row = t / k->segs, j0 = (t % k->segs) * CHUNK;
+    const int64_t len = k->inner - j0 < CHUNK ? k->inner - j0 : CHUNK;
+    row_offsets(k->p, row, idx, &oa, &ob);
+    const char *pa = k->a + (size_t)(oa + j0 * k->isa) * k->ea;
+    const char *pb = k->b + (size_t)(ob + j0 * k->isb) * k->eb;
+    char *py = k->y + (size_t)(row * k->inner + j0) * k->ey;
+    if (k->ss)
+      row_ss(k->fn, pa, pb, py, k->ey, len, &k->ctx);
+    else
+      k->fn(pa, pb, py, len, &k->ctx);
+  }
+}
+
+/* Short rows: task t is rows [t per, (t + 1) per), walked with an odometer. */
+static void bcast_row_runs(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const bcast_task *k = arg;
+  const bcast_plan *p = k->p;
+  const int r = p->rank;
+  for (int64_t t = begin; t < end; t++) {
+    int64_t idx[CLCNN_MAX_RANK], oa, ob;
+    const int64_t r0 = t * k->per, r1 = k->rows - r0 < k->per ? k->rows : r0 + k->per;
     row_offsets(p, r0, idx, &oa, &ob);
     for (int64_t row = r0; row < r1; row++) {
-      const char *pa = a + (size_t)oa * ea, *pb = b + (size_t)ob * eb;
-      char *py = y + (size_t)(row * inner) * ey;
-      if (ss)
-        row_ss(fn, pa, pb, py, ey, inner, &ctx);
+      const char *pa = k->a + (size_t)oa * k->ea, *pb = k->b + (size_t)ob * k->eb;
+      char *py = k->y + (size_t)(row * k->inner) * k->ey;
+      if (k->ss)
+        row_ss(k->fn, pa, pb, py, k->ey, k->inner, &k->ctx);
       else
-        fn(pa, pb, py, inner, &ctx);
+        k->fn(pa, pb, py, k->inner, &k->ctx);
       for (int d = r - 2; d >= 0; d--) {
         oa += p->sa[d];
         ob += p->sb[d];
@@ -425,6 +422,33 @@ static void bcast_exec(const bcast_plan *p, const row_fn fns[3], row_ctx ctx, co
       }
     }
   }
+}
+
+/* y = f(a, b) over the plan; ea, eb, ey are element sizes in bytes. */
+static void bcast_exec(const bcast_plan *p, const row_fn fns[3], row_ctx ctx, const char *a,
+                       size_t ea, const char *b, size_t eb, char *y, size_t ey, cpu_pool *pool,
+                       int nthreads) {
+  const int r = p->rank;
+  const int64_t inner = p->dims[r - 1];
+  const int64_t isa = p->sa[r - 1], isb = p->sb[r - 1];
+  bcast_task k = {.p = p, .fn = fns[isa ? (isb ? ROW_VV : ROW_VS) : (isb ? ROW_SV : ROW_VS)],
+                  .ctx = ctx, .ss = !isa && !isb, .a = a, .b = b, .y = y, .ea = ea, .eb = eb,
+                  .ey = ey, .inner = inner, .isa = isa, .isb = isb};
+  k.ctx.sa = isa;
+  k.ctx.sb = isb;
+  int64_t rows = 1;
+  for (int d = 0; d < r - 1; d++) rows *= p->dims[d];
+  if (rows == 0 || inner == 0) return;
+  k.rows = rows;
+  const int nt = rows * inner >= 2 * CHUNK ? nthreads : 1;
+  if (inner >= CHUNK) { /* long rows: tasks are pieces of rows */
+    k.segs = (inner + CHUNK - 1) / CHUNK;
+    cpu_parallel_for(pool, nt, rows * k.segs, 1, bcast_segments, &k);
+    return;
+  }
+  /* short rows: tasks are runs of rows */
+  k.per = CHUNK / inner;
+  cpu_parallel_for(pool, nt, (rows + k.per - 1) / k.per, 1, bcast_row_runs, &k);
 }
 
 /* Element strides of tensor t broadcast to an output of rank ry (0 along
@@ -534,7 +558,7 @@ static clcnn_status binary_compute(const cpu_node *cn, const clcnn_tensor *in, i
     if (!bcast_plan_make(ta->rank, ta->dims, tb->rank, tb->dims, y->rank, y->dims, &plan))
       return err_set(err, CLCNN_ERROR_INTERNAL, "input %d does not broadcast to the output", k);
     bcast_exec(&plan, fns, ctx, ta->data, dtype_size(ta->dtype), tb->data, dtype_size(tb->dtype),
-               y->data, ey, cn->nthreads);
+               y->data, ey, cn->pool, cn->nthreads);
   }
 
   if (op == CLCNN_OP_MEAN && y->dtype == CLCNN_DTYPE_FLOAT64) {

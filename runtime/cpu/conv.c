@@ -15,29 +15,21 @@
  * The 1-D and 2-D cases run as 3-D with leading dims of 1.
  *
  * Threads: every loop, SGEMM included (cpu_sgemm splits the product over
- * the same OpenMP pool and keeps the BLAS single-threaded), uses
- * cn->nthreads threads of one pool: two pools would fight for the cores. */
+ * the same pool and keeps the BLAS single-threaded), uses cn->nthreads
+ * threads of the context's pool (threadpool.h): two pools would fight for
+ * the cores. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../internal.h"
 #include "../ops/conv.h"
+#include "threadpool.h"
 
 #ifdef _OPENMP
-#include <omp.h>
 #define CONV_PRAGMA(x) _Pragma(#x)
-#define CONV_PARALLEL_FOR(nt, cond) \
-  CONV_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1 && (cond)) schedule(guided))
-#define CONV_PARALLEL(nt, cond) CONV_PRAGMA(omp parallel num_threads(nt) if ((nt) > 1 && (cond)))
-#define CONV_FOR CONV_PRAGMA(omp for schedule(guided))
 #define CONV_SIMD CONV_PRAGMA(omp simd)
-#define CONV_THREAD_ID omp_get_thread_num()
 #else
-#define CONV_PARALLEL_FOR(nt, cond)
-#define CONV_PARALLEL(nt, cond)
-#define CONV_FOR
 #define CONV_SIMD
-#define CONV_THREAD_ID 0
 #endif
 #if defined(__GNUC__) && !defined(__clang__)
 #define CONV_UNROLL _Pragma("GCC unroll 8")
@@ -104,13 +96,21 @@ static inline void axpy_strided(float *restrict y, const float *restrict x, int6
   for (int64_t i = 0; i < n; i++) y[i] += a * x[i * sx];
 }
 
-/* Bias and activation on `rows` rows of `len` floats, `ld` apart. */
-static void epilogue(const ir_node *n, float *y, int64_t rows, int64_t len, int64_t ld,
-                     const float *bias, int nt) {
-  if (!bias && n->act_op < 0) return;
-  CONV_PARALLEL_FOR(nt, rows > 1 && rows * len >= CONV_PAR_MIN)
-  for (int64_t r = 0; r < rows; r++) {
-    float *yr = y + r * ld;
+typedef struct epilogue_task {
+  const ir_node *n;
+  float *y;
+  int64_t len, ld;
+  const float *bias;
+} epilogue_task;
+
+static void epilogue_rows(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const epilogue_task *k = arg;
+  const ir_node *n = k->n;
+  const float *bias = k->bias;
+  const int64_t len = k->len;
+  for (int64_t r = begin; r < end; r++) {
+    float *yr = k->y + r * k->ld;
     if (bias) {
       float b = bias[r];
       CONV_SIMD
@@ -119,6 +119,16 @@ static void epilogue(const ir_node *n, float *y, int64_t rows, int64_t len, int6
     if (n->act_op >= 0) cpu_unary_apply(n->act_op, n->act_params, yr, yr, (size_t)len);
   }
 }
+
+/* Bias and activation on `rows` rows of `len` floats, `ld` apart. */
+static void epilogue(const cpu_node *cn, float *y, int64_t rows, int64_t len, int64_t ld,
+                     const float *bias) {
+  if (!bias && cn->n->act_op < 0) return;
+  epilogue_task k = {.n = cn->n, .y = y, .len = len, .ld = ld, .bias = bias};
+  cpu_parallel_for(cn->pool, rows * len >= CONV_PAR_MIN ? cn->nthreads : 1, rows, 1,
+                   epilogue_rows, &k);
+}
+
 
 /* ------------------------------------------------------- padded planes */
 
@@ -393,50 +403,81 @@ CONV_CLONES static void dw_plane(const geom3 *g, const padded *pd, int variant, 
   }
 }
 
+typedef struct dw_task {
+  const cpu_node *cn;
+  const conv_state *s;
+  const geom3 *g;
+  const float *x, *w, *bias;
+  float *y;
+  int variant;
+  int64_t in_size, out_size, ksz;
+} dw_task;
+
+/* Output planes [begin, end) on thread `thread`'s padded buffer. */
+static void dw_planes(void *arg, int64_t begin, int64_t end, int thread) {
+  const dw_task *k = arg;
+  const ir_node *n = k->cn->n;
+  const conv_params *p = n->params;
+  const conv_state *s = k->s;
+  const int64_t M = p->out_channels, in_size = k->in_size, out_size = k->out_size;
+  float *buf = s->pad + (int64_t)thread * s->buf_floats;
+  float *tmp = buf + s->pd.floats;
+  int64_t last_c = -1; /* input plane in buf (with a multiplier, several outputs share it) */
+  for (int64_t pl = begin; pl < end; pl++) {
+    int64_t b = pl / M, m = pl % M;
+    int64_t c = b * p->in_channels + m / p->group_out;
+    if (c != last_c) {
+      padded_copy(k->x + c * in_size, k->g, &s->pd, buf);
+      last_c = c;
+    }
+    float *yp = k->y + pl * out_size;
+    dw_plane(k->g, &s->pd, k->variant, buf, k->w + m * k->ksz, k->bias ? k->bias[m] : 0.0f, yp,
+             tmp);
+    if (n->act_op >= 0) cpu_unary_apply(n->act_op, n->act_params, yp, yp, (size_t)out_size);
+  }
+}
+
 /* Depthwise: every output channel m reads input channel m / (C_out / group). */
 static void conv_depthwise(const cpu_node *cn, const conv_state *s, const geom3 *g, const float *x,
                            const float *w, const float *bias, float *y) {
-  const ir_node *n = cn->n;
-  const conv_params *p = n->params;
-  const int64_t planes = p->batch * p->out_channels, M = p->out_channels;
+  const conv_params *p = cn->n->params;
+  const int64_t planes = p->batch * p->out_channels;
   const int64_t ksz = g->k[0] * g->k[1] * g->k[2];
   const int64_t in_size = g->in[0] * g->in[1] * g->in[2];
   const int64_t out_size = g->out[0] * g->out[1] * g->out[2];
   const int variant = dw_variant(g);
   const double work = (double)planes * (double)out_size * (double)ksz;
-  const int nt = s->nbuf;
-  CONV_PARALLEL(nt, planes > 1 && work >= (double)CONV_PAR_MIN) {
-    float *buf = s->pad + (int64_t)CONV_THREAD_ID * s->buf_floats;
-    float *tmp = buf + s->pd.floats;
-    int64_t last_c = -1; /* input plane in buf (with a multiplier, several outputs share it) */
-    CONV_FOR
-    for (int64_t pl = 0; pl < planes; pl++) {
-      int64_t b = pl / M, m = pl % M;
-      int64_t c = b * p->in_channels + m / p->group_out;
-      if (c != last_c) {
-        padded_copy(x + c * in_size, g, &s->pd, buf);
-        last_c = c;
-      }
-      float *yp = y + pl * out_size;
-      dw_plane(g, &s->pd, variant, buf, w + m * ksz, bias ? bias[m] : 0.0f, yp, tmp);
-      if (n->act_op >= 0) cpu_unary_apply(n->act_op, n->act_params, yp, yp, (size_t)out_size);
-    }
-  }
+  dw_task k = {.cn = cn, .s = s, .g = g, .x = x, .w = w, .bias = bias, .y = y,
+               .variant = variant, .in_size = in_size, .out_size = out_size, .ksz = ksz};
+  cpu_parallel_for(cn->pool, work >= (double)CONV_PAR_MIN ? s->nbuf : 1, planes, 1, dw_planes,
+                   &k);
 }
 
 /* ------------------------------------------------------------------ Conv */
 
 /* im2col of output rows [r0, r1) (row = od * OH + oh) of one group:
  * col[(c, kz, ky, kx)][(r - r0) * OW + ow] = x[c][iz][iy][ix] or 0 in the padding. */
-static void im2col(const float *x, int64_t channels, const geom3 *g, int64_t r0, int64_t r1,
-                   float *col, int nt) {
+typedef struct im2col_task {
+  const float *x;
+  const geom3 *g;
+  int64_t r0, r1;
+  float *col;
+} im2col_task;
+
+/* Rows [begin, end) of col: (channel, kernel tap) pairs. */
+static void im2col_rows(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const im2col_task *t = arg;
+  const float *x = t->x;
+  const geom3 *g = t->g;
+  const int64_t r0 = t->r0, r1 = t->r1;
+  float *col = t->col;
   const int64_t K0 = g->k[0], K1 = g->k[1], K2 = g->k[2];
-  const int64_t ksz = K0 * K1 * K2, nrows = channels * ksz;
+  const int64_t ksz = K0 * K1 * K2;
   const int64_t OH = g->out[1], OW = g->out[2], ncols = (r1 - r0) * OW;
   const int64_t IH = g->in[1], IW = g->in[2], plane = g->in[0] * IH * IW;
   const int64_t sx = g->s[2];
-  CONV_PARALLEL_FOR(nt, nrows > 1 && nrows * ncols >= CONV_PAR_MIN)
-  for (int64_t row = 0; row < nrows; row++) {
+  for (int64_t row = begin; row < end; row++) {
     int64_t c = row / ksz, k = row % ksz;
     int64_t kx = k % K2, ky = (k / K2) % K1, kz = k / (K2 * K1);
     const float *xc = x + c * plane;
@@ -466,6 +507,14 @@ static void im2col(const float *x, int64_t channels, const geom3 *g, int64_t r0,
       if (hi < OW) memset(dst + hi, 0, sizeof(float) * (size_t)(OW - hi));
     }
   }
+}
+
+static void im2col(const cpu_node *cn, const float *x, int64_t channels, const geom3 *g,
+                   int64_t r0, int64_t r1, float *col) {
+  const int64_t nrows = channels * g->k[0] * g->k[1] * g->k[2], ncols = (r1 - r0) * g->out[2];
+  im2col_task t = {.x = x, .g = g, .r0 = r0, .r1 = r1, .col = col};
+  cpu_parallel_for(cn->pool, nrows * ncols >= CONV_PAR_MIN ? cn->nthreads : 1, nrows, 1,
+                   im2col_rows, &t);
 }
 
 static clcnn_status conv_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
@@ -500,17 +549,18 @@ static clcnn_status conv_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
       float *yg = y + (b * p->out_channels + gi * Mg) * out_size;
       const float *bg = bias ? bias + gi * Mg : NULL;
       if (p->pointwise) {
-        cpu_sgemm(nt, false, false, Mg, out_size, Cg, 1.0f, wg, Cg, xg, in_size, 0.0f, yg, out_size);
-        epilogue(cn->n, yg, Mg, out_size, out_size, bg, nt);
+        cpu_sgemm(cn->pool, nt, false, false, Mg, out_size, Cg, 1.0f, wg, Cg, xg, in_size, 0.0f,
+                  yg, out_size);
+        epilogue(cn, yg, Mg, out_size, out_size, bg);
         continue;
       }
       for (int64_t r0 = 0; r0 < rows; r0 += s->band) {
         int64_t r1 = r0 + s->band < rows ? r0 + s->band : rows;
         int64_t ncols = (r1 - r0) * OW;
-        im2col(xg, Cg, &g, r0, r1, s->col, nt);
-        cpu_sgemm(nt, false, false, Mg, ncols, K, 1.0f, wg, K, s->col, ncols, 0.0f, yg + r0 * OW,
-                  out_size);
-        epilogue(cn->n, yg + r0 * OW, Mg, ncols, out_size, bg, nt);
+        im2col(cn, xg, Cg, &g, r0, r1, s->col);
+        cpu_sgemm(cn->pool, nt, false, false, Mg, ncols, K, 1.0f, wg, K, s->col, ncols, 0.0f,
+                  yg + r0 * OW, out_size);
+        epilogue(cn, yg + r0 * OW, Mg, ncols, out_size, bg);
       }
     }
   }
@@ -522,14 +572,26 @@ static clcnn_status conv_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
 
 /* Scatters col[(m, kz, ky, kx)][(r - r0) * IW + ix] for input rows [r0, r1)
  * into y[m][oz][oy][ox], o = i * s - pad + k * d, for the Mg channels of a group. */
-static void col2im(const float *col, int64_t channels, const geom3 *g, int64_t r0, int64_t r1,
-                   float *y, int nt) {
+typedef struct col2im_task {
+  const float *col;
+  const geom3 *g;
+  int64_t r0, r1;
+  float *y;
+} col2im_task;
+
+/* Output channels [begin, end): each thread writes its own channels. */
+static void col2im_channels(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const col2im_task *t = arg;
+  const float *col = t->col;
+  const geom3 *g = t->g;
+  const int64_t r0 = t->r0, r1 = t->r1;
+  float *y = t->y;
   const int64_t K0 = g->k[0], K1 = g->k[1], K2 = g->k[2], ksz = K0 * K1 * K2;
   const int64_t IH = g->in[1], IW = g->in[2], ncols = (r1 - r0) * IW;
   const int64_t OH = g->out[1], OW = g->out[2], out_size = g->out[0] * OH * OW;
   const int64_t sx = g->s[2];
-  CONV_PARALLEL_FOR(nt, channels > 1 && channels * ksz * ncols >= CONV_PAR_MIN)
-  for (int64_t m = 0; m < channels; m++) {
+  for (int64_t m = begin; m < end; m++) {
     float *ym = y + m * out_size;
     for (int64_t k = 0; k < ksz; k++) {
       int64_t kx = k % K2, ky = (k / K2) % K1, kz = k / (K2 * K1);
@@ -559,6 +621,31 @@ static void col2im(const float *col, int64_t channels, const geom3 *g, int64_t r
   }
 }
 
+static void col2im(const cpu_node *cn, const float *col, int64_t channels, const geom3 *g,
+                   int64_t r0, int64_t r1, float *y) {
+  const int64_t work = channels * g->k[0] * g->k[1] * g->k[2] * (r1 - r0) * g->in[2];
+  col2im_task t = {.col = col, .g = g, .r0 = r0, .r1 = r1, .y = y};
+  cpu_parallel_for(cn->pool, work >= CONV_PAR_MIN ? cn->nthreads : 1, channels, 1,
+                   col2im_channels, &t);
+}
+
+typedef struct fill_task {
+  const float *bias;
+  float *y;
+  int64_t channels, size;
+} fill_task;
+
+/* Planes [begin, end) of y set to their channel's bias (or 0). */
+static void fill_planes(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const fill_task *t = arg;
+  for (int64_t pl = begin; pl < end; pl++) {
+    float bv = t->bias ? t->bias[pl % t->channels] : 0.0f;
+    float *yp = t->y + pl * t->size;
+    for (int64_t i = 0; i < t->size; i++) yp[i] = bv;
+  }
+}
+
 static clcnn_status convt_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
                               int nout, clcnn_err *err) {
   (void)nout;
@@ -580,12 +667,9 @@ static clcnn_status convt_run(cpu_node *cn, const clcnn_tensor *in, int nin, clc
   const int64_t IW = g.in[2], rows = g.in[0] * g.in[1];
   const int64_t planes = p->batch * p->out_channels;
   const int nt = GEMM_SIDE_THREADS;
-  CONV_PARALLEL_FOR(nt, planes > 1 && planes * out_size >= CONV_PAR_MIN)
-  for (int64_t pl = 0; pl < planes; pl++) {
-    float bv = bias ? bias[pl % p->out_channels] : 0.0f;
-    float *yp = y + pl * out_size;
-    for (int64_t i = 0; i < out_size; i++) yp[i] = bv;
-  }
+  fill_task ft = {.bias = bias, .y = y, .channels = p->out_channels, .size = out_size};
+  cpu_parallel_for(cn->pool, planes * out_size >= CONV_PAR_MIN ? nt : 1, planes, 1, fill_planes,
+                   &ft);
   for (int64_t b = 0; b < p->batch; b++) {
     for (int64_t gi = 0; gi < G; gi++) {
       const float *xg = x + (b * p->in_channels + gi * Cg) * in_size;
@@ -594,13 +678,13 @@ static clcnn_status convt_run(cpu_node *cn, const clcnn_tensor *in, int nin, clc
       for (int64_t r0 = 0; r0 < rows; r0 += s->band) {
         int64_t r1 = r0 + s->band < rows ? r0 + s->band : rows;
         int64_t ncols = (r1 - r0) * IW;
-        cpu_sgemm(nt, true, false, MK, ncols, Cg, 1.0f, wg, MK, xg + r0 * IW, in_size, 0.0f, s->col,
-                  ncols);
-        col2im(s->col, Mg, &g, r0, r1, yg, nt);
+        cpu_sgemm(cn->pool, nt, true, false, MK, ncols, Cg, 1.0f, wg, MK, xg + r0 * IW, in_size,
+                  0.0f, s->col, ncols);
+        col2im(cn, s->col, Mg, &g, r0, r1, yg);
       }
     }
   }
-  if (cn->n->act_op >= 0) epilogue(cn->n, y, planes, out_size, out_size, NULL, nt);
+  if (cn->n->act_op >= 0) epilogue(cn, y, planes, out_size, out_size, NULL);
   state_free(own);
   return CLCNN_OK;
 }

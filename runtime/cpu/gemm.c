@@ -3,20 +3,19 @@
  * column (a fully connected layer at batch 1) is a matrix-vector product,
  * done here with threads, since SGEMM spends most of its time packing the
  * weights in that case. */
+#include "../ops/gemm.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "../internal.h"
-#include "../ops/gemm.h"
+#include "threadpool.h"
 
 #ifdef _OPENMP
 #define GEMM_PRAGMA(x) _Pragma(#x)
-#define GEMM_PARALLEL_FOR(nt, cond) \
-  GEMM_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1 && (cond)) schedule(guided))
 #define GEMM_SIMD_REDUCE(...) GEMM_PRAGMA(omp simd reduction(+ : __VA_ARGS__))
 #define GEMM_SIMD GEMM_PRAGMA(omp simd)
 #else
-#define GEMM_PARALLEL_FOR(nt, cond)
 #define GEMM_SIMD_REDUCE(...)
 #define GEMM_SIMD
 #endif
@@ -27,13 +26,23 @@
 /* Columns of y per task in gemv_axpy (stays in L1). */
 #define GEMV_COLS 512
 
-/* y[r] = alpha * dot(mat[r, :], v) + beta * y[r] for r < rows; mat is
- * [rows, len] with leading dim ld. beta == 0 ignores y's old value. */
-static void gemv_dot(const float *mat, int64_t rows, int64_t len, int64_t ld, const float *v,
-                     float alpha, float beta, float *y, int nt) {
-  const int64_t blocks = (rows + 3) / 4;
-  GEMM_PARALLEL_FOR(nt, blocks > 1 && rows * len >= GEMM_PAR_MIN)
-  for (int64_t blk = 0; blk < blocks; blk++) {
+/* A matrix-vector product's operands (gemv_dot, gemv_axpy). */
+typedef struct gemv_task {
+  const float *mat, *v;
+  int64_t rows, len, cols, ld;
+  float alpha, beta;
+  float *y;
+} gemv_task;
+
+/* Items of gemv_dot: blocks of 4 rows. */
+static void gemv_dot_blocks(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const gemv_task *g = arg;
+  const float *mat = g->mat, *v = g->v;
+  const int64_t rows = g->rows, len = g->len, ld = g->ld;
+  const float alpha = g->alpha, beta = g->beta;
+  float *y = g->y;
+  for (int64_t blk = begin; blk < end; blk++) {
     int64_t r = blk * 4;
     float acc[4] = {0, 0, 0, 0};
     if (r + 4 <= rows) {
@@ -62,13 +71,25 @@ static void gemv_dot(const float *mat, int64_t rows, int64_t len, int64_t ld, co
   }
 }
 
-/* y[c] = alpha * sum_l v[l] * mat[l, c] + beta * y[c] for c < cols; mat is
- * [len, cols] with leading dim ld. */
-static void gemv_axpy(const float *mat, int64_t len, int64_t cols, int64_t ld, const float *v,
-                      float alpha, float beta, float *y, int nt) {
-  const int64_t tasks = (cols + GEMV_COLS - 1) / GEMV_COLS;
-  GEMM_PARALLEL_FOR(nt, tasks > 1 && len * cols >= GEMM_PAR_MIN)
-  for (int64_t t = 0; t < tasks; t++) {
+/* y[r] = alpha * dot(mat[r, :], v) + beta * y[r] for r < rows; mat is
+ * [rows, len] with leading dim ld. beta == 0 ignores y's old value. */
+static void gemv_dot(const float *mat, int64_t rows, int64_t len, int64_t ld, const float *v,
+                     float alpha, float beta, float *y, cpu_pool *pool, int nt) {
+  const int64_t blocks = (rows + 3) / 4;
+  gemv_task g = {
+      .mat = mat, .v = v, .rows = rows, .len = len, .ld = ld, .alpha = alpha, .beta = beta, .y = y};
+  cpu_parallel_for(pool, rows * len >= GEMM_PAR_MIN ? nt : 1, blocks, 1, gemv_dot_blocks, &g);
+}
+
+/* Items of gemv_axpy: runs of GEMV_COLS columns. */
+static void gemv_axpy_cols(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const gemv_task *g = arg;
+  const float *mat = g->mat, *v = g->v;
+  const int64_t len = g->len, cols = g->cols, ld = g->ld;
+  const float alpha = g->alpha, beta = g->beta;
+  float *y = g->y;
+  for (int64_t t = begin; t < end; t++) {
     int64_t c0 = t * GEMV_COLS, w = cols - c0 < GEMV_COLS ? cols - c0 : GEMV_COLS;
     float acc[GEMV_COLS];
     for (int64_t c = 0; c < w; c++) acc[c] = 0.0f;
@@ -93,10 +114,20 @@ static void gemv_axpy(const float *mat, int64_t len, int64_t cols, int64_t ld, c
   }
 }
 
+/* y[c] = alpha * sum_l v[l] * mat[l, c] + beta * y[c] for c < cols; mat is
+ * [len, cols] with leading dim ld. */
+static void gemv_axpy(const float *mat, int64_t len, int64_t cols, int64_t ld, const float *v,
+                      float alpha, float beta, float *y, cpu_pool *pool, int nt) {
+  const int64_t tasks = (cols + GEMV_COLS - 1) / GEMV_COLS;
+  gemv_task g = {
+      .mat = mat, .v = v, .len = len, .cols = cols, .ld = ld, .alpha = alpha, .beta = beta, .y = y};
+  cpu_parallel_for(pool, len * cols >= GEMM_PAR_MIN ? nt : 1, tasks, 1, gemv_axpy_cols, &g);
+}
+
 /* Y[M, N] (leading dim N) = alpha * op(A) op(B) + beta * Y, A and B dense
  * with their natural leading dims. */
 static void matmul(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
-                   const float *b, float beta, float *y, int nt) {
+                   const float *b, float beta, float *y, cpu_pool *pool, int nt) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     for (int64_t i = 0; i < m * n; i++) y[i] = beta != 0.0f ? beta * y[i] : 0.0f;
@@ -105,29 +136,45 @@ static void matmul(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alph
   if (m == 1) {
     /* a is a vector of k whichever way it is stored. */
     if (tb)
-      gemv_dot(b, n, k, k, a, alpha, beta, y, nt);
+      gemv_dot(b, n, k, k, a, alpha, beta, y, pool, nt);
     else
-      gemv_axpy(b, k, n, n, a, alpha, beta, y, nt);
+      gemv_axpy(b, k, n, n, a, alpha, beta, y, pool, nt);
     return;
   }
   if (n == 1) {
     if (ta)
-      gemv_axpy(a, k, m, m, b, alpha, beta, y, nt);
+      gemv_axpy(a, k, m, m, b, alpha, beta, y, pool, nt);
     else
-      gemv_dot(a, m, k, k, b, alpha, beta, y, nt);
+      gemv_dot(a, m, k, k, b, alpha, beta, y, pool, nt);
     return;
   }
-  cpu_sgemm(nt, ta, tb, m, n, k, alpha, a, ta ? m : k, b, tb ? k : n, beta, y, n);
+  cpu_sgemm(pool, nt, ta, tb, m, n, k, alpha, a, ta ? m : k, b, tb ? k : n, beta, y, n);
 }
 
-static void apply_act(const ir_node *n, float *y, int64_t count, int nt) {
-  if (n->act_op < 0 || count <= 0) return;
-  const int64_t chunk = 1 << 14, tasks = (count + chunk - 1) / chunk;
-  GEMM_PARALLEL_FOR(nt, tasks > 1)
-  for (int64_t t = 0; t < tasks; t++) {
-    int64_t len = count - t * chunk < chunk ? count - t * chunk : chunk;
-    cpu_unary_apply(n->act_op, n->act_params, y + t * chunk, y + t * chunk, (size_t)len);
+/* The fused activation over pieces of ACT_CHUNK elements (fixed by the
+ * count alone, so results do not depend on threads). */
+#define ACT_CHUNK ((int64_t)1 << 14)
+
+typedef struct act_task {
+  const ir_node *n;
+  float *y;
+  int64_t count;
+} act_task;
+
+static void act_chunks(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const act_task *k = arg;
+  for (int64_t t = begin; t < end; t++) {
+    int64_t len = k->count - t * ACT_CHUNK < ACT_CHUNK ? k->count - t * ACT_CHUNK : ACT_CHUNK;
+    cpu_unary_apply(k->n->act_op, k->n->act_params, k->y + t * ACT_CHUNK, k->y + t * ACT_CHUNK,
+                    (size_t)len);
   }
+}
+
+static void apply_act(const ir_node *n, float *y, int64_t count, cpu_pool *pool, int nt) {
+  if (n->act_op < 0 || count <= 0) return;
+  act_task k = {.n = n, .y = y, .count = count};
+  cpu_parallel_for(pool, nt, (count + ACT_CHUNK - 1) / ACT_CHUNK, 1, act_chunks, &k);
 }
 
 /* ------------------------------------------------------------------ Gemm */
@@ -153,8 +200,8 @@ static clcnn_status gemm_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
         memcpy(yi, ci, sizeof(float) * (size_t)N);
     }
   }
-  matmul(p->trans_a, p->trans_b, M, N, p->k, p->alpha, a, b, beta, y, cn->nthreads);
-  apply_act(cn->n, y, M * N, cn->nthreads);
+  matmul(p->trans_a, p->trans_b, M, N, p->k, p->alpha, a, b, beta, y, cn->pool, cn->nthreads);
+  apply_act(cn->n, y, M * N, cn->pool, cn->nthreads);
   return CLCNN_OK;
 }
 
@@ -175,7 +222,7 @@ static clcnn_status matmul_run(cpu_node *cn, const clcnn_tensor *in, int nin, cl
   }
   if (b_shared && a_full && p->batch_count * M <= 0x7fffffff) {
     /* One product: A's batch folds into its rows. */
-    matmul(false, false, p->batch_count * M, N, K, 1.0f, a, b, 0.0f, y, nt);
+    matmul(false, false, p->batch_count * M, N, K, 1.0f, a, b, 0.0f, y, cn->pool, nt);
   } else {
     /* Element strides of each batch dim in A and B (0 where broadcast). */
     int64_t sa[CLCNN_MAX_RANK], sb[CLCNN_MAX_RANK];
@@ -194,10 +241,10 @@ static clcnn_status matmul_run(cpu_node *cn, const clcnn_tensor *in, int nin, cl
         oa += idx * sa[i];
         ob += idx * sb[i];
       }
-      matmul(false, false, M, N, K, 1.0f, a + oa, b + ob, 0.0f, y + t * M * N, nt);
+      matmul(false, false, M, N, K, 1.0f, a + oa, b + ob, 0.0f, y + t * M * N, cn->pool, nt);
     }
   }
-  apply_act(cn->n, y, p->batch_count * M * N, nt);
+  apply_act(cn->n, y, p->batch_count * M * N, cn->pool, nt);
   return CLCNN_OK;
 }
 
@@ -241,8 +288,8 @@ static clcnn_status einsum_gemm(cpu_node *cn, const einsum_params *p, const floa
   einsum_gather(a, ta, p, na, la, p->stride[0]);
   einsum_gather(b, tb, p, nb, lb, p->stride[1]);
   for (int64_t i = 0; i < batch; i++)
-    cpu_sgemm(cn->nthreads, false, false, m, n, k, 1.0f, ta + i * m * k, k, tb + i * k * n, n, 0.0f,
-              tc + i * m * n, n);
+    cpu_sgemm(cn->pool, cn->nthreads, false, false, m, n, k, 1.0f, ta + i * m * k, k,
+              tb + i * k * n, n, 0.0f, tc + i * m * n, n);
   /* C's strides per label, then the output in its own order. */
   int64_t cs[EINSUM_MAX_LABELS] = {0}, acc = 1;
   for (int i = nc - 1; i >= 0; i--) cs[lc[i]] = acc, acc *= p->size[lc[i]];

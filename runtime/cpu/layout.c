@@ -13,6 +13,7 @@
 
 #include "../internal.h"
 #include "../ops/layout.h"
+#include "threadpool.h"
 
 #define VIEW_MAX (2 * CLCNN_MAX_RANK)
 /* Copies below this many bytes stay on one thread. */
@@ -142,47 +143,80 @@ static void transpose_block(const uint8_t *in, uint8_t *out, int64_t nj, int64_t
 #undef BLK
 }
 
-/* The view's last axis reads with stride s != 0, 1 and axis j reads the
- * input's contiguous axis: copy in TILE x TILE blocks over (j, last). */
-static void view_transpose(const uint8_t *in, uint8_t *out, const view *v, int j, size_t es,
-                           int nthreads) {
-  int last = v->rank - 1;
-  int64_t ostride[VIEW_MAX];
-  ostride[last] = 1;
-  for (int a = last - 1; a >= 0; a--) ostride[a] = ostride[a + 1] * v->dims[a + 1];
-  int64_t nj = v->dims[j], ni = v->dims[last], s = v->stride[last];
-  int64_t jblocks = (nj + TILE - 1) / TILE;
-  int64_t outer = 1;
-  for (int a = 0; a < last; a++)
-    if (a != j) outer *= v->dims[a];
-  int64_t items = outer * jblocks;
-  int nt;
-  thread_count_for((size_t)view_numel(v) * es, nthreads, &nt);
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(guided)
-#endif
-  for (int64_t it = 0; it < items; it++) {
-    int64_t jb = it % jblocks, t = it / jblocks, ioff = 0, ooff = 0;
+/* view_transpose's work: items are (outer index, block of axis j). */
+typedef struct transpose_task {
+  const uint8_t *in;
+  uint8_t *out;
+  const view *v;
+  const int64_t *ostride;
+  int j;
+  size_t es;
+  int64_t jblocks;
+} transpose_task;
+
+static void transpose_items(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const transpose_task *k = arg;
+  const view *v = k->v;
+  const int j = k->j, last = v->rank - 1;
+  const size_t es = k->es;
+  const int64_t nj = v->dims[j], ni = v->dims[last], s = v->stride[last];
+  for (int64_t it = begin; it < end; it++) {
+    int64_t jb = it % k->jblocks, t = it / k->jblocks, ioff = 0, ooff = 0;
     for (int a = last - 1; a >= 0; a--) {
       if (a == j) continue;
-      int64_t k = t % v->dims[a];
+      int64_t q = t % v->dims[a];
       t /= v->dims[a];
-      ioff += k * v->stride[a];
-      ooff += k * ostride[a];
+      ioff += q * v->stride[a];
+      ooff += q * k->ostride[a];
     }
     int64_t j0 = jb * TILE, jn = nj - j0 < TILE ? nj - j0 : TILE;
     for (int64_t i0 = 0; i0 < ni; i0 += TILE) {
       int64_t in_n = ni - i0 < TILE ? ni - i0 : TILE;
-      transpose_block(in + (ioff + j0 + i0 * s) * (int64_t)es,
-                      out + (size_t)(ooff + j0 * ostride[j] + i0) * es, jn, in_n, s, ostride[j], es);
+      transpose_block(k->in + (ioff + j0 + i0 * s) * (int64_t)es,
+                      k->out + (size_t)(ooff + j0 * k->ostride[j] + i0) * es, jn, in_n, s,
+                      k->ostride[j], es);
     }
   }
-  (void)nt;
+}
+
+/* The view's last axis reads with stride s != 0, 1 and axis j reads the
+ * input's contiguous axis: copy in TILE x TILE blocks over (j, last). */
+static void view_transpose(const uint8_t *in, uint8_t *out, const view *v, int j, size_t es,
+                           cpu_pool *pool, int nthreads) {
+  int last = v->rank - 1;
+  int64_t ostride[VIEW_MAX];
+  ostride[last] = 1;
+  for (int a = last - 1; a >= 0; a--) ostride[a] = ostride[a + 1] * v->dims[a + 1];
+  int64_t nj = v->dims[j];
+  int64_t jblocks = (nj + TILE - 1) / TILE;
+  int64_t outer = 1;
+  for (int a = 0; a < last; a++)
+    if (a != j) outer *= v->dims[a];
+  int nt;
+  thread_count_for((size_t)view_numel(v) * es, nthreads, &nt);
+  transpose_task k = {
+      .in = in, .out = out, .v = v, .ostride = ostride, .j = j, .es = es, .jblocks = jblocks};
+  cpu_parallel_for(pool, nt, outer * jblocks, 1, transpose_items, &k);
+}
+
+typedef struct rows_task {
+  const uint8_t *in;
+  uint8_t *out;
+  const view *v;
+  size_t es;
+} rows_task;
+
+static void rows_items(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const rows_task *k = arg;
+  view_rows(k->in, k->out, k->v, k->es, begin, end);
 }
 
 /* Writes the view of `in` (already offset to the view's origin) into the
  * contiguous `out`. */
-static void view_copy(const uint8_t *in, uint8_t *out, view v, size_t es, int nthreads) {
+static void view_copy(const uint8_t *in, uint8_t *out, view v, size_t es, cpu_pool *pool,
+                      int nthreads) {
   for (int a = 0; a < v.rank; a++)
     if (v.dims[a] == 0) return;
   view_simplify(&v);
@@ -195,23 +229,15 @@ static void view_copy(const uint8_t *in, uint8_t *out, view v, size_t es, int nt
   if (s != 0 && s != 1 && v.dims[last] >= 4) {
     for (int j = 0; j < last; j++)
       if (v.stride[j] == 1 && v.dims[j] >= 4) {
-        view_transpose(in, out, &v, j, es, nthreads);
+        view_transpose(in, out, &v, j, es, pool, nthreads);
         return;
       }
   }
   int64_t rows = view_numel(&v) / v.dims[last];
   int nt;
   thread_count_for((size_t)view_numel(&v) * es, nthreads, &nt);
-  if (nt > rows) nt = (int)rows;
-  if (nt <= 1) {
-    view_rows(in, out, &v, es, 0, rows);
-    return;
-  }
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(guided)
-#endif
-  for (int c = 0; c < nt; c++)
-    view_rows(in, out, &v, es, rows * c / nt, rows * (c + 1) / nt);
+  rows_task k = {.in = in, .out = out, .v = &v, .es = es};
+  cpu_parallel_for(pool, nt, rows, 1, rows_items, &k);
 }
 
 /* Contiguous strides of a shape (elements). */
@@ -296,7 +322,8 @@ static clcnn_status slice_run(cpu_node *cn, const clcnn_tensor *in, int nin, clc
     if (v.dims[a]) origin += p->start[a] * st[a];
   }
   if (clcnn_tensor_numel(&out[0]) == 0) return CLCNN_OK;
-  view_copy((const uint8_t *)in[0].data + origin * (int64_t)es, out[0].data, v, es, cn->nthreads);
+  view_copy((const uint8_t *)in[0].data + origin * (int64_t)es, out[0].data, v, es, cn->pool,
+            cn->nthreads);
   return CLCNN_OK;
 }
 
@@ -314,7 +341,7 @@ static clcnn_status transpose_run(cpu_node *cn, const clcnn_tensor *in, int nin,
     v.dims[i] = in[0].dims[p->perm[i]];
     v.stride[i] = st[p->perm[i]];
   }
-  view_copy(in[0].data, out[0].data, v, es, cn->nthreads);
+  view_copy(in[0].data, out[0].data, v, es, cn->pool, cn->nthreads);
   return CLCNN_OK;
 }
 
@@ -333,7 +360,7 @@ static clcnn_status expand_run(cpu_node *cn, const clcnn_tensor *in, int nin, cl
     v.dims[a] = out[0].dims[a];
     v.stride[a] = (ia < 0 || in[0].dims[ia] == 1) ? 0 : st[ia];
   }
-  view_copy(in[0].data, out[0].data, v, es, cn->nthreads);
+  view_copy(in[0].data, out[0].data, v, es, cn->pool, cn->nthreads);
   return CLCNN_OK;
 }
 
@@ -355,7 +382,7 @@ static clcnn_status tile_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
     v.dims[2 * a + 1] = in[0].dims[a];
     v.stride[2 * a + 1] = st[a];
   }
-  view_copy(in[0].data, out[0].data, v, es, cn->nthreads);
+  view_copy(in[0].data, out[0].data, v, es, cn->pool, cn->nthreads);
   return CLCNN_OK;
 }
 
@@ -527,7 +554,7 @@ static clcnn_status depth_space_run(cpu_node *cn, const clcnn_tensor *in, int ni
     memcpy(v.dims, dims, sizeof dims);
     memcpy(v.stride, st, sizeof st);
   }
-  view_copy(in[0].data, out[0].data, v, es, cn->nthreads);
+  view_copy(in[0].data, out[0].data, v, es, cn->pool, cn->nthreads);
   return CLCNN_OK;
 }
 

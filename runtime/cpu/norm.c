@@ -8,17 +8,16 @@
 #include <string.h>
 
 #include "../internal.h"
+#include "threadpool.h"
 
-/* OpenMP threads, and `omp simd` so that the loops (sums included, which the
- * compiler may not reorder on its own) vectorise at -O2. */
+/* Threads from the context's pool (threadpool.h); `omp simd` so that the
+ * loops (sums included, which the compiler may not reorder on its own)
+ * vectorise at -O2. */
 #ifdef _OPENMP
 #define NORM_PRAGMA(x) _Pragma(#x)
-#define NORM_PARALLEL_FOR(nt) \
-  NORM_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1) schedule(guided))
 #define NORM_SIMD NORM_PRAGMA(omp simd)
 #define NORM_SIMD_SUM(v) NORM_PRAGMA(omp simd reduction(+ : v))
 #else
-#define NORM_PARALLEL_FOR(nt)
 #define NORM_SIMD
 #define NORM_SIMD_SUM(v)
 #endif
@@ -55,6 +54,50 @@ static void affine(const float *x, float *y, int64_t n, float a, float b) {
 
 /* ----------------------------------------------------- BatchNormalization */
 
+typedef struct bn_rows_task {
+  const float *x;
+  float *y;
+  int64_t nstat;
+  const float *ab;
+} bn_rows_task;
+
+static void bn_rows_items(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const bn_rows_task *task = arg;
+  const float *x = task->x;
+  float *y = task->y;
+  int64_t nstat = task->nstat;
+  const float *ab = task->ab;
+  for (int64_t b = begin; b < end; b++) {
+    const float *xb = x + b * nstat;
+    float *yb = y + b * nstat;
+    NORM_SIMD
+    for (int64_t c = 0; c < nstat; c++) yb[c] = xb[c] * ab[2 * c] + ab[2 * c + 1];
+  }
+}
+
+typedef struct bn_blocks_task {
+  const float *x;
+  float *y;
+  int64_t nstat;
+  int64_t block;
+  const float *ab;
+} bn_blocks_task;
+
+static void bn_blocks_items(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const bn_blocks_task *task = arg;
+  const float *x = task->x;
+  float *y = task->y;
+  int64_t nstat = task->nstat;
+  int64_t block = task->block;
+  const float *ab = task->ab;
+  for (int64_t i = begin; i < end; i++) {
+    int64_t c = i % nstat;
+    affine(x + i * block, y + i * block, block, ab[2 * c], ab[2 * c + 1]);
+  }
+}
+
 static clcnn_status batchnorm_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
                                   int nout, clcnn_err *err) {
   (void)nin, (void)nout;
@@ -72,19 +115,11 @@ static clcnn_status batchnorm_run(cpu_node *cn, const clcnn_tensor *in, int nin,
   const float *x = in[0].data;
   float *y = out[0].data;
   if (block == 1) { /* spatial = 0 or no spatial dims: one statistic per element */
-    NORM_PARALLEL_FOR(cn->nthreads)
-    for (int64_t b = 0; b < p->batch; b++) {
-      const float *xb = x + b * nstat;
-      float *yb = y + b * nstat;
-      NORM_SIMD
-      for (int64_t c = 0; c < nstat; c++) yb[c] = xb[c] * ab[2 * c] + ab[2 * c + 1];
-    }
+    bn_rows_task bn_rows_k = {.x = x, .y = y, .nstat = nstat, .ab = ab};
+    cpu_parallel_for(cn->pool, cn->nthreads, p->batch, 1, bn_rows_items, &bn_rows_k);
   } else {
-    NORM_PARALLEL_FOR(cn->nthreads)
-    for (int64_t i = 0; i < total; i++) {
-      int64_t c = i % nstat;
-      affine(x + i * block, y + i * block, block, ab[2 * c], ab[2 * c + 1]);
-    }
+    bn_blocks_task bn_blocks_k = {.x = x, .y = y, .nstat = nstat, .block = block, .ab = ab};
+    cpu_parallel_for(cn->pool, cn->nthreads, total, 1, bn_blocks_items, &bn_blocks_k);
   }
   free(ab);
   return CLCNN_OK;
@@ -93,6 +128,35 @@ static clcnn_status batchnorm_run(cpu_node *cn, const clcnn_tensor *in, int nin,
 static const cpu_op batchnorm_cpu = {NULL, NULL, batchnorm_run, NULL};
 
 /* -------------------------------------------------- InstanceNormalization */
+
+typedef struct instancenorm_task {
+  const float *x;
+  float *y;
+  const float *scale;
+  const float *bias;
+  int64_t C;
+  int64_t inner;
+  double eps;
+} instancenorm_task;
+
+static void instancenorm_items(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const instancenorm_task *task = arg;
+  const float *x = task->x;
+  float *y = task->y;
+  const float *scale = task->scale;
+  const float *bias = task->bias;
+  int64_t C = task->C;
+  int64_t inner = task->inner;
+  double eps = task->eps;
+  for (int64_t i = begin; i < end; i++) {
+    int64_t c = i % C;
+    double m, inv;
+    row_stats(x + i * inner, inner, eps, &m, &inv);
+    double a = inv * scale[c];
+    affine(x + i * inner, y + i * inner, inner, (float)a, (float)(bias[c] - m * a));
+  }
+}
 
 static clcnn_status instancenorm_run(cpu_node *cn, const clcnn_tensor *in, int nin,
                                      clcnn_tensor *out, int nout, clcnn_err *err) {
@@ -103,14 +167,9 @@ static clcnn_status instancenorm_run(cpu_node *cn, const clcnn_tensor *in, int n
   float *y = out[0].data;
   const double eps = p->epsilon;
   if (total == 0 || inner == 0) return CLCNN_OK;
-  NORM_PARALLEL_FOR(cn->nthreads)
-  for (int64_t i = 0; i < total; i++) {
-    int64_t c = i % C;
-    double m, inv;
-    row_stats(x + i * inner, inner, eps, &m, &inv);
-    double a = inv * scale[c];
-    affine(x + i * inner, y + i * inner, inner, (float)a, (float)(bias[c] - m * a));
-  }
+  instancenorm_task instancenorm_k = {
+      .x = x, .y = y, .scale = scale, .bias = bias, .C = C, .inner = inner, .eps = eps};
+  cpu_parallel_for(cn->pool, cn->nthreads, total, 1, instancenorm_items, &instancenorm_k);
   return CLCNN_OK;
 }
 
@@ -143,6 +202,46 @@ static void expand_param(const clcnn_tensor *x, int axis, const clcnn_tensor *s,
   }
 }
 
+typedef struct layernorm_task {
+  const float *x;
+  float *y;
+  float *mean_out;
+  float *inv_out;
+  const float *scale;
+  const float *bias;
+  int64_t inner;
+  double eps;
+} layernorm_task;
+
+static void layernorm_items(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const layernorm_task *task = arg;
+  const float *x = task->x;
+  float *y = task->y;
+  float *mean_out = task->mean_out;
+  float *inv_out = task->inv_out;
+  const float *scale = task->scale;
+  const float *bias = task->bias;
+  int64_t inner = task->inner;
+  double eps = task->eps;
+  for (int64_t o = begin; o < end; o++) {
+    const float *xr = x + o * inner;
+    float *yr = y + o * inner;
+    double m, inv;
+    row_stats(xr, inner, eps, &m, &inv);
+    const float fm = (float)m, finv = (float)inv;
+    if (bias) {
+      NORM_SIMD
+      for (int64_t j = 0; j < inner; j++) yr[j] = (xr[j] - fm) * finv * scale[j] + bias[j];
+    } else {
+      NORM_SIMD
+      for (int64_t j = 0; j < inner; j++) yr[j] = (xr[j] - fm) * finv * scale[j];
+    }
+    if (mean_out) mean_out[o] = fm;
+    if (inv_out) inv_out[o] = finv;
+  }
+}
+
 static clcnn_status layernorm_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
                                   int nout, clcnn_err *err) {
   const layernorm_params *p = cn->n->params;
@@ -171,23 +270,15 @@ static clcnn_status layernorm_run(cpu_node *cn, const clcnn_tensor *in, int nin,
     }
   }
   const double eps = p->epsilon;
-  NORM_PARALLEL_FOR(cn->nthreads)
-  for (int64_t o = 0; o < outer; o++) {
-    const float *xr = x + o * inner;
-    float *yr = y + o * inner;
-    double m, inv;
-    row_stats(xr, inner, eps, &m, &inv);
-    const float fm = (float)m, finv = (float)inv;
-    if (bias) {
-      NORM_SIMD
-      for (int64_t j = 0; j < inner; j++) yr[j] = (xr[j] - fm) * finv * scale[j] + bias[j];
-    } else {
-      NORM_SIMD
-      for (int64_t j = 0; j < inner; j++) yr[j] = (xr[j] - fm) * finv * scale[j];
-    }
-    if (mean_out) mean_out[o] = fm;
-    if (inv_out) inv_out[o] = finv;
-  }
+  layernorm_task layernorm_k = {.x = x,
+                                .y = y,
+                                .mean_out = mean_out,
+                                .inv_out = inv_out,
+                                .scale = scale,
+                                .bias = bias,
+                                .inner = inner,
+                                .eps = eps};
+  cpu_parallel_for(cn->pool, cn->nthreads, outer, 1, layernorm_items, &layernorm_k);
   free(scratch);
   return CLCNN_OK;
 }
@@ -195,6 +286,45 @@ static clcnn_status layernorm_run(cpu_node *cn, const clcnn_tensor *in, int nin,
 static const cpu_op layernorm_cpu = {NULL, NULL, layernorm_run, NULL};
 
 /* ----------------------------------------------------- GroupNormalization */
+
+typedef struct groupnorm_task {
+  const groupnorm_params *p;
+  const float *x;
+  float *y;
+  const float *scale;
+  const float *bias;
+  int64_t G;
+  int64_t cpg;
+  int64_t inner;
+  int64_t gsize;
+  double eps;
+} groupnorm_task;
+
+static void groupnorm_items(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const groupnorm_task *task = arg;
+  const groupnorm_params *p = task->p;
+  const float *x = task->x;
+  float *y = task->y;
+  const float *scale = task->scale;
+  const float *bias = task->bias;
+  int64_t G = task->G;
+  int64_t cpg = task->cpg;
+  int64_t inner = task->inner;
+  int64_t gsize = task->gsize;
+  double eps = task->eps;
+  for (int64_t i = begin; i < end; i++) {
+    int64_t g = i % G;
+    double m, inv;
+    row_stats(x + i * gsize, gsize, eps, &m, &inv);
+    for (int64_t k = 0; k < cpg; k++) {
+      int64_t pi = p->per_channel ? g * cpg + k : g; /* opset 18: per group */
+      double a = inv * scale[pi];
+      int64_t off = i * gsize + k * inner;
+      affine(x + off, y + off, inner, (float)a, (float)(bias[pi] - m * a));
+    }
+  }
+}
 
 static clcnn_status groupnorm_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
                                   int nout, clcnn_err *err) {
@@ -206,18 +336,17 @@ static clcnn_status groupnorm_run(cpu_node *cn, const clcnn_tensor *in, int nin,
   float *y = out[0].data;
   const double eps = p->epsilon;
   if (total == 0 || gsize == 0) return CLCNN_OK;
-  NORM_PARALLEL_FOR(cn->nthreads)
-  for (int64_t i = 0; i < total; i++) {
-    int64_t g = i % G;
-    double m, inv;
-    row_stats(x + i * gsize, gsize, eps, &m, &inv);
-    for (int64_t k = 0; k < cpg; k++) {
-      int64_t pi = p->per_channel ? g * cpg + k : g; /* opset 18: per group */
-      double a = inv * scale[pi];
-      int64_t off = i * gsize + k * inner;
-      affine(x + off, y + off, inner, (float)a, (float)(bias[pi] - m * a));
-    }
-  }
+  groupnorm_task groupnorm_k = {.p = p,
+                                .x = x,
+                                .y = y,
+                                .scale = scale,
+                                .bias = bias,
+                                .G = G,
+                                .cpg = cpg,
+                                .inner = inner,
+                                .gsize = gsize,
+                                .eps = eps};
+  cpu_parallel_for(cn->pool, cn->nthreads, total, 1, groupnorm_items, &groupnorm_k);
   return CLCNN_OK;
 }
 
@@ -225,18 +354,31 @@ static const cpu_op groupnorm_cpu = {NULL, NULL, groupnorm_run, NULL};
 
 /* -------------------------------------------------------------------- LRN */
 
-static clcnn_status lrn_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
-                            int nout, clcnn_err *err) {
-  (void)nin, (void)nout, (void)err;
-  const lrn_params *p = cn->n->params;
-  const int64_t C = p->channels, inner = p->inner, total = p->batch * C;
-  const int64_t lo = (p->size - 1) / 2, hi = p->size / 2; /* floor, ceil of (size-1)/2 */
-  const float k = p->alpha / (float)p->size, bias = p->bias, nbeta = -p->beta;
-  const float *x = in[0].data;
-  float *y = out[0].data;
-  if (total == 0 || inner == 0) return CLCNN_OK;
-  NORM_PARALLEL_FOR(cn->nthreads)
-  for (int64_t i = 0; i < total; i++) {
+typedef struct lrn_task {
+  const float *x;
+  float *y;
+  int64_t C;
+  int64_t inner;
+  int64_t lo;
+  int64_t hi;
+  float k;
+  float bias;
+  float nbeta;
+} lrn_task;
+
+static void lrn_items(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const lrn_task *task = arg;
+  const float *x = task->x;
+  float *y = task->y;
+  int64_t C = task->C;
+  int64_t inner = task->inner;
+  int64_t lo = task->lo;
+  int64_t hi = task->hi;
+  float k = task->k;
+  float bias = task->bias;
+  float nbeta = task->nbeta;
+  for (int64_t i = begin; i < end; i++) {
     const int64_t c = i % C, nc0 = i - c; /* first channel of this image */
     const int64_t c0 = c - lo < 0 ? 0 : c - lo, c1 = c + hi >= C ? C - 1 : c + hi;
     float acc[NORM_CHUNK];
@@ -253,6 +395,28 @@ static clcnn_status lrn_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn
       for (int64_t j = 0; j < len; j++) yr[j] = xr[j] * powf(bias + k * acc[j], nbeta);
     }
   }
+}
+
+static clcnn_status lrn_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                            int nout, clcnn_err *err) {
+  (void)nin, (void)nout, (void)err;
+  const lrn_params *p = cn->n->params;
+  const int64_t C = p->channels, inner = p->inner, total = p->batch * C;
+  const int64_t lo = (p->size - 1) / 2, hi = p->size / 2; /* floor, ceil of (size-1)/2 */
+  const float k = p->alpha / (float)p->size, bias = p->bias, nbeta = -p->beta;
+  const float *x = in[0].data;
+  float *y = out[0].data;
+  if (total == 0 || inner == 0) return CLCNN_OK;
+  lrn_task lrn_k = {.x = x,
+                    .y = y,
+                    .C = C,
+                    .inner = inner,
+                    .lo = lo,
+                    .hi = hi,
+                    .k = k,
+                    .bias = bias,
+                    .nbeta = nbeta};
+  cpu_parallel_for(cn->pool, cn->nthreads, total, 1, lrn_items, &lrn_k);
   return CLCNN_OK;
 }
 

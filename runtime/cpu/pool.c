@@ -11,22 +11,13 @@
 
 #include "../internal.h"
 #include "../ops/pool.h"
+#include "threadpool.h"
 
 #ifdef _OPENMP
-#include <omp.h>
 #define POOL_PRAGMA(x) _Pragma(#x)
-#define POOL_PARALLEL_FOR(nt, cond) \
-  POOL_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1 && (cond)) schedule(guided))
-#define POOL_PARALLEL(nt, cond) POOL_PRAGMA(omp parallel num_threads(nt) if ((nt) > 1 && (cond)))
-#define POOL_FOR POOL_PRAGMA(omp for schedule(guided))
 #define POOL_SIMD POOL_PRAGMA(omp simd)
-#define POOL_THREAD_ID omp_get_thread_num()
 #else
-#define POOL_PARALLEL_FOR(nt, cond)
-#define POOL_PARALLEL(nt, cond)
-#define POOL_FOR
 #define POOL_SIMD
-#define POOL_THREAD_ID 0
 #endif
 #if defined(__GNUC__) && !defined(__clang__)
 #define POOL_UNROLL _Pragma("GCC unroll 8")
@@ -305,6 +296,26 @@ POOL_CLONES static void pool_plane(const pool_params *p, const geom3 *g, const p
   }
 }
 
+typedef struct planes_task {
+  const pool_params *p;
+  const pool_state *s;
+  const geom3 *g;
+  pool_row_fn row;
+  const float *x;
+  float *y;
+  int64_t in_size, out_size;
+} planes_task;
+
+/* Planes [begin, end) through thread `thread`'s padded buffer. */
+static void planes_items(void *arg, int64_t begin, int64_t end, int thread) {
+  const planes_task *k = arg;
+  float *buf = k->s->pad + (int64_t)thread * k->s->pd.floats;
+  for (int64_t pl = begin; pl < end; pl++) {
+    padded_copy(k->p, k->x + pl * k->in_size, k->g, &k->s->pd, buf);
+    pool_plane(k->p, k->g, k->s, k->row, buf, k->y + pl * k->out_size);
+  }
+}
+
 static void pool_planes(const cpu_node *cn, const pool_state *s, const geom3 *g, const float *x,
                         float *y) {
   const pool_params *p = cn->n->params;
@@ -312,16 +323,10 @@ static void pool_planes(const cpu_node *cn, const pool_state *s, const geom3 *g,
   const int64_t in_size = g->in[0] * g->in[1] * g->in[2];
   const int64_t out_size = g->out[0] * g->out[1] * g->out[2];
   const double work = (double)planes * (double)out_size * (double)(g->k[0] * g->k[1] * g->k[2]);
-  const pool_row_fn row = pool_row_for(g, p->kind == POOL_MAX);
-  const int nt = s->nbuf;
-  POOL_PARALLEL(nt, planes > 1 && work >= (double)POOL_PAR_MIN) {
-    float *buf = s->pad + (int64_t)POOL_THREAD_ID * s->pd.floats;
-    POOL_FOR
-    for (int64_t pl = 0; pl < planes; pl++) {
-      padded_copy(p, x + pl * in_size, g, &s->pd, buf);
-      pool_plane(p, g, s, row, buf, y + pl * out_size);
-    }
-  }
+  planes_task k = {.p = p, .s = s, .g = g, .row = pool_row_for(g, p->kind == POOL_MAX), .x = x,
+                   .y = y, .in_size = in_size, .out_size = out_size};
+  cpu_parallel_for(cn->pool, work >= (double)POOL_PAR_MIN ? s->nbuf : 1, planes, 1, planes_items,
+                   &k);
 }
 
 /* ------------------------------------- MaxPool: Indices, int8, uint8 */
@@ -337,14 +342,26 @@ static inline float load_as_float(const void *x, clcnn_dtype dt, int64_t i) {
   }
 }
 
-static void maxpool_generic(const pool_params *p, const geom3 *g, const clcnn_tensor *xt,
-                            clcnn_tensor *yt, int64_t *indices, int nt) {
+typedef struct generic_task {
+  const pool_params *p;
+  const geom3 *g;
+  const clcnn_tensor *xt;
+  clcnn_tensor *yt;
+  int64_t *indices;
+} generic_task;
+
+static void generic_planes(void *varg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const generic_task *k = varg;
+  const pool_params *p = k->p;
+  const geom3 *g = k->g;
+  const clcnn_tensor *xt = k->xt;
+  clcnn_tensor *yt = k->yt;
+  int64_t *indices = k->indices;
   const clcnn_dtype dt = xt->dtype;
-  const int64_t planes = p->batch * p->channels;
   const int64_t IH = g->in[1], IW = g->in[2], in_size = g->in[0] * IH * IW;
   const int64_t OH = g->out[1], OW = g->out[2], out_size = g->out[0] * OH * OW;
-  POOL_PARALLEL_FOR(nt, planes > 1 && planes * out_size >= POOL_PAR_MIN)
-  for (int64_t pl = 0; pl < planes; pl++) {
+  for (int64_t pl = begin; pl < end; pl++) {
     for (int64_t o = 0; o < out_size; o++) {
       int64_t ox = o % OW, oy = (o / OW) % OH, oz = o / (OW * OH);
       float best = -INFINITY;
@@ -384,6 +401,15 @@ static void maxpool_generic(const pool_params *p, const geom3 *g, const clcnn_te
   }
 }
 
+static void maxpool_generic(const cpu_node *cn, const geom3 *g, const clcnn_tensor *xt,
+                            clcnn_tensor *yt, int64_t *indices) {
+  const pool_params *p = cn->n->params;
+  const int64_t planes = p->batch * p->channels, out_size = g->out[0] * g->out[1] * g->out[2];
+  generic_task k = {.p = p, .g = g, .xt = xt, .yt = yt, .indices = indices};
+  cpu_parallel_for(cn->pool, planes * out_size >= POOL_PAR_MIN ? cn->nthreads : 1, planes, 1,
+                   generic_planes, &k);
+}
+
 static clcnn_status pool_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
                              int nout, clcnn_err *err) {
   (void)nin;
@@ -392,7 +418,7 @@ static clcnn_status pool_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
   geom3_from(&p->geom, &g);
   int64_t *indices = nout > 1 && out[1].data ? out[1].data : NULL;
   if (indices || in[0].dtype != CLCNN_DTYPE_FLOAT32) {
-    maxpool_generic(p, &g, &in[0], &out[0], indices, cn->nthreads);
+    maxpool_generic(cn, &g, &in[0], &out[0], indices);
     return CLCNN_OK;
   }
   pool_state *s = cn->state, *own = NULL;
@@ -408,16 +434,20 @@ static clcnn_status pool_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
 
 /* ---------------------------------------------------------- global pools */
 
-static clcnn_status global_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
-                               int nout, clcnn_err *err) {
-  (void)nin, (void)nout, (void)err;
-  const pool_params *p = cn->n->params;
-  const float *x = in[0].data;
-  float *y = out[0].data;
-  const int64_t planes = p->batch * p->channels, size = p->geom.in_size;
-  const int nt = cn->nthreads;
-  POOL_PARALLEL_FOR(nt, planes > 1 && planes * size >= POOL_PAR_MIN)
-  for (int64_t pl = 0; pl < planes; pl++) {
+typedef struct global_task {
+  const pool_params *p;
+  const float *x;
+  float *y;
+} global_task;
+
+static void global_planes(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const global_task *k = arg;
+  const pool_params *p = k->p;
+  const float *x = k->x;
+  float *y = k->y;
+  const int64_t size = p->geom.in_size;
+  for (int64_t pl = begin; pl < end; pl++) {
     const float *xp = x + pl * size;
     if (p->kind == POOL_MAX) {
       float m = size > 0 ? xp[0] : -INFINITY;
@@ -434,6 +464,16 @@ static clcnn_status global_run(cpu_node *cn, const clcnn_tensor *in, int nin, cl
       y[pl] = size > 0 ? (float)(t / (double)size) : 0.0f;
     }
   }
+}
+
+static clcnn_status global_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                               int nout, clcnn_err *err) {
+  (void)nin, (void)nout, (void)err;
+  const pool_params *p = cn->n->params;
+  const int64_t planes = p->batch * p->channels, size = p->geom.in_size;
+  global_task k = {.p = p, .x = in[0].data, .y = out[0].data};
+  cpu_parallel_for(cn->pool, planes * size >= POOL_PAR_MIN ? cn->nthreads : 1, planes, 1,
+                   global_planes, &k);
   return CLCNN_OK;
 }
 

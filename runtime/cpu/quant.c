@@ -6,17 +6,12 @@
 #include "../ops/quant.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../internal.h"
-
-#ifdef _OPENMP
-#define QUANT_PRAGMA(x) _Pragma(#x)
-#define QUANT_PARALLEL_FOR(nt) QUANT_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1))
-#else
-#define QUANT_PARALLEL_FOR(nt)
-#endif
+#include "threadpool.h"
 
 /* Writes integer v (already in range) as element i of an integer tensor. */
 static inline void store_int(clcnn_dtype dt, void *data, int64_t i, int64_t v) {
@@ -45,6 +40,70 @@ static inline int64_t quantize_one(float q, int64_t zp, int64_t lo, int64_t hi) 
 
 /* ------------------------------------------------- Quantize / Dequantize */
 
+typedef struct quantize_lowp_task {
+  const qdq_params *p;
+  const float *x;
+  const float *s;
+  const float *zf;
+  float *y;
+  int64_t n;
+  int64_t inner;
+} quantize_lowp_task;
+
+static void quantize_lowp_items(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const quantize_lowp_task *task = arg;
+  const qdq_params *p = task->p;
+  const float *x = task->x;
+  const float *s = task->s;
+  const float *zf = task->zf;
+  float *y = task->y;
+  int64_t n = task->n;
+  int64_t inner = task->inner;
+  for (int64_t o = begin; o < end; o++) {
+    for (int64_t k = 0; k < n; k++)
+      for (int64_t i = 0; i < inner; i++) {
+        int64_t at = (o * n + k) * inner + i, pi = qdq_param_index(p, o, k, i);
+        float q = x[at] / s[pi] + (zf ? zf[pi] : 0.0f);
+        y[at] = f8_round(p->lowp, q, p->saturate != 0, F8_ROUND_UP);
+      }
+  }
+}
+
+typedef struct quantize_task {
+  const qdq_params *p;
+  const float *x;
+  const float *s;
+  const clcnn_tensor *z;
+  clcnn_tensor *out;
+  int64_t lo;
+  int64_t hi;
+  int64_t n;
+  int64_t inner;
+} quantize_task;
+
+static void quantize_items(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const quantize_task *task = arg;
+  const qdq_params *p = task->p;
+  const float *x = task->x;
+  const float *s = task->s;
+  const clcnn_tensor *z = task->z;
+  clcnn_tensor *out = task->out;
+  int64_t lo = task->lo;
+  int64_t hi = task->hi;
+  int64_t n = task->n;
+  int64_t inner = task->inner;
+  for (int64_t o = begin; o < end; o++) {
+    for (int64_t k = 0; k < n; k++)
+      for (int64_t i = 0; i < inner; i++) {
+        int64_t at = (o * n + k) * inner + i, pi = qdq_param_index(p, o, k, i);
+        int64_t zp = z ? tensor_get_i64(z, pi) : 0;
+        store_int(p->qtype, out[0].data, at, quantize_one(x[at] / s[pi], zp, lo, hi));
+      }
+  }
+}
+
 static clcnn_status quantize_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
                                  int nout, clcnn_err *err) {
   (void)nout, (void)err;
@@ -56,26 +115,75 @@ static clcnn_status quantize_run(cpu_node *cn, const clcnn_tensor *in, int nin, 
   if (p->lowp) { /* float8 / float4 held in float32: x / scale + zp, rounded as Cast does */
     const float *zf = z ? z->data : NULL;
     float *y = out[0].data;
-    QUANT_PARALLEL_FOR(cn->nthreads)
-    for (int64_t o = 0; o < outer; o++)
-      for (int64_t k = 0; k < n; k++)
-        for (int64_t i = 0; i < inner; i++) {
-          int64_t at = (o * n + k) * inner + i, pi = qdq_param_index(p, o, k, i);
-          float q = x[at] / s[pi] + (zf ? zf[pi] : 0.0f);
-          y[at] = f8_round(p->lowp, q, p->saturate != 0, F8_ROUND_UP);
-        }
+    quantize_lowp_task quantize_lowp_k = {
+        .p = p, .x = x, .s = s, .zf = zf, .y = y, .n = n, .inner = inner};
+    cpu_parallel_for(cn->pool, cn->nthreads, outer, 1, quantize_lowp_items, &quantize_lowp_k);
     return CLCNN_OK;
   }
   dtype_int_range(p->qtype, &lo, &hi);
-  QUANT_PARALLEL_FOR(cn->nthreads)
-  for (int64_t o = 0; o < outer; o++)
+  quantize_task quantize_k = {
+      .p = p, .x = x, .s = s, .z = z, .out = out, .lo = lo, .hi = hi, .n = n, .inner = inner};
+  cpu_parallel_for(cn->pool, cn->nthreads, outer, 1, quantize_items, &quantize_k);
+  return CLCNN_OK;
+}
+
+typedef struct dequantize_lowp_task {
+  const qdq_params *p;
+  const float *x;
+  const float *s;
+  const float *zf;
+  float *y;
+  int64_t n;
+  int64_t inner;
+} dequantize_lowp_task;
+
+static void dequantize_lowp_items(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const dequantize_lowp_task *task = arg;
+  const qdq_params *p = task->p;
+  const float *x = task->x;
+  const float *s = task->s;
+  const float *zf = task->zf;
+  float *y = task->y;
+  int64_t n = task->n;
+  int64_t inner = task->inner;
+  for (int64_t o = begin; o < end; o++) {
     for (int64_t k = 0; k < n; k++)
       for (int64_t i = 0; i < inner; i++) {
         int64_t at = (o * n + k) * inner + i, pi = qdq_param_index(p, o, k, i);
-        int64_t zp = z ? tensor_get_i64(z, pi) : 0;
-        store_int(p->qtype, out[0].data, at, quantize_one(x[at] / s[pi], zp, lo, hi));
+        y[at] = (x[at] - (zf ? zf[pi] : 0.0f)) * s[pi];
       }
-  return CLCNN_OK;
+  }
+}
+
+typedef struct dequantize_task {
+  const qdq_params *p;
+  const clcnn_tensor *in;
+  const float *s;
+  const clcnn_tensor *z;
+  float *y;
+  int64_t n;
+  int64_t inner;
+} dequantize_task;
+
+static void dequantize_items(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const dequantize_task *task = arg;
+  const qdq_params *p = task->p;
+  const clcnn_tensor *in = task->in;
+  const float *s = task->s;
+  const clcnn_tensor *z = task->z;
+  float *y = task->y;
+  int64_t n = task->n;
+  int64_t inner = task->inner;
+  for (int64_t o = begin; o < end; o++) {
+    for (int64_t k = 0; k < n; k++)
+      for (int64_t i = 0; i < inner; i++) {
+        int64_t at = (o * n + k) * inner + i, pi = qdq_param_index(p, o, k, i);
+        float zp = z ? (float)tensor_get_i64(z, pi) : 0.0f;
+        y[at] = ((float)tensor_get_i64(&in[0], at) - zp) * s[pi];
+      }
+  }
 }
 
 static clcnn_status dequantize_run(cpu_node *cn, const clcnn_tensor *in, int nin,
@@ -88,23 +196,13 @@ static clcnn_status dequantize_run(cpu_node *cn, const clcnn_tensor *in, int nin
   const int64_t outer = p->outer, n = p->n, inner = p->inner;
   if (p->lowp) { /* float8 / float4 held in float32 */
     const float *x = in[0].data, *zf = z ? z->data : NULL;
-    QUANT_PARALLEL_FOR(cn->nthreads)
-    for (int64_t o = 0; o < outer; o++)
-      for (int64_t k = 0; k < n; k++)
-        for (int64_t i = 0; i < inner; i++) {
-          int64_t at = (o * n + k) * inner + i, pi = qdq_param_index(p, o, k, i);
-          y[at] = (x[at] - (zf ? zf[pi] : 0.0f)) * s[pi];
-        }
+    dequantize_lowp_task dequantize_lowp_k = {
+        .p = p, .x = x, .s = s, .zf = zf, .y = y, .n = n, .inner = inner};
+    cpu_parallel_for(cn->pool, cn->nthreads, outer, 1, dequantize_lowp_items, &dequantize_lowp_k);
     return CLCNN_OK;
   }
-  QUANT_PARALLEL_FOR(cn->nthreads)
-  for (int64_t o = 0; o < outer; o++)
-    for (int64_t k = 0; k < n; k++)
-      for (int64_t i = 0; i < inner; i++) {
-        int64_t at = (o * n + k) * inner + i, pi = qdq_param_index(p, o, k, i);
-        float zp = z ? (float)tensor_get_i64(z, pi) : 0.0f;
-        y[at] = ((float)tensor_get_i64(&in[0], at) - zp) * s[pi];
-      }
+  dequantize_task dequantize_k = {.p = p, .in = in, .s = s, .z = z, .y = y, .n = n, .inner = inner};
+  cpu_parallel_for(cn->pool, cn->nthreads, outer, 1, dequantize_items, &dequantize_k);
   return CLCNN_OK;
 }
 
@@ -164,6 +262,108 @@ static void valid_range(int64_t count, int64_t s, int64_t off, int64_t size, int
   *last = l < count - 1 ? l : count - 1;
 }
 
+typedef struct qconv_task {
+  const qconv_params *q;
+  bool qlinear;
+  const int32_t *xi;
+  const int32_t *wi;
+  const int64_t *id;
+  const int64_t *od;
+  const int64_t *kd;
+  const int64_t *sd;
+  const int64_t *dd;
+  const int64_t *pd;
+  int64_t osz;
+  int64_t isz;
+  int64_t ksz;
+  int64_t gin;
+  int64_t gout;
+  int64_t cin;
+  int64_t cout;
+  float xs;
+  float ys;
+  int64_t yzp;
+  int64_t lo;
+  int64_t hi;
+  const clcnn_tensor *ws;
+  const int32_t *bias;
+  clcnn_tensor *out;
+  atomic_bool *oomp;
+} qconv_task;
+
+static void qconv_items(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const qconv_task *task = arg;
+  const qconv_params *q = task->q;
+  bool qlinear = task->qlinear;
+  const int32_t *xi = task->xi;
+  const int32_t *wi = task->wi;
+  const int64_t *id = task->id;
+  const int64_t *od = task->od;
+  const int64_t *kd = task->kd;
+  const int64_t *sd = task->sd;
+  const int64_t *dd = task->dd;
+  const int64_t *pd = task->pd;
+  int64_t osz = task->osz;
+  int64_t isz = task->isz;
+  int64_t ksz = task->ksz;
+  int64_t gin = task->gin;
+  int64_t gout = task->gout;
+  int64_t cin = task->cin;
+  int64_t cout = task->cout;
+  float xs = task->xs;
+  float ys = task->ys;
+  int64_t yzp = task->yzp;
+  int64_t lo = task->lo;
+  int64_t hi = task->hi;
+  const clcnn_tensor *ws = task->ws;
+  const int32_t *bias = task->bias;
+  clcnn_tensor *out = task->out;
+  atomic_bool *oomp = task->oomp;
+  for (int64_t job = begin; job < end; job++) {
+    int64_t b = job / cout, oc = job % cout, grp = oc / gout;
+    int64_t *acc = calloc((size_t)(osz ? osz : 1), sizeof *acc);
+    if (!acc) {
+      *oomp = true;
+      continue;
+    }
+    for (int64_t ic = 0; ic < gin; ic++) {
+      const int32_t *xc = xi + (b * cin + grp * gin + ic) * isz;
+      const int32_t *wc = wi + (oc * gin + ic) * ksz;
+      for (int64_t k0 = 0; k0 < kd[0]; k0++)
+        for (int64_t k1 = 0; k1 < kd[1]; k1++)
+          for (int64_t k2 = 0; k2 < kd[2]; k2++) {
+            int64_t wv = wc[(k0 * kd[1] + k1) * kd[2] + k2];
+            if (!wv) continue;
+            int64_t f0, l0, f1, l1, f2, l2;
+            valid_range(od[0], sd[0], k0 * dd[0] - pd[0], id[0], &f0, &l0);
+            valid_range(od[1], sd[1], k1 * dd[1] - pd[1], id[1], &f1, &l1);
+            valid_range(od[2], sd[2], k2 * dd[2] - pd[2], id[2], &f2, &l2);
+            for (int64_t o0 = f0; o0 <= l0; o0++)
+              for (int64_t o1 = f1; o1 <= l1; o1++) {
+                const int32_t *xr = xc + ((o0 * sd[0] + k0 * dd[0] - pd[0]) * id[1] +
+                                          o1 * sd[1] + k1 * dd[1] - pd[1]) * id[2] +
+                                    k2 * dd[2] - pd[2];
+                int64_t *ar = acc + (o0 * od[1] + o1) * od[2];
+                for (int64_t o2 = f2; o2 <= l2; o2++) ar[o2] += wv * xr[o2 * sd[2]];
+              }
+          }
+    }
+    if (qlinear) {
+      float m = xs * (float)tensor_get_f64(ws, q->per_channel_w ? oc : 0);
+      m = m / ys;
+      int64_t bv = bias ? bias[oc] : 0;
+      for (int64_t o = 0; o < osz; o++)
+        store_int(out[0].dtype, out[0].data, job * osz + o,
+                  requantize(acc[o] + bv, m, yzp, lo, hi));
+    } else {
+      int32_t *y = (int32_t *)out[0].data + job * osz;
+      for (int64_t o = 0; o < osz; o++) y[o] = (int32_t)(uint32_t)(uint64_t)acc[o];
+    }
+    free(acc);
+  }
+}
+
 static clcnn_status qconv_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
                               int nout, clcnn_err *err) {
   (void)nout;
@@ -207,54 +407,116 @@ static clcnn_status qconv_run(cpu_node *cn, const clcnn_tensor *in, int nin, clc
     dtype_int_range(out[0].dtype, &lo, &hi);
     bias = nin > 8 && in[8].data ? in[8].data : NULL;
   }
-  bool oom = false;
-  QUANT_PARALLEL_FOR(cn->nthreads)
-  for (int64_t job = 0; job < jobs; job++) {
-    int64_t b = job / cout, oc = job % cout, grp = oc / gout;
-    int64_t *acc = calloc((size_t)(osz ? osz : 1), sizeof *acc);
+  atomic_bool oom = false;
+  qconv_task qconv_k = {.q = q,
+                        .qlinear = qlinear,
+                        .xi = xi,
+                        .wi = wi,
+                        .id = id,
+                        .od = od,
+                        .kd = kd,
+                        .sd = sd,
+                        .dd = dd,
+                        .pd = pd,
+                        .osz = osz,
+                        .isz = isz,
+                        .ksz = ksz,
+                        .gin = gin,
+                        .gout = gout,
+                        .cin = cin,
+                        .cout = cout,
+                        .xs = xs,
+                        .ys = ys,
+                        .yzp = yzp,
+                        .lo = lo,
+                        .hi = hi,
+                        .ws = ws,
+                        .bias = bias,
+                        .out = out,
+                        .oomp = &oom};
+  cpu_parallel_for(cn->pool, cn->nthreads, jobs, 1, qconv_items, &qconv_k);
+  free(xi);
+  free(wi);
+  if (atomic_load(&oom)) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  return CLCNN_OK;
+}
+
+typedef struct qmatmul_task {
+  const qmatmul_params *q;
+  const matmul_params *p;
+  bool qlinear;
+  const int32_t *ai;
+  const int32_t *bi;
+  const int64_t *sa;
+  const int64_t *sb;
+  int64_t M;
+  int64_t N;
+  int64_t K;
+  float as;
+  float ys;
+  int64_t yzp;
+  int64_t lo;
+  int64_t hi;
+  const clcnn_tensor *in;
+  clcnn_tensor *out;
+  atomic_bool *oomp;
+} qmatmul_task;
+
+static void qmatmul_items(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const qmatmul_task *task = arg;
+  const qmatmul_params *q = task->q;
+  const matmul_params *p = task->p;
+  bool qlinear = task->qlinear;
+  const int32_t *ai = task->ai;
+  const int32_t *bi = task->bi;
+  const int64_t *sa = task->sa;
+  const int64_t *sb = task->sb;
+  int64_t M = task->M;
+  int64_t N = task->N;
+  int64_t K = task->K;
+  float as = task->as;
+  float ys = task->ys;
+  int64_t yzp = task->yzp;
+  int64_t lo = task->lo;
+  int64_t hi = task->hi;
+  const clcnn_tensor *in = task->in;
+  clcnn_tensor *out = task->out;
+  atomic_bool *oomp = task->oomp;
+  for (int64_t t = begin; t < end; t++) {
+    int64_t oa = 0, ob = 0, rem = t;
+    for (int i = p->batch_rank - 1; i >= 0; i--) {
+      int64_t idx = rem % p->batch[i];
+      rem /= p->batch[i];
+      oa += idx * sa[i];
+      ob += idx * sb[i];
+    }
+    int64_t *acc = malloc(sizeof(int64_t) * (size_t)(N ? N : 1));
     if (!acc) {
-      oom = true;
+      *oomp = true;
       continue;
     }
-    for (int64_t ic = 0; ic < gin; ic++) {
-      const int32_t *xc = xi + (b * cin + grp * gin + ic) * isz;
-      const int32_t *wc = wi + (oc * gin + ic) * ksz;
-      for (int64_t k0 = 0; k0 < kd[0]; k0++)
-        for (int64_t k1 = 0; k1 < kd[1]; k1++)
-          for (int64_t k2 = 0; k2 < kd[2]; k2++) {
-            int64_t wv = wc[(k0 * kd[1] + k1) * kd[2] + k2];
-            if (!wv) continue;
-            int64_t f0, l0, f1, l1, f2, l2;
-            valid_range(od[0], sd[0], k0 * dd[0] - pd[0], id[0], &f0, &l0);
-            valid_range(od[1], sd[1], k1 * dd[1] - pd[1], id[1], &f1, &l1);
-            valid_range(od[2], sd[2], k2 * dd[2] - pd[2], id[2], &f2, &l2);
-            for (int64_t o0 = f0; o0 <= l0; o0++)
-              for (int64_t o1 = f1; o1 <= l1; o1++) {
-                const int32_t *xr = xc + ((o0 * sd[0] + k0 * dd[0] - pd[0]) * id[1] +
-                                          o1 * sd[1] + k1 * dd[1] - pd[1]) * id[2] +
-                                    k2 * dd[2] - pd[2];
-                int64_t *ar = acc + (o0 * od[1] + o1) * od[2];
-                for (int64_t o2 = f2; o2 <= l2; o2++) ar[o2] += wv * xr[o2 * sd[2]];
-              }
-          }
-    }
-    if (qlinear) {
-      float m = xs * (float)tensor_get_f64(ws, q->per_channel_w ? oc : 0);
-      m = m / ys;
-      int64_t bv = bias ? bias[oc] : 0;
-      for (int64_t o = 0; o < osz; o++)
-        store_int(out[0].dtype, out[0].data, job * osz + o,
-                  requantize(acc[o] + bv, m, yzp, lo, hi));
-    } else {
-      int32_t *y = (int32_t *)out[0].data + job * osz;
-      for (int64_t o = 0; o < osz; o++) y[o] = (int32_t)(uint32_t)(uint64_t)acc[o];
+    for (int64_t i = 0; i < M; i++) {
+      memset(acc, 0, sizeof(int64_t) * (size_t)N);
+      const int32_t *ar = ai + oa + i * K;
+      for (int64_t k = 0; k < K; k++) {
+        int64_t av = ar[k];
+        const int32_t *br = bi + ob + k * N;
+        for (int64_t j = 0; j < N; j++) acc[j] += av * br[j];
+      }
+      int64_t at = (t * M + i) * N;
+      for (int64_t j = 0; j < N; j++) {
+        if (qlinear) {
+          float m = as * (float)tensor_get_f64(&in[4], q->per_col_b ? j : 0);
+          m = m / ys;
+          store_int(out[0].dtype, out[0].data, at + j, requantize(acc[j], m, yzp, lo, hi));
+        } else {
+          ((int32_t *)out[0].data)[at + j] = (int32_t)(uint32_t)(uint64_t)acc[j];
+        }
+      }
     }
     free(acc);
   }
-  free(xi);
-  free(wi);
-  if (oom) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
-  return CLCNN_OK;
 }
 
 static clcnn_status qmatmul_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
@@ -297,45 +559,29 @@ static clcnn_status qmatmul_run(cpu_node *cn, const clcnn_tensor *in, int nin, c
     za *= p->a_batch[i];
     zb *= p->b_batch[i];
   }
-  bool oom = false;
-  QUANT_PARALLEL_FOR(cn->nthreads)
-  for (int64_t t = 0; t < p->batch_count; t++) {
-    int64_t oa = 0, ob = 0, rem = t;
-    for (int i = p->batch_rank - 1; i >= 0; i--) {
-      int64_t idx = rem % p->batch[i];
-      rem /= p->batch[i];
-      oa += idx * sa[i];
-      ob += idx * sb[i];
-    }
-    int64_t *acc = malloc(sizeof(int64_t) * (size_t)(N ? N : 1));
-    if (!acc) {
-      oom = true;
-      continue;
-    }
-    for (int64_t i = 0; i < M; i++) {
-      memset(acc, 0, sizeof(int64_t) * (size_t)N);
-      const int32_t *ar = ai + oa + i * K;
-      for (int64_t k = 0; k < K; k++) {
-        int64_t av = ar[k];
-        const int32_t *br = bi + ob + k * N;
-        for (int64_t j = 0; j < N; j++) acc[j] += av * br[j];
-      }
-      int64_t at = (t * M + i) * N;
-      for (int64_t j = 0; j < N; j++) {
-        if (qlinear) {
-          float m = as * (float)tensor_get_f64(&in[4], q->per_col_b ? j : 0);
-          m = m / ys;
-          store_int(out[0].dtype, out[0].data, at + j, requantize(acc[j], m, yzp, lo, hi));
-        } else {
-          ((int32_t *)out[0].data)[at + j] = (int32_t)(uint32_t)(uint64_t)acc[j];
-        }
-      }
-    }
-    free(acc);
-  }
+  atomic_bool oom = false;
+  qmatmul_task qmatmul_k = {.q = q,
+                            .p = p,
+                            .qlinear = qlinear,
+                            .ai = ai,
+                            .bi = bi,
+                            .sa = sa,
+                            .sb = sb,
+                            .M = M,
+                            .N = N,
+                            .K = K,
+                            .as = as,
+                            .ys = ys,
+                            .yzp = yzp,
+                            .lo = lo,
+                            .hi = hi,
+                            .in = in,
+                            .out = out,
+                            .oomp = &oom};
+  cpu_parallel_for(cn->pool, cn->nthreads, p->batch_count, 1, qmatmul_items, &qmatmul_k);
   free(ai);
   free(bi);
-  if (oom) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  if (atomic_load(&oom)) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   return CLCNN_OK;
 }
 

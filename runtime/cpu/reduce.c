@@ -13,17 +13,16 @@
 #include <string.h>
 
 #include "../internal.h"
+#include "threadpool.h"
 
-/* OpenMP threads, and `omp simd` so that the loops (sums and maxima
- * included, which the compiler may not reorder on its own) vectorise. */
+/* Threads from the context's pool (threadpool.h); `omp simd` so that the
+ * loops (sums and maxima included, which the compiler may not reorder on
+ * their own) vectorise. */
 #ifdef _OPENMP
 #define REDUCE_PRAGMA(x) _Pragma(#x)
-#define REDUCE_PARALLEL_FOR(nt) \
-  REDUCE_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1) schedule(guided))
 #define REDUCE_SIMD REDUCE_PRAGMA(omp simd)
 #define REDUCE_SIMD_RED(op, v) REDUCE_PRAGMA(omp simd reduction(op : v))
 #else
-#define REDUCE_PARALLEL_FOR(nt)
 #define REDUCE_SIMD
 #define REDUCE_SIMD_RED(op, v)
 #endif
@@ -40,7 +39,17 @@ typedef struct reduce_view {
   int64_t count;
   int op;
   int nthreads;
+  cpu_pool *pool;
 } reduce_view;
+
+/* A [K, R] or [K1, R, K2] reduction split over threads: rows_* take output
+ * rows, mid_* pieces of REDUCE_CHUNK columns of K2 (fixed by the shape). */
+typedef struct reduce_task {
+  const void *x;
+  void *y;
+  int64_t r, k2, chunks;
+  const reduce_view *v;
+} reduce_task;
 
 /* Output strides of the input's dimensions: 0 along reduced ones. */
 static void reduce_out_strides(const reduce_view *v, int64_t *ostride) {
@@ -66,12 +75,17 @@ static void reduce_next_row(const reduce_view *v, const int64_t *ostride, int64_
 /* For one element type T with accumulator ACC, the lowest value LOWEST, the
  * highest HIGHEST and the mean of an accumulated sum MEAN(s, count). */
 #define REDUCE_KERNELS(SUF, T, ACC, LOWEST, HIGHEST, MEAN)                                       \
-  static void rows_##SUF(const T *x, T *y, int64_t outer, int64_t r, const reduce_view *v) {     \
+  static void rows_items_##SUF(void *arg, int64_t begin, int64_t end, int thread) {              \
+    (void)thread;                                                                                \
+    const reduce_task *t = arg;                                                                  \
+    const T *x = t->x;                                                                           \
+    T *y = t->y;                                                                                 \
+    const int64_t r = t->r;                                                                      \
+    const reduce_view *v = t->v;                                                                 \
     const int op = v->op;                                                                        \
     const int64_t count = v->count;                                                              \
     (void)count;                                                                                 \
-    REDUCE_PARALLEL_FOR(v->nthreads)                                                             \
-    for (int64_t o = 0; o < outer; o++) {                                                        \
+    for (int64_t o = begin; o < end; o++) {                                                      \
       const T *xr = x + o * r;                                                                   \
       if (op == R_MAX) {                                                                         \
         T m = LOWEST;                                                                            \
@@ -91,14 +105,21 @@ static void reduce_next_row(const reduce_view *v, const int64_t *ostride, int64_
       }                                                                                          \
     }                                                                                            \
   }                                                                                              \
-  static void mid_##SUF(const T *x, T *y, int64_t k1, int64_t r, int64_t k2,                     \
-                        const reduce_view *v) {                                                  \
+  static void rows_##SUF(const T *x, T *y, int64_t outer, int64_t r, const reduce_view *v) {     \
+    reduce_task t = {.x = x, .y = y, .r = r, .v = v};                                            \
+    cpu_parallel_for(v->pool, v->nthreads, outer, 1, rows_items_##SUF, &t);                      \
+  }                                                                                              \
+  static void mid_items_##SUF(void *arg, int64_t begin, int64_t end, int thread) {               \
+    (void)thread;                                                                                \
+    const reduce_task *t = arg;                                                                  \
+    const T *x = t->x;                                                                           \
+    T *y = t->y;                                                                                 \
+    const int64_t r = t->r, k2 = t->k2, chunks = t->chunks;                                      \
+    const reduce_view *v = t->v;                                                                 \
     const int op = v->op;                                                                        \
     const int64_t count = v->count;                                                              \
     (void)count;                                                                                 \
-    const int64_t chunks = (k2 + REDUCE_CHUNK - 1) / REDUCE_CHUNK, items = k1 * chunks;          \
-    REDUCE_PARALLEL_FOR(v->nthreads)                                                             \
-    for (int64_t it = 0; it < items; it++) {                                                     \
+    for (int64_t it = begin; it < end; it++) {                                                   \
       const int64_t o = it / chunks, j0 = (it % chunks) * REDUCE_CHUNK;                          \
       const int64_t len = k2 - j0 < REDUCE_CHUNK ? k2 - j0 : REDUCE_CHUNK;                       \
       const T *xb = x + o * r * k2 + j0;                                                         \
@@ -135,6 +156,12 @@ static void reduce_next_row(const reduce_view *v, const int64_t *ostride, int64_
           for (int64_t j = 0; j < len; j++) yb[j] = (T)s[j];                                     \
       }                                                                                          \
     }                                                                                            \
+  }                                                                                              \
+  static void mid_##SUF(const T *x, T *y, int64_t k1, int64_t r, int64_t k2,                     \
+                        const reduce_view *v) {                                                  \
+    const int64_t chunks = (k2 + REDUCE_CHUNK - 1) / REDUCE_CHUNK;                               \
+    reduce_task t = {.x = x, .y = y, .r = r, .k2 = k2, .chunks = chunks, .v = v};                \
+    cpu_parallel_for(v->pool, v->nthreads, k1 * chunks, 1, mid_items_##SUF, &t);                 \
   }                                                                                              \
   /* Any view: one pass over the input; acc has one slot per output element. */                  \
   static clcnn_status any_##SUF(const T *x, T *y, int64_t ny, const reduce_view *v,              \
@@ -362,7 +389,8 @@ static clcnn_status reduce_run(cpu_node *cn, const clcnn_tensor *in, int nin, cl
                    : op == CLCNN_OP_REDUCEMIN  ? R_MIN
                    : op == CLCNN_OP_REDUCEMEAN ? R_MEAN
                                                : R_SUM,
-                   cn->nthreads};
+                   cn->nthreads,
+                   cn->pool};
   if (p->noop || p->mask == 0) { /* each element on its own: a view with nothing reduced */
     static const uint8_t kept[1] = {0};
     v.rank = 1;

@@ -13,6 +13,7 @@
 #include "../internal.h"
 #include "../ops/resize.h"
 #include "../ops/shape.h"
+#include "threadpool.h"
 
 #define PAR_MIN_ELEMS ((int64_t)1 << 15)
 
@@ -260,8 +261,23 @@ static void nearest_rows(const resize_state *s, const uint8_t *in, uint8_t *out,
   }
 }
 
+typedef struct nearest_task {
+  const resize_state *s;
+  const uint8_t *in;
+  uint8_t *out;
+  size_t es;
+  const int64_t *ist;
+  const uint8_t *ext;
+} nearest_task;
+
+static void nearest_items(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const nearest_task *k = arg;
+  nearest_rows(k->s, k->in, k->out, k->es, k->ist, k->ext, begin, end);
+}
+
 static void resize_nearest(const resize_state *s, const resize_params *p, const clcnn_tensor *x,
-                           clcnn_tensor *y, int nthreads) {
+                           clcnn_tensor *y, const cpu_node *cn) {
   size_t es = dtype_size(x->dtype);
   uint8_t ext[8];
   shape_scalar_store(x->dtype, p->extrapolation_value, ext);
@@ -277,17 +293,9 @@ static void resize_nearest(const resize_state *s, const resize_params *p, const 
   int64_t total = clcnn_tensor_numel(y);
   if (total == 0) return;
   int64_t rows = total / y->dims[s->rank - 1];
-  int nt = nthreads > 1 && total >= PAR_MIN_ELEMS ? nthreads : 1;
-  if (nt > rows) nt = (int)rows;
-  if (nt <= 1) {
-    nearest_rows(s, x->data, y->data, es, ist, ext, 0, rows);
-    return;
-  }
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(guided)
-#endif
-  for (int c = 0; c < nt; c++)
-    nearest_rows(s, x->data, y->data, es, ist, ext, rows * c / nt, rows * (c + 1) / nt);
+  int nt = total >= PAR_MIN_ELEMS ? cn->nthreads : 1;
+  nearest_task k = {.s = s, .in = x->data, .out = y->data, .es = es, .ist = ist, .ext = ext};
+  cpu_parallel_for(cn->pool, nt, rows, 1, nearest_items, &k);
 }
 
 /* ------------------------------------------------------- linear and cubic */
@@ -343,31 +351,48 @@ static void interp_rows(const float *base, float *d, int64_t inner, const axis_t
   }
 }
 
-/* One separable pass: src [outer, t->in, inner] -> dst [outer, t->out, inner]. */
-static void interp_pass(const float *src, float *dst, int64_t outer, int64_t inner,
-                        const axis_tab *t, float extrap, int nthreads) {
-  int64_t work = outer * t->out * inner;
-  int nt = nthreads > 1 && work >= PAR_MIN_ELEMS ? nthreads : 1;
-  (void)nt;
-  if (inner == 1) {
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(guided)
-#endif
-    for (int64_t o = 0; o < outer; o++) interp_row1(src + o * t->in, dst + o * t->out, t, extrap);
-    return;
-  }
-  int64_t items = outer * t->out;
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(guided)
-#endif
-  for (int64_t it = 0; it < items; it++) {
-    int64_t o = it / t->out, x = it - o * t->out;
-    interp_rows(src + o * t->in * inner, dst + it * inner, inner, t, x, extrap);
+typedef struct interp_task {
+  const float *src;
+  float *dst;
+  int64_t inner;
+  const axis_tab *t;
+  float extrap;
+} interp_task;
+
+/* inner == 1: items are rows. */
+static void interp_items1(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const interp_task *k = arg;
+  for (int64_t o = begin; o < end; o++)
+    interp_row1(k->src + o * k->t->in, k->dst + o * k->t->out, k->t, k->extrap);
+}
+
+/* Items are (outer, output x) pairs, each a weighted sum of input rows. */
+static void interp_items(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const interp_task *k = arg;
+  const int64_t tout = k->t->out;
+  for (int64_t it = begin; it < end; it++) {
+    int64_t o = it / tout, x = it - o * tout;
+    interp_rows(k->src + o * k->t->in * k->inner, k->dst + it * k->inner, k->inner, k->t, x,
+                k->extrap);
   }
 }
 
+/* One separable pass: src [outer, t->in, inner] -> dst [outer, t->out, inner]. */
+static void interp_pass(const float *src, float *dst, int64_t outer, int64_t inner,
+                        const axis_tab *t, float extrap, const cpu_node *cn) {
+  int64_t work = outer * t->out * inner;
+  int nt = work >= PAR_MIN_ELEMS ? cn->nthreads : 1;
+  interp_task k = {.src = src, .dst = dst, .inner = inner, .t = t, .extrap = extrap};
+  if (inner == 1)
+    cpu_parallel_for(cn->pool, nt, outer, 1, interp_items1, &k);
+  else
+    cpu_parallel_for(cn->pool, nt, outer * t->out, 1, interp_items, &k);
+}
+
 static void resize_interp(resize_state *s, const resize_params *p, const clcnn_tensor *x,
-                          clcnn_tensor *y, int nthreads) {
+                          clcnn_tensor *y, const cpu_node *cn) {
   int r = s->rank, order[CLCNN_MAX_RANK];
   int passes = pass_order(p, r, order);
   if (passes == 0) {
@@ -383,7 +408,7 @@ static void resize_interp(resize_state *s, const resize_params *p, const clcnn_t
     int64_t outer = 1, inner = 1;
     for (int b = 0; b < a; b++) outer *= cur[b];
     for (int b = a + 1; b < r; b++) inner *= cur[b];
-    interp_pass(src, dst, outer, inner, &s->ax[a], p->extrapolation_value, nthreads);
+    interp_pass(src, dst, outer, inner, &s->ax[a], p->extrapolation_value, cn);
     cur[a] = s->ax[a].out;
     src = dst;
   }
@@ -401,26 +426,17 @@ static clcnn_status resize_run(cpu_node *cn, const clcnn_tensor *in, int nin, cl
       return err_set(err, CLCNN_ERROR_INTERNAL, "Resize: not prepared for this shape");
   if (clcnn_tensor_numel(&out[0]) == 0) return CLCNN_OK;
   if (p->mode == RESIZE_NEAREST) {
-    resize_nearest(s, p, &in[0], &out[0], cn->nthreads);
+    resize_nearest(s, p, &in[0], &out[0], cn);
   } else {
     if (in[0].dtype != CLCNN_DTYPE_FLOAT32)
       return err_set(err, CLCNN_ERROR_UNSUPPORTED, "Resize: interpolation needs float32 data");
-    resize_interp(s, p, &in[0], &out[0], cn->nthreads);
+    resize_interp(s, p, &in[0], &out[0], cn);
   }
   return CLCNN_OK;
 }
 
 /* ------------------------------------------------------------ GridSample */
 
-/* Points are independent: split them over threads when there are many. */
-#ifdef _OPENMP
-#define GRID_PRAGMA(x) _Pragma(#x)
-#define GRID_PARALLEL_FOR(nt, items)                                                     \
-  GRID_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1 && (items) * p->c >= PAR_MIN_ELEMS) \
-                  schedule(static))
-#else
-#define GRID_PARALLEL_FOR(nt, items)
-#endif
 
 /* x reflected into [lo, hi] by the nearer border, repeatedly. */
 static double grid_reflect(double x, double lo, double hi) {
@@ -502,21 +518,23 @@ static int grid_taps(const gridsample_params *p, float gv, int64_t size, int64_t
   return count;
 }
 
-static clcnn_status gridsample_run(cpu_node *cn, const clcnn_tensor *in, int nin,
-                                   clcnn_tensor *out, int nout, clcnn_err *err) {
-  (void)nin, (void)nout, (void)err;
-  const gridsample_params *p = cn->n->params;
-  const float *x = in[0].data, *grid = in[1].data;
-  float *y = out[0].data;
+typedef struct grid_task {
+  const gridsample_params *p;
+  const float *x, *grid;
+  float *y;
+  int64_t plane, stride[3];
+} grid_task;
+
+/* Items are output points (batch, point): independent. */
+static void grid_items(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const grid_task *q = arg;
+  const gridsample_params *p = q->p;
+  const float *x = q->x, *grid = q->grid;
+  float *y = q->y;
   const int r = p->r;
-  int64_t plane = 1, stride[3];
-  for (int d = r - 1; d >= 0; d--) {
-    stride[d] = plane;
-    plane *= p->in[d];
-  }
-  const int64_t items = p->n * p->points;
-  GRID_PARALLEL_FOR(cn->nthreads, items)
-  for (int64_t it = 0; it < items; it++) {
+  const int64_t plane = q->plane, *stride = q->stride;
+  for (int64_t it = begin; it < end; it++) {
     const int64_t b = it / p->points, pt = it % p->points;
     const float *gp = grid + it * r;
     /* Per dim taps; their products are the points' elements and weights. */
@@ -553,6 +571,22 @@ static clcnn_status gridsample_run(cpu_node *cn, const clcnn_tensor *in, int nin
       yb[c * p->points] = (float)acc;
     }
   }
+}
+
+static clcnn_status gridsample_run(cpu_node *cn, const clcnn_tensor *in, int nin,
+                                   clcnn_tensor *out, int nout, clcnn_err *err) {
+  (void)nin, (void)nout, (void)err;
+  const gridsample_params *p = cn->n->params;
+  grid_task q = {.p = p, .x = in[0].data, .grid = in[1].data, .y = out[0].data};
+  int64_t plane = 1;
+  for (int d = p->r - 1; d >= 0; d--) {
+    q.stride[d] = plane;
+    plane *= p->in[d];
+  }
+  q.plane = plane;
+  const int64_t items = p->n * p->points;
+  cpu_parallel_for(cn->pool, items * p->c >= PAR_MIN_ELEMS ? cn->nthreads : 1, items, 1,
+                   grid_items, &q);
   return CLCNN_OK;
 }
 

@@ -8,17 +8,15 @@
 #include <string.h>
 
 #include "../internal.h"
+#include "threadpool.h"
 
-/* OpenMP threads, and `omp simd` so that the loops (sums and maxima
- * included) vectorise at -O2. */
+/* Threads from the context's pool (threadpool.h); `omp simd` so that the
+ * loops (sums and maxima included) vectorise at -O2. */
 #ifdef _OPENMP
 #define SOFTMAX_PRAGMA(x) _Pragma(#x)
-#define SOFTMAX_PARALLEL_FOR(nt) \
-  SOFTMAX_PRAGMA(omp parallel for num_threads(nt) if ((nt) > 1) schedule(guided))
 #define SOFTMAX_SIMD SOFTMAX_PRAGMA(omp simd)
 #define SOFTMAX_SIMD_RED(op, v) SOFTMAX_PRAGMA(omp simd reduction(op : v))
 #else
-#define SOFTMAX_PARALLEL_FOR(nt)
 #define SOFTMAX_SIMD
 #define SOFTMAX_SIMD_RED(op, v)
 #endif
@@ -127,6 +125,51 @@ static void softmax_cols(const float *x, float *y, int64_t n, int64_t stride, in
   }
 }
 
+typedef struct softmax_rows_task {
+  const float *x;
+  float *y;
+  int64_t n;
+  bool log_out;
+} softmax_rows_task;
+
+static void softmax_rows_items(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const softmax_rows_task *task = arg;
+  const float *x = task->x;
+  float *y = task->y;
+  int64_t n = task->n;
+  bool log_out = task->log_out;
+  for (int64_t o = begin; o < end; o++) {
+    softmax_row(x + o * n, y + o * n, n, log_out);
+  }
+}
+
+typedef struct softmax_chunks_task {
+  const float *x;
+  float *y;
+  int64_t n;
+  int64_t inner;
+  int64_t chunks;
+  bool log_out;
+} softmax_chunks_task;
+
+static void softmax_chunks_items(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const softmax_chunks_task *task = arg;
+  const float *x = task->x;
+  float *y = task->y;
+  int64_t n = task->n;
+  int64_t inner = task->inner;
+  int64_t chunks = task->chunks;
+  bool log_out = task->log_out;
+  for (int64_t it = begin; it < end; it++) {
+    const int64_t o = it / chunks, j0 = (it % chunks) * SOFTMAX_CHUNK;
+    const int64_t len = inner - j0 < SOFTMAX_CHUNK ? inner - j0 : SOFTMAX_CHUNK;
+    const int64_t off = o * n * inner + j0;
+    softmax_cols(x + off, y + off, n, inner, len, log_out);
+  }
+}
+
 static clcnn_status softmax_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
                                 int nout, clcnn_err *err) {
   (void)nin, (void)nout, (void)err;
@@ -137,17 +180,13 @@ static clcnn_status softmax_run(cpu_node *cn, const clcnn_tensor *in, int nin, c
   float *y = out[0].data;
   if (outer == 0 || n == 0 || inner == 0) return CLCNN_OK;
   if (inner == 1) {
-    SOFTMAX_PARALLEL_FOR(cn->nthreads)
-    for (int64_t o = 0; o < outer; o++) softmax_row(x + o * n, y + o * n, n, log_out);
+    softmax_rows_task softmax_rows_k = {.x = x, .y = y, .n = n, .log_out = log_out};
+    cpu_parallel_for(cn->pool, cn->nthreads, outer, 1, softmax_rows_items, &softmax_rows_k);
   } else {
     const int64_t chunks = (inner + SOFTMAX_CHUNK - 1) / SOFTMAX_CHUNK, items = outer * chunks;
-    SOFTMAX_PARALLEL_FOR(cn->nthreads)
-    for (int64_t it = 0; it < items; it++) {
-      const int64_t o = it / chunks, j0 = (it % chunks) * SOFTMAX_CHUNK;
-      const int64_t len = inner - j0 < SOFTMAX_CHUNK ? inner - j0 : SOFTMAX_CHUNK;
-      const int64_t off = o * n * inner + j0;
-      softmax_cols(x + off, y + off, n, inner, len, log_out);
-    }
+    softmax_chunks_task softmax_chunks_k = {
+        .x = x, .y = y, .n = n, .inner = inner, .chunks = chunks, .log_out = log_out};
+    cpu_parallel_for(cn->pool, cn->nthreads, items, 1, softmax_chunks_items, &softmax_chunks_k);
   }
   return CLCNN_OK;
 }

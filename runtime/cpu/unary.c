@@ -5,6 +5,7 @@
 
 #include "../internal.h"
 #include "../ops/unary.h"
+#include "threadpool.h"
 
 /* `omp simd` asks for vectorisation even at -O2 (where GCC's cost model
  * would not vectorise a loop that needs an epilogue). It is a hint: clang
@@ -384,6 +385,25 @@ static int64_t int_bound(const clcnn_tensor *t, int64_t def, int64_t tmin, int64
   return v < tmin ? tmin : v > tmax ? tmax : v;
 }
 
+/* A float32 unary node split over threads in pieces of CHUNK elements (the
+ * pieces do not depend on the thread count, so neither do the results). */
+typedef struct unary_task {
+  int op;
+  const void *params;
+  const float *x;
+  float *y;
+  size_t n;
+} unary_task;
+
+static void unary_chunks(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const unary_task *t = arg;
+  for (int64_t c = begin; c < end; c++) {
+    size_t b = (size_t)c * CHUNK, len = t->n - b < CHUNK ? t->n - b : CHUNK;
+    cpu_unary_apply(t->op, t->params, t->x + b, t->y + b, len);
+  }
+}
+
 static clcnn_status unary_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
                               int nout, clcnn_err *err) {
   (void)nout;
@@ -407,17 +427,9 @@ static clcnn_status unary_run(cpu_node *cn, const clcnn_tensor *in, int nin, clc
         if (bmax && clcnn_tensor_numel(bmax) == 1) clip.max = (float)tensor_get_f64(bmax, 0);
         params = &clip;
       }
-      const long long nchunks = (long long)((n + CHUNK - 1) / CHUNK);
-      const int nt = cn->nthreads;
-      (void)nt;
-#if defined(_OPENMP)
-#pragma omp parallel for schedule(guided) num_threads(nt) if (nt > 1 && nchunks > 1)
-#endif
-      for (long long c = 0; c < nchunks; c++) {
-        size_t begin = (size_t)c * CHUNK;
-        size_t len = n - begin < CHUNK ? n - begin : CHUNK;
-        cpu_unary_apply(op, params, x + begin, y + begin, len);
-      }
+      unary_task task = {.op = op, .params = params, .x = x, .y = y, .n = n};
+      cpu_parallel_for(cn->pool, cn->nthreads, (int64_t)((n + CHUNK - 1) / CHUNK), 1, unary_chunks,
+                       &task);
       return CLCNN_OK;
     }
 #define INT_CASE(DT, FN, TMIN, TMAX)                                              \

@@ -1,8 +1,9 @@
 /* Unit tests of cpu_sgemm, the one SGEMM of the CPU backend (whichever
  * library it was built with: oneDNN, CBLAS or the built-in loop): every
  * transpose, leading dims wider than the matrix, alpha and beta, odd sizes,
- * one thread and several; and no process-wide side effect on the caller's
- * OpenMP settings. */
+ * one thread and several (on a pool of clcnn's own, threadpool.h); the
+ * same bits whether the pool's threads take part or the call runs inline;
+ * and no process-wide side effect on the caller's OpenMP settings. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <omp.h>
 #endif
 
+#include "cpu/threadpool.h"
 #include "internal.h"
 
 static uint64_t rng = 0x243F6A8885A308D3ull;
@@ -43,7 +45,10 @@ static void check_one(int nt, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
              (double)(tb ? b[j * ldb + p] : b[p * ldb + j]);
       ref[i * ldc + j] = alpha * s + (beta != 0.0f ? beta * (double)c[i * ldc + j] : 0.0);
     }
-  cpu_sgemm(nt, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  cpu_pool *pool = nt > 1 ? cpu_pool_create(nt) : NULL;
+  ck_assert(nt == 1 || pool);
+  cpu_sgemm(pool, nt, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  cpu_pool_free(pool);
   double tol = 1e-5 * (double)k + 1e-5;
   for (int64_t i = 0; i < m; i++)
     for (int64_t j = 0; j < ldc; j++) {
@@ -69,8 +74,28 @@ END_TEST
 
 START_TEST(sgemm_zero_k_scales_c) {
   float c[6] = {1, 2, 3, 4, 5, 6}, a[1] = {0}, b[1] = {0};
-  cpu_sgemm(1, false, false, 2, 3, 0, 1.0f, a, 1, b, 3, 0.5f, c, 3);
+  cpu_sgemm(NULL, 1, false, false, 2, 3, 0, 1.0f, a, 1, b, 3, 0.5f, c, 3);
   for (int i = 0; i < 6; i++) ck_assert_float_eq_tol(c[i], 0.5f * (float)(i + 1), 1e-6f);
+}
+END_TEST
+
+/* The blocks depend on nthreads, not on the threads that run them: a
+ * product on a pool of 2 and the same product run inline (no pool, as when
+ * the pool is busy with another session) give the same bits. */
+START_TEST(sgemm_same_bits_inline) {
+  const int64_t m = 96, n = 700, k = 150;
+  float *a = malloc(sizeof(float) * (size_t)(m * k)), *b = malloc(sizeof(float) * (size_t)(k * n));
+  float *c1 = malloc(sizeof(float) * (size_t)(m * n)),
+        *c2 = malloc(sizeof(float) * (size_t)(m * n));
+  for (int64_t i = 0; i < m * k; i++) a[i] = rnd();
+  for (int64_t i = 0; i < k * n; i++) b[i] = rnd();
+  cpu_pool *pool = cpu_pool_create(2);
+  ck_assert_ptr_nonnull(pool);
+  cpu_sgemm(pool, 2, false, false, m, n, k, 1.0f, a, k, b, n, 0.0f, c1, n);
+  cpu_pool_free(pool);
+  cpu_sgemm(NULL, 2, false, false, m, n, k, 1.0f, a, k, b, n, 0.0f, c2, n);
+  ck_assert(memcmp(c1, c2, sizeof(float) * (size_t)(m * n)) == 0);
+  free(a), free(b), free(c1), free(c2);
 }
 END_TEST
 
@@ -95,6 +120,7 @@ int main(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, sgemm_matches_reference);
   tcase_add_test(tc, sgemm_zero_k_scales_c);
+  tcase_add_test(tc, sgemm_same_bits_inline);
   tcase_add_test(tc, sgemm_leaves_caller_settings);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
