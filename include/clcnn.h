@@ -138,7 +138,11 @@ typedef struct clcnn_options {
   clcnn_log_fn log;         /**< NULL: no logging */
   void *log_user;
   clcnn_log_level log_level; /**< messages above this level are not passed on */
-  int num_threads;          /**< CPU backend threads; 0 = one per core */
+  int num_threads;          /**< CPU backend threads; 0 = one per core. The context
+                                 keeps one pool of that many threads (the calling
+                                 one included), started at its first CPU loop and
+                                 shared by its sessions: a session that finds it
+                                 busy with another runs on its own thread alone */
   const char *cache_dir;    /**< program binary cache; NULL = $CLCNN_CACHE_DIR,
                                  else $XDG_CACHE_HOME/clcnn, else ~/.cache/clcnn */
   int disable_cache;        /**< non-zero: never read or write the program cache */
