@@ -15,6 +15,7 @@ typedef struct tune_args {
   int runs;
 } tune_args;
 
+#if CLCNN_HAVE_OPENCL && CLCNN_HAVE_CLBLAST
 /* Median ms of `runs` runs (after one) of the model in a new context;
  * `ms_create` gets the session creation time. */
 static int timed_session(const tune_args *a, cli_input *in, int nin, double *median,
@@ -56,6 +57,8 @@ out:
   clcnn_context_free(ctx);
   return rc;
 }
+
+#endif
 
 int cli_tune(int argc, char **argv) {
   tune_args a = {.runs = 10};
