@@ -60,6 +60,15 @@ static clcnn_status infer_nodes(ir_graph *g, size_t fold_max, clcnn_err *err) {
     if (n->op < 0)
       return err_set(err, CLCNN_ERROR_UNSUPPORTED, "node '%s': operator %s is not supported",
                      n->name, n->op_type);
+    if (n->op == CLCNN_OP_IF && n->nin > 0 && ir_in(g, n, 0) && ir_in(g, n, 0)->dynamic) {
+      /* A condition computed from a data-dependent shape (torchvision's
+       * "no boxes left" test before NMS): the If waits for the run's tail,
+       * where the condition is a constant and the If is inlined. */
+      n->per_run = true;
+      for (int k = 0; k < n->nout; k++)
+        if (ir_out(g, n, k)) ir_out(g, n, k)->dynamic = true;
+      continue;
+    }
     if (n->op == CLCNN_OP_IF) { /* its branch's nodes come next */
       clcnn_status st = control_inline_if(g, i, err);
       if (st) return st;

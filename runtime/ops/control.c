@@ -8,7 +8,13 @@
  * no backend ever sees an If. A branch reads outer values by name; the
  * importer lists them as the If node's inputs after the condition
  * (runtime/onnx_import.c), which is what keeps the outer graph in an order
- * where they are computed first. */
+ * where they are computed first.
+ *
+ * A condition computed from a data-dependent shape (torchvision's detectors
+ * test "is the selection empty?" on what NonZero kept, before their NMS) is
+ * not known then: such an If joins the per-run tail (runtime/infer.c), where
+ * each run binds the condition as a constant and inlines the branch taken,
+ * as at creation (docs/design-dynamic-shapes.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
