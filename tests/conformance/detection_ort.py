@@ -16,7 +16,8 @@ TorchScript exporter: boxes above a score threshold are picked by NonZero and
 Gather, and an If whose condition is computed from their data-dependent shape
 ("is the selection empty?", Shape -> ReduceProd -> Equal -> Cast) returns
 either an empty list or NonMaxSuppression's choice, which later Gathers read.
-Its data sets take both branches.
+Its data sets take both branches. A RoiAlign (as Faster R-CNN's second stage
+reads its regions) pools the input at the boxes kept.
 Integer outputs must match exactly, float outputs within 1e-5 relative.
 Exit 0 pass, 1 fail, 77 when onnx, onnxruntime or numpy are missing.
 """
@@ -146,6 +147,11 @@ def build_guarded_model():
         helper.make_node("If", ["cond"], ["kept"], then_branch=then_g, else_branch=else_g),
         helper.make_node("Gather", ["cand_boxes", "kept"], ["det_boxes"], axis=0),
         helper.make_node("Gather", ["cand_scores", "kept"], ["det_scores"], axis=0),
+        # Faster R-CNN's next step: features of each region kept (RoiAlign of
+        # opset 10: output_half_pixel, as torchvision's aligned=False).
+        helper.make_node("Mul", ["kept", "zero"], ["roi_batch"]),
+        helper.make_node("RoiAlign", ["x", "det_boxes", "roi_batch"], ["pooled"],
+                         output_height=2, output_width=3, sampling_ratio=2, spatial_scale=0.5),
     ]
     graph = helper.make_graph(
         nodes, "guarded_nms",
@@ -154,7 +160,8 @@ def build_guarded_model():
         [helper.make_tensor_value_info("det_boxes", TensorProto.FLOAT, None),
          helper.make_tensor_value_info("det_scores", TensorProto.FLOAT, None),
          helper.make_tensor_value_info("kept", TensorProto.INT64, None),
-         helper.make_tensor_value_info("cand_scores", TensorProto.FLOAT, None)],
+         helper.make_tensor_value_info("cand_scores", TensorProto.FLOAT, None),
+         helper.make_tensor_value_info("pooled", TensorProto.FLOAT, None)],
         inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 7
