@@ -54,7 +54,8 @@ import reference  # noqa: E402  (tools/reference.py: onnxruntime outputs)
 SEED = 2025
 TS_OPSET = 17
 
-# name: (kind, input size, extra constructor arguments)
+# name: (kind, input size (an int: square images; else the dims after the
+# channels, as a video clip's frames, height, width), constructor arguments)
 MODELS = {
     "resnet18": ("cls", 224, {}),
     "mobilenet_v2": ("cls", 224, {}),
@@ -66,17 +67,27 @@ MODELS = {
     "regnet_y_400mf": ("cls", 224, {}),
     "convnext_tiny": ("cls", 224, {}),
     "vit_b_16": ("cls", 224, {}),
+    "swin_t": ("cls", 224, {}),
+    "googlenet": ("cls", 224, {"aux_logits": False, "init_weights": True}),
+    "inception_v3": ("cls", 299, {"aux_logits": False, "init_weights": True}),
+    "mnasnet0_5": ("cls", 224, {}),
+    "maxvit_t": ("cls", 224, {}),
+    "r3d_18": ("cls", (8, 112, 112), {}),  # video: Conv3d
     "lraspp_mobilenet_v3_large": ("seg", 224, {"weights_backbone": None}),
     "deeplabv3_mobilenet_v3_large": ("seg", 224, {"weights_backbone": None, "aux_loss": False}),
     "ssdlite320_mobilenet_v3_large": ("det", 320, {"weights_backbone": None}),
     "fasterrcnn_mobilenet_v3_large_320_fpn": ("det", 320, {"weights_backbone": None}),
+    "retinanet_resnet50_fpn": ("det", 320, {"weights_backbone": None, "min_size": 320,
+                                            "max_size": 320}),
 }
-FP16_MODELS = ["resnet18", "mobilenet_v2", "efficientnet_b0"]
+FP16_MODELS = ["resnet18", "mobilenet_v2", "efficientnet_b0", "convnext_tiny", "vit_b_16",
+               "lraspp_mobilenet_v3_large"]
 EXPORTERS = ["ts", "dynamo", "ts_fp16", "dynamo_fp16"]
 
 
 def build(name, torch, torchvision):
     kind, size, kw = MODELS[name]
+    dims = (3, size, size) if isinstance(size, int) else (3, *size)
     torch.manual_seed(SEED)
     model = torchvision.models.get_model(name, weights=None, **kw)
     # BatchNorm statistics of random data, as a trained net would have.
@@ -90,7 +101,7 @@ def build(name, torch, torchvision):
         g = torch.Generator().manual_seed(SEED + 1)
         with torch.no_grad():
             for _ in range(2):
-                calib(torch.randn(2, 3, size, size, generator=g))
+                calib(torch.randn(2, *dims, generator=g))
     model.eval()
     # Layers that torchvision initialises to zero (ViT's classifier) would make
     # the output a constant: random weights there too.
@@ -102,9 +113,12 @@ def build(name, torch, torchvision):
         # order is decided by rounding; sharper logits make the order of the
         # boxes kept a property of the model, not of the last bit.
         heads = []
-        if hasattr(model, "head"):  # SSD
+        cls_head = getattr(getattr(model, "head", None), "classification_head", None)
+        if hasattr(cls_head, "module_list"):  # SSD
             heads = [m[-1] if isinstance(m, torch.nn.Sequential) else m
-                     for m in model.head.classification_head.module_list]
+                     for m in cls_head.module_list]
+        elif hasattr(cls_head, "cls_logits"):  # RetinaNet
+            heads = [cls_head.cls_logits]
         if hasattr(model, "roi_heads"):  # Faster R-CNN
             heads = [model.roi_heads.box_predictor.cls_score, model.rpn.head.cls_logits]
         with torch.no_grad():
@@ -135,16 +149,16 @@ def build(name, torch, torchvision):
                 return d["boxes"], d["scores"], d["labels"]
 
         model = Det().eval()
-    return model, size
+    return model, dims
 
 
 def export(name, exporter, outdir, torch, torchvision):
     """Writes outdir/model.onnx and the seeded input; returns a note or raises."""
-    model, size = build(name, torch, torchvision)
+    model, dims = build(name, torch, torchvision)
     rng = np.random.default_rng(SEED)
-    x = rng.standard_normal((1, 3, size, size)).astype(np.float32)
+    x = rng.standard_normal((1, *dims)).astype(np.float32)
     if MODELS[name][0] == "det":  # images in [0, 1], as the detectors expect
-        x = rng.random((1, 3, size, size)).astype(np.float32)
+        x = rng.random((1, *dims)).astype(np.float32)
     fp16 = exporter.endswith("_fp16")
     if fp16:
         model = model.half()
@@ -170,6 +184,18 @@ def export(name, exporter, outdir, torch, torchvision):
     opset = max((o.version for o in m.opset_import if o.domain in ("", "ai.onnx")), default=0)
     ops = sorted({n.op_type for n in m.graph.node})
     return f"opset {opset}, {len(m.graph.node)} nodes", ops
+
+
+def export_error(e):
+    """The root cause of an exporter's exception, and where in the model's
+    code torch.export stopped when it says so."""
+    root = e
+    while root.__cause__ is not None:
+        root = root.__cause__
+    text = str(root)
+    msg = f"{type(root).__name__}: " + first_line(text.split("\n")[0], 160)
+    where = re.search(r"Caused by: \(([^)]*)\)", text)
+    return msg + (f" (at {where.group(1)})" if where else "")
 
 
 def first_line(s, n=110):
@@ -292,7 +318,7 @@ def main():
                     note, ops = export(name, exp, cdir, torch, torchvision)
                     row["note"] = f"{note} ({time.time() - t0:.0f} s)"
                 except Exception as e:  # recorded in the table
-                    row["note"] = "export failed: " + first_line(f"{type(e).__name__}: {e}", 200)
+                    row["note"] = "export failed: " + export_error(e)
                     traceback.print_exc(limit=3)
                     print(f"{case}: {row['note']}", flush=True)
                     continue
