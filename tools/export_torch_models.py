@@ -14,6 +14,9 @@ each exporter:
             default opset; weights may go to model.onnx.data beside the model)
     ts_fp16, dynamo_fp16  the same of model.half() with a float16 input (a few
             models only)
+    ts_qdq  the ts export quantized by onnxruntime's quantize_static (QDQ format,
+            int8 activations, per-channel int8 weights, calibrated on four seeded
+            random inputs; a few models only)
 it writes OUT/<model>_<exporter>/model.onnx and test_data_set_0/input_0.pb
 (a seeded input), then onnxruntime's outputs on the CPU (every graph
 optimisation off, tools/reference.py) as test_data_set_0/output_K.pb: the
@@ -82,7 +85,9 @@ MODELS = {
 }
 FP16_MODELS = ["resnet18", "mobilenet_v2", "efficientnet_b0", "convnext_tiny", "vit_b_16",
                "lraspp_mobilenet_v3_large"]
-EXPORTERS = ["ts", "dynamo", "ts_fp16", "dynamo_fp16"]
+QDQ_MODELS = ["resnet18", "mobilenet_v2", "efficientnet_b0", "squeezenet1_1", "densenet121",
+              "convnext_tiny", "vit_b_16", "lraspp_mobilenet_v3_large"]
+EXPORTERS = ["ts", "dynamo", "ts_fp16", "dynamo_fp16", "ts_qdq"]
 
 
 def build(name, torch, torchvision):
@@ -170,12 +175,14 @@ def export(name, exporter, outdir, torch, torchvision):
     # the fused kernel nn.MultiheadAttention takes in eval mode.
     torch.backends.mha.set_fastpath_enabled(False)
     with torch.no_grad():
-        if exporter in ("ts", "ts_fp16"):
+        if exporter in ("ts", "ts_fp16", "ts_qdq"):
             torch.onnx.export(model, (xt,), path, dynamo=False, opset_version=TS_OPSET,
                               input_names=["input"], do_constant_folding=True)
         else:
             prog = torch.onnx.export(model, (xt,), path, dynamo=True, input_names=["input"])
             del prog
+    if exporter == "ts_qdq":
+        quantize(path, dims)
     m = onnx.load(path)
     inp = [i.name for i in m.graph.input if i.name not in {t.name for t in m.graph.initializer}]
     t = numpy_helper.from_array(x, inp[0])
@@ -196,6 +203,48 @@ def export_error(e):
     msg = f"{type(root).__name__}: " + first_line(text.split("\n")[0], 160)
     where = re.search(r"Caused by: \(([^)]*)\)", text)
     return msg + (f" (at {where.group(1)})" if where else "")
+
+
+def ort_int8_spread(case_dir, ref):
+    """How far onnxruntime's own int8 kernels (every graph optimisation on:
+    QLinearConv and friends in place of each DequantizeLinear -> Conv ->
+    QuantizeLinear) land from its plain QDQ reference: rounding differences
+    that each quantized layer can amplify, the scale an error of a QDQ model
+    should be read against."""
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    sess = ort.InferenceSession(os.path.join(case_dir, "model.onnx"), so,
+                                providers=["CPUExecutionProvider"])
+    _, x = load_pb(os.path.join(case_dir, "test_data_set_0", "input_0.pb"))
+    got = sess.run(list(ref), {sess.get_inputs()[0].name: x})
+    worst = max(float(np.abs(g - r).max()) / max(float(np.abs(r).max()), 1e-30)
+                for g, r in zip(got, ref.values()))
+    return f"its int8 kernels {worst:.2g}"
+
+
+def quantize(path, dims):
+    """Rewrites the float32 model at path as onnxruntime's QDQ int8 model."""
+    import logging
+
+    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                          quantize_static)
+
+    class Calibration(CalibrationDataReader):
+        def __init__(self):
+            rng = np.random.default_rng(SEED + 2)
+            self.data = iter([{"input": rng.standard_normal((1, *dims)).astype(np.float32)}
+                              for _ in range(4)])
+
+        def get_next(self):
+            return next(self.data, None)
+
+    logging.getLogger().setLevel(logging.ERROR)  # quantize_static's advice on pre-processing
+    src = path + ".f32.onnx"
+    os.replace(path, src)
+    quantize_static(src, path, Calibration(), quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+    os.remove(src)
 
 
 def first_line(s, n=110):
@@ -284,6 +333,7 @@ def main():
     ap.add_argument("--devices", default="cpu,opencl:0")
     ap.add_argument("--rtol", type=float, default=1e-3, help="float32 tolerance (x max|ref|)")
     ap.add_argument("--rtol-fp16", type=float, default=2e-2)
+    ap.add_argument("--rtol-qdq", type=float, default=2e-2)
     ap.add_argument("--timeout", type=int, default=900, help="seconds per node_tests run")
     ap.add_argument("--no-export", action="store_true", help="reuse the cases already in --out")
     ap.add_argument("--no-run", action="store_true", help="export only")
@@ -307,6 +357,8 @@ def main():
         for exp in [e for e in a.exporters.split(",") if e]:
             if exp.endswith("_fp16") and name not in FP16_MODELS:
                 continue
+            if exp.endswith("_qdq") and name not in QDQ_MODELS:
+                continue
             case = f"{name}_{exp}"
             cdir = os.path.join(a.out, case)
             row = {"case": case, "model": name, "exporter": exp, "note": "", "ort": "", "dev": {}}
@@ -327,6 +379,8 @@ def main():
                     outs = reference.run_case(os.path.join(cdir, "model.onnx"),
                                               os.path.join(cdir, "test_data_set_0"))
                     row["ort"] = f"ok ({time.time() - t0:.1f} s)"
+                    if exp.endswith("_qdq"):
+                        row["ort"] += "; " + ort_int8_spread(cdir, outs)
                     flat = [o for o in outs.values() if o.size and o.dtype.kind == "f"]
                     if flat and all(float(o.max()) == float(o.min()) for o in flat):
                         row["ort"] += ", but every output is constant"
@@ -341,7 +395,8 @@ def main():
                 row["ort"] = "ok"
             if a.no_run or not row["ort"].startswith("ok"):
                 continue
-            rtol = a.rtol_fp16 if exp.endswith("fp16") else a.rtol
+            rtol = a.rtol_fp16 if exp.endswith("fp16") else a.rtol_qdq if exp.endswith("qdq") \
+                else a.rtol
             for dev in devices:
                 cell, dt = run_clcnn(runner, cdir, dev, rtol, a.timeout)
                 if MODELS[name][0] == "det" and "FAIL" in cell and "differ" in cell:
