@@ -387,8 +387,12 @@ static clcnn_status roialign_parse(const ir_graph *g, ir_node *n, clcnn_err *err
     return err_set(err, CLCNN_ERROR_INVALID_MODEL,
                    "output_height and output_width must be in 1..2^20 (%lld, %lld)",
                    (long long)oh, (long long)ow);
-  if (sr < 0 || sr > 1024)
-    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "sampling_ratio must be in 0..1024 (%lld)",
+  if (sr < 0)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "sampling_ratio must not be negative (%lld)",
+                   (long long)sr);
+  if (sr > 256) /* the CPU kernel's ROI_MAX_GRID */
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED,
+                   "sampling_ratio %lld is not supported (at most 256 samples per bin and dim)",
                    (long long)sr);
   if (!(scale > 0) || !isfinite(scale))
     return err_set(err, CLCNN_ERROR_INVALID_MODEL, "spatial_scale must be positive (%g)",

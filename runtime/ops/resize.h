@@ -125,7 +125,7 @@ typedef struct gridsample_params {
  * ONNX's reference and onnxruntime: each bin of a region averages (avg) or
  * takes the largest of (max; of each sample's four weighted taps, as those
  * do) sampling_ratio^2 bilinear samples (0: ceil(region / bins) per dim, at
- * most 256 per dim on the CPU backend); a
+ * most 256 per dim: a larger sampling_ratio is refused); a
  * sample beyond one pixel outside X reads 0. half_pixel shifts the region by
  * -0.5 pixel; output_half_pixel (opset 10's only mode, torchvision's
  * aligned=False) does not, and makes a region at least one pixel wide. */

@@ -569,6 +569,19 @@ START_TEST(roialign_bad_regions) {
   clcnn_model_free(m);
   free(bytes);
   mb_free(b);
+  /* More samples per bin than the kernel takes: refused at load, named. */
+  b = mb_new(16);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){1, 2, 4, 5});
+  mb_input(b, "rois", CLCNN_DTYPE_FLOAT32, 2, (int64_t[]){3, 4});
+  mb_input(b, "idx", CLCNN_DTYPE_INT64, 1, (int64_t[]){3});
+  mb_node(b, "RoiAlign", "x,rois,idx", "y", 1, (mb_attr[]){MB_INT("sampling_ratio", 100000)});
+  mb_output(b, "y");
+  bytes = mb_pack(b, &len);
+  ck_assert_int_eq(load_fails(bytes, len, NULL), CLCNN_ERROR_UNSUPPORTED);
+  ck_assert_msg(strstr(clcnn_last_error(), "sampling_ratio 100000") != NULL, "%s",
+                clcnn_last_error());
+  free(bytes);
+  mb_free(b);
 }
 END_TEST
 
