@@ -17,7 +17,8 @@ Gather, and an If whose condition is computed from their data-dependent shape
 ("is the selection empty?", Shape -> ReduceProd -> Equal -> Cast) returns
 either an empty list or NonMaxSuppression's choice, which later Gathers read.
 Its data sets take both branches. A RoiAlign (as Faster R-CNN's second stage
-reads its regions) pools the input at the boxes kept.
+reads its regions) pools the input at the boxes kept, and a Loop with one
+iteration per box kept (as Mask R-CNN pastes its masks) gathers a row per box.
 Integer outputs must match exactly, float outputs within 1e-5 relative.
 Exit 0 pass, 1 fail, 77 when onnx, onnxruntime or numpy are missing.
 """
@@ -99,6 +100,35 @@ def build_model():
     return model
 
 
+def loop_body():
+    """Iteration i: [width * height, score] of kept box i (read from the
+    outer graph by name) appended to the carried [i, 2] tensor."""
+    cst = lambda out, v: helper.make_node(  # noqa: E731
+        "Constant", [], [out], value=numpy_helper.from_array(np.array(v), out + "_v"))
+    nodes = [
+        cst("two", np.array(2, np.int64)), cst("three", np.array(3, np.int64)),
+        cst("ax_0", np.array([0], np.int64)),
+        helper.make_node("Gather", ["det_boxes", "i"], ["box"], axis=0),
+        helper.make_node("Gather", ["box", "two"], ["bw"], axis=0),
+        helper.make_node("Gather", ["box", "three"], ["bh"], axis=0),
+        helper.make_node("Mul", ["bw", "bh"], ["area"]),
+        helper.make_node("Gather", ["det_scores", "i"], ["score"], axis=0),
+        helper.make_node("Unsqueeze", ["area", "ax_0"], ["area1"]),
+        helper.make_node("Unsqueeze", ["score", "ax_0"], ["score1"]),
+        helper.make_node("Concat", ["area1", "score1"], ["row"], axis=0),
+        helper.make_node("Unsqueeze", ["row", "ax_0"], ["row1"]),
+        helper.make_node("Concat", ["acc_in", "row1"], ["acc_out"], axis=0),
+        helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+    ]
+    return helper.make_graph(
+        nodes, "per_box_body",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+         helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("acc_in", TensorProto.FLOAT, [None, 2])],
+        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("acc_out", TensorProto.FLOAT, [None, 2])])
+
+
 def build_guarded_model():
     """torchvision's `if boxes.numel() == 0: return empty` before batched NMS,
     as its TorchScript export writes it (an If on a data-dependent shape)."""
@@ -111,6 +141,7 @@ def build_guarded_model():
         numpy_helper.from_array(ws, "w_cls"),
         i64("box_shape", [4, N]), i64("minus1", [-1]), i64("zero", 0),
         i64("max_out", [N]), numpy_helper.from_array(np.array([0.3], np.float32), "iou"),
+        numpy_helper.from_array(np.zeros((0, 2), np.float32), "acc0"),
     ]
     nodes = [
         helper.make_node("Conv", ["x", "w_box"], ["box_map"]),
@@ -152,6 +183,12 @@ def build_guarded_model():
         helper.make_node("Mul", ["kept", "zero"], ["roi_batch"]),
         helper.make_node("RoiAlign", ["x", "det_boxes", "roi_batch"], ["pooled"],
                          output_height=2, output_width=3, sampling_ratio=2, spatial_scale=0.5),
+        # Mask R-CNN's last step: a Loop over the boxes kept (as many
+        # iterations as boxes, none when none is kept) that concatenates a
+        # value per box onto a carried tensor.
+        helper.make_node("Shape", ["kept"], ["kept_shape"]),
+        helper.make_node("Gather", ["kept_shape", "zero"], ["trips"], axis=0),
+        helper.make_node("Loop", ["trips", "", "acc0"], ["per_box"], body=loop_body()),
     ]
     graph = helper.make_graph(
         nodes, "guarded_nms",
@@ -161,7 +198,8 @@ def build_guarded_model():
          helper.make_tensor_value_info("det_scores", TensorProto.FLOAT, None),
          helper.make_tensor_value_info("kept", TensorProto.INT64, None),
          helper.make_tensor_value_info("cand_scores", TensorProto.FLOAT, None),
-         helper.make_tensor_value_info("pooled", TensorProto.FLOAT, None)],
+         helper.make_tensor_value_info("pooled", TensorProto.FLOAT, None),
+         helper.make_tensor_value_info("per_box", TensorProto.FLOAT, None)],
         inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 7

@@ -585,6 +585,80 @@ START_TEST(roialign_bad_regions) {
 }
 END_TEST
 
+/* A Loop runs on constants only: over a trip count fed at run time it is
+ * refused when the session is created, named; with that input bound it
+ * runs. A Loop inside a Loop's body is refused. */
+static mb *loop_body(int nested, mb **inner) {
+  mb *body = mb_new(13);
+  mb_input(body, "i", CLCNN_DTYPE_INT64, 0, NULL);
+  mb_input(body, "c_in", CLCNN_DTYPE_BOOL, 0, NULL);
+  mb_input(body, "acc_in", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){2});
+  mb_node(body, "Identity", "c_in", "c_out", 0, NULL);
+  mb_node(body, "Add", "acc_in,x", "acc_out", 0, NULL);
+  mb_output(body, "c_out");
+  mb_output(body, "acc_out");
+  if (nested) { /* a second Loop of the same body (less the nesting) */
+    *inner = loop_body(0, NULL);
+    mb_node(body, "Loop", "i,,acc_in", "inner_out", 1, (mb_attr[]){MB_GRAPH("body", *inner)});
+    mb_output(body, "inner_out"); /* a scan output */
+  }
+  return body;
+}
+
+START_TEST(loop_limits) {
+  for (int nested = 0; nested < 2; nested++) {
+    mb *inner = NULL, *body = loop_body(nested, &inner);
+    mb *b = mb_new(13);
+    mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){2});
+    mb_input(b, "m", CLCNN_DTYPE_INT64, 0, NULL);
+    mb_init_f32(b, "acc0", 1, (int64_t[]){2}, (float[]){1, 2});
+    mb_node(b, "Loop", "m,,acc0", nested ? "y,scan" : "y", 1,
+            (mb_attr[]){MB_GRAPH("body", body)});
+    mb_output(b, "y");
+    size_t len;
+    uint8_t *bytes = mb_pack(b, &len);
+    clcnn_model *m = NULL;
+    ck_assert_msg(clcnn_model_load_memory(ctx, bytes, len, NULL, &m) == CLCNN_OK, "%s",
+                  clcnn_last_error());
+    int needs = 0;
+    ck_assert_int_eq(clcnn_model_input_needs_value(m, 1, &needs), CLCNN_OK);
+    ck_assert_int_eq(needs, 1);
+    clcnn_session_options so;
+    clcnn_session_options_default(&so);
+    so.device = "cpu";
+    clcnn_session *s = NULL;
+    ck_assert_int_eq(clcnn_session_create(m, &so, NULL, 0, &s), CLCNN_ERROR_UNSUPPORTED);
+    ck_assert_msg(strstr(clcnn_last_error(), "(Loop)") != NULL, "%s", clcnn_last_error());
+    /* x too is read by the body: bound, the whole Loop runs at creation. */
+    int64_t trips = 3;
+    float x[2] = {10, 20};
+    clcnn_bound_input bi[2] = {{"m", {CLCNN_DTYPE_INT64, 0, {0}, &trips}},
+                               {"x", {CLCNN_DTYPE_FLOAT32, 1, {2}, x}}};
+    so.bound_inputs = bi;
+    so.bound_input_count = 2;
+    clcnn_status st = clcnn_session_create(m, &so, NULL, 0, &s);
+    if (nested) {
+      ck_assert_int_eq(st, CLCNN_ERROR_UNSUPPORTED);
+      ck_assert_msg(strstr(clcnn_last_error(), "a Loop in its body") != NULL, "%s",
+                    clcnn_last_error());
+    } else {
+      ck_assert_msg(st == CLCNN_OK, "%s", clcnn_last_error());
+      ck_assert_int_eq(clcnn_session_run(s), CLCNN_OK);
+      clcnn_tensor out;
+      ck_assert_int_eq(clcnn_session_output(s, "y", &out), CLCNN_OK);
+      ck_assert_float_eq(((float *)out.data)[0], 31.0f);
+      ck_assert_float_eq(((float *)out.data)[1], 62.0f);
+      clcnn_session_free(s);
+    }
+    clcnn_model_free(m);
+    free(bytes);
+    mb_free(b);
+    mb_free(body);
+    mb_free(inner);
+  }
+}
+END_TEST
+
 /* An attribute that no version of the operator defines is refused at load,
  * named, with the ones the operator takes (a misspelt `perm` used to be
  * ignored: Transpose then reversed the axes); one that only an old opset
@@ -644,6 +718,7 @@ int main(int argc, char **argv) {
   tcase_add_test(tc, bad_attributes);
   tcase_add_test(tc, unknown_attribute_refused);
   tcase_add_test(tc, roialign_bad_regions);
+  tcase_add_test(tc, loop_limits);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
