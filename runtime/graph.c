@@ -323,6 +323,7 @@ clcnn_status ir_graph_clone(const ir_graph *src, ir_graph *dst, clcnn_err *err) 
     memcpy(dst->inputs, src->inputs, sizeof(int) * (size_t)src->ninputs);
   }
   dst->ninputs = src->ninputs;
+  dst->nformal = src->nformal;
   if (src->noutputs) {
     if (!(dst->outputs = malloc(sizeof(int) * (size_t)src->noutputs))) goto oom;
     memcpy(dst->outputs, src->outputs, sizeof(int) * (size_t)src->noutputs);

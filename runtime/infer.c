@@ -60,6 +60,40 @@ static clcnn_status infer_nodes(ir_graph *g, size_t fold_max, clcnn_err *err) {
     if (n->op < 0)
       return err_set(err, CLCNN_ERROR_UNSUPPORTED, "node '%s': operator %s is not supported",
                      n->name, n->op_type);
+    if (n->op == CLCNN_OP_IF && n->nin > 0 && ir_in(g, n, 0) && ir_in(g, n, 0)->dynamic) {
+      /* A condition computed from a data-dependent shape (torchvision's
+       * "no boxes left" test before NMS): the If waits for the run's tail,
+       * where the condition is a constant and the If is inlined. */
+      n->per_run = true;
+      for (int k = 0; k < n->nout; k++)
+        if (ir_out(g, n, k)) ir_out(g, n, k)->dynamic = true;
+      continue;
+    }
+    if (n->op == CLCNN_OP_LOOP) { /* runs here on constants, else per run */
+      bool dyn = false, all_const = true;
+      const char *why = NULL;
+      for (int k = 0; k < n->nin; k++) {
+        const ir_value *v = ir_in(g, n, k);
+        if (!v) continue;
+        dyn |= v->dynamic;
+        if (!v->is_const && all_const) all_const = false, why = v->name;
+      }
+      if (dyn) {
+        n->per_run = true;
+        for (int k = 0; k < n->nout; k++)
+          if (ir_out(g, n, k)) ir_out(g, n, k)->dynamic = true;
+        continue;
+      }
+      if (!all_const)
+        return err_set(err, CLCNN_ERROR_UNSUPPORTED,
+                       "node '%s' (Loop): input '%s' is not a constant when the session is "
+                       "created; clcnn runs a Loop only on constants (or after a node whose "
+                       "output shape depends on the data, in each run)",
+                       n->name, why);
+      clcnn_status st = control_fold_loop(g, i, err);
+      if (st) return st;
+      continue;
+    }
     if (n->op == CLCNN_OP_IF) { /* its branch's nodes come next */
       clcnn_status st = control_inline_if(g, i, err);
       if (st) return st;
@@ -148,7 +182,11 @@ void graph_value_inputs(const ir_graph *g, bool *needed) {
     if (n->dead || n->op < 0) continue;
     uint32_t mask = op_value_inputs(n->op);
     bool out_needed = false;
-    if (n->op != CLCNN_OP_SHAPE && n->op != CLCNN_OP_SIZE)
+    /* Shape and Size read only shapes; what NonZero and NonMaxSuppression
+     * compute is known per run, and what reads it runs then (the tail), so
+     * their inputs need no value at creation either. */
+    if (n->op != CLCNN_OP_SHAPE && n->op != CLCNN_OP_SIZE && n->op != CLCNN_OP_NONZERO &&
+        n->op != CLCNN_OP_NON_MAX_SUPPRESSION)
       for (int k = 0; k < n->nout; k++) out_needed |= n->out[k] >= 0 && needed[n->out[k]];
     for (int k = 0; k < n->nin; k++)
       if (n->in[k] >= 0 && (out_needed || (k < 32 && (mask >> k & 1u)))) needed[n->in[k]] = true;

@@ -127,6 +127,10 @@ typedef struct ir_graph {
   ir_node *nodes;      /* kept in topological order after import */
   int nnodes, nodes_cap;
   int *inputs, ninputs;   /* graph inputs the caller feeds (initializers excluded) */
+  /* A subgraph: how many of its inputs it declares (a Loop body's iteration
+   * number, condition and carried values); the outer values it reads by name
+   * follow them in `inputs`. */
+  int nformal;
   int *outputs, noutputs;
   int opset;              /* default-domain opset */
   int64_t ir_version;
@@ -178,6 +182,15 @@ const char *control_if_outer_name(const ir_node *n, int p);
  * it in g->nodes (so that shape inference goes on with them). A condition
  * that is not constant is UNSUPPORTED, naming the node. */
 clcnn_status control_inline_if(ir_graph *g, int node, clcnn_err *err);
+/* Loop: its inputs are M, the condition, the N carried values and then the
+ * outer values its body reads (the body's inputs after its declared ones,
+ * control_loop_outer_*). control_fold_loop() runs Loop node `node`, whose
+ * inputs are all constants, on the CPU backend (the body folded once per
+ * iteration) and makes its outputs constants: at session creation or in the
+ * per-run tail, where every input is a constant. */
+int control_loop_outer_count(const ir_node *n);
+const char *control_loop_outer_name(const ir_node *n, int p);
+clcnn_status control_fold_loop(ir_graph *g, int node, clcnn_err *err);
 
 /* Attribute access. Each returns `def` (or -1 / NULL) when the attribute is
  * absent. ir_attr_ints/floats copy at most `max` elements and return the

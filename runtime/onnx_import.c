@@ -355,17 +355,20 @@ static clcnn_status collect_outer_values(ir_graph *g, clcnn_err *err) {
 }
 
 /* If node k of g reads, after its condition, every outer value that its
- * branches read, in the order of control_if_outer_name(): so that the outer
- * graph's order puts their producers first. */
+ * branches read, in the order of control_if_outer_name() (a Loop after its
+ * own inputs, those its body reads): so that the outer graph's order puts
+ * their producers first. */
 static clcnn_status add_implicit_inputs(ir_graph *g, int k, clcnn_err *err) {
-  int extra = control_if_outer_count(&g->nodes[k]);
+  const bool loop = g->nodes[k].op == CLCNN_OP_LOOP;
+  int extra = loop ? control_loop_outer_count(&g->nodes[k]) : control_if_outer_count(&g->nodes[k]);
   if (!extra) return CLCNN_OK;
   ir_node *n = &g->nodes[k];
   int *in = realloc(n->in, sizeof(int) * (size_t)(n->nin + extra));
   if (!in) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   n->in = in;
   for (int p = 0; p < extra; p++) {
-    int v = value_for_name(g, control_if_outer_name(&g->nodes[k], p));
+    int v = value_for_name(g, loop ? control_loop_outer_name(&g->nodes[k], p)
+                                   : control_if_outer_name(&g->nodes[k], p));
     if (v < 0) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
     n = &g->nodes[k];
     n->in[n->nin++] = v;
@@ -409,9 +412,6 @@ static clcnn_status import_body(const Onnx__GraphProto *gp, const char *base_dir
                                 int depth, clcnn_err *err, clcnn_err *problems) {
   clcnn_status st;
   const bool sub = depth > 0;
-  if (sub && gp->n_input)
-    return err_set(err, CLCNN_ERROR_UNSUPPORTED,
-                   "subgraphs with inputs (Loop and Scan bodies) are not supported");
   for (size_t i = 0; i < gp->n_initializer; i++) {
     const Onnx__TensorProto *tp = gp->initializer[i];
     if (!tp->name || !tp->name[0])
@@ -443,6 +443,10 @@ static clcnn_status import_body(const Onnx__GraphProto *gp, const char *base_dir
     g->values[v].is_input = true;
     st = import_type(vi, &g->values[v], true, err);
     if (st) return st;
+    if (sub) { /* a Loop body's: its values are bound at each iteration */
+      g->inputs[g->ninputs++] = v;
+      continue;
+    }
     if (!vi->type)
       return err_set(err, CLCNN_ERROR_INVALID_MODEL, "graph input '%s' has no type", vi->name);
     if (!dtype_size(g->values[v].t.dtype))
@@ -450,6 +454,7 @@ static clcnn_status import_body(const Onnx__GraphProto *gp, const char *base_dir
                      vi->name, (int)g->values[v].t.dtype);
     g->inputs[g->ninputs++] = v;
   }
+  g->nformal = g->ninputs;
 
   for (size_t i = 0; i < gp->n_node; i++) {
     const Onnx__NodeProto *np = gp->node[i];
@@ -492,7 +497,8 @@ static clcnn_status import_body(const Onnx__GraphProto *gp, const char *base_dir
     }
     n->op = op_lookup(n->domain, n->op_type);
     n->opset = g->opset;
-    if (n->op == CLCNN_OP_IF && (st = add_implicit_inputs(g, k, err))) return st;
+    if ((n->op == CLCNN_OP_IF || n->op == CLCNN_OP_LOOP) && (st = add_implicit_inputs(g, k, err)))
+      return st;
   }
 
   g->outputs = malloc(sizeof(int) * (gp->n_output ? gp->n_output : 1));

@@ -108,6 +108,7 @@ static const uint32_t value_inputs[CLCNN_OP_COUNT] = {
     [CLCNN_OP_CUMSUM] = IN(1),                               /* axis */
     [CLCNN_OP_ONEHOT] = IN(1),                               /* depth */
     [CLCNN_OP_IF] = IN(0),                                   /* the condition */
+    [CLCNN_OP_LOOP] = 0xffffffffu,                           /* runs on constants */
     [CLCNN_OP_TRILU] = IN(1),                                /* k */
 };
 #undef IN

@@ -273,6 +273,10 @@ def build_page(a, ours, devices, per_dev, case_ops, command, version, commit):
          "clcnn's list; a case that uses any other operator is counted once under *cases "
          "needing other operators*. A cell reads *passed/cases*; the rest were skipped "
          "(with a reason, listed below) or failed (listed below).", "",
+         "Whole models are checked elsewhere: torchvision's classification, segmentation "
+         "and detection models exported by PyTorch's two ONNX exporters, in float32, "
+         "float16 and QDQ int8, against onnxruntime on the CPU backend and PoCL: [Models exported by "
+         "PyTorch](exports.md) (written by hand, not by this script).", "",
          f"- Date: {now}",
          f"- Command: `{command}`",
          f"- clcnn: {version}" + (f" (git {commit})" if commit else ""),

@@ -1,4 +1,4 @@
-/* CPU backend: the resize family (Resize, Upsample).
+/* CPU backend: the resize family (Resize, Upsample, GridSample, RoiAlign).
  *
  * prepare() turns the params into one table per resized axis: for every
  * output coordinate, the input indices it reads (clamped to the edge) and
@@ -592,10 +592,108 @@ static clcnn_status gridsample_run(cpu_node *cn, const clcnn_tensor *in, int nin
 
 static const cpu_op gridsample_cpu = {NULL, NULL, gridsample_run, NULL};
 
+/* -------------------------------------------------------------- RoiAlign */
+
+/* One bilinear sample of a plane at (y, x): its four element offsets and
+ * weights (zero weights beyond one pixel outside the plane, and for NaN). */
+static void roi_taps(const roialign_params *p, double y, double x, int64_t *off, double *w) {
+  for (int k = 0; k < 4; k++) off[k] = 0, w[k] = 0;
+  if (!(y >= -1.0 && y <= (double)p->h && x >= -1.0 && x <= (double)p->w)) return;
+  if (y < 0) y = 0;
+  if (x < 0) x = 0;
+  int64_t y0 = (int64_t)y, x0 = (int64_t)x, y1, x1;
+  if (y0 >= p->h - 1) y0 = y1 = p->h - 1, y = (double)y0;
+  else y1 = y0 + 1;
+  if (x0 >= p->w - 1) x0 = x1 = p->w - 1, x = (double)x0;
+  else x1 = x0 + 1;
+  double ly = y - (double)y0, lx = x - (double)x0, hy = 1 - ly, hx = 1 - lx;
+  off[0] = y0 * p->w + x0, off[1] = y0 * p->w + x1;
+  off[2] = y1 * p->w + x0, off[3] = y1 * p->w + x1;
+  w[0] = hy * hx, w[1] = hy * lx, w[2] = ly * hx, w[3] = ly * lx;
+}
+
+/* Samples per bin along one dim: sampling_ratio, else ceil(bin size), at
+ * least 1 and at most ROI_MAX_GRID (a region 256 times its bins in feature
+ * pixels gets no more samples: onnxruntime's would grow without bound). */
+#define ROI_MAX_GRID 256
+static int64_t roi_grid(int64_t ratio, double bin) {
+  double g = ratio > 0 ? (double)ratio : ceil(bin);
+  return g >= 1 && g <= ROI_MAX_GRID ? (int64_t)g : g > ROI_MAX_GRID ? ROI_MAX_GRID : 1;
+}
+
+/* A serial loop over regions: detectors run RoiAlign in the per-run tail on
+ * a few hundred regions, where it costs well under a millisecond per
+ * region. */
+static clcnn_status roialign_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
+                                 int nout, clcnn_err *err) {
+  (void)nin, (void)nout;
+  const roialign_params *p = cn->n->params;
+  const float *x = in[0].data, *rois = in[1].data;
+  const int64_t *bi = in[2].data;
+  float *y = out[0].data;
+  const int64_t plane = p->h * p->w, bins = p->out_h * p->out_w;
+  const double offset = p->half_pixel ? 0.5 : 0.0;
+  for (int64_t r = 0; r < p->rois; r++)
+    if (bi[r] < 0 || bi[r] >= p->n)
+      return err_set(err, CLCNN_ERROR_INVALID_ARGUMENT,
+                     "batch_indices[%lld] = %lld is outside [0, %lld)", (long long)r,
+                     (long long)bi[r], (long long)p->n);
+  /* The taps of one bin's samples, shared by the channels. */
+  const size_t most = (size_t)ROI_MAX_GRID * ROI_MAX_GRID;
+  int64_t(*off)[4] = malloc(sizeof(*off) * most);
+  double(*wt)[4] = malloc(sizeof(*wt) * most);
+  if (!off || !wt) {
+    free(off), free(wt);
+    return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory in RoiAlign");
+  }
+  for (int64_t r = 0; r < p->rois; r++) {
+    const float *box = rois + 4 * r;
+    const double scale = p->spatial_scale;
+    double x1 = box[0] * scale - offset, y1 = box[1] * scale - offset;
+    double rw = box[2] * scale - offset - x1, rh = box[3] * scale - offset - y1;
+    if (!p->half_pixel) rw = rw > 1 ? rw : 1, rh = rh > 1 ? rh : 1;
+    const double bh = rh / (double)p->out_h, bw = rw / (double)p->out_w;
+    const int64_t gh = roi_grid(p->sampling_ratio, bh), gw = roi_grid(p->sampling_ratio, bw);
+    const int64_t samples = gh * gw;
+    const float *xb = x + bi[r] * p->c * plane;
+    float *yr = y + r * p->c * bins;
+    for (int64_t ph = 0; ph < p->out_h; ph++) {
+      for (int64_t pw = 0; pw < p->out_w; pw++) {
+        for (int64_t iy = 0, k = 0; iy < gh; iy++)
+          for (int64_t ix = 0; ix < gw; ix++, k++)
+            roi_taps(p, y1 + (double)ph * bh + ((double)iy + 0.5) * bh / (double)gh,
+                     x1 + (double)pw * bw + ((double)ix + 0.5) * bw / (double)gw, off[k], wt[k]);
+        const int64_t b = ph * p->out_w + pw;
+        for (int64_t c = 0; c < p->c; c++) {
+          const float *xc = xb + c * plane;
+          double acc = 0;
+          for (int64_t s = 0; s < samples; s++) {
+            const int64_t *o = off[s];
+            const double *w = wt[s];
+            if (p->mode == ROI_AVG) {
+              acc += w[0] * xc[o[0]] + w[1] * xc[o[1]] + w[2] * xc[o[2]] + w[3] * xc[o[3]];
+              continue;
+            }
+            double v = w[0] * xc[o[0]];
+            for (int t = 1; t < 4; t++) v = fmax(v, w[t] * xc[o[t]]);
+            acc = s ? fmax(acc, v) : v;
+          }
+          yr[c * bins + b] = (float)(p->mode == ROI_AVG ? acc / (double)samples : acc);
+        }
+      }
+    }
+  }
+  free(off), free(wt);
+  return CLCNN_OK;
+}
+
+static const cpu_op roialign_cpu = {NULL, NULL, roialign_run, NULL};
+
 static const cpu_op resize_cpu = {NULL, resize_prepare, resize_run, resize_release};
 
 const cpu_op *const cpu_ops_resize[CLCNN_OP_COUNT] = {
     [CLCNN_OP_RESIZE] = &resize_cpu,
     [CLCNN_OP_UPSAMPLE] = &resize_cpu,
     [CLCNN_OP_GRIDSAMPLE] = &gridsample_cpu,
+    [CLCNN_OP_ROIALIGN] = &roialign_cpu,
 };

@@ -8,11 +8,18 @@
  * no backend ever sees an If. A branch reads outer values by name; the
  * importer lists them as the If node's inputs after the condition
  * (runtime/onnx_import.c), which is what keeps the outer graph in an order
- * where they are computed first. */
+ * where they are computed first.
+ *
+ * A condition computed from a data-dependent shape (torchvision's detectors
+ * test "is the selection empty?" on what NonZero kept, before their NMS) is
+ * not known then: such an If joins the per-run tail (runtime/infer.c), where
+ * each run binds the condition as a constant and inlines the branch taken,
+ * as at creation (docs/design-dynamic-shapes.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../api.h"
 #include "../internal.h"
 #include "shape.h"
 
@@ -221,10 +228,218 @@ clcnn_status control_inline_if(ir_graph *g, int node, clcnn_err *err) {
   return CLCNN_OK;
 }
 
+/* ------------------------------------------------------------------ Loop */
+
+/* Loop runs on constants only (DESIGN.md decision 2: no shape may depend on
+ * an iteration count at session creation). Exporters write a Loop where a
+ * model iterates over its data: torchvision's Mask R-CNN pastes each
+ * detection's mask into the image in one, after NMS, so the Loop is in the
+ * per-run tail and its inputs are constants there. Each iteration folds a
+ * copy of the body with the iteration number, the condition, the carried
+ * values and the outer values it reads bound as constants. */
+
+#define LOOP_MAX_ITERATIONS 4096
+
+static const ir_graph *loop_body(const ir_node *n) {
+  const ir_attr *a = ir_attr_find(n, "body");
+  return a && a->type == IR_ATTR_GRAPH ? a->graph : NULL;
+}
+
+int control_loop_outer_count(const ir_node *n) {
+  const ir_graph *b = loop_body(n);
+  return b ? b->ninputs - b->nformal : 0;
+}
+
+const char *control_loop_outer_name(const ir_node *n, int p) {
+  const ir_graph *b = loop_body(n);
+  return b ? b->values[b->inputs[b->nformal + p]].name : NULL;
+}
+
+static clcnn_status loop_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
+  (void)g;
+  const ir_graph *b = loop_body(n);
+  if (!b) return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute 'body' (a graph) is required");
+  const int carried = b->nformal - 2;
+  if (carried < 0)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL,
+                   "the body declares %d inputs; at least 2 (iteration, condition) expected",
+                   b->nformal);
+  if (n->nin != 2 + carried + control_loop_outer_count(n))
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL,
+                   "has %d inputs; M, cond and %d carried values expected",
+                   n->nin - control_loop_outer_count(n), carried);
+  if (b->noutputs < 1 + carried || n->nout != b->noutputs - 1)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL,
+                   "the body has %d outputs and the node %d; 1 + %d carried + scans expected",
+                   b->noutputs, n->nout, carried);
+  for (int k = 0; k < carried; k++)
+    if (n->in[2 + k] < 0)
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "carried value %d is missing", k);
+  return CLCNN_OK;
+}
+
+static clcnn_status loop_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
+  (void)g, (void)n;
+  return err_set(err, CLCNN_ERROR_INTERNAL, "Loop reached shape inference without being run");
+}
+
+static void *dup_data(const clcnn_tensor *t) {
+  size_t bytes = (size_t)clcnn_tensor_numel(t) * dtype_size(t->dtype);
+  void *d = malloc(bytes ? bytes : 1);
+  if (d && bytes) memcpy(d, t->data, bytes);
+  return d;
+}
+
+static void bind_const(ir_value *v, const clcnn_tensor *t) {
+  v->t = *t;
+  v->is_const = v->shape_known = true;
+  v->owns_data = v->dynamic = false;
+}
+
+/* One iteration: the body folded with its inputs bound (not owned: the
+ * caller's tensors outlive the copy); out[k] copies of its outputs. */
+static clcnn_status loop_iteration(const ir_graph *body, const clcnn_tensor *bound, int nbound,
+                                   clcnn_tensor *out, const char *name, clcnn_err *err) {
+  ir_graph c;
+  clcnn_status st = ir_graph_clone(body, &c, err);
+  if (st) return st;
+  for (int k = 0; k < nbound && k < c.ninputs; k++) bind_const(&c.values[c.inputs[k]], &bound[k]);
+  for (int i = 0; i < c.nnodes && st == CLCNN_OK; i++) {
+    if (c.nodes[i].op == CLCNN_OP_LOOP) /* iterations would multiply */
+      st = err_set(err, CLCNN_ERROR_UNSUPPORTED, "node '%s' (Loop): a Loop in its body ('%s') is "
+                   "not supported", name, c.nodes[i].name);
+    else
+      st = parse_copied(&c, &c.nodes[i], name, err);
+  }
+  if (st == CLCNN_OK) {
+    clcnn_err e = {0};
+    if ((st = graph_fold_all(&c, &e)))
+      err_set(err, st, "node '%s' (Loop): in its body: %s", name, e.msg);
+  }
+  int k = 0;
+  for (; st == CLCNN_OK && k < c.noutputs; k++) {
+    const ir_value *v = &c.values[c.outputs[k]];
+    if (!v->is_const || (!v->t.data && clcnn_tensor_numel(&v->t)))
+      st = err_set(err, CLCNN_ERROR_INTERNAL, "node '%s' (Loop): body output %d was not computed",
+                   name, k);
+    else if (!(out[k] = v->t, out[k].data = dup_data(&v->t)))
+      st = err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory in Loop");
+  }
+  if (st)
+    while (k-- > 0) free(out[k].data), out[k].data = NULL;
+  ir_graph_free(&c);
+  return st;
+}
+
+clcnn_status control_fold_loop(ir_graph *g, int node, clcnn_err *err) {
+  ir_node *n = &g->nodes[node];
+  const ir_graph *body = loop_body(n);
+  char name[256];
+  snprintf(name, sizeof name, "%s", n->name);
+  const int carried = body->nformal - 2, scans = n->nout - carried;
+  const int outer = control_loop_outer_count(n), nbound = 2 + carried + outer;
+  int64_t trips = LOOP_MAX_ITERATIONS + 1;
+  bool cond = true;
+  const ir_value *m = ir_in(g, n, 0), *c0 = ir_in(g, n, 1);
+  if (m) {
+    if (!shape_is_index_type(m->t.dtype) || clcnn_tensor_numel(&m->t) != 1)
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "node '%s' (Loop): M must be one int64",
+                     name);
+    trips = tensor_get_i64(&m->t, 0);
+  }
+  if (c0) {
+    if (clcnn_tensor_numel(&c0->t) != 1)
+      return err_set(err, CLCNN_ERROR_INVALID_MODEL, "node '%s' (Loop): cond must be one value",
+                     name);
+    cond = tensor_get_i64(&c0->t, 0) != 0;
+  }
+  clcnn_tensor *bound = calloc((size_t)nbound, sizeof(clcnn_tensor));
+  clcnn_tensor *res = calloc((size_t)(body->noutputs ? body->noutputs : 1), sizeof(clcnn_tensor));
+  clcnn_tensor *scan = calloc((size_t)(scans ? scans : 1), sizeof(clcnn_tensor)); /* stacked */
+  int64_t *iter = malloc(sizeof(int64_t));
+  uint8_t *cflag = malloc(1);
+  clcnn_status st = CLCNN_OK;
+  if (!bound || !res || !scan || !iter || !cflag)
+    st = err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory in Loop");
+  /* Carried values start as the node's inputs (copies: each iteration
+   * replaces them); outer values are read in place. */
+  for (int k = 0; st == CLCNN_OK && k < carried; k++) {
+    const ir_value *v = ir_in(g, n, 2 + k);
+    bound[2 + k] = v->t;
+    if (!(bound[2 + k].data = dup_data(&v->t)))
+      st = err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory in Loop");
+  }
+  for (int p = 0; st == CLCNN_OK && p < outer; p++) bound[2 + carried + p] = ir_in(g, n, 2 + carried + p)->t;
+  int64_t done = 0;
+  for (; st == CLCNN_OK && done < trips && cond; done++) {
+    if (done >= LOOP_MAX_ITERATIONS) {
+      st = err_set(err, CLCNN_ERROR_UNSUPPORTED, "node '%s' (Loop): more than %d iterations",
+                   name, LOOP_MAX_ITERATIONS);
+      break;
+    }
+    *iter = done;
+    *cflag = 1;
+    bound[0] = (clcnn_tensor){CLCNN_DTYPE_INT64, 0, {0}, iter};
+    bound[1] = (clcnn_tensor){CLCNN_DTYPE_BOOL, 0, {0}, cflag};
+    if ((st = loop_iteration(body, bound, nbound, res, name, err))) break;
+    cond = tensor_get_i64(&res[0], 0) != 0;
+    free(res[0].data);
+    for (int k = 0; k < carried; k++) free(bound[2 + k].data), bound[2 + k] = res[1 + k];
+    /* Scan outputs: this iteration's value appended along a new first axis. */
+    for (int k = 0; st == CLCNN_OK && k < scans; k++) {
+      clcnn_tensor *y = &res[1 + carried + k], *acc = &scan[k];
+      size_t bytes = (size_t)clcnn_tensor_numel(y) * dtype_size(y->dtype);
+      if (done == 0) {
+        if (y->rank + 1 > CLCNN_MAX_RANK)
+          st = err_set(err, CLCNN_ERROR_UNSUPPORTED, "node '%s' (Loop): scan output %d has rank %d",
+                       name, k, y->rank);
+        *acc = *y;
+        acc->rank = y->rank + 1;
+        acc->dims[0] = 0;
+        for (int d = 0; d < y->rank; d++) acc->dims[1 + d] = y->dims[d];
+        acc->data = NULL;
+      } else {
+        bool same = acc->dtype == y->dtype && acc->rank == y->rank + 1;
+        for (int d = 0; same && d < y->rank; d++) same = acc->dims[1 + d] == y->dims[d];
+        if (!same)
+          st = err_set(err, CLCNN_ERROR_SHAPE,
+                       "node '%s' (Loop): scan output %d changes shape between iterations", name, k);
+      }
+      void *grown = st ? NULL : realloc(acc->data, (size_t)(acc->dims[0] + 1) * (bytes ? bytes : 1));
+      if (!st && !grown) st = err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory in Loop");
+      if (!st) {
+        acc->data = grown;
+        memcpy((char *)grown + (size_t)acc->dims[0] * bytes, y->data, bytes);
+        acc->dims[0]++;
+      }
+      free(y->data);
+      y->data = NULL;
+    }
+  }
+  if (st == CLCNN_OK && done == 0 && scans)
+    st = err_set(err, CLCNN_ERROR_UNSUPPORTED,
+                 "node '%s' (Loop): no iteration ran, so its scan outputs have no known shape",
+                 name);
+  for (int k = 0; st == CLCNN_OK && k < n->nout; k++) {
+    ir_value *v = ir_out(g, n, k);
+    clcnn_tensor *t = k < carried ? &bound[2 + k] : &scan[k - carried];
+    if (v) ir_set_const(v, t->dtype, t->rank, t->dims, t->data);
+    else free(t->data);
+    t->data = NULL;
+  }
+  for (int k = 0; bound && k < carried; k++) free(bound[2 + k].data);
+  for (int k = 0; scan && k < scans; k++) free(scan[k].data);
+  free(bound), free(res), free(scan), free(iter), free(cflag);
+  if (st == CLCNN_OK) g->nodes[node].dead = true;
+  return st;
+}
+
 /* ----------------------------------------------------------------- table */
 
 static const op_front if_front = {0, if_parse, if_infer, NULL};
+static const op_front loop_front = {0, loop_parse, loop_infer, NULL};
 
 const op_front *const op_front_control[CLCNN_OP_COUNT] = {
     [CLCNN_OP_IF] = &if_front,
+    [CLCNN_OP_LOOP] = &loop_front,
 };

@@ -355,8 +355,87 @@ static double gridsample_flops(const ir_graph *g, const ir_node *n) {
 static const op_front gridsample_front = {sizeof(gridsample_params), gridsample_parse,
                                           gridsample_infer, gridsample_flops};
 
+/* -------------------------------------------------------------- RoiAlign */
+
+static clcnn_status roialign_parse(const ir_graph *g, ir_node *n, clcnn_err *err) {
+  (void)g;
+  roialign_params *p = n->params;
+  clcnn_status st = op_arity(n, 3, 3, 1, 1, err);
+  if (st) return st;
+  /* Opset 16 added coordinate_transformation_mode (default half_pixel);
+   * opset 10 behaves as output_half_pixel. */
+  const char *mode, *coord;
+  int64_t oh, ow, sr;
+  float scale;
+  if ((st = op_attr_string(n, "mode", "avg", &mode, err)) ||
+      (st = op_attr_string(n, "coordinate_transformation_mode",
+                           n->opset >= 16 ? "half_pixel" : "output_half_pixel", &coord, err)) ||
+      (st = op_attr_int(n, "output_height", 1, &oh, err)) ||
+      (st = op_attr_int(n, "output_width", 1, &ow, err)) ||
+      (st = op_attr_int(n, "sampling_ratio", 0, &sr, err)) ||
+      (st = op_attr_float(n, "spatial_scale", 1.0f, &scale, err)))
+    return st;
+  if (!strcmp(mode, "avg")) p->mode = ROI_AVG;
+  else if (!strcmp(mode, "max")) p->mode = ROI_MAX;
+  else return err_set(err, CLCNN_ERROR_INVALID_MODEL, "attribute 'mode' = '%s' is not valid", mode);
+  if (!strcmp(coord, "half_pixel")) p->half_pixel = 1;
+  else if (!strcmp(coord, "output_half_pixel")) p->half_pixel = 0;
+  else
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL,
+                   "attribute 'coordinate_transformation_mode' = '%s' is not valid", coord);
+  if (oh < 1 || ow < 1 || oh > (1 << 20) || ow > (1 << 20))
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL,
+                   "output_height and output_width must be in 1..2^20 (%lld, %lld)",
+                   (long long)oh, (long long)ow);
+  if (sr < 0)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "sampling_ratio must not be negative (%lld)",
+                   (long long)sr);
+  if (sr > 256) /* the CPU kernel's ROI_MAX_GRID */
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED,
+                   "sampling_ratio %lld is not supported (at most 256 samples per bin and dim)",
+                   (long long)sr);
+  if (!(scale > 0) || !isfinite(scale))
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "spatial_scale must be positive (%g)",
+                   (double)scale);
+  p->out_h = oh, p->out_w = ow, p->sampling_ratio = sr, p->spatial_scale = scale;
+  return CLCNN_OK;
+}
+
+static clcnn_status roialign_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
+  roialign_params *p = n->params;
+  const ir_value *x = op_data_input(g, n, 0, err);
+  if (!x) return err->status;
+  const ir_value *rois = op_data_input(g, n, 1, err);
+  if (!rois) return err->status;
+  const ir_value *bi = op_data_input(g, n, 2, err);
+  if (!bi) return err->status;
+  char a[160], b[160];
+  if (x->t.dtype != CLCNN_DTYPE_FLOAT32 || rois->t.dtype != CLCNN_DTYPE_FLOAT32)
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "X and rois must be float32 (%s, %s)",
+                   dtype_name(x->t.dtype), dtype_name(rois->t.dtype));
+  if (bi->t.dtype != CLCNN_DTYPE_INT64)
+    return err_set(err, CLCNN_ERROR_INVALID_MODEL, "batch_indices must be int64, not %s",
+                   dtype_name(bi->t.dtype));
+  if (x->t.rank != 4)
+    return err_set(err, CLCNN_ERROR_SHAPE, "X has rank %d; [N, C, H, W] expected", x->t.rank);
+  if (rois->t.rank != 2 || rois->t.dims[1] != 4 || bi->t.rank != 1 ||
+      bi->t.dims[0] != rois->t.dims[0])
+    return err_set(err, CLCNN_ERROR_SHAPE,
+                   "rois %s and batch_indices %s: [R, 4] and [R] expected",
+                   shape_str(rois->t.rank, rois->t.dims, a, sizeof a),
+                   shape_str(bi->t.rank, bi->t.dims, b, sizeof b));
+  p->n = x->t.dims[0], p->c = x->t.dims[1], p->h = x->t.dims[2], p->w = x->t.dims[3];
+  p->rois = rois->t.dims[0];
+  int64_t od[4] = {p->rois, p->c, p->out_h, p->out_w};
+  return op_set_output(g, n, 0, CLCNN_DTYPE_FLOAT32, 4, od, err);
+}
+
+static const op_front roialign_front = {sizeof(roialign_params), roialign_parse, roialign_infer,
+                                        NULL};
+
 const op_front *const op_front_resize[CLCNN_OP_COUNT] = {
     [CLCNN_OP_RESIZE] = &resize_front,
     [CLCNN_OP_UPSAMPLE] = &upsample_front,
     [CLCNN_OP_GRIDSAMPLE] = &gridsample_front,
+    [CLCNN_OP_ROIALIGN] = &roialign_front,
 };

@@ -120,4 +120,24 @@ typedef struct gridsample_params {
   int64_t points;                /* O_1 * .. * O_r */
 } gridsample_params;
 
+/* RoiAlign: X [N, C, H, W], rois [R, 4] (x1, y1, x2, y2 in X's coordinates
+ * times 1/spatial_scale) and batch_indices [R] into [R, C, out_h, out_w]. As
+ * ONNX's reference and onnxruntime: each bin of a region averages (avg) or
+ * takes the largest of (max; of each sample's four weighted taps, as those
+ * do) sampling_ratio^2 bilinear samples (0: ceil(region / bins) per dim, at
+ * most 256 per dim: a larger sampling_ratio is refused); a
+ * sample beyond one pixel outside X reads 0. half_pixel shifts the region by
+ * -0.5 pixel; output_half_pixel (opset 10's only mode, torchvision's
+ * aligned=False) does not, and makes a region at least one pixel wide. */
+typedef enum roi_mode { ROI_AVG = 0, ROI_MAX = 1 } roi_mode;
+
+typedef struct roialign_params {
+  int mode;       /* roi_mode */
+  int half_pixel; /* coordinate_transformation_mode */
+  int64_t out_h, out_w, sampling_ratio;
+  float spatial_scale;
+  /* infer */
+  int64_t n, c, h, w, rois;
+} roialign_params;
+
 #endif /* CLCNN_OPS_RESIZE_H */

@@ -11,6 +11,14 @@ from onnxruntime. Then runs them
   - through the C runner (node_tests --models: one session, every data set a
     run of it, so the counts change between runs of one session), and
   - through `clcnn run` (cli_node_cases.py), one process per data set.
+A second case is the post-processing torchvision's detectors export with the
+TorchScript exporter: boxes above a score threshold are picked by NonZero and
+Gather, and an If whose condition is computed from their data-dependent shape
+("is the selection empty?", Shape -> ReduceProd -> Equal -> Cast) returns
+either an empty list or NonMaxSuppression's choice, which later Gathers read.
+Its data sets take both branches. A RoiAlign (as Faster R-CNN's second stage
+reads its regions) pools the input at the boxes kept, and a Loop with one
+iteration per box kept (as Mask R-CNN pastes its masks) gathers a row per box.
 Integer outputs must match exactly, float outputs within 1e-5 relative.
 Exit 0 pass, 1 fail, 77 when onnx, onnxruntime or numpy are missing.
 """
@@ -92,7 +100,113 @@ def build_model():
     return model
 
 
-def write_case(case_dir, model):
+def loop_body():
+    """Iteration i: [width * height, score] of kept box i (read from the
+    outer graph by name) appended to the carried [i, 2] tensor."""
+    cst = lambda out, v: helper.make_node(  # noqa: E731
+        "Constant", [], [out], value=numpy_helper.from_array(np.array(v), out + "_v"))
+    nodes = [
+        cst("two", np.array(2, np.int64)), cst("three", np.array(3, np.int64)),
+        cst("ax_0", np.array([0], np.int64)),
+        helper.make_node("Gather", ["det_boxes", "i"], ["box"], axis=0),
+        helper.make_node("Gather", ["box", "two"], ["bw"], axis=0),
+        helper.make_node("Gather", ["box", "three"], ["bh"], axis=0),
+        helper.make_node("Mul", ["bw", "bh"], ["area"]),
+        helper.make_node("Gather", ["det_scores", "i"], ["score"], axis=0),
+        helper.make_node("Unsqueeze", ["area", "ax_0"], ["area1"]),
+        helper.make_node("Unsqueeze", ["score", "ax_0"], ["score1"]),
+        helper.make_node("Concat", ["area1", "score1"], ["row"], axis=0),
+        helper.make_node("Unsqueeze", ["row", "ax_0"], ["row1"]),
+        helper.make_node("Concat", ["acc_in", "row1"], ["acc_out"], axis=0),
+        helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+    ]
+    return helper.make_graph(
+        nodes, "per_box_body",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+         helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("acc_in", TensorProto.FLOAT, [None, 2])],
+        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("acc_out", TensorProto.FLOAT, [None, 2])])
+
+
+def build_guarded_model():
+    """torchvision's `if boxes.numel() == 0: return empty` before batched NMS,
+    as its TorchScript export writes it (an If on a data-dependent shape)."""
+    rng = np.random.default_rng(9)
+    wb = rng.normal(0, 0.5, (4, C, 1, 1)).astype(np.float32)
+    ws = rng.normal(0, 0.8, (1, C, 1, 1)).astype(np.float32)
+    i64 = lambda name, v: numpy_helper.from_array(np.array(v, np.int64), name)  # noqa: E731
+    inits = [
+        numpy_helper.from_array(wb, "w_box"),
+        numpy_helper.from_array(ws, "w_cls"),
+        i64("box_shape", [4, N]), i64("minus1", [-1]), i64("zero", 0),
+        i64("max_out", [N]), numpy_helper.from_array(np.array([0.3], np.float32), "iou"),
+        numpy_helper.from_array(np.zeros((0, 2), np.float32), "acc0"),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["x", "w_box"], ["box_map"]),
+        helper.make_node("Reshape", ["box_map", "box_shape"], ["box_cn"]),
+        helper.make_node("Transpose", ["box_cn"], ["boxes"], perm=[1, 0]),
+        helper.make_node("Conv", ["x", "w_cls"], ["cls_map"]),
+        helper.make_node("Sigmoid", ["cls_map"], ["cls_sig"]),
+        helper.make_node("Reshape", ["cls_sig", "minus1"], ["scores"]),
+        helper.make_node("Greater", ["scores", "score_thr"], ["hot"]),
+        helper.make_node("NonZero", ["hot"], ["hot_nz"]),
+        helper.make_node("Reshape", ["hot_nz", "minus1"], ["hot_idx"]),
+        helper.make_node("Gather", ["boxes", "hot_idx"], ["cand_boxes"], axis=0),
+        helper.make_node("Gather", ["scores", "hot_idx"], ["cand_scores"], axis=0),
+        helper.make_node("Shape", ["cand_boxes"], ["cand_shape"]),
+        helper.make_node("ReduceProd", ["cand_shape"], ["cand_numel"], keepdims=0),
+        helper.make_node("Equal", ["cand_numel", "zero"], ["is_empty"]),
+        helper.make_node("Cast", ["is_empty"], ["cond"], to=TensorProto.BOOL),
+    ]
+    then_g = helper.make_graph(
+        [helper.make_node("Constant", [], ["none"], value=numpy_helper.from_array(
+            np.zeros(0, np.int64), "none_v"))],
+        "then", [], [helper.make_tensor_value_info("none", TensorProto.INT64, [0])])
+    cst = lambda out, v: helper.make_node(  # noqa: E731
+        "Constant", [], [out], value=numpy_helper.from_array(np.array(v, np.int64), out + "_v"))
+    else_g = helper.make_graph(
+        [cst("ax0", [0]), cst("ax01", [0, 1]), cst("col", 2),
+         helper.make_node("Unsqueeze", ["cand_boxes", "ax0"], ["nms_boxes"]),
+         helper.make_node("Unsqueeze", ["cand_scores", "ax01"], ["nms_scores"]),
+         helper.make_node("NonMaxSuppression", ["nms_boxes", "nms_scores", "max_out", "iou"],
+                          ["sel"], center_point_box=1),
+         helper.make_node("Gather", ["sel", "col"], ["keep"], axis=1)],
+        "else", [], [helper.make_tensor_value_info("keep", TensorProto.INT64, [-1])])
+    nodes += [
+        helper.make_node("If", ["cond"], ["kept"], then_branch=then_g, else_branch=else_g),
+        helper.make_node("Gather", ["cand_boxes", "kept"], ["det_boxes"], axis=0),
+        helper.make_node("Gather", ["cand_scores", "kept"], ["det_scores"], axis=0),
+        # Faster R-CNN's next step: features of each region kept (RoiAlign of
+        # opset 10: output_half_pixel, as torchvision's aligned=False).
+        helper.make_node("Mul", ["kept", "zero"], ["roi_batch"]),
+        helper.make_node("RoiAlign", ["x", "det_boxes", "roi_batch"], ["pooled"],
+                         output_height=2, output_width=3, sampling_ratio=2, spatial_scale=0.5),
+        # Mask R-CNN's last step: a Loop over the boxes kept (as many
+        # iterations as boxes, none when none is kept) that concatenates a
+        # value per box onto a carried tensor.
+        helper.make_node("Shape", ["kept"], ["kept_shape"]),
+        helper.make_node("Gather", ["kept_shape", "zero"], ["trips"], axis=0),
+        helper.make_node("Loop", ["trips", "", "acc0"], ["per_box"], body=loop_body()),
+    ]
+    graph = helper.make_graph(
+        nodes, "guarded_nms",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, C, H, W]),
+         helper.make_tensor_value_info("score_thr", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("det_boxes", TensorProto.FLOAT, None),
+         helper.make_tensor_value_info("det_scores", TensorProto.FLOAT, None),
+         helper.make_tensor_value_info("kept", TensorProto.INT64, None),
+         helper.make_tensor_value_info("cand_scores", TensorProto.FLOAT, None),
+         helper.make_tensor_value_info("pooled", TensorProto.FLOAT, None),
+         helper.make_tensor_value_info("per_box", TensorProto.FLOAT, None)],
+        inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    return model
+
+
+def write_case(case_dir, model, count_output=3):
     os.makedirs(case_dir)
     onnx.save(model, os.path.join(case_dir, "model.onnx"))
     sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
@@ -104,7 +218,7 @@ def write_case(case_dir, model):
         feeds = {"x": rng.normal(0, 1, (1, C, H, W)).astype(np.float32),
                  "score_thr": np.array([thr], np.float32)}
         res = sess.run(outs, feeds)
-        counts.append(res[3].shape[0])
+        counts.append(res[count_output].shape[0])
         d = os.path.join(case_dir, f"test_data_set_{k}")
         os.makedirs(d)
         for i, name in enumerate(["x", "score_thr"]):
@@ -135,6 +249,11 @@ def main(argv):
         print(f"detections per data set (onnxruntime): {counts}")
         if len(set(counts)) < 3 or 0 not in counts:
             print("FAIL: the data sets do not vary the number of detections")
+            return 1
+        counts = write_case(os.path.join(tmp, "test_guarded_nms"), build_guarded_model(), 2)
+        print(f"guarded NMS, boxes kept per data set (onnxruntime): {counts}")
+        if len(set(counts)) < 3 or 0 not in counts:
+            print("FAIL: the guarded NMS data sets do not take both branches")
             return 1
         rc = 0
         r = subprocess.run([node_tests, "--models", "1e-5", "--device", device, "--verbose", tmp],

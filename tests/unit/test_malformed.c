@@ -2,6 +2,7 @@
  * message, and nothing may crash or leak (this suite also runs under
  * AddressSanitizer). */
 #include <check.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -523,6 +524,141 @@ START_TEST(bad_attributes) {
 }
 END_TEST
 
+/* RoiAlign's batch_indices come from the model's data (Faster R-CNN: a
+ * column of its regions): one outside the batch is an error of the run, and
+ * NaN or huge regions read no element outside X. */
+START_TEST(roialign_bad_regions) {
+  mb *b = mb_new(16);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){1, 2, 4, 5});
+  mb_input(b, "rois", CLCNN_DTYPE_FLOAT32, 2, (int64_t[]){3, 4});
+  mb_input(b, "idx", CLCNN_DTYPE_INT64, 1, (int64_t[]){3});
+  mb_node(b, "RoiAlign", "x,rois,idx", "y", 2,
+          (mb_attr[]){MB_INT("output_height", 2), MB_INT("output_width", 2)});
+  mb_output(b, "y");
+  size_t len;
+  uint8_t *bytes = mb_pack(b, &len);
+  clcnn_model *m;
+  ck_assert_int_eq(clcnn_model_load_memory(ctx, bytes, len, NULL, &m), CLCNN_OK);
+  clcnn_session_options so;
+  clcnn_session_options_default(&so);
+  so.device = "cpu";
+  clcnn_session *s = NULL;
+  ck_assert_msg(clcnn_session_create(m, &so, NULL, 0, &s) == CLCNN_OK, "%s", clcnn_last_error());
+  float x[40];
+  for (int i = 0; i < 40; i++) x[i] = 1.0f;
+  float rois[12] = {0, 0, 2, 2, NAN, 1, 2, NAN, -1e30f, -1e30f, 1e30f, 1e30f};
+  int64_t idx[3] = {0, 0, 1};
+  clcnn_tensor tx = {CLCNN_DTYPE_FLOAT32, 4, {1, 2, 4, 5}, x};
+  clcnn_tensor tr = {CLCNN_DTYPE_FLOAT32, 2, {3, 4}, rois};
+  clcnn_tensor ti = {CLCNN_DTYPE_INT64, 1, {3}, idx};
+  ck_assert_int_eq(clcnn_session_set_input(s, "x", &tx), CLCNN_OK);
+  ck_assert_int_eq(clcnn_session_set_input(s, "rois", &tr), CLCNN_OK);
+  ck_assert_int_eq(clcnn_session_set_input(s, "idx", &ti), CLCNN_OK);
+  ck_assert_int_eq(clcnn_session_run(s), CLCNN_ERROR_INVALID_ARGUMENT);
+  ck_assert_msg(strstr(clcnn_session_error(s), "batch_indices[2] = 1") != NULL, "%s",
+                clcnn_session_error(s));
+  idx[2] = 0;
+  ck_assert_int_eq(clcnn_session_set_input(s, "idx", &ti), CLCNN_OK);
+  ck_assert_msg(clcnn_session_run(s) == CLCNN_OK, "%s", clcnn_session_error(s));
+  clcnn_tensor out;
+  ck_assert_int_eq(clcnn_session_output(s, "y", &out), CLCNN_OK);
+  const float *y = out.data;
+  for (int i = 0; i < 8; i++) ck_assert_float_eq_tol(y[i], 1.0f, 1e-6f); /* inside X: all ones */
+  for (int i = 8; i < 16; i++) ck_assert_float_eq(y[i], 0.0f);          /* NaN: reads nothing */
+  clcnn_session_free(s);
+  clcnn_model_free(m);
+  free(bytes);
+  mb_free(b);
+  /* More samples per bin than the kernel takes: refused at load, named. */
+  b = mb_new(16);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){1, 2, 4, 5});
+  mb_input(b, "rois", CLCNN_DTYPE_FLOAT32, 2, (int64_t[]){3, 4});
+  mb_input(b, "idx", CLCNN_DTYPE_INT64, 1, (int64_t[]){3});
+  mb_node(b, "RoiAlign", "x,rois,idx", "y", 1, (mb_attr[]){MB_INT("sampling_ratio", 100000)});
+  mb_output(b, "y");
+  bytes = mb_pack(b, &len);
+  ck_assert_int_eq(load_fails(bytes, len, NULL), CLCNN_ERROR_UNSUPPORTED);
+  ck_assert_msg(strstr(clcnn_last_error(), "sampling_ratio 100000") != NULL, "%s",
+                clcnn_last_error());
+  free(bytes);
+  mb_free(b);
+}
+END_TEST
+
+/* A Loop runs on constants only: over a trip count fed at run time it is
+ * refused when the session is created, named; with that input bound it
+ * runs. A Loop inside a Loop's body is refused. */
+static mb *loop_body(int nested, mb **inner) {
+  mb *body = mb_new(13);
+  mb_input(body, "i", CLCNN_DTYPE_INT64, 0, NULL);
+  mb_input(body, "c_in", CLCNN_DTYPE_BOOL, 0, NULL);
+  mb_input(body, "acc_in", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){2});
+  mb_node(body, "Identity", "c_in", "c_out", 0, NULL);
+  mb_node(body, "Add", "acc_in,x", "acc_out", 0, NULL);
+  mb_output(body, "c_out");
+  mb_output(body, "acc_out");
+  if (nested) { /* a second Loop of the same body (less the nesting) */
+    *inner = loop_body(0, NULL);
+    mb_node(body, "Loop", "i,,acc_in", "inner_out", 1, (mb_attr[]){MB_GRAPH("body", *inner)});
+    mb_output(body, "inner_out"); /* a scan output */
+  }
+  return body;
+}
+
+START_TEST(loop_limits) {
+  for (int nested = 0; nested < 2; nested++) {
+    mb *inner = NULL, *body = loop_body(nested, &inner);
+    mb *b = mb_new(13);
+    mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){2});
+    mb_input(b, "m", CLCNN_DTYPE_INT64, 0, NULL);
+    mb_init_f32(b, "acc0", 1, (int64_t[]){2}, (float[]){1, 2});
+    mb_node(b, "Loop", "m,,acc0", nested ? "y,scan" : "y", 1,
+            (mb_attr[]){MB_GRAPH("body", body)});
+    mb_output(b, "y");
+    size_t len;
+    uint8_t *bytes = mb_pack(b, &len);
+    clcnn_model *m = NULL;
+    ck_assert_msg(clcnn_model_load_memory(ctx, bytes, len, NULL, &m) == CLCNN_OK, "%s",
+                  clcnn_last_error());
+    int needs = 0;
+    ck_assert_int_eq(clcnn_model_input_needs_value(m, 1, &needs), CLCNN_OK);
+    ck_assert_int_eq(needs, 1);
+    clcnn_session_options so;
+    clcnn_session_options_default(&so);
+    so.device = "cpu";
+    clcnn_session *s = NULL;
+    ck_assert_int_eq(clcnn_session_create(m, &so, NULL, 0, &s), CLCNN_ERROR_UNSUPPORTED);
+    ck_assert_msg(strstr(clcnn_last_error(), "(Loop)") != NULL, "%s", clcnn_last_error());
+    /* x too is read by the body: bound, the whole Loop runs at creation. */
+    int64_t trips = 3;
+    float x[2] = {10, 20};
+    clcnn_bound_input bi[2] = {{"m", {CLCNN_DTYPE_INT64, 0, {0}, &trips}},
+                               {"x", {CLCNN_DTYPE_FLOAT32, 1, {2}, x}}};
+    so.bound_inputs = bi;
+    so.bound_input_count = 2;
+    clcnn_status st = clcnn_session_create(m, &so, NULL, 0, &s);
+    if (nested) {
+      ck_assert_int_eq(st, CLCNN_ERROR_UNSUPPORTED);
+      ck_assert_msg(strstr(clcnn_last_error(), "a Loop in its body") != NULL, "%s",
+                    clcnn_last_error());
+    } else {
+      ck_assert_msg(st == CLCNN_OK, "%s", clcnn_last_error());
+      ck_assert_int_eq(clcnn_session_run(s), CLCNN_OK);
+      clcnn_tensor out;
+      ck_assert_int_eq(clcnn_session_output(s, "y", &out), CLCNN_OK);
+      ck_assert_float_eq(((float *)out.data)[0], 31.0f);
+      ck_assert_float_eq(((float *)out.data)[1], 62.0f);
+      clcnn_session_free(s);
+    }
+    clcnn_model_free(m);
+    free(bytes);
+    mb_free(b);
+    mb_free(body);
+    mb_free(inner);
+  }
+}
+END_TEST
+
 /* An attribute that no version of the operator defines is refused at load,
  * named, with the ones the operator takes (a misspelt `perm` used to be
  * ignored: Transpose then reversed the axes); one that only an old opset
@@ -581,6 +717,8 @@ int main(int argc, char **argv) {
   tcase_add_test(tc, wrong_input_name_and_shape);
   tcase_add_test(tc, bad_attributes);
   tcase_add_test(tc, unknown_attribute_refused);
+  tcase_add_test(tc, roialign_bad_regions);
+  tcase_add_test(tc, loop_limits);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
