@@ -40,7 +40,9 @@ static inline int64_t quantize_one(float q, int64_t zp, int64_t lo, int64_t hi) 
 
 /* ------------------------------------------------- Quantize / Dequantize */
 
-typedef struct quantize_lowp_task {
+/* QuantizeLinear and DequantizeLinear on float8/float4 values held in
+ * float32: what a thread's share of the outer rows needs. */
+typedef struct lowp_qdq_task {
   const qdq_params *p;
   const float *x;
   const float *s;
@@ -48,11 +50,11 @@ typedef struct quantize_lowp_task {
   float *y;
   int64_t n;
   int64_t inner;
-} quantize_lowp_task;
+} lowp_qdq_task;
 
 static void quantize_lowp_items(void *arg, int64_t begin, int64_t end, int thread) {
   (void)thread;
-  const quantize_lowp_task *task = arg;
+  const lowp_qdq_task *task = arg;
   const qdq_params *p = task->p;
   const float *x = task->x;
   const float *s = task->s;
@@ -115,7 +117,7 @@ static clcnn_status quantize_run(cpu_node *cn, const clcnn_tensor *in, int nin, 
   if (p->lowp) { /* float8 / float4 held in float32: x / scale + zp, rounded as Cast does */
     const float *zf = z ? z->data : NULL;
     float *y = out[0].data;
-    quantize_lowp_task quantize_lowp_k = {
+    lowp_qdq_task quantize_lowp_k = {
         .p = p, .x = x, .s = s, .zf = zf, .y = y, .n = n, .inner = inner};
     cpu_parallel_for(cn->pool, cn->nthreads, outer, 1, quantize_lowp_items, &quantize_lowp_k);
     return CLCNN_OK;
@@ -127,19 +129,9 @@ static clcnn_status quantize_run(cpu_node *cn, const clcnn_tensor *in, int nin, 
   return CLCNN_OK;
 }
 
-typedef struct dequantize_lowp_task {
-  const qdq_params *p;
-  const float *x;
-  const float *s;
-  const float *zf;
-  float *y;
-  int64_t n;
-  int64_t inner;
-} dequantize_lowp_task;
-
 static void dequantize_lowp_items(void *arg, int64_t begin, int64_t end, int thread) {
   (void)thread;
-  const dequantize_lowp_task *task = arg;
+  const lowp_qdq_task *task = arg;
   const qdq_params *p = task->p;
   const float *x = task->x;
   const float *s = task->s;
@@ -196,7 +188,7 @@ static clcnn_status dequantize_run(cpu_node *cn, const clcnn_tensor *in, int nin
   const int64_t outer = p->outer, n = p->n, inner = p->inner;
   if (p->lowp) { /* float8 / float4 held in float32 */
     const float *x = in[0].data, *zf = z ? z->data : NULL;
-    dequantize_lowp_task dequantize_lowp_k = {
+    lowp_qdq_task dequantize_lowp_k = {
         .p = p, .x = x, .s = s, .zf = zf, .y = y, .n = n, .inner = inner};
     cpu_parallel_for(cn->pool, cn->nthreads, outer, 1, dequantize_lowp_items, &dequantize_lowp_k);
     return CLCNN_OK;
