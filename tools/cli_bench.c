@@ -22,6 +22,8 @@ typedef struct bench_row {
   size_t host_peak, session_host, device_bytes;
   size_t second_device_bytes;  /* what a second session of the model adds on the device */
   size_t shared_device_bytes;  /* what it shares with the first (weights) */
+  double flops;                /* the model's, from a profiled run (0: unknown) */
+  double peak_gflops;          /* the device's FP32 peak (clcnn_device_peak_get; 0: unknown) */
 } bench_row;
 
 typedef struct bench_args {
@@ -168,6 +170,26 @@ static void bench_device(const char *path, const clcnn_options *copts, const cli
   row->throughput = row->median_ms > 0 ? (double)batch * 1e3 / row->median_ms : 0;
   clcnn_session_memory(s, &row->session_host, &row->device_bytes);
   row->host_peak = cli_peak_rss();
+  /* The model's FLOPs, from one profiled run of another session, and the
+   * device's FP32 peak (cached in the default cache directory for OpenCL
+   * devices, measured for the CPU backend): the share of the peak that the
+   * steady state reaches. Neither is an error when it cannot be had. */
+  so.profile = 1;
+  char why[256];
+  const clcnn_profile_entry *e;
+  int ne = 0;
+  if (clcnn_session_create(wm, &so, shapes, nin, &second) == CLCNN_OK &&
+      set_and_run(second, in, nin, why, sizeof why) == CLI_OK &&
+      clcnn_session_profile(second, &e, &ne) == CLCNN_OK)
+    for (int i = 0; i < ne; i++) row->flops += e[i].flops;
+  const char *spec = device ? device : getenv("CLCNN_DEVICE");
+  if (!spec || !spec[0]) spec = "best";
+  clcnn_context *pctx = NULL;
+  clcnn_device_peak pk;
+  if (!strchr(spec, ',') && clcnn_context_create(NULL, &pctx) == CLCNN_OK &&
+      clcnn_device_peak_get(pctx, spec, 0, &pk) == CLCNN_OK)
+    row->peak_gflops = pk.fp32_gflops;
+  clcnn_context_free(pctx);
 out:
   clean_line(row->error);
   free(times);
@@ -219,6 +241,10 @@ static int write_json(const char *path, const bench_args *a, long long batch, co
             r->second_device_bytes, r->shared_device_bytes);
     fprintf(f, ", \"programs_compiled\": %d, \"programs_loaded\": %d", r->programs_compiled,
             r->programs_loaded);
+    fprintf(f, ", \"flops\": ");
+    cli_json_number(f, r->flops);
+    fprintf(f, ", \"peak_gflops_per_s\": ");
+    cli_json_number(f, r->peak_gflops);
     fprintf(f, ", \"runs\": %d, \"warmup\": %d}", a->runs, a->warmup);
   }
   fprintf(f, "\n]\n");
@@ -233,11 +259,12 @@ static void print_table(const bench_row *rows, int n, long long batch, const ben
   printf("%d runs after %d warmup, batch %lld; cold: a new context on an empty program cache\n"
          "(session creation, then its first run: 'cold 1st'), warm: a new context on that\n"
          "cache, 2nd: another session beside the warm one (shared programs and weights; '2nd\n"
-         "dev' is the device memory it adds); progs: programs compiled cold / loaded warm\n",
+         "dev' is the device memory it adds); progs: programs compiled cold / loaded warm;\n"
+         "GFLOP/s at the median, and its share of the device's FP32 peak (clcnn devices --peak)\n",
          a->runs, a->warmup, batch);
-  printf("%-24s %9s %9s %9s %9s %9s %10s %9s %9s %10s %11s %11s %11s %9s\n", "device", "cold ms",
-         "cold 1st", "warm ms", "2nd ms", "first ms", "median ms", "min ms", "max ms", "images/s",
-         "peak RSS", "session", "2nd dev", "progs");
+  printf("%-24s %9s %9s %9s %9s %9s %10s %9s %9s %10s %11s %11s %11s %9s %9s %7s\n", "device",
+         "cold ms", "cold 1st", "warm ms", "2nd ms", "first ms", "median ms", "min ms", "max ms",
+         "images/s", "peak RSS", "session", "2nd dev", "progs", "GFLOP/s", "% peak");
   for (int i = 0; i < n; i++) {
     const bench_row *r = &rows[i];
     const char *name = r->device[0] ? r->device : r->requested ? r->requested : "default";
@@ -249,12 +276,17 @@ static void print_table(const bench_row *rows, int n, long long batch, const ben
     cli_bytes_str((double)r->host_peak, peak, sizeof peak);
     cli_bytes_str((double)(r->session_host + r->device_bytes), sess, sizeof sess);
     cli_bytes_str((double)r->second_device_bytes, second, sizeof second);
-    char progs[32];
+    char progs[32], rate[32] = "-", share[32] = "-";
     snprintf(progs, sizeof progs, "%d/%d", r->programs_compiled, r->programs_loaded);
-    printf("%-24.24s %9.3f %9.3f %9.3f %9.3f %9.3f %10.3f %9.3f %9.3f %10.1f %11s %11s %11s %9s\n",
+    double gf = r->median_ms > 0 ? r->flops / (r->median_ms * 1e6) : 0;
+    if (r->flops > 0) snprintf(rate, sizeof rate, "%.2f", gf);
+    if (r->flops > 0 && r->peak_gflops > 0)
+      snprintf(share, sizeof share, "%.1f%%", 100 * gf / r->peak_gflops);
+    printf("%-24.24s %9.3f %9.3f %9.3f %9.3f %9.3f %10.3f %9.3f %9.3f %10.1f %11s %11s %11s %9s "
+           "%9s %7s\n",
            name, r->create_cold_ms, r->cold_first_run_ms, r->create_warm_ms, r->create_second_ms,
            r->first_run_ms, r->median_ms, r->min_ms, r->max_ms, r->throughput, peak, sess, second,
-           progs);
+           progs, rate, share);
   }
 }
 
