@@ -50,9 +50,10 @@ typedef struct lowp_qdq_task {
   float *y;
   int64_t n;
   int64_t inner;
+  bool quantize; /* x / scale + zp rounded as Cast does; else (x - zp) * scale */
 } lowp_qdq_task;
 
-static void quantize_lowp_items(void *arg, int64_t begin, int64_t end, int thread) {
+static void lowp_qdq_items(void *arg, int64_t begin, int64_t end, int thread) {
   (void)thread;
   const lowp_qdq_task *task = arg;
   const qdq_params *p = task->p;
@@ -66,8 +67,9 @@ static void quantize_lowp_items(void *arg, int64_t begin, int64_t end, int threa
     for (int64_t k = 0; k < n; k++)
       for (int64_t i = 0; i < inner; i++) {
         int64_t at = (o * n + k) * inner + i, pi = qdq_param_index(p, o, k, i);
-        float q = x[at] / s[pi] + (zf ? zf[pi] : 0.0f);
-        y[at] = f8_round(p->lowp, q, p->saturate != 0, F8_ROUND_UP);
+        float z = zf ? zf[pi] : 0.0f;
+        y[at] = task->quantize ? f8_round(p->lowp, x[at] / s[pi] + z, p->saturate != 0, F8_ROUND_UP)
+                               : (x[at] - z) * s[pi];
       }
   }
 }
@@ -118,8 +120,8 @@ static clcnn_status quantize_run(cpu_node *cn, const clcnn_tensor *in, int nin, 
     const float *zf = z ? z->data : NULL;
     float *y = out[0].data;
     lowp_qdq_task quantize_lowp_k = {
-        .p = p, .x = x, .s = s, .zf = zf, .y = y, .n = n, .inner = inner};
-    cpu_parallel_for(cn->pool, cn->nthreads, outer, 1, quantize_lowp_items, &quantize_lowp_k);
+        .p = p, .x = x, .s = s, .zf = zf, .y = y, .n = n, .inner = inner, .quantize = true};
+    cpu_parallel_for(cn->pool, cn->nthreads, outer, 1, lowp_qdq_items, &quantize_lowp_k);
     return CLCNN_OK;
   }
   dtype_int_range(p->qtype, &lo, &hi);
@@ -127,25 +129,6 @@ static clcnn_status quantize_run(cpu_node *cn, const clcnn_tensor *in, int nin, 
       .p = p, .x = x, .s = s, .z = z, .out = out, .lo = lo, .hi = hi, .n = n, .inner = inner};
   cpu_parallel_for(cn->pool, cn->nthreads, outer, 1, quantize_items, &quantize_k);
   return CLCNN_OK;
-}
-
-static void dequantize_lowp_items(void *arg, int64_t begin, int64_t end, int thread) {
-  (void)thread;
-  const lowp_qdq_task *task = arg;
-  const qdq_params *p = task->p;
-  const float *x = task->x;
-  const float *s = task->s;
-  const float *zf = task->zf;
-  float *y = task->y;
-  int64_t n = task->n;
-  int64_t inner = task->inner;
-  for (int64_t o = begin; o < end; o++) {
-    for (int64_t k = 0; k < n; k++)
-      for (int64_t i = 0; i < inner; i++) {
-        int64_t at = (o * n + k) * inner + i, pi = qdq_param_index(p, o, k, i);
-        y[at] = (x[at] - (zf ? zf[pi] : 0.0f)) * s[pi];
-      }
-  }
 }
 
 typedef struct dequantize_task {
@@ -190,7 +173,7 @@ static clcnn_status dequantize_run(cpu_node *cn, const clcnn_tensor *in, int nin
     const float *x = in[0].data, *zf = z ? z->data : NULL;
     lowp_qdq_task dequantize_lowp_k = {
         .p = p, .x = x, .s = s, .zf = zf, .y = y, .n = n, .inner = inner};
-    cpu_parallel_for(cn->pool, cn->nthreads, outer, 1, dequantize_lowp_items, &dequantize_lowp_k);
+    cpu_parallel_for(cn->pool, cn->nthreads, outer, 1, lowp_qdq_items, &dequantize_lowp_k);
     return CLCNN_OK;
   }
   dequantize_task dequantize_k = {.p = p, .in = in, .s = s, .z = z, .y = y, .n = n, .inner = inner};
