@@ -368,4 +368,10 @@ void cpu_sgemm(cpu_pool *pool, int nthreads, bool trans_a, bool trans_b, int64_t
                int64_t k, float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
                float beta, float *c, int64_t ldc);
 
+/* Runs fn(arg) on the calling thread with oneDNN kept to that one thread:
+ * directly on a pool worker (whose nthreads-var is 1), else inside a
+ * one-thread OpenMP region of our own, so that the caller's OpenMP settings
+ * are never changed (gemm_core.c's top comment). Without oneDNN: fn(arg). */
+void cpu_dnnl_single(void (*fn)(void *arg), void *arg);
+
 #endif /* CLCNN_INTERNAL_H */

@@ -23,6 +23,7 @@
 
 #include "../internal.h"
 #include "../ops/conv.h"
+#include "conv_dnnl.h"
 #include "threadpool.h"
 
 #ifdef _OPENMP
@@ -225,6 +226,7 @@ typedef struct conv_state {
   padded pd;
   int64_t buf_floats;
   int nbuf;
+  conv_dnnl *dnnl; /* oneDNN's kernel for the layer (conv_dnnl.h), or NULL */
 } conv_state;
 
 /* Rows per band: as many as fit the budget, balanced over the bands. */
@@ -239,6 +241,7 @@ static int64_t band_rows(int64_t rows, int64_t floats_per_row, int nthreads) {
 
 static void state_free(conv_state *s) {
   if (!s) return;
+  conv_dnnl_free(s->dnnl);
   free(s->col);
   free(s->pad);
   free(s);
@@ -265,6 +268,15 @@ static clcnn_status state_alloc(const cpu_node *cn, conv_state **out, clcnn_err 
     s->buf_floats = s->pd.floats + g.out[1] * s->pd.pitch;
     floats = s->buf_floats * s->nbuf;
   } else if (!p->pointwise) {
+    clcnn_status st = conv_dnnl_create(cn, &s->dnnl, err);
+    if (st != CLCNN_OK) {
+      free(s);
+      return st;
+    }
+    if (s->dnnl) { /* no im2col band */
+      *out = s;
+      return CLCNN_OK;
+    }
     int64_t per_row = p->group_in * ksz * g.out[2];
     s->band = band_rows(g.out[0] * g.out[1], per_row, cn->nthreads);
     floats = per_row * s->band;
@@ -536,6 +548,12 @@ static clcnn_status conv_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
     conv_depthwise(cn, s, &g, x, w, bias, y);
     state_free(own);
     return CLCNN_OK;
+  }
+  if (s->dnnl) {
+    const float *residual = nin > 3 && in[3].data ? in[3].data : NULL;
+    clcnn_status st = conv_dnnl_run(cn, s->dnnl, x, residual, y, err);
+    state_free(own);
+    return st;
   }
   const int nt = GEMM_SIDE_THREADS;
   const int64_t G = p->group, Cg = p->group_in, Mg = p->group_out;

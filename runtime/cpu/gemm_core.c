@@ -83,10 +83,7 @@ static void sgemm_block_1(bool trans_a, bool trans_b, int64_t m, int64_t n, int6
 #endif
 }
 
-/* One block, single-threaded, on any thread. */
-static void sgemm_block(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                        const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
-                        float *c, int64_t ldc) {
+void cpu_dnnl_single(void (*fn)(void *arg), void *arg) {
 #if CLCNN_HAVE_DNNL
   if (!cpu_pool_on_worker()) {
     /* A thread of the host's: this region's implicit task gets nthreads-var 1
@@ -94,11 +91,37 @@ static void sgemm_block(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_
 #pragma omp parallel num_threads(1)
     {
       omp_set_num_threads(1);
-      sgemm_block_1(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      fn(arg);
     }
     return;
   }
 #endif
+  fn(arg);
+}
+
+typedef struct sgemm_args {
+  bool trans_a, trans_b;
+  int64_t m, n, k, lda, ldb, ldc;
+  float alpha, beta;
+  const float *a, *b;
+  float *c;
+} sgemm_args;
+
+static void sgemm_args_run(void *arg) {
+  const sgemm_args *q = arg;
+  sgemm_block_1(q->trans_a, q->trans_b, q->m, q->n, q->k, q->alpha, q->a, q->lda, q->b, q->ldb,
+                q->beta, q->c, q->ldc);
+}
+
+/* One block, single-threaded, on any thread. */
+static void sgemm_block(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                        const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                        float *c, int64_t ldc) {
+  if (CLCNN_HAVE_DNNL && !cpu_pool_on_worker()) {
+    sgemm_args q = {trans_a, trans_b, m, n, k, lda, ldb, ldc, alpha, beta, a, b, c};
+    cpu_dnnl_single(sgemm_args_run, &q);
+    return;
+  }
   sgemm_block_1(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
