@@ -161,6 +161,28 @@ START_TEST(conv_fused) {
 }
 END_TEST
 
+/* Layers big enough (over 4M multiply-adds per image) that the CPU backend
+ * runs them through oneDNN's convolution kernels where the build has oneDNN
+ * (runtime/cpu/conv_dnnl.c): channel counts that leave partial 16- and
+ * 8-channel blocks, batch 2, strides, dilations and asymmetric pads, a stem
+ * with 3 input channels (read as NCHW), a strided 1x1, a fused activation;
+ * compared with the OpenCL device's own kernels. */
+START_TEST(conv_cpu_onednn) {
+  ht_attr odd[] = {HT_INTS("pads", 0, 1, 2, 1), HT_INTS("strides", 2, 1),
+                   HT_INTS("dilations", 1, 2)};
+  conv(X4(2, 24, 33, 31), 50, K2(3, 3), true, odd, 3);
+  ht_attr stem[] = {HT_INTS("pads", 3, 3, 3, 3), HT_INTS("strides", 2, 2)};
+  conv(X4(1, 3, 65, 65), 32, K2(7, 7), true, stem, 2);
+  ht_attr down[] = {HT_INTS("strides", 2, 2)};
+  conv(X4(1, 128, 28, 28), 256, K2(1, 1), false, down, 1);
+  ht_attr p1[] = {HT_INTS("pads", 1, 1, 1, 1)};
+  conv(X4(1, 40, 23, 23), 72, K2(3, 3), true, p1, 1);
+  mb_attr mp1[] = {MB_INTS("pads", 1, 1, 1, 1)};
+  ck_assert(conv_act("Conv", (int64_t[]){1, 64, 20, 20}, (int64_t[]){48, 64, 3, 3}, 48, 1, mp1,
+                     "Clip", 2, (mb_attr[]){MB_FLOAT("min", 0.0f), MB_FLOAT("max", 6.0f)}));
+}
+END_TEST
+
 /* The GPU forms (work-items of one output, the local-memory GEMM behind
  * im2col) run on any device. */
 START_TEST(conv_gpu_form) {
@@ -203,7 +225,8 @@ int main(void) {
   } tests[] = {{"conv_direct", conv_direct},       {"conv_im2col", conv_im2col},
                {"conv_pointwise", conv_pointwise}, {"conv_depthwise", conv_depthwise},
                {"conv_1d_3d", conv_1d_3d},         {"conv_fused", conv_fused},
-               {"conv_gpu_form", conv_gpu_form},   {"conv_transpose", conv_transpose}};
+               {"conv_gpu_form", conv_gpu_form},   {"conv_transpose", conv_transpose},
+               {"conv_cpu_onednn", conv_cpu_onednn}};
   for (size_t i = 0; i < sizeof tests / sizeof *tests; i++) {
     TCase *tc = tcase_create(tests[i].name);
     tcase_set_timeout(tc, 600);
