@@ -260,6 +260,8 @@ clcnn_status conv_dnnl_create(const cpu_node *cn, conv_dnnl **out, clcnn_err *er
   const conv_params *p = n->params;
   const window_geom *g = &p->geom;
   if (n->op != CLCNN_OP_CONV || g->nspatial != 2 || p->group != 1 || p->pointwise) return CLCNN_OK;
+  const char *knob = getenv("CLCNN_CONV"); /* docs/environment.md */
+  if (knob && !strcmp(knob, "im2col")) return CLCNN_OK;
   const ir_value *w = ir_in(cn->g, n, 1), *b = ir_in(cn->g, n, 2);
   const ir_value *x = ir_in(cn->g, n, 0);
   if (!x || x->t.dtype != CLCNN_DTYPE_FLOAT32 || !w || !w->is_const ||
