@@ -5,6 +5,7 @@
 #define VEC CAT(float, VW)
 #define VLOAD CAT(vload, VW)
 #define VSTORE CAT(vstore, VW)
+#define ACTV CAT(act_apply, VW) /* a fused activation (ACT_*, common.cl) */
 
 /* Sum of the lanes of a VEC. */
 #if VW == 4
@@ -19,7 +20,8 @@
  * host. With -DSTATS (statistics that are not constants): a and b are
  * computed here from scale, bias, mean and var (each with its offset).
  * -D ROWS, BLOCK, NSTAT, EPS (STATS), VW, ITEMS (vectors per work-item), RPI
- * (rows per work-item). Work: (chunks of a row, groups of RPI rows). */
+ * (rows per work-item), ACT_* (a fused activation, common.cl). Work: (chunks
+ * of a row, groups of RPI rows). */
 #ifdef K_batchnorm_nchw_f32
 __kernel void batchnorm_nchw_f32(__global const float *x, uint x_off, __global const float *ab,
                                  uint ab_off, __global const float *bias, uint b_off,
@@ -42,9 +44,9 @@ __kernel void batchnorm_nchw_f32(__global const float *x, uint x_off, __global c
     uint j = j0;
     for (int k = 0; k < ITEMS; k++, j += VW) {
       if (j + VW <= BLOCK) {
-        VSTORE(VLOAD(0, xr + j) * a + b, 0, yr + j);
+        VSTORE(ACTV(VLOAD(0, xr + j) * a + b), 0, yr + j);
       } else {
-        for (; j < BLOCK; j++) yr[j] = xr[j] * a + b;
+        for (; j < BLOCK; j++) yr[j] = act_apply(xr[j] * a + b);
         break;
       }
     }

@@ -148,9 +148,15 @@ static clcnn_status fuse_activations(ir_graph *g, clcnn_err *err) {
     ir_node *p = &g->nodes[i];
     if (p->dead || p->per_run || p->act_op >= 0) continue;
     /* Add and Sum: the Relu after a residual connection. */
+    /* BatchNormalization: the Relu of a pre-activation block (DenseNet). */
     if (p->op != CLCNN_OP_CONV && p->op != CLCNN_OP_CONV_TRANSPOSE && p->op != CLCNN_OP_GEMM &&
-        p->op != CLCNN_OP_MATMUL && p->op != CLCNN_OP_ADD && p->op != CLCNN_OP_SUM)
+        p->op != CLCNN_OP_MATMUL && p->op != CLCNN_OP_ADD && p->op != CLCNN_OP_SUM &&
+        p->op != CLCNN_OP_BATCHNORM)
       continue;
+    bool more_outputs = false; /* BatchNormalization's training outputs */
+    for (int k = 1; k < p->nout; k++)
+      if (p->out[k] >= 0) more_outputs = true;
+    if (more_outputs) continue;
     if (p->nout < 1 || p->out[0] < 0 || g->values[p->out[0]].t.dtype != CLCNN_DTYPE_FLOAT32)
       continue;
     int r = sole_reader(g, p->out[0]);

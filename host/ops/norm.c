@@ -18,15 +18,21 @@
 
 #define MAX_ELEMS ((int64_t)1 << 31)
 
-static const char *float_input(const ir_graph *g, const ir_node *n) {
+/* float32 inputs below the kernels' index range; a fused activation only
+ * where the kernel applies it (`act_ok`: BatchNormalization). */
+static const char *float_input_act(const ir_graph *g, const ir_node *n, bool act_ok) {
   for (int i = 0; i < n->nin; i++) {
     const ir_value *v = ir_in(g, n, i);
     if (v && v->t.dtype != CLCNN_DTYPE_FLOAT32) return "only float32 is supported on OpenCL";
     if (v && shape_numel(v->t.rank, v->t.dims) >= MAX_ELEMS)
       return "tensor too large (2^31 elements)";
   }
-  if (n->act_op >= 0) return "a fused activation on a norm node is not supported";
+  if (n->act_op >= 0 && !act_ok) return "a fused activation on a norm node is not supported";
   return NULL;
+}
+
+static const char *float_input(const ir_graph *g, const ir_node *n) {
+  return float_input_act(g, n, false);
 }
 
 /* Work split of rows of `len` elements for the streaming kernels (batchnorm,
@@ -71,9 +77,7 @@ static bool stats_constant(const ir_graph *g, const ir_node *n) {
 static const char *batchnorm_check(const ocl_device_info *dev, const ir_graph *g,
                                    const ir_node *n) {
   (void)dev;
-  const char *why = float_input(g, n);
-  if (why) return why;
-  return NULL;
+  return float_input_act(g, n, true);
 }
 
 static clcnn_status batchnorm_prepare(ocl_node *on, clcnn_err *err) {
@@ -92,6 +96,7 @@ static clcnn_status batchnorm_prepare(ocl_node *on, clcnn_err *err) {
   ocl_opt(opts, sizeof opts, "-DVW=%d -DITEMS=%d -DRPI=%d", sp.vw, sp.items, sp.rpi);
   s->global[0] = sp.global[0];
   s->global[1] = sp.global[1];
+  ocl_activation_options(n->act_op, n->act_params, opts, sizeof opts);
   if (!stats_constant(g, n)) {
     ocl_opt(opts, sizeof opts, "-DSTATS -DEPS=%s", ocl_float_literal(p->epsilon, lit));
     return ocl_kernel(on, "norm.cl", "batchnorm_nchw_f32", opts, &s->k, err);

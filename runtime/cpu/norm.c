@@ -59,6 +59,7 @@ typedef struct bn_rows_task {
   float *y;
   int64_t nstat;
   const float *ab;
+  const ir_node *n; /* its fused activation */
 } bn_rows_task;
 
 static void bn_rows_items(void *arg, int64_t begin, int64_t end, int thread) {
@@ -73,6 +74,8 @@ static void bn_rows_items(void *arg, int64_t begin, int64_t end, int thread) {
     float *yb = y + b * nstat;
     NORM_SIMD
     for (int64_t c = 0; c < nstat; c++) yb[c] = xb[c] * ab[2 * c] + ab[2 * c + 1];
+    if (task->n->act_op >= 0)
+      cpu_unary_apply(task->n->act_op, task->n->act_params, yb, yb, (size_t)nstat);
   }
 }
 
@@ -82,6 +85,7 @@ typedef struct bn_blocks_task {
   int64_t nstat;
   int64_t block;
   const float *ab;
+  const ir_node *n; /* its fused activation */
 } bn_blocks_task;
 
 static void bn_blocks_items(void *arg, int64_t begin, int64_t end, int thread) {
@@ -95,6 +99,9 @@ static void bn_blocks_items(void *arg, int64_t begin, int64_t end, int thread) {
   for (int64_t i = begin; i < end; i++) {
     int64_t c = i % nstat;
     affine(x + i * block, y + i * block, block, ab[2 * c], ab[2 * c + 1]);
+    if (task->n->act_op >= 0) /* a fused activation, while the row is hot */
+      cpu_unary_apply(task->n->act_op, task->n->act_params, y + i * block, y + i * block,
+                      (size_t)block);
   }
 }
 
@@ -115,10 +122,11 @@ static clcnn_status batchnorm_run(cpu_node *cn, const clcnn_tensor *in, int nin,
   const float *x = in[0].data;
   float *y = out[0].data;
   if (block == 1) { /* spatial = 0 or no spatial dims: one statistic per element */
-    bn_rows_task bn_rows_k = {.x = x, .y = y, .nstat = nstat, .ab = ab};
+    bn_rows_task bn_rows_k = {.x = x, .y = y, .nstat = nstat, .ab = ab, .n = cn->n};
     cpu_parallel_for(cn->pool, cn->nthreads, p->batch, 1, bn_rows_items, &bn_rows_k);
   } else {
-    bn_blocks_task bn_blocks_k = {.x = x, .y = y, .nstat = nstat, .block = block, .ab = ab};
+    bn_blocks_task bn_blocks_k = {.x = x, .y = y, .nstat = nstat, .block = block, .ab = ab,
+                                   .n = cn->n};
     cpu_parallel_for(cn->pool, cn->nthreads, total, 1, bn_blocks_items, &bn_blocks_k);
   }
   free(ab);

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 
 #include "op_harness.h"
+/* Models of two nodes (a BatchNormalization and the activation fused into it). */
+#include "model_builder.h"
 
 #define TOL_BN 1e-6f
 #define TOL_STATS 1e-4f
@@ -71,6 +73,42 @@ START_TEST(batch_normalization) {
 }
 END_TEST
 
+/* BatchNormalization of x (constant statistics) followed by `act`, which
+ * the runtime fuses into it (DenseNet's BN + Relu). */
+static bool batchnorm_act(const int64_t *xd, const char *act, int nact, const mb_attr *act_attrs) {
+  const int64_t c = xd[1];
+  mb *b = mb_new(15);
+  float *st[4];
+  const char *names[4] = {"scale", "bias", "mean", "var"};
+  for (int k = 0; k < 4; k++) {
+    st[k] = malloc(sizeof(float) * (size_t)c);
+    for (int64_t i = 0; i < c; i++)
+      st[k][i] = k == 3 ? 0.2f + (float)(i % 5) / 4.0f : (float)((i * (k + 3)) % 11) / 5.0f - 1.0f;
+    mb_init_f32(b, names[k], 1, &c, st[k]);
+  }
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, xd);
+  mb_node(b, "BatchNormalization", "x,scale,bias,mean,var", "t", 0, NULL);
+  mb_node(b, act, "t", "y", nact, act_attrs);
+  mb_output(b, "y");
+  size_t len;
+  uint8_t *bytes = mb_pack(b, &len);
+  ht_input x = {.name = "x", .rank = 4, .dims = {xd[0], xd[1], xd[2], xd[3]}, .lo = -3, .hi = 5};
+  bool ok = ht_run_model("BatchNormalization+act", bytes, len, &x, 1, TOL_BN) == HT_PASS;
+  free(bytes);
+  for (int k = 0; k < 4; k++) free(st[k]);
+  mb_free(b);
+  return ok;
+}
+
+START_TEST(batch_normalization_act) {
+  ck_assert(batchnorm_act((int64_t[]){2, 7, 9, 11}, "Relu", 0, NULL));
+  ck_assert(batchnorm_act((int64_t[]){1, 33, 1, 1}, "Clip", 2,
+                          (mb_attr[]){MB_FLOAT("min", -0.5f), MB_FLOAT("max", 0.5f)}));
+  ck_assert(batchnorm_act((int64_t[]){1, 16, 28, 28}, "LeakyRelu", 1,
+                          (mb_attr[]){MB_FLOAT("alpha", 0.1f)}));
+}
+END_TEST
+
 START_TEST(instance_group) {
   stat_families();
   instancenorm(1, 2, 1, 1); /* rows of one element */
@@ -109,6 +147,7 @@ END_TEST
 START_TEST(gpu_form) {
   setenv("CLCNN_OCL_VARIANT", "gpu", 1);
   batchnorm(1, 3, 17, 19);
+  ck_assert(batchnorm_act((int64_t[]){2, 7, 9, 11}, "Relu", 0, NULL));
   stat_families();
   ht_input in3[2] = {X(1, 197, 768), W("Scale", 768)};
   expect("LayerNormalization", 17, in3, 2, 1, NULL, 0, TOL_STATS);
@@ -120,6 +159,8 @@ START_TEST(gpu_form) {
 END_TEST
 
 int main(void) {
-  const ht_test tests[] = {HT_TEST(batch_normalization), HT_TEST(instance_group), HT_TEST(layer_normalization), HT_TEST(lrn), HT_TEST(gpu_form)};
+  const ht_test tests[] = {HT_TEST(batch_normalization), HT_TEST(batch_normalization_act),
+                           HT_TEST(instance_group),      HT_TEST(layer_normalization),
+                           HT_TEST(lrn),                 HT_TEST(gpu_form)};
   return ht_main("ops-norm", tests, (int)(sizeof tests / sizeof *tests));
 }
