@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "ops/conv.h"
 #include "ops/norm.h"
 #include "ops/quant.h"
 #include "ops/shape.h"
@@ -183,6 +184,47 @@ static clcnn_status fuse_activations(ir_graph *g, clcnn_err *err) {
 }
 
 clcnn_status graph_fold_at_load(ir_graph *g, clcnn_err *err) { return fold_batchnorm(g, err); }
+
+clcnn_status graph_fuse_residual(ir_graph *g, clcnn_err *err) {
+  (void)err;
+  for (int i = 0; i < g->nnodes; i++) {
+    ir_node *conv = &g->nodes[i];
+    if (conv->dead || conv->per_run || conv->op != CLCNN_OP_CONV || conv->act_op >= 0) continue;
+    const conv_params *cp = conv->params;
+    if (!cp || cp->depthwise || conv->nin > 3 || conv->nout < 1 || conv->out[0] < 0) continue;
+    const int y = conv->out[0];
+    if (g->values[y].t.dtype != CLCNN_DTYPE_FLOAT32) continue;
+    int r = sole_reader(g, y);
+    if (r < 0) continue;
+    ir_node *add = &g->nodes[r];
+    if (add->op != CLCNN_OP_ADD || add->per_run || add->nin != 2 || add->nout < 1 ||
+        add->out[0] < 0)
+      continue;
+    int other = add->in[0] == y ? add->in[1] : add->in[0];
+    if (other < 0 || other == y) continue;
+    const ir_value *ov = &g->values[other], *yv = &g->values[y];
+    /* The same shape (no broadcast), and computed before the Conv runs: the
+     * node order is the schedule's topological order. */
+    if (ov->t.dtype != CLCNN_DTYPE_FLOAT32 || ov->t.rank != yv->t.rank ||
+        memcmp(ov->t.dims, yv->t.dims, sizeof(int64_t) * (size_t)yv->t.rank) != 0 ||
+        ov->producer >= i)
+      continue;
+    int *in = realloc(conv->in, sizeof(int) * 4);
+    if (!in) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+    conv->in = in;
+    for (int k = conv->nin; k < 3; k++) conv->in[k] = -1;
+    conv->in[3] = other;
+    conv->nin = 4;
+    conv->act_op = add->act_op; /* the Relu after the sum */
+    conv->act_params = add->act_params;
+    add->act_op = -1;
+    add->act_params = NULL;
+    conv->out[0] = add->out[0];
+    g->values[add->out[0]].producer = i;
+    add->dead = true;
+  }
+  return CLCNN_OK;
+}
 
 clcnn_status graph_optimize(ir_graph *g, clcnn_err *err) {
   remove_identities(g);

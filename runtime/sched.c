@@ -501,7 +501,11 @@ static clcnn_status setup_profile(clcnn_session *s, clcnn_err *err) {
     const char *node;
     if (sp->kind == STEP_NODE) {
       const ir_node *nd = &g->nodes[sp->node];
-      if (nd->act_op >= 0) snprintf(op, sizeof op, "%s+%s", nd->op_type, op_name(nd->act_op));
+      const char *sum = nd->op == CLCNN_OP_CONV && nd->nin > 3 ? "+Add" : ""; /* residual */
+      if (nd->act_op >= 0)
+        snprintf(op, sizeof op, "%s%s+%s", nd->op_type, sum, op_name(nd->act_op));
+      else if (sum[0])
+        snprintf(op, sizeof op, "%s%s", nd->op_type, sum);
       else snprintf(op, sizeof op, "%s%s", nd->op_type, sp->in_place ? " (in place)" : "");
       snprintf(where, sizeof where, "%s", s->backends[sp->backend]->name);
       o = ir_out(g, nd, 0);

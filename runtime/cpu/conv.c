@@ -102,6 +102,7 @@ typedef struct epilogue_task {
   float *y;
   int64_t len, ld;
   const float *bias;
+  const float *res; /* the residual, laid out as y (graph_fuse_residual), or NULL */
 } epilogue_task;
 
 static void epilogue_rows(void *arg, int64_t begin, int64_t end, int thread) {
@@ -117,15 +118,21 @@ static void epilogue_rows(void *arg, int64_t begin, int64_t end, int thread) {
       CONV_SIMD
       for (int64_t i = 0; i < len; i++) yr[i] += b;
     }
+    if (k->res) {
+      const float *rr = k->res + r * k->ld;
+      CONV_SIMD
+      for (int64_t i = 0; i < len; i++) yr[i] += rr[i];
+    }
     if (n->act_op >= 0) cpu_unary_apply(n->act_op, n->act_params, yr, yr, (size_t)len);
   }
 }
 
-/* Bias and activation on `rows` rows of `len` floats, `ld` apart. */
+/* Bias, residual (res: laid out as y) and activation on `rows` rows of
+ * `len` floats, `ld` apart. */
 static void epilogue(const cpu_node *cn, float *y, int64_t rows, int64_t len, int64_t ld,
-                     const float *bias) {
-  if (!bias && cn->n->act_op < 0) return;
-  epilogue_task k = {.n = cn->n, .y = y, .len = len, .ld = ld, .bias = bias};
+                     const float *bias, const float *res) {
+  if (!bias && !res && cn->n->act_op < 0) return;
+  epilogue_task k = {.n = cn->n, .y = y, .len = len, .ld = ld, .bias = bias, .res = res};
   cpu_parallel_for(cn->pool, rows * len >= CONV_PAR_MIN ? cn->nthreads : 1, rows, 1,
                    epilogue_rows, &k);
 }
@@ -549,8 +556,8 @@ static clcnn_status conv_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
     state_free(own);
     return CLCNN_OK;
   }
+  const float *residual = nin > 3 && in[3].data ? in[3].data : NULL;
   if (s->dnnl) {
-    const float *residual = nin > 3 && in[3].data ? in[3].data : NULL;
     clcnn_status st = conv_dnnl_run(cn, s->dnnl, x, residual, y, err);
     state_free(own);
     return st;
@@ -566,10 +573,11 @@ static clcnn_status conv_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
       const float *wg = w + gi * Mg * K;
       float *yg = y + (b * p->out_channels + gi * Mg) * out_size;
       const float *bg = bias ? bias + gi * Mg : NULL;
+      const float *rg = residual ? residual + (yg - y) : NULL;
       if (p->pointwise) {
         cpu_sgemm(cn->pool, nt, false, false, Mg, out_size, Cg, 1.0f, wg, Cg, xg, in_size, 0.0f,
                   yg, out_size);
-        epilogue(cn, yg, Mg, out_size, out_size, bg);
+        epilogue(cn, yg, Mg, out_size, out_size, bg, rg);
         continue;
       }
       for (int64_t r0 = 0; r0 < rows; r0 += s->band) {
@@ -578,7 +586,7 @@ static clcnn_status conv_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
         im2col(cn, xg, Cg, &g, r0, r1, s->col);
         cpu_sgemm(cn->pool, nt, false, false, Mg, ncols, K, 1.0f, wg, K, s->col, ncols, 0.0f,
                   yg + r0 * OW, out_size);
-        epilogue(cn, yg + r0 * OW, Mg, ncols, out_size, bg);
+        epilogue(cn, yg + r0 * OW, Mg, ncols, out_size, bg, rg ? rg + r0 * OW : NULL);
       }
     }
   }
@@ -702,7 +710,7 @@ static clcnn_status convt_run(cpu_node *cn, const clcnn_tensor *in, int nin, clc
       }
     }
   }
-  if (cn->n->act_op >= 0) epilogue(cn, y, planes, out_size, out_size, NULL);
+  if (cn->n->act_op >= 0) epilogue(cn, y, planes, out_size, out_size, NULL, NULL);
   state_free(own);
   return CLCNN_OK;
 }

@@ -896,6 +896,115 @@ START_TEST(concat_in_place) {
 }
 END_TEST
 
+/* Residual connections: Conv followed by an Add of a value of its shape
+ * becomes one Conv+Add(+Relu) in a CPU-backend session (graph_fuse_residual)
+ * on the oneDNN path (3x3, 5.3M multiply-adds) and the SGEMM path (1x1), and
+ * stays a separate Add where it must: the Conv's output is also a graph
+ * output, the other operand broadcasts. Against convolutions computed here,
+ * on the CPU backend and on the device (which never fuses it), twice. */
+enum { RC = 32, RH = 24, RP = RH * RH };
+
+static float res_w3(int m, int c, int k) { return (float)((m * 7 + c * 3 + k * 5) % 17 - 8) / 64.0f; }
+static float res_w1(int m, int c) { return (float)((m * 5 + c * 11) % 13 - 6) / 32.0f; }
+
+START_TEST(residual_fused) {
+  static float w3[RC * RC * 9], b3[RC], w1[RC * RC], rb[RC], x[RC * RP];
+  for (int m = 0; m < RC; m++) {
+    for (int c = 0; c < RC; c++) {
+      for (int k = 0; k < 9; k++) w3[(m * RC + c) * 9 + k] = res_w3(m, c, k);
+      w1[m * RC + c] = res_w1(m, c);
+    }
+    b3[m] = (float)(m % 5) / 4.0f - 0.5f;
+    rb[m] = (float)(m % 3) - 1.0f;
+  }
+  for (int i = 0; i < RC * RP; i++) x[i] = (float)((i * 13) % 29 - 14) / 7.0f;
+  mb *b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){1, RC, RH, RH});
+  mb_init_f32(b, "w3", 4, (int64_t[]){RC, RC, 3, 3}, w3);
+  mb_init_f32(b, "b3", 1, (int64_t[]){RC}, b3);
+  mb_init_f32(b, "w1", 4, (int64_t[]){RC, RC, 1, 1}, w1);
+  mb_init_f32(b, "rb", 4, (int64_t[]){1, RC, 1, 1}, rb);
+  mb_attr pad1[] = {MB_INTS("pads", 1, 1, 1, 1)};
+  mb_node(b, "Conv", "x,w3,b3", "t1", 1, pad1);
+  mb_node(b, "Add", "t1,x", "s1", 0, NULL); /* fused, with the Relu */
+  mb_node(b, "Relu", "s1", "y1", 0, NULL);
+  mb_node(b, "Conv", "x,w1", "t2", 0, NULL);
+  mb_node(b, "Add", "x,t2", "y2", 0, NULL); /* fused, residual first */
+  mb_node(b, "Conv", "x,w3,b3", "c3", 1, pad1);
+  mb_node(b, "Add", "c3,x", "y3", 0, NULL); /* c3 is an output: not fused */
+  mb_node(b, "Conv", "x,w1", "t4", 0, NULL);
+  mb_node(b, "Add", "t4,rb", "y4", 0, NULL); /* broadcast: not fused */
+  const char *outs[] = {"y1", "y2", "c3", "y3", "y4"};
+  for (int i = 0; i < 5; i++) mb_output(b, outs[i]);
+  size_t len;
+  uint8_t *bytes = mb_pack(b, &len);
+  clcnn_model *m = NULL;
+  ck_assert_int_eq(clcnn_model_load_memory(ctx, bytes, len, NULL, &m), CLCNN_OK);
+  free(bytes);
+  mb_free(b);
+  /* The convolutions, in double. */
+  static float conv3[RC * RP], conv1[RC * RP];
+  for (int o = 0; o < RC; o++)
+    for (int py = 0; py < RH; py++)
+      for (int px = 0; px < RH; px++) {
+        double a3 = b3[o], a1 = 0;
+        for (int c = 0; c < RC; c++) {
+          a1 += (double)w1[o * RC + c] * x[c * RP + py * RH + px];
+          for (int ky = 0; ky < 3; ky++)
+            for (int kx = 0; kx < 3; kx++) {
+              int iy = py + ky - 1, ix = px + kx - 1;
+              if (iy < 0 || iy >= RH || ix < 0 || ix >= RH) continue;
+              a3 += (double)w3[(o * RC + c) * 9 + ky * 3 + kx] * x[c * RP + iy * RH + ix];
+            }
+        }
+        conv3[o * RP + py * RH + px] = (float)a3;
+        conv1[o * RP + py * RH + px] = (float)a1;
+      }
+  const char *devices[2] = {"cpu", "opencl"};
+  for (int d = 0; d < 2; d++) {
+    clcnn_session_options so;
+    clcnn_session_options_default(&so);
+    so.device = devices[d];
+    so.profile = 1;
+    clcnn_session *s = NULL;
+    ck_assert_msg(clcnn_session_create(m, &so, NULL, 0, &s) == CLCNN_OK, "%s", clcnn_last_error());
+    for (int run = 0; run < 2; run++) {
+      clcnn_tensor tx = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = 4, .dims = {1, RC, RH, RH}, .data = x};
+      ck_assert_int_eq(clcnn_session_set_input(s, "x", &tx), CLCNN_OK);
+      ck_assert_msg(clcnn_session_run(s) == CLCNN_OK, "%s", clcnn_session_error(s));
+      clcnn_tensor y[5];
+      for (int k = 0; k < 5; k++) ck_assert_int_eq(clcnn_session_output(s, outs[k], &y[k]), CLCNN_OK);
+      for (int i = 0; i < RC * RP; i++) {
+        float r1 = conv3[i] + x[i] > 0 ? conv3[i] + x[i] : 0;
+        float want[5] = {r1, x[i] + conv1[i], conv3[i], conv3[i] + x[i], conv1[i] + rb[i / RP]};
+        for (int k = 0; k < 5; k++) {
+          float got = ((const float *)y[k].data)[i];
+          ck_assert_msg(fabsf(got - want[k]) <= 1e-4f * (1.0f + fabsf(want[k])),
+                        "%s run %d: %s[%d] = %g, expected %g", devices[d], run, outs[k], i, got,
+                        want[k]);
+        }
+      }
+    }
+    const clcnn_profile_entry *e;
+    int n = 0, fused_relu = 0, fused = 0, adds = 0;
+    ck_assert_int_eq(clcnn_session_profile(s, &e, &n), CLCNN_OK);
+    for (int i = 0; i < n; i++) {
+      fused_relu += !strcmp(e[i].op, "Conv+Add+Relu");
+      fused += !strcmp(e[i].op, "Conv+Add");
+      adds += !strcmp(e[i].op, "Add");
+    }
+    if (d == 0)
+      ck_assert_msg(fused_relu == 1 && fused == 1 && adds == 2,
+                    "cpu: %d Conv+Add+Relu, %d Conv+Add, %d Add (expected 1, 1, 2)", fused_relu,
+                    fused, adds);
+    else
+      ck_assert_msg(fused_relu == 0 && fused == 0, "opencl: a fused residual");
+    clcnn_session_free(s);
+  }
+  clcnn_model_free(m);
+}
+END_TEST
+
 START_TEST(index_limit) {
   enum { N = 1024 };
   mb *b = mb_new(13);
@@ -1006,6 +1115,7 @@ int main(int argc, char **argv) {
   tcase_add_test(tc, interop_context_queue_buffers);
   tcase_add_test(tc, views_share_buffers);
   tcase_add_test(tc, concat_in_place);
+  tcase_add_test(tc, residual_fused);
   tcase_add_test(tc, interop_input_read_on_cpu);
   tcase_add_test(tc, interop_output_made_on_cpu);
   tcase_add_test(tc, interop_two_outputs);
