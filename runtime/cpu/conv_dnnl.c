@@ -259,7 +259,10 @@ clcnn_status conv_dnnl_create(const cpu_node *cn, conv_dnnl **out, clcnn_err *er
   const ir_node *n = cn->n;
   const conv_params *p = n->params;
   const window_geom *g = &p->geom;
-  if (n->op != CLCNN_OP_CONV || g->nspatial != 2 || p->group != 1 || p->pointwise) return CLCNN_OK;
+  /* 1x1 kernels stay on SGEMM: strided ones read a quarter of the input,
+   * which the blocked copy would convert whole (1.6x slower in ResNet-50). */
+  if (n->op != CLCNN_OP_CONV || g->nspatial != 2 || p->group != 1 || g->kernel_size == 1)
+    return CLCNN_OK;
   const char *knob = getenv("CLCNN_CONV"); /* docs/environment.md */
   if (knob && !strcmp(knob, "im2col")) return CLCNN_OK;
   const ir_value *w = ir_in(cn->g, n, 1), *b = ir_in(cn->g, n, 2);

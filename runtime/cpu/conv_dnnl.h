@@ -23,8 +23,8 @@
 typedef struct conv_dnnl conv_dnnl;
 
 /* The oneDNN form of Conv node cn, or NULL (and CLCNN_OK) where it has none
- * worth taking: no oneDNN in this build, not 2-D, grouped, 1x1 stride 1 (a
- * plain SGEMM), weights not constant, or oneDNN offers only its own GEMM or
+ * worth taking: no oneDNN in this build, not 2-D, grouped, 1x1 (SGEMM does
+ * them as well or better), weights not constant, or oneDNN offers only its own GEMM or
  * reference kernels for the shape. Errors are out of memory only. */
 clcnn_status conv_dnnl_create(const cpu_node *cn, conv_dnnl **out, clcnn_err *err);
 void conv_dnnl_free(conv_dnnl *d);

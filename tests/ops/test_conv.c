@@ -165,8 +165,8 @@ END_TEST
  * runs them through oneDNN's convolution kernels where the build has oneDNN
  * (runtime/cpu/conv_dnnl.c): channel counts that leave partial 16- and
  * 8-channel blocks, batch 2, strides, dilations and asymmetric pads, a stem
- * with 3 input channels (read as NCHW), a strided 1x1, a fused activation;
- * compared with the OpenCL device's own kernels. */
+ * with 3 input channels, a fused activation, and a strided 1x1 (which stays
+ * on im2col + SGEMM); compared with the OpenCL device's own kernels. */
 START_TEST(conv_cpu_onednn) {
   ht_attr odd[] = {HT_INTS("pads", 0, 1, 2, 1), HT_INTS("strides", 2, 1),
                    HT_INTS("dilations", 1, 2)};
