@@ -28,6 +28,17 @@ static clcnn_context *ctx;
 static clcnn_model *model;
 static char cache_dir[] = "/tmp/clcnn-test-cache-XXXXXX";
 
+/* The model built in b, loaded in context c (b is freed). */
+static clcnn_model *load_built_in(clcnn_context *c, mb *b) {
+  size_t len;
+  uint8_t *bytes = mb_pack(b, &len);
+  clcnn_model *m = NULL;
+  ck_assert_int_eq(clcnn_model_load_memory(c, bytes, len, NULL, &m), CLCNN_OK);
+  free(bytes);
+  mb_free(b);
+  return m;
+}
+
 /* A small CNN block: Conv -> Relu -> Add(skip) -> GlobalAveragePool, with
  * weights ((i * mul) % mod - off) / div and bias i * bstep; with
  * `relu_output` the Relu's value "r" is a second graph output. */
@@ -46,13 +57,7 @@ static clcnn_model *build_block(clcnn_context *c, int mul, int mod, int off, flo
   mb_node(b, "GlobalAveragePool", "a", "y", 0, NULL);
   mb_output(b, "y");
   if (relu_output) mb_output(b, "r");
-  size_t len;
-  uint8_t *bytes = mb_pack(b, &len);
-  clcnn_model *m = NULL;
-  ck_assert_int_eq(clcnn_model_load_memory(c, bytes, len, NULL, &m), CLCNN_OK);
-  free(bytes);
-  mb_free(b);
-  return m;
+  return load_built_in(c, b);
 }
 
 static clcnn_model *make_model(clcnn_context *c) {
@@ -763,12 +768,7 @@ START_TEST(views_share_buffers) {
   mb_output(b, "y2");
   mb_output(b, "y3");
   mb_output(b, "y4");
-  size_t len;
-  uint8_t *bytes = mb_pack(b, &len);
-  clcnn_model *m = NULL;
-  ck_assert_int_eq(clcnn_model_load_memory(ctx, bytes, len, NULL, &m), CLCNN_OK);
-  free(bytes);
-  mb_free(b);
+  clcnn_model *m = load_built_in(ctx, b);
   float x[N], sg[N];
   for (int i = 0; i < N; i++) {
     x[i] = (float)((i * 7) % 11 - 5) / 2.0f;
@@ -833,12 +833,7 @@ START_TEST(concat_in_place) {
   mb_node(b, "Exp", "c1", "y1", 0, NULL);
   const char *outs[] = {"y1", "y2", "c2", "c3", "c4"};
   for (int i = 0; i < 5; i++) mb_output(b, outs[i]);
-  size_t len;
-  uint8_t *bytes = mb_pack(b, &len);
-  clcnn_model *m = NULL;
-  ck_assert_int_eq(clcnn_model_load_memory(ctx, bytes, len, NULL, &m), CLCNN_OK);
-  free(bytes);
-  mb_free(b);
+  clcnn_model *m = load_built_in(ctx, b);
   float x[N1], z[2 * N1], a[N1], sg[N1], t[N1];
   for (int i = 0; i < N1; i++) {
     x[i] = (float)((i * 5) % 13 - 6) / 3.0f;
@@ -936,12 +931,7 @@ START_TEST(residual_fused) {
   mb_node(b, "Add", "t4,rb", "y4", 0, NULL); /* broadcast: not fused */
   const char *outs[] = {"y1", "y2", "c3", "y3", "y4"};
   for (int i = 0; i < 5; i++) mb_output(b, outs[i]);
-  size_t len;
-  uint8_t *bytes = mb_pack(b, &len);
-  clcnn_model *m = NULL;
-  ck_assert_int_eq(clcnn_model_load_memory(ctx, bytes, len, NULL, &m), CLCNN_OK);
-  free(bytes);
-  mb_free(b);
+  clcnn_model *m = load_built_in(ctx, b);
   /* The convolutions, in double. */
   static float conv3[RC * RP], conv1[RC * RP];
   for (int o = 0; o < RC; o++)
@@ -1012,12 +1002,7 @@ START_TEST(index_limit) {
   mb_node(b, "Relu", "x", "t", 0, NULL);
   mb_node(b, "Relu", "t", "y", 0, NULL);
   mb_output(b, "y");
-  size_t len;
-  uint8_t *bytes = mb_pack(b, &len);
-  clcnn_model *m = NULL;
-  ck_assert_int_eq(clcnn_model_load_memory(ctx, bytes, len, NULL, &m), CLCNN_OK);
-  free(bytes);
-  mb_free(b);
+  clcnn_model *m = load_built_in(ctx, b);
   clcnn_session_options so;
   clcnn_session_options_default(&so);
   so.device = "opencl";
