@@ -157,7 +157,9 @@ static clcnn_status fuse_activations(ir_graph *g, clcnn_err *err) {
     bool more_outputs = false; /* BatchNormalization's training outputs */
     for (int k = 1; k < p->nout; k++)
       if (p->out[k] >= 0) more_outputs = true;
-    if (more_outputs) continue;
+    if (more_outputs ||
+        (p->op == CLCNN_OP_BATCHNORM && ((const batchnorm_params *)p->params)->training))
+      continue;
     if (p->nout < 1 || p->out[0] < 0 || g->values[p->out[0]].t.dtype != CLCNN_DTYPE_FLOAT32)
       continue;
     int r = sole_reader(g, p->out[0]);

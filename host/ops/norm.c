@@ -77,6 +77,8 @@ static bool stats_constant(const ir_graph *g, const ir_node *n) {
 static const char *batchnorm_check(const ocl_device_info *dev, const ir_graph *g,
                                    const ir_node *n) {
   (void)dev;
+  if (((const batchnorm_params *)n->params)->training)
+    return "training mode (batch statistics) runs on the CPU backend";
   return float_input_act(g, n, true);
 }
 

@@ -105,20 +105,62 @@ static void bn_blocks_items(void *arg, int64_t begin, int64_t end, int thread) {
   }
 }
 
+/* Training mode: the batch's mean and population variance per channel (in
+ * double), which also update the running statistics (outputs 1 and 2). */
+static void batch_statistics(const batchnorm_params *p, const float *x, const float *in_mean,
+                             const float *in_var, double *mean, double *var, clcnn_tensor *out,
+                             int nout) {
+  const int64_t C = p->nstat, block = p->block, count = p->batch * block;
+  for (int64_t c = 0; c < C; c++) {
+    double s = 0, s2 = 0;
+    for (int64_t b = 0; b < p->batch; b++) {
+      const float *xr = x + (b * C + c) * block;
+      for (int64_t i = 0; i < block; i++) s += xr[i];
+    }
+    mean[c] = count ? s / (double)count : 0;
+    for (int64_t b = 0; b < p->batch; b++) {
+      const float *xr = x + (b * C + c) * block;
+      for (int64_t i = 0; i < block; i++) s2 += ((double)xr[i] - mean[c]) * ((double)xr[i] - mean[c]);
+    }
+    var[c] = count ? s2 / (double)count : 0;
+  }
+  const double m = p->momentum;
+  float *run_mean = nout > 1 ? out[1].data : NULL, *run_var = nout > 2 ? out[2].data : NULL;
+  for (int64_t c = 0; c < C; c++) {
+    if (run_mean) run_mean[c] = (float)((double)in_mean[c] * m + mean[c] * (1 - m));
+    if (run_var) run_var[c] = (float)((double)in_var[c] * m + var[c] * (1 - m));
+  }
+}
+
 static clcnn_status batchnorm_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcnn_tensor *out,
                                   int nout, clcnn_err *err) {
-  (void)nin, (void)nout;
+  (void)nin;
   const batchnorm_params *p = cn->n->params;
   const int64_t nstat = p->nstat, block = p->block, total = p->batch * nstat;
-  if (total == 0 || block == 0) return CLCNN_OK;
-  float *ab = malloc(sizeof(float) * 2 * (size_t)nstat);
-  if (!ab) return oom(err);
-  const float *scale = in[1].data, *bias = in[2].data, *mean = in[3].data, *var = in[4].data;
-  for (int64_t c = 0; c < nstat; c++) {
-    double a = (double)scale[c] / sqrt((double)var[c] + (double)p->epsilon);
-    ab[2 * c] = (float)a;
-    ab[2 * c + 1] = (float)((double)bias[c] - (double)mean[c] * a);
+  double *stats = NULL; /* training mode: the batch's mean, then variance */
+  if (p->training) {
+    stats = malloc(sizeof(double) * 2 * (size_t)(nstat ? nstat : 1));
+    if (!stats) return oom(err);
+    batch_statistics(p, in[0].data, in[3].data, in[4].data, stats, stats + nstat, out, nout);
   }
+  if (total == 0 || block == 0) {
+    free(stats);
+    return CLCNN_OK;
+  }
+  float *ab = malloc(sizeof(float) * 2 * (size_t)nstat);
+  if (!ab) {
+    free(stats);
+    return oom(err);
+  }
+  const float *scale = in[1].data, *bias = in[2].data;
+  for (int64_t c = 0; c < nstat; c++) {
+    double mc = stats ? stats[c] : (double)((const float *)in[3].data)[c];
+    double vc = stats ? stats[nstat + c] : (double)((const float *)in[4].data)[c];
+    double a = (double)scale[c] / sqrt(vc + (double)p->epsilon);
+    ab[2 * c] = (float)a;
+    ab[2 * c + 1] = (float)((double)bias[c] - mc * a);
+  }
+  free(stats);
   const float *x = in[0].data;
   float *y = out[0].data;
   if (block == 1) { /* spatial = 0 or no spatial dims: one statistic per element */

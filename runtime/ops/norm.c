@@ -163,14 +163,13 @@ static clcnn_status batchnorm_parse(const ir_graph *g, ir_node *n, clcnn_err *er
   if (training != 0 && training != 1)
     return err_set(err, CLCNN_ERROR_INVALID_MODEL,
                    "attribute 'training_mode' = %lld must be 0 or 1", (long long)training);
-  if (training)
-    return err_set(err, CLCNN_ERROR_UNSUPPORTED,
-                   "attribute 'training_mode' = 1 is not supported (inference only)");
-  for (int k = 1; k < n->nout; k++)
+  for (int k = 1; k < n->nout && !training; k++)
     if (n->out[k] >= 0)
       return err_set(err, CLCNN_ERROR_UNSUPPORTED,
-                     "output %d (training statistics) is not supported (inference only)", k);
+                     "output %d (training statistics) needs training_mode = 1", k);
   p->spatial = (int)spatial;
+  p->training = (int)training;
+  p->momentum = momentum;
   return CLCNN_OK;
 }
 
@@ -192,6 +191,8 @@ static clcnn_status batchnorm_infer(ir_graph *g, ir_node *n, clcnn_err *err) {
     if (st) return st;
   }
   ir_set_shape(ir_out(g, n, 0), CLCNN_DTYPE_FLOAT32, x->t.rank, x->t.dims);
+  for (int k = 1; k < 3 && k < n->nout; k++) /* training mode's running statistics */
+    if (n->out[k] >= 0) ir_set_shape(ir_out(g, n, k), CLCNN_DTYPE_FLOAT32, 1, &channels);
   return CLCNN_OK;
 }
 
@@ -206,6 +207,7 @@ clcnn_status batchnorm_fold_scale(const ir_graph *g, const ir_node *bn, float *s
   if (!p) return err_set(err, CLCNN_ERROR_INTERNAL, "BatchNormalization node was not parsed");
   if (!p->spatial && p->block != 1)
     return err_set(err, CLCNN_ERROR_UNSUPPORTED, "statistics are not per channel (spatial = 0)");
+  if (p->training) return err_set(err, CLCNN_ERROR_UNSUPPORTED, "training mode");
   for (int k = 1; k < bn->nout; k++)
     if (bn->out[k] >= 0)
       return err_set(err, CLCNN_ERROR_UNSUPPORTED, "training outputs are present");

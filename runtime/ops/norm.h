@@ -13,7 +13,12 @@
  * spatial = 0, the index into C x D1 x ... x Dn. */
 typedef struct batchnorm_params {
   float epsilon;
+  float momentum; /* training mode: running = input * momentum + batch * (1 - momentum) */
   int spatial; /* 1, or 0 (opset 7 only): statistics per C x D1.. element */
+  /* training_mode = 1 (opset 14+): normalised by the batch's own mean and
+   * (population) variance; outputs 1 and 2, where present, are the running
+   * mean and variance. Runs on the CPU backend only, never folded. */
+  int training;
   /* Set by infer: */
   int64_t batch;    /* N */
   int64_t channels; /* C */
