@@ -253,25 +253,66 @@ static bool is_view_op(int op) {
  * the Concat has nothing left to do. All inputs or none: each must be a value
  * of its own (no view of it, not a graph input or a constant, in no other
  * Concat placed so, once in this one), and each stretch must start at the
- * backend's alignment. Cells are value * nbackends + backend. */
+ * backend's alignment. Cells are value * nbackends + backend.
+ *
+ * A dense block (DenseNet) concatenates the same growing list again and
+ * again: Concat(x0, f1), Concat(x0, f1, f2), ... Concat(x0, f1, ..., fL).
+ * Each of those is the start of the longest one, so where the longest is
+ * placed the shorter ones become views of its first bytes and copy nothing
+ * either (the features are written once, in the block's one buffer). */
+
+/* The Concat of step k when its output could be placed: batch-one along an
+ * existing axis, a buffer of its own; else NULL. */
+static const ir_node *concat_candidate(const clcnn_session *s, const int *root, int k) {
+  const ir_graph *g = &s->g;
+  const sched_step *sp = &s->steps[k];
+  if (sp->kind != STEP_NODE) return NULL;
+  const ir_node *n = &g->nodes[sp->node];
+  if (n->op != CLCNN_OP_CONCAT || n->per_run || n->nout < 1 || n->out[0] < 0 || n->nin < 1 ||
+      !n->params)
+    return NULL;
+  const ir_value *y = &g->values[n->out[0]];
+  const concat_params *p = n->params;
+  const size_t cy = (size_t)n->out[0] * (size_t)s->nbackends + (size_t)sp->backend;
+  if (y->is_const || y->dynamic || root[cy] != (int)cy || p->axis < 0 || p->axis >= y->t.rank)
+    return NULL;
+  for (int d = 0; d < p->axis; d++)
+    if (y->t.dims[d] != 1) return NULL;
+  return n;
+}
+
+/* Whether Concat a (step ka) lists the first inputs of the longer b (step
+ * kb), on the same backend and axis. */
+static bool concat_is_start_of(const clcnn_session *s, int ka, const ir_node *a, int kb,
+                               const ir_node *b) {
+  if (s->steps[ka].backend != s->steps[kb].backend || a->nin >= b->nin ||
+      ((const concat_params *)a->params)->axis != ((const concat_params *)b->params)->axis)
+    return false;
+  for (int j = 0; j < a->nin; j++)
+    if (a->in[j] != b->in[j]) return false;
+  return true;
+}
+
 static void concat_in_place(clcnn_session *s, int *root, size_t *offset) {
   ir_graph *g = &s->g;
   const int nb = s->nbackends;
   const size_t cells = (size_t)g->nvalues * (size_t)nb;
   for (int k = 0; k < s->nsteps; k++) {
     sched_step *sp = &s->steps[k];
-    if (sp->kind != STEP_NODE) continue;
-    const ir_node *n = &g->nodes[sp->node];
-    if (n->op != CLCNN_OP_CONCAT || n->per_run || n->nout < 1 || n->out[0] < 0 || n->nin < 1)
-      continue;
+    const ir_node *n = concat_candidate(s, root, k);
+    if (!n) continue;
+    /* The start of a longer Concat waits for that one. */
+    bool is_start = false;
+    for (int k2 = 0; k2 < s->nsteps && !is_start; k2++) {
+      const ir_node *n2 = k2 == k ? NULL : concat_candidate(s, root, k2);
+      is_start = n2 && concat_is_start_of(s, k, n, k2, n2);
+    }
+    if (is_start) continue;
     const ir_value *y = &g->values[n->out[0]];
-    const concat_params *p = n->params;
     const size_t cy = (size_t)n->out[0] * (size_t)nb + (size_t)sp->backend;
-    if (y->is_const || y->dynamic || root[cy] != (int)cy || !p) continue;
-    bool ok = p->axis >= 0 && p->axis < y->t.rank;
-    for (int d = 0; ok && d < p->axis; d++) ok = y->t.dims[d] == 1;
     const size_t align = s->backends[sp->backend]->align ? s->backends[sp->backend]->align : 64;
     size_t at = 0;
+    bool ok = true;
     for (int j = 0; ok && j < n->nin; j++) {
       const int x = n->in[j];
       const size_t cx = (size_t)x * (size_t)nb + (size_t)sp->backend;
@@ -290,6 +331,18 @@ static void concat_in_place(clcnn_session *s, int *root, size_t *offset) {
       at += value_bytes(&g->values[n->in[j]]);
     }
     sp->in_place = true;
+    /* Its starts: views of its first bytes (when nothing views them). */
+    for (int k2 = 0; k2 < s->nsteps; k2++) {
+      const ir_node *n2 = k2 == k ? NULL : concat_candidate(s, root, k2);
+      if (!n2 || !concat_is_start_of(s, k2, n2, k, n)) continue;
+      const size_t c2 = (size_t)n2->out[0] * (size_t)nb + (size_t)sp->backend;
+      bool viewed = false;
+      for (size_t c = 0; c < cells && !viewed; c++) viewed = c != c2 && root[c] == (int)c2;
+      if (viewed || g->values[n2->out[0]].t.dtype != y->t.dtype) continue;
+      root[c2] = (int)cy;
+      offset[c2] = 0;
+      s->steps[k2].in_place = true;
+    }
   }
 }
 

@@ -811,7 +811,8 @@ START_TEST(views_share_buffers) {
 END_TEST
 
 /* Concat in place: a batch-one Concat along channels whose inputs the memory
- * plan puts inside its output (one of them also read after it), next to
+ * plan puts inside its output (one of them also read after it), a dense
+ * block's pair of Concats (the shorter a view of the longer's start), next to
  * Concats that must copy (batch 2; the same input twice; a graph input; a
  * value already placed by an earlier Concat), on the CPU backend, the device,
  * and the device with the Concats forced onto the CPU backend; two runs
@@ -831,8 +832,17 @@ START_TEST(concat_in_place) {
   mb_node(b, "Relu", "z", "zr", 0, NULL);
   mb_node(b, "Concat", "zr,zr", "c4", 1, (mb_attr[]){MB_INT("axis", 1)});  /* batch 2 */
   mb_node(b, "Exp", "c1", "y1", 0, NULL);
-  const char *outs[] = {"y1", "y2", "c2", "c3", "c4"};
-  for (int i = 0; i < 5; i++) mb_output(b, outs[i]);
+  /* A dense block: d1 is the start of d2, and f2 (read from d1) goes after
+   * it in d2's buffer; both Concats in place, d1 a view of d2's first half. */
+  mb_node(b, "Tanh", "x", "p", 0, NULL);
+  mb_node(b, "Neg", "p", "q", 0, NULL);
+  mb_node(b, "Concat", "p,q", "d1", 1, (mb_attr[]){MB_INT("axis", 1)});
+  mb_node(b, "Sigmoid", "d1", "f2", 0, NULL);
+  mb_node(b, "Concat", "p,q,f2", "d2", 1, (mb_attr[]){MB_INT("axis", 1)});
+  mb_node(b, "Exp", "d2", "y3", 0, NULL);
+  const char *outs[] = {"y1", "y2", "c2", "c3", "c4", "d1", "y3"};
+  enum { NOUT = sizeof outs / sizeof outs[0] };
+  for (int i = 0; i < NOUT; i++) mb_output(b, outs[i]);
   clcnn_model *m = load_built_in(ctx, b);
   float x[N1], z[2 * N1], a[N1], sg[N1], t[N1];
   for (int i = 0; i < N1; i++) {
@@ -859,10 +869,21 @@ START_TEST(concat_in_place) {
       ck_assert_int_eq(clcnn_session_set_input(s, "x", &tx), CLCNN_OK);
       ck_assert_int_eq(clcnn_session_set_input(s, "z", &tz), CLCNN_OK);
       ck_assert_msg(clcnn_session_run(s) == CLCNN_OK, "%s", clcnn_session_error(s));
-      clcnn_tensor y[5];
-      for (int k = 0; k < 5; k++) ck_assert_int_eq(clcnn_session_output(s, outs[k], &y[k]), CLCNN_OK);
+      clcnn_tensor y[NOUT];
+      for (int k = 0; k < NOUT; k++)
+        ck_assert_int_eq(clcnn_session_output(s, outs[k], &y[k]), CLCNN_OK);
       const float *y1 = y[0].data, *y2 = y[1].data, *c2 = y[2].data, *c3 = y[3].data,
-                  *c4 = y[4].data;
+                  *c4 = y[4].data, *d1 = y[5].data, *y3 = y[6].data;
+      for (int i = 0; i < N1; i++) {
+        const float th = tanhf(x[i]);
+        const float parts[4] = {th, -th, 1.0f / (1.0f + expf(-th)), 1.0f / (1.0f + expf(th))};
+        ck_assert_msg(fabsf(d1[i] - th) < 1e-6f && fabsf(d1[N1 + i] + th) < 1e-6f,
+                      "%s run %d: d1[%d]", devices[d], run, i);
+        for (int p = 0; p < 4; p++)
+          ck_assert_msg(fabsf(y3[p * N1 + i] - expf(parts[p])) < 1e-4f * expf(parts[p]),
+                        "%s run %d: y3[%d] = %g, expected %g", devices[d], run, p * N1 + i,
+                        y3[p * N1 + i], expf(parts[p]));
+      }
       for (int i = 0; i < N1; i++) {
         const float parts[3] = {a[i], sg[i], t[i]};
         for (int p = 0; p < 3; p++)
@@ -879,12 +900,13 @@ START_TEST(concat_in_place) {
                         devices[d]);
         }
     }
-    /* Exactly the first Concat ran in place (the profile says so). */
+    /* Exactly the first and the dense block's two ran in place (the
+     * profile says so). */
     const clcnn_profile_entry *e;
     int n = 0, in_place = 0;
     ck_assert_int_eq(clcnn_session_profile(s, &e, &n), CLCNN_OK);
     for (int i = 0; i < n; i++) in_place += strstr(e[i].op, "(in place)") != NULL;
-    ck_assert_msg(in_place == 1, "%s: %d Concats in place, expected 1", devices[d], in_place);
+    ck_assert_msg(in_place == 3, "%s: %d Concats in place, expected 3", devices[d], in_place);
     clcnn_session_free(s);
   }
   clcnn_model_free(m);
