@@ -155,20 +155,24 @@ static void fill_io(const ir_graph *g, int v, clcnn_io_info *info) {
   }
 }
 
-clcnn_status model_load(clcnn_context *ctx, const void *data, size_t size, const char *base_dir,
-                        bool permissive, clcnn_model **out, clcnn_err *err) {
+clcnn_status model_load(clcnn_context *ctx, const void *data, size_t size, void *owned,
+                        const char *base_dir, bool permissive, clcnn_model **out, clcnn_err *err) {
   *out = NULL;
   clcnn_model *m = calloc(1, sizeof *m);
-  if (!m) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  if (!m) {
+    free(owned);
+    return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  }
   m->ctx = ctx;
   pthread_mutex_init(&m->attached.lock, NULL);
   if (base_dir && !(m->base_dir = strdup(base_dir))) {
+    free(owned);
     pthread_mutex_destroy(&m->attached.lock);
     free(m);
     return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   }
   clcnn_err problems = {0};
-  clcnn_status st = onnx_import_model(data, size, base_dir, &m->g, &problems, err);
+  clcnn_status st = onnx_import_model(data, size, owned, base_dir, &m->g, &problems, err);
   if (st == CLCNN_OK && problems.status) {
     if (!permissive) {
       st = err_set(err, problems.status, "the model cannot run: %s", problems.msg);
@@ -206,7 +210,7 @@ clcnn_status clcnn_model_load_memory(clcnn_context *ctx, const void *data, size_
     err_set(&err, CLCNN_ERROR_INVALID_ARGUMENT, "clcnn_model_load_memory: NULL argument");
     return api_fail(&err);
   }
-  if (model_load(ctx, data, size, base_dir, false, out, &err)) {
+  if (model_load(ctx, data, size, NULL, base_dir, false, out, &err)) {
     ctx_log(ctx, CLCNN_LOG_ERROR, "%s", err.msg);
     return api_fail(&err);
   }
@@ -234,8 +238,7 @@ clcnn_status clcnn_model_load_file(clcnn_context *ctx, const char *path, clcnn_m
   if (slash == dir) slash[1] = 0;
   else if (slash) *slash = 0;
   else strcpy(dir, ".");
-  clcnn_status st = model_load(ctx, data, size, dir, false, out, &err);
-  free(data);
+  clcnn_status st = model_load(ctx, data, size, data, dir, false, out, &err);
   free(dir);
   if (st) {
     char msg[CLCNN_ERR_MAX];

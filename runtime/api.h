@@ -109,9 +109,10 @@ int context_threads(const clcnn_context *ctx);
 
 /* Loads a model. With `permissive`, unsupported operators do not fail the
  * load: they are kept (op = -1) and listed in model->problems, which is what
- * `clcnn info` needs. */
-clcnn_status model_load(clcnn_context *ctx, const void *data, size_t size, const char *base_dir,
-                        bool permissive, clcnn_model **out, clcnn_err *err);
+ * `clcnn info` needs. `owned`: see onnx_import_model() (freed in every
+ * case; NULL when the caller keeps the buffer). */
+clcnn_status model_load(clcnn_context *ctx, const void *data, size_t size, void *owned,
+                        const char *base_dir, bool permissive, clcnn_model **out, clcnn_err *err);
 
 /* Pipeline stages (runtime/infer.c, runtime/passes.c). */
 /* Shape inference in topological order, folding every node whose inputs are

@@ -85,9 +85,10 @@ static clcnn_status read_external(const Onnx__TensorProto *tp, const char *base_
   return st;
 }
 
-clcnn_status onnx_tensor_decode(const void *proto, const char *base_dir, clcnn_tensor *out,
-                                clcnn_err *err) {
-  const Onnx__TensorProto *tp = proto;
+/* take: tp is the caller's own decoded message, decoded once: its raw data
+ * (malloc'd by protobuf-c) becomes the tensor's instead of being copied. */
+static clcnn_status tensor_decode(Onnx__TensorProto *tp, const char *base_dir, bool take,
+                                  clcnn_tensor *out, clcnn_err *err) {
   memset(out, 0, sizeof *out);
   const char *name = tp->name ? tp->name : "";
   clcnn_dtype dt = (clcnn_dtype)tp->data_type;
@@ -146,12 +147,21 @@ clcnn_status onnx_tensor_decode(const void *proto, const char *base_dir, clcnn_t
       return err_set(err, CLCNN_ERROR_INVALID_MODEL,
                      "tensor '%s' has %zu values, its shape needs %zu", name, have, n);
   }
-  void *data = malloc(bytes ? bytes : 1);
-  if (!data)
+  void *data = NULL;
+  const bool taken = take && !external && tp->has_raw_data && !bits && bytes && tp->raw_data.data;
+  if (taken) {
+    data = tp->raw_data.data;
+    tp->raw_data.data = NULL; /* free_unpacked skips it */
+    tp->raw_data.len = 0;
+    tp->has_raw_data = 0;
+  } else if (!(data = malloc(bytes ? bytes : 1))) {
     return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory for tensor '%s' (%zu bytes)",
                    name, bytes);
+  }
   clcnn_status st = CLCNN_OK;
-  if (external) {
+  if (taken) {
+    /* nothing to copy */
+  } else if (external) {
     st = read_external(tp, base_dir, data, bytes, err);
   } else if (tp->has_raw_data) {
     if (bytes) memcpy(data, tp->raw_data.data, bytes);
@@ -204,6 +214,12 @@ clcnn_status onnx_tensor_decode(const void *proto, const char *base_dir, clcnn_t
   for (size_t i = 0; i < tp->n_dims; i++) out->dims[i] = tp->dims[i];
   out->data = data;
   return CLCNN_OK;
+}
+
+clcnn_status onnx_tensor_decode(const void *proto, const char *base_dir, clcnn_tensor *out,
+                                clcnn_err *err) {
+  /* Not taken: the caller's message may be decoded again. */
+  return tensor_decode((Onnx__TensorProto *)proto, base_dir, false, out, err);
 }
 
 /* ------------------------------------------------------------ attributes */
@@ -421,7 +437,9 @@ static clcnn_status import_body(const Onnx__GraphProto *gp, const char *base_dir
     int v = ir_add_value(g, tp->name);
     if (v < 0) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
     clcnn_tensor t;
-    st = onnx_tensor_decode(tp, base_dir, &t, err);
+    /* The message is onnx_import_model's own (const here only to read),
+     * and each initializer is decoded once: its bytes are taken. */
+    st = tensor_decode((Onnx__TensorProto *)tp, base_dir, true, &t, err);
     if (st) return st;
     ir_set_const(&g->values[v], t.dtype, t.rank, t.dims, t.data);
   }
@@ -598,12 +616,15 @@ static void parse_nodes(ir_graph *g, clcnn_err *problems) {
   }
 }
 
-clcnn_status onnx_import_model(const void *data, size_t size, const char *base_dir, ir_graph *g,
-                               clcnn_err *problems, clcnn_err *err) {
+clcnn_status onnx_import_model(const void *data, size_t size, void *owned, const char *base_dir,
+                               ir_graph *g, clcnn_err *problems, clcnn_err *err) {
   memset(g, 0, sizeof *g);
-  if (!data || size == 0)
+  if (!data || size == 0) {
+    free(owned);
     return err_set(err, CLCNN_ERROR_INVALID_MODEL, "the model is empty");
+  }
   Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, size, data);
+  free(owned);
   if (!mp)
     return err_set(err, CLCNN_ERROR_INVALID_MODEL,
                    "not a valid ONNX model (the protobuf does not decode: truncated or corrupt)");

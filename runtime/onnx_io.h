@@ -8,9 +8,13 @@
  * (malformed data, a missing value, a cycle) return a status with `err` set
  * and leave `g` empty. Unsupported operators and attributes do not stop the
  * import: each is appended to `problems` (its status set) and the node keeps
- * op = -1, so that a caller can list them all at once. */
-clcnn_status onnx_import_model(const void *data, size_t size, const char *base_dir, ir_graph *g,
-                               clcnn_err *problems, clcnn_err *err);
+ * op = -1, so that a caller can list them all at once. With `owned` (the
+ * malloc'd buffer that data points into, a file read whole), the buffer is
+ * freed as soon as it is decoded, in every case: the model's weights are
+ * then held once, not three times (file, decoded message, graph), at the
+ * peak of a load. */
+clcnn_status onnx_import_model(const void *data, size_t size, void *owned, const char *base_dir,
+                               ir_graph *g, clcnn_err *problems, clcnn_err *err);
 
 /* Decodes an Onnx__TensorProto (passed as void * to keep protobuf-c out of
  * this header) into a tensor whose data is malloc'd. */

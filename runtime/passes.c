@@ -94,19 +94,30 @@ static clcnn_status fold_batchnorm(ir_graph *g, clcnn_err *err) {
     if (bias && (!bias->is_const || bias->t.dtype != CLCNN_DTYPE_FLOAT32)) continue;
     int64_t cout = w->t.dims[0];
     int64_t per = shape_numel(w->t.rank, w->t.dims) / (cout ? cout : 1);
+    /* Weights and bias that only this Conv reads are scaled where they are
+     * (a model's weights are held once, not twice, after the load); shared
+     * ones are copied. */
+    const int wv = conv->in[1], bv = conv->nin > 2 ? conv->in[2] : -1;
+    const bool w_here = sole_reader(g, wv) == i && w->owns_data;
+    const bool b_here = bias && sole_reader(g, bv) == i && bias->owns_data;
     float *a = malloc(sizeof(float) * (size_t)cout), *b = malloc(sizeof(float) * (size_t)cout);
-    float *nw = malloc(sizeof(float) * (size_t)(cout * per)), *nb = malloc(sizeof(float) * (size_t)cout);
+    float *nw = w_here ? w->t.data : malloc(sizeof(float) * (size_t)(cout * per));
+    float *nb = b_here ? bias->t.data : malloc(sizeof(float) * (size_t)cout);
     if (!a || !b || !nw || !nb) {
-      free(a), free(b), free(nw), free(nb);
+      free(a), free(b);
+      if (!w_here) free(nw);
+      if (!b_here) free(nb);
       return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory folding BatchNormalization");
     }
     clcnn_err ignored = {0}; /* a BN that cannot fold simply stays */
     if (batchnorm_fold_scale(g, bn, a, b, cout, &ignored) != CLCNN_OK) {
-      free(a), free(b), free(nw), free(nb);
+      free(a), free(b);
+      if (!w_here) free(nw);
+      if (!b_here) free(nb);
       continue;
     }
     const float *ow = w->t.data, *ob = bias ? bias->t.data : NULL;
-    for (int64_t o = 0; o < cout; o++) {
+    for (int64_t o = 0; o < cout; o++) { /* element by element: in place is fine */
       for (int64_t k = 0; k < per; k++) nw[o * per + k] = ow[o * per + k] * a[o];
       nb[o] = (ob ? ob[o] : 0.0f) * a[o] + b[o];
     }
@@ -117,11 +128,12 @@ static clcnn_status fold_batchnorm(ir_graph *g, clcnn_err *err) {
     int wrank = w->t.rank;
     char base[400];
     snprintf(base, sizeof base, "%s", conv->name);
-    int vw = add_const(g, base, "/folded_W", wrank, wdims, nw); /* may move g->values */
-    int vb = vw >= 0 ? add_const(g, base, "/folded_B", 1, &cout, nb) : -1;
+    /* add_const may move g->values */
+    int vw = w_here ? wv : add_const(g, base, "/folded_W", wrank, wdims, nw);
+    int vb = vw < 0 ? -1 : b_here ? bv : add_const(g, base, "/folded_B", 1, &cout, nb);
     if (vw < 0 || vb < 0) {
-      if (vw < 0) free(nw);
-      free(nb);
+      if (vw < 0 && !w_here) free(nw);
+      if (!b_here) free(nb);
       return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory folding BatchNormalization");
     }
     conv = &g->nodes[i];

@@ -508,8 +508,7 @@ int cli_load_model(clcnn_context *ctx, const char *path, bool permissive, clcnn_
     *slash = 0;
   else
     strcpy(dir, ".");
-  clcnn_status st = model_load(ctx, data, size, dir, permissive, out, &err);
-  free(data);
+  clcnn_status st = model_load(ctx, data, size, data, dir, permissive, out, &err);
   free(dir);
   if (st) {
     cli_error("%s: %s", path, err.msg);

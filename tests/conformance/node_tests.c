@@ -200,8 +200,7 @@ static case_result run_case(clcnn_context *ctx, const char *dir, const char *dev
     return CASE_FAIL;
   }
   clcnn_model *m = NULL;
-  clcnn_status st = model_load(ctx, data, size, dir, true, &m, &err);
-  free(data);
+  clcnn_status st = model_load(ctx, data, size, data, dir, true, &m, &err);
   if (st) {
     snprintf(why, len, "load: %s", err.msg);
     return st == CLCNN_ERROR_UNSUPPORTED ? CASE_SKIP : CASE_FAIL;

@@ -539,6 +539,10 @@ START_TEST(conv_bn_relu_folds_and_fuses) {
     if (!s->g.nodes[i].dead) conv = &s->g.nodes[i];
   ck_assert_int_eq(conv->op, CLCNN_OP_CONV);
   ck_assert_int_eq(conv->act_op, CLCNN_OP_RELU);
+  /* Weights and bias only this Conv reads are folded where they are: no
+   * second copy of them in the model. */
+  ck_assert_str_eq(s->g.values[conv->in[1]].name, "w");
+  ck_assert_str_eq(s->g.values[conv->in[2]].name, "b");
   float in[2] = {3, -1};
   clcnn_tensor x = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = 4, .dims = {1, 2, 1, 1}, .data = in};
   ck_assert_int_eq(clcnn_session_set_input(s, "x", &x), CLCNN_OK);
@@ -552,6 +556,43 @@ START_TEST(conv_bn_relu_folds_and_fuses) {
     ck_assert_msg(fabsf(((float *)t.data)[c] - want) < 1e-5f, "channel %d: %f vs %f", c,
                   ((float *)t.data)[c], want);
   }
+  clcnn_session_free(s);
+  clcnn_model_free(m);
+  mb_free(b);
+}
+END_TEST
+
+/* Weights shared by two Convs, each followed by its own BatchNormalization:
+ * each gets a folded copy, and the shared weights stay as they were (the
+ * second Conv reads them unscaled before its own fold). */
+START_TEST(conv_bn_shared_weights_fold_as_copies) {
+  mb *b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){1, 1, 1, 1});
+  mb_init_f32(b, "w", 4, (int64_t[]){1, 1, 1, 1}, (float[]){3});
+  mb_init_f32(b, "s1", 1, (int64_t[]){1}, (float[]){2});
+  mb_init_f32(b, "s2", 1, (int64_t[]){1}, (float[]){5});
+  mb_init_f32(b, "zero", 1, (int64_t[]){1}, (float[]){0});
+  mb_init_f32(b, "one", 1, (int64_t[]){1}, (float[]){1});
+  mb_node(b, "Conv", "x,w", "c1", 0, NULL);
+  mb_node(b, "BatchNormalization", "c1,s1,zero,zero,one", "y1", 1,
+          (mb_attr[]){MB_FLOAT("epsilon", 0.0f)});
+  mb_node(b, "Conv", "x,w", "c2", 0, NULL);
+  mb_node(b, "BatchNormalization", "c2,s2,zero,zero,one", "y2", 1,
+          (mb_attr[]){MB_FLOAT("epsilon", 0.0f)});
+  mb_output(b, "y1");
+  mb_output(b, "y2");
+  clcnn_model *m = load(b);
+  clcnn_session *s = cpu_session(m, NULL, 0);
+  ck_assert_int_eq(live_nodes(s, CLCNN_OP_BATCHNORM), 0);
+  float in[1] = {2};
+  clcnn_tensor x = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = 4, .dims = {1, 1, 1, 1}, .data = in};
+  ck_assert_int_eq(clcnn_session_set_input(s, "x", &x), CLCNN_OK);
+  ck_assert_int_eq(clcnn_session_run(s), CLCNN_OK);
+  clcnn_tensor t;
+  ck_assert_int_eq(clcnn_session_output(s, "y1", &t), CLCNN_OK);
+  ck_assert_float_eq_tol(((float *)t.data)[0], 12.0f, 1e-5f);
+  ck_assert_int_eq(clcnn_session_output(s, "y2", &t), CLCNN_OK);
+  ck_assert_float_eq_tol(((float *)t.data)[0], 30.0f, 1e-5f);
   clcnn_session_free(s);
   clcnn_model_free(m);
   mb_free(b);
@@ -767,6 +808,7 @@ int main(void) {
   tcase_add_test(tc, if_needs_constant_condition);
   tcase_add_test(tc, index_ops_fold);
   tcase_add_test(tc, conv_bn_relu_folds_and_fuses);
+  tcase_add_test(tc, conv_bn_shared_weights_fold_as_copies);
   tcase_add_test(tc, identity_and_dropout_removed);
   tcase_add_test(tc, planner_reuses_and_never_overlaps);
   tcase_add_test(tc, session_reports_memory);
