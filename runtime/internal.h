@@ -314,13 +314,29 @@ uint32_t op_value_inputs(int op);
 
 typedef struct cpu_pool cpu_pool; /* runtime/cpu/threadpool.h */
 
+/* Scratch memory that the nodes of one CPU backend share: they run one at a
+ * time, so one buffer as large as the largest request serves them all. */
+typedef struct cpu_scratch {
+  size_t need; /* the largest request of prepare() */
+  size_t have;
+  void *buf;
+} cpu_scratch;
+
 typedef struct cpu_node {
   const ir_graph *g;
   const ir_node *n;
   void *state;   /* prepare()'s private data; release() frees it */
   int nthreads;  /* threads the kernel may use (per-thread scratch is sized by it) */
   cpu_pool *pool; /* where its loops run (cpu_parallel_for); NULL: inline */
+  cpu_scratch *scratch; /* the backend's shared scratch; NULL: allocate your own */
 } cpu_node;
+
+/* prepare(): the node's run() will need `bytes` of shared scratch. */
+void cpu_scratch_reserve(cpu_node *cn, size_t bytes);
+/* run(): the shared scratch (64-byte aligned, at least every size reserved),
+ * allocated at the first run that needs it; NULL when out of memory. Its
+ * contents do not survive from one node's run to the next. */
+void *cpu_scratch_get(const cpu_node *cn);
 
 typedef struct cpu_op {
   /* NULL, or a reason this node cannot run here (static string). The CPU

@@ -12,6 +12,7 @@
 
 typedef struct cpu_backend {
   cpu_node *nodes;     /* per graph node: the kernels' state */
+  cpu_scratch scratch; /* shared by the nodes */
   bool *prepared;
   int nnodes;
   int threads;
@@ -31,6 +32,23 @@ cpu_pool *cpu_pool_of_context(clcnn_context *ctx, int nthreads) {
   return context_attachment(ctx, &pool_key, pool_create, &nthreads, pool_release);
 }
 
+void cpu_scratch_reserve(cpu_node *cn, size_t bytes) {
+  if (cn->scratch && bytes > cn->scratch->need) cn->scratch->need = bytes;
+}
+
+void *cpu_scratch_get(const cpu_node *cn) {
+  cpu_scratch *s = cn->scratch;
+  if (!s) return NULL;
+  if (s->have < s->need) {
+    free(s->buf);
+    s->have = 0;
+    size_t rounded = (s->need + CPU_ALIGN - 1) / CPU_ALIGN * CPU_ALIGN;
+    if (!(s->buf = aligned_alloc(CPU_ALIGN, rounded))) return NULL;
+    s->have = s->need;
+  }
+  return s->buf;
+}
+
 static const char *cpu_supports(backend *b, const ir_graph *g, const ir_node *n) {
   (void)b;
   const cpu_op *op = cpu_op_get(n->op);
@@ -42,7 +60,7 @@ static clcnn_status cpu_prepare(backend *b, const ir_graph *g, int node, clcnn_e
   cpu_backend *c = b->impl;
   const ir_node *n = &g->nodes[node];
   c->nodes[node] = (cpu_node){.g = g, .n = n, .state = NULL, .nthreads = c->threads,
-                              .pool = c->pool};
+                              .pool = c->pool, .scratch = &c->scratch};
   const cpu_op *op = cpu_op_get(n->op);
   clcnn_status st = op->prepare ? op->prepare(&c->nodes[node], err) : CLCNN_OK;
   c->prepared[node] = true; /* release() frees partial state too */
@@ -122,6 +140,7 @@ static void cpu_destroy(backend *b) {
     for (int i = 0; i < c->nnodes; i++) cpu_release(b, i);
     free(c->nodes);
     free(c->prepared);
+    free(c->scratch.buf);
     free(c);
   }
   free(b);

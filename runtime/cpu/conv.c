@@ -227,7 +227,8 @@ static int dw_variant(const geom3 *g) {
 /* ----------------------------------------------------------- node state */
 
 typedef struct conv_state {
-  float *col;   /* im2col / col2im band */
+  float *col;   /* im2col / col2im band (NULL: in the backend's shared scratch) */
+  int64_t col_floats;
   int64_t band; /* rows (od, oh) of output (Conv) or input (ConvTranspose) per band */
   float *pad;   /* depthwise: per thread, a padded plane and OH x pw floats */
   padded pd;
@@ -292,7 +293,11 @@ static clcnn_status state_alloc(const cpu_node *cn, conv_state **out, clcnn_err 
     free(s);
     return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "convolution scratch is too large");
   }
-  if (floats > 0) {
+  if (floats > 0 && !(p->depthwise && !transpose) && cn->scratch) {
+    /* The band is rewritten whole by each run: the backend's shared scratch. */
+    s->col_floats = floats;
+    cpu_scratch_reserve((cpu_node *)cn, sizeof(float) * (size_t)floats);
+  } else if (floats > 0) {
     float *buf = p->depthwise && !transpose ? calloc((size_t)floats, sizeof(float))
                                             : malloc(sizeof(float) * (size_t)floats);
     if (!buf) {
@@ -308,6 +313,11 @@ static clcnn_status state_alloc(const cpu_node *cn, conv_state **out, clcnn_err 
   }
   *out = s;
   return CLCNN_OK;
+}
+
+/* The im2col / col2im band: the node's own, or the backend's shared scratch. */
+static float *conv_col(const cpu_node *cn, conv_state *s) {
+  return s->col ? s->col : s->col_floats ? cpu_scratch_get(cn) : NULL;
 }
 
 static clcnn_status conv_prepare(cpu_node *cn, clcnn_err *err) {
@@ -562,6 +572,12 @@ static clcnn_status conv_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
     state_free(own);
     return st;
   }
+  float *col = NULL;
+  if (!p->pointwise && !(col = conv_col(cn, s)) && s->col_floats) {
+    state_free(own);
+    return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory for the scratch of node '%s'",
+                   cn->n->name);
+  }
   const int nt = GEMM_SIDE_THREADS;
   const int64_t G = p->group, Cg = p->group_in, Mg = p->group_out;
   const int64_t ksz = p->geom.kernel_size, K = Cg * ksz;
@@ -583,8 +599,8 @@ static clcnn_status conv_run(cpu_node *cn, const clcnn_tensor *in, int nin, clcn
       for (int64_t r0 = 0; r0 < rows; r0 += s->band) {
         int64_t r1 = r0 + s->band < rows ? r0 + s->band : rows;
         int64_t ncols = (r1 - r0) * OW;
-        im2col(cn, xg, Cg, &g, r0, r1, s->col);
-        cpu_sgemm(cn->pool, nt, false, false, Mg, ncols, K, 1.0f, wg, K, s->col, ncols, 0.0f,
+        im2col(cn, xg, Cg, &g, r0, r1, col);
+        cpu_sgemm(cn->pool, nt, false, false, Mg, ncols, K, 1.0f, wg, K, col, ncols, 0.0f,
                   yg + r0 * OW, out_size);
         epilogue(cn, yg + r0 * OW, Mg, ncols, out_size, bg, rg ? rg + r0 * OW : NULL);
       }
@@ -693,6 +709,12 @@ static clcnn_status convt_run(cpu_node *cn, const clcnn_tensor *in, int nin, clc
   const int64_t IW = g.in[2], rows = g.in[0] * g.in[1];
   const int64_t planes = p->batch * p->out_channels;
   const int nt = GEMM_SIDE_THREADS;
+  float *col = conv_col(cn, s);
+  if (!col && s->col_floats) {
+    state_free(own);
+    return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory for the scratch of node '%s'",
+                   cn->n->name);
+  }
   fill_task ft = {.bias = bias, .y = y, .channels = p->out_channels, .size = out_size};
   cpu_parallel_for(cn->pool, planes * out_size >= CONV_PAR_MIN ? nt : 1, planes, 1, fill_planes,
                    &ft);
@@ -705,8 +727,8 @@ static clcnn_status convt_run(cpu_node *cn, const clcnn_tensor *in, int nin, clc
         int64_t r1 = r0 + s->band < rows ? r0 + s->band : rows;
         int64_t ncols = (r1 - r0) * IW;
         cpu_sgemm(cn->pool, nt, true, false, MK, ncols, Cg, 1.0f, wg, MK, xg + r0 * IW, in_size,
-                  0.0f, s->col, ncols);
-        col2im(cn, s->col, Mg, &g, r0, r1, yg);
+                  0.0f, col, ncols);
+        col2im(cn, col, Mg, &g, r0, r1, yg);
       }
     }
   }

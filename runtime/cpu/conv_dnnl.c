@@ -23,6 +23,7 @@ typedef struct dnnl_piece {
   dnnl_memory_t src, wei, bias, dst;
   dnnl_stream_t stream;
   int64_t o0, o1; /* output channels [o0, o1) */
+  int64_t dst_at; /* its output's place in dst_buf, in floats */
 } dnnl_piece;
 
 struct conv_dnnl {
@@ -33,6 +34,12 @@ struct conv_dnnl {
   dnnl_piece *pieces;
   float *src_buf;      /* the blocked input of one image */
   float *dst_buf;      /* the blocked output of one image */
+  /* Both in the backend's shared scratch (cpu_scratch_get; src first, dst
+   * at dst_at floats), bound to the pieces' memories while it stays where
+   * it was; else (no backend: constant folding) the node's own. */
+  bool shared;
+  int64_t dst_at;
+  void *bound;
   int64_t C, M, IH, IW, OH, OW, batch;
   char impl[64];
 };
@@ -174,10 +181,12 @@ static bool piece_create(create_args *a, dnnl_piece *pc, int64_t o0, int64_t o1,
     *oom = true; /* the descriptors were accepted: what failed is memory */
     return false;
   }
-  float *dst = d->dst_buf + (o0 / d->block) * d->OH * d->OW * d->block;
+  pc->dst_at = (o0 / d->block) * d->OH * d->OW * d->block;
   ok = dnnl_memory_create(&pc->src, &smd, d->engine, d->src_buf ? d->src_buf : DNNL_MEMORY_NONE) ==
            dnnl_success &&
-       dnnl_memory_create(&pc->dst, &dmd, d->engine, dst) == dnnl_success &&
+       dnnl_memory_create(&pc->dst, &dmd, d->engine,
+                          d->dst_buf ? d->dst_buf + pc->dst_at : DNNL_MEMORY_NONE) ==
+           dnnl_success &&
        (!a->bias || dnnl_memory_create(&pc->bias, &bmd, d->engine, (void *)(a->bias + o0)) ==
                         dnnl_success);
   if (!ok) *oom = true;
@@ -198,8 +207,10 @@ void conv_dnnl_free(conv_dnnl *d) {
   if (!d) return;
   for (int i = 0; i < d->npieces; i++) piece_free(&d->pieces[i]);
   free(d->pieces);
-  free(d->src_buf);
-  free(d->dst_buf);
+  if (!d->shared) {
+    free(d->src_buf);
+    free(d->dst_buf);
+  }
   if (d->engine) dnnl_engine_destroy(d->engine);
   free(d);
 }
@@ -215,13 +226,21 @@ static bool pieces_create(create_args *a, int block, bool *oom) {
   int64_t np = nt * PIECES_PER_THREAD;
   if (nt == 1) np = 1;
   if (np > mblocks) np = mblocks;
-  free(d->src_buf);
-  free(d->dst_buf);
-  d->src_buf = d->src_blocked ? malloc(sizeof(float) * (size_t)(cblocks * block * d->IH * d->IW))
-                              : NULL;
-  d->dst_buf = malloc(sizeof(float) * (size_t)(mblocks * block * d->OH * d->OW));
+  const int64_t src_floats = d->src_blocked ? cblocks * block * d->IH * d->IW : 0;
+  const int64_t dst_floats = mblocks * block * d->OH * d->OW;
+  d->shared = a->cn->scratch != NULL;
+  if (d->shared) { /* bound at the first run */
+    d->src_buf = d->dst_buf = NULL;
+    d->dst_at = (src_floats + 15) / 16 * 16;
+    cpu_scratch_reserve((cpu_node *)a->cn, sizeof(float) * (size_t)(d->dst_at + dst_floats));
+  } else {
+    free(d->src_buf);
+    free(d->dst_buf);
+    d->src_buf = src_floats ? malloc(sizeof(float) * (size_t)src_floats) : NULL;
+    d->dst_buf = malloc(sizeof(float) * (size_t)dst_floats);
+  }
   d->pieces = calloc((size_t)np, sizeof *d->pieces);
-  if ((d->src_blocked && !d->src_buf) || !d->dst_buf || !d->pieces) {
+  if ((!d->shared && ((d->src_blocked && !d->src_buf) || !d->dst_buf)) || !d->pieces) {
     *oom = true;
     return false;
   }
@@ -343,6 +362,24 @@ clcnn_status conv_dnnl_run(const cpu_node *cn, conv_dnnl *d, const float *x, con
   const int B = d->block;
   const int64_t ihw = d->IH * d->IW, ohw = d->OH * d->OW;
   const int64_t cblocks = (d->C + B - 1) / B, mblocks = (d->M + B - 1) / B;
+  if (d->shared) {
+    void *base = cpu_scratch_get(cn);
+    if (!base)
+      return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY,
+                     "out of memory for the CPU backend's scratch (node '%s')", cn->n->name);
+    if (base != d->bound) {
+      d->src_buf = d->src_blocked ? base : NULL;
+      d->dst_buf = (float *)base + d->dst_at;
+      for (int i = 0; i < d->npieces; i++) {
+        dnnl_piece *pc = &d->pieces[i];
+        if ((d->src_blocked && dnnl_memory_set_data_handle(pc->src, d->src_buf) != dnnl_success) ||
+            dnnl_memory_set_data_handle(pc->dst, d->dst_buf + pc->dst_at) != dnnl_success)
+          return err_set(err, CLCNN_ERROR_INTERNAL, "oneDNN refused the scratch of node '%s'",
+                         cn->n->name);
+      }
+      d->bound = base;
+    }
+  }
   for (int64_t img = 0; img < d->batch; img++) {
     const float *xi = x + img * d->C * ihw;
     if (d->src_blocked) {

@@ -599,6 +599,87 @@ START_TEST(conv_bn_shared_weights_fold_as_copies) {
 }
 END_TEST
 
+/* Plain loops: y = relu(conv(x) + bias), NCHW, square kernel k, stride st,
+ * pad k / 2, batch 1. */
+static void naive_conv(const float *x, int c, int h, const float *w, const float *bias, int m,
+                       int k, int st, float *y, int oh) {
+  for (int o = 0; o < m; o++)
+    for (int r = 0; r < oh; r++)
+      for (int q = 0; q < oh; q++) {
+        double acc = bias[o];
+        for (int ci = 0; ci < c; ci++)
+          for (int u = 0; u < k; u++)
+            for (int v = 0; v < k; v++) {
+              int ir = r * st - k / 2 + u, iq = q * st - k / 2 + v;
+              if (ir < 0 || ir >= h || iq < 0 || iq >= h) continue;
+              acc += (double)w[((o * c + ci) * k + u) * k + v] * x[(ci * h + ir) * h + iq];
+            }
+        y[(o * oh + r) * oh + q] = acc > 0 ? (float)acc : 0.0f;
+      }
+}
+
+/* The CPU backend's nodes share one scratch buffer (cpu_scratch_get): a
+ * chain of convolutions of different sizes on the oneDNN path (where the
+ * build has it) and the im2col path, in two sessions of one model run in
+ * turn, twice each with new inputs, against plain loops. */
+START_TEST(cpu_scratch_shared_by_nodes) {
+  enum { C0 = 32, H0 = 24, C1 = 48, C2 = 32, H2 = 12, C3 = 64 };
+  static float w1[C1 * C0 * 9], w2[C2 * C1 * 9], w3[C3 * C2 * 9], b1[C1], b2[C2], b3[C3];
+  uint32_t r = 7;
+#define RND() ((float)((r = r * 1664525u + 1013904223u) >> 9) / (float)(1 << 23) - 0.5f)
+  for (size_t i = 0; i < sizeof w1 / 4; i++) w1[i] = RND() * 0.2f;
+  for (size_t i = 0; i < sizeof w2 / 4; i++) w2[i] = RND() * 0.2f;
+  for (size_t i = 0; i < sizeof w3 / 4; i++) w3[i] = RND() * 0.2f;
+  for (int i = 0; i < C1; i++) b1[i] = RND();
+  for (int i = 0; i < C2; i++) b2[i] = RND();
+  for (int i = 0; i < C3; i++) b3[i] = RND();
+  mb *b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){1, C0, H0, H0});
+  mb_init_f32(b, "w1", 4, (int64_t[]){C1, C0, 3, 3}, w1);
+  mb_init_f32(b, "w2", 4, (int64_t[]){C2, C1, 3, 3}, w2);
+  mb_init_f32(b, "w3", 4, (int64_t[]){C3, C2, 3, 3}, w3);
+  mb_init_f32(b, "b1", 1, (int64_t[]){C1}, b1);
+  mb_init_f32(b, "b2", 1, (int64_t[]){C2}, b2);
+  mb_init_f32(b, "b3", 1, (int64_t[]){C3}, b3);
+  mb_attr p1[] = {MB_INTS("pads", 1, 1, 1, 1)};
+  mb_attr p1s2[] = {MB_INTS("pads", 1, 1, 1, 1), MB_INTS("strides", 2, 2)};
+  mb_node(b, "Conv", "x,w1,b1", "c1", 1, p1);   /* 8M multiply-adds: oneDNN */
+  mb_node(b, "Relu", "c1", "r1", 0, NULL);
+  mb_node(b, "Conv", "r1,w2,b2", "c2", 2, p1s2); /* 2M: im2col */
+  mb_node(b, "Relu", "c2", "r2", 0, NULL);
+  mb_node(b, "Conv", "r2,w3,b3", "c3", 1, p1);   /* 2.7M: im2col, another size */
+  mb_node(b, "Relu", "c3", "y", 0, NULL);
+  mb_output(b, "y");
+  mb_output(b, "r1");
+  clcnn_model *m = load(b);
+  clcnn_session *s[2] = {cpu_session(m, NULL, 0), cpu_session(m, NULL, 0)};
+  static float x[C0 * H0 * H0], y1[C1 * H0 * H0], y2[C2 * H2 * H2], y3[C3 * H2 * H2];
+  for (int round = 0; round < 4; round++) {
+    for (size_t i = 0; i < sizeof x / 4; i++) x[i] = RND();
+    naive_conv(x, C0, H0, w1, b1, C1, 3, 1, y1, H0);
+    naive_conv(y1, C1, H0, w2, b2, C2, 3, 2, y2, H2);
+    naive_conv(y2, C2, H2, w3, b3, C3, 3, 1, y3, H2);
+    clcnn_session *sk = s[round % 2];
+    clcnn_tensor tx = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = 4, .dims = {1, C0, H0, H0}, .data = x};
+    ck_assert_int_eq(clcnn_session_set_input(sk, "x", &tx), CLCNN_OK);
+    ck_assert_msg(clcnn_session_run(sk) == CLCNN_OK, "%s", clcnn_session_error(sk));
+    clcnn_tensor t;
+    ck_assert_int_eq(clcnn_session_output(sk, "r1", &t), CLCNN_OK);
+    for (int i = 0; i < C1 * H0 * H0; i++)
+      ck_assert_msg(fabsf(((float *)t.data)[i] - y1[i]) < 1e-4f, "round %d r1[%d]", round, i);
+    ck_assert_int_eq(clcnn_session_output(sk, "y", &t), CLCNN_OK);
+    for (int i = 0; i < C3 * H2 * H2; i++)
+      ck_assert_msg(fabsf(((float *)t.data)[i] - y3[i]) < 1e-4f * (1 + fabsf(y3[i])),
+                    "round %d y[%d] = %g, expected %g", round, i, ((float *)t.data)[i], y3[i]);
+  }
+#undef RND
+  clcnn_session_free(s[0]);
+  clcnn_session_free(s[1]);
+  clcnn_model_free(m);
+  mb_free(b);
+}
+END_TEST
+
 START_TEST(identity_and_dropout_removed) {
   mb *b = mb_new(13);
   mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){4});
@@ -809,6 +890,7 @@ int main(void) {
   tcase_add_test(tc, index_ops_fold);
   tcase_add_test(tc, conv_bn_relu_folds_and_fuses);
   tcase_add_test(tc, conv_bn_shared_weights_fold_as_copies);
+  tcase_add_test(tc, cpu_scratch_shared_by_nodes);
   tcase_add_test(tc, identity_and_dropout_removed);
   tcase_add_test(tc, planner_reuses_and_never_overlaps);
   tcase_add_test(tc, session_reports_memory);
