@@ -329,6 +329,7 @@ typedef struct cpu_node {
   int nthreads;  /* threads the kernel may use (per-thread scratch is sized by it) */
   cpu_pool *pool; /* where its loops run (cpu_parallel_for); NULL: inline */
   cpu_scratch *scratch; /* the backend's shared scratch; NULL: allocate your own */
+  const clcnn_model *model; /* the session's model (state shared by its sessions), or NULL */
 } cpu_node;
 
 /* prepare(): the node's run() will need `bytes` of shared scratch. */

@@ -13,6 +13,7 @@
 typedef struct cpu_backend {
   cpu_node *nodes;     /* per graph node: the kernels' state */
   cpu_scratch scratch; /* shared by the nodes */
+  const clcnn_model *model;
   bool *prepared;
   int nnodes;
   int threads;
@@ -60,7 +61,7 @@ static clcnn_status cpu_prepare(backend *b, const ir_graph *g, int node, clcnn_e
   cpu_backend *c = b->impl;
   const ir_node *n = &g->nodes[node];
   c->nodes[node] = (cpu_node){.g = g, .n = n, .state = NULL, .nthreads = c->threads,
-                              .pool = c->pool, .scratch = &c->scratch};
+                              .pool = c->pool, .scratch = &c->scratch, .model = c->model};
   const cpu_op *op = cpu_op_get(n->op);
   clcnn_status st = op->prepare ? op->prepare(&c->nodes[node], err) : CLCNN_OK;
   c->prepared[node] = true; /* release() frees partial state too */
@@ -178,6 +179,7 @@ clcnn_status cpu_backend_open(const backend_open_args *a, backend **out, clcnn_e
   c->nnodes = a->nnodes;
   c->threads = a->threads > 0 ? a->threads : 1;
   c->pool = cpu_pool_of_context(a->ctx, c->threads);
+  c->model = a->model;
   b->ops = &cpu_backend_ops;
   b->impl = c;
   b->host_memory = true;

@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../backend.h"
 #include "../ops/conv.h"
 #include "clcnn_config.h"
 #include "threadpool.h"
 
 #if CLCNN_HAVE_DNNL
 #include <dnnl.h>
+#include <pthread.h>
 
 /* Output channels of a piece: at most this many pieces per thread, so that a
  * thread that loses its core holds up little (single-threaded, oneDNN's
@@ -109,12 +111,54 @@ static void unblock_rows(void *arg, int64_t begin, int64_t end, int thread) {
   }
 }
 
+/* ------------------------------------------------ weights per model */
+
+/* The reordered weights of a model's convolutions, shared by all its
+ * sessions (a model attachment, freed with the model): the second session
+ * of a model packs nothing. Keyed by the model's weight data (only
+ * constants the model owns: a session's own folded ones could reuse an
+ * address), the piece's output channels and the kernel's layout. */
+typedef struct packed_weights {
+  const float *w;
+  int64_t o0, o1;
+  dnnl_memory_desc_t md;
+  void *data;
+  struct packed_weights *next;
+} packed_weights;
+
+typedef struct packed_registry {
+  pthread_mutex_t lock;
+  packed_weights *head;
+} packed_registry;
+
+static const char packed_key = 0;
+
+static void *registry_create(void *arg) {
+  (void)arg;
+  packed_registry *r = calloc(1, sizeof *r);
+  if (r) pthread_mutex_init(&r->lock, NULL);
+  return r;
+}
+
+static void registry_free(void *obj) {
+  packed_registry *r = obj;
+  if (!r) return;
+  for (packed_weights *p = r->head, *next; p; p = next) {
+    next = p->next;
+    free(p->data);
+    free(p);
+  }
+  pthread_mutex_destroy(&r->lock);
+  free(r);
+}
+
 /* ------------------------------------------------------------ creation */
 
 typedef struct create_args {
   const cpu_node *cn;
   conv_dnnl *d;
   const float *w, *bias;
+  packed_registry *shared; /* the model's packed weights, or NULL: the piece's own */
   int64_t KH, KW;
   dnnl_dims_t strides, dilates, pad_l, pad_r;
   clcnn_status st;
@@ -158,11 +202,39 @@ static bool piece_create(create_args *a, dnnl_piece *pc, int64_t o0, int64_t o1,
   const dnnl_memory_desc_t *wk = &wkd;
   pc->o0 = o0;
   pc->o1 = o1;
-  /* The kernel's weights: our OIHW rows [o0, o1) reordered once. */
+  /* The kernel's weights: our OIHW rows [o0, o1) reordered once per model
+   * (or per session, where they are not the model's). */
+  packed_weights *pw = NULL;
+  if (a->shared) {
+    pthread_mutex_lock(&a->shared->lock);
+    for (pw = a->shared->head; pw; pw = pw->next)
+      if (pw->w == a->w && pw->o0 == o0 && pw->o1 == o1 && dnnl_memory_desc_equal(&pw->md, wk))
+        break;
+    ok = pw ? dnnl_memory_create(&pc->wei, wk, d->engine, pw->data) == dnnl_success &&
+                  dnnl_stream_create(&pc->stream, d->engine, dnnl_stream_default_flags) ==
+                      dnnl_success
+            : true;
+    pthread_mutex_unlock(&a->shared->lock);
+    if (pw) {
+      if (!ok) {
+        *oom = true;
+        return false;
+      }
+      goto memories;
+    }
+  }
   dnnl_memory_t user = NULL;
   dnnl_primitive_desc_t rpd = NULL;
   dnnl_primitive_t reorder = NULL;
-  ok = dnnl_memory_create(&pc->wei, wk, d->engine, DNNL_MEMORY_ALLOCATE) == dnnl_success &&
+  void *packed = NULL;
+  if (a->shared) {
+    size_t bytes = dnnl_memory_desc_get_size(wk);
+    packed = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    ok = packed != NULL;
+  }
+  ok = ok &&
+       dnnl_memory_create(&pc->wei, wk, d->engine, packed ? packed : DNNL_MEMORY_ALLOCATE) ==
+           dnnl_success &&
        dnnl_memory_create(&user, &wmd, d->engine,
                           (void *)(a->w + o0 * d->C * a->KH * a->KW)) == dnnl_success &&
        dnnl_reorder_primitive_desc_create(&rpd, &wmd, d->engine, wk, d->engine, NULL) ==
@@ -177,10 +249,24 @@ static bool piece_create(create_args *a, dnnl_piece *pc, int64_t o0, int64_t o1,
   if (reorder) dnnl_primitive_destroy(reorder);
   if (rpd) dnnl_primitive_desc_destroy(rpd);
   if (user) dnnl_memory_destroy(user);
+  if (ok && packed) { /* offered to the model's other sessions */
+    packed_weights *e = calloc(1, sizeof *e);
+    if ((ok = e != NULL)) {
+      *e = (packed_weights){.w = a->w, .o0 = o0, .o1 = o1, .md = *wk, .data = packed};
+      pthread_mutex_lock(&a->shared->lock);
+      e->next = a->shared->head;
+      a->shared->head = e;
+      pthread_mutex_unlock(&a->shared->lock);
+    }
+  }
   if (!ok) {
+    if (pc->wei) dnnl_memory_destroy(pc->wei);
+    pc->wei = NULL;
+    free(packed);
     *oom = true; /* the descriptors were accepted: what failed is memory */
     return false;
   }
+memories:;
   pc->dst_at = (o0 / d->block) * d->OH * d->OW * d->block;
   ok = dnnl_memory_create(&pc->src, &smd, d->engine, d->src_buf ? d->src_buf : DNNL_MEMORY_NONE) ==
            dnnl_success &&
@@ -307,6 +393,8 @@ clcnn_status conv_dnnl_create(const cpu_node *cn, conv_dnnl **out, clcnn_err *er
   }
   create_args a = {.cn = cn, .d = d, .w = w->t.data, .bias = b ? b->t.data : NULL,
                    .KH = g->kernel[0], .KW = g->kernel[1]};
+  if (cn->model && !w->owns_data) /* the model's weights: packed once for its sessions */
+    a.shared = model_attachment(cn->model, &packed_key, registry_create, NULL, registry_free);
   for (int i = 0; i < 2; i++) {
     a.strides[i] = g->strides[i];
     a.dilates[i] = g->dilations[i] - 1; /* oneDNN counts the gaps */

@@ -1,12 +1,14 @@
 /* Unit tests of the runtime's stages: the importer, shape inference with
  * constant folding, the optimisation passes and the memory planner. */
 #include <check.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
+#include "clcnn_config.h"
 #include "model_builder.h"
 
 static clcnn_context *ctx;
@@ -680,6 +682,60 @@ START_TEST(cpu_scratch_shared_by_nodes) {
 }
 END_TEST
 
+static size_t heap_in_use(void) {
+  struct mallinfo2 mi = mallinfo2();
+  return mi.uordblks + mi.hblkhd;
+}
+
+/* The oneDNN convolutions' reordered weights are the model's, shared by its
+ * sessions: a second session of a model with 2.4 MB of weights allocates a
+ * fraction of what the first did, and both compute the convolution (against
+ * plain loops), also after the first is freed. */
+START_TEST(cpu_packed_weights_shared_by_sessions) {
+  enum { C = 256, H = 8 };
+  static float w[C * C * 9], bias[C], x[C * H * H], want[C * H * H];
+  uint32_t r = 11;
+#define RND() ((float)((r = r * 1664525u + 1013904223u) >> 9) / (float)(1 << 23) - 0.5f)
+  for (size_t i = 0; i < sizeof w / 4; i++) w[i] = RND() * 0.05f;
+  for (int i = 0; i < C; i++) bias[i] = RND();
+  for (size_t i = 0; i < sizeof x / 4; i++) x[i] = RND();
+#undef RND
+  naive_conv(x, C, H, w, bias, C, 3, 1, want, H);
+  mb *b = mb_new(13);
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, (int64_t[]){1, C, H, H});
+  mb_init_f32(b, "w", 4, (int64_t[]){C, C, 3, 3}, w);
+  mb_init_f32(b, "b", 1, (int64_t[]){C}, bias);
+  mb_node(b, "Conv", "x,w,b", "c", 1, (mb_attr[]){MB_INTS("pads", 1, 1, 1, 1)});
+  mb_node(b, "Relu", "c", "y", 0, NULL);
+  mb_output(b, "y");
+  clcnn_model *m = load(b);
+  size_t h0 = heap_in_use();
+  clcnn_session *s1 = cpu_session(m, NULL, 0);
+  size_t h1 = heap_in_use();
+  clcnn_session *s2 = cpu_session(m, NULL, 0);
+  size_t h2 = heap_in_use();
+  if (CLCNN_HAVE_DNNL && h1 > h0) /* (a sanitizer's allocator reports nothing) */
+    ck_assert_msg(h2 - h1 < (h1 - h0) / 2 && h1 - h0 > sizeof w,
+                  "first session %zu bytes, second %zu (weights %zu)", h1 - h0, h2 - h1,
+                  sizeof w);
+  clcnn_session *order[3] = {s1, s2, s2};
+  for (int k = 0; k < 3; k++) {
+    if (k == 2) clcnn_session_free(s1);
+    clcnn_tensor tx = {.dtype = CLCNN_DTYPE_FLOAT32, .rank = 4, .dims = {1, C, H, H}, .data = x};
+    ck_assert_int_eq(clcnn_session_set_input(order[k], "x", &tx), CLCNN_OK);
+    ck_assert_msg(clcnn_session_run(order[k]) == CLCNN_OK, "%s", clcnn_session_error(order[k]));
+    clcnn_tensor t;
+    ck_assert_int_eq(clcnn_session_output(order[k], "y", &t), CLCNN_OK);
+    for (int i = 0; i < C * H * H; i++)
+      ck_assert_msg(fabsf(((float *)t.data)[i] - want[i]) < 1e-4f * (1 + fabsf(want[i])),
+                    "session %d: y[%d] = %g, expected %g", k, i, ((float *)t.data)[i], want[i]);
+  }
+  clcnn_session_free(s2);
+  clcnn_model_free(m);
+  mb_free(b);
+}
+END_TEST
+
 START_TEST(identity_and_dropout_removed) {
   mb *b = mb_new(13);
   mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 1, (int64_t[]){4});
@@ -891,6 +947,7 @@ int main(void) {
   tcase_add_test(tc, conv_bn_relu_folds_and_fuses);
   tcase_add_test(tc, conv_bn_shared_weights_fold_as_copies);
   tcase_add_test(tc, cpu_scratch_shared_by_nodes);
+  tcase_add_test(tc, cpu_packed_weights_shared_by_sessions);
   tcase_add_test(tc, identity_and_dropout_removed);
   tcase_add_test(tc, planner_reuses_and_never_overlaps);
   tcase_add_test(tc, session_reports_memory);
