@@ -333,7 +333,7 @@ typedef struct cpu_node {
 } cpu_node;
 
 /* prepare(): the node's run() will need `bytes` of shared scratch. */
-void cpu_scratch_reserve(cpu_node *cn, size_t bytes);
+void cpu_scratch_reserve(const cpu_node *cn, size_t bytes);
 /* run(): the shared scratch (64-byte aligned, at least every size reserved),
  * allocated at the first run that needs it; NULL when out of memory. Its
  * contents do not survive from one node's run to the next. */

@@ -33,7 +33,7 @@ cpu_pool *cpu_pool_of_context(clcnn_context *ctx, int nthreads) {
   return context_attachment(ctx, &pool_key, pool_create, &nthreads, pool_release);
 }
 
-void cpu_scratch_reserve(cpu_node *cn, size_t bytes) {
+void cpu_scratch_reserve(const cpu_node *cn, size_t bytes) {
   if (cn->scratch && bytes > cn->scratch->need) cn->scratch->need = bytes;
 }
 

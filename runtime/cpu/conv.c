@@ -296,7 +296,7 @@ static clcnn_status state_alloc(const cpu_node *cn, conv_state **out, clcnn_err 
   if (floats > 0 && !(p->depthwise && !transpose) && cn->scratch) {
     /* The band is rewritten whole by each run: the backend's shared scratch. */
     s->col_floats = floats;
-    cpu_scratch_reserve((cpu_node *)cn, sizeof(float) * (size_t)floats);
+    cpu_scratch_reserve(cn, sizeof(float) * (size_t)floats);
   } else if (floats > 0) {
     float *buf = p->depthwise && !transpose ? calloc((size_t)floats, sizeof(float))
                                             : malloc(sizeof(float) * (size_t)floats);

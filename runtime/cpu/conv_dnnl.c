@@ -39,7 +39,7 @@ struct conv_dnnl {
   /* Both in the backend's shared scratch (cpu_scratch_get; src first, dst
    * at dst_at floats), bound to the pieces' memories while it stays where
    * it was; else (no backend: constant folding) the node's own. */
-  bool shared;
+  bool in_scratch;
   int64_t dst_at;
   void *bound;
   int64_t C, M, IH, IW, OH, OW, batch;
@@ -293,7 +293,7 @@ void conv_dnnl_free(conv_dnnl *d) {
   if (!d) return;
   for (int i = 0; i < d->npieces; i++) piece_free(&d->pieces[i]);
   free(d->pieces);
-  if (!d->shared) {
+  if (!d->in_scratch) {
     free(d->src_buf);
     free(d->dst_buf);
   }
@@ -314,11 +314,11 @@ static bool pieces_create(create_args *a, int block, bool *oom) {
   if (np > mblocks) np = mblocks;
   const int64_t src_floats = d->src_blocked ? cblocks * block * d->IH * d->IW : 0;
   const int64_t dst_floats = mblocks * block * d->OH * d->OW;
-  d->shared = a->cn->scratch != NULL;
-  if (d->shared) { /* bound at the first run */
+  d->in_scratch = a->cn->scratch != NULL;
+  if (d->in_scratch) { /* bound at the first run */
     d->src_buf = d->dst_buf = NULL;
     d->dst_at = (src_floats + 15) / 16 * 16;
-    cpu_scratch_reserve((cpu_node *)a->cn, sizeof(float) * (size_t)(d->dst_at + dst_floats));
+    cpu_scratch_reserve(a->cn, sizeof(float) * (size_t)(d->dst_at + dst_floats));
   } else {
     free(d->src_buf);
     free(d->dst_buf);
@@ -326,7 +326,7 @@ static bool pieces_create(create_args *a, int block, bool *oom) {
     d->dst_buf = malloc(sizeof(float) * (size_t)dst_floats);
   }
   d->pieces = calloc((size_t)np, sizeof *d->pieces);
-  if ((!d->shared && ((d->src_blocked && !d->src_buf) || !d->dst_buf)) || !d->pieces) {
+  if ((!d->in_scratch && ((d->src_blocked && !d->src_buf) || !d->dst_buf)) || !d->pieces) {
     *oom = true;
     return false;
   }
@@ -454,7 +454,7 @@ clcnn_status conv_dnnl_run(const cpu_node *cn, conv_dnnl *d, const float *x, con
   const int B = d->block;
   const int64_t ihw = d->IH * d->IW, ohw = d->OH * d->OW;
   const int64_t cblocks = (d->C + B - 1) / B;
-  if (d->shared) {
+  if (d->in_scratch) {
     void *base = cpu_scratch_get(cn);
     if (!base)
       return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY,
