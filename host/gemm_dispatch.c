@@ -103,11 +103,15 @@ void ocl_gemm_cpu_tile(const ocl_device_info *dev, size_t m, size_t n, int *tm, 
   const bool wide = dev->preferred_vector_width_float >= 16;
   const int max_tm = wide ? 8 : 6;
   /* Columns: the tile that wastes least of the last column tile; at equal
-   * waste the wider one (each A element serves more columns). On PoCL
-   * (AVX-512) 8 x 16 and 8 x 32 tiles run at the same speed; 8-wide
-   * vectors and taller tiles are slower. */
+   * waste the wider one (each A element serves more columns). Each tile is
+   * a program of its own, built and code-generated once per process on a
+   * cold cache, so there are few: on PoCL (AVX-512) 8 x 32 tiles ran no
+   * faster than 8 x 16 (ResNet-50, DenseNet-121, Inception v1, SqueezeNet,
+   * MobileNetV2 within noise) and their code generation was the largest
+   * share of ResNet-50's cold first run, so there are none. 8-wide vectors
+   * and taller tiles are slower. */
   static const struct { int tn, vw; double cost; } cands[] = {
-      {32, 16, 1.0}, {16, 16, 1.0}, {16, 8, 1.2}, {8, 8, 1.45}};
+      {16, 16, 1.0}, {16, 8, 1.2}, {8, 8, 1.45}};
   double best = 1e30;
   for (size_t i = 0; i < sizeof cands / sizeof *cands; i++) {
     if (!wide && cands[i].vw == 16) continue;
@@ -143,7 +147,7 @@ static clcnn_status own_prepare(ocl_node *on, ocl_gemm_plan *p, clcnn_err *err) 
   common_options(d, o, sizeof o);
   if (d->alpha != 1.0f) ocl_opt(o, sizeof o, "-DALPHA=%s", ocl_float_literal(d->alpha, lit));
   if (d->beta != 0.0f) ocl_opt(o, sizeof o, "-DBETA=%s", ocl_float_literal(d->beta, lit));
-  ocl_activation_options(d->act_op, d->act_params, o, sizeof o);
+  ocl_epilogue_split(d->act_op, d->act_params, &p->epi, o, sizeof o);
   if (ocl_device_fast_fma(dev)) ocl_opt(o, sizeof o, "-DFAST_FMA");
   const size_t batch = d->nb0 * d->nb1;
   const char *name = "gemm_f32";
@@ -199,12 +203,13 @@ static clcnn_status gemm_size_args(cl_kernel k, cl_uint first, const ocl_gemm_de
 
 static clcnn_status own_run(ocl_node *on, const ocl_gemm_plan *p, cl_mem a, cl_uint a_off,
                             cl_mem b, cl_uint b_off, cl_mem c, cl_uint c_off, cl_mem bias,
-                            cl_uint bias_off, clcnn_err *err) {
+                            cl_uint bias_off, cl_mem res, size_t res_off, clcnn_err *err) {
   clcnn_status st = ocl_args(p->kernel, err, sizeof(cl_mem), &a, sizeof(cl_uint), &a_off,
                              sizeof(cl_mem), &b, sizeof(cl_uint), &b_off, sizeof(cl_mem), &c,
                              sizeof(cl_uint), &c_off, sizeof(cl_mem), &bias, sizeof(cl_uint),
                              &bias_off, (size_t)0);
   if (!st) st = gemm_size_args(p->kernel, 8, &p->d, err);
+  if (!st) st = ocl_epilogue_args(p->kernel, 14, &p->epi, res, res_off, c, err);
   if (st) return st;
   return ocl_enqueue(on, p->kernel, 3, p->global, p->has_local ? p->local : NULL, err);
 }
@@ -227,10 +232,10 @@ static clcnn_status clblast_prepare(ocl_node *on, ocl_gemm_plan *p, clcnn_err *e
     if (d->beta != 0.0f) ocl_opt(o, sizeof o, "-DBETA=%s", ocl_float_literal(d->beta, lit));
     if ((st = ocl_kernel(on, "gemm.cl", "gemm_prologue_f32", o, &p->prologue, err))) return st;
   }
-  if (d->act_op >= 0) {
+  if (d->act_op >= 0 || d->residual) {
     char o[2048] = "";
     common_options(d, o, sizeof o);
-    ocl_activation_options(d->act_op, d->act_params, o, sizeof o);
+    ocl_epilogue_split(d->act_op, d->act_params, &p->epi, o, sizeof o);
     if ((st = ocl_kernel(on, "gemm.cl", "gemm_act_f32", o, &p->act, err))) return st;
   }
   return CLCNN_OK;
@@ -242,7 +247,7 @@ static clcnn_status clblast_fail(clcnn_err *err, CLBlastStatusCode s, const char
 
 static clcnn_status clblast_run(ocl_node *on, const ocl_gemm_plan *p, cl_mem a, size_t a_off,
                                 cl_mem b, size_t b_off, cl_mem c, size_t c_off, cl_mem bias,
-                                size_t bias_off, clcnn_err *err) {
+                                size_t bias_off, cl_mem res, size_t res_off, clcnn_err *err) {
   const ocl_gemm_desc *d = &p->d;
   clcnn_status st;
   if (p->prologue) {
@@ -276,6 +281,7 @@ static clcnn_status clblast_run(ocl_node *on, const ocl_gemm_plan *p, cl_mem a, 
     cl_uint co = (cl_uint)c_off;
     if ((st = ocl_args(p->act, err, sizeof(cl_mem), &c, sizeof co, &co, (size_t)0)) ||
         (st = gemm_size_args(p->act, 2, d, err)) ||
+        (st = ocl_epilogue_args(p->act, 8, &p->epi, res, res_off, c, err)) ||
         (st = ocl_enqueue(on, p->act, 3, p->eglobal, NULL, err)))
       return st;
   }
@@ -395,7 +401,7 @@ static double time_plan(ocl_node *on, const ocl_gemm_plan *p, cl_mem a, cl_mem b
   double best = -1;
   for (int r = 0; r < 4; r++) {
     double t = now_s();
-    if (ocl_gemm(on, p, a, 0, b, 0, c, 0, bias, 0, &e)) return -1;
+    if (ocl_gemm(on, p, a, 0, b, 0, c, 0, bias, 0, p->d.residual ? c : NULL, 0, &e)) return -1;
     if (clFinish(ocl_node_queue(on)) != CL_SUCCESS) return -1;
     t = now_s() - t;
     if (r > 0 && (best < 0 || t < best)) best = t;
@@ -486,18 +492,22 @@ clcnn_status ocl_gemm_prepare(ocl_node *on, const ocl_gemm_desc *d, ocl_gemm_pla
 
 clcnn_status ocl_gemm(ocl_node *on, const ocl_gemm_plan *plan, cl_mem a, size_t a_off, cl_mem b,
                       size_t b_off, cl_mem c, size_t c_off, cl_mem bias, size_t bias_off,
-                      clcnn_err *err) {
+                      cl_mem res, size_t res_off, clcnn_err *err) {
   const ocl_gemm_desc *d = &plan->d;
   if (!d->m || !d->n || !d->nb0 || !d->nb1) return CLCNN_OK;
+  if (d->residual != (res != NULL))
+    return err_set(err, CLCNN_ERROR_INTERNAL, "a matrix product's residual %s",
+                   d->residual ? "is missing" : "was not prepared for");
   if (a_off > GEMM_INDEX_MAX - a_extent(d) || b_off > GEMM_INDEX_MAX - b_extent(d) ||
-      c_off > GEMM_INDEX_MAX - c_extent(d) || bias_off > GEMM_INDEX_MAX - bias_extent(d))
+      c_off > GEMM_INDEX_MAX - c_extent(d) || bias_off > GEMM_INDEX_MAX - bias_extent(d) ||
+      (res && res_off > GEMM_INDEX_MAX - c_extent(d)))
     return err_set(err, CLCNN_ERROR_UNSUPPORTED, "buffer offsets past 2^32 elements");
 #if CLCNN_HAVE_CLBLAST
   if (plan->impl == OCL_GEMM_CLBLAST)
-    return clblast_run(on, plan, a, a_off, b, b_off, c, c_off, bias, bias_off, err);
+    return clblast_run(on, plan, a, a_off, b, b_off, c, c_off, bias, bias_off, res, res_off, err);
 #endif
   return own_run(on, plan, a, (cl_uint)a_off, b, (cl_uint)b_off, c, (cl_uint)c_off,
-                 bias ? bias : c, (cl_uint)bias_off, err);
+                 bias ? bias : c, (cl_uint)bias_off, res, res_off, err);
 }
 
 /* ------------------------------------------------------------- scratch */

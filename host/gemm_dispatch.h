@@ -24,15 +24,19 @@
  * tests and benchmarks). CLBlast is only there when the build found it
  * (CLCNN_HAVE_CLBLAST).
  *
- * Sizes, transposes, leading dims, batch strides, alpha, beta and the
- * epilogue are compile-time constants of the kernel (DESIGN.md decision 2),
- * so they live in the plan, not in the run call. */
+ * Transposes, batch strides, alpha, beta, the bias layout and the
+ * activations that are not piecewise-linear are compile-time constants of
+ * the kernel (DESIGN.md decision 2); sizes, leading dims, the residual and
+ * None/Relu/LeakyRelu/Clip are kernel arguments, so that the products of a
+ * network share a few programs (cold starts). All of it lives in the plan;
+ * the run call only names the buffers. */
 #ifndef CLCNN_HOST_GEMM_DISPATCH_H
 #define CLCNN_HOST_GEMM_DISPATCH_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "kernel_options.h"
 #include "ocl.h"
 
 typedef enum ocl_gemm_impl {
@@ -41,7 +45,7 @@ typedef enum ocl_gemm_impl {
   OCL_GEMM_CLBLAST = 2  /* CLBlastSgemm / CLBlastSgemmStridedBatched */
 } ocl_gemm_impl;
 
-/* C[z] = act(alpha * op(A[z]) op(B[z]) + beta * C[z] + bias_scale * bias[z])
+/* C[z] = act(alpha * op(A[z]) op(B[z]) + beta * C[z] + bias_scale * bias[z] + res[z])
  * for z = z0 * nb1 + z1 < nb0 * nb1, row-major, op = transpose when ta / tb.
  * Offsets and strides are in elements. */
 typedef struct ocl_gemm_desc {
@@ -56,6 +60,7 @@ typedef struct ocl_gemm_desc {
   float bias_scale;
   size_t bias_rs, bias_cs;       /* 0 broadcasts */
   size_t sbias[2];               /* batch strides of the bias */
+  bool residual;                 /* ocl_gemm's `res`, with C's layout, is added after the bias */
   int act_op;                    /* fused activation (an op id of the unary family), -1 none */
   const void *act_params;        /* its unary_params (n->act_params) */
   ocl_gemm_impl impl;            /* OCL_GEMM_AUTO unless a caller must have one */
@@ -67,6 +72,7 @@ typedef struct ocl_gemm_plan {
   ocl_gemm_desc d;
   ocl_gemm_impl impl;            /* what prepare chose */
   cl_kernel kernel;              /* own: gemm_f32 or gemm_dot_f32 */
+  ocl_epilogue epi;              /* the activation's run-time part (kernel_options.h) */
   size_t global[3], local[3];
   bool has_local;
   cl_kernel prologue, act;       /* CLBlast: epilogue kernels, NULL when not needed */
@@ -84,11 +90,11 @@ clcnn_status ocl_gemm_prepare(ocl_node *on, const ocl_gemm_desc *d, ocl_gemm_pla
                               clcnn_err *err);
 
 /* Enqueues the product on the node's queue. `bias` may be NULL when the plan
- * has none. Nothing blocks (CLBlast calls are serialised per process, since
+ * has none, `res` (the residual, offset `res_off`) when d.residual is false. Nothing blocks (CLBlast calls are serialised per process, since
  * CLBlast must not be entered concurrently on one queue). Errors: DEVICE. */
 clcnn_status ocl_gemm(ocl_node *on, const ocl_gemm_plan *plan, cl_mem a, size_t a_off, cl_mem b,
                       size_t b_off, cl_mem c, size_t c_off, cl_mem bias, size_t bias_off,
-                      clcnn_err *err);
+                      cl_mem res, size_t res_off, clcnn_err *err);
 
 /* The register tile of the CPU form of the kernels (gemm_f32, and the conv
  * family's direct kernel, which shares its shape): TM rows x TN columns in

@@ -98,6 +98,27 @@ void ocl_activation_options(int act_op, const void *act_params, char *buf, size_
     ocl_opt(buf, len, "-DACT_GELU_TANH");
 }
 
+void ocl_epilogue_split(int act_op, const void *act_params, ocl_epilogue *e, char *buf,
+                        size_t len) {
+  *e = (ocl_epilogue){1.0f, -INFINITY, INFINITY};
+  unary_params def;
+  const unary_params *p = act_params;
+  if (act_op >= 0 && !p) {
+    def = unary_params_default(act_op);
+    p = &def;
+  }
+  switch (act_op) {
+    case -1: return;
+    case CLCNN_OP_RELU: e->lo = 0.0f; return;
+    case CLCNN_OP_LEAKYRELU: e->alpha = p->alpha; return;
+    case CLCNN_OP_CLIP:
+      /* min > max clips everything to max, as the CPU backend's CLIP. */
+      e->lo = p->min > p->max ? p->max : p->min;
+      e->hi = p->max;
+      return;
+    default: ocl_activation_options(act_op, act_params, buf, len);
+  }
+}
 
 const char *ocl_bits_type(size_t es) {
   switch (es) {

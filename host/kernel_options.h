@@ -40,6 +40,21 @@ void ocl_opt(char *buf, size_t len, const char *fmt, ...) __attribute__((format(
  * nothing. */
 void ocl_activation_options(int act_op, const void *act_params, char *buf, size_t len);
 
+/* The run-time epilogue of the kernels that take EPILOGUE_ARGS
+ * (kernels/common.cl): the piecewise-linear activations as three numbers
+ * (negatives times alpha, then clipped to [lo, hi]), so that convolutions
+ * and products with and without Relu, LeakyRelu or Clip share a program. */
+typedef struct ocl_epilogue {
+  float alpha, lo, hi;
+} ocl_epilogue;
+
+/* Splits a fused activation between run time and build time: none, Relu,
+ * LeakyRelu and Clip go into *e; any other is appended to `buf` as
+ * ocl_activation_options() writes it, and *e is the identity (1, -inf,
+ * inf). */
+void ocl_epilogue_split(int act_op, const void *act_params, ocl_epilogue *e, char *buf,
+                        size_t len);
+
 /* Whether ocl_activation_options() can express `act_op` (true for -1 and for
  * every op of the unary family on float32). */
 bool ocl_activation_supported(int act_op);

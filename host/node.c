@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernel_options.h"
 #include "ocl_backend.h"
 
 const ocl_device_info *ocl_node_device(const ocl_node *on) { return on->be->dev; }
@@ -130,6 +131,26 @@ clcnn_status ocl_size_args(cl_kernel k, cl_uint first, const int64_t *v, int n,
     if (rc != CL_SUCCESS)
       return err_set(err, CLCNN_ERROR_DEVICE, "clSetKernelArg(%u) failed: %s (%d)",
                      first + (cl_uint)i, ocl_error_str(rc), (int)rc);
+  }
+  return CLCNN_OK;
+}
+
+clcnn_status ocl_epilogue_args(cl_kernel k, cl_uint first, const struct ocl_epilogue *e,
+                               cl_mem res, size_t res_off, cl_mem placeholder, clcnn_err *err) {
+  if (res_off > UINT32_MAX)
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED, "a residual offset past 2^32 elements");
+  const cl_mem r = res ? res : placeholder;
+  const cl_uint off = res ? (cl_uint)res_off : 0, on = res ? 1 : 0;
+  const struct {
+    size_t size;
+    const void *p;
+  } a[] = {{sizeof r, &r},         {sizeof off, &off},   {sizeof on, &on},
+           {sizeof e->alpha, &e->alpha}, {sizeof e->lo, &e->lo}, {sizeof e->hi, &e->hi}};
+  for (cl_uint i = 0; i < sizeof a / sizeof *a; i++) {
+    cl_int rc = clSetKernelArg(k, first + i, a[i].size, a[i].p);
+    if (rc != CL_SUCCESS)
+      return err_set(err, CLCNN_ERROR_DEVICE, "clSetKernelArg(%u) failed: %s (%d)", first + i,
+                     ocl_error_str(rc), (int)rc);
   }
   return CLCNN_OK;
 }

@@ -103,6 +103,13 @@ clcnn_status ocl_args(cl_kernel k, clcnn_err *err, ...);
  * programs (fast first sessions). UNSUPPORTED when a value does not fit. */
 clcnn_status ocl_size_args(cl_kernel k, cl_uint first, const int64_t *v, int n, clcnn_err *err);
 
+/* Sets a kernel's EPILOGUE_ARGS (kernels/common.cl) from argument `first`
+ * on: the residual `res` at element offset `res_off` (NULL: none, and
+ * `placeholder`, any buffer, fills its slot) and the activation `e`. */
+struct ocl_epilogue;
+clcnn_status ocl_epilogue_args(cl_kernel k, cl_uint first, const struct ocl_epilogue *e,
+                               cl_mem res, size_t res_off, cl_mem placeholder, clcnn_err *err);
+
 
 /* Which form of a kernel suits the node's device: true for the GPU form
  * (work-groups sharing __local memory, coalesced vectors), false for the CPU

@@ -81,3 +81,25 @@ float act_apply(float x) { ACT_BODY(float) }
 float4 act_apply4(float4 x) { ACT_BODY(float4) }
 float8 act_apply8(float8 x) { ACT_BODY(float8) }
 float16 act_apply16(float16 x) { ACT_BODY(float16) }
+
+/* The run-time part of an epilogue, in the kernels that take EPILOGUE_ARGS
+ * after their sizes (host/kernel_options.h: ocl_epilogue_args sets them):
+ *   res, res_off, res_on   when res_on, res[res_off + i] is added to output
+ *                          element i after the bias (a residual Add fused
+ *                          into the producer; res has the output's layout);
+ *   act_alpha, act_lo, act_hi   the piecewise-linear activations, which need
+ *                          no program of their own: negatives are scaled by
+ *                          act_alpha, then clipped to [act_lo, act_hi] (none:
+ *                          1, -inf, inf; Relu: 1, 0, inf; LeakyRelu: alpha,
+ *                          -inf, inf; Clip: 1, min, max with min <= max).
+ * Comparisons leave NaN as it is, as the CPU backend's formulas do. Other
+ * activations stay -D options (ACT_*, act_apply), applied before these. */
+#define EPILOGUE_ARGS                                                                    \
+  , __global const float *res, const uint res_off, const uint res_on,                    \
+      const float act_alpha, const float act_lo, const float act_hi
+#define EPILOGUE_PWL(T, v)                                        \
+  do {                                                            \
+    v = v < (T)0.0f ? (T)act_alpha * v : v;                       \
+    v = v < (T)act_lo ? (T)act_lo : v;                            \
+    v = v > (T)act_hi ? (T)act_hi : v;                            \
+  } while (0)

@@ -77,7 +77,8 @@ __kernel void conv_pad_f32(__global const float *restrict x, uint x_off,
 /* ------------------------------------------------------ direct, stride 1
  * -D KH KW DY DX (kernel, dilation), TM TN VW; arguments C (input
  * channels), G (groups), CG MG (input and output channels per group), PW
- * PLANE (padded width and padded image size), OH OW, QN (= OH * PW). Global
+ * PLANE (padded width and padded image size), OH OW, QN (= OH * PW), then
+ * EPILOGUE_ARGS (common.cl: a residual with y's layout, Relu/Clip). Global
  * (ceil(QN / TN), ceil(MG / TM), N * G). The scratch holds TN + (KW - 1) *
  * DX floats past the last image (read by dropped lanes only). */
 #ifdef K_conv_direct_f32
@@ -91,7 +92,7 @@ __kernel void conv_direct_f32(__global const float *restrict xp, __global const 
                               uint w_off, __global const float *restrict bias, uint bias_off,
                               __global float *restrict y, uint y_off, const int C, const int G,
                               const int CG, const int MG, const uint PW, const uint PLANE,
-                              const uint OH, const uint OW, const uint QN) {
+                              const uint OH, const uint OW, const uint QN EPILOGUE_ARGS) {
   const uint q0 = get_global_id(0) * TN, m0 = get_global_id(1) * TM, z = get_global_id(2);
   if (q0 >= QN || m0 >= MG) return;
   const uint b = z / G, g = z % G;
@@ -134,6 +135,7 @@ __kernel void conv_direct_f32(__global const float *restrict xp, __global const 
     const uint m = m0 + i;
     if (m >= MG) break;
     __global float *yr = y + y_off + ((b * G + g) * MG + m) * (OH * OW);
+    const __global float *rr = res + res_off + ((b * G + g) * MG + m) * (OH * OW);
 #ifdef HAS_BIAS
     const VEC bv = (VEC)(bias[bias_off + g * MG + m]);
 #endif
@@ -145,9 +147,23 @@ __kernel void conv_direct_f32(__global const float *restrict xp, __global const 
 #ifdef HAS_BIAS
       v += bv;
 #endif
-      v = ACTV(v);
       const uint oy = q / PW, ox = q % PW;
-      if (ox + VW <= OW) {
+      const bool whole = ox + VW <= OW; /* the VW outputs lie in one row */
+      if (res_on) {
+        if (whole) {
+          v += VLOAD(0, rr + oy * OW + ox);
+        } else {
+          float t[VW];
+          for (uint l = 0; l < VW; l++) {
+            const uint ql = q + l, oxl = ql % PW;
+            t[l] = ql < QN && oxl < OW ? rr[ql / PW * OW + oxl] : 0.0f;
+          }
+          v += VLOAD(0, t);
+        }
+      }
+      v = ACTV(v);
+      EPILOGUE_PWL(VEC, v);
+      if (whole) {
         VSTORE(v, 0, yr + oy * OW + ox);
       } else {
         float t[VW];

@@ -12,6 +12,8 @@
  * program serves every product of a kind: few programs, fast cold starts)
  *   M, N, K          sizes
  *   LDA, LDB, LDC    leading dims
+ *   EPILOGUE_ARGS    (common.cl) a residual added after the bias, with C's
+ *                    layout, and the piecewise-linear activation
  *
  * -D options
  *   TA, TB           1: transposed, A(m, k) = a[k * LDA + m], B(k, n) = b[n * LDB + k]
@@ -36,7 +38,7 @@
  *   when both operands are contiguous in k). Global (N, M, batch).
  * gemm_prologue_f32 / gemm_act_f32: the epilogue around an external GEMM
  *   (CLBlast, called with beta 1): C = BETA * C + BIAS_SCALE * bias before,
- *   C = act(C) after. Global (N, M, batch).
+ *   C = act(C + residual) after. Global (N, M, batch).
  * gemm_f32 is built with TM (CPU form) or GPU defined; the other kernels
  * need neither. Each kernel is compiled only under -DK_<its name>
  * (host/node.c adds it). */
@@ -118,10 +120,14 @@
 #define B_KS LDB
 #endif
 
-/* The scalar epilogue of output (m, n); c points at C(m, n). */
+/* The scalar epilogue of output (m, n); c points at C(m, n), r at the
+ * residual's (m, n) (read when res_on). */
 #if defined(K_gemm_dot_f32) || (defined(K_gemm_f32) && defined(GPU))
-inline float gemm_epilogue(float acc, __global const float *c, __global const float *bias,
-                           uint m, uint n) {
+#define GEMM_EPILOGUE(acc, c, r, bias, m, n) \
+  gemm_epilogue(acc, c, r, bias, m, n, res_on, act_alpha, act_lo, act_hi)
+inline float gemm_epilogue(float acc, __global const float *c, __global const float *r,
+                           __global const float *bias, uint m, uint n, const uint res_on,
+                           const float act_alpha, const float act_lo, const float act_hi) {
 #ifdef ALPHA
   acc *= ALPHA;
 #endif
@@ -131,7 +137,10 @@ inline float gemm_epilogue(float acc, __global const float *c, __global const fl
 #ifdef HAS_BIAS
   acc = mad(BIAS_SCALE, bias[m * BIAS_RS + n * BIAS_CS], acc);
 #endif
-  return act_apply(acc);
+  if (res_on) acc += r[0];
+  acc = act_apply(acc);
+  EPILOGUE_PWL(float, acc);
+  return acc;
 }
 #endif
 
@@ -154,7 +163,7 @@ inline float gemm_epilogue(float acc, __global const float *c, __global const fl
 __kernel void gemm_f32(__global const float *restrict a, uint a_off,
                        __global const float *restrict b, uint b_off, __global float *c,
                        uint c_off, __global const float *restrict bias,
-                       uint bias_off GEMM_SIZES) {
+                       uint bias_off GEMM_SIZES EPILOGUE_ARGS) {
   const uint z = get_global_id(2);
   const uint n_nom = (uint)get_global_id(0) * TN, m0 = (uint)get_global_id(1) * TM;
   if (n_nom >= N || m0 >= M) return;
@@ -162,6 +171,7 @@ __kernel void gemm_f32(__global const float *restrict a, uint a_off,
   a += a_off + BATCH_OFF(SA0, SA1, z);
   b += b_off + BATCH_OFF(SB0, SB1, z) + n0;
   c += c_off + BATCH_OFF(SC0, SC1, z);
+  res += res_off + BATCH_OFF(SC0, SC1, z);
   bias += bias_off + BATCH_OFF(SBIAS0, SBIAS1, z);
 
   /* Rows past M read row M - 1; their results are not stored. */
@@ -222,7 +232,9 @@ __kernel void gemm_f32(__global const float *restrict a, uint a_off,
       }
 #endif
 #endif
+      if (res_on) v += VLOAD(0, res + m * LDC + n);
       v = ACTV(v);
+      EPILOGUE_PWL(VEC, v);
       if (n >= n_nom) {
         VSTORE(v, 0, cr + n);
       } else if (n + VW > n_nom) {
@@ -245,13 +257,14 @@ __kernel void gemm_f32(__global const float *restrict a, uint a_off,
 __kernel __attribute__((reqd_work_group_size(RTSN, RTSM, 1))) void gemm_f32(
     __global const float *restrict a, uint a_off, __global const float *restrict b, uint b_off,
     __global float *c, uint c_off, __global const float *restrict bias,
-    uint bias_off GEMM_SIZES) {
+    uint bias_off GEMM_SIZES EPILOGUE_ARGS) {
   const uint z = get_global_id(2);
   const uint tn = get_local_id(0), tm = get_local_id(1), tid = tm * RTSN + tn;
   const uint n_base = get_group_id(0) * TSN, m_base = get_group_id(1) * TSM;
   a += a_off + BATCH_OFF(SA0, SA1, z);
   b += b_off + BATCH_OFF(SB0, SB1, z);
   c += c_off + BATCH_OFF(SC0, SC1, z);
+  res += res_off + BATCH_OFF(SC0, SC1, z);
   bias += bias_off + BATCH_OFF(SBIAS0, SBIAS1, z);
   /* +1: no bank conflicts when a column is read. */
   __local float as[TSK][TSM + 1];
@@ -310,7 +323,9 @@ __kernel __attribute__((reqd_work_group_size(RTSN, RTSM, 1))) void gemm_f32(
 #pragma unroll
     for (int j = 0; j < WPN; j++) {
       const uint n = n_base + tn + j * RTSN;
-      if (m < M && n < N) c[m * LDC + n] = gemm_epilogue(acc[i][j], c + m * LDC + n, bias, m, n);
+      if (m < M && n < N)
+        c[m * LDC + n] =
+            GEMM_EPILOGUE(acc[i][j], c + m * LDC + n, res + m * LDC + n, bias, m, n);
     }
   }
 }
@@ -322,12 +337,13 @@ __kernel __attribute__((reqd_work_group_size(RTSN, RTSM, 1))) void gemm_f32(
 __kernel void gemm_dot_f32(__global const float *restrict a, uint a_off,
                            __global const float *restrict b, uint b_off, __global float *c,
                            uint c_off, __global const float *restrict bias,
-                           uint bias_off GEMM_SIZES) {
+                           uint bias_off GEMM_SIZES EPILOGUE_ARGS) {
   const uint n = get_global_id(0), m = get_global_id(1), z = get_global_id(2);
   if (n >= N || m >= M) return;
   const __global float *ar = a + a_off + BATCH_OFF(SA0, SA1, z) + A_ROW(m);
   const __global float *bc = b + b_off + BATCH_OFF(SB0, SB1, z) + B_COL(n);
   c += c_off + BATCH_OFF(SC0, SC1, z);
+  res += res_off + BATCH_OFF(SC0, SC1, z);
   bias += bias_off + BATCH_OFF(SBIAS0, SBIAS1, z);
   float acc = 0.0f;
   uint k = 0;
@@ -338,7 +354,7 @@ __kernel void gemm_dot_f32(__global const float *restrict a, uint a_off,
   acc = (acc4.x + acc4.y) + (acc4.z + acc4.w);
 #endif
   for (; k < K; k++) acc = FMA(ar[k * A_KS], bc[k * B_KS], acc);
-  c[m * LDC + n] = gemm_epilogue(acc, c + m * LDC + n, bias, m, n);
+  c[m * LDC + n] = GEMM_EPILOGUE(acc, c + m * LDC + n, res + m * LDC + n, bias, m, n);
 }
 #endif
 
@@ -363,10 +379,14 @@ __kernel void gemm_prologue_f32(__global float *c, uint c_off, __global const fl
 #endif
 
 #ifdef K_gemm_act_f32
-__kernel void gemm_act_f32(__global float *c, uint c_off GEMM_SIZES) {
+__kernel void gemm_act_f32(__global float *c, uint c_off GEMM_SIZES EPILOGUE_ARGS) {
   const uint n = get_global_id(0), m = get_global_id(1), z = get_global_id(2);
   if (n >= N || m >= M) return;
   c += c_off + BATCH_OFF(SC0, SC1, z) + m * LDC + n;
-  c[0] = act_apply(c[0]);
+  float v = c[0];
+  if (res_on) v += res[res_off + BATCH_OFF(SC0, SC1, z) + m * LDC + n];
+  v = act_apply(v);
+  EPILOGUE_PWL(float, v);
+  c[0] = v;
 }
 #endif

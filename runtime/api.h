@@ -148,9 +148,9 @@ clcnn_status graph_lower_float16(ir_graph *g, clcnn_err *err);
  * (a residual connection): the Add's other operand becomes the Conv's
  * internal 4th input, added after the bias and before the activation, and
  * the Add's activation moves onto the Conv ("Conv+Add+Relu" in profiles).
- * Only the CPU backend's Conv reads that input, so sessions whose every
- * node runs there (session.c) take this pass; depthwise convolutions keep
- * their Add. */
+ * The CPU backend's Conv and the OpenCL backend's (the gemm, direct and
+ * im2col paths: host/ops/conv.c) read that input, so every session takes
+ * this pass, before scheduling; depthwise convolutions keep their Add. */
 clcnn_status graph_fuse_residual(ir_graph *g, clcnn_err *err);
 /* What graph_optimize does that needs no shapes (Conv+BatchNormalization
  * folding), done once when a model loads so that its sessions share the

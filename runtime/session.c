@@ -277,8 +277,7 @@ static clcnn_status session_build(clcnn_session *s, const clcnn_session_options 
   if (!dev || !dev[0]) dev = getenv("CLCNN_DEVICE");
   if (!dev || !dev[0]) dev = "best";
   if ((st = open_backends(s, dev, native_ctx, native_queue, err))) return st;
-  if (s->nbackends == 1 && s->backends[0]->host_memory && (st = graph_fuse_residual(&s->g, err)))
-    return st;
+  if ((st = graph_fuse_residual(&s->g, err))) return st;
   if ((st = sched_build(s, err))) return st;
   for (int v = 0; v < s->g.nvalues; v++)
     if (s->g.values[v].owns_data)

@@ -15,8 +15,11 @@
  *
  * CLCNN_CONV=direct or CLCNN_CONV=im2col in the environment forces one of
  * those two where it applies (tests, benchmarks). Bias and the fused
- * activation are applied in every kernel's (or product's) epilogue. The
- * scratch is the session's (ocl_scratch_*), shared by all its nodes. */
+ * activation are applied in every kernel's (or product's) epilogue, and so
+ * is a fused residual Add (a 4th input, runtime/passes.c: graph_fuse_residual)
+ * on the gemm, direct and im2col paths, the ones a Conv with a residual
+ * takes (the pass leaves depthwise convolutions alone). The scratch is the
+ * session's (ocl_scratch_*), shared by all its nodes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +41,7 @@ typedef struct conv_state {
   size_t global[3], pad_global[3];
   ocl_gemm_plan plan;       /* gemm; im2col: a full band */
   ocl_gemm_plan plan_last;  /* im2col: the last band when it is shorter */
+  ocl_epilogue epi;         /* direct: the activation's run-time part */
   int64_t band, rows;       /* im2col: output rows (oz, oy) per band, in all */
   int64_t ow;               /* im2col: output width (columns per row) */
   bool im2col_rows;         /* im2col: one output row per work-item */
@@ -86,6 +90,10 @@ static const char *conv_check(const ocl_device_info *dev, const ir_graph *g, con
   (void)dev;
   if (!ocl_activation_supported(n->act_op))
     return "the fused activation is not supported on OpenCL";
+  const conv_params *cp = n->params;
+  if (n->nin > 3 && ir_in(g, n, 3) &&
+      (n->op != CLCNN_OP_CONV || (cp->depthwise && cp->geom.nspatial <= 2)))
+    return "a residual fused into a depthwise convolution";
   for (int i = 0; i < n->nin; i++) {
     const ir_value *v = ir_in(g, n, i);
     if (v && shape_numel(v->t.rank, v->t.dims) >= ELEMS_MAX)
@@ -141,7 +149,9 @@ static clcnn_status prepare_depthwise(ocl_node *on, conv_state *s, const geom3 *
   return ocl_kernel(on, "conv.cl", "depthwise_f32", o, &s->k, err);
 }
 
-static void gemm_epilogue(const ir_node *n, bool bias, ocl_gemm_desc *d, size_t group_out) {
+static void gemm_epilogue(const ocl_node *on, bool bias, ocl_gemm_desc *d, size_t group_out) {
+  const ir_node *n = on->n;
+  d->residual = n->nin > 3 && ir_in(on->g, n, 3) != NULL;
   if (bias) {
     d->bias = true;
     d->bias_rs = 1;
@@ -166,7 +176,7 @@ static clcnn_status prepare_gemm(ocl_node *on, conv_state *s, bool bias, clcnn_e
   d.sa[1] = Mg * Cg;
   d.sb[1] = Cg * hw;
   d.sc[1] = Mg * hw;
-  gemm_epilogue(on->n, bias, &d, Mg);
+  gemm_epilogue(on, bias, &d, Mg);
   return ocl_gemm_prepare(on, &d, &s->plan, err);
 }
 
@@ -199,7 +209,9 @@ static clcnn_status prepare_direct(ocl_node *on, conv_state *s, const geom3 *g, 
   ocl_opt(c, sizeof c, "-DKH=%lld -DKW=%lld -DDY=%lld -DDX=%lld", (long long)g->k[1],
           (long long)g->k[2], (long long)g->d[1], (long long)g->d[2]);
   ocl_opt(c, sizeof c, "-DTM=%d -DTN=%d -DVW=%d", tm, tn, vw);
-  add_epilogue(on, bias, c, sizeof c);
+  if (ocl_device_fast_fma(dev)) ocl_opt(c, sizeof c, "-DFAST_FMA");
+  if (bias) ocl_opt(c, sizeof c, "-DHAS_BIAS");
+  ocl_epilogue_split(on->n->act_op, on->n->act_params, &s->epi, c, sizeof c);
   s->global[0] = (size_t)((qn + tn - 1) / tn);
   s->global[1] = (size_t)((p->group_out + tm - 1) / tm);
   s->global[2] = (size_t)(p->batch * p->group);
@@ -238,7 +250,7 @@ static clcnn_status im2col_plan(ocl_node *on, int64_t ncols, bool bias, ocl_gemm
   d.sa[1] = Mg * K;
   d.sb[1] = K * (size_t)ncols;
   d.sc[1] = Mg * (size_t)p->geom.out_size;
-  gemm_epilogue(on->n, bias, &d, Mg);
+  gemm_epilogue(on, bias, &d, Mg);
   return ocl_gemm_prepare(on, &d, plan, err);
 }
 
@@ -349,6 +361,8 @@ static clcnn_status conv_run(ocl_node *on, const ocl_tensor *in, int nin, const 
   conv_state *s = on->state;
   const bool has_bias = nin > 2 && in[2].mem;
   cl_mem x = in[0].mem, w = in[1].mem, y = out[0].mem, b = has_bias ? in[2].mem : in[1].mem;
+  cl_mem res = nin > 3 ? in[3].mem : NULL; /* a fused residual Add */
+  const size_t ro = res ? ocl_elem_offset(&in[3]) : 0;
   cl_uint xo = ocl_elem_offset(&in[0]), wo = ocl_elem_offset(&in[1]), yo = ocl_elem_offset(&out[0]);
   cl_uint bo = has_bias ? ocl_elem_offset(&in[2]) : 0;
   clcnn_status st;
@@ -359,7 +373,7 @@ static clcnn_status conv_run(ocl_node *on, const ocl_tensor *in, int nin, const 
         return st;
       return ocl_enqueue(on, s->k, 3, s->global, ocl_cpu_local(on), err);
     case PATH_GEMM:
-      return ocl_gemm(on, &s->plan, w, wo, x, xo, y, yo, has_bias ? b : NULL, bo, err);
+      return ocl_gemm(on, &s->plan, w, wo, x, xo, y, yo, has_bias ? b : NULL, bo, res, ro, err);
     case PATH_DIRECT: {
       cl_mem xp = ocl_scratch_get(on);
       if (!xp) return err_set(err, CLCNN_ERROR_INTERNAL, "the session's scratch is gone");
@@ -367,7 +381,8 @@ static clcnn_status conv_run(ocl_node *on, const ocl_tensor *in, int nin, const 
           (st = ocl_enqueue(on, s->pad, 3, s->pad_global, ocl_cpu_local(on), err)))
         return st;
       if ((st = ocl_args(s->k, err, sizeof xp, &xp, sizeof w, &w, sizeof wo, &wo, sizeof b, &b,
-                         sizeof bo, &bo, sizeof y, &y, sizeof yo, &yo, (size_t)0)))
+                         sizeof bo, &bo, sizeof y, &y, sizeof yo, &yo, (size_t)0)) ||
+          (st = ocl_epilogue_args(s->k, 16, &s->epi, res, ro, y, err)))
         return st;
       return ocl_enqueue(on, s->k, 3, s->global, ocl_cpu_local(on), err);
     }
@@ -387,8 +402,9 @@ static clcnn_status conv_run(ocl_node *on, const ocl_tensor *in, int nin, const 
                              sizeof r0u, &r0u, sizeof ncols, &ncols, (size_t)0)) ||
               (st = ocl_enqueue(on, s->k, 3, global, ocl_cpu_local(on), err)))
             return st;
-          size_t yi = (size_t)yo + (size_t)(img * s->out_image + r0 * s->ow);
-          if ((st = ocl_gemm(on, plan, w, wo, col, 0, y, yi, has_bias ? b : NULL, bo, err)))
+          const size_t at = (size_t)(img * s->out_image + r0 * s->ow);
+          if ((st = ocl_gemm(on, plan, w, wo, col, 0, y, yo + at, has_bias ? b : NULL, bo, res,
+                             ro + at, err)))
             return st;
         }
       }

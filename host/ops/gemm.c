@@ -101,7 +101,7 @@ static clcnn_status gemm_run(ocl_node *on, const ocl_tensor *in, int nin, const 
   cl_mem b = s->packed_b ? s->packed_b : in[1].mem;
   size_t b_off = s->packed_b ? 0 : ocl_elem_offset(&in[1]);
   return ocl_gemm(on, &s->plan, in[0].mem, ocl_elem_offset(&in[0]), b, b_off, out[0].mem,
-                  ocl_elem_offset(&out[0]), c ? c->mem : NULL, c ? ocl_elem_offset(c) : 0, err);
+                  ocl_elem_offset(&out[0]), c ? c->mem : NULL, c ? ocl_elem_offset(c) : 0, NULL, 0, err);
 }
 
 /* ---------------------------------------------------------------- MatMul */
@@ -208,7 +208,8 @@ static clcnn_status matmul_run(ocl_node *on, const ocl_tensor *in, int nin,
       oc += idx * s->outer_sc[i];
     }
     clcnn_status st = ocl_gemm(on, &s->plan, in[0].mem, ao + (size_t)oa, in[1].mem,
-                               bo + (size_t)ob, out[0].mem, co + (size_t)oc, NULL, 0, err);
+                               bo + (size_t)ob, out[0].mem, co + (size_t)oc, NULL, 0, NULL, 0,
+                               err);
     if (st) return st;
   }
   return CLCNN_OK;

@@ -82,6 +82,39 @@ static bool conv_act(const char *op_type, const int64_t *xd, const int64_t *wd, 
   return ok;
 }
 
+/* A residual connection: Conv of x [N, C, H, W] (weights of `wd`, a bias),
+ * then Add with the graph input r of the Conv's output shape (`odims`; the
+ * Conv's output first unless `res_first`), then activation `act` (NULL:
+ * none). Both backends fuse the Add into the Conv (graph_fuse_residual);
+ * the device runs it strictly, so a path without the residual fails. */
+static bool conv_res(const int64_t *xd, const int64_t *wd, const int64_t *odims, int nconv,
+                     const mb_attr *conv_attrs, bool res_first, const char *act, int nact,
+                     const mb_attr *act_attrs) {
+  mb *b = mb_new(13);
+  const int64_t m = wd[0], wn = wd[0] * wd[1] * wd[2] * wd[3];
+  float *w = malloc(sizeof(float) * (size_t)wn), *bias = malloc(sizeof(float) * (size_t)m);
+  for (int64_t i = 0; i < wn; i++) w[i] = (float)((i * 37) % 23) / 11.0f - 1.0f;
+  for (int64_t i = 0; i < m; i++) bias[i] = (float)(i % 7) / 3.0f - 1.0f;
+  mb_input(b, "x", CLCNN_DTYPE_FLOAT32, 4, xd);
+  mb_input(b, "r", CLCNN_DTYPE_FLOAT32, 4, odims);
+  mb_init_f32(b, "w", 4, wd, w);
+  mb_init_f32(b, "b", 1, (int64_t[]){m}, bias);
+  mb_node(b, "Conv", "x,w,b", "t", nconv, conv_attrs);
+  mb_node(b, "Add", res_first ? "r,t" : "t,r", act ? "s" : "y", 0, NULL);
+  if (act) mb_node(b, act, "s", "y", nact, act_attrs);
+  mb_output(b, "y");
+  size_t len;
+  uint8_t *bytes = mb_pack(b, &len);
+  ht_input in[2] = {{.name = "x", .rank = 4, .dims = {xd[0], xd[1], xd[2], xd[3]}},
+                    {.name = "r", .rank = 4, .dims = {odims[0], odims[1], odims[2], odims[3]}}};
+  bool ok = ht_run_model("Conv+Add", bytes, len, in, 2, TOL) == HT_PASS;
+  free(bytes);
+  free(w);
+  free(bias);
+  mb_free(b);
+  return ok;
+}
+
 /* ------------------------------------------------------------------ Conv */
 
 START_TEST(conv_direct) {
@@ -161,6 +194,37 @@ START_TEST(conv_fused) {
 }
 END_TEST
 
+/* Residual Adds fused into the convolution's epilogue on every path that
+ * takes them (direct, im2col, 1x1 GEMM, the GPU forms; CLBlast's epilogue
+ * kernel when the suite runs with CLCNN_GEMM=clblast), with the
+ * activations passed at run time (Relu, Clip, LeakyRelu, none) and one
+ * built in (HardSwish). */
+START_TEST(conv_residual) {
+  mb_attr p1[] = {MB_INTS("pads", 1, 1, 1, 1)};
+  mb_attr s2[] = {MB_INTS("pads", 1, 1, 1, 1), MB_INTS("strides", 2, 2)};
+  mb_attr clip[] = {MB_FLOAT("min", -0.5f), MB_FLOAT("max", 0.75f)};
+  mb_attr leaky[] = {MB_FLOAT("alpha", 0.1f)};
+  for (int form = 0; form < 3; form++) {
+    if (form == 1) setenv("CLCNN_OCL_VARIANT", "gpu", 1);
+    if (form == 2) setenv("CLCNN_CONV", "im2col", 1); /* stride 1 through im2col */
+    /* 3x3 stride 1 (direct on CPU devices), partial tiles, batch 2. */
+    ck_assert(conv_res((int64_t[]){2, 5, 9, 11}, (int64_t[]){33, 5, 3, 3},
+                       (int64_t[]){2, 33, 9, 11}, 1, p1, false, "Relu", 0, NULL));
+    ck_assert(conv_res((int64_t[]){1, 8, 7, 13}, (int64_t[]){16, 8, 3, 3},
+                       (int64_t[]){1, 16, 7, 13}, 1, p1, true, "Clip", 2, clip));
+    /* 3x3 stride 2 (im2col). */
+    ck_assert(conv_res((int64_t[]){1, 6, 17, 15}, (int64_t[]){12, 6, 3, 3},
+                       (int64_t[]){1, 12, 9, 8}, 2, s2, false, "LeakyRelu", 1, leaky));
+    /* 1x1 (a GEMM of the image), no activation and a built-in one. */
+    ck_assert(conv_res((int64_t[]){2, 16, 7, 9}, (int64_t[]){24, 16, 1, 1},
+                       (int64_t[]){2, 24, 7, 9}, 0, NULL, false, NULL, 0, NULL));
+    ck_assert(conv_res((int64_t[]){1, 16, 5, 5}, (int64_t[]){17, 16, 1, 1},
+                       (int64_t[]){1, 17, 5, 5}, 0, NULL, true, "HardSwish", 0, NULL));
+    ht_env_restore();
+  }
+}
+END_TEST
+
 /* Layers big enough (over 4M multiply-adds per image) that the CPU backend
  * runs them through oneDNN's convolution kernels where the build has oneDNN
  * (runtime/cpu/conv_dnnl.c): channel counts that leave partial 16- and
@@ -226,7 +290,7 @@ int main(void) {
                {"conv_pointwise", conv_pointwise}, {"conv_depthwise", conv_depthwise},
                {"conv_1d_3d", conv_1d_3d},         {"conv_fused", conv_fused},
                {"conv_gpu_form", conv_gpu_form},   {"conv_transpose", conv_transpose},
-               {"conv_cpu_onednn", conv_cpu_onednn}};
+               {"conv_cpu_onednn", conv_cpu_onednn}, {"conv_residual", conv_residual}};
   for (size_t i = 0; i < sizeof tests / sizeof *tests; i++) {
     TCase *tc = tcase_create(tests[i].name);
     tcase_set_timeout(tc, 600);
