@@ -17,7 +17,9 @@
  *                   geometry, 1 to 3 spatial dims), for a GEMM.
  * depthwise_f32     one input channel per group: XCH chunks of VW
  *                   neighbouring outputs of a row per work-item (a whole row
- *                   on CPUs), vector loads inside the image.
+ *                   on CPUs), vector loads inside the image. The window is
+ *                   -D options; channels, image sizes and XCH are
+ *                   arguments, then EPILOGUE_ARGS (its residual unused).
  * convt_f32         ConvTranspose in gather form: each output position sums
  *                   the taps that reach it; TCO output channels per
  *                   work-item from weights re-packed with channels innermost.
@@ -282,7 +284,9 @@ inline VEC loads_strided(const __global float *p) {
 __kernel void depthwise_f32(__global const float *restrict x, uint x_off,
                             __global const float *restrict w, uint w_off,
                             __global const float *restrict bias, uint bias_off,
-                            __global float *restrict y, uint y_off) {
+                            __global float *restrict y, uint y_off, const uint C,
+                            const uint COUT, const uint MULT, const int IH, const int IW,
+                            const uint OH, const uint OW, const uint XCH EPILOGUE_ARGS) {
   const uint oy = get_global_id(1), z = get_global_id(2);
   if (oy >= OH) return;
   const uint m = z % COUT, b = z / COUT, c = m / MULT;
@@ -323,6 +327,7 @@ __kernel void depthwise_f32(__global const float *restrict x, uint x_off,
     acc += (VEC)(bias[bias_off + m]);
 #endif
     acc = ACTV(acc);
+    EPILOGUE_PWL(VEC, acc);
     if (ox0 + VW <= OW) {
       VSTORE(acc, 0, yr + ox0);
     } else {

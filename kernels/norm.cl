@@ -19,15 +19,17 @@
  * Constant statistics: `ab` holds a (NSTAT floats) then b, folded on the
  * host. With -DSTATS (statistics that are not constants): a and b are
  * computed here from scale, bias, mean and var (each with its offset).
- * -D ROWS, BLOCK, NSTAT, EPS (STATS), VW, ITEMS (vectors per work-item), RPI
- * (rows per work-item), ACT_* (a fused activation, common.cl). Work: (chunks
- * of a row, groups of RPI rows). */
+ * -D EPS (STATS), VW, ITEMS (vectors per work-item), RPI (rows per
+ * work-item), ACT_* (a fused activation, common.cl); arguments ROWS, BLOCK,
+ * NSTAT (so that the layers of a network share a program: DenseNet-121 had
+ * 62 of them). Work: (chunks of a row, groups of RPI rows). */
 #ifdef K_batchnorm_nchw_f32
 __kernel void batchnorm_nchw_f32(__global const float *x, uint x_off, __global const float *ab,
                                  uint ab_off, __global const float *bias, uint b_off,
                                  __global const float *mean, uint m_off,
                                  __global const float *var, uint v_off, __global float *y,
-                                 uint y_off) {
+                                 uint y_off, const uint ROWS, const uint BLOCK,
+                                 const uint NSTAT) {
   const uint j0 = (uint)get_global_id(0) * (VW * ITEMS);
   const uint r0 = (uint)get_global_id(1) * RPI;
   if (j0 >= BLOCK) return;

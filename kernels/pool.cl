@@ -7,16 +7,19 @@
  * pool_f32: XCH chunks of VW neighbouring outputs of a row per work-item
  *   (a whole row on CPUs); a vector load per tap that lies inside the row.
  *   -D KIND (0 max, 1 average, 2 Lp), P (Lp exponent), COUNT_PAD,
- *   ID IH IW OD OH OW KD KH KW SD SH SW DD DH DW (spatial dims, leading 1
- *   for fewer than 3), PD PT PL (pads at the start), ED EH EW (pads at the
- *   end), VW, XCH. Global (ceil(OW / (VW * XCH)), OD * OH, N * C).
+ *   KD KH KW SD SH SW DD DH DW (the window, leading 1 for fewer than 3
+ *   spatial dims), PD PT PL (pads at the start), ED EH EW (pads at the
+ *   end), VW; arguments ID IH IW OD OH OW (spatial dims) and XCH, so that
+ *   the pools of one window share a program. Global (ceil(OW / (VW * XCH)),
+ *   OD * OH, N * C).
  * maxpool_idx_f32: MaxPool with its Indices output, one output per
  *   work-item (flat index into N x C x spatial; with STORAGE_ORDER 1 the
  *   position within the plane is column-major, ix * IH + iy). Global
  *   (OD * OH * OW, N * C).
  * global_pool_f32: one plane per work-item (CPU form) or per work-group of
- *   LOCAL work-items (-DLOCAL, GPU form). -D KIND (0 max, 1 average), SIZE
- *   (elements per plane), PLANES. Global (PLANES) or (PLANES * LOCAL).
+ *   LOCAL work-items (-DLOCAL, GPU form). -D KIND (0 max, 1 average);
+ *   arguments SIZE (elements per plane), PLANES. Global (PLANES) or (PLANES
+ *   * LOCAL).
  * Each kernel is compiled only under -DK_<its name> (host/node.c adds it). */
 
 #define KIND_MAX 0
@@ -85,9 +88,10 @@ inline VEC loads_strided(const __global float *p) {
 #endif
 
 __kernel void pool_f32(__global const float *restrict x, uint x_off, __global float *restrict y,
-                       uint y_off) {
+                       uint y_off, const int ID, const int IH, const int IW, const int OD,
+                       const int OH, const int OW, const uint XCH) {
   const uint r = get_global_id(1), plane = get_global_id(2);
-  if (r >= OD * OH) return;
+  if (r >= (uint)(OD * OH)) return;
   const int oy = r % OH, oz = r / OH;
   const __global float *xp = x + x_off + plane * (ID * IH * IW);
   __global float *yr = y + y_off + plane * (OD * OH * OW) + r * OW;
@@ -99,7 +103,7 @@ __kernel void pool_f32(__global const float *restrict x, uint x_off, __global fl
 #endif
   for (uint ch = 0; ch < XCH; ch++) {
     const uint ox0 = (get_global_id(0) * XCH + ch) * VW;
-    if (ox0 >= OW) break;
+    if (ox0 >= (uint)OW) break;
     const int ix0 = (int)ox0 * SW - PL;
     VEC acc = (VEC)INIT;
     for (int kz = 0; kz < KD; kz++) {
@@ -128,7 +132,7 @@ __kernel void pool_f32(__global const float *restrict x, uint x_off, __global fl
     }
     float t[VW];
     VSTORE(acc, 0, t);
-    for (uint l = 0; l < VW && ox0 + l < OW; l++) {
+    for (uint l = 0; l < VW && ox0 + l < (uint)OW; l++) {
       float v = t[l];
 #if KIND == KIND_AVG
       const int sx = (int)(ox0 + l) * SW - PL;
@@ -193,7 +197,8 @@ __kernel void maxpool_idx_f32(__global const float *restrict x, uint x_off,
 #ifndef LOCAL
 /* CPU form: 16 partial results in a vector, then a tree. */
 __kernel void global_pool_f32(__global const float *restrict x, uint x_off,
-                              __global float *restrict y, uint y_off) {
+                              __global float *restrict y, uint y_off, const uint SIZE,
+                              const uint PLANES) {
   const uint plane = get_global_id(0);
   if (plane >= PLANES) return;
   const __global float *xp = x + x_off + plane * SIZE;
@@ -213,7 +218,8 @@ __kernel void global_pool_f32(__global const float *restrict x, uint x_off,
 #else
 /* GPU form: LOCAL work-items per plane, a tree in local memory. */
 __kernel __attribute__((reqd_work_group_size(LOCAL, 1, 1))) void global_pool_f32(
-    __global const float *restrict x, uint x_off, __global float *restrict y, uint y_off) {
+    __global const float *restrict x, uint x_off, __global float *restrict y, uint y_off,
+    const uint SIZE, const uint PLANES) {
   const uint plane = get_group_id(0), lid = get_local_id(0);
   __local float part[LOCAL];
   const __global float *xp = x + x_off + plane * SIZE;

@@ -41,7 +41,7 @@ typedef struct conv_state {
   size_t global[3], pad_global[3];
   ocl_gemm_plan plan;       /* gemm; im2col: a full band */
   ocl_gemm_plan plan_last;  /* im2col: the last band when it is shorter */
-  ocl_epilogue epi;         /* direct: the activation's run-time part */
+  ocl_epilogue epi;         /* direct, depthwise: the activation's run-time part */
   int64_t band, rows;       /* im2col: output rows (oz, oy) per band, in all */
   int64_t ow;               /* im2col: output width (columns per row) */
   bool im2col_rows;         /* im2col: one output row per work-item */
@@ -131,22 +131,25 @@ static clcnn_status prepare_depthwise(ocl_node *on, conv_state *s, const geom3 *
   const bool gpu = ocl_gpu_variant(on);
   int vw = gpu ? 1 : g->out[2] >= 16 && !(g->s[2] > 2) ? 8 : 4;
   char o[2048] = "";
-  ocl_opt(o, sizeof o, "-DC=%lld -DCOUT=%lld -DMULT=%lld", (long long)p->in_channels,
-          (long long)p->out_channels, (long long)p->group_out);
-  ocl_opt(o, sizeof o, "-DIH=%lld -DIW=%lld -DOH=%lld -DOW=%lld", (long long)g->in[1],
-          (long long)g->in[2], (long long)g->out[1], (long long)g->out[2]);
   ocl_opt(o, sizeof o, "-DKH=%lld -DKW=%lld -DSH=%lld -DSW=%lld -DDH=%lld -DDW=%lld",
           (long long)g->k[1], (long long)g->k[2], (long long)g->s[1], (long long)g->s[2],
           (long long)g->d[1], (long long)g->d[2]);
   /* CPUs: a whole output row per work-item; GPUs: one output. */
   const int64_t xch = gpu ? 1 : (g->out[2] + vw - 1) / vw;
-  ocl_opt(o, sizeof o, "-DPT=%lld -DPL=%lld -DVW=%d -DXCH=%lld", (long long)g->pb[1],
-          (long long)g->pb[2], vw, (long long)xch);
-  add_epilogue(on, bias, o, sizeof o);
+  ocl_opt(o, sizeof o, "-DPT=%lld -DPL=%lld -DVW=%d", (long long)g->pb[1], (long long)g->pb[2],
+          vw);
+  if (ocl_device_fast_fma(ocl_node_device(on))) ocl_opt(o, sizeof o, "-DFAST_FMA");
+  if (bias) ocl_opt(o, sizeof o, "-DHAS_BIAS");
+  ocl_epilogue_split(on->n->act_op, on->n->act_params, &s->epi, o, sizeof o);
   s->global[0] = (size_t)((g->out[2] + vw * xch - 1) / (vw * xch));
   s->global[1] = (size_t)g->out[1];
   s->global[2] = (size_t)(p->batch * p->out_channels);
-  return ocl_kernel(on, "conv.cl", "depthwise_f32", o, &s->k, err);
+  /* The sizes are arguments: the depthwise layers of a network with one
+   * window share a program (MobileNetV2 had 10). */
+  const int64_t sizes[] = {p->in_channels, p->out_channels, p->group_out, g->in[1],
+                           g->in[2],       g->out[1],       g->out[2],    xch};
+  clcnn_status st = ocl_kernel(on, "conv.cl", "depthwise_f32", o, &s->k, err);
+  return st ? st : ocl_size_args(s->k, 8, sizes, 8, err);
 }
 
 static void gemm_epilogue(const ocl_node *on, bool bias, ocl_gemm_desc *d, size_t group_out) {
@@ -369,7 +372,8 @@ static clcnn_status conv_run(ocl_node *on, const ocl_tensor *in, int nin, const 
   switch (s->path) {
     case PATH_DEPTHWISE:
       if ((st = ocl_args(s->k, err, sizeof x, &x, sizeof xo, &xo, sizeof w, &w, sizeof wo, &wo,
-                         sizeof b, &b, sizeof bo, &bo, sizeof y, &y, sizeof yo, &yo, (size_t)0)))
+                         sizeof b, &b, sizeof bo, &bo, sizeof y, &y, sizeof yo, &yo, (size_t)0)) ||
+          (st = ocl_epilogue_args(s->k, 16, &s->epi, NULL, 0, y, err)))
         return st;
       return ocl_enqueue(on, s->k, 3, s->global, ocl_cpu_local(on), err);
     case PATH_GEMM:

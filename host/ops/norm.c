@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../gemm_dispatch.h"
 #include "../ocl.h"
 #include "../../runtime/ops/norm.h"
 #include "../kernel_options.h"
@@ -64,6 +65,7 @@ typedef struct bn_state {
   cl_kernel k;
   cl_mem ab;    /* folded scale and shift; NULL: computed by the kernel */
   size_t global[2];
+  int64_t sizes[3]; /* ROWS, BLOCK, NSTAT: kernel arguments */
 } bn_state;
 
 static bool stats_constant(const ir_graph *g, const ir_node *n) {
@@ -93,8 +95,9 @@ static clcnn_status batchnorm_prepare(ocl_node *on, clcnn_err *err) {
   const int64_t nstat = p->nstat, rows = p->batch * nstat, block = p->block;
   stream_split sp = split_rows(gpu, rows, block, true);
   char opts[512] = "", lit[OCL_FLOAT_LITERAL_MAX];
-  ocl_opt(opts, sizeof opts, "-DROWS=%lldu -DBLOCK=%lldu -DNSTAT=%lldu",
-          (long long)rows, (long long)block, (long long)(nstat ? nstat : 1));
+  s->sizes[0] = rows;
+  s->sizes[1] = block;
+  s->sizes[2] = nstat ? nstat : 1;
   ocl_opt(opts, sizeof opts, "-DVW=%d -DITEMS=%d -DRPI=%d", sp.vw, sp.items, sp.rpi);
   s->global[0] = sp.global[0];
   s->global[1] = sp.global[1];
@@ -140,8 +143,12 @@ static clcnn_status batchnorm_run(ocl_node *on, const ocl_tensor *in, int nin,
                              sizeof(cl_uint), &o[2], sizeof(cl_mem), &m[3], sizeof(cl_uint), &o[3],
                              sizeof(cl_mem), &m[4], sizeof(cl_uint), &o[4], sizeof(cl_mem),
                              &out[0].mem, sizeof yo, &yo, (size_t)0);
+  if (!st) st = ocl_size_args(s->k, 12, s->sizes, 3, err);
   if (st) return st;
-  return ocl_enqueue(on, s->k, 2, s->global, NULL, err);
+  /* One work-item per work-group on CPU devices: with the driver's choice,
+   * each layer's shape got a work-group size, and PoCL code for it, of its
+   * own. */
+  return ocl_enqueue(on, s->k, 2, s->global, ocl_cpu_local(on), err);
 }
 
 /* ---------------------------------- Instance / Layer / Group normalization */

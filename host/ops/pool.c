@@ -20,6 +20,8 @@ typedef struct pool_state {
   size_t global[3], local[3];
   bool has_local;
   bool indices;
+  int64_t sizes[7]; /* pool_f32: ID IH IW OD OH OW XCH; global_pool_f32: SIZE PLANES */
+  int nsizes;
 } pool_state;
 
 typedef struct geom3 {
@@ -61,8 +63,10 @@ static clcnn_status pool_prepare(ocl_node *on, clcnn_err *err) {
   const int64_t planes = p->batch * p->channels;
   char o[2048] = "";
   if (p->global) {
-    ocl_opt(o, sizeof o, "-DKIND=%d -DSIZE=%lldu -DPLANES=%lldu",
-            p->kind == POOL_MAX ? 0 : 1, (long long)p->geom.in_size, (long long)planes);
+    ocl_opt(o, sizeof o, "-DKIND=%d", p->kind == POOL_MAX ? 0 : 1);
+    s->sizes[0] = p->geom.in_size;
+    s->sizes[1] = planes;
+    s->nsizes = 2;
     if (gpu) {
       const size_t local = 64;
       ocl_opt(o, sizeof o, "-DLOCAL=%zu", local);
@@ -78,7 +82,10 @@ static clcnn_status pool_prepare(ocl_node *on, clcnn_err *err) {
   }
   geom3 g;
   geom3_from(&p->geom, &g);
-  ocl_opt(o, sizeof o, "-DID=%lld -DIH=%lld -DIW=%lld -DOD=%lld -DOH=%lld -DOW=%lld",
+  /* The spatial dims: -D options of the Indices kernel, arguments of
+   * pool_f32 (the pools of a network with one window share its program). */
+  char dims[256] = "";
+  ocl_opt(dims, sizeof dims, "-DID=%lld -DIH=%lld -DIW=%lld -DOD=%lld -DOH=%lld -DOW=%lld",
           (long long)g.in[0], (long long)g.in[1], (long long)g.in[2], (long long)g.out[0],
           (long long)g.out[1], (long long)g.out[2]);
   ocl_opt(o, sizeof o, "-DKD=%lld -DKH=%lld -DKW=%lld -DSD=%lld -DSH=%lld -DSW=%lld",
@@ -89,7 +96,7 @@ static clcnn_status pool_prepare(ocl_node *on, clcnn_err *err) {
           (long long)g.pb[1], (long long)g.pb[2]);
   if (p->indices) {
     s->indices = true;
-    ocl_opt(o, sizeof o, "-DSTORAGE_ORDER=%d", p->storage_order ? 1 : 0);
+    ocl_opt(o, sizeof o, "%s -DSTORAGE_ORDER=%d", dims, p->storage_order ? 1 : 0);
     s->global[0] = (size_t)p->geom.out_size;
     s->global[1] = (size_t)planes;
     s->global[2] = 1;
@@ -98,8 +105,11 @@ static clcnn_status pool_prepare(ocl_node *on, clcnn_err *err) {
   /* CPUs: a whole output row per work-item, in vectors; GPUs: one output. */
   const int vw = gpu ? 1 : g.out[2] >= 8 ? 8 : 4;
   const int64_t xch = gpu ? 1 : (g.out[2] + vw - 1) / vw;
-  ocl_opt(o, sizeof o, "-DKIND=%d -DP=%lld -DCOUNT_PAD=%d -DVW=%d -DXCH=%lld",
-          p->kind, (long long)p->p, p->count_include_pad ? 1 : 0, vw, (long long)xch);
+  ocl_opt(o, sizeof o, "-DKIND=%d -DP=%lld -DCOUNT_PAD=%d -DVW=%d", p->kind, (long long)p->p,
+          p->count_include_pad ? 1 : 0, vw);
+  const int64_t sizes[7] = {g.in[0], g.in[1], g.in[2], g.out[0], g.out[1], g.out[2], xch};
+  memcpy(s->sizes, sizes, sizeof sizes);
+  s->nsizes = 7;
   ocl_opt(o, sizeof o, "-DED=%lld -DEH=%lld -DEW=%lld", (long long)g.pe[0], (long long)g.pe[1],
           (long long)g.pe[2]);
   s->global[0] = (size_t)((g.out[2] + vw * xch - 1) / (vw * xch));
@@ -123,6 +133,7 @@ static clcnn_status pool_run(ocl_node *on, const ocl_tensor *in, int nin, const 
     st = ocl_args(s->k, err, sizeof(cl_mem), &in[0].mem, sizeof xo, &xo, sizeof(cl_mem),
                   &out[0].mem, sizeof yo, &yo, (size_t)0);
   }
+  if (!st && s->nsizes) st = ocl_size_args(s->k, 4, s->sizes, s->nsizes, err);
   if (st) return st;
   return ocl_enqueue(on, s->k, 3, s->global, s->has_local ? s->local : ocl_cpu_local(on), err);
 }
