@@ -102,8 +102,9 @@ static clcnn_status pool_prepare(ocl_node *on, clcnn_err *err) {
     s->global[2] = 1;
     return ocl_kernel(on, "pool.cl", "maxpool_idx_f32", o, &s->k, err);
   }
-  /* CPUs: a whole output row per work-item, in vectors; GPUs: one output. */
-  const int vw = gpu ? 1 : g.out[2] >= 8 ? 8 : 4;
+  /* CPUs: a whole output row per work-item, in vectors of 8 whatever the
+   * width (one program per window); GPUs: one output. */
+  const int vw = gpu ? 1 : 8;
   const int64_t xch = gpu ? 1 : (g.out[2] + vw - 1) / vw;
   ocl_opt(o, sizeof o, "-DKIND=%d -DP=%lld -DCOUNT_PAD=%d -DVW=%d", p->kind, (long long)p->p,
           p->count_include_pad ? 1 : 0, vw);
