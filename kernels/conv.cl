@@ -192,8 +192,9 @@ __kernel void conv_direct_f32(__global const float *restrict xp, __global const 
  * conv_im2col_f32 (GPU form): VW columns per work-item. Global
  *   (ceil(ncols / VW), CG * KSZ, G).
  * conv_im2col_rows_f32 (CPU form): one output row (OW columns) per
- *   work-item: zeros, a strided copy, zeros. Global (ncols / OW, CG * KSZ,
- *   G). */
+ *   work-item: zeros, a strided copy, zeros. The window is arguments after
+ *   the sizes (KD KH KW SD SH SW DD DH DW PD PT PL), not -D options: one
+ *   program for every layer. Global (ncols / OW, CG * KSZ, G). */
 #if defined(K_conv_im2col_f32) || defined(K_conv_im2col_rows_f32)
 #define KSZ3 (KD * KH * KW)
 #define IM2COL_SIZES                                                                        \
@@ -232,7 +233,10 @@ __kernel void conv_im2col_f32(__global const float *restrict x, uint x_off,
 #ifdef K_conv_im2col_rows_f32
 __kernel void conv_im2col_rows_f32(__global const float *restrict x, uint x_off,
                                    __global float *restrict col, uint r0,
-                                   uint ncols IM2COL_SIZES) {
+                                   uint ncols IM2COL_SIZES, const int KD, const int KH,
+                                   const int KW, const int SD, const int SH, const int SW,
+                                   const int DD, const int DH, const int DW, const int PD,
+                                   const int PT, const int PL) {
   const uint rr = get_global_id(0), row = get_global_id(1), g = get_global_id(2);
   if (rr * OW >= ncols || row >= CG * KSZ3) return;
   const uint c = row / KSZ3, t = row % KSZ3;

@@ -285,18 +285,24 @@ static clcnn_status prepare_im2col(ocl_node *on, conv_state *s, const geom3 *g, 
   if (last != band && (st = im2col_plan(on, last * ow, bias, &s->plan_last, err))) return st;
   /* GPUs: one element per work-item; CPUs: one output row. */
   const bool gpu = ocl_gpu_variant(on);
-  /* The kernel's geometry is an option, the sizes arguments. */
+  /* The GPU kernel's window is an option, the CPU kernel's arguments (its
+   * work per work-item is a row, so it gains nothing from constants); the
+   * sizes are arguments of both. */
   char o[2048] = "-DVW=1";
-  window_options(g, o, sizeof o);
+  if (gpu) window_options(g, o, sizeof o);
   s->global[1] = (size_t)K;
   s->global[2] = (size_t)p->group;
   s->im2col_rows = !gpu;
   const int64_t sizes[] = {p->in_channels, p->group, p->group_in, g->in[0],  g->in[1],
                            g->in[2],       g->out[0], g->out[1],  g->out[2]};
   if ((st = ocl_kernel(on, "conv.cl", gpu ? "conv_im2col_f32" : "conv_im2col_rows_f32", o,
-                       &s->k, err)))
+                       &s->k, err)) ||
+      (st = ocl_size_args(s->k, 5, sizes, 9, err)))
     return st;
-  return ocl_size_args(s->k, 5, sizes, 9, err);
+  if (gpu) return CLCNN_OK;
+  const int64_t window[] = {g->k[0], g->k[1], g->k[2], g->s[0],  g->s[1],  g->s[2],
+                            g->d[0], g->d[1], g->d[2], g->pb[0], g->pb[1], g->pb[2]};
+  return ocl_size_args(s->k, 14, window, 12, err);
 }
 
 static clcnn_status prepare_convt(ocl_node *on, conv_state *s, const geom3 *g, bool bias,
