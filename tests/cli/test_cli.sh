@@ -306,6 +306,12 @@ if "$CLCNN" run "$SAMPLE" --device opencl >/dev/null 2>&1; then
   sed -e 's/^#define ACT_BODY(T) return x < ACT_K(T, 0.0f) ? ACT_K(T, 0.0f) : x;$/#define ACT_BODY(T) return x < ACT_K(T, 0.0f) ? ACT_K(T, 0.0f) : x + ACT_K(T, 0.25f);/' \
       -e 's/^    v = v < (T)act_lo ? (T)act_lo : v; /    v = v < (T)act_lo ? (T)act_lo : v + (T)(act_lo == 0.0f ? 0.25f : 0.0f);/' \
     "$SRC/kernels/common.cl" >"$T/kernels/common.cl"
+  # Under LeakSanitizer (the sanitize suite) the case is left out: the kernels
+  # are new sources, which PoCL compiles cold, and LLVM's allocations of that
+  # compile are reported as leaks; the plain cli test runs it.
+  case "${ASAN_OPTIONS:-}" in
+    *detect_leaks=1*) echo "note: the wrong-Relu --verify case runs in the plain cli test only" ;;
+    *)
   if [ "$(diff "$SRC/kernels/common.cl" "$T/kernels/common.cl" | grep -c '^>')" -ne 2 ]; then
     bad "the Relu of kernels/common.cl was not found to break (in both places)"
   else
@@ -314,6 +320,8 @@ if "$CLCNN" run "$SAMPLE" --device opencl >/dev/null 2>&1; then
       expect_out 'DIFFERS' "run --verify: a node differs" &&
       expect_out "the first is '/stem.conv/Conv' (Conv+Relu)" "run --verify: the first wrong node"
   fi
+    ;;
+  esac
   unset CLCNN_CACHE_DIR
 else
   echo "note: no OpenCL device: the schedule and verify checks are skipped"
