@@ -111,12 +111,17 @@ static const char *conv_check(const ocl_device_info *dev, const ir_graph *g, con
 
 /* --------------------------------------------------------------- prepare */
 
-/* Bias, fused activation, and fma() where the device fuses it. */
-static void add_epilogue(const ocl_node *on, bool bias, char *o, size_t len) {
+/* Bias, fused activation, and fma() where the device fuses it. Kernels that
+ * take EPILOGUE_ARGS get the piecewise-linear activations in *epi (run
+ * time); with epi NULL every activation is a -D option. */
+static void add_epilogue(const ocl_node *on, bool bias, ocl_epilogue *epi, char *o, size_t len) {
   const ir_node *n = on->n;
   if (ocl_device_fast_fma(ocl_node_device(on))) ocl_opt(o, len, "-DFAST_FMA");
   if (bias) ocl_opt(o, len, "-DHAS_BIAS");
-  ocl_activation_options(n->act_op, n->act_params, o, len);
+  if (epi)
+    ocl_epilogue_split(n->act_op, n->act_params, epi, o, len);
+  else
+    ocl_activation_options(n->act_op, n->act_params, o, len);
 }
 
 static clcnn_status reserve(ocl_node *on, conv_state *s, size_t floats, clcnn_err *err) {
@@ -140,9 +145,7 @@ static clcnn_status prepare_depthwise(ocl_node *on, conv_state *s, const geom3 *
   const int64_t xch = gpu ? 1 : (g->out[2] + vw - 1) / vw;
   ocl_opt(o, sizeof o, "-DPT=%lld -DPL=%lld -DVW=%d", (long long)g->pb[1], (long long)g->pb[2],
           vw);
-  if (ocl_device_fast_fma(ocl_node_device(on))) ocl_opt(o, sizeof o, "-DFAST_FMA");
-  if (bias) ocl_opt(o, sizeof o, "-DHAS_BIAS");
-  ocl_epilogue_split(on->n->act_op, on->n->act_params, &s->epi, o, sizeof o);
+  add_epilogue(on, bias, &s->epi, o, sizeof o);
   s->global[0] = (size_t)((g->out[2] + vw * xch - 1) / (vw * xch));
   s->global[1] = (size_t)g->out[1];
   s->global[2] = (size_t)(p->batch * p->out_channels);
@@ -214,9 +217,7 @@ static clcnn_status prepare_direct(ocl_node *on, conv_state *s, const geom3 *g, 
   ocl_opt(c, sizeof c, "-DKH=%lld -DKW=%lld -DDY=%lld -DDX=%lld", (long long)g->k[1],
           (long long)g->k[2], (long long)g->d[1], (long long)g->d[2]);
   ocl_opt(c, sizeof c, "-DTM=%d -DTN=%d -DVW=%d", tm, tn, vw);
-  if (ocl_device_fast_fma(dev)) ocl_opt(c, sizeof c, "-DFAST_FMA");
-  if (bias) ocl_opt(c, sizeof c, "-DHAS_BIAS");
-  ocl_epilogue_split(on->n->act_op, on->n->act_params, &s->epi, c, sizeof c);
+  add_epilogue(on, bias, &s->epi, c, sizeof c);
   s->global[0] = (size_t)((qn + tn - 1) / tn);
   s->global[1] = (size_t)((p->group_out + tm - 1) / tm);
   s->global[2] = (size_t)(p->batch * p->group);
@@ -329,7 +330,7 @@ static clcnn_status prepare_convt(ocl_node *on, conv_state *s, const geom3 *g, b
           (long long)p->in_channels, (long long)G, (long long)Cg, (long long)Mg,
           (long long)mgp, vw);
   geom_options(g, o, sizeof o);
-  add_epilogue(on, bias, o, sizeof o);
+  add_epilogue(on, bias, NULL, o, sizeof o);
   s->global[0] = (size_t)p->geom.out_size;
   s->global[1] = (size_t)(mgp / vw);
   s->global[2] = (size_t)(p->batch * G);
