@@ -52,6 +52,12 @@ static const char *ocl_supports(backend *b, const ir_graph *g, const ir_node *n)
   return op->check ? op->check(impl(b)->dev, g, n) : NULL;
 }
 
+static int ocl_half_storage(backend *b, const ir_graph *g, const ir_node *n, int input) {
+  (void)b;
+  const ocl_op *op = ocl_op_get(n->op);
+  return op && op->half ? op->half(g, n, input) : 0;
+}
+
 static clcnn_status ocl_prepare(backend *b, const ir_graph *g, int node, clcnn_err *err) {
   ocl_backend *be = impl(b);
   ocl_node *on = &be->nodes[node];
@@ -272,6 +278,7 @@ static void ocl_destroy(backend *b) {
 
 static const backend_ops ocl_backend_ops = {
     .supports = ocl_supports,
+    .half = ocl_half_storage,
     .prepare = ocl_prepare,
     .release = ocl_release,
     .constant = ocl_constant,

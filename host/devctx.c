@@ -399,7 +399,9 @@ clcnn_status ocl_devctx_program(ocl_devctx *dc, const char *file, const char *op
   char *src = kernel_source(dc->knobs.kernel_dir, file, err);
   if (!src) return err->status;
   char opts[4096];
-  snprintf(opts, sizeof opts, "-cl-std=CL1.2 -cl-mad-enable -cl-no-signed-zeros %s", options);
+  /* -w: no warnings, which some compilers (PoCL's clang) print on the
+   * process's stderr besides the build log; errors still come in the log. */
+  snprintf(opts, sizeof opts, "-cl-std=CL1.2 -cl-mad-enable -cl-no-signed-zeros -w %s", options);
   ocl_build_report *report = malloc(sizeof *report); /* large: keep it off the stack */
   if (!report) {
     free(src);

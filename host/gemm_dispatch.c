@@ -81,6 +81,10 @@ static void common_options(const ocl_gemm_desc *d, char *o, size_t len) {
     if (d->bias_scale != 1.0f)
       ocl_opt(o, len, "-DBIAS_SCALE=%s", ocl_float_literal(d->bias_scale, lit));
   }
+  /* Storage roles (kernels/common.cl): B is X, C is Y, the residual R. */
+  if (d->b_half) ocl_opt(o, len, "-DX_HALF");
+  if (d->c_half) ocl_opt(o, len, "-DY_HALF");
+  if (d->res_half) ocl_opt(o, len, "-DR_HALF");
 }
 
 bool ocl_device_fast_fma(const ocl_device_info *dev) {
@@ -425,6 +429,11 @@ clcnn_status ocl_gemm_prepare(ocl_node *on, const ocl_gemm_desc *d, ocl_gemm_pla
                    "matrix product %zux%zux%zu (batch %zu) is too large for 32-bit indexing",
                    d->m, d->n, d->k, d->nb0 * d->nb1);
   ocl_gemm_impl impl = d->impl;
+  const bool half = d->b_half || d->c_half || d->res_half;
+  if (half && (d->beta != 0.0f || impl == OCL_GEMM_CLBLAST))
+    return err_set(err, CLCNN_ERROR_UNSUPPORTED,
+                   "half storage with beta or through CLBlast (float32 only)");
+  if (half) impl = OCL_GEMM_OWN; /* CLBlast's SGEMM reads and writes float32 */
   bool tune = false;
   char key[2048];
 #if CLCNN_HAVE_CLBLAST

@@ -61,6 +61,7 @@ typedef struct ocl_gemm_desc {
   size_t bias_rs, bias_cs;       /* 0 broadcasts */
   size_t sbias[2];               /* batch strides of the bias */
   bool residual;                 /* ocl_gemm's `res`, with C's layout, is added after the bias */
+  bool b_half, c_half, res_half; /* B, C, the residual stored as half (clcnn's kernels only) */
   int act_op;                    /* fused activation (an op id of the unary family), -1 none */
   const void *act_params;        /* its unary_params (n->act_params) */
   ocl_gemm_impl impl;            /* OCL_GEMM_AUTO unless a caller must have one */

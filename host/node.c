@@ -22,6 +22,25 @@ bool ocl_gpu_variant(const ocl_node *on) {
   }
 }
 
+bool ocl_half(const ocl_node *on, int i) {
+  const ir_value *v = i < 0 ? ir_out(on->g, on->n, 0) : ir_in(on->g, on->n, i);
+  return v && v->half;
+}
+
+int ocl_half_alike(const ir_graph *g, const ir_node *n, int input) {
+  (void)g;
+  (void)n;
+  (void)input;
+  return 2;
+}
+
+void ocl_storage_options(const ocl_node *on, int x_in, int b_in, int r_in, char *o, size_t len) {
+  if (x_in >= 0 && ocl_half(on, x_in)) ocl_opt(o, len, "-DX_HALF");
+  if (b_in >= 0 && ocl_half(on, b_in)) ocl_opt(o, len, "-DB_HALF");
+  if (r_in >= 0 && ocl_half(on, r_in)) ocl_opt(o, len, "-DR_HALF");
+  if (ocl_half(on, -1)) ocl_opt(o, len, "-DY_HALF");
+}
+
 static clcnn_status cl_fail(clcnn_err *err, clcnn_status st, cl_int code, const char *what) {
   return err_set(err, st, "%s failed: %s (%d)", what, ocl_error_str(code), (int)code);
 }

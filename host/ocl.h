@@ -63,6 +63,12 @@ typedef struct ocl_op {
                       int nout, clcnn_err *err);
   /* Optional: free on->state (kernels and buffers are released for you). */
   void (*release)(ocl_node *on);
+  /* Optional: backend_ops.half for this operator (runtime/backend.h):
+   * whether prepare can build kernels that read float input `input` (-1:
+   * write the outputs) stored as half; 2 when every activation of the node
+   * must then be stored alike. NULL: float32 only. Prepare finds what the
+   * runtime chose with ocl_half() and ocl_storage_options(). */
+  int (*half)(const ir_graph *g, const ir_node *n, int input);
 } ocl_op;
 
 /* The OpenCL implementation of an operator, or NULL (runs on the CPU). */
@@ -110,6 +116,20 @@ struct ocl_epilogue;
 clcnn_status ocl_epilogue_args(cl_kernel k, cl_uint first, const struct ocl_epilogue *e,
                                cl_mem res, size_t res_off, cl_mem placeholder, clcnn_err *err);
 
+
+/* Whether the node's input `i` (-1: output 0) is stored as half on the
+ * device (ir_value.half: the session's fp16 precision). */
+bool ocl_half(const ocl_node *on, int i);
+/* Appends the storage options of kernels/common.cl's roles for the tensors
+ * stored as half: -DX_HALF for input x_in, -DB_HALF for input b_in,
+ * -DR_HALF for input r_in (-1: the kernel has no such role) and -DY_HALF
+ * for output 0. */
+void ocl_storage_options(const ocl_node *on, int x_in, int b_in, int r_in, char *o, size_t len);
+
+/* ocl_op.half of the operators that move elements as bits (copies, views,
+ * Concat, Split, Slice, Transpose, ...): 2 for every input and the outputs,
+ * half storage when they are all stored alike. */
+int ocl_half_alike(const ir_graph *g, const ir_node *n, int input);
 
 /* Which form of a kernel suits the node's device: true for the GPU form
  * (work-groups sharing __local memory, coalesced vectors), false for the CPU

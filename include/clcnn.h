@@ -318,6 +318,29 @@ typedef struct clcnn_bound_input {
   clcnn_tensor value;  /**< its dtype, shape and data (densely packed, row-major) */
 } clcnn_bound_input;
 
+/** A session's precision on OpenCL devices (clcnn_session_options.precision).
+ *  Half storage keeps an activation as IEEE half (2 bytes) in device memory,
+ *  read and written through vload_half / vstore_half, core OpenCL 1.2, so
+ *  every device has it; arithmetic stays float32. It halves the memory and
+ *  the bandwidth of the layers that use it; values past 65504 become
+ *  infinite, and each stored value is rounded to 11 significant bits
+ *  (relative error up to 2^-11). */
+typedef enum clcnn_precision {
+  CLCNN_PRECISION_FP32 = 0, /**< everything float32 (the default) */
+  /** Half storage for the activations that flow between layers that have
+   *  it on the device (convolutions, pools, element-wise operators,
+   *  Concat, Reshape and friends); graph inputs and outputs, values that
+   *  cross to another backend and the inputs of other operators stay
+   *  float32. `clcnn info --precision fp16` lists each layer's. */
+  CLCNN_PRECISION_FP16 = 1,
+  /** As FP16, but calibrated when the session is created: one run on
+   *  `calibration_inputs` compares every device layer with the CPU
+   *  backend's float32 result from the same inputs, and the layers past
+   *  `precision_tolerance` keep float32 (the session is then planned
+   *  again). Creation costs about one verify-mode run more. */
+  CLCNN_PRECISION_AUTO = 2
+} clcnn_precision;
+
 /** Session options. Fill with clcnn_session_options_default(). */
 typedef struct clcnn_session_options {
   size_t size;          /**< sizeof(clcnn_session_options) */
@@ -386,6 +409,22 @@ typedef struct clcnn_session_options {
    *  SHAPE. 0: 2^34. Lower it to bound the memory an untrusted model can make
    *  a session ask for. */
   int64_t max_tensor_elements;
+  /** How an OpenCL device stores activations (DESIGN.md decision 10). The
+   *  CPU backend always computes and stores float32. Default
+   *  CLCNN_PRECISION_FP32. */
+  clcnn_precision precision;
+  /** CLCNN_PRECISION_AUTO's tolerance: a layer keeps half storage when,
+   *  from the inputs the device read, its output differs from the float32
+   *  CPU backend's by at most precision_tolerance * max(1, max|cpu|).
+   *  0: 1e-2. */
+  double precision_tolerance;
+  /** CLCNN_PRECISION_AUTO's calibration inputs: values for the inputs that
+   *  are not bound (as bound_inputs gives them: dtype and the session's
+   *  shape; copied). An input left out gets a fixed pseudo-random pattern,
+   *  uniform in [-1, 1). NULL / 0: the pattern for every input (a tiler,
+   *  clcnn_tiler_create(), takes none: each tile size is calibrated on it). */
+  const clcnn_bound_input *calibration_inputs;
+  int calibration_input_count;
 } clcnn_session_options;
 
 CLCNN_API void clcnn_session_options_default(clcnn_session_options *opts);
@@ -484,6 +523,9 @@ typedef struct clcnn_profile_entry {
   size_t io_bytes;      /**< a node: the bytes of its inputs and outputs, the least memory
                              traffic it can have (with `flops`, where it sits on the
                              device's roofline); 0 for a transfer */
+  const char *precision; /**< a node's storage (clcnn_session_options.precision): "fp32",
+                             "fp16", or "fp32>fp16" / "fp16>fp32" (its first input's, then
+                             its output's); "" for a transfer */
 } clcnn_profile_entry;
 
 /** Per-node profile of the last run. `*entries` belongs to the session and is

@@ -17,6 +17,7 @@
  *    RPI    rows per work-item
  *    SCALE_DIV  divide the result by this (Mean's last step)
  *    ACT_*  a fused activation after Add or Sum (common.cl)
+ * Storage (common.cl): a is role X, b role B, y role Y.
  * Arguments ROWS, INNER (sizes are not options: steps of one kind share a
  * program whatever their shape).
  * Work: dimension 0 over chunks of VW*ITEMS of a row, dimension 1 over groups
@@ -62,8 +63,8 @@ __constant uint osb[NOUTER] = {OSB};
 
 #ifdef K_binary_f32
 /* One row segment [j0, j1) where a and b are vectors or row constants. */
-__kernel void binary_f32(__global const float *a, uint a_off, __global const float *b,
-                         uint b_off, __global float *y, uint y_off, const uint ROWS,
+__kernel void binary_f32(__global const XT *a, uint a_off, __global const BT *b,
+                         uint b_off, __global YT *y, uint y_off, const uint ROWS,
                          const uint INNER) {
   const uint j0 = (uint)get_global_id(0) * (VW * ITEMS);
   const uint r0 = (uint)get_global_id(1) * RPI;
@@ -79,14 +80,14 @@ __kernel void binary_f32(__global const float *a, uint a_off, __global const flo
       ob += i * osb[d];
     }
 #endif
-    __global const float *ar = a + oa;
-    __global const float *br = b + ob;
-    __global float *yr = y + y_off + row * INNER;
+    __global const XT *ar = a + oa;
+    __global const BT *br = b + ob;
+    __global YT *yr = y + y_off + row * INNER;
 #if !ISA
-    const float as = ar[0];
+    const float as = LOAD_X(0, ar);
 #endif
 #if !ISB
-    const float bs = br[0];
+    const float bs = LOAD_B(0, br);
 #if defined(OP_POW)
     /* x^2 and x^1 exactly, as the CPU backend does for a row exponent. */
     const int pow_mode = bs == 2.0f ? 2 : bs == 1.0f ? 1 : 0;
@@ -96,12 +97,12 @@ __kernel void binary_f32(__global const float *a, uint a_off, __global const flo
     for (int k = 0; k < ITEMS; k++, j += VW) {
       if (j + VW <= INNER) {
 #if ISA
-        const VEC va = VLOAD(0, ar + j);
+        const VEC va = VLOAD_X(VW, 0, ar + j);
 #else
         const VEC va = (VEC)(as);
 #endif
 #if ISB
-        const VEC vb = VLOAD(0, br + j);
+        const VEC vb = VLOAD_B(VW, 0, br + j);
 #else
         const VEC vb = (VEC)(bs);
 #endif
@@ -110,16 +111,16 @@ __kernel void binary_f32(__global const float *a, uint a_off, __global const flo
 #else
         const VEC v = BIN(VEC, va, vb);
 #endif
-        VSTORE(ACTV(OUT(VEC, v)), 0, yr + j);
+        VSTORE_Y(VW, ACTV(OUT(VEC, v)), 0, yr + j);
       } else {
         for (; j < INNER; j++) {
 #if ISA
-          const float sa = ar[j];
+          const float sa = LOAD_X(j, ar);
 #else
           const float sa = as;
 #endif
 #if ISB
-          const float sb = br[j];
+          const float sb = LOAD_B(j, br);
 #else
           const float sb = bs;
 #endif
@@ -128,7 +129,7 @@ __kernel void binary_f32(__global const float *a, uint a_off, __global const flo
 #else
           const float v = BIN(float, sa, sb);
 #endif
-          yr[j] = act_apply(OUT(float, v));
+          STORE_Y(act_apply(OUT(float, v)), j, yr);
         }
         break;
       }

@@ -24,6 +24,9 @@
  *                   the taps that reach it; TCO output channels per
  *                   work-item from weights re-packed with channels innermost.
  *
+ * Storage (common.cl): x is role X (read once into the float scratch by
+ * conv_pad_f32 and the im2col kernels, or directly by depthwise_f32), y role
+ * Y, the residual role R; the scratch is float, convt_f32 float only.
  * Each kernel is compiled only under -DK_<its name> (host/node.c adds it).
  * Shared -D options: HAS_BIAS (bias per output channel), ACT_* (fused
  * activation, common.cl), VW (vector width, 1 for scalars where allowed). */
@@ -55,7 +58,7 @@
  * Arguments IH IW (input), PH PW (padded), PT PL (pads at the top and left),
  * PVW (padded elements per work-item). Global (ceil(PW / PVW), PH, N * C). */
 #ifdef K_conv_pad_f32
-__kernel void conv_pad_f32(__global const float *restrict x, uint x_off,
+__kernel void conv_pad_f32(__global const XT *restrict x, uint x_off,
                            __global float *restrict xp, const int IH, const int IW, const int PH,
                            const int PW, const int PT, const int PL, const uint PVW) {
   const uint px0 = get_global_id(0) * PVW, py = get_global_id(1), plane = get_global_id(2);
@@ -68,10 +71,10 @@ __kernel void conv_pad_f32(__global const float *restrict x, uint x_off,
     return;
   }
   /* Zeros, the input row, zeros: no test per element. */
-  const __global float *xr = x + x_off + plane * (IH * IW) + iy * IW - PL;
+  const __global XT *xr = x + x_off + plane * (IH * IW) + iy * IW - PL;
   const uint a = clamp((uint)PL, px0, px1), b = clamp((uint)(PL + IW), px0, px1);
   for (uint px = px0; px < a; px++) dst[px] = 0.0f;
-  for (uint px = a; px < b; px++) dst[px] = xr[px];
+  for (uint px = a; px < b; px++) dst[px] = LOAD_X(px, xr);
   for (uint px = b; px < px1; px++) dst[px] = 0.0f;
 }
 #endif
@@ -92,7 +95,7 @@ __kernel void conv_pad_f32(__global const float *restrict x, uint x_off,
 
 __kernel void conv_direct_f32(__global const float *restrict xp, __global const float *restrict w,
                               uint w_off, __global const float *restrict bias, uint bias_off,
-                              __global float *restrict y, uint y_off, const int C, const int G,
+                              __global YT *restrict y, uint y_off, const int C, const int G,
                               const int CG, const int MG, const uint PW, const uint PLANE,
                               const uint OH, const uint OW, const uint QN EPILOGUE_ARGS) {
   const uint q0 = get_global_id(0) * TN, m0 = get_global_id(1) * TM, z = get_global_id(2);
@@ -136,8 +139,8 @@ __kernel void conv_direct_f32(__global const float *restrict xp, __global const 
   for (int i = 0; i < TM; i++) {
     const uint m = m0 + i;
     if (m >= MG) break;
-    __global float *yr = y + y_off + ((b * G + g) * MG + m) * (OH * OW);
-    const __global float *rr = res + res_off + ((b * G + g) * MG + m) * (OH * OW);
+    __global YT *yr = y + y_off + ((b * G + g) * MG + m) * (OH * OW);
+    const __global RT *rr = res + res_off + ((b * G + g) * MG + m) * (OH * OW);
 #ifdef HAS_BIAS
     const VEC bv = (VEC)(bias[bias_off + g * MG + m]);
 #endif
@@ -153,12 +156,12 @@ __kernel void conv_direct_f32(__global const float *restrict xp, __global const 
       const bool whole = ox + VW <= OW; /* the VW outputs lie in one row */
       if (res_on) {
         if (whole) {
-          v += VLOAD(0, rr + oy * OW + ox);
+          v += VLOAD_R(VW, 0, rr + oy * OW + ox);
         } else {
           float t[VW];
           for (uint l = 0; l < VW; l++) {
             const uint ql = q + l, oxl = ql % PW;
-            t[l] = ql < QN && oxl < OW ? rr[ql / PW * OW + oxl] : 0.0f;
+            t[l] = ql < QN && oxl < OW ? LOAD_R(ql / PW * OW + oxl, rr) : 0.0f;
           }
           v += VLOAD(0, t);
         }
@@ -166,13 +169,13 @@ __kernel void conv_direct_f32(__global const float *restrict xp, __global const 
       v = ACTV(v);
       EPILOGUE_PWL(VEC, v);
       if (whole) {
-        VSTORE(v, 0, yr + oy * OW + ox);
+        VSTORE_Y(VW, v, 0, yr + oy * OW + ox);
       } else {
         float t[VW];
         VSTORE(v, 0, t);
         for (uint l = 0; l < VW && q + l < QN; l++) {
           const uint ql = q + l, oxl = ql % PW;
-          if (oxl < OW) yr[ql / PW * OW + oxl] = t[l];
+          if (oxl < OW) STORE_Y(t[l], ql / PW * OW + oxl, yr);
         }
       }
     }
@@ -203,13 +206,13 @@ __kernel void conv_direct_f32(__global const float *restrict xp, __global const 
 #endif
 
 #ifdef K_conv_im2col_f32
-__kernel void conv_im2col_f32(__global const float *restrict x, uint x_off,
+__kernel void conv_im2col_f32(__global const XT *restrict x, uint x_off,
                               __global float *restrict col, uint r0, uint ncols IM2COL_SIZES) {
   const uint c0 = get_global_id(0) * VW, row = get_global_id(1), g = get_global_id(2);
   if (c0 >= ncols || row >= CG * KSZ3) return;
   const uint c = row / KSZ3, t = row % KSZ3;
   const int kx = t % KW, ky = t / KW % KH, kz = t / (KW * KH);
-  const __global float *xc = x + x_off + (g * CG + c) * (ID * IH * IW);
+  const __global XT *xc = x + x_off + (g * CG + c) * (ID * IH * IW);
   __global float *dst = col + (g * (CG * KSZ3) + row) * ncols;
   uint p = r0 * OW + c0;
   int ox = p % OW, oy = p / OW % OH, oz = p / (OW * OH);
@@ -217,7 +220,7 @@ __kernel void conv_im2col_f32(__global const float *restrict x, uint x_off,
     const int iz = oz * SD - PD + kz * DD, iy = oy * SH - PT + ky * DH,
               ix = ox * SW - PL + kx * DW;
     dst[i] = iz >= 0 && iz < ID && iy >= 0 && iy < IH && ix >= 0 && ix < IW
-                 ? xc[(iz * IH + iy) * IW + ix]
+                 ? LOAD_X((iz * IH + iy) * IW + ix, xc)
                  : 0.0f;
     if (++ox == OW) {
       ox = 0;
@@ -231,7 +234,7 @@ __kernel void conv_im2col_f32(__global const float *restrict x, uint x_off,
 #endif
 
 #ifdef K_conv_im2col_rows_f32
-__kernel void conv_im2col_rows_f32(__global const float *restrict x, uint x_off,
+__kernel void conv_im2col_rows_f32(__global const XT *restrict x, uint x_off,
                                    __global float *restrict col, uint r0,
                                    uint ncols IM2COL_SIZES, const int KD, const int KH,
                                    const int KW, const int SD, const int SH, const int SW,
@@ -251,11 +254,11 @@ __kernel void conv_im2col_rows_f32(__global const float *restrict x, uint x_off,
   }
   /* Output columns whose tap ox * SW + off falls inside the row: [lo, hi). */
   const int off = kx * DW - PL;
-  const __global float *src = x + x_off + ((g * CG + c) * ID + iz) * (IH * IW) + iy * IW + off;
+  const __global XT *src = x + x_off + ((g * CG + c) * ID + iz) * (IH * IW) + iy * IW + off;
   const int lo = min(off >= 0 ? 0 : (-off + SW - 1) / SW, OW);
   const int hi = clamp(IW - off <= 0 ? 0 : (IW - off + SW - 1) / SW, lo, OW);
   for (int ox = 0; ox < lo; ox++) dst[ox] = 0.0f;
-  for (int ox = lo; ox < hi; ox++) dst[ox] = src[ox * SW];
+  for (int ox = lo; ox < hi; ox++) dst[ox] = LOAD_X(ox * SW, src);
   for (int ox = hi; ox < OW; ox++) dst[ox] = 0.0f;
 }
 #endif
@@ -267,38 +270,38 @@ __kernel void conv_im2col_rows_f32(__global const float *restrict x, uint x_off,
 #ifdef K_depthwise_f32
 /* VW inputs at stride SW from p. */
 #if VW > 1 && SW == 1
-#define LOADS(p) VLOAD(0, p)
+#define LOADS(p) VLOAD_X(VW, 0, p)
 #define LOAD_EXTENT VW
 #elif VW > 1 && SW == 2
-#define LOADS(p) (CAT(vload, CAT(VW2_, VW))(0, p).even)
+#define LOADS(p) (VLOAD_X(CAT(VW2_, VW), 0, p).even)
 #define VW2_2 4
 #define VW2_4 8
 #define VW2_8 16
 #define LOAD_EXTENT (2 * VW)
 #else
-inline VEC loads_strided(const __global float *p) {
+inline VEC loads_strided(const __global XT *p) {
   float t[VW];
-  for (int l = 0; l < VW; l++) t[l] = p[l * SW];
+  for (int l = 0; l < VW; l++) t[l] = LOAD_X(l * SW, p);
   return VLOAD(0, t);
 }
 #define LOADS(p) loads_strided(p)
 #define LOAD_EXTENT ((VW - 1) * SW + 1)
 #endif
 
-__kernel void depthwise_f32(__global const float *restrict x, uint x_off,
+__kernel void depthwise_f32(__global const XT *restrict x, uint x_off,
                             __global const float *restrict w, uint w_off,
                             __global const float *restrict bias, uint bias_off,
-                            __global float *restrict y, uint y_off, const uint C,
+                            __global YT *restrict y, uint y_off, const uint C,
                             const uint COUT, const uint MULT, const int IH, const int IW,
                             const uint OH, const uint OW, const uint XCH EPILOGUE_ARGS) {
   const uint oy = get_global_id(1), z = get_global_id(2);
   if (oy >= OH) return;
   const uint m = z % COUT, b = z / COUT, c = m / MULT;
-  const __global float *xp = x + x_off + (b * C + c) * (IH * IW);
+  const __global XT *xp = x + x_off + (b * C + c) * (IH * IW);
   float wk[KH * KW];
 #pragma unroll
   for (int t = 0; t < KH * KW; t++) wk[t] = w[w_off + m * (KH * KW) + t];
-  __global float *yr = y + y_off + z * (OH * OW) + oy * OW;
+  __global YT *yr = y + y_off + z * (OH * OW) + oy * OW;
   for (uint ch = 0; ch < XCH; ch++) {
     const uint ox0 = (get_global_id(0) * XCH + ch) * VW;
     if (ox0 >= OW) break;
@@ -308,7 +311,7 @@ __kernel void depthwise_f32(__global const float *restrict x, uint x_off,
     for (int ky = 0; ky < KH; ky++) {
       const int iy = (int)oy * SH - PT + ky * DH;
       if (iy < 0 || iy >= IH) continue;
-      const __global float *xr = xp + iy * IW;
+      const __global XT *xr = xp + iy * IW;
 #pragma unroll
       for (int kx = 0; kx < KW; kx++) {
         /* A tap whose VW inputs (every element the vector load touches) lie
@@ -321,7 +324,7 @@ __kernel void depthwise_f32(__global const float *restrict x, uint x_off,
         } else {
           float t[VW];
           for (int l = 0; l < VW; l++)
-            t[l] = ix + l * SW >= 0 && ix + l * SW < IW ? xr[ix + l * SW] : 0.0f;
+            t[l] = ix + l * SW >= 0 && ix + l * SW < IW ? LOAD_X(ix + l * SW, xr) : 0.0f;
           v = VLOAD(0, t);
         }
         acc = FMA((VEC)(wk[ky * KW + kx]), v, acc);
@@ -333,11 +336,11 @@ __kernel void depthwise_f32(__global const float *restrict x, uint x_off,
     acc = ACTV(acc);
     EPILOGUE_PWL(VEC, acc);
     if (ox0 + VW <= OW) {
-      VSTORE(acc, 0, yr + ox0);
+      VSTORE_Y(VW, acc, 0, yr + ox0);
     } else {
       float t[VW];
       VSTORE(acc, 0, t);
-      for (uint l = 0; ox0 + l < OW; l++) yr[ox0 + l] = t[l];
+      for (uint l = 0; ox0 + l < OW; l++) STORE_Y(t[l], ox0 + l, yr);
     }
   }
 }

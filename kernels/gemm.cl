@@ -39,6 +39,8 @@
  * gemm_prologue_f32 / gemm_act_f32: the epilogue around an external GEMM
  *   (CLBlast, called with beta 1): C = BETA * C + BIAS_SCALE * bias before,
  *   C = act(C + residual) after. Global (N, M, batch).
+ * Storage (common.cl): B is role X, C role Y, the residual role R; A and
+ * the bias are float. The CLBlast epilogue kernels are float only.
  * gemm_f32 is built with TM (CPU form) or GPU defined; the other kernels
  * need neither. Each kernel is compiled only under -DK_<its name>
  * (host/node.c adds it). */
@@ -125,19 +127,19 @@
 #if defined(K_gemm_dot_f32) || (defined(K_gemm_f32) && defined(GPU))
 #define GEMM_EPILOGUE(acc, c, r, bias, m, n) \
   gemm_epilogue(acc, c, r, bias, m, n, res_on, act_alpha, act_lo, act_hi)
-inline float gemm_epilogue(float acc, __global const float *c, __global const float *r,
+inline float gemm_epilogue(float acc, __global const YT *c, __global const RT *r,
                            __global const float *bias, uint m, uint n, const uint res_on,
                            const float act_alpha, const float act_lo, const float act_hi) {
 #ifdef ALPHA
   acc *= ALPHA;
 #endif
 #ifdef BETA
-  acc = mad(BETA, c[0], acc);
+  acc = mad(BETA, LOAD_Y(0, c), acc);
 #endif
 #ifdef HAS_BIAS
   acc = mad(BIAS_SCALE, bias[m * BIAS_RS + n * BIAS_CS], acc);
 #endif
-  if (res_on) acc += r[0];
+  if (res_on) acc += LOAD_R(0, r);
   acc = act_apply(acc);
   EPILOGUE_PWL(float, acc);
   return acc;
@@ -161,7 +163,7 @@ inline float gemm_epilogue(float acc, __global const float *c, __global const fl
 #endif
 
 __kernel void gemm_f32(__global const float *restrict a, uint a_off,
-                       __global const float *restrict b, uint b_off, __global float *c,
+                       __global const XT *restrict b, uint b_off, __global YT *c,
                        uint c_off, __global const float *restrict bias,
                        uint bias_off GEMM_SIZES EPILOGUE_ARGS) {
   const uint z = get_global_id(2);
@@ -190,7 +192,7 @@ __kernel void gemm_f32(__global const float *restrict a, uint a_off,
 #define GEMM_K_STEP(k)                                                            \
   {                                                                               \
     VEC bv[NV];                                                                   \
-    _Pragma("unroll") for (int j = 0; j < NV; j++) bv[j] = VLOAD(0, b + (k) * LDB + j * VW); \
+    _Pragma("unroll") for (int j = 0; j < NV; j++) bv[j] = VLOAD_X(VW, 0, b + (k) * LDB + j * VW); \
     _Pragma("unroll") for (int i = 0; i < TM; i++) {                              \
       const VEC av = (VEC)(ar[i][(k) * A_KS]);                                    \
       _Pragma("unroll") for (int j = 0; j < NV; j++) acc[i][j] = FMA(av, bv[j], acc[i][j]); \
@@ -208,7 +210,7 @@ __kernel void gemm_f32(__global const float *restrict a, uint a_off,
   for (int i = 0; i < TM; i++) {
     const uint m = m0 + i;
     if (m >= M) break;
-    __global float *cr = c + m * LDC;
+    __global YT *cr = c + m * LDC;
 #pragma unroll
     for (int j = 0; j < NV; j++) {
       const uint n = n0 + j * VW;
@@ -217,7 +219,7 @@ __kernel void gemm_f32(__global const float *restrict a, uint a_off,
       v *= ALPHA;
 #endif
 #ifdef BETA
-      v = mad((VEC)BETA, VLOAD(0, cr + n), v);
+      v = mad((VEC)BETA, VLOAD_Y(VW, 0, cr + n), v);
 #endif
 #ifdef HAS_BIAS
 #if BIAS_CS == 0
@@ -232,16 +234,16 @@ __kernel void gemm_f32(__global const float *restrict a, uint a_off,
       }
 #endif
 #endif
-      if (res_on) v += VLOAD(0, res + m * LDC + n);
+      if (res_on) v += VLOAD_R(VW, 0, res + m * LDC + n);
       v = ACTV(v);
       EPILOGUE_PWL(VEC, v);
       if (n >= n_nom) {
-        VSTORE(v, 0, cr + n);
+        VSTORE_Y(VW, v, 0, cr + n);
       } else if (n + VW > n_nom) {
         /* Shifted last tile: only the columns past the previous tile. */
         float t[VW];
         VSTORE(v, 0, t);
-        for (uint l = n_nom - n; l < VW; l++) cr[n + l] = t[l];
+        for (uint l = n_nom - n; l < VW; l++) STORE_Y(t[l], n + l, cr);
       }
     }
   }
@@ -255,8 +257,8 @@ __kernel void gemm_f32(__global const float *restrict a, uint a_off,
 #define NTHREADS (RTSM * RTSN)
 
 __kernel __attribute__((reqd_work_group_size(RTSN, RTSM, 1))) void gemm_f32(
-    __global const float *restrict a, uint a_off, __global const float *restrict b, uint b_off,
-    __global float *c, uint c_off, __global const float *restrict bias,
+    __global const float *restrict a, uint a_off, __global const XT *restrict b, uint b_off,
+    __global YT *c, uint c_off, __global const float *restrict bias,
     uint bias_off GEMM_SIZES EPILOGUE_ARGS) {
   const uint z = get_global_id(2);
   const uint tn = get_local_id(0), tm = get_local_id(1), tid = tm * RTSN + tn;
@@ -299,7 +301,7 @@ __kernel __attribute__((reqd_work_group_size(RTSN, RTSM, 1))) void gemm_f32(
       const uint nn = e % TSN, kk = e / TSN;
 #endif
       const uint n = n_base + nn, k = k0 + kk;
-      bs[kk][nn] = n < N && k < K ? b[B_COL(n) + k * B_KS] : 0.0f;
+      bs[kk][nn] = n < N && k < K ? LOAD_X(B_COL(n) + k * B_KS, b) : 0.0f;
     }
     barrier(CLK_LOCAL_MEM_FENCE);
 #pragma unroll
@@ -324,8 +326,8 @@ __kernel __attribute__((reqd_work_group_size(RTSN, RTSM, 1))) void gemm_f32(
     for (int j = 0; j < WPN; j++) {
       const uint n = n_base + tn + j * RTSN;
       if (m < M && n < N)
-        c[m * LDC + n] =
-            GEMM_EPILOGUE(acc[i][j], c + m * LDC + n, res + m * LDC + n, bias, m, n);
+        STORE_Y(GEMM_EPILOGUE(acc[i][j], c + m * LDC + n, res + m * LDC + n, bias, m, n),
+                m * LDC + n, c);
     }
   }
 }
@@ -335,13 +337,13 @@ __kernel __attribute__((reqd_work_group_size(RTSN, RTSM, 1))) void gemm_f32(
 
 #ifdef K_gemm_dot_f32
 __kernel void gemm_dot_f32(__global const float *restrict a, uint a_off,
-                           __global const float *restrict b, uint b_off, __global float *c,
+                           __global const XT *restrict b, uint b_off, __global YT *c,
                            uint c_off, __global const float *restrict bias,
                            uint bias_off GEMM_SIZES EPILOGUE_ARGS) {
   const uint n = get_global_id(0), m = get_global_id(1), z = get_global_id(2);
   if (n >= N || m >= M) return;
   const __global float *ar = a + a_off + BATCH_OFF(SA0, SA1, z) + A_ROW(m);
-  const __global float *bc = b + b_off + BATCH_OFF(SB0, SB1, z) + B_COL(n);
+  const __global XT *bc = b + b_off + BATCH_OFF(SB0, SB1, z) + B_COL(n);
   c += c_off + BATCH_OFF(SC0, SC1, z);
   res += res_off + BATCH_OFF(SC0, SC1, z);
   bias += bias_off + BATCH_OFF(SBIAS0, SBIAS1, z);
@@ -349,12 +351,12 @@ __kernel void gemm_dot_f32(__global const float *restrict a, uint a_off,
   uint k = 0;
 #if A_KS == 1 && B_KS == 1
   float8 acc8 = (float8)0.0f;
-  for (; k + 8 <= K; k += 8) acc8 = FMA(vload8(0, ar + k), vload8(0, bc + k), acc8);
+  for (; k + 8 <= K; k += 8) acc8 = FMA(vload8(0, ar + k), VLOAD_X(8, 0, bc + k), acc8);
   float4 acc4 = acc8.lo + acc8.hi;
   acc = (acc4.x + acc4.y) + (acc4.z + acc4.w);
 #endif
-  for (; k < K; k++) acc = FMA(ar[k * A_KS], bc[k * B_KS], acc);
-  c[m * LDC + n] = GEMM_EPILOGUE(acc, c + m * LDC + n, res + m * LDC + n, bias, m, n);
+  for (; k < K; k++) acc = FMA(ar[k * A_KS], LOAD_X(k * B_KS, bc), acc);
+  STORE_Y(GEMM_EPILOGUE(acc, c + m * LDC + n, res + m * LDC + n, bias, m, n), m * LDC + n, c);
 }
 #endif
 
@@ -384,7 +386,7 @@ __kernel void gemm_act_f32(__global float *c, uint c_off GEMM_SIZES EPILOGUE_ARG
   if (n >= N || m >= M) return;
   c += c_off + BATCH_OFF(SC0, SC1, z) + m * LDC + n;
   float v = c[0];
-  if (res_on) v += res[res_off + BATCH_OFF(SC0, SC1, z) + m * LDC + n];
+  if (res_on) v += LOAD_R(res_off + BATCH_OFF(SC0, SC1, z) + m * LDC + n, res);
   v = act_apply(v);
   EPILOGUE_PWL(float, v);
   c[0] = v;

@@ -22,12 +22,13 @@
  * -D EPS (STATS), VW, ITEMS (vectors per work-item), RPI (rows per
  * work-item), ACT_* (a fused activation, common.cl); arguments ROWS, BLOCK,
  * NSTAT (so that the layers of a network share a program: DenseNet-121 had
- * 62 of them). Work: (chunks of a row, groups of RPI rows). */
+ * 62 of them). Storage (common.cl): x is role X, y role Y. Work: (chunks
+ * of a row, groups of RPI rows). */
 #ifdef K_batchnorm_nchw_f32
-__kernel void batchnorm_nchw_f32(__global const float *x, uint x_off, __global const float *ab,
+__kernel void batchnorm_nchw_f32(__global const XT *x, uint x_off, __global const float *ab,
                                  uint ab_off, __global const float *bias, uint b_off,
                                  __global const float *mean, uint m_off,
-                                 __global const float *var, uint v_off, __global float *y,
+                                 __global const float *var, uint v_off, __global YT *y,
                                  uint y_off, const uint ROWS, const uint BLOCK,
                                  const uint NSTAT) {
   const uint j0 = (uint)get_global_id(0) * (VW * ITEMS);
@@ -41,14 +42,14 @@ __kernel void batchnorm_nchw_f32(__global const float *x, uint x_off, __global c
 #else
     const float a = ab[c], b = ab[NSTAT + c];
 #endif
-    __global const float *xr = x + x_off + row * BLOCK;
-    __global float *yr = y + y_off + row * BLOCK;
+    __global const XT *xr = x + x_off + row * BLOCK;
+    __global YT *yr = y + y_off + row * BLOCK;
     uint j = j0;
     for (int k = 0; k < ITEMS; k++, j += VW) {
       if (j + VW <= BLOCK) {
-        VSTORE(ACTV(VLOAD(0, xr + j) * a + b), 0, yr + j);
+        VSTORE_Y(VW, ACTV(VLOAD_X(VW, 0, xr + j) * a + b), 0, yr + j);
       } else {
-        for (; j < BLOCK; j++) yr[j] = act_apply(xr[j] * a + b);
+        for (; j < BLOCK; j++) STORE_Y(act_apply(LOAD_X(j, xr) * a + b), j, yr);
         break;
       }
     }

@@ -69,32 +69,32 @@ inline int tap_count(int start, int n, int d, int lo, int hi) {
 
 /* VW inputs at stride SW from p. */
 #if VW > 1 && SW == 1
-#define LOADS(p) VLOAD(0, p)
+#define LOADS(p) VLOAD_X(VW, 0, p)
 #define LOAD_EXTENT VW
 #elif VW > 1 && SW == 2
 #define VW2_2 4
 #define VW2_4 8
 #define VW2_8 16
-#define LOADS(p) (CAT(vload, CAT(VW2_, VW))(0, p).even)
+#define LOADS(p) (VLOAD_X(CAT(VW2_, VW), 0, p).even)
 #define LOAD_EXTENT (2 * VW)
 #else
-inline VEC loads_strided(const __global float *p) {
+inline VEC loads_strided(const __global XT *p) {
   float t[VW];
-  for (int l = 0; l < VW; l++) t[l] = p[l * SW];
+  for (int l = 0; l < VW; l++) t[l] = LOAD_X(l * SW, p);
   return VLOAD(0, t);
 }
 #define LOADS(p) loads_strided(p)
 #define LOAD_EXTENT ((VW - 1) * SW + 1)
 #endif
 
-__kernel void pool_f32(__global const float *restrict x, uint x_off, __global float *restrict y,
+__kernel void pool_f32(__global const XT *restrict x, uint x_off, __global YT *restrict y,
                        uint y_off, const int ID, const int IH, const int IW, const int OD,
                        const int OH, const int OW, const uint XCH) {
   const uint r = get_global_id(1), plane = get_global_id(2);
   if (r >= (uint)(OD * OH)) return;
   const int oy = r % OH, oz = r / OH;
-  const __global float *xp = x + x_off + plane * (ID * IH * IW);
-  __global float *yr = y + y_off + plane * (OD * OH * OW) + r * OW;
+  const __global XT *xp = x + x_off + plane * (ID * IH * IW);
+  __global YT *yr = y + y_off + plane * (OD * OH * OW) + r * OW;
 #if KIND == KIND_AVG
   const int cz = COUNT_PAD ? tap_count(oz * SD - PD, KD, DD, -PD, ID + ED)
                            : tap_count(oz * SD - PD, KD, DD, 0, ID);
@@ -113,7 +113,7 @@ __kernel void pool_f32(__global const float *restrict x, uint x_off, __global fl
       for (int ky = 0; ky < KH; ky++) {
         const int iy = oy * SH - PT + ky * DH;
         if (iy < 0 || iy >= IH) continue;
-        const __global float *xr = xp + (iz * IH + iy) * IW;
+        const __global XT *xr = xp + (iz * IH + iy) * IW;
 #pragma unroll
         for (int kx = 0; kx < KW; kx++) {
           /* A tap whose inputs (every element the vector load touches) lie
@@ -124,7 +124,7 @@ __kernel void pool_f32(__global const float *restrict x, uint x_off, __global fl
           } else {
             float t[VW];
             for (int l = 0; l < VW; l++)
-              t[l] = ix + l * SW >= 0 && ix + l * SW < IW ? xr[ix + l * SW] : OUTSIDE;
+              t[l] = ix + l * SW >= 0 && ix + l * SW < IW ? LOAD_X(ix + l * SW, xr) : OUTSIDE;
             acc = ACC(acc, VLOAD(0, t));
           }
         }
@@ -145,7 +145,7 @@ __kernel void pool_f32(__global const float *restrict x, uint x_off, __global fl
 #elif KIND == KIND_LP && P != 1
       v = pow(v, 1.0f / (float)P);
 #endif
-      yr[ox0 + l] = v;
+      STORE_Y(v, ox0 + l, yr);
     }
   }
 }
@@ -196,36 +196,36 @@ __kernel void maxpool_idx_f32(__global const float *restrict x, uint x_off,
 
 #ifndef LOCAL
 /* CPU form: 16 partial results in a vector, then a tree. */
-__kernel void global_pool_f32(__global const float *restrict x, uint x_off,
-                              __global float *restrict y, uint y_off, const uint SIZE,
+__kernel void global_pool_f32(__global const XT *restrict x, uint x_off,
+                              __global YT *restrict y, uint y_off, const uint SIZE,
                               const uint PLANES) {
   const uint plane = get_global_id(0);
   if (plane >= PLANES) return;
-  const __global float *xp = x + x_off + plane * SIZE;
+  const __global XT *xp = x + x_off + plane * SIZE;
   float16 a16 = (float16)G_INIT;
   uint i = 0;
-  for (; i + 16 <= SIZE; i += 16) a16 = G_ACC(a16, vload16(0, xp + i));
+  for (; i + 16 <= SIZE; i += 16) a16 = G_ACC(a16, VLOAD_X(16, 0, xp + i));
   float8 a8 = G_ACC(a16.lo, a16.hi);
   float4 a4 = G_ACC(a8.lo, a8.hi);
   float2 a2 = G_ACC(a4.lo, a4.hi);
   float a = G_ACC(a2.lo, a2.hi);
-  for (; i < SIZE; i++) a = G_ACC(a, xp[i]);
+  for (; i < SIZE; i++) a = G_ACC(a, LOAD_X(i, xp));
 #if KIND == KIND_AVG
   a = SIZE > 0 ? a / (float)SIZE : 0.0f;
 #endif
-  y[y_off + plane] = a;
+  STORE_Y(a, y_off + plane, y);
 }
 #else
 /* GPU form: LOCAL work-items per plane, a tree in local memory. */
 __kernel __attribute__((reqd_work_group_size(LOCAL, 1, 1))) void global_pool_f32(
-    __global const float *restrict x, uint x_off, __global float *restrict y, uint y_off,
+    __global const XT *restrict x, uint x_off, __global YT *restrict y, uint y_off,
     const uint SIZE, const uint PLANES) {
   const uint plane = get_group_id(0), lid = get_local_id(0);
   __local float part[LOCAL];
-  const __global float *xp = x + x_off + plane * SIZE;
+  const __global XT *xp = x + x_off + plane * SIZE;
   float a = G_INIT;
   if (plane < PLANES)
-    for (uint i = lid; i < SIZE; i += LOCAL) a = G_ACC(a, xp[i]);
+    for (uint i = lid; i < SIZE; i += LOCAL) a = G_ACC(a, LOAD_X(i, xp));
   part[lid] = a;
   barrier(CLK_LOCAL_MEM_FENCE);
   for (uint s = LOCAL / 2; s > 0; s >>= 1) {
@@ -237,7 +237,7 @@ __kernel __attribute__((reqd_work_group_size(LOCAL, 1, 1))) void global_pool_f32
 #if KIND == KIND_AVG
     a = SIZE > 0 ? a / (float)SIZE : 0.0f;
 #endif
-    y[y_off + plane] = a;
+    STORE_Y(a, y_off + plane, y);
   }
 }
 #endif

@@ -5,6 +5,8 @@
  *
  * -D VW     vector width (4 or 8)
  *    ITEMS  vectors per work-item (contiguous)
+ * Storage (common.cl): unary_f32's x is role X, y role Y; clip_dynamic_f32
+ * is float.
  * Each kernel is compiled only under -DK_<its name> (host/node.c adds it). */
 
 #define VEC CAT(float, VW)
@@ -13,16 +15,16 @@
 #define ACTV CAT(act_apply, VW)
 
 #ifdef K_unary_f32
-__kernel void unary_f32(__global const float *x, uint x_off, __global float *y, uint y_off,
+__kernel void unary_f32(__global const XT *x, uint x_off, __global YT *y, uint y_off,
                         uint n) {
   uint i = (uint)get_global_id(0) * (VW * ITEMS);
   x += x_off;
   y += y_off;
   for (int k = 0; k < ITEMS; k++, i += VW) {
     if (i + VW <= n) {
-      VSTORE(ACTV(VLOAD(0, x + i)), 0, y + i);
+      VSTORE_Y(VW, ACTV(VLOAD_X(VW, 0, x + i)), 0, y + i);
     } else {
-      for (; i < n; i++) y[i] = act_apply(x[i]);
+      for (; i < n; i++) STORE_Y(act_apply(LOAD_X(i, x)), i, y);
       return;
     }
   }

@@ -68,6 +68,8 @@ struct clcnn_session {
   int image_inputs[SESSION_MAX_IMAGE_INPUTS]; /* graph inputs that take images */
   int nimage_inputs;
   double verify_tolerance;
+  clcnn_precision precision;  /* FP32 or FP16 (AUTO is FP16 with force_fp32 from calibration) */
+  bool *force_fp32;           /* per node, or NULL: keeps float32 storage (auto precision) */
   /* Backends in the order nodes are offered to them; the CPU backend last. */
   backend *backends[SESSION_MAX_BACKENDS];
   int nbackends;
@@ -97,6 +99,17 @@ struct clcnn_session {
   int *tail_map;              /* tail value -> session value; NULL: no tail */
   int *tail_of;               /* session value -> tail value, or -1 */
 };
+
+/* Precision (runtime/precision.c, DESIGN.md decision 10). Before the
+ * partition prepares nodes: marks the values that a device will store as
+ * half (ir_value.half), from the backends each node would be offered to
+ * first. After it: unmarks what a fallback made impossible and prepares the
+ * nodes that touch those values again. No-ops at FP32. */
+void precision_mark(clcnn_session *s, const int *first_backend);
+clcnn_status precision_repair(clcnn_session *s, clcnn_err *err);
+/* A node's storage as text for info and profiles: "fp32", "fp16", or
+ * "fp32>fp16" / "fp16>fp32" (its first input's, then its output's). */
+const char *precision_of_node(const ir_graph *g, const ir_node *n);
 
 /* Logging through the context's callback (never to stdout/stderr). */
 void ctx_log(const clcnn_context *ctx, clcnn_log_level level, const char *fmt, ...)
@@ -129,16 +142,16 @@ void graph_value_inputs(const ir_graph *g, bool *needed);
 /* Optimisation passes on an inferred graph: identity/dropout removal,
  * Conv+BatchNormalization folding, activation fusion, dead node removal. */
 clcnn_status graph_optimize(ir_graph *g, clcnn_err *err);
-/* float16 computed in float32 (the only precision until sessions get a
- * precision option; DESIGN.md decision 10), applied to a model when it
- * loads: float16 initializers and Constant/ConstantOfShape values are
+/* float16 computed in float32 (a session's fp16 precision is a storage
+ * format on the device, runtime/precision.c; DESIGN.md decision 10),
+ * applied to a model when it loads: float16 initializers and Constant/ConstantOfShape values are
  * widened to float32 (exactly), a Cast to float16 becomes a float32 Cast
  * that rounds through half (cast_params.round_half), a float16 graph input
  * is widened by a Cast that every reader reads instead, and a graph output
  * that the model declares float16 is narrowed by a last Cast. The model's
- * inputs and outputs keep their float16 type. A later fp16 precision
- * narrows float32 values for the layers it keeps in half, as it does for
- * any float32 model. bfloat16, the float8 types and float4e2m1 are lowered
+ * inputs and outputs keep their float16 type. The fp16 precision then
+ * stores float32 values as half between the device layers that have it,
+ * as it does for any float32 model. bfloat16, the float8 types and float4e2m1 are lowered
  * the same way (cast_params.round_bf16 / round_f8); a QuantizeLinear to or
  * DequantizeLinear from a float8 / float4 type works on float32 holding
  * that type's values (qdq_params.lowp), and a CastLike to a low type rounds

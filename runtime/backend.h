@@ -33,6 +33,13 @@ typedef struct backend backend;
 typedef struct backend_ops {
   /* NULL if the backend can run node `n`, else why not (a static string). */
   const char *(*supports)(backend *b, const ir_graph *g, const ir_node *n);
+  /* Half storage (runtime/precision.c): whether the node, on this backend,
+   * can read float activation input `input` (-1: write its outputs) stored
+   * as half (ir_value.half, a backend_tensor of dtype FLOAT16). 0: no; 1:
+   * yes, whatever its other activations are; 2: yes, when every activation
+   * of the node is stored alike (copies and views of bytes). Asked before
+   * prepare, which then reads ir_value.half. NULL: never (host backends). */
+  int (*half)(backend *b, const ir_graph *g, const ir_node *n, int input);
   /* Builds what node `node` needs (kernels, packed weights). On
    * KERNEL_BUILD or UNSUPPORTED the runtime gives the node to the next
    * backend; any other error fails the session. */

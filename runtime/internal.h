@@ -98,7 +98,14 @@ typedef struct ir_value {
    * every value computed from one (no shape before the run). Such values are
    * computed per run by the per_run nodes (runtime/sched.c). */
   bool dynamic;
+  /* Stored as IEEE half on the device backend that produces and reads it
+   * (a session's fp16 precision, runtime/precision.c); its dtype stays
+   * float32, the value every other part of clcnn sees. */
+  bool half;
 } ir_value;
+
+/* Bytes per element of v where it is stored (2 for a half value). */
+size_t value_elem_bytes(const ir_value *v);
 
 typedef struct ir_node {
   char *name;          /* never NULL: imported name or a generated one */

@@ -41,8 +41,9 @@ static double now_ms(void) {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* Bytes of v where it is stored (half on its device: ir_value.half). */
 static size_t value_bytes(const ir_value *v) {
-  return (size_t)shape_numel(v->t.rank, v->t.dims) * dtype_size(v->t.dtype);
+  return (size_t)shape_numel(v->t.rank, v->t.dims) * value_elem_bytes(v);
 }
 
 static bool is_graph_input(const ir_graph *g, int v) { return g->values[v].is_input; }
@@ -67,6 +68,20 @@ static clcnn_status partition(clcnn_session *s, clcnn_err *err) {
   if (!s->fallback_reason || !s->host_prepared)
     return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   for (int i = 0; i < g->nnodes; i++) g->nodes[i].backend = -1;
+  if (s->precision != CLCNN_PRECISION_FP32) { /* where each node would go, unprepared */
+    int *first = malloc(sizeof(int) * (size_t)nn);
+    if (!first) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+    for (int i = 0; i < g->nnodes; i++) {
+      const ir_node *n = &g->nodes[i];
+      first[i] = -1;
+      for (int b = 0; b < s->nbackends && first[i] < 0 && !n->dead && !n->per_run; b++)
+        if (!(test_refuse && test_refuse(test_refuse_user, b, s->backends[b]->name, g, i)) &&
+            !s->backends[b]->ops->supports(s->backends[b], g, n))
+          first[i] = b;
+    }
+    precision_mark(s, first);
+    free(first);
+  }
   for (int i = 0; i < g->nnodes; i++) {
     ir_node *n = &g->nodes[i];
     if (n->dead || n->per_run) continue;
@@ -111,6 +126,8 @@ static clcnn_status partition(clcnn_session *s, clcnn_err *err) {
   if (reasons.msg[0])
     return err_set(err, reasons.status ? reasons.status : CLCNN_ERROR_UNSUPPORTED,
                    "strict mode: these nodes cannot run on %s: %s", s->device, reasons.msg);
+  clcnn_status pst = precision_repair(s, err);
+  if (pst) return pst;
   /* Verify mode runs every device node on the CPU backend too. */
   for (int i = 0; s->verify && i < g->nnodes; i++) {
     ir_node *n = &g->nodes[i];
@@ -521,7 +538,7 @@ backend_tensor sched_tensor(const clcnn_session *s, int v, int b) {
     }
     return t;
   }
-  t.dtype = val->t.dtype;
+  t.dtype = val->half && b != s->host ? CLCNN_DTYPE_FLOAT16 : val->t.dtype;
   t.rank = val->t.rank;
   memcpy(t.dims, val->t.dims, sizeof t.dims);
   if (s->slot[c] != SIZE_MAX) {
@@ -582,10 +599,10 @@ static clcnn_status setup_profile(clcnn_session *s, clcnn_err *err) {
     s->prof_text[3 * k + 2] = strdup(where);
     if (!s->prof_text[3 * k] || !s->prof_text[3 * k + 1] || !s->prof_text[3 * k + 2])
       return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
-    s->prof[k] = (clcnn_profile_entry){.node = node, .op = s->prof_text[3 * k],
-                                       .backend = s->prof_text[3 * k + 2],
-                                       .shape = s->prof_text[3 * k + 1], .flops = flops,
-                                       .io_bytes = io_bytes};
+    s->prof[k] = (clcnn_profile_entry){
+        .node = node, .op = s->prof_text[3 * k], .backend = s->prof_text[3 * k + 2],
+        .shape = s->prof_text[3 * k + 1], .flops = flops, .io_bytes = io_bytes,
+        .precision = sp->kind == STEP_NODE ? precision_of_node(g, &g->nodes[sp->node]) : ""};
   }
   return CLCNN_OK;
 }
@@ -759,6 +776,32 @@ static clcnn_status stage_input(clcnn_session *s, int v, int b, bool *moved, clc
   return CLCNN_OK;
 }
 
+/* Bytes of v as the CPU backend holds it (float32 where a device has half). */
+static size_t host_bytes(const ir_value *v) {
+  return (size_t)shape_numel(v->t.rank, v->t.dims) * dtype_size(v->t.dtype);
+}
+
+/* Value v from backend b into host memory `dst` (host_bytes(v) long), a
+ * half value widened to float32. */
+static clcnn_status download_widened(clcnn_session *s, backend *dev, int v, int b, void *dst,
+                                     clcnn_err *err) {
+  const ir_value *val = &s->g.values[v];
+  const size_t bytes = value_bytes(val);
+  if (!bytes) return CLCNN_OK;
+  backend_tensor dt = sched_tensor(s, v, b);
+  clcnn_status st = dev->ops->download(dev, dst, &dt, bytes, err);
+  if (st || !val->half) return st;
+  /* In place, from the end: element i's 2 bytes sit before its 4. */
+  uint8_t *p = dst;
+  for (int64_t i = shape_numel(val->t.rank, val->t.dims) - 1; i >= 0; i--) {
+    uint16_t h;
+    memcpy(&h, p + 2 * i, sizeof h);
+    const float f = f16_to_float(h);
+    memcpy(p + 4 * i, &f, sizeof f);
+  }
+  return CLCNN_OK;
+}
+
 /* Verify mode: node i ran on a device; run it on the CPU backend from the
  * inputs the device read, and compare every output. */
 static clcnn_status verify_node(clcnn_session *s, int step, clcnn_err *err) {
@@ -779,15 +822,14 @@ static clcnn_status verify_node(clcnn_session *s, int step, clcnn_err *err) {
     int v = n->in[j];
     hin[j] = sched_tensor(s, v, s->host);
     if (v < 0 || g->values[v].is_const) continue;
-    size_t bytes = value_bytes(&g->values[v]);
+    size_t bytes = host_bytes(&g->values[v]);
     void *buf = malloc(bytes ? bytes : 1);
     if (!buf) {
       st = err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
       break;
     }
     owned[nowned++] = buf;
-    backend_tensor dt = sched_tensor(s, v, sp->backend);
-    if (bytes) st = dev->ops->download(dev, buf, &dt, bytes, err);
+    st = download_widened(s, dev, v, sp->backend, buf, err);
     hin[j].buf = buf;
     hin[j].offset = 0;
   }
@@ -796,7 +838,7 @@ static clcnn_status verify_node(clcnn_session *s, int step, clcnn_err *err) {
     memset(&hout[j], 0, sizeof hout[j]);
     dout[j] = NULL;
     if (v < 0) continue;
-    size_t bytes = value_bytes(&g->values[v]);
+    size_t bytes = host_bytes(&g->values[v]);
     void *a = malloc(bytes ? bytes : 1), *b = malloc(bytes ? bytes : 1);
     if (a) owned[nowned++] = a;
     if (b) owned[nowned++] = b;
@@ -804,10 +846,9 @@ static clcnn_status verify_node(clcnn_session *s, int step, clcnn_err *err) {
       st = err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
       break;
     }
-    backend_tensor dt = sched_tensor(s, v, sp->backend);
-    if (bytes) st = dev->ops->download(dev, a, &dt, bytes, err);
+    st = download_widened(s, dev, v, sp->backend, a, err);
     dout[j] = a;
-    hout[j] = dt;
+    hout[j] = sched_tensor(s, v, s->host);
     hout[j].buf = b;
     hout[j].offset = 0;
   }

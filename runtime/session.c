@@ -288,6 +288,90 @@ static clcnn_status session_build(clcnn_session *s, const clcnn_session_options 
 
 static clcnn_status session_create(const clcnn_model *model, const clcnn_session_options *opts,
                                    void *cl_ctx, void *cl_queue, const clcnn_input_shape *shapes,
+                                   int shape_count, clcnn_session **out);
+
+/* A calibration input: a fixed pseudo-random pattern (uniform in [-1, 1)
+ * for floats, 0..255 for 8-bit integers, 0 for other types). */
+static void calibration_pattern(clcnn_tensor *t) {
+  uint32_t r = 0x2545f491u;
+  const int64_t count = clcnn_tensor_numel(t);
+  const size_t es = dtype_size(t->dtype);
+  memset(t->data, 0, (size_t)count * es);
+  for (int64_t i = 0; i < count; i++) {
+    r = r * 1664525u + 1013904223u;
+    const float f = (float)(r >> 8) / 8388608.0f - 1.0f;
+    if (t->dtype == CLCNN_DTYPE_FLOAT32) ((float *)t->data)[i] = f;
+    else if (t->dtype == CLCNN_DTYPE_FLOAT16) ((uint16_t *)t->data)[i] = f16_from_double(f);
+    else if (es == 1 && t->dtype != CLCNN_DTYPE_BOOL) ((uint8_t *)t->data)[i] = (uint8_t)(r >> 24);
+  }
+}
+
+/* CLCNN_PRECISION_AUTO: a session with half storage wherever possible runs
+ * once in verify mode on the calibration inputs; every device node whose
+ * output is past the tolerance is marked to keep float32 (force_fp32, per
+ * node of the session graph, which the same model, options and shapes
+ * build again identically). */
+static clcnn_status calibrate(const clcnn_model *model, const clcnn_session_options *o,
+                              void *cl_ctx, void *cl_queue, const clcnn_input_shape *shapes,
+                              int shape_count, bool **force, clcnn_err *err) {
+  *force = NULL;
+  clcnn_session_options co = *o;
+  co.precision = CLCNN_PRECISION_FP16;
+  co.verify = 1;
+  co.verify_tolerance = o->precision_tolerance > 0 ? o->precision_tolerance : 1e-2;
+  co.profile = 0;
+  co.cancel = NULL;
+  clcnn_session *c = NULL;
+  clcnn_status st = session_create(model, &co, cl_ctx, cl_queue, shapes, shape_count, &c);
+  if (st) return err_set(err, st, "precision auto, calibration session: %s", clcnn_last_error());
+  void *data = NULL;
+  for (int k = 0; k < c->g.ninputs && !st; k++) {
+    const ir_value *v = &c->g.values[c->g.inputs[k]];
+    const clcnn_tensor *given = NULL;
+    for (int j = 0; j < o->calibration_input_count && !given; j++)
+      if (o->calibration_inputs[j].name && !strcmp(o->calibration_inputs[j].name, v->name))
+        given = &o->calibration_inputs[j].value;
+    clcnn_tensor t;
+    if ((st = clcnn_session_input(c, v->name, &t))) break;
+    if (!given) {
+      free(data);
+      data = malloc((size_t)clcnn_tensor_numel(&t) * dtype_size(t.dtype) + 1);
+      if (!data) {
+        st = CLCNN_ERROR_OUT_OF_MEMORY;
+        break;
+      }
+      t.data = data;
+      calibration_pattern(&t);
+      given = &t;
+    }
+    st = clcnn_session_set_input(c, v->name, given);
+  }
+  free(data);
+  if (st) {
+    err_set(err, st, "precision auto, calibration input: %s", clcnn_session_error(c));
+    clcnn_session_free(c);
+    return st;
+  }
+  if ((st = clcnn_session_run(c))) {
+    err_set(err, st, "precision auto, calibration run: %s", clcnn_session_error(c));
+    clcnn_session_free(c);
+    return st;
+  }
+  *force = calloc((size_t)(c->g.nnodes ? c->g.nnodes : 1), sizeof(bool));
+  if (!*force) st = err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
+  for (int e = 0; e < c->nver && !st; e++) {
+    if (c->ver[e].ok) continue;
+    for (int i = 0; i < c->g.nnodes; i++)
+      if (c->g.nodes[i].name == c->ver[e].node) (*force)[i] = true;
+    ctx_log(model->ctx, CLCNN_LOG_INFO, "precision auto: '%s' (%s) keeps float32 (error %.3g)",
+            c->ver[e].node, c->ver[e].op, c->ver[e].error);
+  }
+  clcnn_session_free(c);
+  return st;
+}
+
+static clcnn_status session_create(const clcnn_model *model, const clcnn_session_options *opts,
+                                   void *cl_ctx, void *cl_queue, const clcnn_input_shape *shapes,
                                    int shape_count, clcnn_session **out) {
   clcnn_err err = {0};
   if (out) *out = NULL;
@@ -314,15 +398,35 @@ static clcnn_status session_create(const clcnn_model *model, const clcnn_session
     err_set(&err, CLCNN_ERROR_INVALID_ARGUMENT, "max_tensor_elements must be >= 0");
     return api_fail(&err);
   }
+  if ((int)o.precision < CLCNN_PRECISION_FP32 || (int)o.precision > CLCNN_PRECISION_AUTO ||
+      o.precision_tolerance < 0 || o.precision_tolerance != o.precision_tolerance ||
+      o.calibration_input_count < 0 || (o.calibration_input_count && !o.calibration_inputs)) {
+    err_set(&err, CLCNN_ERROR_INVALID_ARGUMENT,
+            "clcnn_session_options: precision %d (fp32 0, fp16 1, auto 2), precision_tolerance "
+            ">= 0 and a list of calibration inputs are needed",
+            (int)o.precision);
+    return api_fail(&err);
+  }
   if (model->problems) {
     err_set(&err, CLCNN_ERROR_UNSUPPORTED, "the model cannot run: %s", model->problems);
     return api_fail(&err);
   }
+  bool *force = NULL;
+  if (o.precision == CLCNN_PRECISION_AUTO) {
+    clcnn_status cst = calibrate(model, &o, cl_ctx, cl_queue, shapes, shape_count, &force, &err);
+    if (cst) {
+      ctx_log(model->ctx, CLCNN_LOG_ERROR, "%s", err.msg);
+      return api_fail(&err);
+    }
+  }
   clcnn_session *s = calloc(1, sizeof *s);
   if (!s) {
+    free(force);
     err_set(&err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
     return api_fail(&err);
   }
+  s->precision = o.precision;
+  s->force_fp32 = force;
   s->model = model;
   s->ctx = model->ctx;
   s->strict = o.strict != 0;
@@ -460,6 +564,7 @@ void clcnn_session_free(clcnn_session *s) {
   for (int b = s->nbackends - 1; b >= 0; b--) s->backends[b]->ops->destroy(s->backends[b]);
   ir_graph_free(&s->g);
   free(s->bound);
+  free(s->force_fp32);
   free(s);
 }
 

@@ -101,6 +101,12 @@ clcnn_status clcnn_tiler_create(const clcnn_model *model, const clcnn_session_op
               "clcnn_tiler_create: session options with bound_inputs are not for a tiler");
       goto fail;
     }
+    if (t->so.calibration_inputs || t->so.calibration_input_count) { /* one shape per tile size */
+      err_set(&err, CLCNN_ERROR_INVALID_ARGUMENT,
+              "clcnn_tiler_create: calibration_inputs are not for a tiler (precision auto "
+              "calibrates each tile size's session on its own pattern)");
+      goto fail;
+    }
     if (t->so.image_input_count) {
       err_set(&err, CLCNN_ERROR_INVALID_ARGUMENT,
               "clcnn_tiler_create: the session options name image inputs; a tiler feeds its "

@@ -47,6 +47,8 @@ clcnn_status err_append(clcnn_err *e, clcnn_status status, const char *fmt, ...)
   return e->status;
 }
 
+size_t value_elem_bytes(const ir_value *v) { return v->half ? 2 : dtype_size(v->t.dtype); }
+
 size_t dtype_size(clcnn_dtype dt) {
   switch (dt) {
     case CLCNN_DTYPE_FLOAT32: return 4;

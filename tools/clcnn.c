@@ -23,17 +23,20 @@ static const char usage_text[] =
     "Run ONNX convolutional networks on OpenCL devices and on the CPU backend.\n"
     "\n"
     "commands:\n"
-    "  info MODEL [--device X] [--strict] [--shape [NAME=]DIMS]...\n"
+    "  info MODEL [--device X] [--strict] [--precision P] [--shape [NAME=]DIMS]...\n"
     "      inputs, outputs, opset, operators, parameters, FLOPs, and every\n"
     "      unsupported operator or attribute; exits 1 if the model cannot run;\n"
     "      with --device, the schedule: each node's backend (and why it is not on\n"
-    "      the device) and every transfer between backends\n"
+    "      the device), its precision, and every transfer between backends\n"
     "  run MODEL [options]\n"
     "      run the model once and summarise its outputs\n"
     "      --device X            cpu, best, gpu, cpu-opencl, opencl:N, or a name; a list\n"
     "                            (opencl:0,opencl:1) spreads nodes over several devices\n"
     "                            (default: $CLCNN_DEVICE, else best)\n"
     "      --strict              refuse to fall back to the CPU backend; list every reason\n"
+    "      --precision P         fp32 (default), fp16 (half storage of activations on the\n"
+    "                            device, float32 arithmetic) or auto (fp16 for the layers\n"
+    "                            that stay within 1e-2 of float32 on a calibration run)\n"
     "      --verify              also run every device node on the CPU backend from the\n"
     "                            same inputs, report each node's error and name the first\n"
     "                            that differs (exit 1 if any does)\n"
@@ -62,8 +65,9 @@ static const char usage_text[] =
     "      session creation, first run and steady-state latency, throughput, memory\n"
     "      --device X|all        a device, or one row per device (default: best)\n"
     "      --runs N (20)  --warmup N (3)  --batch N (first dim of every input)\n"
+    "      --precision P         fp32, fp16 or auto (as for run)\n"
     "      --json FILE           the results as a JSON array of objects\n"
-    "  tune MODEL [--device X] [--runs N]\n"
+    "  tune MODEL [--device X] [--runs N] [--precision P]\n"
     "      time clcnn's GEMM kernels and CLBlast on every matrix product of the model\n"
     "      and keep the faster of each in the cache directory for later sessions;\n"
     "      prints the median run time (of N, default 10) before and after\n"
@@ -244,6 +248,25 @@ int cli_opt(int argc, char **argv, int *i, const char *name, const char **value)
   }
   *value = argv[++*i];
   return 1;
+}
+
+static const char *const precision_names[] = {"fp32", "fp16", "auto"};
+
+const char *cli_precision_name(clcnn_precision p) {
+  return (int)p >= 0 && (int)p < 3 ? precision_names[p] : "?";
+}
+
+int cli_precision_opt(int argc, char **argv, int *i, clcnn_precision *out) {
+  const char *v;
+  int r = cli_opt(argc, argv, i, "--precision", &v);
+  if (r <= 0) return r;
+  for (int p = 0; p < 3; p++)
+    if (!strcmp(v, precision_names[p])) {
+      *out = (clcnn_precision)p;
+      return 1;
+    }
+  cli_error("--precision: '%s' is not fp32, fp16 or auto", v);
+  return -1;
 }
 
 bool cli_parse_int(const char *s, long long lo, long long hi, const char *what, long long *out) {

@@ -44,6 +44,11 @@ void cli_json_number(FILE *f, double v);
  * VALUE, advances *i past it and returns 1; returns 0 if argv[*i] is another
  * argument; -1 (after cli_error) when the value is missing. */
 int cli_opt(int argc, char **argv, int *i, const char *name, const char **value);
+/* `--precision fp32|fp16|auto` as cli_opt() scans it: 1 with *out set, 0
+ * for another argument, -1 (after cli_error) for a missing or bad value. */
+int cli_precision_opt(int argc, char **argv, int *i, clcnn_precision *out);
+/* "fp32", "fp16", "auto". */
+const char *cli_precision_name(clcnn_precision p);
 /* An argument of subcommand `cmd` that is no known option: the model's
  * path, once. False (after cli_error) for an unknown option or a second
  * model. */

@@ -30,6 +30,7 @@ typedef struct bench_args {
   const char *model, *device, *json;
   int runs, warmup;
   long long batch; /* 0: the model's */
+  clcnn_precision precision;
 } bench_args;
 
 static int set_and_run(clcnn_session *s, const cli_input *in, int n, char *why, size_t len) {
@@ -85,6 +86,7 @@ static void bench_device(const char *path, const clcnn_options *copts, const cli
   clcnn_session_options so;
   clcnn_session_options_default(&so);
   so.device = device;
+  so.precision = a->precision;
   clcnn_context *wctx = NULL;
   clcnn_model *wm = NULL;
   clcnn_session *s = NULL, *second = NULL;
@@ -216,7 +218,7 @@ static int write_json(const char *path, const bench_args *a, long long batch, co
     cli_json_string(f, r->device[0] ? r->device : r->requested);
     fprintf(f, ", \"requested_device\": ");
     cli_json_string(f, r->requested ? r->requested : "");
-    fprintf(f, ", \"batch\": %lld", batch);
+    fprintf(f, ", \"batch\": %lld, \"precision\": \"%s\"", batch, cli_precision_name(a->precision));
     if (r->error[0]) {
       fprintf(f, ", \"error\": ");
       cli_json_string(f, r->error);
@@ -256,12 +258,12 @@ static int write_json(const char *path, const bench_args *a, long long batch, co
 }
 
 static void print_table(const bench_row *rows, int n, long long batch, const bench_args *a) {
-  printf("%d runs after %d warmup, batch %lld; cold: a new context on an empty program cache\n"
-         "(session creation, then its first run: 'cold 1st'), warm: a new context on that\n"
-         "cache, 2nd: another session beside the warm one (shared programs and weights; '2nd\n"
-         "dev' is the device memory it adds); progs: programs compiled cold / loaded warm;\n"
+  printf("%d runs after %d warmup, batch %lld, precision %s; cold: a new context on an empty\n"
+         "program cache (session creation, then its first run: 'cold 1st'), warm: a new context\n"
+         "on that cache, 2nd: another session beside the warm one (shared programs and weights;\n"
+         "'2nd dev' is the device memory it adds); progs: programs compiled cold / loaded warm;\n"
          "GFLOP/s at the median, and its share of the device's FP32 peak (clcnn devices --peak)\n",
-         a->runs, a->warmup, batch);
+         a->runs, a->warmup, batch, cli_precision_name(a->precision));
   printf("%-24s %9s %9s %9s %9s %9s %10s %9s %9s %10s %11s %11s %11s %9s %9s %7s\n", "device",
          "cold ms", "cold 1st", "warm ms", "2nd ms", "first ms", "median ms", "min ms", "max ms",
          "images/s", "peak RSS", "session", "2nd dev", "progs", "GFLOP/s", "% peak");
@@ -311,6 +313,8 @@ int cli_bench(int argc, char **argv) {
     } else if ((r = cli_opt(argc, argv, &i, "--json", &v)) != 0) {
       if (r < 0) return CLI_USAGE;
       a.json = v;
+    } else if ((r = cli_precision_opt(argc, argv, &i, &a.precision)) != 0) {
+      if (r < 0) return CLI_USAGE;
     } else if (!cli_model_arg("bench", argv[i], &a.model)) {
       return CLI_USAGE;
     }

@@ -72,6 +72,7 @@ int cli_info(int argc, char **argv) {
   const char *path = NULL, *device = NULL, *shape_args[CLCNN_MAX_RANK * 8];
   int nshape_args = 0;
   bool strict = false;
+  clcnn_precision precision = CLCNN_PRECISION_FP32;
   for (int i = 1; i < argc; i++) {
     int r;
     const char *v;
@@ -86,6 +87,8 @@ int cli_info(int argc, char **argv) {
       shape_args[nshape_args++] = v;
     } else if (strcmp(argv[i], "--strict") == 0) {
       strict = true;
+    } else if ((r = cli_precision_opt(argc, argv, &i, &precision)) != 0) {
+      if (r < 0) return CLI_USAGE;
     } else if (!cli_model_arg("info", argv[i], &path)) {
       return CLI_USAGE;
     }
@@ -175,6 +178,7 @@ int cli_info(int argc, char **argv) {
     clcnn_session_options_default(&so);
     so.device = device ? device : "cpu";
     so.strict = strict;
+    so.precision = precision;
     if (clcnn_session_create(m, &so, shapes, nshape_args, &s))
       snprintf(session_why, sizeof session_why, "%s", clcnn_last_error());
   }
@@ -223,6 +227,17 @@ int cli_info(int argc, char **argv) {
            transfers == 1 ? "" : "s");
     printf("%-12shost %s, device %s\n", "memory", cli_bytes_str((double)host, hb, sizeof hb),
            cli_bytes_str((double)dev, db, sizeof db));
+    if (s->precision != CLCNN_PRECISION_FP32) {
+      int half_nodes = 0, device_nodes = 0;
+      for (int k = 0; k < s->nsteps; k++) {
+        const sched_step *sp = &s->steps[k];
+        if (sp->kind != STEP_NODE || sp->backend == s->host) continue;
+        device_nodes++;
+        half_nodes += strcmp(precision_of_node(&s->g, &s->g.nodes[sp->node]), "fp32") != 0;
+      }
+      printf("%-12s%s: %d of %d device nodes read or write half storage\n", "precision",
+             cli_precision_name(s->precision), half_nodes, device_nodes);
+    }
     if (device) {
       /* The schedule: which node runs where and why, and every transfer. */
       printf("schedule\n");
@@ -243,8 +258,11 @@ int cli_info(int argc, char **argv) {
         }
         const ir_node *n = &s->g.nodes[sp->node];
         const char *why = s->fallback_reason ? s->fallback_reason[sp->node] : NULL;
-        printf("  %-14s %-22s %s%s%s\n", s->backends[sp->backend]->name, n->op_type, n->name,
-               why ? "  -- " : "", why ? why : "");
+        char prec[32] = ""; /* storage of the node's input and output (--precision) */
+        if (s->precision != CLCNN_PRECISION_FP32)
+          snprintf(prec, sizeof prec, "  [%s]", precision_of_node(&s->g, n));
+        printf("  %-14s %-22s %s%s%s%s\n", s->backends[sp->backend]->name, n->op_type, n->name,
+               prec, why ? "  -- " : "", why ? why : "");
       }
       for (int i = 0; i < s->g.nnodes; i++) {
         const ir_node *n = &s->g.nodes[i];

@@ -33,6 +33,7 @@ typedef struct run_args {
   int runs; /* 0: none beyond the first */
   bool strict; /* refuse any fallback to the CPU backend */
   bool verify; /* run each device node on the CPU backend too and compare */
+  clcnn_precision precision;
   double verify_tol;
   int tile_w, tile_h; /* --tile (0: a whole-image run) */
   int overlap;        /* --overlap (-1: the library's default) */
@@ -52,6 +53,8 @@ static int parse_args(int argc, char **argv, run_args *a) {
       a->device = v;
     } else if (strcmp(argv[i], "--strict") == 0) {
       a->strict = true;
+    } else if ((r = cli_precision_opt(argc, argv, &i, &a->precision)) != 0) {
+      if (r < 0) return CLI_USAGE;
     } else if (strcmp(argv[i], "--verify") == 0) {
       a->verify = true;
     } else if ((r = cli_opt(argc, argv, &i, "--verify-tolerance", &v)) != 0) {
@@ -327,9 +330,9 @@ static void print_profile_row(int k, const clcnn_profile_entry *e, double total,
     snprintf(rate, sizeof rate, "%.2f", gflops(e->flops, e->ms));
   roofline(e, peak_of(pp, strcmp(e->op, "Transfer") ? e->backend : "Transfer"), bound,
            sizeof bound, roof, sizeof roof);
-  printf("%4d  %-32.32s %-20.20s %-14.14s %-16.16s %9.3f %12s %10zu %6.1f%% %8s %6s\n", k,
+  printf("%4d  %-32.32s %-20.20s %-14.14s %-16.16s %9.3f %12s %10zu %6.1f%% %8s %6s %s\n", k,
          e->node, e->op, e->backend, e->shape, e->ms, rate, e->bytes,
-         total > 0 ? 100 * e->ms / total : 0, bound, roof);
+         total > 0 ? 100 * e->ms / total : 0, bound, roof, e->precision);
 }
 
 static void print_profile(const clcnn_profile_entry *e, int n, profile_peaks *pp) {
@@ -338,8 +341,8 @@ static void print_profile(const clcnn_profile_entry *e, int n, profile_peaks *pp
   printf("\nprofile (last run, %d steps in run order: nodes and transfers; bound and roof: the\n"
          "device's roofline from `clcnn devices --peak`, roof = speed / the bound's ceiling)\n",
          n);
-  printf("%4s  %-32s %-20s %-14s %-16s %9s %12s %10s %7s %8s %6s\n", "#", "node", "op",
-         "backend", "shape", "ms", "GFLOP/s", "bytes", "time", "bound", "roof");
+  printf("%4s  %-32s %-20s %-14s %-16s %9s %12s %10s %7s %8s %6s %s\n", "#", "node", "op",
+         "backend", "shape", "ms", "GFLOP/s", "bytes", "time", "bound", "roof", "storage");
   for (int i = 0; i < n; i++) print_profile_row(i, &e[i], total, pp);
   printf("total: %.3f ms, %.4g GFLOP, %.2f GFLOP/s", total, flops / 1e9, gflops(flops, total));
   const clcnn_device_peak *pk = n ? peak_of(pp, e[n - 1].backend) : NULL;
@@ -386,6 +389,8 @@ static int write_profile_json(const char *path, const char *model, const char *d
     cli_json_string(f, e[i].backend);
     fprintf(f, ", \"shape\": ");
     cli_json_string(f, e[i].shape);
+    fprintf(f, ", \"precision\": ");
+    cli_json_string(f, e[i].precision);
     fprintf(f, ", \"ms\": ");
     cli_json_number(f, e[i].ms);
     fprintf(f, ", \"flops\": ");
@@ -822,6 +827,7 @@ static int run_main(const run_args *a, clcnn_context *ctx) {
   clcnn_session_options_default(&so);
   so.device = a->device;
   so.strict = a->strict;
+  so.precision = a->precision;
   so.profile = a->profile || a->profile_json;
   so.verify = a->verify;
   so.verify_tolerance = a->verify_tol;

@@ -13,6 +13,7 @@
 typedef struct tune_args {
   const char *model, *device;
   int runs;
+  clcnn_precision precision;
 } tune_args;
 
 #if CLCNN_HAVE_OPENCL && CLCNN_HAVE_CLBLAST
@@ -32,6 +33,7 @@ static int timed_session(const tune_args *a, cli_input *in, int nin, double *med
   clcnn_session_options so;
   clcnn_session_options_default(&so);
   so.device = a->device;
+  so.precision = a->precision;
   double t0 = cli_now_ms();
   if (clcnn_session_create(m, &so, NULL, 0, &s)) {
     cli_error("%s", clcnn_last_error());
@@ -72,6 +74,8 @@ int cli_tune(int argc, char **argv) {
     } else if ((r = cli_opt(argc, argv, &i, "--runs", &v)) != 0) {
       if (r < 0 || !cli_parse_int(v, 1, 100000, "--runs", &x)) return CLI_USAGE;
       a.runs = (int)x;
+    } else if ((r = cli_precision_opt(argc, argv, &i, &a.precision)) != 0) {
+      if (r < 0) return CLI_USAGE;
     } else if (!cli_model_arg("tune", argv[i], &a.model)) {
       return CLI_USAGE;
     }

@@ -167,6 +167,10 @@ static clcnn_status binary_prepare(ocl_node *on, clcnn_err *err) {
     /* The fused activation (graph_optimize) runs in the last step. */
     if (k == s->nsteps && n->act_op >= 0)
       ocl_activation_options(n->act_op, n->act_params, opts[k - 1], sizeof opts[k - 1]);
+    /* Storage: a is input 0, then y itself in the folding steps. */
+    if (k == 1 ? ocl_half(on, 0) : ocl_half(on, -1))
+      ocl_opt(opts[k - 1], sizeof opts[k - 1], "-DX_HALF");
+    ocl_storage_options(on, -1, n->nin == 1 ? 0 : k, -1, opts[k - 1], sizeof opts[k - 1]);
     for (int j = 0; j < k - 1 && !s->steps[k - 1].k; j++)
       if (!strcmp(opts[j], opts[k - 1])) s->steps[k - 1].k = s->steps[j].k;
     if (!s->steps[k - 1].k) {
@@ -199,7 +203,15 @@ static clcnn_status binary_run(ocl_node *on, const ocl_tensor *in, int nin, cons
   return CLCNN_OK;
 }
 
-static const ocl_op binary_ocl = {binary_check, binary_prepare, binary_run, NULL};
+/* Half storage: any operand and the output (each stored its own way). */
+static int binary_half(const ir_graph *g, const ir_node *n, int input) {
+  (void)g;
+  (void)n;
+  (void)input;
+  return 1;
+}
+
+static const ocl_op binary_ocl = {binary_check, binary_prepare, binary_run, NULL, binary_half};
 
 const ocl_op *const ocl_ops_binary[CLCNN_OP_COUNT] = {
     [CLCNN_OP_ADD] = &binary_ocl, [CLCNN_OP_SUB] = &binary_ocl,

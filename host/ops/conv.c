@@ -1,4 +1,5 @@
-/* OpenCL backend: the conv family (Conv, ConvTranspose), float32, NCHW,
+/* OpenCL backend: the conv family (Conv, ConvTranspose), float32 (a Conv's
+ * image, residual and output may be stored as half: ocl_storage_options), NCHW,
  * 1 to 3 spatial dims. Kernels in kernels/conv.cl; matrix products through
  * host/gemm_dispatch (clcnn's kernels or CLBlast). Per node, prepare picks:
  *
@@ -37,7 +38,7 @@ enum { PATH_DEPTHWISE, PATH_GEMM, PATH_DIRECT, PATH_IM2COL, PATH_CONVT };
 typedef struct conv_state {
   int path;
   cl_kernel k;              /* direct, depthwise, convt, im2col */
-  cl_kernel pad;            /* direct: the padded copy */
+  cl_kernel pad;            /* direct: the padded copy; gemm: a half image widened */
   size_t global[3], pad_global[3];
   ocl_gemm_plan plan;       /* gemm; im2col: a full band */
   ocl_gemm_plan plan_last;  /* im2col: the last band when it is shorter */
@@ -116,6 +117,7 @@ static const char *conv_check(const ocl_device_info *dev, const ir_graph *g, con
  * time); with epi NULL every activation is a -D option. */
 static void add_epilogue(const ocl_node *on, bool bias, ocl_epilogue *epi, char *o, size_t len) {
   const ir_node *n = on->n;
+  ocl_storage_options(on, -1, -1, 3, o, len); /* y and the residual; x where a kernel reads it */
   if (ocl_device_fast_fma(ocl_node_device(on))) ocl_opt(o, len, "-DFAST_FMA");
   if (bias) ocl_opt(o, len, "-DHAS_BIAS");
   if (epi)
@@ -124,6 +126,7 @@ static void add_epilogue(const ocl_node *on, bool bias, ocl_epilogue *epi, char 
     ocl_activation_options(n->act_op, n->act_params, o, len);
 }
 
+/* Float scratch: the padded copy, the im2col matrix, a half image widened. */
 static clcnn_status reserve(ocl_node *on, conv_state *s, size_t floats, clcnn_err *err) {
   clcnn_status st = ocl_scratch_reserve(on, floats * sizeof(float), err);
   if (st == CLCNN_OK) s->scratch = true;
@@ -145,6 +148,7 @@ static clcnn_status prepare_depthwise(ocl_node *on, conv_state *s, const geom3 *
   const int64_t xch = gpu ? 1 : (g->out[2] + vw - 1) / vw;
   ocl_opt(o, sizeof o, "-DPT=%lld -DPL=%lld -DVW=%d", (long long)g->pb[1], (long long)g->pb[2],
           vw);
+  if (ocl_half(on, 0)) ocl_opt(o, sizeof o, "-DX_HALF");
   add_epilogue(on, bias, &s->epi, o, sizeof o);
   s->global[0] = (size_t)((g->out[2] + vw * xch - 1) / (vw * xch));
   s->global[1] = (size_t)g->out[1];
@@ -160,6 +164,8 @@ static clcnn_status prepare_depthwise(ocl_node *on, conv_state *s, const geom3 *
 static void gemm_epilogue(const ocl_node *on, bool bias, ocl_gemm_desc *d, size_t group_out) {
   const ir_node *n = on->n;
   d->residual = n->nin > 3 && ir_in(on->g, n, 3) != NULL;
+  d->c_half = ocl_half(on, -1);
+  d->res_half = d->residual && ocl_half(on, 3);
   if (bias) {
     d->bias = true;
     d->bias_rs = 1;
@@ -168,6 +174,21 @@ static void gemm_epilogue(const ocl_node *on, bool bias, ocl_gemm_desc *d, size_
   }
   d->act_op = n->act_op;
   d->act_params = n->act_params;
+}
+
+/* The padded copy kernel (conv_pad_f32): x into the float scratch, planes
+ * of IH x IW with pads (pt, pl) to PH x PW; a row per work-item on CPUs. */
+static clcnn_status prepare_pad(ocl_node *on, conv_state *s, int64_t images, int64_t ih,
+                                int64_t iw, int64_t ph, int64_t pw, int64_t pt, int64_t pl,
+                                clcnn_err *err) {
+  const int pvw = ocl_gpu_variant(on) ? 1 : (int)pw;
+  s->pad_global[0] = (size_t)((pw + pvw - 1) / pvw);
+  s->pad_global[1] = (size_t)ph;
+  s->pad_global[2] = (size_t)images;
+  const int64_t pad_sizes[] = {ih, iw, ph, pw, pt, pl, pvw};
+  clcnn_status st = ocl_kernel(on, "conv.cl", "conv_pad_f32", ocl_half(on, 0) ? "-DX_HALF" : "",
+                               &s->pad, err);
+  return st ? st : ocl_size_args(s->pad, 3, pad_sizes, 7, err);
 }
 
 static clcnn_status prepare_gemm(ocl_node *on, conv_state *s, bool bias, clcnn_err *err) {
@@ -185,6 +206,16 @@ static clcnn_status prepare_gemm(ocl_node *on, conv_state *s, bool bias, clcnn_e
   d.sb[1] = Cg * hw;
   d.sc[1] = Mg * hw;
   gemm_epilogue(on, bias, &d, Mg);
+  /* A half image: read as it is by the GPU form (once per tile into local
+   * memory); widened into the float scratch first on CPUs, whose register
+   * tiles would convert each element once per tile of output channels. */
+  if (ocl_half(on, 0) && ocl_gpu_variant(on)) d.b_half = true;
+  if (ocl_half(on, 0) && !ocl_gpu_variant(on)) {
+    const int64_t images = p->batch * p->in_channels;
+    clcnn_status st = reserve(on, s, (size_t)(images * (int64_t)hw), err);
+    if (st || (st = prepare_pad(on, s, images, 1, (int64_t)hw, 1, (int64_t)hw, 0, 0, err)))
+      return st;
+  }
   return ocl_gemm_prepare(on, &d, &s->plan, err);
 }
 
@@ -201,15 +232,7 @@ static clcnn_status prepare_direct(ocl_node *on, conv_state *s, const geom3 *g, 
   if (floats >= ELEMS_MAX)
     return err_set(err, CLCNN_ERROR_UNSUPPORTED, "the padded input is too large (2^31 elements)");
   clcnn_status st = reserve(on, s, (size_t)floats, err);
-  if (st) return st;
-  /* The padded copy: a row per work-item on CPUs, an element on GPUs. */
-  const int pvw = ocl_gpu_variant(on) ? 1 : (int)PW;
-  s->pad_global[0] = (size_t)((PW + pvw - 1) / pvw);
-  s->pad_global[1] = (size_t)PH;
-  s->pad_global[2] = (size_t)images;
-  const int64_t pad_sizes[] = {g->in[1], g->in[2], PH, PW, g->pb[1], g->pb[2], pvw};
-  if ((st = ocl_kernel(on, "conv.cl", "conv_pad_f32", "", &s->pad, err)) ||
-      (st = ocl_size_args(s->pad, 3, pad_sizes, 7, err)))
+  if (st || (st = prepare_pad(on, s, images, g->in[1], g->in[2], PH, PW, g->pb[1], g->pb[2], err)))
     return st;
   /* The convolution: the kernel's shape and the tile are options, the
    * sizes arguments (the layers of a network share a few programs). */
@@ -290,6 +313,7 @@ static clcnn_status prepare_im2col(ocl_node *on, conv_state *s, const geom3 *g, 
    * work per work-item is a row, so it gains nothing from constants); the
    * sizes are arguments of both. */
   char o[2048] = "-DVW=1";
+  if (ocl_half(on, 0)) ocl_opt(o, sizeof o, "-DX_HALF"); /* a float matrix from a half x */
   if (gpu) window_options(g, o, sizeof o);
   s->global[1] = (size_t)K;
   s->global[2] = (size_t)p->group;
@@ -386,6 +410,15 @@ static clcnn_status conv_run(ocl_node *on, const ocl_tensor *in, int nin, const 
         return st;
       return ocl_enqueue(on, s->k, 3, s->global, ocl_cpu_local(on), err);
     case PATH_GEMM:
+      if (s->pad) { /* a half image widened into the scratch first */
+        cl_mem xf = ocl_scratch_get(on);
+        if (!xf) return err_set(err, CLCNN_ERROR_INTERNAL, "the session's scratch is gone");
+        if ((st = ocl_args(s->pad, err, sizeof x, &x, sizeof xo, &xo, sizeof xf, &xf, (size_t)0)) ||
+            (st = ocl_enqueue(on, s->pad, 3, s->pad_global, ocl_cpu_local(on), err)))
+          return st;
+        x = xf;
+        xo = 0;
+      }
       return ocl_gemm(on, &s->plan, w, wo, x, xo, y, yo, has_bias ? b : NULL, bo, res, ro, err);
     case PATH_DIRECT: {
       cl_mem xp = ocl_scratch_get(on);
@@ -431,7 +464,14 @@ static clcnn_status conv_run(ocl_node *on, const ocl_tensor *in, int nin, const 
   }
 }
 
-static const ocl_op conv_ocl = {conv_check, conv_prepare, conv_run, conv_release};
+/* Half storage: the image, the residual and the output of a Conv (not
+ * ConvTranspose, whose kernel is float32 only). */
+static int conv_half(const ir_graph *g, const ir_node *n, int input) {
+  (void)g;
+  return n->op == CLCNN_OP_CONV && (input == -1 || input == 0 || input == 3);
+}
+
+static const ocl_op conv_ocl = {conv_check, conv_prepare, conv_run, conv_release, conv_half};
 
 const ocl_op *const ocl_ops_conv[CLCNN_OP_COUNT] = {
     [CLCNN_OP_CONV] = &conv_ocl,

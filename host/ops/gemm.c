@@ -215,8 +215,8 @@ static clcnn_status matmul_run(ocl_node *on, const ocl_tensor *in, int nin,
   return CLCNN_OK;
 }
 
-static const ocl_op gemm_ocl = {gemm_check, gemm_prepare, gemm_run, NULL};
-static const ocl_op matmul_ocl = {matmul_check, matmul_prepare, matmul_run, NULL};
+static const ocl_op gemm_ocl = {gemm_check, gemm_prepare, gemm_run, NULL, NULL};
+static const ocl_op matmul_ocl = {matmul_check, matmul_prepare, matmul_run, NULL, NULL};
 
 const ocl_op *const ocl_ops_gemm[CLCNN_OP_COUNT] = {
     [CLCNN_OP_GEMM] = &gemm_ocl,

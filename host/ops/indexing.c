@@ -90,7 +90,7 @@ static clcnn_status gather_elements_run(ocl_node *on, const ocl_tensor *in, int 
 /* ----------------------------------------------------------------- table */
 
 static const ocl_op gather_elements_ocl = {gather_elements_check, gather_elements_prepare,
-                                           gather_elements_run, NULL};
+                                           gather_elements_run, NULL, NULL};
 
 const ocl_op *const ocl_ops_indexing[CLCNN_OP_COUNT] = {
     [CLCNN_OP_GATHER_ELEMENTS] = &gather_elements_ocl,

@@ -298,12 +298,12 @@ static clcnn_status prepare_slabs(ocl_node *on, const ir_value *big, int axis, i
     at += cols;
   }
   char opts[128] = "";
-  type_options(on, dtype_size(big->t.dtype), opts, sizeof opts, &s->vw);
+  type_options(on, value_elem_bytes(big), opts, sizeof opts, &s->vw);
   clcnn_status st = ocl_kernel(on, "layout.cl", "copy2d_rows_any", opts, &s->k, err);
   if (st || nonempty < 2 || rows == 0 || filled * PARTS_MIN_FILL < nonempty * (int64_t)s->max_cols)
     return st;
   char mopts[128] = "";
-  type_options(on, dtype_size(big->t.dtype), mopts, sizeof mopts, &s->vw);
+  type_options(on, value_elem_bytes(big), mopts, sizeof mopts, &s->vw);
   if (!concat) ocl_opt(mopts, sizeof mopts, "-DSPLIT");
   s->table_host = malloc(sizeof(cl_uint) * 3 * (size_t)count);
   if (!s->table_host) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
@@ -447,7 +447,7 @@ static clcnn_status slice_prepare(ocl_node *on, clcnn_err *err) {
     m.src[a] = p->step[a] * xs[a];
     m.src_base += p->start[a] * xs[a];
   }
-  return prepare_strided(on, &m, dtype_size(x->t.dtype), err);
+  return prepare_strided(on, &m, value_elem_bytes(x), err);
 }
 
 /* ------------------------------------------------------------- Transpose */
@@ -470,7 +470,7 @@ static clcnn_status transpose_prepare(ocl_node *on, clcnn_err *err) {
     m.dims[a] = y->t.dims[a];
     m.src[a] = xs[p->perm[a]];
   }
-  return prepare_strided(on, &m, dtype_size(x->t.dtype), err);
+  return prepare_strided(on, &m, value_elem_bytes(x), err);
 }
 
 /* ---------------------------------------------------------------- Expand */
@@ -493,7 +493,7 @@ static clcnn_status expand_prepare(ocl_node *on, clcnn_err *err) {
     int b = a - lead;
     m.src[a] = b < 0 || x->t.dims[b] == 1 ? 0 : xs[b];
   }
-  return prepare_strided(on, &m, dtype_size(x->t.dtype), err);
+  return prepare_strided(on, &m, value_elem_bytes(x), err);
 }
 
 /* ------------------------------------------------------------------ Tile */
@@ -521,7 +521,7 @@ static clcnn_status tile_prepare(ocl_node *on, clcnn_err *err) {
     m.src[2 * a + 1] = xs[a];
     m.dst[2 * a + 1] = ys[a];
   }
-  return prepare_strided(on, &m, dtype_size(x->t.dtype), err);
+  return prepare_strided(on, &m, value_elem_bytes(x), err);
 }
 
 /* ---------------------------------------------------------------- Gather */
@@ -562,7 +562,7 @@ static clcnn_status gather_prepare(ocl_node *on, clcnn_err *err) {
   if (st) return st;
   char opts[512] = "";
   int vw;
-  type_options(on, dtype_size(x->t.dtype), opts, sizeof opts, &vw);
+  type_options(on, value_elem_bytes(x), opts, sizeof opts, &vw);
   ocl_opt(opts, sizeof opts, "-DGO=%lld -DGA=%lld -DGI=%lld -DNI=%lld", (long long)go,
           (long long)ga, (long long)gi, (long long)ni);
   s->work_dim = 3;
@@ -681,14 +681,20 @@ static clcnn_status pad_run(ocl_node *on, const ocl_tensor *in, int nin, const o
 
 /* ----------------------------------------------------------------- table */
 
-static const ocl_op concat_ocl = {concat_check, concat_prepare, concat_run, slabs_release};
-static const ocl_op split_ocl = {split_check, split_prepare, split_run, slabs_release};
-static const ocl_op slice_ocl = {slice_check, slice_prepare, run_xy, NULL};
-static const ocl_op transpose_ocl = {transpose_check, transpose_prepare, run_xy, NULL};
-static const ocl_op gather_ocl = {gather_check, gather_prepare, gather_run, NULL};
-static const ocl_op tile_ocl = {tile_check, tile_prepare, run_xy, NULL};
-static const ocl_op expand_ocl = {expand_check, expand_prepare, run_xy, NULL};
-static const ocl_op pad_ocl = {pad_check, pad_prepare, pad_run, NULL};
+/* These move elements as bits (T of the element size): half storage works
+ * when the data and the output are stored alike (Pad's fill value is a
+ * float32 pattern, so Pad stays float32). */
+static const ocl_op concat_ocl = {concat_check, concat_prepare, concat_run, slabs_release,
+                                  ocl_half_alike};
+static const ocl_op split_ocl = {split_check, split_prepare, split_run, slabs_release,
+                                 ocl_half_alike};
+static const ocl_op slice_ocl = {slice_check, slice_prepare, run_xy, NULL, ocl_half_alike};
+static const ocl_op transpose_ocl = {transpose_check, transpose_prepare, run_xy, NULL,
+                                     ocl_half_alike};
+static const ocl_op gather_ocl = {gather_check, gather_prepare, gather_run, NULL, ocl_half_alike};
+static const ocl_op tile_ocl = {tile_check, tile_prepare, run_xy, NULL, ocl_half_alike};
+static const ocl_op expand_ocl = {expand_check, expand_prepare, run_xy, NULL, ocl_half_alike};
+static const ocl_op pad_ocl = {pad_check, pad_prepare, pad_run, NULL, NULL};
 
 const ocl_op *const ocl_ops_layout[CLCNN_OP_COUNT] = {
     [CLCNN_OP_CONCAT] = &concat_ocl,   [CLCNN_OP_SPLIT] = &split_ocl,

@@ -102,6 +102,7 @@ static clcnn_status batchnorm_prepare(ocl_node *on, clcnn_err *err) {
   s->global[0] = sp.global[0];
   s->global[1] = sp.global[1];
   ocl_activation_options(n->act_op, n->act_params, opts, sizeof opts);
+  ocl_storage_options(on, 0, -1, -1, opts, sizeof opts);
   if (!stats_constant(g, n)) {
     ocl_opt(opts, sizeof opts, "-DSTATS -DEPS=%s", ocl_float_literal(p->epsilon, lit));
     return ocl_kernel(on, "norm.cl", "batchnorm_nchw_f32", opts, &s->k, err);
@@ -368,9 +369,16 @@ static clcnn_status lrn_run(ocl_node *on, const ocl_tensor *in, int nin, const o
   return ocl_enqueue(on, s->k, 2, s->global, NULL, err);
 }
 
-static const ocl_op batchnorm_ocl = {batchnorm_check, batchnorm_prepare, batchnorm_run, NULL};
-static const ocl_op rownorm_ocl = {rownorm_check, rownorm_prepare, rownorm_run, NULL};
-static const ocl_op lrn_ocl = {lrn_check, lrn_prepare, lrn_run, NULL};
+/* Half storage: the data input and the output (the statistics are float). */
+static int batchnorm_half(const ir_graph *g, const ir_node *n, int input) {
+  (void)g;
+  return (input == -1 && n->nout == 1) || input == 0;
+}
+
+static const ocl_op batchnorm_ocl = {batchnorm_check, batchnorm_prepare, batchnorm_run, NULL,
+                                     batchnorm_half};
+static const ocl_op rownorm_ocl = {rownorm_check, rownorm_prepare, rownorm_run, NULL, NULL};
+static const ocl_op lrn_ocl = {lrn_check, lrn_prepare, lrn_run, NULL, NULL};
 
 const ocl_op *const ocl_ops_norm[CLCNN_OP_COUNT] = {
     [CLCNN_OP_BATCHNORM] = &batchnorm_ocl, [CLCNN_OP_INSTANCENORM] = &rownorm_ocl,

@@ -62,6 +62,7 @@ static clcnn_status pool_prepare(ocl_node *on, clcnn_err *err) {
   const bool gpu = ocl_gpu_variant(on);
   const int64_t planes = p->batch * p->channels;
   char o[2048] = "";
+  if (!p->indices) ocl_storage_options(on, 0, -1, -1, o, sizeof o);
   if (p->global) {
     ocl_opt(o, sizeof o, "-DKIND=%d", p->kind == POOL_MAX ? 0 : 1);
     s->sizes[0] = p->geom.in_size;
@@ -139,7 +140,14 @@ static clcnn_status pool_run(ocl_node *on, const ocl_tensor *in, int nin, const 
   return ocl_enqueue(on, s->k, 3, s->global, s->has_local ? s->local : ocl_cpu_local(on), err);
 }
 
-static const ocl_op pool_ocl = {pool_check, pool_prepare, pool_run, NULL};
+/* Half storage: input and output of the pools without Indices. */
+static int pool_half(const ir_graph *g, const ir_node *n, int input) {
+  (void)g;
+  const pool_params *p = n->params;
+  return p && !p->indices && (input == -1 || input == 0);
+}
+
+static const ocl_op pool_ocl = {pool_check, pool_prepare, pool_run, NULL, pool_half};
 
 const ocl_op *const ocl_ops_pool[CLCNN_OP_COUNT] = {
     [CLCNN_OP_MAXPOOL] = &pool_ocl,

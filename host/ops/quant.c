@@ -71,7 +71,7 @@ static clcnn_status qdq_run(ocl_node *on, const ocl_tensor *in, int nin, const o
   return ocl_enqueue(on, s->k, 1, &s->global, NULL, err);
 }
 
-static const ocl_op qdq_ocl = {qdq_check, qdq_prepare, qdq_run, NULL};
+static const ocl_op qdq_ocl = {qdq_check, qdq_prepare, qdq_run, NULL, NULL};
 
 const ocl_op *const ocl_ops_quant[CLCNN_OP_COUNT] = {
     [CLCNN_OP_QUANTIZE_LINEAR] = &qdq_ocl,

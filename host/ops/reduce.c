@@ -126,7 +126,7 @@ static clcnn_status reduce_run(ocl_node *on, const ocl_tensor *in, int nin, cons
   return ocl_enqueue(on, s->k, s->dims, s->global, local > 1 ? &local : NULL, err);
 }
 
-static const ocl_op reduce_ocl = {reduce_check, reduce_prepare, reduce_run, NULL};
+static const ocl_op reduce_ocl = {reduce_check, reduce_prepare, reduce_run, NULL, NULL};
 
 const ocl_op *const ocl_ops_reduce[CLCNN_OP_COUNT] = {
     [CLCNN_OP_REDUCEMEAN] = &reduce_ocl,

@@ -450,8 +450,9 @@ static clcnn_status gridsample_run(ocl_node *on, const ocl_tensor *in, int nin,
 
 /* ----------------------------------------------------------------- table */
 
-static const ocl_op resize_ocl = {resize_check, resize_prepare, resize_run, NULL};
-static const ocl_op gridsample_ocl = {gridsample_check, gridsample_prepare, gridsample_run, NULL};
+static const ocl_op resize_ocl = {resize_check, resize_prepare, resize_run, NULL, NULL};
+static const ocl_op gridsample_ocl = {gridsample_check, gridsample_prepare, gridsample_run, NULL,
+                                      NULL};
 
 const ocl_op *const ocl_ops_resize[CLCNN_OP_COUNT] = {
     [CLCNN_OP_RESIZE] = &resize_ocl,

@@ -84,7 +84,7 @@ static clcnn_status copy_prepare(ocl_node *on, clcnn_err *err) {
   if (!s) return err_set(err, CLCNN_ERROR_OUT_OF_MEMORY, "out of memory");
   on->state = s;
   const ir_value *x = ir_in(on->g, on->n, 0);
-  size_t es = dtype_size(x->t.dtype);
+  size_t es = value_elem_bytes(x); /* input and output are stored alike (ocl_half_alike) */
   s->view = on->n->op != CLCNN_OP_DROPOUT;
   s->n = (cl_uint)shape_numel(x->t.rank, x->t.dims);
   s->vw = vec_width(on, es);
@@ -194,8 +194,8 @@ static clcnn_status cast_prepare(ocl_node *on, clcnn_err *err) {
 
 /* ----------------------------------------------------------------- table */
 
-static const ocl_op copy_ocl = {copy_check, copy_prepare, run_flat, NULL};
-static const ocl_op cast_ocl = {cast_check, cast_prepare, run_flat, NULL};
+static const ocl_op copy_ocl = {copy_check, copy_prepare, run_flat, NULL, ocl_half_alike};
+static const ocl_op cast_ocl = {cast_check, cast_prepare, run_flat, NULL, NULL};
 
 const ocl_op *const ocl_ops_shape[CLCNN_OP_COUNT] = {
     [CLCNN_OP_RESHAPE] = &copy_ocl,   [CLCNN_OP_FLATTEN] = &copy_ocl,

@@ -73,7 +73,7 @@ static clcnn_status softmax_run(ocl_node *on, const ocl_tensor *in, int nin,
   return ocl_enqueue(on, s->k, s->dims, s->global, local > 1 ? &local : NULL, err);
 }
 
-static const ocl_op softmax_ocl = {softmax_check, softmax_prepare, softmax_run, NULL};
+static const ocl_op softmax_ocl = {softmax_check, softmax_prepare, softmax_run, NULL, NULL};
 
 const ocl_op *const ocl_ops_softmax[CLCNN_OP_COUNT] = {
     [CLCNN_OP_SOFTMAX] = &softmax_ocl,

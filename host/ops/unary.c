@@ -64,6 +64,7 @@ static clcnn_status unary_prepare(ocl_node *on, clcnn_err *err) {
     return ocl_kernel(on, "unary.cl", "clip_dynamic_f32", opts, &s->k, err);
   }
   ocl_activation_options(on->n->op, on->n->params, opts, sizeof opts);
+  ocl_storage_options(on, 0, -1, -1, opts, sizeof opts);
   return ocl_kernel(on, "unary.cl", "unary_f32", opts, &s->k, err);
 }
 
@@ -92,7 +93,15 @@ static clcnn_status unary_run(ocl_node *on, const ocl_tensor *in, int nin, const
   return ocl_enqueue(on, s->k, 1, &s->global, NULL, err);
 }
 
-static const ocl_op unary_ocl = {unary_check, unary_prepare, unary_run, NULL};
+/* Half storage: x and y of unary_f32 (not a Clip with bounds read at run time). */
+static int unary_half(const ir_graph *g, const ir_node *n, int input) {
+  (void)g;
+  const unary_params *p = n->params;
+  if (n->op == CLCNN_OP_CLIP && p && p->bounds_dynamic) return 0;
+  return input == -1 || input == 0;
+}
+
+static const ocl_op unary_ocl = {unary_check, unary_prepare, unary_run, NULL, unary_half};
 
 const ocl_op *const ocl_ops_unary[CLCNN_OP_COUNT] = {
     [CLCNN_OP_RELU] = &unary_ocl,        [CLCNN_OP_LEAKYRELU] = &unary_ocl,

@@ -122,7 +122,7 @@ if run_rc 0 "run sample" -- run "$SAMPLE" --device cpu --input "$SAMPLE_DATA/inp
   expect_out 'median of 3 runs' "run sample"
   expect_out '^total: ' "run sample --profile"
   # The roofline columns: every Conv row is placed against the CPU's peak.
-  expect_out '^ *[0-9]*  /stem.conv/Conv .* \(compute\|memory\) *[0-9]*%$' "run --profile: bound and roof"
+  expect_out '^ *[0-9]*  /stem.conv/Conv .* \(compute\|memory\) *[0-9]*% fp32$' "run --profile: bound and roof"
   if [ $HAVE_PY = yes ] && [ -s "$T/sample_out/logits.pb" ]; then
     if python3 - "$T/sample_out/logits.pb" "$SAMPLE_DATA/output_0.pb" "$T/profile.json" <<'EOF'
 import json, sys
@@ -288,6 +288,20 @@ if "$CLCNN" run "$SAMPLE" --device opencl >/dev/null 2>&1; then
     expect_out 'Transfer' "run --profile: a Transfer row"
   run_rc 0 "run --verify on the real kernels" -- run "$SAMPLE" --device opencl --verify &&
     expect_out 'device nodes agree with the CPU backend' "run --verify: all agree"
+  # Precision: half storage between the device layers, each node's shown;
+  # fp16 within 1e-2 of the CPU per node; auto calibrates; a bad name is usage.
+  run_rc 0 "info --precision fp16" -- info "$SAMPLE" --device opencl --precision fp16 &&
+    expect_out '^precision   fp16: [1-9][0-9]* of [0-9]* device nodes' "info: the precision line" &&
+    expect_out '/block.dw.conv/Conv  \[fp16\]' "info: a node in half storage" &&
+    expect_out '/stem.conv/Conv  \[fp32>fp16\]' "info: the first layer reads float, writes half"
+  run_rc 0 "run --precision fp16 --verify" -- run "$SAMPLE" --device opencl --precision fp16 \
+    --verify --verify-tolerance 1e-2 &&
+    expect_out 'device nodes agree with the CPU backend' "run --precision fp16: all agree"
+  run_rc 0 "run --precision auto" -- run "$SAMPLE" --device opencl --precision auto &&
+    expect_out 'top-5' "run --precision auto: an answer"
+  if run_rc 2 "run --precision bogus" -- run "$SAMPLE" --precision fp8; then
+    grep -q 'is not fp32, fp16 or auto' "$T/err" || bad "run --precision bogus: no reason"
+  fi
   # tune: both GEMMs timed per product (CLBlast compiles on PoCL: ~15 s), the
   # choices stored as cache entries; without CLBlast it says so and fails.
   if run_rc 0 "tune sample" -- tune "$SAMPLE" --device opencl --runs 2 ||

@@ -2,8 +2,8 @@
  * model.onnx + test_data_set_N/{input,output}_K.pb) through the public API
  * and compares with the expected outputs that ONNX ships.
  *
- *   node_tests [--device D] [--filter SUBSTR] [--verbose] [--report FILE]
- *              [--models RTOL] DIR
+ *   node_tests [--device D] [--precision fp32|fp16|auto] [--filter SUBSTR]
+ *              [--verbose] [--report FILE] [--models RTOL] DIR
  *
  * With --models, every subdirectory holding a model.onnx is a case (the model
  * zoo written by tools/zoo.py and tools/reference.py), and an output passes
@@ -38,6 +38,7 @@ typedef enum { CASE_PASS, CASE_FAIL, CASE_SKIP } case_result;
 
 static bool verbose;
 static double model_rtol = 0; /* > 0: whole-model tolerance (see --models) */
+static clcnn_precision precision = CLCNN_PRECISION_FP32; /* --precision */
 
 static int cmp_names(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
@@ -273,6 +274,7 @@ static case_result run_case(clcnn_context *ctx, const char *dir, const char *dev
       clcnn_session_options so;
       clcnn_session_options_default(&so);
       so.device = device;
+      so.precision = precision;
       so.bound_inputs = values;
       so.bound_input_count = nvalues;
       st = clcnn_session_create(m, &so, shapes, nshapes, &s);
@@ -343,6 +345,12 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--report") && i + 1 < argc) report_path = argv[++i];
     else if (!strcmp(argv[i], "--verbose")) verbose = true;
     else if (!strcmp(argv[i], "--models") && i + 1 < argc) model_rtol = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--precision") && i + 1 < argc) {
+      const char *p = argv[++i];
+      precision = !strcmp(p, "fp16") ? CLCNN_PRECISION_FP16
+                  : !strcmp(p, "auto") ? CLCNN_PRECISION_AUTO
+                                       : CLCNN_PRECISION_FP32;
+    }
     else dir = argv[i];
   }
   if (!dir) {

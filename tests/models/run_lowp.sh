@@ -9,13 +9,13 @@
 #            computes in float32 and rounds once; two units of a half)
 #   bfloat16 storage (bfloat16 weights, input and output through Casts):
 #            1e-2 (the output is rounded to bfloat16: 2^-8 a unit)
-#   QDQ:     max|clcnn - onnxruntime| <= 2e-2 * max|onnxruntime| (onnxruntime
-#            runs integer kernels with its own requantization, clcnn
-#            simulates in float32: a quantum of the output is about
-#            range / 255, and a flipped rounding upstream may move it by one
-#            or two; the float8 model (cnn_qdq_float8) is computed by
-#            onnxruntime in float32 between its Q/DQ pairs too, and matches
-#            much closer)
+#   QDQ:     max|clcnn - onnxruntime| <= 2e-2 * max|onnxruntime|, against
+#            onnxruntime with its graph optimisations off, which computes
+#            the Q/DQ pairs as ONNX defines them (as clcnn does; with them on
+#            its fused integer kernels requantize their own way): a quantum
+#            of the output is about range / 255, and on a device a sum
+#            rounded differently may flip a rounding upstream and move it
+#            by one or two
 #   run_lowp.sh SOURCE_ROOT OUT_DIR NODE_TESTS DEVICE
 set -euo pipefail
 src=$1 out=$2 runner=$3 device=$4
