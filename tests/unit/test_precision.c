@@ -15,6 +15,7 @@
 
 #include "api.h"
 #include "clcnn.h"
+#include "kernel_dir.h"
 #include "model_builder.h"
 #include "ocl.h"
 
@@ -321,28 +322,8 @@ END_TEST
  * plan is repaired (those nodes prepared again for float) and runs right. */
 START_TEST(build_failure_repairs_plan) {
   net_input();
-  char dir[] = "/tmp/clcnn-halfkernels-XXXXXX";
-  ck_assert_ptr_nonnull(mkdtemp(dir));
-  const char *families[] = {"common", "conv", "gemm", "pool", "norm", "unary", "binary",
-                            "softmax", "reduce", "resize", "layout", "shape", "indexing",
-                            "quant", "peak"};
-  char path[4200], src[4200];
-  for (size_t i = 0; i < sizeof families / sizeof *families; i++) {
-    snprintf(path, sizeof path, "%s/%s.cl", dir, families[i]);
-    snprintf(src, sizeof src, "%s/kernels/%s.cl", src_dir, families[i]);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    if (strcmp(families[i], "norm") != 0) {
-      FILE *g = fopen(src, "r");
-      ck_assert_ptr_nonnull(g);
-      int c;
-      while ((c = fgetc(g)) != EOF) fputc(c, f);
-      fclose(g);
-    } else {
-      fputs("__kernel void broken(__global float *x) { this is not OpenCL C; }\n", f);
-    }
-    fclose(f);
-  }
+  char dir[64];
+  ck_assert(kernel_dir_make(src_dir, "norm", dir, sizeof dir));
   setenv("CLCNN_KERNEL_DIR", dir, 1);
   clcnn_options o;
   clcnn_options_default(&o);
@@ -365,11 +346,7 @@ START_TEST(build_failure_repairs_plan) {
   unsetenv("CLCNN_KERNEL_DIR");
   clcnn_model_free(m);
   clcnn_context_free(c2);
-  for (size_t i = 0; i < sizeof families / sizeof *families; i++) {
-    snprintf(path, sizeof path, "%s/%s.cl", dir, families[i]);
-    unlink(path);
-  }
-  rmdir(dir);
+  kernel_dir_remove(dir);
 }
 END_TEST
 
